@@ -1,0 +1,2 @@
+namespace WebFarm.Agent;
+internal static class AssemblyMarker { }

@@ -1,0 +1,2 @@
+namespace WebFarm.AspNetCore;
+internal static class AssemblyMarker { }

@@ -1,0 +1,2 @@
+namespace WebFarm.State;
+internal static class AssemblyMarker { }
