@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need first (Debian packages, NuGet restore),
+# so that it works on a fresh machine: the README's test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Real peers the tests drive: redis-cli/redis-benchmark/redis-server, PostgreSQL.
+packages=(redis-server redis-tools postgresql)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+dotnet restore WebFarm.slnx
+dotnet build WebFarm.slnx -c Release --no-restore
+# One test project at a time: the suite uses real servers and timeouts, and this machine has 2 cores.
+dotnet test WebFarm.slnx -c Release --no-build -m:1 "$@"
