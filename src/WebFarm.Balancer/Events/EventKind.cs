@@ -22,4 +22,10 @@ public enum EventKind
     PanicEntered,
     PanicLeft,
     AffinityRedistributed,
+
+    /// <summary>
+    /// Not a farm event: a marker a subscriber receives in place of events it was too slow to take
+    /// (its Sequence is the last one lost, so reading on from it stays gap-free).
+    /// </summary>
+    EventsLost,
 }

@@ -14,6 +14,7 @@ public sealed class ServerRuntime
     private int _state;
     private int _inFlight;
     private int _healthy = 1;
+    private long _drainingSinceTicks;
 
     public ServerRuntime(string farm, string name, Uri address, int weight, bool backup, BalancerMetrics? metrics = null)
     {
@@ -60,7 +61,28 @@ public sealed class ServerRuntime
     public ServerState State
     {
         get => (ServerState)Volatile.Read(ref _state);
-        set => Volatile.Write(ref _state, (int)value);
+        set
+        {
+            // Remember when draining began: affinity keeps bound clients on a draining server only
+            // until the farm's drain timeout, measured from this moment.
+            var previous = (ServerState)Interlocked.Exchange(ref _state, (int)value);
+            if (value == ServerState.Draining && previous != ServerState.Draining)
+            {
+                DrainingSince = DateTimeOffset.UtcNow;
+            }
+        }
+    }
+
+    /// <summary>When the server last entered <see cref="ServerState.Draining"/> (null if it never did).</summary>
+    public DateTimeOffset? DrainingSince
+    {
+        get
+        {
+            var ticks = Volatile.Read(ref _drainingSinceTicks);
+            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+
+        internal set => Volatile.Write(ref _drainingSinceTicks, value?.UtcTicks ?? 0);
     }
 
     /// <summary>Health verdict (active and passive checks); true until a check says otherwise.</summary>
@@ -83,6 +105,31 @@ public sealed class ServerRuntime
 
     /// <summary>Scratch state owned by the smooth weighted round-robin policy (guarded by its lock).</summary>
     internal double RoundRobinCurrentWeight;
+
+    // ---- Owned by the runtime (Farms/) and the forwarder; not part of the public surface. ----
+
+    /// <summary>"scheme://host:port/base" without a trailing slash, so the forwarder only appends the request target.</summary>
+    internal string BaseAddress { get; set; } = string.Empty;
+
+    /// <summary>The options this server was created or last reloaded from.</summary>
+    internal Configuration.ServerOptions? Options { get; set; }
+
+    /// <summary>The weight the configuration gave; a live weight change survives reloads that do not change it.</summary>
+    internal int ConfigWeight { get; set; }
+
+    /// <summary>Added through the API rather than the config file: kept across reloads unless the file names it.</summary>
+    internal bool AddedAtRuntime { get; set; }
+
+    /// <summary>Per-server concurrency limit with its queue; null = unlimited.</summary>
+    internal ServerConcurrencyGate? Gate { get; set; }
+
+    /// <summary>Completed when a Draining server's in-flight count reaches zero (null when not draining).</summary>
+    internal TaskCompletionSource? DrainCompletion;
+
+    /// <summary>Slow start bookkeeping, touched only by the runtime's warm-up timer and state changes.</summary>
+    internal bool WasAvailable = true;
+
+    internal long WarmupStartTimestamp;
 
     public override string ToString() => $"{Farm}/{Name} ({Address})";
 }

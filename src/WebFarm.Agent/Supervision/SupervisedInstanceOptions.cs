@@ -1,0 +1,33 @@
+namespace WebFarm.Agent.Supervision;
+
+/// <summary>What to run for one instance and how to treat it. Immutable once the instance is created.</summary>
+public sealed record SupervisedInstanceOptions
+{
+    /// <summary>The instance's name, e.g. "web1"; also its server name in the balancer.</summary>
+    public required string Name { get; init; }
+
+    public required AppLaunch Launch { get; init; }
+
+    /// <summary>The loopback port the instance listens on (ASPNETCORE_URLS); kept across restarts.</summary>
+    public required int Port { get; init; }
+
+    /// <summary>Extra environment variables (WEBFARM_*); ASPNETCORE_URLS is set from <see cref="Port"/>.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    public RestartBackoff Backoff { get; init; } = RestartBackoff.Default;
+
+    /// <summary>How long the drain callback may take before the stop goes on without it.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long SIGTERM may take before SIGKILL.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Called on a stop request while the process still runs, before SIGTERM: take the instance out of
+    /// rotation and wait for its in-flight requests (the balancer's drain). Null: no drain.
+    /// </summary>
+    public Func<SupervisedInstance, CancellationToken, Task>? DrainAsync { get; init; }
+
+    /// <summary>How many lines of the child's output to keep for diagnostics.</summary>
+    public int OutputLines { get; init; } = 50;
+}

@@ -1,2 +1,0 @@
-namespace WebFarm.AspNetCore;
-internal static class AssemblyMarker { }

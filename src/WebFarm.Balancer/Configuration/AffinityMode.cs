@@ -1,0 +1,9 @@
+namespace WebFarm.Balancer.Configuration;
+
+public enum AffinityMode
+{
+    None,
+    Cookie,
+    ClientIp,
+    ClientNetwork,
+}

@@ -1,0 +1,381 @@
+using System.Net;
+using WebFarm.Balancer.Forwarding;
+using WebFarm.Balancer.Hosting;
+using WebFarm.Balancer.LoadBalancing;
+
+namespace WebFarm.Balancer.Configuration;
+
+/// <summary>
+/// Checks a <see cref="BalancerConfig"/> for values that parse but make no sense (negative weights,
+/// unknown farms in routes, duplicate names...). Collects every error with its JSON path.
+/// Runs on configs read from files and on configs built in code alike.
+/// </summary>
+internal static class ConfigValidator
+{
+    private const int MaxWeight = 10_000;
+
+    public static void Validate(BalancerConfig config, List<ConfigError> errors)
+    {
+        var file = config.SourcePath;
+        void Error(string path, string reason) => errors.Add(new ConfigError(file, path, reason));
+
+        if (config.Listen.Count == 0)
+        {
+            Error("$.Listen", "at least one listen URL is required, like \"http://127.0.0.1:8080\"");
+        }
+
+        for (var i = 0; i < config.Listen.Count; i++)
+        {
+            if (!ListenAddress.TryParse(config.Listen[i].Url, out _, out var why))
+            {
+                Error($"$.Listen[{i}]", why);
+            }
+        }
+
+        ValidateAdmin(config.Admin, Error);
+
+        for (var i = 0; i < config.TrustedProxies.Count; i++)
+        {
+            if (!TrustedProxies.TryParseNetwork(config.TrustedProxies[i], out _))
+            {
+                Error($"$.TrustedProxies[{i}]", $"\"{config.TrustedProxies[i]}\" is not an IP address or network (use \"10.0.0.0/8\", \"192.168.1.10\" or \"fd00::/8\")");
+            }
+        }
+
+        if (config.Farms.Count == 0)
+        {
+            Error("$.Farms", "at least one farm is required");
+        }
+
+        foreach (var (name, farm) in config.Farms)
+        {
+            var path = "$.Farms." + name;
+            if (!IsValidName(name))
+            {
+                Error(path, $"farm name '{name}' must be 1-64 characters of letters, digits, '-', '_' or '.'");
+            }
+
+            ValidateFarm(farm, path, Error);
+        }
+
+        if (config.Routes.Count == 0 && config.Farms.Count > 1)
+        {
+            Error("$.Routes", "routes are required when there is more than one farm (with a single farm every request goes to it)");
+        }
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < config.Routes.Count; i++)
+        {
+            var route = config.Routes[i];
+            var path = $"$.Routes[{i}]";
+            if (!config.Farms.ContainsKey(route.Farm))
+            {
+                Error(path + ".Farm", $"unknown farm '{route.Farm}' (farms: {string.Join(", ", config.Farms.Keys)})");
+            }
+
+            if (route.Host is not null && !IsValidHostPattern(route.Host))
+            {
+                Error(path + ".Host", $"\"{route.Host}\" is not a host name or a \"*.example.com\" pattern");
+            }
+
+            if (route.Path is not null && (route.Path.Length == 0 || route.Path[0] != '/' || route.Path.Contains('?') || route.Path.Contains('#')))
+            {
+                Error(path + ".Path", $"\"{route.Path}\" must be a path prefix starting with '/', without query or fragment");
+            }
+
+            if (route.StripPrefix && (route.Path is null || route.Path == "/"))
+            {
+                Error(path + ".StripPrefix", "needs a Path other than \"/\" to strip");
+            }
+
+            if (route.Headers is not null)
+            {
+                foreach (var (header, _) in route.Headers)
+                {
+                    if (!HeaderRules.IsValidHeaderName(header))
+                    {
+                        Error($"{path}.Headers.{header}", $"'{header}' is not a valid header name");
+                    }
+                }
+            }
+
+            var key = $"{route.Host}|{route.Path?.TrimEnd('/')}|{(route.Headers is null ? string.Empty : string.Join(";", route.Headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => h.Key + "=" + h.Value)))}";
+            if (!seen.Add(key))
+            {
+                Error(path, "another route before this one has the same Host, Path and Headers, so this one would never match");
+            }
+        }
+    }
+
+    private static void ValidateAdmin(AdminOptions admin, Action<string, string> error)
+    {
+        if (admin.Token is not null && admin.TokenFile is not null)
+        {
+            error("$.Admin.TokenFile", "give either Token or TokenFile, not both");
+        }
+
+        if (admin.Token is not null && admin.Token.Length < 16)
+        {
+            error("$.Admin.Token", "must be at least 16 characters");
+        }
+
+        if (string.IsNullOrEmpty(admin.Listen))
+        {
+            return;
+        }
+
+        if (!ListenAddress.TryParse(admin.Listen, out var address, out var why))
+        {
+            error("$.Admin.Listen", why);
+            return;
+        }
+
+        if (!address.IsLoopback && admin.Token is null && admin.TokenFile is null)
+        {
+            error("$.Admin.Token", $"a token (Token or TokenFile) is required because the admin listener {admin.Listen} is not loopback");
+        }
+    }
+
+    private static void ValidateFarm(FarmOptions farm, string path, Action<string, string> error)
+    {
+        if (!Enum.IsDefined(farm.LoadBalancing))
+        {
+            error(path + ".LoadBalancing", $"unknown algorithm {farm.LoadBalancing}");
+        }
+
+        if (farm.LoadBalancing == LoadBalancingAlgorithm.Hash)
+        {
+            if (farm.HashKey is null)
+            {
+                error(path + ".HashKey", "is required for LoadBalancing \"Hash\": \"header:NAME\", \"cookie:NAME\", \"path\" or \"query:NAME\"");
+            }
+        }
+
+        if (farm.HashKey is not null && !IsValidHashKey(farm.HashKey))
+        {
+            error(path + ".HashKey", $"\"{farm.HashKey}\" is not \"header:NAME\", \"cookie:NAME\", \"path\" or \"query:NAME\"");
+        }
+
+        if (farm.HttpVersion is not ("1.1" or "2" or "2.0"))
+        {
+            error(path + ".HttpVersion", $"\"{farm.HttpVersion}\" is not supported: use \"1.1\" or \"2\" (h2c with prior knowledge)");
+        }
+
+        Positive(farm.Timeouts.Connect, path + ".Timeouts.Connect", error);
+        Positive(farm.Timeouts.ResponseHeaders, path + ".Timeouts.ResponseHeaders", error);
+        Positive(farm.Timeouts.Idle, path + ".Timeouts.Idle", error);
+        if (farm.Limits.MaxConcurrentRequestsPerServer < 0)
+        {
+            error(path + ".Limits.MaxConcurrentRequestsPerServer", "must be 0 (unlimited) or more");
+        }
+
+        if (farm.Limits.QueueLength < 0)
+        {
+            error(path + ".Limits.QueueLength", "must be 0 or more");
+        }
+
+        Positive(farm.Limits.QueueTimeout, path + ".Limits.QueueTimeout", error);
+        if (farm.MinimumHealthyServers < 0)
+        {
+            error(path + ".MinimumHealthyServers", "must be 0 (off) or more");
+        }
+
+        if (farm.SlowStart < TimeSpan.Zero)
+        {
+            error(path + ".SlowStart", "must not be negative");
+        }
+
+        if (farm.Retries.MaxAttempts is < 1 or > 10)
+        {
+            error(path + ".Retries.MaxAttempts", "must be between 1 (no retry) and 10");
+        }
+
+        if (farm.Retries.MaxBufferedBody is < 0 or > 16 * 1024 * 1024)
+        {
+            error(path + ".Retries.MaxBufferedBody", "must be between 0 and 16777216 bytes");
+        }
+
+        if (farm.Health is not null)
+        {
+            ValidateHealth(farm.Health, path + ".Health", error);
+        }
+
+        if (farm.PassiveHealth is { } passive)
+        {
+            if (passive.MaxFailures < 1)
+            {
+                error(path + ".PassiveHealth.MaxFailures", "must be at least 1");
+            }
+
+            Positive(passive.Window, path + ".PassiveHealth.Window", error);
+            Positive(passive.ReactivationPeriod, path + ".PassiveHealth.ReactivationPeriod", error);
+        }
+
+        var affinity = farm.Affinity;
+        if (!Enum.IsDefined(affinity.Mode))
+        {
+            error(path + ".Affinity.Mode", $"unknown mode {affinity.Mode}");
+        }
+
+        if (!HeaderRules.IsValidToken(affinity.CookieName))
+        {
+            error(path + ".Affinity.CookieName", $"\"{affinity.CookieName}\" is not a valid cookie name");
+        }
+
+        if (affinity.CookieLifetime is { } lifetime && lifetime <= TimeSpan.Zero)
+        {
+            error(path + ".Affinity.CookieLifetime", "must be positive (or null for a session cookie)");
+        }
+
+        Positive(affinity.DrainTimeout, path + ".Affinity.DrainTimeout", error);
+        if (affinity.Key is not null && affinity.Key.Length < 16)
+        {
+            error(path + ".Affinity.Key", "must be at least 16 characters");
+        }
+
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < farm.Servers.Count; i++)
+        {
+            var serverPath = $"{path}.Servers[{i}]";
+            var server = farm.Servers[i];
+            foreach (var (key, reason) in ValidateServer(server))
+            {
+                error(serverPath + "." + key, reason);
+            }
+
+            if (!names.Add(server.Name))
+            {
+                error(serverPath + ".Name", $"server name '{server.Name}' is used twice in this farm");
+            }
+
+            if (server.Health is not null)
+            {
+                ValidateHealth(server.Health, serverPath + ".Health", error);
+            }
+        }
+    }
+
+    /// <summary>Checks one server's own fields; returns (key, reason) pairs. Shared with the admin API.</summary>
+    public static List<(string Key, string Reason)> ValidateServer(ServerOptions server)
+    {
+        var problems = new List<(string, string)>();
+        if (!IsValidName(server.Name))
+        {
+            problems.Add(("Name", $"'{server.Name}' must be 1-64 characters of letters, digits, '-', '_' or '.'"));
+        }
+
+        if (!Uri.TryCreate(server.Address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+        {
+            problems.Add(("Address", $"\"{server.Address}\" is not an http:// or https:// URL like \"http://10.0.0.5:5000\""));
+        }
+        else if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo))
+        {
+            problems.Add(("Address", $"\"{server.Address}\" must not have a query, fragment or user info"));
+        }
+
+        if (server.Weight is < 0 or > MaxWeight)
+        {
+            problems.Add(("Weight", $"{server.Weight} is out of range: weights go from 0 to {MaxWeight}"));
+        }
+
+        if (server.MaxConcurrentRequests is < 1)
+        {
+            problems.Add(("MaxConcurrentRequests", "must be at least 1 (or null for the farm's limit)"));
+        }
+
+        return problems;
+    }
+
+    public static bool IsValidWeight(int weight) => weight is >= 0 and <= MaxWeight;
+
+    private static void ValidateHealth(HealthCheckOptions health, string path, Action<string, string> error)
+    {
+        var isPath = health.Path.StartsWith('/');
+        var isUrl = Uri.TryCreate(health.Path, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
+        if (!isPath && !isUrl)
+        {
+            error(path + ".Path", $"\"{health.Path}\" must start with '/' or be an absolute http(s) URL");
+        }
+
+        Positive(health.Interval, path + ".Interval", error);
+        Positive(health.Timeout, path + ".Timeout", error);
+        if (health.Rise < 1)
+        {
+            error(path + ".Rise", "must be at least 1");
+        }
+
+        if (health.Fall < 1)
+        {
+            error(path + ".Fall", "must be at least 1");
+        }
+
+        if (health.HttpVersion is not ("1.1" or "2" or "2.0"))
+        {
+            error(path + ".HttpVersion", $"\"{health.HttpVersion}\" is not supported: use \"1.1\" or \"2\"");
+        }
+
+        if (health.Host is not null && !IsValidHostPattern(health.Host))
+        {
+            error(path + ".Host", $"\"{health.Host}\" is not a host name");
+        }
+    }
+
+    private static void Positive(TimeSpan value, string path, Action<string, string> error)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            error(path, "must be a positive duration");
+        }
+    }
+
+    public static bool IsValidName(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 64)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsValidHashKey(string key)
+    {
+        if (key == "path")
+        {
+            return true;
+        }
+
+        var colon = key.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || colon == key.Length - 1)
+        {
+            return false;
+        }
+
+        var kind = key[..colon];
+        return kind is "header" or "cookie" or "query" && HeaderRules.IsValidToken(key[(colon + 1)..]);
+    }
+
+    private static bool IsValidHostPattern(string host)
+    {
+        var name = host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host;
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
+        if (IPAddress.TryParse(name.Trim('[', ']'), out _))
+        {
+            return !host.StartsWith('*');
+        }
+
+        return Uri.CheckHostName(name) == UriHostNameType.Dns;
+    }
+}

@@ -1,0 +1,40 @@
+using WebFarm.Balancer.LoadBalancing;
+
+namespace WebFarm.Balancer.Configuration;
+
+/// <summary>One farm: how to pick a server, how to talk to servers, and the servers.</summary>
+public sealed record FarmOptions
+{
+    public LoadBalancingAlgorithm LoadBalancing { get; init; } = LoadBalancingAlgorithm.RoundRobin;
+
+    /// <summary>For Hash: "header:NAME", "cookie:NAME", "path" or "query:NAME".</summary>
+    public string? HashKey { get; init; }
+
+    /// <summary>"1.1" or "2" (h2c with prior knowledge) to the servers.</summary>
+    public string HttpVersion { get; init; } = "1.1";
+
+    /// <summary>Send the client's Host header (true) or the server address's host (false).</summary>
+    public bool PreserveHost { get; init; } = true;
+
+    public TimeoutOptions Timeouts { get; init; } = new();
+
+    public LimitOptions Limits { get; init; } = new();
+
+    /// <summary>Panic threshold: below this many healthy servers, every server that is not offline takes traffic.</summary>
+    public int MinimumHealthyServers { get; init; }
+
+    /// <summary>Warm-up period during which a server that came back ramps to its full weight; zero = off.</summary>
+    public TimeSpan SlowStart { get; init; } = TimeSpan.Zero;
+
+    public RetryOptions Retries { get; init; } = new();
+
+    /// <summary>Active health checks; null = none.</summary>
+    public HealthCheckOptions? Health { get; init; }
+
+    /// <summary>Live-traffic health; null = off.</summary>
+    public PassiveHealthOptions? PassiveHealth { get; init; }
+
+    public AffinityOptions Affinity { get; init; } = new();
+
+    public IReadOnlyList<ServerOptions> Servers { get; init; } = [];
+}

@@ -1,0 +1,9 @@
+namespace WebFarm.Balancer.Farms;
+
+internal enum GateResult
+{
+    Entered,
+    QueueFull,
+    TimedOut,
+    Canceled,
+}

@@ -1,0 +1,826 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using WebFarm.Balancer.Affinity;
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Events;
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Routing;
+
+namespace WebFarm.Balancer.Forwarding;
+
+/// <summary>
+/// The request path: route, choose a server (affinity, then policy), respect its concurrency limit, forward
+/// with streaming bodies both ways, retry what is safe to retry, map failures to 502/503/504, and record
+/// statistics and passive-health outcomes. One instance serves every request; all per-request state is local.
+/// </summary>
+internal sealed class HttpForwarder
+{
+    internal const string RequestIdHeader = "X-Request-Id";
+    private const string OriginalRequestIdHeader = "X-Original-Request-Id";
+    private const int Http2InternalError = 2;
+    private const int TunnelBufferSize = 16 * 1024;
+
+    private readonly BalancerRuntime _runtime;
+    private readonly ILogger _logger;
+    private readonly ILogger _accessLog;
+
+    public HttpForwarder(BalancerRuntime runtime, ILoggerFactory loggerFactory)
+    {
+        _runtime = runtime;
+        _logger = loggerFactory.CreateLogger("WebFarm.Forwarder");
+        _accessLog = loggerFactory.CreateLogger("WebFarm.AccessLog");
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var snapshot = _runtime.Snapshot;
+        var requestId = RequestIds.Next();
+        context.Response.Headers[RequestIdHeader] = requestId;
+        var start = Stopwatch.GetTimestamp();
+        ServerRuntime? server = null;
+        var route = snapshot.Routes.Match(context.Request);
+        try
+        {
+            if (route is null)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status404NotFound, $"WebFarm: no route for host '{context.Request.Host.Host}' and path '{context.Request.Path}'", requestId).ConfigureAwait(false);
+                return;
+            }
+
+            server = await ForwardAsync(context, snapshot, route, requestId, start).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (snapshot.Config.AccessLog && _accessLog.IsEnabled(LogLevel.Information))
+            {
+                WriteAccessLog(context, route, server, requestId, start);
+            }
+        }
+    }
+
+    private async Task<ServerRuntime?> ForwardAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, string requestId, long start)
+    {
+        var farm = route.Farm;
+        var view = farm.View;
+        var upgradeFeature = context.Features.Get<IHttpUpgradeFeature>();
+        var isUpgrade = upgradeFeature is { IsUpgradableRequest: true };
+        var hasBody = !isUpgrade && (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true);
+        var method = context.Request.Method;
+        var idempotent = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
+            || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
+        var maxAttempts = view.Options.Retries.MaxAttempts;
+
+        byte[]? buffered = null;
+        var bufferedLength = 0;
+        ServerRuntime? server = null;
+        try
+        {
+            // Small idempotent bodies are read up front so that a failed attempt can be replayed elsewhere.
+            if (hasBody && idempotent && maxAttempts > 1 && context.Request.ContentLength is long length && length <= view.Options.Retries.MaxBufferedBody)
+            {
+                bufferedLength = (int)length;
+                buffered = ArrayPool<byte>.Shared.Rent(Math.Max(bufferedLength, 1));
+                try
+                {
+                    await context.Request.Body.ReadExactlyAsync(buffered.AsMemory(0, bufferedLength), context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    await OnClientBodyErrorAsync(context, farm, ex, requestId).ConfigureAwait(false);
+                    return null;
+                }
+            }
+
+            var lookup = AffinityLookup.Unbound;
+            var lastFailure = default(AttemptResult);
+            ServerRuntime?[]? tried = null;
+            for (var attempt = 1; ; attempt++)
+            {
+                server = null;
+                if (attempt == 1 && view.Affinity is { } affinity)
+                {
+                    lookup = affinity.Lookup(context, view.Servers);
+                    if (lookup.Outcome == AffinityOutcome.Bound)
+                    {
+                        server = lookup.Server;
+                    }
+                    else if (lookup.Outcome == AffinityOutcome.Reject)
+                    {
+                        farm.Statistics.RecordNoServerAvailable();
+                        await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"WebFarm: the server this client is bound to ('{lookup.Server?.Name}') is not available in farm '{farm.Name}'", requestId, retryAfter: true).ConfigureAwait(false);
+                        return lookup.Server;
+                    }
+                }
+
+                server ??= Choose(context, farm, view, tried);
+                if (server is null)
+                {
+                    if (tried is null)
+                    {
+                        farm.Statistics.RecordNoServerAvailable();
+                        await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"WebFarm: no available server in farm '{farm.Name}'", requestId, retryAfter: true).ConfigureAwait(false);
+                        return null;
+                    }
+
+                    // Every candidate already failed this request.
+                    break;
+                }
+
+                if (view.Affinity is { } binder && (attempt > 1 || lookup.Outcome != AffinityOutcome.Bound))
+                {
+                    binder.Bind(context, server, lookup);
+                    if (attempt == 1 && lookup.Outcome == AffinityOutcome.Redistribute)
+                    {
+                        _runtime.Events.Publish(farm.Name, server.Name, EventKind.AffinityRedistributed, $"client bound to {lookup.Server?.Name ?? "an unavailable server"} moved to {server.Name}");
+                    }
+                }
+
+                var gate = server.Gate;
+                if (gate is not null)
+                {
+                    var limits = view.Options.Limits;
+                    var entered = await gate.EnterAsync(limits.QueueLength, limits.QueueTimeout, context.RequestAborted).ConfigureAwait(false);
+                    if (entered != GateResult.Entered)
+                    {
+                        if (entered == GateResult.Canceled)
+                        {
+                            farm.Statistics.RecordClientAbort();
+                            return server;
+                        }
+
+                        farm.Statistics.RecordQueueRejection();
+                        var why = entered == GateResult.QueueFull
+                            ? $"its queue of {limits.QueueLength} is full"
+                            : $"no slot freed within {DurationParser.Format(limits.QueueTimeout)}";
+                        await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"WebFarm: server '{server.Name}' in farm '{farm.Name}' is at its limit of {gate.Limit} concurrent requests and {why}", requestId, retryAfter: true).ConfigureAwait(false);
+                        return server;
+                    }
+                }
+
+                var transport = view.Transport;
+                server.IncrementInFlight();
+                transport.Acquire();
+                AttemptResult result;
+                try
+                {
+                    result = await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, isUpgrade ? upgradeFeature : null).ConfigureAwait(false);
+                }
+                finally
+                {
+                    transport.Release();
+                    gate?.Release();
+                    _runtime.OnRequestEnded(server);
+                }
+
+                if (result.Outcome is AttemptOutcome.Done or AttemptOutcome.ClientAborted)
+                {
+                    return server;
+                }
+
+                // Failed before any response byte reached the client. Safe to resend when nothing was sent
+                // (connect failure) or when the request is idempotent; either way the body must be replayable.
+                var replayable = !hasBody || buffered is not null || !result.BodyStarted;
+                var retry = attempt < maxAttempts && replayable && !context.Response.HasStarted
+                    && (result.Outcome == AttemptOutcome.ConnectFailed || idempotent);
+                if (!retry)
+                {
+                    await WriteErrorAsync(context, result.StatusCode, result.Message!, requestId).ConfigureAwait(false);
+                    return server;
+                }
+
+                tried ??= new ServerRuntime?[maxAttempts];
+                tried[attempt - 1] = server;
+                _logger.LogDebug("Request {RequestId}: attempt {Attempt} on {Server} failed ({Message}); retrying on another server", requestId, attempt, server, result.Message);
+                lastFailure = result;
+            }
+
+            await WriteErrorAsync(context, lastFailure.StatusCode, lastFailure.Message!, requestId).ConfigureAwait(false);
+            return server;
+        }
+        finally
+        {
+            if (buffered is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffered);
+            }
+        }
+    }
+
+    private ServerRuntime? Choose(HttpContext context, FarmRuntime farm, FarmView view, ServerRuntime?[]? tried)
+    {
+        var servers = view.Servers;
+        if (servers.Length == 0)
+        {
+            return null;
+        }
+
+        var buffer = ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
+        try
+        {
+            var count = farm.SelectCandidates(view, buffer, tried, _runtime.Events);
+            return count == 0 ? null : view.Policy.Choose(context, buffer.AsSpan(0, count));
+        }
+        finally
+        {
+            // Clear so the pool does not keep removed servers alive.
+            ArrayPool<ServerRuntime>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    private async Task<AttemptResult> AttemptAsync(
+        HttpContext context,
+        RuntimeSnapshot snapshot,
+        CompiledRoute route,
+        FarmView view,
+        ServerRuntime server,
+        string requestId,
+        byte[]? buffered,
+        int bufferedLength,
+        bool hasBody,
+        IHttpUpgradeFeature? upgrade)
+    {
+        var farm = route.Farm;
+        var transport = view.Transport;
+        var timeouts = transport.Timeouts;
+        var attemptStart = Stopwatch.GetTimestamp();
+        using var exchange = new ExchangeCancellation(context.RequestAborted, timeouts.ResponseHeaders);
+        StreamingRequestContent? streaming = null;
+        HttpContent? content = null;
+        if (hasBody)
+        {
+            content = buffered is not null
+                ? new ByteArrayContent(buffered, 0, bufferedLength)
+                : streaming = new StreamingRequestContent(context.Request, exchange);
+        }
+
+        using var request = CreateRequest(context, snapshot, route, view, server, content, requestId, upgrade is not null);
+        HttpResponseMessage upstream;
+        try
+        {
+            upstream = await transport.Invoker.SendAsync(request, exchange.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            if (exchange.ClientAborted || streaming?.ClientError is not null)
+            {
+                await OnClientBodyErrorAsync(context, farm, streaming?.ClientError ?? ex, requestId).ConfigureAwait(false);
+                return AttemptResult.ClientGone;
+            }
+
+            server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
+            view.PassiveHealth?.OnTransportFailure(server, ex);
+            return ClassifyFailure(ex, exchange, farm, server, streaming?.Started ?? false);
+        }
+
+        using (upstream)
+        {
+            // From here on the idle timeout applies: no byte moving either way for that long aborts the exchange.
+            exchange.SetTimeout(timeouts.Idle);
+            var status = (int)upstream.StatusCode;
+            if (upgrade is not null && status == StatusCodes.Status101SwitchingProtocols)
+            {
+                return await TunnelAsync(context, upgrade, upstream, exchange, view, server, attemptStart).ConfigureAwait(false);
+            }
+
+            var response = context.Response;
+            response.StatusCode = status;
+            CopyResponseHeaders(upstream.Headers, response.Headers);
+            CopyResponseHeaders(upstream.Content.Headers, response.Headers);
+
+            long bytesOut = 0;
+            Exception? upstreamError = null;
+            var clientGone = false;
+            try
+            {
+                var body = await upstream.Content.ReadAsStreamAsync(exchange.Token).ConfigureAwait(false);
+                var writer = response.BodyWriter;
+                while (true)
+                {
+                    var memory = writer.GetMemory(8192);
+                    int read;
+                    try
+                    {
+                        read = await body.ReadAsync(memory, exchange.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        upstreamError = ex;
+                        break;
+                    }
+
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    writer.Advance(read);
+                    bytesOut += read;
+                    FlushResult flush;
+                    try
+                    {
+                        flush = await writer.FlushAsync(exchange.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (!exchange.TimedOut)
+                    {
+                        clientGone = true;
+                        break;
+                    }
+
+                    if (flush.IsCompleted || flush.IsCanceled)
+                    {
+                        clientGone = true;
+                        break;
+                    }
+
+                    exchange.ResetTimeout();
+                }
+            }
+            catch (Exception ex)
+            {
+                upstreamError = ex;
+            }
+
+            if (clientGone || exchange.ClientAborted)
+            {
+                farm.Statistics.RecordClientAbort();
+                context.Abort();
+                return AttemptResult.ClientGone;
+            }
+
+            if (upstreamError is not null)
+            {
+                server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
+                view.PassiveHealth?.OnTransportFailure(server, upstreamError);
+                var timedOut = exchange.TimedOut;
+                _logger.LogInformation("Request {RequestId}: {Server} failed while sending the response body: {Error}", requestId, server, timedOut ? "idle timeout" : upstreamError.Message);
+                if (!response.HasStarted)
+                {
+                    // Nothing reached the client yet: a clean error response is still possible.
+                    await WriteErrorAsync(
+                        context,
+                        timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
+                        timedOut
+                            ? $"WebFarm: server '{server.Name}' in farm '{farm.Name}' stopped sending its response (idle for {DurationParser.Format(exchange.Timeout)})"
+                            : $"WebFarm: server '{server.Name}' in farm '{farm.Name}' failed while sending its response",
+                        requestId).ConfigureAwait(false);
+                    return AttemptResult.Done;
+                }
+
+                AbortClient(context);
+                return AttemptResult.Done;
+            }
+
+            if (upstream.TrailingHeaders is { } trailers && response.SupportsTrailers())
+            {
+                foreach (var header in trailers.NonValidated)
+                {
+                    if (!HeaderRules.IsHopByHop(header.Key))
+                    {
+                        var values = ToStringValues(header.Value);
+                        if (values.Count > 0)
+                        {
+                            response.AppendTrailer(header.Key, values);
+                        }
+                    }
+                }
+            }
+
+            server.Statistics.RecordResponse(status, Stopwatch.GetElapsedTime(attemptStart), streaming?.BytesRead ?? bufferedLength, bytesOut);
+            view.PassiveHealth?.OnResponse(server, status);
+            return AttemptResult.Done;
+        }
+    }
+
+    private static AttemptResult ClassifyFailure(Exception ex, ExchangeCancellation exchange, FarmRuntime farm, ServerRuntime server, bool bodyStarted)
+    {
+        if (exchange.TimedOut)
+        {
+            return new AttemptResult(
+                AttemptOutcome.FailedBeforeHeaders,
+                StatusCodes.Status504GatewayTimeout,
+                $"WebFarm: server '{server.Name}' in farm '{farm.Name}' sent no response headers within {DurationParser.Format(exchange.Timeout)}",
+                bodyStarted);
+        }
+
+        // SocketsHttpHandler reports its ConnectTimeout as a cancellation wrapping a TimeoutException.
+        if (ex is OperationCanceledException { InnerException: TimeoutException })
+        {
+            return new AttemptResult(AttemptOutcome.ConnectFailed, StatusCodes.Status502BadGateway, $"WebFarm: cannot connect to server '{server.Name}' in farm '{farm.Name}' (connect timeout)", bodyStarted);
+        }
+
+        if (ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } hre)
+        {
+            var reason = hre.InnerException is SocketException se ? se.SocketErrorCode.ToString() : hre.HttpRequestError.ToString();
+            return new AttemptResult(AttemptOutcome.ConnectFailed, StatusCodes.Status502BadGateway, $"WebFarm: cannot connect to server '{server.Name}' in farm '{farm.Name}' ({reason})", bodyStarted);
+        }
+
+        var what = ex is HttpRequestException { HttpRequestError: var error } ? error.ToString() : ex.GetType().Name;
+        return new AttemptResult(AttemptOutcome.FailedBeforeHeaders, StatusCodes.Status502BadGateway, $"WebFarm: server '{server.Name}' in farm '{farm.Name}' failed before sending response headers ({what})", bodyStarted);
+    }
+
+    private async Task<AttemptResult> TunnelAsync(HttpContext context, IHttpUpgradeFeature upgrade, HttpResponseMessage upstream, ExchangeCancellation exchange, FarmView view, ServerRuntime server, long attemptStart)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status101SwitchingProtocols;
+        CopyResponseHeaders(upstream.Headers, response.Headers);
+        if (upstream.Headers.TryGetValues("Upgrade", out var protocols))
+        {
+            response.Headers.Upgrade = ToStringValues(protocols);
+        }
+
+        Stream upstreamStream;
+        Stream clientStream;
+        try
+        {
+            upstreamStream = await upstream.Content.ReadAsStreamAsync(exchange.Token).ConfigureAwait(false);
+            clientStream = await upgrade.UpgradeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogInformation(ex, "Upgrade to {Server} failed", server);
+            context.Abort();
+            return AttemptResult.Done;
+        }
+
+        await using (upstreamStream.ConfigureAwait(false))
+        {
+            var toServer = PumpAsync(clientStream, upstreamStream, exchange);
+            var toClient = PumpAsync(upstreamStream, clientStream, exchange);
+
+            // When one side closes, the tunnel is over: cancel the other direction and close both connections.
+            await Task.WhenAny(toServer, toClient).ConfigureAwait(false);
+            try
+            {
+                await exchange.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            var bytesIn = await toServer.ConfigureAwait(false);
+            var bytesOut = await toClient.ConfigureAwait(false);
+            server.Statistics.RecordResponse(StatusCodes.Status101SwitchingProtocols, Stopwatch.GetElapsedTime(attemptStart), bytesIn, bytesOut);
+            view.PassiveHealth?.OnResponse(server, StatusCodes.Status101SwitchingProtocols);
+        }
+
+        await clientStream.DisposeAsync().ConfigureAwait(false);
+        return AttemptResult.Done;
+    }
+
+    private static async Task<long> PumpAsync(Stream from, Stream to, ExchangeCancellation exchange)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(TunnelBufferSize);
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var read = await from.ReadAsync(buffer, exchange.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return total;
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, read), exchange.Token).ConfigureAwait(false);
+                await to.FlushAsync(exchange.Token).ConfigureAwait(false);
+                total += read;
+                exchange.ResetTimeout();
+            }
+        }
+        catch (Exception)
+        {
+            // Either side failing or closing ends this direction; the caller tears the tunnel down.
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static HttpRequestMessage CreateRequest(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, FarmView view, ServerRuntime server, HttpContent? content, string requestId, bool upgrade)
+    {
+        var incoming = context.Request;
+        var request = new HttpRequestMessage(HttpMethod.Parse(incoming.Method), new Uri(server.BaseAddress + BuildTarget(context, route), UriKind.Absolute))
+        {
+            // Upgrades (WebSockets) need HTTP/1.1 whatever the farm uses.
+            Version = upgrade ? HttpVersion.Version11 : view.Transport.Version,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = content,
+        };
+
+        var headers = incoming.Headers;
+        string? connection = headers.Connection.Count > 0 ? headers.Connection.ToString() : null;
+        foreach (var header in headers)
+        {
+            var name = header.Key;
+            if (HeaderRules.IsHopByHop(name))
+            {
+                // "TE: trailers" tells an HTTP/2 server (gRPC) that we can relay trailers; anything else in TE is hop-by-hop.
+                if (name.Equals("TE", StringComparison.OrdinalIgnoreCase) && HeaderRules.IsListedIn(header.Value.ToString(), "trailers"))
+                {
+                    request.Headers.TryAddWithoutValidation("TE", "trailers");
+                }
+                else if (upgrade && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
+                {
+                    AddValues(request, content, name, header.Value);
+                }
+
+                continue;
+            }
+
+            if (connection is not null && HeaderRules.IsListedIn(connection, name))
+            {
+                continue;
+            }
+
+            if (IsSetByForwarder(name))
+            {
+                continue;
+            }
+
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                if (content is StreamingRequestContent && incoming.ContentLength is long length)
+                {
+                    content.Headers.ContentLength = length;
+                }
+
+                continue;
+            }
+
+            if (name.Equals("Cookie", StringComparison.OrdinalIgnoreCase) && header.Value.Count > 1)
+            {
+                // HTTP/2 clients may split cookies over several fields; HTTP/1.1 servers expect one "; "-joined line.
+                var joined = string.Join("; ", header.Value.ToArray());
+                if (!HeaderRules.HasUnsafeChars(joined))
+                {
+                    request.Headers.TryAddWithoutValidation("Cookie", joined);
+                }
+
+                continue;
+            }
+
+            AddValues(request, content, name, header.Value);
+        }
+
+        if (upgrade)
+        {
+            request.Headers.TryAddWithoutValidation("Connection", "Upgrade");
+        }
+
+        if (view.Options.PreserveHost && incoming.Host.HasValue)
+        {
+            request.Headers.Host = incoming.Host.Value;
+        }
+
+        AddForwardedHeaders(context, snapshot.TrustedProxies, request.Headers);
+        request.Headers.TryAddWithoutValidation(RequestIdHeader, requestId);
+        var original = headers[RequestIdHeader];
+        if (original.Count == 1 && !HeaderRules.HasUnsafeChars(original[0]))
+        {
+            request.Headers.TryAddWithoutValidation(OriginalRequestIdHeader, original[0]);
+        }
+
+        return request;
+    }
+
+    private static bool IsSetByForwarder(string name) => name.Length switch
+    {
+        4 => name.Equals("Host", StringComparison.OrdinalIgnoreCase),
+        12 => name.Equals(RequestIdHeader, StringComparison.OrdinalIgnoreCase),
+        15 => name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase),
+        16 => name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase),
+        17 => name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase),
+        21 => name.Equals(OriginalRequestIdHeader, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    private static void AddValues(HttpRequestMessage request, HttpContent? content, string name, StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value is null || HeaderRules.HasUnsafeChars(value))
+            {
+                continue;
+            }
+
+            // Content-* headers belong to the content; without a body they are dropped (nothing they could describe).
+            if (!request.Headers.TryAddWithoutValidation(name, value))
+            {
+                content?.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+    }
+
+    private static void AddForwardedHeaders(HttpContext context, TrustedProxies trusted, HttpRequestHeaders headers)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        if (remote is { IsIPv4MappedToIPv6: true })
+        {
+            remote = remote.MapToIPv4();
+        }
+
+        var client = remote?.ToString() ?? "unknown";
+        var scheme = context.Request.Scheme;
+        var host = context.Request.Host.Value;
+
+        // Only a trusted proxy's claims about earlier hops are kept; anyone else could forge them.
+        var incoming = context.Request.Headers;
+        if (trusted.Contains(remote))
+        {
+            client = Append(incoming["X-Forwarded-For"], client);
+            scheme = Append(incoming["X-Forwarded-Proto"], scheme);
+            host = host is null ? null : Append(incoming["X-Forwarded-Host"], host);
+        }
+
+        headers.TryAddWithoutValidation("X-Forwarded-For", client);
+        headers.TryAddWithoutValidation("X-Forwarded-Proto", scheme);
+        if (host is not null)
+        {
+            headers.TryAddWithoutValidation("X-Forwarded-Host", host);
+        }
+    }
+
+    private static string Append(StringValues previous, string value)
+    {
+        if (previous.Count == 0)
+        {
+            return value;
+        }
+
+        var joined = previous.Count == 1 ? previous[0]! : string.Join(", ", previous.ToArray());
+        return HeaderRules.HasUnsafeChars(joined) || joined.Length == 0 ? value : joined + ", " + value;
+    }
+
+    /// <summary>The path and query to send: the client's raw target when unchanged (exact bytes), else the stripped path re-encoded.</summary>
+    private static string BuildTarget(HttpContext context, CompiledRoute route)
+    {
+        if (!route.StripPrefix)
+        {
+            var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+            if (raw is { Length: > 0 } && raw[0] == '/')
+            {
+                return raw;
+            }
+
+            return context.Request.Path.ToUriComponent() + context.Request.QueryString.Value;
+        }
+
+        var path = context.Request.Path.Value ?? "/";
+        var rest = path.Length > route.PathPrefix!.Length ? path[route.PathPrefix.Length..] : "/";
+        return new PathString(rest).ToUriComponent() + context.Request.QueryString.Value;
+    }
+
+    private static void CopyResponseHeaders(HttpHeaders from, IHeaderDictionary to)
+    {
+        string? connection = null;
+        if (from.NonValidated.TryGetValues("Connection", out var connectionValues))
+        {
+            connection = connectionValues.ToString();
+        }
+
+        foreach (var header in from.NonValidated)
+        {
+            var name = header.Key;
+            if (HeaderRules.IsHopByHop(name) || (connection is not null && HeaderRules.IsListedIn(connection, name)))
+            {
+                continue;
+            }
+
+            var values = ToStringValues(header.Value);
+            if (values.Count == 0)
+            {
+                continue;
+            }
+
+            if (name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase))
+            {
+                // Keep cookies the balancer set (affinity) next to the server's.
+                to.Append(name, values);
+            }
+            else
+            {
+                to[name] = values;
+            }
+        }
+    }
+
+    private static StringValues ToStringValues(HeaderStringValues values)
+    {
+        if (values.Count == 1)
+        {
+            var single = values.ToString();
+            return HeaderRules.HasUnsafeChars(single) ? StringValues.Empty : new StringValues(single);
+        }
+
+        var list = new List<string>(values.Count);
+        foreach (var v in values)
+        {
+            if (!HeaderRules.HasUnsafeChars(v))
+            {
+                list.Add(v);
+            }
+        }
+
+        return new StringValues([.. list]);
+    }
+
+    private static StringValues ToStringValues(IEnumerable<string> values)
+    {
+        var list = new List<string>();
+        foreach (var v in values)
+        {
+            if (!HeaderRules.HasUnsafeChars(v))
+            {
+                list.Add(v);
+            }
+        }
+
+        return new StringValues([.. list]);
+    }
+
+    private static async Task OnClientBodyErrorAsync(HttpContext context, FarmRuntime farm, Exception error, string requestId)
+    {
+        // A client that sent a malformed or oversized body gets Kestrel's verdict; one that left gets nothing.
+        if (!context.RequestAborted.IsCancellationRequested && error is BadHttpRequestException bad && !context.Response.HasStarted)
+        {
+            await WriteErrorAsync(context, bad.StatusCode, $"WebFarm: bad request body ({bad.Message})", requestId).ConfigureAwait(false);
+            return;
+        }
+
+        farm.Statistics.RecordClientAbort();
+        context.Abort();
+    }
+
+    private static void AbortClient(HttpContext context)
+    {
+        // HTTP/2 and HTTP/3: reset just this stream; HTTP/1.1: close the connection so the client sees a truncated response.
+        if (context.Features.Get<IHttpResetFeature>() is { } reset)
+        {
+            reset.Reset(Http2InternalError);
+        }
+        else
+        {
+            context.Abort();
+        }
+    }
+
+    internal static async Task WriteErrorAsync(HttpContext context, int statusCode, string message, string requestId, bool retryAfter = false)
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            AbortClient(context);
+            return;
+        }
+
+        response.Clear();
+        response.StatusCode = statusCode;
+        response.ContentType = "text/plain; charset=utf-8";
+        response.Headers[RequestIdHeader] = requestId;
+        if (retryAfter)
+        {
+            response.Headers.RetryAfter = "5";
+        }
+
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+
+        try
+        {
+            await response.WriteAsync($"{message} (request id {requestId})\n", context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left while we were telling it what went wrong.
+        }
+    }
+
+    private void WriteAccessLog(HttpContext context, CompiledRoute? route, ServerRuntime? server, string requestId, long start)
+    {
+        var request = context.Request;
+        _accessLog.LogInformation(
+            "{ClientIp} \"{Method} {Host}{Target} {Protocol}\" {Status} {Farm}/{Server} {ElapsedMs:F1}ms id={RequestId}",
+            context.Connection.RemoteIpAddress,
+            request.Method,
+            request.Host.Value,
+            request.Path.Value + request.QueryString.Value,
+            request.Protocol,
+            context.Response.StatusCode,
+            route?.Farm.Name ?? "-",
+            server?.Name ?? "-",
+            Stopwatch.GetElapsedTime(start).TotalMilliseconds,
+            requestId);
+    }
+}

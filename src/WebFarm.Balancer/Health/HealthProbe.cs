@@ -1,0 +1,211 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Farms;
+
+namespace WebFarm.Balancer.Health;
+
+/// <summary>
+/// Sends one health request and judges the answer. It has its own connection pool, separate from the traffic's,
+/// so a check sees what a new client would see, and it never trusts the server: redirects are not followed (the
+/// redirect status is the answer), at most <see cref="MaxBodyBytes"/> of the body are read, and the whole probe,
+/// body included, is bounded by the check's timeout.
+/// </summary>
+public sealed class HealthProbe : IDisposable
+{
+    /// <summary>The most body bytes a probe reads; the connection is closed rather than drained past that.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>Characters of body kept in a result.</summary>
+    public const int ExcerptLength = 200;
+
+    private static readonly ProductInfoHeaderValue UserAgent = new("WebFarm-HealthCheck", "1.0");
+
+    private readonly HttpMessageInvoker _invoker;
+    private readonly TimeProvider _time;
+
+    public HealthProbe(TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            // Never drain an unread (possibly huge or endless) body to reuse a connection: close it.
+            MaxResponseDrainSize = 0,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            ConnectTimeout = System.Threading.Timeout.InfiniteTimeSpan, // each probe's own timeout bounds it all
+            MaxResponseHeadersLength = 64, // KiB
+            ActivityHeadersPropagator = null,
+        };
+        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    /// <summary>Probes <paramref name="server"/> once. Only <paramref name="cancellationToken"/> makes it throw.</summary>
+    public async Task<HealthProbeResult> ProbeAsync(ServerRuntime server, HealthCheckOptions settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(settings);
+        var url = ResolveTarget(settings.Path, server.Address);
+        var version = ParseVersion(settings.HttpVersion);
+        var started = _time.GetUtcNow();
+        var startTimestamp = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.Timeout);
+        int? status = null;
+        byte[]? buffer = null;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url)
+            {
+                Version = version,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            request.Headers.UserAgent.Add(UserAgent);
+            // A new connection per probe, as a new client would open: a server that stopped accepting
+            // connections must not look healthy through a pooled one.
+            if (version.Major == 1)
+            {
+                request.Headers.ConnectionClose = true;
+            }
+
+            if (settings.Host is { } host)
+            {
+                request.Headers.Host = host;
+            }
+
+            using var response = await _invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            status = (int)response.StatusCode;
+            buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes);
+            var length = 0;
+            await using (var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false))
+            {
+                while (length < MaxBodyBytes)
+                {
+                    var read = await body.ReadAsync(buffer.AsMemory(length, MaxBodyBytes - length), timeout.Token).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    length += read;
+                }
+            }
+
+            var latency = Stopwatch.GetElapsedTime(startTimestamp);
+            var bytes = buffer.AsSpan(0, length);
+            var excerpt = Excerpt(bytes);
+            if (!settings.ExpectedStatus.Contains(status.Value))
+            {
+                return new(started, url, status, latency, excerpt, false,
+                    string.Create(CultureInfo.InvariantCulture, $"status {status} not in {settings.ExpectedStatus}"));
+            }
+
+            if (settings.ExpectedBody is { } expected && bytes.IndexOf(Encoding.UTF8.GetBytes(expected)) < 0)
+            {
+                return new(started, url, status, latency, excerpt, false,
+                    string.Create(CultureInfo.InvariantCulture, $"status {status} but \"{Shorten(expected)}\" not found in the first {length} bytes of the body"));
+            }
+
+            return new(started, url, status, latency, excerpt, true, string.Create(CultureInfo.InvariantCulture, $"status {status}"));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var what = status is null ? "no response" : $"status {status} but the body did not finish";
+            return Failure(started, url, status, startTimestamp, $"timed out after {DurationParser.Format(settings.Timeout)} ({what})");
+        }
+        catch (HttpRequestException ex)
+        {
+            return Failure(started, url, status, startTimestamp, Describe(ex));
+        }
+        catch (IOException ex)
+        {
+            return Failure(started, url, status, startTimestamp, $"connection failed while reading the body: {ex.Message}");
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    public void Dispose() => _invoker.Dispose();
+
+    /// <summary>The URL probed: <paramref name="path"/> when it is an absolute http(s) URL, else resolved against the server's address.</summary>
+    public static Uri ResolveTarget(string path, Uri serverAddress)
+        => Uri.TryCreate(path, UriKind.Absolute, out var absolute) && (absolute.Scheme == Uri.UriSchemeHttp || absolute.Scheme == Uri.UriSchemeHttps)
+            ? absolute
+            : new Uri(serverAddress, path);
+
+    /// <summary>"2" (or "2.0") is h2c with prior knowledge; anything else is HTTP/1.1 (the config validator refuses other values).</summary>
+    public static Version ParseVersion(string? text)
+        => text is "2" or "2.0" ? HttpVersion.Version20 : HttpVersion.Version11;
+
+    /// <summary>A short reason for a transport failure (also used by passive health).</summary>
+    public static string Describe(Exception? error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException socket)
+            {
+                return socket.SocketErrorCode switch
+                {
+                    SocketError.ConnectionRefused => "connection refused",
+                    SocketError.ConnectionReset => "connection reset",
+                    SocketError.TimedOut => "connect timed out",
+                    SocketError.HostUnreachable or SocketError.NetworkUnreachable => "host unreachable",
+                    SocketError.HostNotFound or SocketError.NoData => "host not found",
+                    _ => "socket error " + socket.SocketErrorCode,
+                };
+            }
+        }
+
+        return error switch
+        {
+            null => "transport failure",
+            HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse } => "invalid HTTP response",
+            HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } => "connection closed before a complete response",
+            HttpRequestException { HttpRequestError: HttpRequestError.VersionNegotiationError } => "HTTP version not supported by the server",
+            HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => "TLS handshake failed",
+            HttpRequestException { HttpRequestError: HttpRequestError.ConfigurationLimitExceeded } => "response headers too large",
+            TimeoutException or OperationCanceledException => "timed out",
+            _ => Shorten(error.Message),
+        };
+    }
+
+    private HealthProbeResult Failure(DateTimeOffset started, Uri url, int? status, long startTimestamp, string reason)
+        => new(started, url, status, Stopwatch.GetElapsedTime(startTimestamp), string.Empty, false, reason);
+
+    /// <summary>The first <see cref="ExcerptLength"/> characters, safe to print in a terminal or JSON.</summary>
+    internal static string Excerpt(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        // 4 bytes per character at most in UTF-8; decoding more would be wasted.
+        var text = Encoding.UTF8.GetString(body[..Math.Min(body.Length, ExcerptLength * 4)]);
+        var length = Math.Min(text.Length, ExcerptLength);
+        return string.Create(length, text, static (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                var c = source[i];
+                // Control characters (escape sequences, NUL) and lone surrogates would garble a terminal.
+                span[i] = char.IsControl(c) || char.IsSurrogate(c) ? ' ' : c;
+            }
+        });
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 77), "...");
+}

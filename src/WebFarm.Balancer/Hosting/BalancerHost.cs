@@ -1,0 +1,305 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WebFarm.Balancer.Admin;
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Forwarding;
+
+namespace WebFarm.Balancer.Hosting;
+
+/// <summary>
+/// A running balancer: the client-facing Kestrel listener(s) with the forwarder, the admin API listener,
+/// the runtime and, with a config file, the file watcher. Start with <see cref="StartAsync"/>, stop with
+/// <see cref="StopAsync"/> or by disposing.
+/// </summary>
+public sealed class BalancerHost : IAsyncDisposable
+{
+    private readonly WebApplication _dataPlane;
+    private readonly WebApplication? _admin;
+    private readonly ConfigWatcher? _watcher;
+    private readonly TimeSpan _shutdownTimeout;
+    private int _stopped;
+
+    private BalancerHost(BalancerRuntime runtime, WebApplication dataPlane, WebApplication? admin, ConfigWatcher? watcher, string? configPath, TimeSpan shutdownTimeout)
+    {
+        Runtime = runtime;
+        _dataPlane = dataPlane;
+        _admin = admin;
+        _watcher = watcher;
+        ConfigPath = configPath;
+        _shutdownTimeout = shutdownTimeout;
+        ListenUris = Addresses(dataPlane);
+        AdminUri = admin is null ? null : Addresses(admin)[0];
+    }
+
+    public BalancerRuntime Runtime { get; }
+
+    /// <summary>The client-facing addresses actually bound (ephemeral ports resolved).</summary>
+    public IReadOnlyList<Uri> ListenUris { get; }
+
+    /// <summary>The admin API base address, or null when the admin API is disabled.</summary>
+    public Uri? AdminUri { get; }
+
+    /// <summary>The watched config file (full path), or null for an in-memory config.</summary>
+    public string? ConfigPath { get; }
+
+    /// <exception cref="ConfigException">The configuration is invalid (every problem listed).</exception>
+    public static async Task<BalancerHost> StartAsync(BalancerHostOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if ((options.ConfigPath is null) == (options.Config is null))
+        {
+            throw new ArgumentException("Give exactly one of ConfigPath and Config.", nameof(options));
+        }
+
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger("WebFarm.Balancer");
+        string? configPath = null;
+        string? configText = null;
+        BalancerConfig config;
+        if (options.ConfigPath is not null)
+        {
+            configPath = Path.GetFullPath(options.ConfigPath);
+            try
+            {
+                configText = await File.ReadAllTextAsync(configPath, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ConfigException([new ConfigError(configPath, "$", $"cannot read the file: {ex.Message}")]);
+            }
+
+            config = BalancerConfigLoader.Parse(configText, configPath);
+        }
+        else
+        {
+            config = options.Config!;
+            BalancerConfigLoader.Validate(config);
+        }
+
+        BalancerConfig Adjust(BalancerConfig c)
+        {
+            var adjusted = c;
+            if (options.ListenOverride is not null)
+            {
+                adjusted = adjusted with { Listen = options.ListenOverride };
+            }
+
+            if (options.AdminOverride is not null)
+            {
+                adjusted = adjusted with { Admin = adjusted.Admin with { Listen = options.AdminOverride.Length == 0 ? null : options.AdminOverride } };
+            }
+
+            return adjusted;
+        }
+
+        config = Adjust(config);
+        BalancerConfigLoader.Validate(config);
+        var baseDirectory = configPath is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(configPath)!;
+        var stateDirectory = string.IsNullOrWhiteSpace(config.StateDirectory) ? null : Path.GetFullPath(Path.Combine(baseDirectory, config.StateDirectory));
+        var token = ResolveToken(config, baseDirectory);
+
+        var runtime = new BalancerRuntime(config, stateDirectory, loggerFactory);
+        WebApplication? dataPlane = null;
+        WebApplication? admin = null;
+        try
+        {
+            var forwarder = new HttpForwarder(runtime, loggerFactory);
+            dataPlane = BuildDataPlane(config.Listen, forwarder, loggerFactory, options.ShutdownTimeout);
+            await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            if (!string.IsNullOrEmpty(config.Admin.Listen))
+            {
+                admin = AdminApi.Build(config.Admin.Listen, token, runtime, loggerFactory);
+                await admin.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (admin is not null)
+            {
+                await admin.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (dataPlane is not null)
+            {
+                await dataPlane.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await runtime.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var watcher = configPath is null
+            ? null
+            : new ConfigWatcher(configPath, configText!, runtime, c => WarnOnRestartOnlyChanges(Adjust(c), config, logger), options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
+        var host = new BalancerHost(runtime, dataPlane, admin, watcher, configPath, options.ShutdownTimeout);
+        logger.LogInformation(
+            "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s)",
+            string.Join(", ", host.ListenUris),
+            host.AdminUri?.ToString() ?? "(disabled)",
+            config.Farms.Count);
+        return host;
+    }
+
+    /// <summary>Re-reads the config file now (as a change would); false when it was rejected or there is no file.</summary>
+    public bool Reload() => _watcher?.Reload(force: true) ?? false;
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        _watcher?.Dispose();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_shutdownTimeout);
+        try
+        {
+            await _dataPlane.StopAsync(timeout.Token).ConfigureAwait(false);
+            if (_admin is not null)
+            {
+                await _admin.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await _dataPlane.DisposeAsync().ConfigureAwait(false);
+            if (_admin is not null)
+            {
+                await _admin.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await Runtime.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, HttpForwarder forwarder, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseShutdownTimeout(shutdownTimeout);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+
+            // Bodies are streamed, not held: the size limit is the servers' business. Slow-rate limits are
+            // replaced by the farm's idle timeout so that long-lived streams (gRPC, SSE) are not cut.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MinRequestBodyDataRate = null;
+            kestrel.Limits.MinResponseDataRate = null;
+            foreach (var endpoint in listen)
+            {
+                Listen(kestrel, endpoint.Url, endpoint.Protocols);
+            }
+        });
+        var app = builder.Build();
+        app.Run(forwarder.InvokeAsync);
+        return app;
+    }
+
+    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols)
+    {
+        if (!ListenAddress.TryParse(url, out var address, out var error))
+        {
+            throw new ConfigException([new ConfigError(null, "$.Listen", error)]);
+        }
+
+        var kestrelProtocols = protocols switch
+        {
+            ListenProtocols.Http1 => HttpProtocols.Http1,
+            ListenProtocols.Http2 => HttpProtocols.Http2,
+            _ => HttpProtocols.Http1AndHttp2,
+        };
+        void Configure(ListenOptions o) => o.Protocols = kestrelProtocols;
+        if (address.AnyAddress)
+        {
+            kestrel.ListenAnyIP(address.Port, Configure);
+        }
+        else if (address.Localhost)
+        {
+            kestrel.ListenLocalhost(address.Port, Configure);
+        }
+        else
+        {
+            kestrel.Listen(address.Address!, address.Port, Configure);
+        }
+    }
+
+    private static string? ResolveToken(BalancerConfig config, string baseDirectory)
+    {
+        var admin = config.Admin;
+        if (admin.Token is not null)
+        {
+            return admin.Token;
+        }
+
+        if (admin.TokenFile is not null)
+        {
+            var path = Path.GetFullPath(Path.Combine(baseDirectory, admin.TokenFile));
+            string token;
+            try
+            {
+                token = File.ReadLines(path).FirstOrDefault()?.Trim() ?? string.Empty;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ConfigException([new ConfigError(config.SourcePath, "$.Admin.TokenFile", $"cannot read {path}: {ex.Message}")]);
+            }
+
+            if (token.Length < 16)
+            {
+                throw new ConfigException([new ConfigError(config.SourcePath, "$.Admin.TokenFile", $"the token in {path} must be at least 16 characters")]);
+            }
+
+            return token;
+        }
+
+        if (!string.IsNullOrEmpty(admin.Listen) && ListenAddress.TryParse(admin.Listen, out var address, out _) && !address.IsLoopback)
+        {
+            // Validation already refuses this; kept as a last guard because it protects the whole farm.
+            throw new ConfigException([new ConfigError(config.SourcePath, "$.Admin.Token", $"a token is required because the admin listener {admin.Listen} is not loopback")]);
+        }
+
+        return null;
+    }
+
+    private static BalancerConfig WarnOnRestartOnlyChanges(BalancerConfig next, BalancerConfig running, ILogger logger)
+    {
+        if (!next.Listen.SequenceEqual(running.Listen) || next.Admin != running.Admin || next.StateDirectory != running.StateDirectory)
+        {
+            logger.LogWarning("Listen, Admin and StateDirectory changes take effect at the next restart; the rest of the new configuration is applied now");
+        }
+
+        return next with { Listen = running.Listen, Admin = running.Admin, StateDirectory = running.StateDirectory };
+    }
+
+    private static List<Uri> Addresses(WebApplication app)
+    {
+        var feature = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>();
+        var list = new List<Uri>();
+        foreach (var address in feature?.Addresses ?? [])
+        {
+            // Kestrel reports wildcard binds as "http://[::]:80"; keep them as they are (callers know what they bound).
+            if (Uri.TryCreate(address, UriKind.Absolute, out var uri))
+            {
+                list.Add(uri);
+            }
+        }
+
+        return list;
+    }
+}

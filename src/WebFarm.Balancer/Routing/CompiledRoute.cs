@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Http;
+using WebFarm.Balancer.Farms;
+
+namespace WebFarm.Balancer.Routing;
+
+/// <summary>A route prepared for matching: lower-cased host parts, trimmed prefix, header pairs and its farm.</summary>
+internal sealed class CompiledRoute
+{
+    private readonly string? _exactHost;
+    private readonly string? _hostSuffix; // ".example.com" for "*.example.com"
+    private readonly KeyValuePair<string, string>[] _headers;
+
+    public CompiledRoute(int index, string? host, string? pathPrefix, IReadOnlyDictionary<string, string>? headers, FarmRuntime farm, bool stripPrefix)
+    {
+        Index = index;
+        if (host is not null)
+        {
+            if (host.StartsWith("*.", StringComparison.Ordinal))
+            {
+                _hostSuffix = host[1..].ToLowerInvariant();
+            }
+            else
+            {
+                _exactHost = host.ToLowerInvariant();
+            }
+        }
+
+        // "/api/" and "/api" mean the same prefix; "/" means any path.
+        PathPrefix = pathPrefix is null || pathPrefix == "/" ? null : pathPrefix.TrimEnd('/');
+        _headers = headers is null ? [] : [.. headers];
+        Farm = farm;
+        StripPrefix = stripPrefix && PathPrefix is not null;
+
+        // Most specific wins: an exact host beats a wildcard (longer suffix first) beats any host; then the
+        // longer path prefix; then more header conditions; then configuration order.
+        HostRank = _exactHost is not null ? 2 : _hostSuffix is not null ? 1 : 0;
+        HostLength = (_exactHost ?? _hostSuffix)?.Length ?? 0;
+    }
+
+    public int Index { get; }
+
+    public string? PathPrefix { get; }
+
+    public FarmRuntime Farm { get; }
+
+    public bool StripPrefix { get; }
+
+    public int HostRank { get; }
+
+    public int HostLength { get; }
+
+    public int HeaderCount => _headers.Length;
+
+    public bool Matches(HttpRequest request)
+    {
+        if (_exactHost is not null || _hostSuffix is not null)
+        {
+            var host = request.Host.Host.AsSpan();
+            if (_exactHost is not null)
+            {
+                if (!host.Equals(_exactHost, StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+            }
+            else if (host.Length <= _hostSuffix!.Length || !host.EndsWith(_hostSuffix, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        if (PathPrefix is not null && !MatchesPrefix(request.Path.Value, PathPrefix))
+        {
+            return false;
+        }
+
+        foreach (var (name, value) in _headers)
+        {
+            var actual = request.Headers[name];
+            if (actual.Count != 1 || !string.Equals(actual[0], value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Prefix match at a segment boundary, case-insensitive like IIS/ARR.</summary>
+    public static bool MatchesPrefix(string? path, string prefix)
+    {
+        if (path is null || !path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return path.Length == prefix.Length || path[prefix.Length] == '/';
+    }
+}

@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Http;
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Farms;
+
+namespace WebFarm.Balancer.Routing;
+
+/// <summary>
+/// The routes of one configuration snapshot, sorted once from most to least specific so that matching a
+/// request is a linear scan that stops at the first hit.
+/// </summary>
+internal sealed class RouteTable
+{
+    private readonly CompiledRoute[] _routes;
+
+    private RouteTable(CompiledRoute[] routes) => _routes = routes;
+
+    public int Count => _routes.Length;
+
+    public static RouteTable Build(BalancerConfig config, IReadOnlyDictionary<string, FarmRuntime> farms)
+    {
+        var list = new List<CompiledRoute>();
+        if (config.Routes.Count == 0)
+        {
+            // A single farm without routes takes everything.
+            foreach (var farm in farms.Values)
+            {
+                list.Add(new CompiledRoute(0, null, null, null, farm, false));
+            }
+        }
+
+        for (var i = 0; i < config.Routes.Count; i++)
+        {
+            var r = config.Routes[i];
+            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix));
+        }
+
+        list.Sort(static (a, b) =>
+        {
+            var c = b.HostRank.CompareTo(a.HostRank);
+            if (c == 0)
+            {
+                c = b.HostLength.CompareTo(a.HostLength);
+            }
+
+            if (c == 0)
+            {
+                c = (b.PathPrefix?.Length ?? 0).CompareTo(a.PathPrefix?.Length ?? 0);
+            }
+
+            if (c == 0)
+            {
+                c = b.HeaderCount.CompareTo(a.HeaderCount);
+            }
+
+            return c != 0 ? c : a.Index.CompareTo(b.Index);
+        });
+        return new RouteTable([.. list]);
+    }
+
+    public CompiledRoute? Match(HttpRequest request)
+    {
+        foreach (var route in _routes)
+        {
+            if (route.Matches(request))
+            {
+                return route;
+            }
+        }
+
+        return null;
+    }
+}

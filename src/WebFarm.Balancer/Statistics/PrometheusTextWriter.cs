@@ -1,0 +1,234 @@
+using System.Globalization;
+using WebFarm.Balancer.Farms;
+
+namespace WebFarm.Balancer.Statistics;
+
+/// <summary>
+/// Writes farm and server snapshots in the Prometheus text exposition format (version 0.0.4): for each
+/// metric family a HELP and a TYPE line followed by all its samples, label values escaped. The admin
+/// endpoint serves the result with <see cref="ContentType"/>.
+/// </summary>
+/// <remarks>
+/// Counters are totals since the server joined; the *_requests_per_second and *_response_time_seconds
+/// gauges are the balancer's own sliding windows (10 s and 60 s), exported because percentiles cannot be
+/// recomputed from counters. Families are written one after another so that no family is split.
+/// </remarks>
+public static class PrometheusTextWriter
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    private static readonly string[] s_statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+    private static readonly (string Label, double Quantile)[] s_quantiles = [("0.5", 0.5), ("0.95", 0.95), ("0.99", 0.99)];
+
+    /// <summary>Returns the exposition text for <paramref name="farms"/>.</summary>
+    public static string Write(IEnumerable<FarmStatisticsSnapshot> farms)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        Write(writer, farms);
+        return writer.ToString();
+    }
+
+    /// <summary>
+    /// Writes the exposition text to <paramref name="writer"/>. Synchronous: in an ASP.NET Core endpoint call
+    /// <see cref="Write(IEnumerable{FarmStatisticsSnapshot})"/> and write the string asynchronously.
+    /// </summary>
+    public static void Write(TextWriter writer, IEnumerable<FarmStatisticsSnapshot> farms)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(farms);
+        var list = new List<FarmStatisticsSnapshot>(farms);
+        var servers = new List<ServerStatisticsSnapshot>();
+        foreach (var farm in list)
+        {
+            servers.AddRange(farm.Servers);
+        }
+
+        // Farm-level families.
+        Family(writer, "webfarm_farm_requests_per_second", "gauge", "Requests completed per second over the last 10 seconds, all servers of the farm.");
+        foreach (var f in list)
+        {
+            Sample(writer, "webfarm_farm_requests_per_second", f.Farm, null, null, null, f.RequestsPerSecond);
+        }
+
+        Family(writer, "webfarm_farm_in_flight", "gauge", "Requests currently being forwarded, all servers of the farm.");
+        foreach (var f in list)
+        {
+            Sample(writer, "webfarm_farm_in_flight", f.Farm, null, null, null, f.InFlight);
+        }
+
+        Family(writer, "webfarm_farm_response_time_seconds", "gauge", "Response-time quantiles over the last 60 seconds, all servers of the farm.");
+        foreach (var f in list)
+        {
+            foreach (var (label, q) in s_quantiles)
+            {
+                Sample(writer, "webfarm_farm_response_time_seconds", f.Farm, null, "quantile", label, Quantile(f.ResponseTime, q) / 1000.0);
+            }
+        }
+
+        Family(writer, "webfarm_farm_no_server_available_total", "counter", "Requests answered 503 because no server was available.");
+        foreach (var f in list)
+        {
+            Sample(writer, "webfarm_farm_no_server_available_total", f.Farm, null, null, null, f.NoServerAvailable);
+        }
+
+        Family(writer, "webfarm_farm_queue_rejections_total", "counter", "Requests refused by a full queue or a queue timeout.");
+        foreach (var f in list)
+        {
+            Sample(writer, "webfarm_farm_queue_rejections_total", f.Farm, null, null, null, f.QueueRejections);
+        }
+
+        Family(writer, "webfarm_farm_client_aborts_total", "counter", "Requests the client abandoned before the response completed.");
+        foreach (var f in list)
+        {
+            Sample(writer, "webfarm_farm_client_aborts_total", f.Farm, null, null, null, f.ClientAborts);
+        }
+
+        // Server-level families.
+        Family(writer, "webfarm_server_requests_total", "counter", "Responses received from the server, by status class.");
+        foreach (var s in servers)
+        {
+            long[] counts = [s.Responses1xx, s.Responses2xx, s.Responses3xx, s.Responses4xx, s.Responses5xx];
+            for (var i = 0; i < counts.Length; i++)
+            {
+                Sample(writer, "webfarm_server_requests_total", s.Farm, s.Server, "status_class", s_statusClasses[i], counts[i]);
+            }
+
+            if (s.ResponsesOther > 0)
+            {
+                Sample(writer, "webfarm_server_requests_total", s.Farm, s.Server, "status_class", "other", s.ResponsesOther);
+            }
+        }
+
+        ServerFamily(writer, servers, "webfarm_server_transport_failures_total", "counter", "Requests that failed at the transport level (connect, reset, timeout).", static s => s.TransportFailures);
+        ServerFamily(writer, servers, "webfarm_server_bytes_in_total", "counter", "Request body bytes sent to the server.", static s => s.BytesIn);
+        ServerFamily(writer, servers, "webfarm_server_bytes_out_total", "counter", "Response body bytes received from the server.", static s => s.BytesOut);
+        ServerFamily(writer, servers, "webfarm_server_in_flight", "gauge", "Requests currently being forwarded to the server.", static s => s.InFlight);
+        ServerFamily(writer, servers, "webfarm_server_requests_per_second", "gauge", "Requests completed per second over the last 10 seconds.", static s => s.RequestsPerSecond);
+        ServerFamily(writer, servers, "webfarm_server_response_time_ewma_seconds", "gauge", "Moving average of the response time (used by LeastResponseTime).", static s => s.ResponseTimeEwmaMs / 1000.0);
+
+        Family(writer, "webfarm_server_response_time_seconds", "gauge", "Response-time quantiles over the last 60 seconds.");
+        foreach (var s in servers)
+        {
+            foreach (var (label, q) in s_quantiles)
+            {
+                Sample(writer, "webfarm_server_response_time_seconds", s.Farm, s.Server, "quantile", label, Quantile(s.ResponseTime, q) / 1000.0);
+            }
+        }
+
+        ServerFamily(writer, servers, "webfarm_server_weight", "gauge", "Configured weight.", static s => s.Weight);
+        ServerFamily(writer, servers, "webfarm_server_effective_weight", "gauge", "Weight used by the policies (lower during slow start).", static s => s.EffectiveWeight);
+        ServerFamily(writer, servers, "webfarm_server_healthy", "gauge", "1 when health checks pass, else 0.", static s => s.Healthy ? 1 : 0);
+        ServerFamily(writer, servers, "webfarm_server_backup", "gauge", "1 for a backup server, else 0.", static s => s.Backup ? 1 : 0);
+
+        Family(writer, "webfarm_server_state", "gauge", "Administrative state: 1 for the current state, 0 for the others.");
+        foreach (var s in servers)
+        {
+            foreach (var state in Enum.GetValues<ServerState>())
+            {
+                Sample(writer, "webfarm_server_state", s.Farm, s.Server, "state", state.ToString().ToLowerInvariant(), s.State == state ? 1 : 0);
+            }
+        }
+    }
+
+    private static double Quantile(ResponseTimePercentiles p, double q) => q switch
+    {
+        0.5 => p.P50Ms,
+        0.95 => p.P95Ms,
+        _ => p.P99Ms,
+    };
+
+    private static void ServerFamily(
+        TextWriter writer, List<ServerStatisticsSnapshot> servers, string name, string type, string help, Func<ServerStatisticsSnapshot, double> value)
+    {
+        Family(writer, name, type, help);
+        foreach (var s in servers)
+        {
+            Sample(writer, name, s.Farm, s.Server, null, null, value(s));
+        }
+    }
+
+    private static void Family(TextWriter writer, string name, string type, string help)
+    {
+        writer.Write("# HELP ");
+        writer.Write(name);
+        writer.Write(' ');
+        writer.Write(help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal));
+        writer.Write('\n');
+        writer.Write("# TYPE ");
+        writer.Write(name);
+        writer.Write(' ');
+        writer.Write(type);
+        writer.Write('\n');
+    }
+
+    private static void Sample(TextWriter writer, string name, string farm, string? server, string? extraLabel, string? extraValue, double value)
+    {
+        writer.Write(name);
+        writer.Write("{farm=\"");
+        WriteLabelValue(writer, farm);
+        writer.Write('"');
+        if (server is not null)
+        {
+            writer.Write(",server=\"");
+            WriteLabelValue(writer, server);
+            writer.Write('"');
+        }
+
+        if (extraLabel is not null)
+        {
+            writer.Write(',');
+            writer.Write(extraLabel);
+            writer.Write("=\"");
+            WriteLabelValue(writer, extraValue ?? string.Empty);
+            writer.Write('"');
+        }
+
+        writer.Write("} ");
+        writer.Write(FormatValue(value));
+        writer.Write('\n');
+    }
+
+    internal static string FormatValue(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return "NaN";
+        }
+
+        if (double.IsPositiveInfinity(value))
+        {
+            return "+Inf";
+        }
+
+        if (double.IsNegativeInfinity(value))
+        {
+            return "-Inf";
+        }
+
+        // Shortest round-trippable form, never an exponent-less culture-specific one.
+        return value.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Label values escape backslash, double quote and line feed (the format's only escapes).</summary>
+    private static void WriteLabelValue(TextWriter writer, string value)
+    {
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '\\':
+                    writer.Write("\\\\");
+                    break;
+                case '"':
+                    writer.Write("\\\"");
+                    break;
+                case '\n':
+                    writer.Write("\\n");
+                    break;
+                default:
+                    writer.Write(c);
+                    break;
+            }
+        }
+    }
+}

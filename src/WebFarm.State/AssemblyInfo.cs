@@ -1,2 +1,0 @@
-namespace WebFarm.State;
-internal static class AssemblyMarker { }

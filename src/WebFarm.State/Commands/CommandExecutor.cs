@@ -1,0 +1,97 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using WebFarm.State.Protocol;
+
+namespace WebFarm.State.Commands;
+
+/// <summary>
+/// Runs one command for a session under the store lock: lookup, arity, authentication, MULTI queueing,
+/// replica read-only rule, then the handler. Any failure becomes an error reply; the server never dies
+/// because of one command.
+/// </summary>
+internal static class CommandExecutor
+{
+    public static void Execute(ClientSession client, scoped CommandArgs args)
+    {
+        var server = client.Server;
+        var definition = server.Commands.Find(args[0]);
+        if (definition is null)
+        {
+            Reject(client, UnknownCommand(args));
+            return;
+        }
+
+        if (!definition.ArityMatches(args.Count))
+        {
+            Reject(client, ErrorReplies.WrongArity(definition.Name));
+            return;
+        }
+
+        if (!client.Authenticated && server.RequiresAuth && (definition.Flags & CommandFlags.NoAuth) == 0)
+        {
+            Reject(client, ErrorReplies.NoAuth);
+            return;
+        }
+
+        if (definition.IsWrite && client.Store.IsReplica && !client.IsMasterLink)
+        {
+            Reject(client, ErrorReplies.ReadOnly);
+            return;
+        }
+
+        if (client.InMulti && (definition.Flags & CommandFlags.NoQueue) == 0)
+        {
+            client.MultiQueue!.Add(new QueuedCommand(definition, ArgList.CopyOf(args)));
+            client.Reply.Raw("+QUEUED\r\n"u8);
+            return;
+        }
+
+        Invoke(client, definition, args);
+    }
+
+    public static void Invoke(ClientSession client, CommandDefinition definition, scoped CommandArgs args)
+    {
+        try
+        {
+            client.Store.Commands++;
+            definition.Calls++;
+            definition.Handler(client, args);
+            if (definition.IsWrite)
+            {
+                client.Store.EnforceMaxMemory();
+            }
+        }
+        catch (Exception ex)
+        {
+            client.Server.Logger.LogError(ex, "Command {Command} failed for client {Id}", definition.Name, client.Id);
+            client.Reply.Error("ERR internal error while executing '" + definition.Name + "': " + ex.Message);
+        }
+    }
+
+    private static void Reject(ClientSession client, string error)
+    {
+        // An error while queueing poisons the transaction, as in Redis (EXEC answers EXECABORT).
+        if (client.InMulti)
+        {
+            client.MultiFailed = true;
+        }
+
+        client.Reply.Error(error);
+    }
+
+    private static string UnknownCommand(scoped CommandArgs args)
+    {
+        var text = new StringBuilder("ERR unknown command '")
+            .Append(Text.Printable(args[0], 128))
+            .Append("', with args beginning with: ");
+        var budget = 128;
+        for (var i = 1; i < args.Count && budget > 0; i++)
+        {
+            var arg = Text.Printable(args[i], budget);
+            budget -= arg.Length;
+            text.Append('\'').Append(arg).Append("' ");
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,22 @@
+namespace WebFarm.State.Commands;
+
+/// <summary>Redis's exact error texts: clients and tools match on them.</summary>
+internal static class ErrorReplies
+{
+    public const string WrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    public const string NotInteger = "ERR value is not an integer or out of range";
+    public const string Syntax = "ERR syntax error";
+    public const string Overflow = "ERR increment or decrement would overflow";
+    public const string NoAuth = "NOAUTH Authentication required.";
+    public const string WrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
+    public const string ReadOnly = "READONLY You can't write against a read only replica.";
+    public const string ExecAbort = "EXECABORT Transaction discarded because of previous errors.";
+    public const string InvalidCursor = "ERR invalid cursor";
+
+    public static string WrongArity(string command) => $"ERR wrong number of arguments for '{command.ToLowerInvariant()}' command";
+
+    public static string InvalidExpire(string command) => $"ERR invalid expire time in '{command}' command";
+
+    public static string UnknownSubcommand(ReadOnlySpan<byte> sub, string command)
+        => $"ERR unknown subcommand '{Text.Printable(sub, 128)}'. Try {command} HELP.";
+}

@@ -1,0 +1,71 @@
+namespace WebFarm.State.Commands;
+
+/// <summary>Parses the EX/PX/EXAT/PXAT arguments shared by SET and GETEX into an absolute Unix-ms time.</summary>
+internal static class ExpiryOption
+{
+    public enum Result
+    {
+        NotAnExpiry,
+        Ok,
+        NotInteger,
+        Invalid,
+    }
+
+    public static Result TryParse(ReadOnlySpan<byte> option, ReadOnlySpan<byte> value, long nowMs, out long expireAtMs)
+    {
+        expireAtMs = 0;
+        bool seconds;
+        bool relative;
+        if (Text.Is(option, "EX"u8))
+        {
+            seconds = true;
+            relative = true;
+        }
+        else if (Text.Is(option, "PX"u8))
+        {
+            seconds = false;
+            relative = true;
+        }
+        else if (Text.Is(option, "EXAT"u8))
+        {
+            seconds = true;
+            relative = false;
+        }
+        else if (Text.Is(option, "PXAT"u8))
+        {
+            seconds = false;
+            relative = false;
+        }
+        else
+        {
+            return Result.NotAnExpiry;
+        }
+
+        if (!Text.TryLong(value, out var amount))
+        {
+            return Result.NotInteger;
+        }
+
+        if (amount <= 0 || (seconds && amount > long.MaxValue / 1000))
+        {
+            return Result.Invalid;
+        }
+
+        var ms = seconds ? amount * 1000 : amount;
+        if (relative)
+        {
+            if (ms > long.MaxValue - nowMs)
+            {
+                return Result.Invalid;
+            }
+
+            ms += nowMs;
+        }
+
+        expireAtMs = ms;
+        return Result.Ok;
+    }
+
+    public static bool IsExpiryKeyword(ReadOnlySpan<byte> option)
+        => Text.Is(option, "EX"u8) || Text.Is(option, "PX"u8) || Text.Is(option, "EXAT"u8) || Text.Is(option, "PXAT"u8);
+}

@@ -1,0 +1,317 @@
+using WebFarm.State.Protocol;
+using WebFarm.State.Storage;
+
+namespace WebFarm.State.Commands;
+
+/// <summary>Generic key commands: deletion, TTLs, type and iteration.</summary>
+internal static class KeyCommands
+{
+    private enum ExpireCondition
+    {
+        Always,
+        Nx,
+        Xx,
+        Gt,
+        Lt,
+    }
+
+    public static void Register(CommandTable table)
+    {
+        const CommandFlags W = CommandFlags.Write;
+        const CommandFlags R = CommandFlags.ReadOnly;
+        table.Add("del", -2, W, 1, -1, 1, Del);
+        table.Add("unlink", -2, W, 1, -1, 1, Del);
+        table.Add("exists", -2, R | CommandFlags.Fast, 1, -1, 1, Exists);
+        table.Add("expire", -3, W, 1, 1, 1, (c, a) => Expire(c, a, "expire", seconds: true, relative: true));
+        table.Add("pexpire", -3, W, 1, 1, 1, (c, a) => Expire(c, a, "pexpire", seconds: false, relative: true));
+        table.Add("expireat", -3, W, 1, 1, 1, (c, a) => Expire(c, a, "expireat", seconds: true, relative: false));
+        table.Add("pexpireat", -3, W, 1, 1, 1, (c, a) => Expire(c, a, "pexpireat", seconds: false, relative: false));
+        table.Add("persist", 2, W, 1, 1, 1, Persist);
+        table.Add("ttl", 2, R | CommandFlags.Fast, 1, 1, 1, (c, a) => Ttl(c, a, milliseconds: false, absolute: false));
+        table.Add("pttl", 2, R | CommandFlags.Fast, 1, 1, 1, (c, a) => Ttl(c, a, milliseconds: true, absolute: false));
+        table.Add("expiretime", 2, R | CommandFlags.Fast, 1, 1, 1, (c, a) => Ttl(c, a, milliseconds: false, absolute: true));
+        table.Add("pexpiretime", 2, R | CommandFlags.Fast, 1, 1, 1, (c, a) => Ttl(c, a, milliseconds: true, absolute: true));
+        table.Add("type", 2, R | CommandFlags.Fast, 1, 1, 1, Type);
+        table.Add("scan", -2, R, 0, 0, 0, Scan);
+        table.Add("keys", 2, R, 0, 0, 0, Keys);
+    }
+
+    private static void Del(ClientSession c, scoped CommandArgs a)
+    {
+        var deleted = 0;
+        for (var i = 1; i < a.Count; i++)
+        {
+            var entry = c.Store.Lookup(a[i], c.IsMasterLink);
+            if (entry is not null)
+            {
+                c.Store.Delete(entry);
+                deleted++;
+            }
+        }
+
+        if (deleted > 0)
+        {
+            c.Store.Feed.Propagate(a);
+        }
+
+        c.Reply.Integer(deleted);
+    }
+
+    private static void Exists(ClientSession c, scoped CommandArgs a)
+    {
+        var found = 0;
+        for (var i = 1; i < a.Count; i++)
+        {
+            if (c.Store.Lookup(a[i], c.IsMasterLink) is not null)
+            {
+                found++;
+            }
+        }
+
+        c.Reply.Integer(found);
+    }
+
+    private static void Expire(ClientSession c, scoped CommandArgs a, string name, bool seconds, bool relative)
+    {
+        if (!Text.TryLong(a[2], out var when))
+        {
+            c.Reply.Error(ErrorReplies.NotInteger);
+            return;
+        }
+
+        var condition = ExpireCondition.Always;
+        for (var i = 3; i < a.Count; i++)
+        {
+            var next = Text.Is(a[i], "NX"u8) ? ExpireCondition.Nx
+                : Text.Is(a[i], "XX"u8) ? ExpireCondition.Xx
+                : Text.Is(a[i], "GT"u8) ? ExpireCondition.Gt
+                : Text.Is(a[i], "LT"u8) ? ExpireCondition.Lt
+                : (ExpireCondition?)null;
+            if (next is null)
+            {
+                c.Reply.Error("ERR Unsupported option " + Text.Printable(a[i], 64));
+                return;
+            }
+
+            if (condition != ExpireCondition.Always && condition != next)
+            {
+                c.Reply.Error(next == ExpireCondition.Nx || condition == ExpireCondition.Nx
+                    ? "ERR NX and XX, GT or LT options at the same time are not compatible"
+                    : "ERR GT and LT options at the same time are not compatible");
+                return;
+            }
+
+            condition = next.Value;
+        }
+
+        if (seconds)
+        {
+            if (when > long.MaxValue / 1000 || when < long.MinValue / 1000)
+            {
+                c.Reply.Error(ErrorReplies.InvalidExpire(name));
+                return;
+            }
+
+            when *= 1000;
+        }
+
+        if (relative)
+        {
+            if (when > long.MaxValue - c.Store.NowMs)
+            {
+                c.Reply.Error(ErrorReplies.InvalidExpire(name));
+                return;
+            }
+
+            when += c.Store.NowMs;
+        }
+
+        var entry = c.Store.Lookup(a[1], c.IsMasterLink);
+        if (entry is null)
+        {
+            c.Reply.Integer(0);
+            return;
+        }
+
+        var current = entry.ExpireAtMs;
+        var allowed = condition switch
+        {
+            ExpireCondition.Nx => current == 0,
+            ExpireCondition.Xx => current != 0,
+            ExpireCondition.Gt => current != 0 && when > current,
+            ExpireCondition.Lt => current == 0 || when < current,
+            _ => true,
+        };
+        if (!allowed)
+        {
+            c.Reply.Integer(0);
+            return;
+        }
+
+        // A time in the past deletes the key now (the master decides; the replica just records the time).
+        if (when <= c.Store.NowMs && !c.IsMasterLink)
+        {
+            c.Store.Delete(entry);
+            c.Store.Feed.PropagateDel(entry.Key);
+            c.Reply.Integer(1);
+            return;
+        }
+
+        c.Store.Keys.SetExpire(entry, when);
+        var feed = c.Store.Feed;
+        if (feed.Enabled)
+        {
+            feed.Begin(3);
+            feed.Arg("PEXPIREAT"u8);
+            feed.Arg(a[1]);
+            feed.Arg(when);
+            feed.End();
+        }
+
+        c.Reply.Integer(1);
+    }
+
+    private static void Persist(ClientSession c, scoped CommandArgs a)
+    {
+        var entry = c.Store.Lookup(a[1], c.IsMasterLink);
+        if (entry is null || entry.ExpireAtMs == 0)
+        {
+            c.Reply.Integer(0);
+            return;
+        }
+
+        c.Store.Keys.ClearExpire(entry);
+        c.Store.Feed.Propagate(a);
+        c.Reply.Integer(1);
+    }
+
+    private static void Ttl(ClientSession c, scoped CommandArgs a, bool milliseconds, bool absolute)
+    {
+        var entry = c.Store.Lookup(a[1], c.IsMasterLink);
+        if (entry is null)
+        {
+            c.Reply.Integer(-2);
+        }
+        else if (entry.ExpireAtMs == 0)
+        {
+            c.Reply.Integer(-1);
+        }
+        else if (absolute)
+        {
+            c.Reply.Integer(milliseconds ? entry.ExpireAtMs : entry.ExpireAtMs / 1000);
+        }
+        else
+        {
+            var remaining = Math.Max(0, entry.ExpireAtMs - c.Store.NowMs);
+            c.Reply.Integer(milliseconds ? remaining : (remaining + 500) / 1000);
+        }
+    }
+
+    private static void Type(ClientSession c, scoped CommandArgs a)
+    {
+        var entry = c.Store.Lookup(a[1], c.IsMasterLink);
+        c.Reply.Raw(entry is null ? "+none\r\n"u8 : entry.Value is byte[] ? "+string\r\n"u8 : "+hash\r\n"u8);
+    }
+
+    /// <summary>
+    /// SCAN walks the dense key array from the end towards the start. Removal moves the last entry into
+    /// the hole, i.e. from the visited part into a lower slot, so keys present for the whole scan are never
+    /// missed (they may be returned twice, which SCAN allows).
+    /// </summary>
+    private static void Scan(ClientSession c, scoped CommandArgs a)
+    {
+        if (!ulong.TryParse(a[1], out var cursor))
+        {
+            c.Reply.Error(ErrorReplies.InvalidCursor);
+            return;
+        }
+
+        scoped ReadOnlySpan<byte> pattern = default;
+        var hasPattern = false;
+        long count = 10;
+        var typeFilter = -1;
+        for (var i = 2; i < a.Count; i++)
+        {
+            if (i + 1 >= a.Count)
+            {
+                c.Reply.Error(ErrorReplies.Syntax);
+                return;
+            }
+
+            if (Text.Is(a[i], "MATCH"u8))
+            {
+                pattern = a[++i];
+                hasPattern = !(pattern.Length == 1 && pattern[0] == '*');
+            }
+            else if (Text.Is(a[i], "COUNT"u8))
+            {
+                if (!Text.TryLong(a[++i], out count))
+                {
+                    c.Reply.Error(ErrorReplies.NotInteger);
+                    return;
+                }
+
+                if (count < 1)
+                {
+                    c.Reply.Error(ErrorReplies.Syntax);
+                    return;
+                }
+            }
+            else if (Text.Is(a[i], "TYPE"u8))
+            {
+                var type = a[++i];
+                typeFilter = Text.Is(type, "STRING"u8) ? (int)ValueKind.String : Text.Is(type, "HASH"u8) ? (int)ValueKind.Hash : int.MaxValue;
+            }
+            else
+            {
+                c.Reply.Error(ErrorReplies.Syntax);
+                return;
+            }
+        }
+
+        var keys = c.Store.Keys;
+        var index = keys.Count == 0 ? -1 : cursor == 0 ? keys.Count - 1 : (int)Math.Min(cursor - 1, (ulong)keys.Count - 1);
+        var found = new List<byte[]>();
+        for (long visited = 0; index >= 0 && visited < count; visited++, index--)
+        {
+            var entry = keys.GetAt(index);
+            if ((entry.ExpireAtMs != 0 && entry.ExpireAtMs <= c.Store.NowMs)
+                || (hasPattern && !GlobPattern.IsMatch(pattern, entry.Key))
+                || (typeFilter >= 0 && (int)entry.Kind != typeFilter))
+            {
+                continue;
+            }
+
+            found.Add(entry.Key);
+        }
+
+        c.Reply.ArrayHeader(2);
+        c.Reply.BulkInteger(index < 0 ? 0 : index + 1);
+        c.Reply.ArrayHeader(found.Count);
+        foreach (var key in found)
+        {
+            c.Reply.Bulk(key);
+        }
+    }
+
+    private static void Keys(ClientSession c, scoped CommandArgs a)
+    {
+        var keys = c.Store.Keys;
+        var matchAll = a[1].Length == 1 && a[1][0] == '*';
+        var found = new List<byte[]>();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var entry = keys.GetAt(i);
+            if ((entry.ExpireAtMs == 0 || entry.ExpireAtMs > c.Store.NowMs) && (matchAll || GlobPattern.IsMatch(a[1], entry.Key)))
+            {
+                found.Add(entry.Key);
+            }
+        }
+
+        c.Reply.ArrayHeader(found.Count);
+        foreach (var key in found)
+        {
+            c.Reply.Bulk(key);
+        }
+    }
+}

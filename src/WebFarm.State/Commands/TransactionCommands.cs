@@ -1,0 +1,75 @@
+using WebFarm.State.Protocol;
+
+namespace WebFarm.State.Commands;
+
+/// <summary>MULTI/EXEC/DISCARD: queued commands run back to back under the store lock, so no other client interleaves.</summary>
+internal static class TransactionCommands
+{
+    public static void Register(CommandTable table)
+    {
+        const CommandFlags F = CommandFlags.NoQueue | CommandFlags.Fast;
+        table.Add("multi", 1, F, 0, 0, 0, Multi);
+        table.Add("exec", 1, F, 0, 0, 0, Exec);
+        table.Add("discard", 1, F, 0, 0, 0, Discard);
+    }
+
+    private static void Multi(ClientSession c, scoped CommandArgs a)
+    {
+        if (c.InMulti)
+        {
+            c.Reply.Error("ERR MULTI calls can not be nested");
+            return;
+        }
+
+        c.MultiQueue = [];
+        c.MultiFailed = false;
+        c.Reply.Ok();
+    }
+
+    private static void Exec(ClientSession c, scoped CommandArgs a)
+    {
+        if (!c.InMulti)
+        {
+            c.Reply.Error("ERR EXEC without MULTI");
+            return;
+        }
+
+        var queue = c.MultiQueue!;
+        var failed = c.MultiFailed;
+        c.MultiQueue = null;
+        c.MultiFailed = false;
+        if (failed)
+        {
+            c.Reply.Error(ErrorReplies.ExecAbort);
+            return;
+        }
+
+        // Writes of a transaction reach the log and the replicas wrapped in MULTI/EXEC: all or nothing on replay.
+        c.Reply.ArrayHeader(queue.Count);
+        c.Store.Feed.BeginTransaction();
+        try
+        {
+            foreach (var command in queue)
+            {
+                CommandExecutor.Invoke(c, command.Definition, new CommandArgs(default, command.Args));
+            }
+        }
+        finally
+        {
+            c.Store.Feed.EndTransaction();
+        }
+    }
+
+    private static void Discard(ClientSession c, scoped CommandArgs a)
+    {
+        if (!c.InMulti)
+        {
+            c.Reply.Error("ERR DISCARD without MULTI");
+            return;
+        }
+
+        c.MultiQueue = null;
+        c.MultiFailed = false;
+        c.Reply.Ok();
+    }
+}

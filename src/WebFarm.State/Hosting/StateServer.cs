@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WebFarm.State.Networking;
+using WebFarm.State.Persistence;
+
+namespace WebFarm.State.Hosting;
+
+/// <summary>
+/// The `webfarm state` server: a RESP2 (Redis protocol) session-state and cache server with an
+/// append-only log and replication. Start one in-process with <see cref="StartAsync"/>; dispose it to
+/// stop (the log is flushed and fsynced).
+/// </summary>
+public sealed class StateServer : IAsyncDisposable
+{
+    private readonly ServerContext _context;
+    private readonly IConnectionListener _listener;
+    private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ILoggerFactory _loggerFactory;
+    private Task _acceptLoop = Task.CompletedTask;
+    private Task _cron = Task.CompletedTask;
+    private int _disposed;
+
+    private StateServer(ServerContext context, IConnectionListener listener, ILoggerFactory loggerFactory)
+    {
+        _context = context;
+        _listener = listener;
+        _loggerFactory = loggerFactory;
+        EndPoint = (IPEndPoint)listener.EndPoint;
+    }
+
+    /// <summary>The bound endpoint (with the real port when <see cref="StateServerOptions.Port"/> was 0).</summary>
+    public IPEndPoint EndPoint { get; }
+
+    public int Port => EndPoint.Port;
+
+    /// <summary>Completes when the server has stopped.</summary>
+    public Task Completion => _stopped.Task;
+
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Validates the options, replays the log (if any), binds, and starts serving.</summary>
+    public static async Task<StateServer> StartAsync(StateServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var context = new ServerContext(options, loggerFactory.CreateLogger("WebFarm.State"));
+        if (options.Directory is not null)
+        {
+            context.Log = await AppendOnlyLog.OpenAsync(context, Path.GetFullPath(options.Directory), cancellationToken);
+            context.Store.Feed.Log = context.Log;
+        }
+
+        IConnectionListener listener;
+        try
+        {
+            var transport = new SocketTransportFactory(
+                Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions
+                {
+                    NoDelay = true,
+                    // No read-side cap: a request's size is bounded by MaxQueryBufferBytes instead, and a
+                    // capped pipe would deadlock a request larger than the cap.
+                    MaxReadBufferSize = null,
+                    MaxWriteBufferSize = options.ClientOutputBufferBytes,
+                }),
+                loggerFactory);
+            listener = await transport.BindAsync(new IPEndPoint(IPAddress.Parse(options.BindAddress), options.Port), cancellationToken);
+        }
+        catch (Exception)
+        {
+            if (context.Log is not null)
+            {
+                await context.Log.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        var server = new StateServer(context, listener, loggerFactory);
+        context.Port = server.Port;
+        if (options.ReplicaOf is not null)
+        {
+            HostPort.TryParse(options.ReplicaOf, out var host, out var port, out _);
+            lock (context.Store.Sync)
+            {
+                context.Replication.BecomeReplica(host, port);
+            }
+        }
+
+        server._acceptLoop = Task.Run(server.AcceptLoopAsync);
+        server._cron = Task.Run(server.CronAsync);
+        context.Logger.LogInformation("webfarm state listening on {EndPoint} (persistence: {Persistence})", server.EndPoint, options.Directory ?? "off");
+        return server;
+    }
+
+    private static void Validate(StateServerOptions options)
+    {
+        if (options.Port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"Port {options.Port} is out of range: expected 0-65535.", nameof(options));
+        }
+
+        if (!IPAddress.TryParse(options.BindAddress, out _))
+        {
+            throw new ArgumentException($"Bind address '{options.BindAddress}' is not an IP address.", nameof(options));
+        }
+
+        if (options.MaxMemoryBytes < 0)
+        {
+            throw new ArgumentException("MaxMemoryBytes must not be negative.", nameof(options));
+        }
+
+        if (options.ReplicaOf is not null && !HostPort.TryParse(options.ReplicaOf, out _, out _, out var error))
+        {
+            throw new ArgumentException($"ReplicaOf: {error}", nameof(options));
+        }
+
+        if (options.MaxBulkLength < 1 || options.MaxBulkLength > int.MaxValue - 64 || options.MaxMultibulkLength < 1)
+        {
+            throw new ArgumentException("MaxBulkLength must be 1..2 GB and MaxMultibulkLength at least 1.", nameof(options));
+        }
+
+        if (options.EvictionSamples is < 1 or > 64 || options.ReplicationBacklogBytes < 1024 || options.ClientOutputBufferBytes < 1024)
+        {
+            throw new ArgumentException("EvictionSamples must be 1-64, ReplicationBacklogBytes and ClientOutputBufferBytes at least 1024.", nameof(options));
+        }
+    }
+
+    /// <summary>The role and replication offset, for tests and hosts ("master"/"replica").</summary>
+    public Replication.ReplicationRole Role
+    {
+        get
+        {
+            lock (_context.Store.Sync)
+            {
+                return _context.Replication.Role;
+            }
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            ConnectionContext? connection;
+            try
+            {
+                connection = await _listener.AcceptAsync(_stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                if (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                _context.Logger.LogWarning("Accepting a connection failed: {Reason}", ex.Message);
+                continue;
+            }
+
+            if (connection is null)
+            {
+                return;
+            }
+
+            var client = new ClientConnection(_context, connection);
+            _connections[client] = Task.CompletedTask;
+            _connections[client] = Task.Run(async () =>
+            {
+                try
+                {
+                    await client.RunAsync();
+                }
+                finally
+                {
+                    _connections.TryRemove(client, out _);
+                }
+            });
+        }
+    }
+
+    /// <summary>Background duties: active expiry (about 10 times a second) and the replication heartbeat.</summary>
+    private async Task CronAsync()
+    {
+        using var timer = new PeriodicTimer(_context.Options.ActiveExpiryInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                lock (_context.Store.Sync)
+                {
+                    _context.Store.BeginBatch();
+                    _context.Store.ActiveExpireCycle(TimeSpan.FromMilliseconds(25));
+                    _context.Replication.Tick(Environment.TickCount64);
+                    _context.OnBatchEnd();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Stops accepting, closes clients and replication, flushes and fsyncs the log.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _stopped.Task;
+            return;
+        }
+
+        try
+        {
+            await _stop.CancelAsync();
+            await _listener.UnbindAsync();
+            await _acceptLoop;
+            await _cron;
+            foreach (var client in _connections.Keys)
+            {
+                client.Abort();
+            }
+
+            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
+            Replication.ReplicaLink? link;
+            lock (_context.Store.Sync)
+            {
+                _context.Replication.DropPeers();
+                link = _context.Replication.Link;
+            }
+
+            if (link is not null)
+            {
+                await link.DisposeAsync();
+            }
+
+            if (_context.Log is not null)
+            {
+                await _context.Log.DisposeAsync();
+            }
+
+            await _listener.DisposeAsync();
+            _context.Logger.LogInformation("webfarm state on {EndPoint} stopped", EndPoint);
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using WebFarm.State.Commands;
+using WebFarm.State.Hosting;
+using WebFarm.State.Protocol;
+
+namespace WebFarm.State.Networking;
+
+/// <summary>
+/// One client connection: reads whatever has arrived, executes every complete command under a single
+/// store-lock acquisition, and flushes all replies at once (pipelining costs one lock and one write per
+/// batch). A client that stops reading its replies is dropped after a stall timeout instead of growing
+/// the server's memory.
+/// </summary>
+internal sealed class ClientConnection : ICommandSink
+{
+    /// <summary>Flush long pipelines in slices so replies stream back while the rest executes.</summary>
+    private const int YieldAfterReplyBytes = 256 * 1024;
+
+    private readonly ServerContext _server;
+    private readonly ConnectionContext _connection;
+    private readonly ClientSession _session;
+    private readonly ArgList _args = new();
+    private byte[] _scratch = new byte[4096];
+    private bool _locked;
+
+    public ClientConnection(ServerContext server, ConnectionContext connection)
+    {
+        _server = server;
+        _connection = connection;
+        var address = connection.RemoteEndPoint?.ToString() ?? "unknown";
+        _session = new ClientSession(server, server.NextClientId(), new RespWriter(connection.Transport.Output), address)
+        {
+            Authenticated = !server.RequiresAuth,
+            Output = connection.Transport.Output,
+            Abort = connection.Abort,
+        };
+    }
+
+    public ParserLimits Limits => _session.Authenticated ? _server.Limits : ParserLimits.Unauthenticated;
+
+    public bool Execute(scoped CommandArgs args, int commandBytes)
+    {
+        if (!_locked)
+        {
+            _server.Store.Sync.Enter();
+            _locked = true;
+            _server.Store.BeginBatch();
+        }
+
+        CommandExecutor.Execute(_session, args);
+        return !_session.CloseRequested && _session.Reply.Pending < YieldAfterReplyBytes;
+    }
+
+    public async Task RunAsync()
+    {
+        var input = _connection.Transport.Input;
+        var output = _connection.Transport.Output;
+        _server.Clients[_session.Id] = _session;
+        Interlocked.Increment(ref _server.TotalConnections);
+        long needed = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync();
+                var buffer = result.Buffer;
+                if (buffer.Length > _server.Options.MaxQueryBufferBytes)
+                {
+                    _server.Logger.LogWarning("Closing client {Id} ({Address}): query buffer of {Bytes} bytes exceeds the limit", _session.Id, _session.Address, buffer.Length);
+                    break;
+                }
+
+                var status = StreamStatus.NeedMore;
+                string? error = null;
+                var logMark = 0L;
+                if (buffer.Length >= needed || result.IsCompleted)
+                {
+                    try
+                    {
+                        status = CommandStream.Process(ref buffer, this, _args, ref _scratch, out needed, out error);
+                    }
+                    finally
+                    {
+                        if (_locked)
+                        {
+                            _locked = false;
+                            if (_server.Store.Feed.Written && _server.Log is not null)
+                            {
+                                logMark = _server.Log.AppendedBytes;
+                            }
+
+                            _server.OnBatchEnd();
+                            _server.Store.Sync.Exit();
+                        }
+                    }
+                }
+
+                // After a yield the rest is unexamined, so the next read returns at once with it.
+                var examined = status == StreamStatus.Stopped && !_session.CloseRequested ? buffer.Start : result.Buffer.End;
+                input.AdvanceTo(buffer.Start, examined);
+                if (status == StreamStatus.ProtocolError)
+                {
+                    Interlocked.Increment(ref _server.ProtocolErrors);
+                    _session.Reply.Error("ERR " + error);
+                    _server.Logger.LogDebug("Closing client {Id} ({Address}) after a protocol error: {Error}", _session.Id, _session.Address, error);
+                    await FlushAsync(output);
+                    break;
+                }
+
+                if (_session.Peer is not null)
+                {
+                    // The replication sender owns the output now; keep reading for REPLCONF ACK.
+                    if (result.IsCompleted)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (logMark > 0 && _server.Log!.Policy == AppendFsyncPolicy.Always)
+                {
+                    await _server.Log.WaitDurableAsync(logMark);
+                }
+
+                if (_session.Reply.Pending > 0 && !await FlushAsync(output))
+                {
+                    break;
+                }
+
+                if (_session.CloseRequested || (result.IsCompleted && status != StreamStatus.Stopped))
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ConnectionResetException or ConnectionAbortedException or IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client went away; nothing to answer.
+        }
+        catch (Exception ex)
+        {
+            _server.Logger.LogError(ex, "Client {Id} ({Address}) failed", _session.Id, _session.Address);
+        }
+        finally
+        {
+            _server.Clients.TryRemove(_session.Id, out _);
+            _session.Peer?.Stop();
+            await input.CompleteAsync();
+            if (_session.Peer is null)
+            {
+                await output.CompleteAsync();
+            }
+
+            await _connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Flushes replies; false when the client is gone or has not read them within the stall timeout.</summary>
+    private async ValueTask<bool> FlushAsync(System.IO.Pipelines.PipeWriter output)
+    {
+        _session.Reply.ResetPending();
+        var flush = output.FlushAsync();
+        if (!flush.IsCompleted)
+        {
+            var task = flush.AsTask();
+            if (await Task.WhenAny(task, Task.Delay(_server.Options.ClientOutputStallTimeout)) != task)
+            {
+                Interlocked.Increment(ref _server.DroppedSlowClients);
+                _server.Logger.LogWarning("Dropping client {Id} ({Address}): it has not read its replies for {Timeout}", _session.Id, _session.Address, _server.Options.ClientOutputStallTimeout);
+                output.CancelPendingFlush();
+                _connection.Abort(new ConnectionAbortedException("client stopped reading replies"));
+                return false;
+            }
+
+            flush = new ValueTask<System.IO.Pipelines.FlushResult>(task);
+        }
+
+        var result = await flush;
+        return !result.IsCompleted && !result.IsCanceled;
+    }
+
+    public void Abort() => _connection.Abort(new ConnectionAbortedException("server shutting down"));
+}

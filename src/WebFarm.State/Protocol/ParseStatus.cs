@@ -1,0 +1,8 @@
+namespace WebFarm.State.Protocol;
+
+internal enum ParseStatus
+{
+    Complete,
+    Incomplete,
+    Error,
+}

@@ -1,0 +1,9 @@
+namespace WebFarm.State.Replication;
+
+internal enum ReplicaLinkState
+{
+    Connecting,
+    Handshake,
+    Syncing,
+    Connected,
+}

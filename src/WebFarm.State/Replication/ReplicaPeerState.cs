@@ -1,0 +1,8 @@
+namespace WebFarm.State.Replication;
+
+internal enum ReplicaPeerState
+{
+    SendingSnapshot,
+    Online,
+    Closed,
+}

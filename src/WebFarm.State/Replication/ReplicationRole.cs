@@ -1,0 +1,7 @@
+namespace WebFarm.State.Replication;
+
+public enum ReplicationRole
+{
+    Master,
+    Replica,
+}

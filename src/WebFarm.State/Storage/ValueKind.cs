@@ -1,0 +1,7 @@
+namespace WebFarm.State.Storage;
+
+internal enum ValueKind
+{
+    String,
+    Hash,
+}

@@ -1,0 +1,20 @@
+namespace WebFarm.Balancer.Tests.Health;
+
+/// <summary>A clock the test moves by hand (timers still run on real time, from the base class).</summary>
+internal sealed class ManualClock : TimeProvider
+{
+    private long _ticks = TimeSpan.FromDays(1).Ticks;
+    private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by)
+    {
+        Interlocked.Add(ref _ticks, by.Ticks);
+        _now += by;
+    }
+}
