@@ -8,23 +8,16 @@ using WebFarm.AspNetCore.Hosting;
 // survive the loss of the server that wrote them.
 var builder = WebApplication.CreateBuilder(args);
 
+builder.Services.AddSingleton(InstanceInfo.FromEnvironment());
+builder.Services.AddSingleton<IStartupFilter, ServedByStartupFilter>(); // Before AddWebFarm(): outermost.
+
 // Session and Data Protection keys in the farm's state service, forwarded headers from the balancer,
 // /healthz and a graceful drain: the WEBFARM_* variables set by `webfarm up` say where and who.
 builder.AddWebFarm();
-builder.Services.AddSingleton(InstanceInfo.FromEnvironment());
 builder.Services.AddHostedService<ParentProcessWatcher>();
 builder.Services.AddAntiforgery(options => options.Cookie.Name = ".HelloFarm.Antiforgery");
 
 var app = builder.Build();
-
-var instance = app.Services.GetRequiredService<InstanceInfo>();
-app.Use((context, next) =>
-{
-    // Lets scripts and tests see who answered without parsing the page.
-    context.Response.Headers["X-Served-By"] = instance.ServerName;
-    context.Response.Headers["X-Instance-Id"] = $"{instance.ProcessId}";
-    return next(context);
-});
 
 app.MapGet("/", HomePage.GetAsync);
 app.MapPost("/", HomePage.PostAsync).DisableAntiforgery(); // Validated explicitly, to answer with a clear page.

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using WebFarm.Commands;
 
 // The executable only parses commands and hosts roles; each role's logic lives in its library.
@@ -7,4 +8,26 @@ root.Subcommands.Add(BalancerCommand.Create());
 root.Subcommands.Add(ServersCommand.Create());
 root.Subcommands.Add(StateCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
-return await root.Parse(args).InvokeAsync();
+var parseResult = root.Parse(args);
+if (parseResult.Errors.Count > 0)
+{
+    // Bad arguments exit with 2 (API and runtime failures use 1), with the parser's specific message.
+    foreach (var error in parseResult.Errors.Select(e => e.Message).Distinct())
+    {
+        Console.Error.WriteLine($"webfarm: {error}");
+    }
+
+    var names = new List<string>();
+    for (SymbolResult? r = parseResult.CommandResult; r is CommandResult c; r = c.Parent)
+    {
+        names.Insert(0, c.Command.Name);
+    }
+
+    names[0] = "webfarm";
+    Console.Error.WriteLine($"Run '{string.Join(' ', names)} --help' for usage.");
+    return 2;
+}
+
+// Roles stop gracefully on Ctrl+C/SIGTERM (`up` drains every instance first), which can take longer than
+// the parser's default 2 s grace period before it forces an exit.
+return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) });

@@ -265,12 +265,14 @@ public sealed class SupervisedInstance : IAsyncDisposable
     private string DescribeExit(Process process)
     {
         var code = process.ExitCode;
-        // The runtime reports death by signal N as 128 + N.
-        var what = code > 128 && code < 160 && !OperatingSystem.IsWindows()
-            ? $"killed by signal {code - 128} (exit code {code})"
-            : $"exited with code {code}";
+        // The runtime reports death by signal N as 128 + N; the app's last words do not explain a signal.
+        if (code > 128 && code < 160 && !OperatingSystem.IsWindows())
+        {
+            return $"killed by signal {code - 128} (exit code {code})";
+        }
+
         var lines = Output.Snapshot();
-        return lines.Count == 0 ? what : $"{what}; last output: {lines[^1]}";
+        return lines.Count == 0 ? $"exited with code {code}" : $"exited with code {code}; last output: {lines[^1].Trim()}";
     }
 
     private void SetState(InstanceState state, string reason, TimeSpan? restartDelay = null)

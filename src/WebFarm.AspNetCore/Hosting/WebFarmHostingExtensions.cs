@@ -39,6 +39,11 @@ public static class WebFarmHostingExtensions
     public static WebFarmOptions AddWebFarm(this WebApplicationBuilder builder, Action<WebFarmOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(d => d.ServiceType == typeof(WebFarmOptions)))
+        {
+            throw new InvalidOperationException("AddWebFarm() was already called on this builder; call it once.");
+        }
+
         var options = new WebFarmOptions();
         builder.Configuration.GetSection(WebFarmOptions.SectionName).Bind(options);
         options.ApplyEnvironment(Environment.GetEnvironmentVariable);

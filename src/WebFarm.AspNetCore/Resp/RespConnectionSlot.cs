@@ -78,6 +78,13 @@ internal sealed class RespConnectionSlot
         try
         {
             var connection = await _connect(_disposing).ConfigureAwait(false);
+            if (_disposing.IsCancellationRequested)
+            {
+                // The client was disposed while this connect was in flight: nobody would close it.
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw new ObjectDisposedException(nameof(RespClient));
+            }
+
             lock (_gate)
             {
                 _ready = Task.FromResult(connection);

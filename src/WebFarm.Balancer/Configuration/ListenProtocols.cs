@@ -1,8 +1,10 @@
 namespace WebFarm.Balancer.Configuration;
 
 /// <summary>
-/// HTTP versions a listener accepts. Without TLS there is no ALPN, so clients that want HTTP/2 on a
-/// cleartext port use prior knowledge (h2c); Kestrel detects the HTTP/2 preface on Http1AndHttp2.
+/// HTTP versions a listener accepts. Listeners are cleartext for now, and without TLS there is no ALPN to
+/// choose a version per connection: Http1 and Http1AndHttp2 accept HTTP/1.1, Http2 accepts HTTP/2 with
+/// prior knowledge (h2c, what gRPC clients use on plain-text ports). Http1AndHttp2 will mean both once
+/// TLS listeners exist.
 /// </summary>
 public enum ListenProtocols
 {

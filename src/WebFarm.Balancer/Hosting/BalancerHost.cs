@@ -189,7 +189,7 @@ public sealed class BalancerHost : IAsyncDisposable
     private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, HttpForwarder forwarder, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
         builder.WebHost.UseKestrelCore();
         builder.WebHost.UseShutdownTimeout(shutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -218,11 +218,12 @@ public sealed class BalancerHost : IAsyncDisposable
             throw new ConfigException([new ConfigError(null, "$.Listen", error)]);
         }
 
+        // Listeners are cleartext (no ALPN): Kestrel cannot offer both versions on one such port, so
+        // Http1AndHttp2 means HTTP/1.1 here and HTTP/2 clients use a "Protocols": "Http2" (h2c) listener.
         var kestrelProtocols = protocols switch
         {
-            ListenProtocols.Http1 => HttpProtocols.Http1,
             ListenProtocols.Http2 => HttpProtocols.Http2,
-            _ => HttpProtocols.Http1AndHttp2,
+            _ => HttpProtocols.Http1,
         };
         void Configure(ListenOptions o) => o.Protocols = kestrelProtocols;
         if (address.AnyAddress)

@@ -40,6 +40,12 @@ internal static class AofLoader
                     break;
                 }
 
+                if (status == StreamStatus.Stopped)
+                {
+                    problem = sink.Invalid;
+                    break;
+                }
+
                 if (result.IsCompleted)
                 {
                     if (!buffer.IsEmpty)

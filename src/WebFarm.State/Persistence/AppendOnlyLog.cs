@@ -137,7 +137,9 @@ internal sealed class AppendOnlyLog : ICommandLogSink, IAsyncDisposable
     {
         while (Interlocked.Read(ref _durable) < offset && !_stopping)
         {
-            await Volatile.Read(ref _durableChanged).Task.WaitAsync(TimeSpan.FromSeconds(1));
+            // Re-check at least every second so a stalled disk or a shutdown cannot park the client forever.
+            var changed = Volatile.Read(ref _durableChanged).Task;
+            await Task.WhenAny(changed, Task.Delay(1000));
         }
     }
 

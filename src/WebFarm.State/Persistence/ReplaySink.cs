@@ -14,8 +14,17 @@ internal sealed class ReplaySink(ClientSession session) : ICommandSink
 
     public long Commands { get; private set; }
 
+    /// <summary>Set when the log holds something that is not a command we write: treated as corruption.</summary>
+    public string? Invalid { get; private set; }
+
     public bool Execute(scoped CommandArgs args, int commandBytes)
     {
+        if (session.Server.Commands.Find(args[0]) is null)
+        {
+            Invalid = $"an unknown command '{Text.Printable(args[0], 32)}'";
+            return false;
+        }
+
         CommandExecutor.Execute(session, args);
         Offset += commandBytes;
         Commands++;
@@ -30,6 +39,7 @@ internal sealed class ReplaySink(ClientSession session) : ICommandSink
     public void Reset()
     {
         Offset = 0;
+        Invalid = null;
         CompleteOffset = 0;
         session.MultiQueue = null;
         session.MultiFailed = false;

@@ -1,14 +1,100 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Hosting;
 
 namespace WebFarm.Commands;
 
-// STUB: replaced by the helper that owns the 'balancer' role.
+/// <summary>`webfarm balancer --config farm.json`: the load balancer alone, with hot reload of the file.</summary>
 internal static class BalancerCommand
 {
     public static Command Create()
     {
-        var command = new Command("balancer", "Not implemented yet.");
-        command.SetAction((_, _) => Task.FromResult(1));
+        var config = new Option<string>("--config", "-c")
+        {
+            Description = "Balancer configuration file (JSON); watched and re-applied when it changes.",
+            Required = true,
+        };
+        var check = new Option<bool>("--check")
+        {
+            Description = "Validate the configuration file, print the result and exit (0 = valid, 2 = invalid).",
+        };
+        var logLevel = new Option<LogLevel>("--log-level")
+        {
+            Description = "Minimum log level (Trace, Debug, Information, Warning, Error).",
+            DefaultValueFactory = _ => LogLevel.Information,
+        };
+        var command = new Command("balancer", "Run the HTTP load balancer from a configuration file.")
+        {
+            config,
+            check,
+            logLevel,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var path = parseResult.GetValue(config)!;
+            if (parseResult.GetValue(check))
+            {
+                try
+                {
+                    var loaded = BalancerConfigLoader.Load(path);
+                    Console.WriteLine($"{Path.GetFullPath(path)}: valid ({loaded.Farms.Count} farm(s), {loaded.Routes.Count} route(s))");
+                    return 0;
+                }
+                catch (ConfigException ex)
+                {
+                    PrintConfigErrors(ex);
+                    return 2;
+                }
+            }
+
+            using var loggerFactory = LoggerFactory.Create(b => b
+                .SetMinimumLevel(parseResult.GetValue(logLevel))
+                .AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss ";
+                }));
+            BalancerHost host;
+            try
+            {
+                host = await BalancerHost.StartAsync(new BalancerHostOptions { ConfigPath = path, LoggerFactory = loggerFactory }, cancellationToken);
+            }
+            catch (ConfigException ex)
+            {
+                PrintConfigErrors(ex);
+                return 2;
+            }
+            catch (IOException ex)
+            {
+                // Typically "address already in use".
+                Console.Error.WriteLine($"webfarm balancer: cannot start: {ex.Message}");
+                return 1;
+            }
+
+            await using (host)
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Console.Error.WriteLine("webfarm balancer: stopping (waiting for requests in flight)...");
+                }
+            }
+
+            return 0;
+        });
         return command;
+    }
+
+    private static void PrintConfigErrors(ConfigException ex)
+    {
+        Console.Error.WriteLine(ex.Errors.Count == 1 ? "webfarm balancer: invalid configuration:" : $"webfarm balancer: invalid configuration ({ex.Errors.Count} errors):");
+        foreach (var error in ex.Errors)
+        {
+            Console.Error.WriteLine("  " + error);
+        }
     }
 }

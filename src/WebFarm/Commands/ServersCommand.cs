@@ -1,14 +1,358 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Spectre.Console;
 
 namespace WebFarm.Commands;
 
-// STUB: replaced by the helper that owns the 'servers' role.
+/// <summary>
+/// `webfarm servers list|add|remove|online|offline|drain|weight|verify` against a balancer's admin API
+/// (NLB Manager / `wlbs drainstop` for WebFarm). Exit codes: 0 ok, 1 the API refused or is unreachable, 2 bad arguments.
+/// </summary>
 internal static class ServersCommand
 {
+    private const int Ok = 0;
+    private const int ApiError = 1;
+    private const int BadArguments = 2;
+
+    private static readonly Option<string> AdminOption = new("--admin")
+    {
+        Description = "Admin API base URL (default: $WEBFARM_ADMIN or http://127.0.0.1:8089).",
+    };
+
+    private static readonly Option<string> TokenOption = new("--token")
+    {
+        Description = "Bearer token for the admin API (default: $WEBFARM_TOKEN).",
+    };
+
+    private static readonly Option<string> FarmOption = new("--farm", "-f")
+    {
+        Description = "Farm name; may be omitted when the balancer has a single farm.",
+    };
+
     public static Command Create()
     {
-        var command = new Command("servers", "Not implemented yet.");
-        command.SetAction((_, _) => Task.FromResult(1));
+        var command = new Command("servers", "List and manage the servers of a balancer's farms.");
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Add());
+        command.Subcommands.Add(ServerAction("remove", "Remove a server from the farm (requests in flight finish).", (api, farm, name, _) => api.SendAsync(HttpMethod.Delete, $"api/farms/{farm}/servers/{name}")));
+        command.Subcommands.Add(ServerAction("online", "Put a server online (takes new requests once healthy).", (api, farm, name, _) => api.SendAsync(HttpMethod.Post, $"api/farms/{farm}/servers/{name}/online")));
+        command.Subcommands.Add(Offline());
+        command.Subcommands.Add(ServerAction("drain", "Drain a server: no new requests, those in flight finish.", (api, farm, name, _) => api.SendAsync(HttpMethod.Post, $"api/farms/{farm}/servers/{name}/drain")));
+        command.Subcommands.Add(Weight());
+        command.Subcommands.Add(Verify());
         return command;
+    }
+
+    private static Command WithCommonOptions(Command command)
+    {
+        command.Options.Add(AdminOption);
+        command.Options.Add(TokenOption);
+        command.Options.Add(FarmOption);
+        return command;
+    }
+
+    private static Command List()
+    {
+        var command = WithCommonOptions(new Command("list", "Show the servers of every farm (or of --farm) with state, health, weight and load."));
+        command.SetAction((parseResult, ct) => Run(parseResult, async api =>
+        {
+            var farmFilter = parseResult.GetValue(FarmOption);
+            using var farms = await api.GetJsonAsync("api/farms", ct);
+            var shown = 0;
+            foreach (var farm in farms.RootElement.EnumerateArray())
+            {
+                var name = farm.GetProperty("name").GetString()!;
+                if (farmFilter is not null && !string.Equals(farmFilter, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                shown++;
+                PrintFarm(farm);
+            }
+
+            if (farmFilter is not null && shown == 0)
+            {
+                Console.Error.WriteLine($"webfarm servers: no farm named '{farmFilter}'");
+                return ApiError;
+            }
+
+            return Ok;
+        }));
+        return command;
+    }
+
+    private static Command Add()
+    {
+        var name = new Argument<string>("name") { Description = "Server name (letters, digits, '-', '_', '.')." };
+        var address = new Argument<string>("address") { Description = "Server base URL, like http://10.0.0.5:5000." };
+        var weight = new Option<int>("--weight") { Description = "Weight (0-10000).", DefaultValueFactory = _ => 1 };
+        var backup = new Option<bool>("--backup") { Description = "Backup server: takes traffic only when no primary is available." };
+        var max = new Option<int?>("--max-concurrent") { Description = "Maximum concurrent requests to this server." };
+        var command = WithCommonOptions(new Command("add", "Add a server to a farm.") { name, address, weight, backup, max });
+        command.SetAction((parseResult, ct) => Run(parseResult, async api =>
+        {
+            var farm = await api.ResolveFarmAsync(parseResult.GetValue(FarmOption), ct);
+            if (farm is null)
+            {
+                return BadArguments;
+            }
+
+            var body = new Dictionary<string, object?>
+            {
+                ["name"] = parseResult.GetValue(name),
+                ["address"] = parseResult.GetValue(address),
+                ["weight"] = parseResult.GetValue(weight),
+                ["backup"] = parseResult.GetValue(backup),
+                ["maxConcurrentRequests"] = parseResult.GetValue(max),
+            };
+            return await api.SendAsync(HttpMethod.Post, $"api/farms/{farm}/servers", body);
+        }));
+        return command;
+    }
+
+    private static Command Offline()
+    {
+        var drain = new Option<bool>("--drain") { Description = "Drain first, then go offline by itself when no request is in flight." };
+        var command = ServerAction(
+            "offline",
+            "Take a server offline (no new requests).",
+            (api, farm, name, parseResult) => api.SendAsync(HttpMethod.Post, $"api/farms/{farm}/servers/{name}/offline{(parseResult.GetValue<bool>("--drain") ? "?drain=true" : string.Empty)}"));
+        command.Options.Add(drain);
+        return command;
+    }
+
+    private static Command Weight()
+    {
+        var weight = new Argument<string>("weight") { Description = "New weight (0-10000)." };
+        var command = ServerAction("weight", "Change a server's weight live.", (api, farm, name, parseResult) =>
+        {
+            var text = parseResult.GetValue(weight);
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value > 10_000)
+            {
+                Console.Error.WriteLine($"webfarm servers weight: '{text}' is not a weight (a whole number from 0 to 10000)");
+                return Task.FromResult(BadArguments);
+            }
+
+            return api.SendAsync(HttpMethod.Put, $"api/farms/{farm}/servers/{name}/weight", new Dictionary<string, object?> { ["weight"] = value });
+        });
+        command.Arguments.Add(weight);
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var command = ServerAction("verify", "Run one health probe against a server now and show the verdict.", async (api, farm, name, _) =>
+        {
+            var (status, json) = await api.PostForJsonAsync($"api/farms/{farm}/servers/{name}/verify", CancellationToken.None);
+            if (json is null)
+            {
+                return status;
+            }
+
+            using (json)
+            {
+                var r = json.RootElement;
+                var table = new Table().AddColumns("Url", "Status", "Latency", "Verdict", "Reason");
+                table.AddRow(
+                    Markup.Escape(r.GetProperty("url").ToString()),
+                    r.GetProperty("statusCode").ValueKind == JsonValueKind.Null ? "-" : r.GetProperty("statusCode").ToString(),
+                    Markup.Escape(r.GetProperty("latency").ToString()),
+                    r.GetProperty("healthy").GetBoolean() ? "[green]healthy[/]" : "[red]unhealthy[/]",
+                    Markup.Escape(r.GetProperty("reason").GetString() ?? string.Empty));
+                AnsiConsole.Write(table);
+                var excerpt = r.GetProperty("bodyExcerpt").GetString();
+                if (!string.IsNullOrEmpty(excerpt))
+                {
+                    Console.WriteLine("Body: " + excerpt);
+                }
+
+                return r.GetProperty("healthy").GetBoolean() ? Ok : ApiError;
+            }
+        });
+        return command;
+    }
+
+    private static Command ServerAction(string verb, string description, Func<AdminClient, string, string, ParseResult, Task<int>> action)
+    {
+        var name = new Argument<string>("server") { Description = "Server name." };
+        var command = WithCommonOptions(new Command(verb, description) { name });
+        command.SetAction((parseResult, ct) => Run(parseResult, async api =>
+        {
+            var farm = await api.ResolveFarmAsync(parseResult.GetValue(FarmOption), ct);
+            return farm is null ? BadArguments : await action(api, farm, Uri.EscapeDataString(parseResult.GetValue(name)!), parseResult);
+        }));
+        return command;
+    }
+
+    private static async Task<int> Run(ParseResult parseResult, Func<AdminClient, Task<int>> body)
+    {
+        var admin = parseResult.GetValue(AdminOption) ?? Environment.GetEnvironmentVariable("WEBFARM_ADMIN") ?? "http://127.0.0.1:8089";
+        if (!Uri.TryCreate(admin.EndsWith('/') ? admin : admin + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        {
+            Console.Error.WriteLine($"webfarm servers: --admin '{admin}' is not an http(s) URL like http://127.0.0.1:8089");
+            return BadArguments;
+        }
+
+        var token = parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN");
+        using var api = new AdminClient(baseUri, token);
+        try
+        {
+            return await body(api);
+        }
+        catch (HttpRequestException ex)
+        {
+            Console.Error.WriteLine($"webfarm servers: cannot reach the admin API at {baseUri}: {ex.Message}");
+            return ApiError;
+        }
+        catch (TaskCanceledException)
+        {
+            Console.Error.WriteLine($"webfarm servers: the admin API at {baseUri} did not answer in time");
+            return ApiError;
+        }
+    }
+
+    private static void PrintFarm(JsonElement farm)
+    {
+        var name = farm.GetProperty("name").GetString()!;
+        var panic = farm.GetProperty("inPanic").GetBoolean() ? " [red](panic: below minimum healthy servers)[/]" : string.Empty;
+        AnsiConsole.MarkupLine($"[bold]Farm {Markup.Escape(name)}[/] ({Markup.Escape(farm.GetProperty("loadBalancing").GetString() ?? string.Empty)}, HTTP/{Markup.Escape(farm.GetProperty("httpVersion").GetString() ?? "1.1")}){panic}");
+        var table = new Table().AddColumns("Server", "Address", "State", "Health", "Weight", "In flight", "Role");
+        foreach (var s in farm.GetProperty("servers").EnumerateArray())
+        {
+            var state = s.GetProperty("state").GetString() ?? "?";
+            var stateMarkup = state switch
+            {
+                "online" => "[green]online[/]",
+                "draining" => "[yellow]draining[/]",
+                _ => "[grey]" + Markup.Escape(state) + "[/]",
+            };
+            var weight = s.GetProperty("weight").GetInt32();
+            var effective = s.GetProperty("effectiveWeight").GetDouble();
+            var weightText = Math.Abs(effective - weight) < 0.001 ? weight.ToString(CultureInfo.InvariantCulture) : $"{weight} (warming: {effective.ToString("0.##", CultureInfo.InvariantCulture)})";
+            table.AddRow(
+                Markup.Escape(s.GetProperty("name").GetString() ?? string.Empty),
+                Markup.Escape(s.GetProperty("address").GetString() ?? string.Empty),
+                stateMarkup,
+                s.GetProperty("healthy").GetBoolean() ? "[green]healthy[/]" : "[red]unhealthy[/]",
+                weightText,
+                s.GetProperty("inFlight").GetInt32().ToString(CultureInfo.InvariantCulture),
+                s.GetProperty("backup").GetBoolean() ? "backup" : "primary");
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>A thin client for the admin API that turns its answers into exit codes and messages.</summary>
+    private sealed class AdminClient : IDisposable
+    {
+        private readonly HttpClient _http;
+
+        public AdminClient(Uri baseUri, string? token)
+        {
+            _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+            if (!string.IsNullOrEmpty(token))
+            {
+                _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+        }
+
+        public async Task<JsonDocument> GetJsonAsync(string path, CancellationToken ct)
+        {
+            using var response = await _http.GetAsync(path, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"{(int)response.StatusCode} {ErrorText(text)}");
+            }
+
+            return JsonDocument.Parse(text);
+        }
+
+        /// <summary>The farm to act on: the one given, or the only one; null (after printing why) otherwise.</summary>
+        public async Task<string?> ResolveFarmAsync(string? farm, CancellationToken ct)
+        {
+            if (farm is not null)
+            {
+                return Uri.EscapeDataString(farm);
+            }
+
+            using var farms = await GetJsonAsync("api/farms", ct);
+            var names = farms.RootElement.EnumerateArray().Select(f => f.GetProperty("name").GetString()!).ToList();
+            if (names.Count == 1)
+            {
+                return Uri.EscapeDataString(names[0]);
+            }
+
+            Console.Error.WriteLine($"webfarm servers: --farm is required: this balancer has {names.Count} farms ({string.Join(", ", names)})");
+            return null;
+        }
+
+        public async Task<int> SendAsync(HttpMethod method, string path, object? body = null)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (body is not null)
+            {
+                request.Content = JsonContent.Create(body);
+            }
+
+            using var response = await _http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"webfarm servers: {(int)response.StatusCode} {ErrorText(text)}");
+                return ApiError;
+            }
+
+            if (response.StatusCode == System.Net.HttpStatusCode.NoContent || text.Length == 0)
+            {
+                Console.WriteLine("done");
+                return Ok;
+            }
+
+            using var json = JsonDocument.Parse(text);
+            var s = json.RootElement;
+            if (s.TryGetProperty("name", out var name) && s.TryGetProperty("state", out var state))
+            {
+                Console.WriteLine($"{name.GetString()}: {state.GetString()}, weight {s.GetProperty("weight")}, {(s.GetProperty("healthy").GetBoolean() ? "healthy" : "unhealthy")}, {s.GetProperty("inFlight")} in flight");
+            }
+
+            return Ok;
+        }
+
+        public async Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct)
+        {
+            using var response = await _http.PostAsync(path, content: null, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"webfarm servers: {(int)response.StatusCode} {ErrorText(text)}");
+                return (ApiError, null);
+            }
+
+            return (Ok, JsonDocument.Parse(text));
+        }
+
+        private static string ErrorText(string body)
+        {
+            try
+            {
+                using var json = JsonDocument.Parse(body);
+                if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error))
+                {
+                    return error.GetString() ?? body;
+                }
+            }
+            catch (JsonException)
+            {
+            }
+
+            return body.Length > 200 ? body[..200] : body;
+        }
+
+        public void Dispose() => _http.Dispose();
     }
 }

@@ -1,14 +1,124 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using WebFarm.Agent.LocalFarm;
+using WebFarm.Agent.Supervision;
 
 namespace WebFarm.Commands;
 
-// STUB: replaced by the helper that owns the 'up' role.
+/// <summary>
+/// `webfarm up`: a whole farm on this machine (balancer, state server, N supervised instances of an app,
+/// HelloFarm by default) until Ctrl+C or SIGTERM, which drain and stop everything and exit 0.
+/// Exit codes: 2 for bad arguments or a port in use (nothing started), 1 when the app cannot be built or run.
+/// </summary>
 internal static class UpCommand
 {
+    private const int Failed = 1;
+    private const int BadArguments = 2;
+    private const string SampleProject = "samples/HelloFarm/HelloFarm.csproj";
+
     public static Command Create()
     {
-        var command = new Command("up", "Not implemented yet.");
-        command.SetAction((_, _) => Task.FromResult(1));
+        var servers = new Option<int>("--servers") { Description = $"How many instances of the app to run (1-{LocalFarmOptions.MaxServers}).", DefaultValueFactory = _ => 3 };
+        var app = new Option<string?>("--app") { Description = "The app to run: a .csproj (built in Release), a .dll or a folder. Default: the HelloFarm sample." };
+        var port = new Option<int>("--port") { Description = "Port of the site (the balancer) on 127.0.0.1.", DefaultValueFactory = _ => 8080 };
+        var adminPort = new Option<int>("--admin-port") { Description = "Port of the balancer's admin API on 127.0.0.1.", DefaultValueFactory = _ => 8089 };
+        var statePort = new Option<int>("--state-port") { Description = "Port of the state server on 127.0.0.1.", DefaultValueFactory = _ => 42424 };
+        var command = new Command("up", "Run a whole web farm on this machine: balancer, state server and N supervised app instances.")
+        {
+            servers, app, port, adminPort, statePort,
+        };
+        command.SetAction((parseResult, _) =>
+        {
+            var appPath = parseResult.GetValue(app) ?? FindSample();
+            if (appPath is null)
+            {
+                Console.Error.WriteLine($"webfarm up: no --app given and the sample app ({SampleProject}) was not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}; pass --app PATH (a .csproj, a .dll or a folder).");
+                return Task.FromResult(BadArguments);
+            }
+
+            var options = new LocalFarmOptions
+            {
+                Servers = parseResult.GetValue(servers),
+                AppPath = appPath,
+                Port = parseResult.GetValue(port),
+                AdminPort = parseResult.GetValue(adminPort),
+                StatePort = parseResult.GetValue(statePort),
+            };
+            return RunAsync(options);
+        });
         return command;
+    }
+
+    private static async Task<int> RunAsync(LocalFarmOptions options)
+    {
+        // Our own signal handling: stopping drains every instance, which can take longer than the parser's
+        // grace period, and the exit code of a requested stop is 0.
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        var live = FarmConsoleView.CanRenderLive;
+        LocalFarmHost farm;
+        try
+        {
+            farm = await LocalFarmHost.StartAsync(options, line => Console.WriteLine(line), stop.Token).ConfigureAwait(false);
+        }
+        catch (PortInUseException ex)
+        {
+            Console.Error.WriteLine($"webfarm up: {ex.Message}");
+            return BadArguments;
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"webfarm up: {ex.Message.Replace(" (Parameter 'options')", string.Empty, StringComparison.Ordinal)}");
+            return BadArguments;
+        }
+        catch (AppResolutionException ex)
+        {
+            Console.Error.WriteLine($"webfarm up: {ex.Message}");
+            return Failed;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.WriteLine("stopped before the farm was up");
+            return 0;
+        }
+
+        await using (farm.ConfigureAwait(false))
+        {
+            Console.WriteLine($"WebFarm is up: open {farm.Url}  (admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.");
+            var view = new FarmConsoleView(farm, live);
+            await view.RunAsync(stop.Token, farm.StopAsync).ConfigureAwait(false);
+            Console.WriteLine("stopped");
+        }
+
+        return 0;
+    }
+
+    /// <summary>The HelloFarm project of the repository this webfarm was built from (or the one we are in).</summary>
+    private static string? FindSample()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "WebFarm.slnx")))
+                {
+                    var project = Path.Combine(dir.FullName, SampleProject);
+                    if (File.Exists(project))
+                    {
+                        return project;
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 }

@@ -32,7 +32,7 @@ public sealed class ParentDeathTests
         try
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
-            await Eventually.ReturnsAsync(async () => (await client.GetAsync(RecordingInstance.ProbePath)).IsSuccessStatusCode ? "up" : null, TimeSpan.FromSeconds(60), "HelloFarm to start");
+            await Eventually.ReturnsAsync(async () => (await client.GetAsync(RecordingInstance.ProbePath)).Headers.Contains("X-Instance-Id") ? "up" : null, TimeSpan.FromSeconds(60), "HelloFarm to start");
             Assert.False(app.HasExited);
 
             parent.Kill();

@@ -19,7 +19,7 @@ public sealed class SupervisedInstanceTests
 
         Assert.Equal(InstanceState.Running, web.Instance.State);
         Assert.Equal(pid, web.Instance.ProcessId);
-        using var response = await web.Client.GetAsync("/");
+        using var response = await web.Client.GetAsync(RecordingInstance.ProbePath);
         Assert.Equal("web1", response.Headers.GetValues("X-Served-By").Single());
         Assert.Equal([InstanceState.Starting, InstanceState.Running], web.Changes.Select(c => c.Current));
     }
@@ -70,7 +70,7 @@ public sealed class SupervisedInstanceTests
             {
                 drainState = instance.State;
                 using var response = await web!.Client.GetAsync(RecordingInstance.ProbePath, ct);
-                drainSawServingApp = response.IsSuccessStatusCode;
+                drainSawServingApp = response.Headers.Contains("X-Instance-Id");
             },
         });
         await using (web)

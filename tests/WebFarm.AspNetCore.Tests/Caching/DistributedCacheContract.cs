@@ -59,7 +59,7 @@ public abstract class DistributedCacheContract
     public async Task Sliding_expiration_is_extended_by_reads_and_expires_when_idle()
     {
         string key = NewKey();
-        var sliding = TimeSpan.FromSeconds(3);
+        var sliding = TimeSpan.FromSeconds(4);
         await Cache.SetAsync(key, "v"u8.ToArray(), new DistributedCacheEntryOptions { SlidingExpiration = sliding });
 
         // Read every 500 ms for two full windows: each read pushes the expiry forward.
@@ -79,7 +79,7 @@ public abstract class DistributedCacheContract
     public async Task Refresh_extends_a_sliding_entry_without_reading_it()
     {
         string key = NewKey();
-        var sliding = TimeSpan.FromSeconds(3);
+        var sliding = TimeSpan.FromSeconds(4);
         await Cache.SetAsync(key, "v"u8.ToArray(), new DistributedCacheEntryOptions { SlidingExpiration = sliding });
         var until = DateTime.UtcNow + (sliding * 2);
         while (DateTime.UtcNow < until)

@@ -17,7 +17,6 @@ public abstract class TwoAppContract : IAsyncLifetime
     /// <summary>WebFarm settings pointing at the backend under test.</summary>
     protected abstract Task<Dictionary<string, string?>> StoreSettingsAsync();
 
-    protected abstract Task StopBackendAsync();
 
     public virtual async Task InitializeAsync()
     {
@@ -98,6 +97,25 @@ public abstract class TwoAppContract : IAsyncLifetime
         await client.GetStringAsync(First.Url("login?name=alice"));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(Second.Url("me"))).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync(other.Url("me"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Servers_starting_at_the_same_time_against_an_empty_key_ring_still_share_cookies()
+    {
+        // Both instances may create a key at startup; each must still accept the other's cookies.
+        var settings = await StoreSettingsAsync();
+        settings["WebFarm:ApplicationName"] = "Fresh-" + Guid.NewGuid().ToString("N");
+        var starting = await Task.WhenAll(FarmApp.StartAsync(settings), FarmApp.StartAsync(settings));
+        await using var a = starting[0];
+        await using var b = starting[1];
+        foreach (var (issuer, reader) in new[] { (a, b), (b, a) })
+        {
+            using var client = FarmApp.CreateClient(new CookieContainer());
+            await client.GetStringAsync(issuer.Url("login?name=bob"));
+            var me = await client.GetAsync(reader.Url("me"));
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+            Assert.Equal("bob", await me.Content.ReadAsStringAsync());
+        }
     }
 
     [Fact]

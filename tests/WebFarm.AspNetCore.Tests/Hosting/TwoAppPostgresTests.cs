@@ -12,5 +12,4 @@ public sealed class TwoAppPostgresTests(PostgresServer postgres) : TwoAppContrac
         ["WebFarm:PostgresConnectionString"] = postgres.ConnectionString,
     });
 
-    protected override Task StopBackendAsync() => throw new NotSupportedException("The PostgreSQL server is shared by the collection.");
 }

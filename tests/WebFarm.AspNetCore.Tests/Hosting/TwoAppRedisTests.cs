@@ -17,7 +17,6 @@ public sealed class TwoAppRedisTests : TwoAppContract
         };
     }
 
-    protected override Task StopBackendAsync() => _redis!.KillAsync();
 
     public override async Task DisposeAsync()
     {

@@ -1,14 +1,15 @@
 using System.Net;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using System.Security.Claims;
 using WebFarm.AspNetCore.Hosting;
 
 namespace WebFarm.AspNetCore.Tests.Infrastructure;
@@ -19,8 +20,11 @@ namespace WebFarm.AspNetCore.Tests.Infrastructure;
 /// </summary>
 public sealed class FarmApp : IAsyncDisposable
 {
-    private FarmApp(WebApplication app, WebFarmOptions options)
+    private readonly string _releaseFolder;
+
+    private FarmApp(WebApplication app, WebFarmOptions options, string releaseFolder)
     {
+        _releaseFolder = releaseFolder;
         App = app;
         Options = options;
         var address = app.Urls.Single();
@@ -40,12 +44,29 @@ public sealed class FarmApp : IAsyncDisposable
 
     public static async Task<FarmApp> StartAsync(IDictionary<string, string?> settings, string applicationName = "FarmTestApp")
     {
+        // Each instance runs from its own folder with its own local key directory, like two servers
+        // (or two release folders): anything shared must come through the WebFarm store.
+        string releaseFolder = Directory.CreateTempSubdirectory("wf-release-").FullName;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             ApplicationName = applicationName,
             EnvironmentName = "Production",
-            ContentRootPath = AppContext.BaseDirectory,
+            ContentRootPath = releaseFolder,
         });
+        try
+        {
+            return await BuildAndStartAsync(builder, settings, releaseFolder);
+        }
+        catch
+        {
+            Directory.Delete(releaseFolder, recursive: true);
+            throw;
+        }
+    }
+
+    private static async Task<FarmApp> BuildAndStartAsync(WebApplicationBuilder builder, IDictionary<string, string?> settings, string releaseFolder)
+    {
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(releaseFolder, "keys")));
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(settings);
@@ -108,7 +129,7 @@ public sealed class FarmApp : IAsyncDisposable
         });
 
         await app.StartAsync();
-        self = new FarmApp(app, options);
+        self = new FarmApp(app, options, releaseFolder);
         return self;
     }
 
@@ -125,5 +146,6 @@ public sealed class FarmApp : IAsyncDisposable
         SlowRelease.TrySetResult();
         await App.StopAsync();
         await App.DisposeAsync();
+        Directory.Delete(_releaseFolder, recursive: true);
     }
 }

@@ -76,7 +76,10 @@ public sealed class AffinityKeyStoreTests : IDisposable
         var error = Assert.Throws<InvalidOperationException>(() => AffinityKeyStore.Load(key, _directory));
         Assert.Contains("Affinity.Key", error.Message, StringComparison.Ordinal);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(key.Trim(), error.Message.Replace("Affinity.Key", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        if (!string.IsNullOrWhiteSpace(key))
+        {
+            Assert.DoesNotContain(key, error.Message, StringComparison.Ordinal); // a secret is never echoed
+        }
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class HealthMonitorTests
     public async Task Fall_and_rise_need_consecutive_results()
     {
         // Alternating failures never reach Fall=2; then two failures in a row do (at probe 10);
-        // then alternating passes never reach Rise=3; then three passes in a row do (at probe 19).
+        // then alternating passes never reach Rise=3; then three passes in a row do (probes 19-21).
         int[] script = [500, 200, 500, 200, 500, 200, 500, 200, 500, 500, 200, 500, 200, 200, 500, 200, 200, 500, 200, 200, 200];
         var probes = 0;
         await using var backend = await ProbeBackend.StartAsync(c =>
@@ -73,7 +73,7 @@ public sealed class HealthMonitorTests
         Assert.False(transitions[0].Healthy);
         Assert.Equal(10, transitions[0].Captured);
         Assert.True(transitions[1].Healthy);
-        Assert.Equal(19, transitions[1].Captured);
+        Assert.Equal(21, transitions[1].Captured);
         Assert.Contains("3 time(s) in a row", transitions[1].Reason, StringComparison.Ordinal);
     }
 
@@ -95,7 +95,8 @@ public sealed class HealthMonitorTests
         await Eventually.TrueAsync(() => server.Healthy, "the active check brought it back");
         var back = Assert.Single(sink.Transitions);
         Assert.True(back.Healthy);
-        Assert.True(back.Captured - before >= 3, $"came back after {back.Captured - before} checks");
+        // Rise=3 passes counted from the moment it was taken out; one probe already in flight then may be one of them.
+        Assert.True(back.Captured - before >= 2, $"came back after {back.Captured - before} checks");
     }
 
     [Fact]

@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# Balancer benchmark (issue 2): in one run, measure a fixed-response backend directly and through
+# `webfarm balancer`, HAProxy and nginx, each proxy pinned to one core, and report requests/s, p50, p99
+# and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
+#
+#   bench/balancer/run.sh                    # all targets
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh
+#   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
+#
+# Layout on a 2-core machine: wrk and the three nginx backends share core 0; the proxy under test gets
+# core 1 alone (taskset -c 1; HAProxy nbthread 1, nginx worker_processes 1, the balancer with
+# DOTNET_PROCESSOR_COUNT=1 and workstation GC). The "direct" row shows what core 0 can drive without a
+# proxy, i.e. the ceiling of every other row.
+# PROFILE=1 also records `perf` call stacks of the balancer during its measured run (needs perf).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TARGETS="${TARGETS:-direct webfarm haproxy nginx}"
+DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-3s}"
+CONNECTIONS="${CONNECTIONS:-50}"
+PROXY_CPU="${PROXY_CPU:-1}"
+LOAD_CPU="${LOAD_CPU:-0}"
+PROFILE="${PROFILE:-0}"
+RESULTS_DIR="$ROOT/bench/results"
+WORK="$(mktemp -d /tmp/webfarm-bench.XXXXXX)"
+PIDS=()
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else log "kept $WORK"; fi
+}
+trap cleanup EXIT
+
+install_missing() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+  command -v taskset >/dev/null || missing+=(util-linux)
+  command -v curl >/dev/null || missing+=(curl)
+  if [[ "$PROFILE" == 1 ]] && ! command -v perf >/dev/null; then missing+=(linux-perf); fi
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$WORK/apt.log" 2>&1 || {
+      DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$WORK/apt.log" 2>&1
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>"$WORK/apt.log" 2>&1
+    }
+  fi
+  export PATH="$PATH:/usr/sbin"
+}
+
+# A free loopback port: nothing accepts a connection on it and it is not handed out twice in this run.
+USED_PORTS=" "
+free_port() {
+  local port
+  while true; do
+    port=$((20000 + RANDOM % 30000))
+    [[ "$USED_PORTS" == *" $port "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      USED_PORTS+="$port "
+      echo "$port"
+      return
+    fi
+  done
+}
+
+wait_http() { # url [seconds]
+  local url="$1" deadline=$((SECONDS + ${2:-30}))
+  until curl -sf -o /dev/null "$url"; do
+    if ((SECONDS > deadline)); then log "timed out waiting for $url"; return 1; fi
+    sleep 0.2
+  done
+}
+
+# utime+stime (clock ticks) of a process and all its descendants (nginx workers are children of the master).
+cpu_ticks() {
+  local pid="$1" total=0 stat rest child
+  if [[ -r "/proc/$pid/stat" ]]; then
+    stat="$(<"/proc/$pid/stat")"
+    rest="${stat##*) }" # fields after "pid (comm) "
+    read -r -a f <<<"$rest"
+    total=$((f[11] + f[12])) # utime, stime are fields 14 and 15 of the whole line
+  fi
+  for child in $(cat "/proc/$pid/task/"*/children 2>/dev/null); do
+    total=$((total + $(cpu_ticks "$child")))
+  done
+  echo "$total"
+}
+
+to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.3f", v * 60000 }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else printf "nan" }'
+}
+
+# measure NAME URL PID(or -) -> appends one line "name rps p50 p99 requests errors cpu_per_100k" to $WORK/rows
+measure() {
+  local name="$1" url="$2" pid="$3" before after out rps p50 p99 requests errors cpu perf_pid=""
+  log "$name: warm-up $WARMUP"
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+  if [[ "$PROFILE" == 1 && "$name" == webfarm ]]; then
+    perf record -F 999 -g -p "$pid" -o "$WORK/perf.data" >"$WORK/perf.log" 2>&1 &
+    perf_pid=$!
+    sleep 0.5
+  fi
+  log "$name: measuring $DURATION, $CONNECTIONS connections -> $url"
+  before=$([[ "$pid" == - ]] && echo 0 || cpu_ticks "$pid")
+  out="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$url")"
+  after=$([[ "$pid" == - ]] && echo 0 || cpu_ticks "$pid")
+  if [[ -n "$perf_pid" ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
+  echo "$out" >"$WORK/wrk-$name.txt"
+  rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+  p50="$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")"
+  p99="$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
+  requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+  errors="$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")"
+  if [[ "$pid" == - ]]; then
+    cpu="-"
+  else
+    cpu="$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.3f", (t / hz) / n * 100000 }')"
+  fi
+  echo "$name $rps $p50 $p99 $requests $errors $cpu" >>"$WORK/rows"
+}
+
+start_backends() {
+  B1=$(free_port) B2=$(free_port) B3=$(free_port)
+  mkdir -p "$WORK/backends"
+  cat >"$WORK/backends/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/backends/nginx.pid;
+error_log $WORK/backends/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  default_type text/plain;
+  server { listen 127.0.0.1:$B1; location / { return 200 "backend 1: hello\n"; } }
+  server { listen 127.0.0.1:$B2; location / { return 200 "backend 2: hello\n"; } }
+  server { listen 127.0.0.1:$B3; location / { return 200 "backend 3: hello\n"; } }
+}
+CONF
+  taskset -c "$LOAD_CPU" nginx -p "$WORK/backends" -c "$WORK/backends/nginx.conf" -e "$WORK/backends/error.log" &
+  PIDS+=($!)
+  for p in $B1 $B2 $B3; do wait_http "http://127.0.0.1:$p/"; done
+  log "backends on $B1 $B2 $B3"
+}
+
+run_direct() {
+  measure direct "http://127.0.0.1:$B1/" -
+}
+
+run_haproxy() {
+  local port; port=$(free_port)
+  cat >"$WORK/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend fe
+  bind 127.0.0.1:$port
+  default_backend be
+backend be
+  balance roundrobin
+  server b1 127.0.0.1:$B1
+  server b2 127.0.0.1:$B2
+  server b3 127.0.0.1:$B3
+CONF
+  taskset -c "$PROXY_CPU" haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_http "http://127.0.0.1:$port/" || { cat "$WORK/haproxy.log" >&2; return 1; }
+  measure haproxy "http://127.0.0.1:$port/" "$pid"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+run_nginx() {
+  local port; port=$(free_port)
+  mkdir -p "$WORK/nginx-proxy"
+  cat >"$WORK/nginx-proxy/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx-proxy/nginx.pid;
+error_log $WORK/nginx-proxy/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream be {
+    server 127.0.0.1:$B1;
+    server 127.0.0.1:$B2;
+    server 127.0.0.1:$B3;
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      proxy_pass http://be;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+CONF
+  taskset -c "$PROXY_CPU" nginx -p "$WORK/nginx-proxy" -c "$WORK/nginx-proxy/nginx.conf" -e "$WORK/nginx-proxy/error.log" &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_http "http://127.0.0.1:$port/" || { cat "$WORK/nginx-proxy/error.log" >&2; return 1; }
+  measure nginx "http://127.0.0.1:$port/" "$pid"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+build_webfarm() {
+  log "building webfarm (Release)"
+  dotnet publish "$ROOT/src/WebFarm/WebFarm.csproj" -c Release -o "$WORK/webfarm" -nologo -v q >"$WORK/build.log" 2>&1 || {
+    tail -30 "$WORK/build.log" >&2
+    log "webfarm build failed"
+    return 1
+  }
+}
+
+run_webfarm() {
+  local port admin; port=$(free_port); admin=$(free_port)
+  cat >"$WORK/farm.json" <<CONF
+{
+  "Listen": [ "http://127.0.0.1:$port" ],
+  "Admin": { "Listen": "http://127.0.0.1:$admin" },
+  "StateDirectory": "$WORK/state",
+  "AccessLog": false,
+  "Farms": {
+    "bench": {
+      "LoadBalancing": "RoundRobin",
+      "Servers": [
+        { "Name": "b1", "Address": "http://127.0.0.1:$B1" },
+        { "Name": "b2", "Address": "http://127.0.0.1:$B2" },
+        { "Name": "b3", "Address": "http://127.0.0.1:$B3" }
+      ]
+    }
+  }
+}
+CONF
+  DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0 DOTNET_PerfMapEnabled="$PROFILE" \
+    taskset -c "$PROXY_CPU" "$WORK/webfarm/webfarm" balancer --config "$WORK/farm.json" >"$WORK/webfarm.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_http "http://127.0.0.1:$port/" 60 || { tail -30 "$WORK/webfarm.log" >&2; return 1; }
+  measure webfarm "http://127.0.0.1:$port/" "$pid"
+  if [[ "$PROFILE" == 1 && -f "$WORK/perf.data" ]]; then
+    perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -40 >"$WORK/perf-top.txt" || true
+    perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -15 >"$WORK/perf-dso.txt" || true
+  fi
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+report() {
+  local ha_rps ha_cpu
+  ha_rps="$(awk '$1 == "haproxy" {print $2}' "$WORK/rows")"
+  ha_cpu="$(awk '$1 == "haproxy" {print $7}' "$WORK/rows")"
+  echo "| target | requests/s | p50 ms | p99 ms | requests | errors | proxy CPU s / 100k req | req/s vs HAProxy | CPU vs HAProxy |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  awk -v ha_rps="${ha_rps:-0}" -v ha_cpu="${ha_cpu:--}" '{
+    r = (ha_rps > 0) ? sprintf("%.2fx", $2 / ha_rps) : "-"
+    c = ($7 != "-" && ha_cpu != "-" && ha_cpu > 0) ? sprintf("%.2fx", $7 / ha_cpu) : "-"
+    printf "| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, r, c
+  }' "$WORK/rows"
+}
+
+main() {
+  install_missing
+  : >"$WORK/rows"
+  if [[ " $TARGETS " == *" webfarm "* ]]; then build_webfarm; fi
+  start_backends
+  for target in $TARGETS; do
+    case "$target" in
+      direct) run_direct ;;
+      webfarm) run_webfarm ;;
+      haproxy) run_haproxy ;;
+      nginx) run_nginx ;;
+      *) log "unknown target $target"; exit 2 ;;
+    esac
+  done
+
+  local stamp file table
+  stamp="$(date -u +%Y%m%d-%H%M%S)"
+  mkdir -p "$RESULTS_DIR"
+  file="$RESULTS_DIR/balancer-$stamp.md"
+  table="$(report)"
+  {
+    echo "# Balancer benchmark $stamp UTC"
+    echo
+    echo "Command: \`TARGETS=\"$TARGETS\" DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/balancer/run.sh\`"
+    echo "Load: \`taskset -c $LOAD_CPU wrk -t1 -c$CONNECTIONS -d$DURATION --latency\` (after a $WARMUP warm-up); proxies on core $PROXY_CPU; backends: one nginx, three fixed-response server blocks, core $LOAD_CPU."
+    echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(uname -sr)."
+    echo "Versions: $(haproxy -v 2>/dev/null | head -1); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -c1-40); dotnet $(dotnet --version 2>/dev/null || echo n/a)."
+    echo
+    echo "$table"
+    if [[ -s "$WORK/perf-dso.txt" ]]; then
+      echo
+      echo "perf, balancer CPU by module (top 15):"
+      echo '```'
+      cat "$WORK/perf-dso.txt"
+      echo '```'
+      echo "perf, balancer CPU by symbol (top 40):"
+      echo '```'
+      cat "$WORK/perf-top.txt"
+      echo '```'
+    fi
+  } >"$file"
+  cat "$file"
+  log "written to $file"
+}
+
+main "$@"

@@ -1,0 +1,319 @@
+using System.Globalization;
+using System.Net.Sockets;
+using WebFarm.Agent.Supervision;
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Hosting;
+using WebFarm.Balancer.LoadBalancing;
+using WebFarm.State.Hosting;
+
+namespace WebFarm.Agent.LocalFarm;
+
+/// <summary>
+/// A whole farm on one machine (`webfarm up`): the state server and the balancer run in this process,
+/// the app instances run as supervised child processes on free loopback ports. A crashed instance is
+/// marked failed in the balancer at once (without waiting for health checks), restarted with backoff,
+/// and rejoins when its health checks pass. Stopping drains every instance through the balancer first.
+/// </summary>
+public sealed class LocalFarmHost : IAsyncDisposable
+{
+    private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(1);
+
+    private readonly LocalFarmOptions _options;
+    private readonly StateServer _state;
+    private readonly List<SupervisedInstance> _instances;
+    private BalancerHost? _balancer;
+    private Task? _stopping;
+
+    private LocalFarmHost(LocalFarmOptions options, AppLaunch app, StateServer state, List<SupervisedInstance> instances)
+    {
+        _options = options;
+        App = app;
+        _state = state;
+        _instances = instances;
+    }
+
+    /// <summary>Raised on every instance state change (from the supervision loops' threads).</summary>
+    public event Action<InstanceStateChange>? InstanceChanged;
+
+    public LocalFarmOptions Options => _options;
+
+    public AppLaunch App { get; }
+
+    public IReadOnlyList<SupervisedInstance> Instances => _instances;
+
+    public BalancerHost Balancer => _balancer ?? throw new InvalidOperationException("the balancer is not started yet.");
+
+    /// <summary>The address to open in a browser.</summary>
+    public Uri Url => new($"http://127.0.0.1:{_options.Port}/");
+
+    /// <summary>The balancer's admin API (for `webfarm servers …`).</summary>
+    public Uri AdminUrl => new($"http://127.0.0.1:{_options.AdminPort}/");
+
+    public string StateEndpoint => $"127.0.0.1:{_state.Port}";
+
+    /// <summary>
+    /// Checks the ports, builds the app if needed, then starts the state server, the instances and, once
+    /// they answer their health checks, the balancer. Nothing is left running if any step fails.
+    /// </summary>
+    /// <param name="progress">One line per step, for the console.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="PortInUseException">A port is taken; nothing was started.</exception>
+    /// <exception cref="AppResolutionException">The app cannot be found or built.</exception>
+    public static async Task<LocalFarmHost> StartAsync(LocalFarmOptions options, Action<string>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        EnsurePortsFree(options);
+
+        var app = await AppLocator.ResolveAsync(options.AppPath, progress, cancellationToken).ConfigureAwait(false);
+
+        StateServer state;
+        try
+        {
+            state = await StateServer.StartAsync(new StateServerOptions { Port = options.StatePort }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsAddressInUse(ex))
+        {
+            throw new PortInUseException(options.StatePort, "--state-port");
+        }
+
+        progress?.Invoke($"state server listening on 127.0.0.1:{state.Port}");
+        var instances = new List<SupervisedInstance>(options.Servers);
+        var farm = new LocalFarmHost(options, app, state, instances);
+        try
+        {
+            farm.CreateInstances();
+            foreach (var instance in instances)
+            {
+                instance.Start();
+            }
+
+            await farm.WaitReadyAsync(progress, cancellationToken).ConfigureAwait(false);
+            farm._balancer = await StartBalancerAsync(options, instances, cancellationToken).ConfigureAwait(false);
+            progress?.Invoke($"balancer listening on {farm.Url} (admin API {farm.AdminUrl})");
+            return farm;
+        }
+        catch
+        {
+            await farm.StopAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Drains and stops every instance (in parallel), then the balancer and the state server.</summary>
+    public Task StopAsync()
+    {
+        lock (_instances)
+        {
+            return _stopping ??= StopCoreAsync();
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private async Task StopCoreAsync()
+    {
+        await Task.WhenAll(_instances.Select(i => i.StopAsync())).ConfigureAwait(false);
+        if (_balancer is not null)
+        {
+            await _balancer.StopAsync().ConfigureAwait(false);
+        }
+
+        await _state.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void CreateInstances()
+    {
+        var taken = new HashSet<int> { _options.Port, _options.AdminPort, _options.StatePort };
+        for (var i = 0; i < _options.Servers; i++)
+        {
+            int port;
+            do
+            {
+                port = LoopbackPort.FindFree();
+            }
+            while (!taken.Add(port));
+
+            var name = _options.ServerName(i);
+            var instance = new SupervisedInstance(new SupervisedInstanceOptions
+            {
+                Name = name,
+                Launch = App,
+                Port = port,
+                Backoff = _options.Backoff,
+                DrainTimeout = _options.DrainTimeout,
+                StopTimeout = _options.StopTimeout,
+                DrainAsync = DrainAsync,
+                Environment = new Dictionary<string, string>
+                {
+                    ["WEBFARM_SERVER_NAME"] = name,
+                    ["WEBFARM_STATE_ENDPOINT"] = StateEndpoint,
+                    ["WEBFARM_APPLICATION_NAME"] = App.AppName,
+                    ["WEBFARM_TRUSTED_PROXIES"] = "127.0.0.1",
+                },
+            });
+            instance.StateChanged += OnInstanceChanged;
+            _instances.Add(instance);
+        }
+    }
+
+    private void OnInstanceChanged(InstanceStateChange change)
+    {
+        if (change.Current == InstanceState.Crashed && _balancer is { } balancer)
+        {
+            // Take it out of rotation now rather than after the health checks' fall count; the checks bring
+            // it back (rejoined) once the restarted process passes them.
+            try
+            {
+                balancer.Runtime.SetHealth(_options.FarmName, change.Instance, healthy: false, change.Reason);
+            }
+            catch (ServerNotFoundException)
+            {
+                // Removed through the admin API: nothing to mark.
+            }
+        }
+
+        InstanceChanged?.Invoke(change);
+    }
+
+    /// <summary>The supervisor's drain step: no new requests to the instance, then wait for its in-flight ones.</summary>
+    private async Task DrainAsync(SupervisedInstance instance, CancellationToken cancellationToken)
+    {
+        if (_balancer is not { } balancer)
+        {
+            return; // Stopping before the balancer started: nothing routes to the instance.
+        }
+
+        try
+        {
+            balancer.Runtime.SetState(_options.FarmName, instance.Name, ServerState.Draining);
+            await balancer.Runtime.WaitDrainedAsync(_options.FarmName, instance.Name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerNotFoundException)
+        {
+            // Removed through the admin API: nothing to drain.
+        }
+        catch (InvalidOperationException)
+        {
+            // Its state was changed again while draining (e.g. an operator set it offline): nothing to wait for.
+        }
+    }
+
+    private async Task WaitReadyAsync(Action<string>? progress, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ReadyTimeout);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var waits = _instances.Select(async instance =>
+        {
+            var healthz = new Uri(instance.Address, "/healthz");
+            while (!timeout.IsCancellationRequested)
+            {
+                try
+                {
+                    using var response = await client.GetAsync(healthz, timeout.Token).ConfigureAwait(false);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        progress?.Invoke($"{instance.Name} ready on {instance.Address} (pid {instance.ProcessId})");
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    // Not listening yet.
+                }
+
+                try
+                {
+                    await Task.Delay(200, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            // The balancer's health checks take over; the user sees the instance as unhealthy until it recovers.
+            progress?.Invoke($"{instance.Name} did not pass /healthz within {_options.ReadyTimeout.TotalSeconds:0}s (state {instance.State}); starting anyway");
+        });
+        await Task.WhenAll(waits).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private static async Task<BalancerHost> StartBalancerAsync(LocalFarmOptions options, IReadOnlyList<SupervisedInstance> instances, CancellationToken cancellationToken)
+    {
+        var farm = new FarmOptions
+        {
+            LoadBalancing = LoadBalancingAlgorithm.LeastRequests,
+            Health = new HealthCheckOptions { Path = "/healthz", Interval = HealthInterval, Timeout = HealthInterval, Rise = 2, Fall = 2 },
+            Affinity = new AffinityOptions { Mode = AffinityMode.None },
+            Servers = [.. instances.Select(i => new ServerOptions { Name = i.Name, Address = i.Address.ToString() })],
+        };
+        var config = new BalancerConfig
+        {
+            Listen = [new ListenEndpoint(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{options.Port}"))],
+            Admin = new AdminOptions { Listen = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{options.AdminPort}") },
+            StateDirectory = null, // A local farm starts fresh: no server states carried over from an earlier run.
+            Farms = new Dictionary<string, FarmOptions>(StringComparer.Ordinal) { [options.FarmName] = farm },
+        };
+        try
+        {
+            return await BalancerHost.StartAsync(new BalancerHostOptions { Config = config, ShutdownTimeout = TimeSpan.FromSeconds(5) }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsAddressInUse(ex))
+        {
+            // Someone took the port while we were building and starting; say which one.
+            throw LoopbackPort.IsFree(options.Port) ? new PortInUseException(options.AdminPort, "--admin-port") : new PortInUseException(options.Port, "--port");
+        }
+    }
+
+    private static void Validate(LocalFarmOptions options)
+    {
+        if (options.Servers is < 1 or > LocalFarmOptions.MaxServers)
+        {
+            throw new ArgumentException($"--servers {options.Servers}: expected 1 to {LocalFarmOptions.MaxServers} servers.", nameof(options));
+        }
+
+        CheckPort(options.Port, "--port");
+        CheckPort(options.AdminPort, "--admin-port");
+        CheckPort(options.StatePort, "--state-port");
+        if (options.Port == options.AdminPort || options.Port == options.StatePort || options.AdminPort == options.StatePort)
+        {
+            throw new ArgumentException($"--port {options.Port}, --admin-port {options.AdminPort} and --state-port {options.StatePort} must all differ.", nameof(options));
+        }
+
+        static void CheckPort(int port, string option)
+        {
+            if (port is < 1 or > 65535)
+            {
+                throw new ArgumentException($"{option} {port}: expected a port from 1 to 65535.", nameof(options));
+            }
+        }
+    }
+
+    /// <summary>All ports are checked before anything starts, so a second `up` fails fast and leaves the first alone.</summary>
+    private static void EnsurePortsFree(LocalFarmOptions options)
+    {
+        foreach (var (port, option) in new[] { (options.Port, "--port"), (options.AdminPort, "--admin-port"), (options.StatePort, "--state-port") })
+        {
+            if (!LoopbackPort.IsFree(port))
+            {
+                throw new PortInUseException(port, option);
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } or Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

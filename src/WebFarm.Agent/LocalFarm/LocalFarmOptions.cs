@@ -1,0 +1,40 @@
+namespace WebFarm.Agent.LocalFarm;
+
+/// <summary>What `webfarm up` runs: N instances of an app behind a balancer, with a state server.</summary>
+public sealed record LocalFarmOptions
+{
+    public const int MaxServers = 32;
+
+    /// <summary>The farm's name in the balancer (and in the admin API).</summary>
+    public string FarmName { get; init; } = "web";
+
+    /// <summary>How many instances to run (1..<see cref="MaxServers"/>), named web1…webN.</summary>
+    public int Servers { get; init; } = 3;
+
+    /// <summary>The app: a .csproj, a .dll or a folder (see AppLocator).</summary>
+    public required string AppPath { get; init; }
+
+    /// <summary>The balancer's client-facing port on 127.0.0.1.</summary>
+    public int Port { get; init; } = 8080;
+
+    /// <summary>The balancer's admin API port on 127.0.0.1 (what `webfarm servers …` talks to).</summary>
+    public int AdminPort { get; init; } = 8089;
+
+    /// <summary>The state server's port on 127.0.0.1.</summary>
+    public int StatePort { get; init; } = 42424;
+
+    /// <summary>Restart delays after a crash.</summary>
+    public Supervision.RestartBackoff Backoff { get; init; } = Supervision.RestartBackoff.Default;
+
+    /// <summary>How long an instance's in-flight requests may take to finish when it stops.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an instance may take to exit after SIGTERM before it is killed.</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long startup waits for the instances to pass their first health check.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The name of the server number <paramref name="index"/> (0-based): web1, web2, …</summary>
+    public string ServerName(int index) => $"{FarmName}{index + 1}";
+}

@@ -1,0 +1,366 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Events;
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Hosting;
+using WebFarm.Balancer.Statistics;
+
+namespace WebFarm.Balancer.Admin;
+
+/// <summary>
+/// The admin API: JSON under /api (farms, servers, stats, events) and /metrics, on its own listener.
+/// Bad input gets 400 with {"error": "..."} naming the field; unknown farms and servers get 404.
+/// </summary>
+internal static class AdminApi
+{
+    private const int MaxBodyBytes = 64 * 1024;
+
+    public static WebApplication Build(string listen, string? token, BalancerRuntime runtime, ILoggerFactory loggerFactory)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
+            BalancerHost.Listen(kestrel, listen, ListenProtocols.Http1);
+        });
+        var app = builder.Build();
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        var check = token is null ? null : new AdminTokenCheck(token);
+        app.Use(async (context, next) =>
+        {
+            if (check is not null && !check.IsAuthorized(context.Request))
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await WriteError(context, StatusCodes.Status401Unauthorized, "a valid bearer token is required (Authorization: Bearer <token>)");
+                return;
+            }
+
+            try
+            {
+                await next(context);
+            }
+            catch (FarmNotFoundException ex)
+            {
+                await WriteError(context, StatusCodes.Status404NotFound, ex.Message);
+            }
+            catch (ServerNotFoundException ex)
+            {
+                await WriteError(context, StatusCodes.Status404NotFound, ex.Message);
+            }
+            catch (ServerConflictException ex)
+            {
+                await WriteError(context, StatusCodes.Status409Conflict, ex.Message);
+            }
+            catch (AdminRequestException ex)
+            {
+                await WriteError(context, StatusCodes.Status400BadRequest, ex.Message);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                await WriteError(context, ex.StatusCode, ex.Message);
+            }
+        });
+        app.UseRouting();
+
+        app.MapGet("/api/farms", context =>
+        {
+            var list = new List<FarmInfo>();
+            foreach (var farm in runtime.Farms.Values)
+            {
+                list.Add(FarmInfo.From(farm));
+            }
+
+            return WriteJson(context, list);
+        });
+        app.MapGet("/api/farms/{farm}", context => WriteJson(context, FarmInfo.From(runtime.GetFarm(Route(context, "farm")))));
+        app.MapGet("/api/farms/{farm}/servers", context =>
+        {
+            var list = new List<ServerInfo>();
+            foreach (var s in runtime.GetFarm(Route(context, "farm")).Servers)
+            {
+                list.Add(ServerInfo.From(s));
+            }
+
+            return WriteJson(context, list);
+        });
+        app.MapGet("/api/farms/{farm}/servers/{server}", context =>
+            WriteJson(context, ServerInfo.From(runtime.GetServer(Route(context, "farm"), Route(context, "server")))));
+        app.MapPost("/api/farms/{farm}/servers", async context =>
+        {
+            var farm = runtime.GetFarm(Route(context, "farm"));
+            using var body = await ReadBody(context);
+            var errors = new List<ConfigError>();
+            var options = ConfigReader.ReadServer(body.RootElement, "$", errors);
+            if (errors.Count > 0 || options is null)
+            {
+                throw new AdminRequestException(FormatFieldError(errors));
+            }
+
+            try
+            {
+                var server = runtime.AddServer(farm.Name, options);
+                context.Response.StatusCode = StatusCodes.Status201Created;
+                context.Response.Headers.Location = $"/api/farms/{farm.Name}/servers/{server.Name}";
+                await WriteJson(context, ServerInfo.From(server));
+            }
+            catch (ArgumentException ex) when (ex is not ArgumentOutOfRangeException)
+            {
+                throw new AdminRequestException(ex.Message.Split(" (Parameter")[0]);
+            }
+        });
+        app.MapDelete("/api/farms/{farm}/servers/{server}", context =>
+        {
+            runtime.RemoveServer(Route(context, "farm"), Route(context, "server"));
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return Task.CompletedTask;
+        });
+        app.MapPost("/api/farms/{farm}/servers/{server}/online", context => SetState(context, runtime, ServerState.Online));
+        app.MapPost("/api/farms/{farm}/servers/{server}/drain", context => SetState(context, runtime, ServerState.Draining));
+        app.MapPost("/api/farms/{farm}/servers/{server}/offline", context =>
+        {
+            var drain = context.Request.Query["drain"];
+            if (drain.Count > 0 && !bool.TryParse(drain[0], out _))
+            {
+                throw new AdminRequestException("drain: must be true or false");
+            }
+
+            if (drain.Count > 0 && bool.Parse(drain[0]!))
+            {
+                return DrainThenOffline(context, runtime);
+            }
+
+            return SetState(context, runtime, ServerState.Offline);
+        });
+        app.MapPut("/api/farms/{farm}/servers/{server}/weight", async context =>
+        {
+            var server = runtime.GetServer(Route(context, "farm"), Route(context, "server"));
+            using var body = await ReadBody(context);
+            var root = body.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new AdminRequestException("body: expected a JSON object like {\"weight\": 3}");
+            }
+
+            JsonElement weightElement = default;
+            var found = false;
+            foreach (var p in root.EnumerateObject())
+            {
+                if (p.NameEquals("weight") || string.Equals(p.Name, "weight", StringComparison.OrdinalIgnoreCase))
+                {
+                    weightElement = p.Value;
+                    found = true;
+                }
+                else
+                {
+                    throw new AdminRequestException($"{p.Name}: unknown field (expected only \"weight\")");
+                }
+            }
+
+            if (!found)
+            {
+                throw new AdminRequestException("weight: is required, like {\"weight\": 3}");
+            }
+
+            if (weightElement.ValueKind != JsonValueKind.Number || !weightElement.TryGetInt32(out var weight))
+            {
+                throw new AdminRequestException($"weight: expected a whole number, got {weightElement.GetRawText()}");
+            }
+
+            if (!ConfigValidator.IsValidWeight(weight))
+            {
+                throw new AdminRequestException($"weight: {weight} is out of range (0 to 10000)");
+            }
+
+            runtime.SetWeight(server.Farm, server.Name, weight);
+            await WriteJson(context, ServerInfo.From(server));
+        });
+        app.MapPost("/api/farms/{farm}/servers/{server}/verify", async context =>
+        {
+            var result = await runtime.VerifyAsync(Route(context, "farm"), Route(context, "server"), context.RequestAborted);
+            await WriteJson(context, result);
+        });
+        app.MapGet("/api/stats", context => WriteJson(context, Snapshots(runtime)));
+        app.MapGet("/api/farms/{farm}/stats", context =>
+        {
+            var farm = runtime.GetFarm(Route(context, "farm"));
+            return WriteJson(context, farm.Statistics.Snapshot(farm.Servers));
+        });
+        app.MapGet("/api/events", context =>
+        {
+            var since = QueryLong(context, "since", 0);
+            var max = QueryLong(context, "max", 1000);
+            if (max is < 1 or > 10_000)
+            {
+                throw new AdminRequestException("max: must be between 1 and 10000");
+            }
+
+            return WriteJson(context, runtime.Events.Since(since, (int)max));
+        });
+        app.MapGet("/api/events/stream", context => StreamEvents(context, runtime, lifetime.ApplicationStopping));
+        app.MapGet("/metrics", async context =>
+        {
+            context.Response.ContentType = PrometheusTextWriter.ContentType;
+            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime)), context.RequestAborted);
+        });
+        app.MapFallback(context => WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
+        return app;
+    }
+
+    private static List<FarmStatisticsSnapshot> Snapshots(BalancerRuntime runtime)
+    {
+        var list = new List<FarmStatisticsSnapshot>();
+        foreach (var farm in runtime.Farms.Values)
+        {
+            list.Add(farm.Statistics.Snapshot(farm.Servers));
+        }
+
+        return list;
+    }
+
+    private static Task SetState(HttpContext context, BalancerRuntime runtime, ServerState state)
+    {
+        var server = runtime.GetServer(Route(context, "farm"), Route(context, "server"));
+        runtime.SetState(server.Farm, server.Name, state);
+        return WriteJson(context, ServerInfo.From(server));
+    }
+
+    /// <summary>`offline --drain`: drain now, and go offline by itself when the last request finished.</summary>
+    private static Task DrainThenOffline(HttpContext context, BalancerRuntime runtime)
+    {
+        var server = runtime.GetServer(Route(context, "farm"), Route(context, "server"));
+        runtime.SetState(server.Farm, server.Name, ServerState.Draining);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await runtime.WaitDrainedAsync(server.Farm, server.Name);
+                if (server.State == ServerState.Draining)
+                {
+                    runtime.SetState(server.Farm, server.Name, ServerState.Offline);
+                }
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or OperationCanceledException)
+            {
+                // Removed or set to another state meanwhile: the operator changed their mind.
+            }
+        });
+        return WriteJson(context, ServerInfo.From(server));
+    }
+
+    private static async Task StreamEvents(HttpContext context, BalancerRuntime runtime, CancellationToken stopping)
+    {
+        var since = QueryLong(context, "since", -1);
+        if (since < 0)
+        {
+            since = long.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out var last) ? last : runtime.Events.LastSequence;
+        }
+
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.Body.FlushAsync(context.RequestAborted);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        try
+        {
+            await foreach (var e in runtime.Events.SubscribeAsync(since, cancel.Token))
+            {
+                var text = $"id: {e.Sequence.ToString(CultureInfo.InvariantCulture)}\nevent: {EventKindNames.ToKebabCase(e.Kind)}\ndata: {FarmEventJson.Serialize(e)}\n\n";
+                await response.WriteAsync(text, cancel.Token);
+                await response.Body.FlushAsync(cancel.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Client left or the balancer is stopping.
+        }
+    }
+
+    private static long QueryLong(HttpContext context, string name, long fallback)
+    {
+        var values = context.Request.Query[name];
+        if (values.Count == 0)
+        {
+            return fallback;
+        }
+
+        if (values.Count > 1 || !long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+        {
+            throw new AdminRequestException($"{name}: must be a non-negative whole number, got \"{values}\"");
+        }
+
+        return value;
+    }
+
+    private static async Task<JsonDocument> ReadBody(HttpContext context)
+    {
+        using var memory = new MemoryStream();
+        await context.Request.Body.CopyToAsync(memory, context.RequestAborted);
+        if (memory.Length == 0)
+        {
+            throw new AdminRequestException("body: a JSON object is required");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(memory.ToArray());
+        }
+        catch (JsonException ex)
+        {
+            throw new AdminRequestException($"body: not valid JSON ({ex.Message.Split(". ")[0]})");
+        }
+    }
+
+    private static string FormatFieldError(List<ConfigError> errors)
+    {
+        if (errors.Count == 0)
+        {
+            return "body: not a valid server";
+        }
+
+        var sb = new StringBuilder();
+        foreach (var e in errors)
+        {
+            if (sb.Length > 0)
+            {
+                sb.Append("; ");
+            }
+
+            var field = e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : "body";
+            sb.Append(field).Append(": ").Append(e.Reason);
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Route(HttpContext context, string name) => (string)context.Request.RouteValues[name]!;
+
+    private static Task WriteJson<T>(HttpContext context, T value)
+        => context.Response.WriteAsJsonAsync(value, AdminJson.Options, context.RequestAborted);
+
+    private static Task WriteError(HttpContext context, int status, string message)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new AdminError(message), AdminJson.Options, context.RequestAborted);
+    }
+}

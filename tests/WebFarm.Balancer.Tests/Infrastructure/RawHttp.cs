@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace WebFarm.Balancer.Tests.Infrastructure;
+
+/// <summary>Raw TCP helpers for what HttpClient will not send or parse (malformed input, 100-continue steps, hop-by-hop headers).</summary>
+public static class RawHttp
+{
+    public static async Task<TcpClient> ConnectAsync(Uri uri)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(uri.Host, uri.Port);
+        client.ReceiveTimeout = 15000;
+        return client;
+    }
+
+    public static Task WriteAsync(NetworkStream stream, string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask();
+
+    /// <summary>Reads until the end of the header block; returns the head (status line and headers).</summary>
+    public static async Task<string> ReadHeadAsync(NetworkStream stream, CancellationToken cancellationToken = default)
+    {
+        var bytes = new List<byte>();
+        var one = new byte[1];
+        while (true)
+        {
+            var n = await stream.ReadAsync(one, cancellationToken);
+            if (n == 0)
+            {
+                break;
+            }
+
+            bytes.Add(one[0]);
+            var c = bytes.Count;
+            if (c >= 4 && bytes[c - 4] == '\r' && bytes[c - 3] == '\n' && bytes[c - 2] == '\r' && bytes[c - 1] == '\n')
+            {
+                break;
+            }
+        }
+
+        return Encoding.ASCII.GetString(bytes.ToArray());
+    }
+
+    public static async Task<string> ReadExactlyAsync(NetworkStream stream, int count)
+    {
+        var buffer = new byte[count];
+        await stream.ReadExactlyAsync(buffer);
+        return Encoding.ASCII.GetString(buffer);
+    }
+
+    public static int ContentLength(string head)
+    {
+        foreach (var line in head.Split("\r\n"))
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+            {
+                return int.Parse(line["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// A raw TCP "server" on 127.0.0.1:0 that runs <paramref name="handle"/> for each accepted connection.
+    /// For backends that misbehave in ways Kestrel never would.
+    /// </summary>
+    public sealed class Server : IAsyncDisposable
+    {
+        private readonly TcpListener _listener;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+        private readonly List<TcpClient> _clients = [];
+        private int _connections;
+
+        public Server(Func<NetworkStream, CancellationToken, Task> handle)
+        {
+            _listener = new TcpListener(IPAddress.Loopback, 0);
+            _listener.Start();
+            Address = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+            _loop = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    TcpClient client;
+                    try
+                    {
+                        client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                    }
+                    catch (Exception)
+                    {
+                        return;
+                    }
+
+                    Interlocked.Increment(ref _connections);
+                    lock (_clients)
+                    {
+                        _clients.Add(client);
+                    }
+
+                    _ = Task.Run(async () =>
+                    {
+                        try
+                        {
+                            await handle(client.GetStream(), _stop.Token);
+                        }
+                        catch (Exception)
+                        {
+                        }
+                        finally
+                        {
+                            client.Dispose();
+                        }
+                    });
+                }
+            });
+        }
+
+        public string Address { get; }
+
+        public int Connections => Volatile.Read(ref _connections);
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            lock (_clients)
+            {
+                foreach (var c in _clients)
+                {
+                    c.Dispose();
+                }
+            }
+
+            await _loop;
+            _stop.Dispose();
+        }
+    }
+
+    /// <summary>An address on which nothing listens (a port bound, read, then released).</summary>
+    public static string ClosedPortAddress()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}";
+    }
+}

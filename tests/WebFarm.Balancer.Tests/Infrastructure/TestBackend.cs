@@ -1,0 +1,82 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace WebFarm.Balancer.Tests.Infrastructure;
+
+/// <summary>A real Kestrel server on 127.0.0.1:0 running <see cref="RequestDelegate"/>; counts the requests it got.</summary>
+public sealed class TestBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _requests;
+
+    private TestBackend(WebApplication app, Uri uri)
+    {
+        _app = app;
+        Uri = uri;
+    }
+
+    /// <summary>Base address, e.g. http://127.0.0.1:40123/.</summary>
+    public Uri Uri { get; }
+
+    /// <summary>"http://127.0.0.1:40123" (no trailing slash), the form config files use.</summary>
+    public string Address => Uri.GetLeftPart(UriPartial.Authority);
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public static Task<TestBackend> StartAsync(RequestDelegate handler) => StartAsync(handler, HttpProtocols.Http1AndHttp2);
+
+    public static async Task<TestBackend> StartAsync(RequestDelegate handler, HttpProtocols protocols, bool webSockets = false)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(1));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            k.Listen(IPAddress.Loopback, 0, o => o.Protocols = protocols);
+        });
+        var app = builder.Build();
+        TestBackend? backend = null;
+        if (webSockets)
+        {
+            app.UseWebSockets(new WebSocketOptions());
+        }
+
+        app.Run(context =>
+        {
+            Interlocked.Increment(ref backend!._requests);
+            return handler(context);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        backend = new TestBackend(app, new Uri(address));
+        return backend;
+    }
+
+    /// <summary>A backend answering 200 with its <paramref name="name"/> as body and X-Backend header.</summary>
+    public static Task<TestBackend> StartNamedAsync(string name) => StartAsync(async context =>
+    {
+        context.Response.Headers["X-Backend"] = name;
+        await context.Response.WriteAsync(name);
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            await _app.StopAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _app.DisposeAsync();
+    }
+}

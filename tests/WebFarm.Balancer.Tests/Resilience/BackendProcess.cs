@@ -1,0 +1,186 @@
+using System.Diagnostics;
+
+namespace WebFarm.Balancer.Tests.Resilience;
+
+/// <summary>
+/// A backend web server in its own process (tests/WebFarm.TestBackend), so it can really be killed with SIGKILL or
+/// frozen with SIGSTOP (the kernel keeps accepting connections, nobody answers: "pulling the plug").
+/// Disposing thaws, closes its standard input (it exits on EOF) and kills it if it lingers.
+/// </summary>
+internal sealed class BackendProcess : IAsyncDisposable
+{
+    private static readonly HttpClient Control = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly Process _process;
+    private bool _frozen;
+
+    private BackendProcess(string name, Process process, Uri uri)
+    {
+        Name = name;
+        _process = process;
+        Uri = uri;
+    }
+
+    public string Name { get; }
+
+    /// <summary>e.g. http://127.0.0.1:40123/</summary>
+    public Uri Uri { get; }
+
+    /// <summary>e.g. http://127.0.0.1:40123 (the form config files use).</summary>
+    public string Address => Uri.GetLeftPart(UriPartial.Authority);
+
+    public int ProcessId => _process.Id;
+
+    public static async Task<BackendProcess> StartAsync(string name)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(LocateProgram());
+        start.ArgumentList.Add("--name");
+        start.ArgumentList.Add(name);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the test backend");
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (true)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token)
+                    ?? throw new InvalidOperationException($"test backend {name} exited: {await process.StandardError.ReadToEndAsync(timeout.Token)}");
+                if (line.StartsWith("LISTENING ", StringComparison.Ordinal))
+                {
+                    return new BackendProcess(name, process, new Uri(line["LISTENING ".Length..].Trim() + "/"));
+                }
+            }
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts web1..webN and warms them up (first requests JIT-compile the app), so that a probe with a short
+    /// timeout does not mistake a cold start for a sick server.</summary>
+    public static async Task<BackendProcess[]> StartManyAsync(int count)
+    {
+        var backends = await Task.WhenAll(Enumerable.Range(1, count).Select(i => StartAsync("web" + i)));
+        try
+        {
+            foreach (var backend in backends)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    (await Control.GetAsync(new Uri(backend.Uri, "health"))).Dispose();
+                    (await Control.GetAsync(new Uri(backend.Uri, "warmup"))).Dispose();
+                }
+            }
+        }
+        catch
+        {
+            foreach (var backend in backends)
+            {
+                await backend.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        return backends;
+    }
+
+    /// <summary>SIGKILL: the process dies at once, its sockets are reset or refused.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGSTOP: connections are still accepted by the kernel, but nothing is ever answered.</summary>
+    public void Freeze()
+    {
+        Signal("STOP");
+        _frozen = true;
+    }
+
+    public void Thaw()
+    {
+        Signal("CONT");
+        _frozen = false;
+    }
+
+    public Task SetHealthStatusAsync(int status) => PostAsync($"control/health/{status}");
+
+    public Task SetPageStatusAsync(int status) => PostAsync($"control/pages/{status}");
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                if (_frozen)
+                {
+                    Thaw();
+                }
+
+                _process.StandardInput.Close();
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    await _process.WaitForExitAsync(cts.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+
+    private async Task PostAsync(string path)
+    {
+        using var response = await Control.PostAsync(new Uri(Uri, path), null);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit(10_000);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}");
+        }
+    }
+
+    /// <summary>tests/WebFarm.TestBackend/bin/{Configuration}/net10.0/WebFarm.TestBackend.dll, built as a project reference.</summary>
+    private static string LocateProgram()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var framework = output.Name;
+        var configuration = output.Parent?.Name ?? "Debug";
+        for (var dir = output; dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "WebFarm.TestBackend", "bin", configuration, framework, "WebFarm.TestBackend.dll");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException($"WebFarm.TestBackend.dll ({configuration}/{framework}) not found above {output.FullName}; build tests/WebFarm.TestBackend.");
+    }
+}

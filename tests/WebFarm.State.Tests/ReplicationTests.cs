@@ -1,0 +1,130 @@
+using WebFarm.State.Hosting;
+using WebFarm.State.Replication;
+using WebFarm.State.Tests.Infrastructure;
+
+namespace WebFarm.State.Tests;
+
+public sealed class ReplicationTests
+{
+    private static StateServerOptions ReplicaOf(StateServer master, string? password = null)
+        => new() { Port = 0, ReplicaOf = $"127.0.0.1:{master.Port}", Password = password };
+
+    private static async Task WaitForLinkAsync(StateServer replica, string? password = null)
+        => await Wait.UntilAsync(
+            async () => (await RedisTools.CliAsync(replica.EndPoint, "INFO replication", password)).Contains("master_link_status:up", StringComparison.Ordinal),
+            "the replica's link is up");
+
+    [Fact]
+    public async Task Replica_gets_existing_data_then_the_stream_of_writes_while_they_flow()
+    {
+        await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var writer = await RawClient.ConnectAsync(master.EndPoint);
+        for (var i = 0; i < 500; i++)
+        {
+            await writer.CallAsync("SET", $"before:{i}", $"{i}");
+        }
+
+        await writer.CallAsync("HSET", "session", "user", "alice");
+        await writer.CallAsync("SET", "ttl", "v", "EX", "1000");
+
+        await using var replica = await StateServer.StartAsync(ReplicaOf(master));
+        using var stop = new CancellationTokenSource();
+        var flowing = Task.Run(async () =>
+        {
+            // Writes keep flowing during and after the full sync.
+            await using var client = await RawClient.ConnectAsync(master.EndPoint);
+            long n = 0;
+            while (!stop.IsCancellationRequested && n < 20_000)
+            {
+                await client.CallAsync("INCR", "counter");
+                n++;
+            }
+
+            return n;
+        });
+        await WaitForLinkAsync(replica);
+        await Task.Delay(300);
+        await stop.CancelAsync();
+        var total = await flowing;
+
+        await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
+        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "counter") as string == total.ToString(System.Globalization.CultureInfo.InvariantCulture), $"the replica's counter reaches {total}");
+        Assert.Equal("499", await reader.CallAsync("GET", "before:499"));
+        Assert.Equal("alice", await reader.CallAsync("HGET", "session", "user"));
+        Assert.InRange((long)(await reader.CallAsync("TTL", "ttl"))!, 990, 1000);
+
+        var info = (string)(await reader.CallAsync("INFO", "replication"))!;
+        Assert.Contains("role:slave", info);
+        Assert.Contains($"master_port:{master.Port}", info);
+        var role = Assert.IsType<object?[]>(await reader.CallAsync("ROLE"));
+        Assert.Equal("slave", role[0]);
+        Assert.Equal("connected", role[3]);
+
+        // Offsets converge and the master reports the replica.
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var masterRole = Assert.IsType<object?[]>(await writer.CallAsync("ROLE"));
+                var replicaRole = Assert.IsType<object?[]>(await reader.CallAsync("ROLE"));
+                var replicas = Assert.IsType<object?[]>(masterRole[2]);
+                return replicas.Length == 1 && (long)masterRole[1]! == (long)replicaRole[4]! && ((object?[])replicas[0]!)[2] as string == masterRole[1]!.ToString();
+            },
+            "the master sees the replica acknowledge its offset");
+        Assert.Contains("slave0:ip=127.0.0.1", (string)(await writer.CallAsync("INFO", "replication"))!);
+    }
+
+    [Fact]
+    public async Task Replicas_are_read_only_and_replicaof_no_one_promotes()
+    {
+        await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var replica = await StateServer.StartAsync(ReplicaOf(master));
+        await WaitForLinkAsync(replica);
+        await using var writer = await RawClient.ConnectAsync(master.EndPoint);
+        await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
+        Assert.Equal("READONLY You can't write against a read only replica.", Assert.IsType<RespError>(await reader.CallAsync("SET", "x", "1")).Message);
+        Assert.Equal("PONG", await reader.CallAsync("PING"));
+
+        await writer.CallAsync("SET", "before-promotion", "1");
+        await writer.CallAsync("SET", "doomed", "1");
+        await writer.CallAsync("DEL", "doomed");
+        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "before-promotion") is "1", "the write reaches the replica");
+        Assert.Null(await reader.CallAsync("GET", "doomed"));
+
+        Assert.Equal("OK", await reader.CallAsync("REPLICAOF", "NO", "ONE"));
+        Assert.Equal(ReplicationRole.Master, replica.Role);
+        Assert.Equal("OK", await reader.CallAsync("SET", "after-promotion", "1"));
+        Assert.Equal("1", await reader.CallAsync("GET", "before-promotion"));
+        Assert.Equal("master", Assert.IsType<object?[]>(await reader.CallAsync("ROLE"))[0]);
+
+        // The old master can now follow the promoted one.
+        Assert.Equal("OK", await writer.CallAsync("REPLICAOF", "127.0.0.1", replica.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await Wait.UntilAsync(async () => await writer.CallAsync("GET", "after-promotion") is "1", "the old master syncs from the new one");
+        Assert.Equal(ReplicationRole.Replica, master.Role);
+        await reader.CallAsync("SET", "streamed", "yes");
+        await Wait.UntilAsync(async () => await writer.CallAsync("GET", "streamed") is "yes", "writes stream to the demoted master");
+    }
+
+    [Fact]
+    public async Task Expiry_on_the_master_reaches_the_replica_as_a_delete()
+    {
+        await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var replica = await StateServer.StartAsync(ReplicaOf(master));
+        await WaitForLinkAsync(replica);
+        await using var writer = await RawClient.ConnectAsync(master.EndPoint);
+        await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
+        await writer.CallAsync("SET", "short", "v", "PX", "200");
+        await Wait.UntilAsync(async () => await reader.CallAsync("EXISTS", "short") is 1L || await writer.CallAsync("EXISTS", "short") is 0L, "the key reaches the replica");
+        // The replica holds the key until the master's active expiry sends DEL; DBSIZE shows stored keys.
+        await Wait.UntilAsync(async () => await reader.CallAsync("DBSIZE") is 0L, "the master's expiry deletes the key on the replica");
+    }
+
+    [Fact]
+    public async Task A_replica_with_the_password_syncs_from_a_protected_master()
+    {
+        await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0, Password = "s3cret" });
+        Assert.Equal("OK", await RedisTools.CliAsync(master.EndPoint, "SET protected yes", "s3cret"));
+        await using var replica = await StateServer.StartAsync(ReplicaOf(master, "s3cret"));
+        await WaitForLinkAsync(replica, "s3cret");
+        Assert.Equal("yes", await RedisTools.CliAsync(replica.EndPoint, "GET protected", "s3cret"));
+    }
+}
