@@ -6,6 +6,7 @@
 #   bench/balancer/run.sh                    # all targets
 #   TARGETS="direct haproxy nginx" bench/balancer/run.sh
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
+#   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
 #
 # Layout on a 2-core machine: wrk and the three nginx backends share core 0; the proxy under test gets
 # core 1 alone (taskset -c 1; HAProxy nbthread 1, nginx worker_processes 1, the balancer with
@@ -31,10 +32,7 @@ log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
+    stop_process "$pid"
   done
   if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else log "kept $WORK"; fi
 }
@@ -71,6 +69,21 @@ free_port() {
       return
     fi
   done
+}
+
+# Stop a process this script started: SIGTERM, then SIGKILL if it is still there after 15 s.
+stop_process() {
+  local pid="$1" i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 150; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid did not stop on SIGTERM within 15 s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
 }
 
 wait_http() { # url [seconds]
@@ -190,7 +203,7 @@ CONF
   PIDS+=("$pid")
   wait_http "http://127.0.0.1:$port/" || { cat "$WORK/haproxy.log" >&2; return 1; }
   measure haproxy "http://127.0.0.1:$port/" "$pid"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop_process "$pid"
 }
 
 run_nginx() {
@@ -226,10 +239,15 @@ CONF
   PIDS+=("$pid")
   wait_http "http://127.0.0.1:$port/" || { cat "$WORK/nginx-proxy/error.log" >&2; return 1; }
   measure nginx "http://127.0.0.1:$port/" "$pid"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop_process "$pid"
 }
 
 build_webfarm() {
+  if [[ -n "${WEBFARM_DIR:-}" ]]; then
+    log "using the prebuilt webfarm in $WEBFARM_DIR"
+    ln -s "$WEBFARM_DIR" "$WORK/webfarm"
+    return
+  fi
   log "building webfarm (Release)"
   dotnet publish "$ROOT/src/WebFarm/WebFarm.csproj" -c Release -o "$WORK/webfarm" -nologo -v q >"$WORK/build.log" 2>&1 || {
     tail -30 "$WORK/build.log" >&2
@@ -268,7 +286,7 @@ CONF
     perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -40 >"$WORK/perf-top.txt" || true
     perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -15 >"$WORK/perf-dso.txt" || true
   fi
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop_process "$pid"
 }
 
 report() {

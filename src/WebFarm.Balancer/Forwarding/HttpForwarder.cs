@@ -295,58 +295,10 @@ internal sealed class HttpForwarder
             CopyResponseHeaders(upstream.Headers, response.Headers);
             CopyResponseHeaders(upstream.Content.Headers, response.Headers);
 
-            long bytesOut = 0;
-            Exception? upstreamError = null;
-            var clientGone = false;
-            try
-            {
-                var body = await upstream.Content.ReadAsStreamAsync(exchange.Token).ConfigureAwait(false);
-                var writer = response.BodyWriter;
-                while (true)
-                {
-                    var memory = writer.GetMemory(8192);
-                    int read;
-                    try
-                    {
-                        read = await body.ReadAsync(memory, exchange.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception ex)
-                    {
-                        upstreamError = ex;
-                        break;
-                    }
-
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    writer.Advance(read);
-                    bytesOut += read;
-                    FlushResult flush;
-                    try
-                    {
-                        flush = await writer.FlushAsync(exchange.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception) when (!exchange.TimedOut)
-                    {
-                        clientGone = true;
-                        break;
-                    }
-
-                    if (flush.IsCompleted || flush.IsCanceled)
-                    {
-                        clientGone = true;
-                        break;
-                    }
-
-                    exchange.ResetTimeout();
-                }
-            }
-            catch (Exception ex)
-            {
-                upstreamError = ex;
-            }
+            var copy = await CopyResponseBodyAsync(upstream, response, exchange).ConfigureAwait(false);
+            var bytesOut = copy.Bytes;
+            var upstreamError = copy.UpstreamError;
+            var clientGone = copy.ClientGone;
 
             if (clientGone || exchange.ClientAborted)
             {
@@ -396,6 +348,86 @@ internal sealed class HttpForwarder
             server.Statistics.RecordResponse(status, Stopwatch.GetElapsedTime(attemptStart), streaming?.BytesRead ?? bufferedLength, bytesOut);
             view.PassiveHealth?.OnResponse(server, status);
             return AttemptResult.Done;
+        }
+    }
+
+    /// <summary>
+    /// Copies the server's body to the client. Data is flushed to the client whenever the next read from the
+    /// server would wait (and at least every 64 KiB), so streamed responses (gRPC, SSE, long polling) reach the
+    /// client at once — headers included — while a response that is already buffered goes out in few writes.
+    /// </summary>
+    private static async Task<BodyCopyResult> CopyResponseBodyAsync(HttpResponseMessage upstream, HttpResponse response, ExchangeCancellation exchange)
+    {
+        const int FlushThreshold = 64 * 1024;
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var writer = response.BodyWriter;
+        long total = 0;
+        var unflushed = 0;
+        try
+        {
+            Stream body;
+            try
+            {
+                body = await upstream.Content.ReadAsStreamAsync(exchange.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                return new BodyCopyResult(total, ex, false);
+            }
+
+            while (true)
+            {
+                var pending = body.ReadAsync(buffer, exchange.Token);
+                if (!pending.IsCompleted || unflushed >= FlushThreshold)
+                {
+                    if (!await FlushAsync(writer, exchange).ConfigureAwait(false))
+                    {
+                        return new BodyCopyResult(total, null, true);
+                    }
+
+                    unflushed = 0;
+                }
+
+                int read;
+                try
+                {
+                    read = await pending.ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    return new BodyCopyResult(total, ex, false);
+                }
+
+                if (read == 0)
+                {
+                    return await FlushAsync(writer, exchange).ConfigureAwait(false)
+                        ? new BodyCopyResult(total, null, false)
+                        : new BodyCopyResult(total, null, true);
+                }
+
+                writer.Write(buffer.AsSpan(0, read));
+                total += read;
+                unflushed += read;
+                exchange.ResetTimeout();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Flushes to the client; false when the client is gone.</summary>
+    private static async ValueTask<bool> FlushAsync(PipeWriter writer, ExchangeCancellation exchange)
+    {
+        try
+        {
+            var result = await writer.FlushAsync(exchange.Token).ConfigureAwait(false);
+            return !result.IsCompleted && !result.IsCanceled;
+        }
+        catch (Exception) when (!exchange.TimedOut)
+        {
+            return false;
         }
     }
 

@@ -210,7 +210,18 @@ internal static class KeyCommands
     private static void Type(ClientSession c, scoped CommandArgs a)
     {
         var entry = c.Store.Lookup(a[1], c.IsMasterLink);
-        c.Reply.Raw(entry is null ? "+none\r\n"u8 : entry.Value is byte[] ? "+string\r\n"u8 : "+hash\r\n"u8);
+        if (entry is null)
+        {
+            c.Reply.Raw("+none\r\n"u8);
+        }
+        else if (entry.Kind == ValueKind.String)
+        {
+            c.Reply.Raw("+string\r\n"u8);
+        }
+        else
+        {
+            c.Reply.Raw("+hash\r\n"u8);
+        }
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using WebFarm.Agent.LocalFarm;
 using WebFarm.Agent.Supervision;
 
@@ -27,7 +26,7 @@ internal static class UpCommand
         {
             servers, app, port, adminPort, statePort,
         };
-        command.SetAction((parseResult, _) =>
+        command.SetAction((parseResult, cancellationToken) =>
         {
             var appPath = parseResult.GetValue(app) ?? FindSample();
             if (appPath is null)
@@ -44,30 +43,19 @@ internal static class UpCommand
                 AdminPort = parseResult.GetValue(adminPort),
                 StatePort = parseResult.GetValue(statePort),
             };
-            return RunAsync(options);
+            return RunAsync(options, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(LocalFarmOptions options)
+    /// <param name="stop">Cancelled on Ctrl+C or SIGTERM (by the command-line host, whose grace period Program.cs sets).</param>
+    private static async Task<int> RunAsync(LocalFarmOptions options, CancellationToken stop)
     {
-        // Our own signal handling: stopping drains every instance, which can take longer than the parser's
-        // grace period, and the exit code of a requested stop is 0.
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-
         var live = FarmConsoleView.CanRenderLive;
         LocalFarmHost farm;
         try
         {
-            farm = await LocalFarmHost.StartAsync(options, line => Console.WriteLine(line), stop.Token).ConfigureAwait(false);
+            farm = await LocalFarmHost.StartAsync(options, line => Console.WriteLine(line), stop).ConfigureAwait(false);
         }
         catch (PortInUseException ex)
         {
@@ -94,7 +82,7 @@ internal static class UpCommand
         {
             Console.WriteLine($"WebFarm is up: open {farm.Url}  (admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.");
             var view = new FarmConsoleView(farm, live);
-            await view.RunAsync(stop.Token, farm.StopAsync).ConfigureAwait(false);
+            await view.RunAsync(stop, farm.StopAsync).ConfigureAwait(false);
             Console.WriteLine("stopped");
         }
 

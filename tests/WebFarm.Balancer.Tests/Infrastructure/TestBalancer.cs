@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Hosting;
@@ -67,6 +68,7 @@ public sealed class TestBalancer : IAsyncDisposable
         var host = await BalancerHost.StartAsync(new BalancerHostOptions
         {
             Config = config,
+            LoggerFactory = LoggerFactoryForTests(),
             ListenOverride = [new ListenEndpoint("http://127.0.0.1:0", protocols)],
             AdminOverride = adminListen ?? string.Empty,
         });
@@ -83,12 +85,19 @@ public sealed class TestBalancer : IAsyncDisposable
         var host = await BalancerHost.StartAsync(new BalancerHostOptions
         {
             ConfigPath = path,
+            LoggerFactory = LoggerFactoryForTests(),
             ListenOverride = [new ListenEndpoint("http://127.0.0.1:0")],
             AdminOverride = "http://127.0.0.1:0",
             ReloadDebounce = TimeSpan.FromMilliseconds(100),
         });
         return new TestBalancer(host, directory, own, path);
     }
+
+    /// <summary>Set WEBFARM_TEST_LOG=1 to see the balancer's logs on the console while debugging a test.</summary>
+    private static ILoggerFactory? LoggerFactoryForTests()
+        => Environment.GetEnvironmentVariable("WEBFARM_TEST_LOG") == "1"
+            ? LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddSimpleConsole())
+            : null;
 
     /// <summary>A one-farm ("web") config with servers web1..webN at the given addresses.</summary>
     public static BalancerConfig SingleFarm(IEnumerable<string> addresses, Func<FarmOptions, FarmOptions>? configure = null)
