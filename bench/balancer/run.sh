@@ -4,7 +4,7 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-tuned haproxy nginx
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
 #
@@ -16,14 +16,19 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TARGETS="${TARGETS:-direct webfarm haproxy nginx}"
+TARGETS="${TARGETS:-direct webfarm webfarm-tuned haproxy nginx}"
 DURATION="${DURATION:-10s}"
-WARMUP="${WARMUP:-3s}"
+# Long enough for .NET tiered compilation to reach optimized code on a single core (with 3 s the balancer
+# is still partly running instrumented tier-0 code during the measurement).
+WARMUP="${WARMUP:-10s}"
+# "webfarm-tuned" = the same binary with runtime settings that suit a single-core proxy: no tiered-PGO
+# instrumentation phase and no thread-pool spin-waiting (sched_yield) before blocking.
+TUNED_ENV="${TUNED_ENV:-DOTNET_TieredPGO=0 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0}"
 CONNECTIONS="${CONNECTIONS:-50}"
 PROXY_CPU="${PROXY_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"
 PROFILE="${PROFILE:-0}"
-RESULTS_DIR="$ROOT/bench/results"
+RESULTS_DIR="${RESULTS_DIR:-$ROOT/bench/results}"
 WORK="$(mktemp -d /tmp/webfarm-bench.XXXXXX)"
 PIDS=()
 
@@ -123,8 +128,8 @@ measure() {
   local name="$1" url="$2" pid="$3" before after out rps p50 p99 requests errors cpu perf_pid=""
   log "$name: warm-up $WARMUP"
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-  if [[ "$PROFILE" == 1 && "$name" == webfarm ]]; then
-    perf record -F 999 -g -p "$pid" -o "$WORK/perf.data" >"$WORK/perf.log" 2>&1 &
+  if [[ "$PROFILE" == 1 && "$name" == webfarm* ]]; then
+    perf record -F 999 -g -p "$pid" -o "$WORK/perf-$name.data" >"$WORK/perf.log" 2>&1 &
     perf_pid=$!
     sleep 0.5
   fi
@@ -256,13 +261,15 @@ build_webfarm() {
   }
 }
 
+# run_webfarm NAME [VAR=value ...]: the balancer as shipped, or with extra runtime settings.
 run_webfarm() {
+  local name="$1"; shift
   local port admin; port=$(free_port); admin=$(free_port)
-  cat >"$WORK/farm.json" <<CONF
+  cat >"$WORK/farm-$name.json" <<CONF
 {
   "Listen": [ "http://127.0.0.1:$port" ],
   "Admin": { "Listen": "http://127.0.0.1:$admin" },
-  "StateDirectory": "$WORK/state",
+  "StateDirectory": "$WORK/state-$name",
   "AccessLog": false,
   "Farms": {
     "bench": {
@@ -276,15 +283,19 @@ run_webfarm() {
   }
 }
 CONF
-  DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0 DOTNET_PerfMapEnabled="$PROFILE" \
-    taskset -c "$PROXY_CPU" "$WORK/webfarm/webfarm" balancer --config "$WORK/farm.json" >"$WORK/webfarm.log" 2>&1 &
+  # WEBFARM_ENV: extra VAR=value settings for the balancer process (runtime knobs to compare).
+  # shellcheck disable=SC2086
+  env DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0 DOTNET_PerfMapEnabled="$PROFILE" "$@" ${WEBFARM_ENV:-} \
+    taskset -c "$PROXY_CPU" "$WORK/webfarm/webfarm" balancer --config "$WORK/farm-$name.json" >"$WORK/$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
-  wait_http "http://127.0.0.1:$port/" 60 || { tail -30 "$WORK/webfarm.log" >&2; return 1; }
-  measure webfarm "http://127.0.0.1:$port/" "$pid"
-  if [[ "$PROFILE" == 1 && -f "$WORK/perf.data" ]]; then
-    perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -40 >"$WORK/perf-top.txt" || true
-    perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -15 >"$WORK/perf-dso.txt" || true
+  wait_http "http://127.0.0.1:$port/" 60 || { tail -30 "$WORK/$name.log" >&2; return 1; }
+  measure "$name" "http://127.0.0.1:$port/" "$pid"
+  if [[ "$PROFILE" == 1 && -f "$WORK/perf-$name.data" ]]; then
+    perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso,symbol --stdio 2>/dev/null |
+      grep -v '^#' | grep '%' | head -40 | cut -c1-220 | sed 's/ *$//' >"$WORK/perf-top-$name.txt" || true
+    perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso --stdio 2>/dev/null |
+      grep -v '^#' | grep '%' | head -15 | sed 's/ *$//' >"$WORK/perf-dso-$name.txt" || true
   fi
   stop_process "$pid"
 }
@@ -305,12 +316,13 @@ report() {
 main() {
   install_missing
   : >"$WORK/rows"
-  if [[ " $TARGETS " == *" webfarm "* ]]; then build_webfarm; fi
+  if [[ " $TARGETS " == *" webfarm"* ]]; then build_webfarm; fi
   start_backends
   for target in $TARGETS; do
     case "$target" in
       direct) run_direct ;;
-      webfarm) run_webfarm ;;
+      webfarm) run_webfarm webfarm ;;
+      webfarm-tuned) run_webfarm webfarm-tuned $TUNED_ENV ;;
       haproxy) run_haproxy ;;
       nginx) run_nginx ;;
       *) log "unknown target $target"; exit 2 ;;
@@ -325,23 +337,26 @@ main() {
   {
     echo "# Balancer benchmark $stamp UTC"
     echo
-    echo "Command: \`TARGETS=\"$TARGETS\" DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/balancer/run.sh\`"
+    echo "Command: \`TARGETS=\"$TARGETS\" DURATION=$DURATION CONNECTIONS=$CONNECTIONS${WEBFARM_ENV:+ WEBFARM_ENV=\"$WEBFARM_ENV\"} bench/balancer/run.sh\`"
+    echo "webfarm-tuned: the same build with \`$TUNED_ENV\`."
     echo "Load: \`taskset -c $LOAD_CPU wrk -t1 -c$CONNECTIONS -d$DURATION --latency\` (after a $WARMUP warm-up); proxies on core $PROXY_CPU; backends: one nginx, three fixed-response server blocks, core $LOAD_CPU."
     echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(uname -sr)."
     echo "Versions: $(haproxy -v 2>/dev/null | head -1); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -c1-40); dotnet $(dotnet --version 2>/dev/null || echo n/a)."
     echo
     echo "$table"
-    if [[ -s "$WORK/perf-dso.txt" ]]; then
+    for f in "$WORK"/perf-dso-*.txt; do
+      [[ -s "$f" ]] || continue
+      local n="${f##*/perf-dso-}"; n="${n%.txt}"
       echo
-      echo "perf, balancer CPU by module (top 15):"
+      echo "perf, $n CPU by module (top 15):"
       echo '```'
-      cat "$WORK/perf-dso.txt"
+      cat "$f"
       echo '```'
-      echo "perf, balancer CPU by symbol (top 40):"
+      echo "perf, $n CPU by symbol (top 40):"
       echo '```'
-      cat "$WORK/perf-top.txt"
+      cat "$WORK/perf-top-$n.txt"
       echo '```'
-    fi
+    done
   } >"$file"
   cat "$file"
   log "written to $file"

@@ -47,20 +47,22 @@ wait_ping "$RS_PORT"
 # Warm-up (JIT, tiered compilation) for webfarm only; redis-server needs none. Same for fairness is not possible.
 taskset -c "$CLIENT_CPU" redis-benchmark -p "$WF_PORT" -t "$TESTS" -n 50000 -c "$C" -P 16 -q >/dev/null 2>&1 || true
 
-# Prints "<test> <rps> <p99>" lines parsed from redis-benchmark's CSV output.
+# Prints "<rps> <p99>" for one test, parsed from redis-benchmark's CSV output.
 run() {
-  local port=$1 pipeline=$2
-  taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t "$TESTS" -n "$N" -c "$C" -P "$pipeline" --csv 2>/dev/null \
-    | tail -n +2 | tr -d '"' | awk -F, '{print $1, $2, $8}'
+  local port=$1 test=$2 pipeline=$3
+  taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t "$test" -n "$N" -c "$C" -P "$pipeline" --csv 2>/dev/null \
+    | tail -n +2 | tr -d '"' | awk -F, '{print $2, $7}'
 }
 
-printf "\nredis-benchmark -t %s -n %s -c %s; servers pinned to cpu %s, client to cpu %s\n" "$TESTS" "$N" "$C" "$SERVER_CPU" "$CLIENT_CPU"
+printf "\nredis-benchmark -t %s -n %s -c %s; servers pinned to cpu %s, client to cpu %s; load before: %s\n" \
+  "$TESTS" "$N" "$C" "$SERVER_CPU" "$CLIENT_CPU" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-6s %-4s %14s %10s %14s %10s %8s\n" "test" "-P" "webfarm ops/s" "p99 ms" "redis ops/s" "p99 ms" "ratio"
+# Interleaved (webfarm then redis for each test) so both see the same background load.
 for P in 1 16; do
-  run "$WF_PORT" "$P" >"$OUT/wf.$P"
-  run "$RS_PORT" "$P" >"$OUT/rs.$P"
-  join <(sort "$OUT/wf.$P") <(sort "$OUT/rs.$P") | while read -r test wf_rps wf_p99 rs_rps rs_p99; do
+  for test in ${TESTS//,/ }; do
+    read -r wf_rps wf_p99 < <(run "$WF_PORT" "$test" "$P")
+    read -r rs_rps rs_p99 < <(run "$RS_PORT" "$test" "$P")
     ratio=$(awk -v a="$wf_rps" -v b="$rs_rps" 'BEGIN { printf "%.2f", a / b }')
-    printf "%-6s %-4s %14s %10s %14s %10s %8s\n" "$test" "$P" "$wf_rps" "$wf_p99" "$rs_rps" "$rs_p99" "${ratio}x"
+    printf "%-6s %-4s %14s %10s %14s %10s %8s\n" "${test^^}" "$P" "$wf_rps" "$wf_p99" "$rs_rps" "$rs_p99" "${ratio}x"
   done
 done

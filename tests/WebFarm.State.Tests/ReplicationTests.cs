@@ -119,6 +119,30 @@ public sealed class ReplicationTests
     }
 
     [Fact]
+    public async Task A_broken_link_resumes_with_a_partial_resync()
+    {
+        await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var replica = await StateServer.StartAsync(ReplicaOf(master));
+        await WaitForLinkAsync(replica);
+        await using var writer = await RawClient.ConnectAsync(master.EndPoint);
+        await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
+        await writer.CallAsync("SET", "first", "1");
+        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "first") is "1", "the first write reaches the replica");
+
+        var clients = (string)(await writer.CallAsync("CLIENT", "LIST"))!;
+        var replicaLine = clients.Split('\n').Single(line => line.Contains("flags=S", StringComparison.Ordinal));
+        var id = replicaLine.Split(' ')[0]["id=".Length..];
+        Assert.Equal(1L, await writer.CallAsync("CLIENT", "KILL", "ID", id));
+        await writer.CallAsync("SET", "while-down", "2");
+
+        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "while-down") is "2", "the replica catches up after reconnecting");
+        var info = (string)(await reader.CallAsync("INFO", "replication"))!;
+        // Still one full sync: the reconnect continued from the backlog (PSYNC +CONTINUE).
+        Assert.Contains("master_full_syncs:1", info);
+        Assert.Contains("master_link_status:up", info);
+    }
+
+    [Fact]
     public async Task A_replica_with_the_password_syncs_from_a_protected_master()
     {
         await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0, Password = "s3cret" });

@@ -15,6 +15,7 @@ public sealed class ServerRuntime
     private int _inFlight;
     private int _healthy = 1;
     private long _drainingSinceTicks;
+    private Health.HealthProbeResult? _lastHealthCheck;
 
     public ServerRuntime(string farm, string name, Uri address, int weight, bool backup, BalancerMetrics? metrics = null)
     {
@@ -71,6 +72,13 @@ public sealed class ServerRuntime
                 DrainingSince = DateTimeOffset.UtcNow;
             }
         }
+    }
+
+    /// <summary>The last periodic active health check of this server (null when it has none or before the first).</summary>
+    public Health.HealthProbeResult? LastHealthCheck
+    {
+        get => Volatile.Read(ref _lastHealthCheck);
+        internal set => Volatile.Write(ref _lastHealthCheck, value);
     }
 
     /// <summary>When the server last entered <see cref="ServerState.Draining"/> (null if it never did).</summary>

@@ -104,6 +104,13 @@ public sealed class HealthMonitor : IAsyncDisposable
         foreach (var loop in stopped)
         {
             loop.Cancel();
+            loop.Server.LastHealthCheck = null;
+            // A server this check took out must not stay out once nothing checks it any more (the check was removed
+            // from the config): without a check it is assumed healthy, like a server that never had one.
+            if (loop.MarkedUnhealthy && !loop.Server.Healthy)
+            {
+                Report(loop.Server, healthy: true, "its active health check was removed from the configuration");
+            }
         }
     }
 
@@ -210,21 +217,14 @@ public sealed class HealthMonitor : IAsyncDisposable
                 var result = await _probe.ProbeAsync(loop.Server, settings, cancellationToken).ConfigureAwait(false);
                 loop.LastResult = result;
                 var server = loop.Server;
+                server.LastHealthCheck = result;
                 if (tracker.Observe(result.Healthy, server.Healthy, settings.Rise, settings.Fall) is { } healthy)
                 {
                     var reason = healthy
                         ? $"health check passed {settings.Rise} time(s) in a row ({result.Reason})"
                         : $"health check failed {settings.Fall} time(s) in a row ({result.Reason})";
-                    _logger.LogInformation("Health of {Server} in farm {Farm}: {Healthy}, {Reason}", server.Name, _farm, healthy ? "healthy" : "unhealthy", reason);
-                    try
-                    {
-                        _sink.SetHealth(server, healthy, reason);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        // The server may have been removed by a reload between the probe and now.
-                        _logger.LogDebug(ex, "Could not record the health of {Server} in farm {Farm}", server.Name, _farm);
-                    }
+                    loop.MarkedUnhealthy = !healthy;
+                    Report(server, healthy, reason);
                 }
 
                 // Keep the cadence: the probe's own duration counts toward the next interval, with ±10% jitter.
@@ -248,11 +248,26 @@ public sealed class HealthMonitor : IAsyncDisposable
         }
     }
 
+    private void Report(ServerRuntime server, bool healthy, string reason)
+    {
+        _logger.LogInformation("Health of {Server} in farm {Farm}: {Healthy}, {Reason}", server.Name, _farm, healthy ? "healthy" : "unhealthy", reason);
+        try
+        {
+            _sink.SetHealth(server, healthy, reason);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The server may have been removed by a reload between the probe and now.
+            _logger.LogDebug(ex, "Could not record the health of {Server} in farm {Farm}", server.Name, _farm);
+        }
+    }
+
     /// <summary>One server's loop: its current settings and last result are swapped atomically (reference writes).</summary>
     private sealed class ServerCheckLoop(ServerRuntime server, HealthCheckOptions settings)
     {
         private volatile HealthCheckOptions _settings = settings;
         private volatile HealthProbeResult? _lastResult;
+        private volatile bool _markedUnhealthy;
         private CancellationTokenSource? _cancel;
 
         public ServerRuntime Server { get; } = server;
@@ -267,6 +282,13 @@ public sealed class HealthMonitor : IAsyncDisposable
         {
             get => _lastResult;
             set => _lastResult = value;
+        }
+
+        /// <summary>True while the last transition this loop reported was "unhealthy".</summary>
+        public bool MarkedUnhealthy
+        {
+            get => _markedUnhealthy;
+            set => _markedUnhealthy = value;
         }
 
         public Task Task { get; private set; } = Task.CompletedTask;

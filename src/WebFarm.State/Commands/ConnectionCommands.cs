@@ -213,9 +213,28 @@ internal static class ConnectionCommands
         {
             c.Reply.Ok();
         }
+        else if (Text.Is(sub, "KILL"u8) && a.Count == 4 && Text.Is(a[2], "ID"u8))
+        {
+            if (!Text.TryLong(a[3], out var id))
+            {
+                c.Reply.Error("ERR client-id should be greater than 0");
+                return;
+            }
+
+            var killed = 0;
+            if (c.Server.Clients.TryGetValue(id, out var target) && target.Abort is not null)
+            {
+                target.CloseRequested = true;
+                target.Peer?.Stop();
+                target.Abort();
+                killed = 1;
+            }
+
+            c.Reply.Integer(killed);
+        }
         else if (Text.Is(sub, "HELP"u8))
         {
-            string[] lines = ["CLIENT <subcommand> [<arg> ...]. Subcommands are:", "ID", "GETNAME", "SETNAME <name>", "INFO", "LIST", "HELP"];
+            string[] lines = ["CLIENT <subcommand> [<arg> ...]. Subcommands are:", "ID", "GETNAME", "SETNAME <name>", "INFO", "LIST", "KILL ID <id>", "HELP"];
             c.Reply.ArrayHeader(lines.Length);
             foreach (var line in lines)
             {

@@ -63,6 +63,10 @@ public sealed class StateServer : IAsyncDisposable
                 Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions
                 {
                     NoDelay = true,
+                    // Run the connection loop on the socket's I/O thread instead of hopping to the thread
+                    // pool: command execution never blocks (the store lock is held only for a batch),
+                    // and saving two context switches per request matters when the server has one core.
+                    UnsafePreferInlineScheduling = true,
                     // No read-side cap: a request's size is bounded by MaxQueryBufferBytes instead, and a
                     // capped pipe would deadlock a request larger than the cap.
                     MaxReadBufferSize = null,

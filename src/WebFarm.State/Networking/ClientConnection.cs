@@ -97,6 +97,12 @@ internal sealed class ClientConnection : ICommandSink
                     }
                 }
 
+                if (_scratch.Length > 1024 * 1024)
+                {
+                    // A huge request straddled segments once; do not keep its copy buffer for the connection's life.
+                    _scratch = new byte[4096];
+                }
+
                 // After a yield the rest is unexamined, so the next read returns at once with it.
                 var examined = status == StreamStatus.Stopped && !_session.CloseRequested ? buffer.Start : result.Buffer.End;
                 input.AdvanceTo(buffer.Start, examined);

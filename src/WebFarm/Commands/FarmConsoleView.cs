@@ -164,8 +164,13 @@ internal sealed class FarmConsoleView
 
     private IRenderable Render()
     {
-        var table = new Table().Border(TableBorder.Rounded).Expand();
-        table.AddColumns("server", "process", "state", "health", "in-flight", "req/s", "p99 ms", "restarts");
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumns("server", "process", "balancer", "in-flight", "req/s", "p99 ms", "restarts");
+        for (var i = 3; i < 7; i++)
+        {
+            table.Columns[i].RightAligned();
+        }
+
         var runtime = _farm.Balancer.Runtime;
         var farm = runtime.Farms.TryGetValue(_farm.Options.FarmName, out var f) ? f : null;
         foreach (var instance in _farm.Instances)
@@ -173,10 +178,9 @@ internal sealed class FarmConsoleView
             var server = farm?.FindServer(instance.Name);
             var stats = server is null ? null : ServerStatisticsSnapshot.Capture(server);
             table.AddRow(
-                new Markup($"[bold]{Markup.Escape(instance.Name)}[/]\n[grey]{instance.Address.Authority}[/]"),
+                new Markup($"[bold]{Markup.Escape(instance.Name)}[/] [grey]:{instance.Port}[/]"),
                 new Markup(ProcessCell(instance)),
-                new Markup(stats is null ? "[grey]removed[/]" : Markup.Escape(stats.State.ToString().ToLowerInvariant())),
-                new Markup(stats is null ? "-" : stats.Healthy ? "[green]healthy[/]" : "[red]unhealthy[/]"),
+                new Markup(BalancerCell(stats)),
                 new Text(stats?.InFlight.ToString(CultureInfo.InvariantCulture) ?? "-"),
                 new Text(stats is null ? "-" : stats.RequestsPerSecond.ToString("0.#", CultureInfo.InvariantCulture)),
                 new Text(stats is null || stats.ResponseTime.Samples == 0 ? "-" : stats.ResponseTime.P99Ms.ToString("0.#", CultureInfo.InvariantCulture)),
@@ -184,16 +188,28 @@ internal sealed class FarmConsoleView
         }
 
         var header = new Markup(
-            $"[bold]WebFarm is up:[/] open [link]{_farm.Url}[/]   admin API {_farm.AdminUrl}   state {_farm.StateEndpoint}   app {Markup.Escape(_farm.App.AppName)}\n[grey]Ctrl+C drains and stops everything.[/]");
+            $"[bold]WebFarm is up:[/] open [link]{_farm.Url}[/]\n[grey]admin API {_farm.AdminUrl} · state {_farm.StateEndpoint} · app {Markup.Escape(_farm.App.AppName)} · Ctrl+C drains and stops everything[/]");
         var events = _recent.Count == 0
             ? new Markup("[grey]no events yet[/]")
             : new Markup(Markup.Escape(string.Join('\n', _recent)));
-        return new Rows(header, table, new Panel(events).Header("latest events").Expand());
+        return new Rows(header, table, new Panel(events).Header("latest events"));
+    }
+
+    /// <summary>The balancer's view: administrative state, coloured by health (red: out of rotation).</summary>
+    private static string BalancerCell(ServerStatisticsSnapshot? stats)
+    {
+        if (stats is null)
+        {
+            return "[grey]removed[/]";
+        }
+
+        var state = stats.State.ToString().ToLowerInvariant();
+        return stats.Healthy ? $"[green]{state}[/]" : $"[red]{state}, unhealthy[/]";
     }
 
     private static string ProcessCell(SupervisedInstance instance) => instance.State switch
     {
-        InstanceState.Running => $"[green]running[/] pid {instance.ProcessId}",
+        InstanceState.Running => $"pid {instance.ProcessId}",
         InstanceState.Crashed => "[red]crashed[/]",
         InstanceState.BackingOff => "[yellow]restarting…[/]",
         InstanceState.Starting => "[yellow]starting[/]",

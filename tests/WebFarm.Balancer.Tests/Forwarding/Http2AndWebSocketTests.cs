@@ -23,6 +23,7 @@ public sealed class Http2AndWebSocketTests
                 context.Response.Headers["X-Protocol"] = context.Request.Protocol;
                 context.Response.Headers["X-TE"] = context.Request.Headers.TE.ToString();
                 await context.Response.StartAsync();
+                await context.Response.Body.FlushAsync();
                 var reader = new StreamReader(context.Request.Body);
                 var count = 0;
                 while (await reader.ReadLineAsync() is { } line)

@@ -135,6 +135,28 @@ public sealed class HealthMonitorTests
     }
 
     [Fact]
+    public async Task A_server_taken_out_by_a_check_that_is_then_removed_from_the_config_comes_back()
+    {
+        await using var backend = await ProbeBackend.StartAsync(c =>
+        {
+            c.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        var server = Server(backend.Uri);
+        var sink = new RecordingHealthSink();
+        await using var monitor = new HealthMonitor("web", sink);
+        monitor.Update([new HealthCheckTarget(server, new HealthCheckOptions { Path = "/healthz", Interval = FastInterval })]);
+        await monitor.StartAsync();
+        await Eventually.TrueAsync(() => !server.Healthy, "the failing check took the server out");
+        Assert.Equal(500, server.LastHealthCheck?.StatusCode);
+
+        monitor.Update([]);
+        Assert.True(server.Healthy);
+        Assert.Null(server.LastHealthCheck);
+        Assert.Contains("removed from the configuration", sink.Transitions[^1].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_runs_one_probe_without_changing_health()
     {
         await using var backend = await ProbeBackend.StartAsync(c =>

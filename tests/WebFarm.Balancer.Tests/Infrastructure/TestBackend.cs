@@ -39,6 +39,7 @@ public sealed class TestBackend : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
+            k.Limits.MinRequestBodyDataRate = null;
             k.Listen(IPAddress.Loopback, 0, o => o.Protocols = protocols);
         });
         var app = builder.Build();
