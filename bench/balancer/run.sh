@@ -12,7 +12,8 @@
 # core 1 alone (taskset -c 1; HAProxy nbthread 1, nginx worker_processes 1, the balancer with
 # DOTNET_PROCESSOR_COUNT=1 and workstation GC). The "direct" row shows what core 0 can drive without a
 # proxy, i.e. the ceiling of every other row.
-# PROFILE=1 also records `perf` call stacks of the balancer during its measured run (needs perf).
+# PROFILE=1 also counts each proxy's system calls per request (perf stat) and records `perf` call stacks of
+# the balancer during its measured run (needs perf; profiling costs the balancer a few percent).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -114,6 +115,15 @@ cpu_ticks() {
   echo "$total"
 }
 
+# pid and all its descendants, comma-separated (for perf -p).
+pid_tree() {
+  local pid="$1" child out="$1"
+  for child in $(cat "/proc/$pid/task/"*/children 2>/dev/null); do
+    out+=",$(pid_tree "$child")"
+  done
+  echo "$out"
+}
+
 to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
   awk -v v="$1" 'BEGIN {
     if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
@@ -125,7 +135,7 @@ to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
 
 # measure NAME URL PID(or -) -> appends one line "name rps p50 p99 requests errors cpu_per_100k" to $WORK/rows
 measure() {
-  local name="$1" url="$2" pid="$3" before after out rps p50 p99 requests errors cpu perf_pid=""
+  local name="$1" url="$2" pid="$3" before after out rps p50 p99 requests errors cpu perf_pid="" stat_pid="" syscalls="-"
   log "$name: warm-up $WARMUP"
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
   if [[ "$PROFILE" == 1 && "$name" == webfarm* ]]; then
@@ -133,14 +143,19 @@ measure() {
     perf_pid=$!
     sleep 0.5
   fi
+  if [[ "$PROFILE" == 1 && "$pid" != - ]]; then
+    perf stat -e raw_syscalls:sys_enter -x, -o "$WORK/syscalls-$name.csv" -p "$(pid_tree "$pid")" >/dev/null 2>&1 &
+    stat_pid=$!
+  fi
   log "$name: measuring $DURATION, $CONNECTIONS connections -> $url"
   before=$([[ "$pid" == - ]] && echo 0 || cpu_ticks "$pid")
   out="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$url")"
   after=$([[ "$pid" == - ]] && echo 0 || cpu_ticks "$pid")
-  if [[ -n "$perf_pid" ]]; then
-    kill -INT "$perf_pid" 2>/dev/null || true
-    wait "$perf_pid" 2>/dev/null || true
-  fi
+  local p
+  for p in $perf_pid $stat_pid; do
+    kill -INT "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   echo "$out" >"$WORK/wrk-$name.txt"
   rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
   p50="$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")"
@@ -152,7 +167,10 @@ measure() {
   else
     cpu="$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.3f", (t / hz) / n * 100000 }')"
   fi
-  echo "$name $rps $p50 $p99 $requests $errors $cpu" >>"$WORK/rows"
+  if [[ -s "$WORK/syscalls-$name.csv" ]]; then
+    syscalls="$(awk -F, -v n="$requests" '/raw_syscalls:sys_enter/ {printf "%.1f", $1 / n}' "$WORK/syscalls-$name.csv")"
+  fi
+  echo "$name $rps $p50 $p99 $requests $errors $cpu ${syscalls:--}" >>"$WORK/rows"
 }
 
 start_backends() {
@@ -304,12 +322,16 @@ report() {
   local ha_rps ha_cpu
   ha_rps="$(awk '$1 == "haproxy" {print $2}' "$WORK/rows")"
   ha_cpu="$(awk '$1 == "haproxy" {print $7}' "$WORK/rows")"
-  echo "| target | requests/s | p50 ms | p99 ms | requests | errors | proxy CPU s / 100k req | req/s vs HAProxy | CPU vs HAProxy |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-  awk -v ha_rps="${ha_rps:-0}" -v ha_cpu="${ha_cpu:--}" '{
+  local syscol="" sysalign=""
+  if [[ "$PROFILE" == 1 ]]; then syscol=" proxy syscalls / req |"; sysalign="---:|"; fi
+  echo "| target | requests/s | p50 ms | p99 ms | requests | errors | proxy CPU s / 100k req | req/s vs HAProxy | CPU vs HAProxy |$syscol"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|$sysalign"
+  awk -v ha_rps="${ha_rps:-0}" -v ha_cpu="${ha_cpu:--}" -v profile="$PROFILE" '{
     r = (ha_rps > 0) ? sprintf("%.2fx", $2 / ha_rps) : "-"
     c = ($7 != "-" && ha_cpu != "-" && ha_cpu > 0) ? sprintf("%.2fx", $7 / ha_cpu) : "-"
-    printf "| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, r, c
+    printf "| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |", $1, $2, $3, $4, $5, $6, $7, r, c
+    if (profile == 1) printf " %s |", $8
+    printf "\n"
   }' "$WORK/rows"
 }
 

@@ -53,8 +53,9 @@ public sealed class LocalFarmHost : IAsyncDisposable
     public string StateEndpoint => $"127.0.0.1:{_state.Port}";
 
     /// <summary>
-    /// Checks the ports, builds the app if needed, then starts the state server, the instances and, once
-    /// they answer their health checks, the balancer. Nothing is left running if any step fails.
+    /// Checks and holds the ports (all of them before anything starts, so a second `up` fails at once),
+    /// builds the app if needed, then starts the state server, the instances and, once they answer their
+    /// health checks, the balancer. Nothing is left running if any step fails.
     /// </summary>
     /// <param name="progress">One line per step, for the console.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
@@ -64,13 +65,14 @@ public sealed class LocalFarmHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
-        EnsurePortsFree(options);
+        using var reservation = PortReservation.Hold([(options.Port, "--port"), (options.AdminPort, "--admin-port"), (options.StatePort, "--state-port")]);
 
         var app = await AppLocator.ResolveAsync(options.AppPath, progress, cancellationToken).ConfigureAwait(false);
 
         StateServer state;
         try
         {
+            reservation.Release(options.StatePort);
             state = await StateServer.StartAsync(new StateServerOptions { Port = options.StatePort }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsAddressInUse(ex))
@@ -90,6 +92,7 @@ public sealed class LocalFarmHost : IAsyncDisposable
             }
 
             await farm.WaitReadyAsync(progress, cancellationToken).ConfigureAwait(false);
+            reservation.Dispose();
             farm._balancer = await StartBalancerAsync(options, instances, cancellationToken).ConfigureAwait(false);
             progress?.Invoke($"balancer listening on {farm.Url} (admin API {farm.AdminUrl})");
             return farm;
@@ -288,18 +291,6 @@ public sealed class LocalFarmHost : IAsyncDisposable
             if (port is < 1 or > 65535)
             {
                 throw new ArgumentException($"{option} {port}: expected a port from 1 to 65535.", nameof(options));
-            }
-        }
-    }
-
-    /// <summary>All ports are checked before anything starts, so a second `up` fails fast and leaves the first alone.</summary>
-    private static void EnsurePortsFree(LocalFarmOptions options)
-    {
-        foreach (var (port, option) in new[] { (options.Port, "--port"), (options.AdminPort, "--admin-port"), (options.StatePort, "--state-port") })
-        {
-            if (!LoopbackPort.IsFree(port))
-            {
-                throw new PortInUseException(port, option);
             }
         }
     }

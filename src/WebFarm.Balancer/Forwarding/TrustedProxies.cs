@@ -56,9 +56,13 @@ public sealed class TrustedProxies
             return false;
         }
 
-        if (text.Contains('/'))
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash > 0)
         {
-            return IPNetwork.TryParse(text.Trim(), out network);
+            // "10.0.0.1/8" is most likely a typo for "10.0.0.0/8" (or for a single address): refuse it rather than guess.
+            return IPNetwork.TryParse(text.Trim(), out network)
+                && IPAddress.TryParse(text.AsSpan(0, slash).Trim(), out var written)
+                && network.BaseAddress.Equals(written);
         }
 
         if (IPAddress.TryParse(text.Trim(), out var ip))

@@ -55,6 +55,7 @@ internal static class CommandExecutor
         {
             client.Store.Commands++;
             definition.Calls++;
+            client.LastCommand = definition.Name;
             definition.Handler(client, args);
             if (definition.IsWrite)
             {
