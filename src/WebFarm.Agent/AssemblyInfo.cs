@@ -1,2 +1,3 @@
 namespace WebFarm.Agent;
+
 internal static class AssemblyMarker { }

@@ -94,33 +94,39 @@ public static class AppLocator
 
     private static async Task<(int ExitCode, string Output)> RunDotNetAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo(DotNetHost.Path)
+        var environment = new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["DOTNET_NOLOGO"] = "1",
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["MSBUILDDISABLENODEREUSE"] = "1",
         };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
 
-        startInfo.Environment["DOTNET_NOLOGO"] = "1";
-        startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        startInfo.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-
-        using var process = Process.Start(startInfo) ?? throw new AppResolutionException($"could not start '{DotNetHost.Path}'.");
+        // Through the spawner, so that a build does not outlive us either.
+        var launch = new AppLaunch(DotNetHost.Path, arguments, Environment.CurrentDirectory, "dotnet");
+        Process process;
         try
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
+            process = await ProcessSpawner.Shared.StartAsync(launch, environment, redirectOutput: true).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            process.Kill(entireProcessTree: true);
-            throw;
+            throw new AppResolutionException($"could not start '{DotNetHost.Path}': {ex.Message}", ex);
+        }
+
+        using (process)
+        {
+            try
+            {
+                var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+                var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+                return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
+            }
+            catch (OperationCanceledException)
+            {
+                ProcessSignals.Kill(process);
+                throw;
+            }
         }
     }
 

@@ -15,7 +15,8 @@ public sealed record ServerInfo(
     int InFlight,
     int? MaxConcurrentRequests,
     int Queued,
-    bool AddedAtRuntime)
+    bool AddedAtRuntime,
+    Health.HealthProbeResult? LastCheck)
 {
     internal static ServerInfo From(ServerRuntime s) => new(
         s.Name,
@@ -29,5 +30,6 @@ public sealed record ServerInfo(
         s.InFlight,
         s.Gate?.Limit,
         s.Gate?.Queued ?? 0,
-        s.AddedAtRuntime);
+        s.AddedAtRuntime,
+        s.LastHealthCheck);
 }

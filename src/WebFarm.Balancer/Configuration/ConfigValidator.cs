@@ -228,9 +228,9 @@ internal static class ConfigValidator
         }
 
         Positive(affinity.DrainTimeout, path + ".Affinity.DrainTimeout", error);
-        if (affinity.Key is not null && affinity.Key.Length < 16)
+        if (affinity.Key is not null && !Affinity.AffinityKeyStore.TryParseConfigured(affinity.Key, out _, out var keyError))
         {
-            error(path + ".Affinity.Key", "must be at least 16 characters");
+            error(path + ".Affinity.Key", keyError);
         }
 
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

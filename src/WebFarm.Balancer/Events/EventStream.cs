@@ -96,11 +96,16 @@ public sealed class EventStream
     {
         var subscriber = new Subscriber(_subscriberBuffer);
         IReadOnlyList<FarmEvent> backlog;
+        long last;
         lock (_lock)
         {
+            // A "since" beyond the latest event comes from a client that saw an earlier run of the balancer
+            // (sequences restart at 1); without clamping it would skip every new event until it caught up.
+            last = Math.Clamp(since, 0, _lastSequence);
+
             // Registering and reading the backlog under the same lock as Publish: every event is either in
             // the backlog or in the channel, never both and never neither.
-            backlog = SinceLocked(Math.Max(0, since), int.MaxValue);
+            backlog = SinceLocked(last, int.MaxValue);
             var subscribers = new Subscriber[_subscribers.Length + 1];
             _subscribers.CopyTo(subscribers, 0);
             subscribers[^1] = subscriber;
@@ -109,7 +114,6 @@ public sealed class EventStream
 
         try
         {
-            var last = Math.Max(0, since);
             foreach (var e in backlog)
             {
                 if (e.Sequence > last + 1)

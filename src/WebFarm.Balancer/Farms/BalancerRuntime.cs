@@ -343,6 +343,34 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
         var old = _snapshot;
         var farms = new Dictionary<string, FarmRuntime>(StringComparer.Ordinal);
         var stateDirectory = StateDirectory ?? Path.Combine(Path.GetTempPath(), "webfarm-" + Environment.ProcessId);
+
+        // Components that can fail (an unusable affinity key file) are built before anything changes,
+        // so a failure rejects the whole configuration and leaves the running one untouched.
+        var affinities = new Dictionary<string, IAffinityProvider?>(StringComparer.Ordinal);
+        foreach (var (name, options) in config.Farms)
+        {
+            FarmView? current = null;
+            if (old is not null && old.Farms.TryGetValue(name, out var existingFarm))
+            {
+                current = existingFarm.View;
+            }
+
+            if (current is not null && current.Options.Affinity == options.Affinity)
+            {
+                affinities[name] = current.Affinity;
+                continue;
+            }
+
+            try
+            {
+                affinities[name] = AffinityProviderFactory.Create(name, options.Affinity, stateDirectory);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                throw new ConfigException([new ConfigError(config.SourcePath, $"$.Farms.{name}.Affinity", ex.Message)]);
+            }
+        }
+
         foreach (var (name, options) in config.Farms)
         {
             FarmRuntime? farm = null;
@@ -412,9 +440,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
                 oldView.Transport.Retire();
             }
 
-            var affinity = oldView is not null && oldView.Options.Affinity == options.Affinity
-                ? oldView.Affinity
-                : AffinityProviderFactory.Create(name, options.Affinity, stateDirectory);
+            var affinity = affinities[name];
             var passive = oldView is not null && SamePassive(oldView.Options, options)
                 ? oldView.PassiveHealth
                 : CreatePassive(name, options);

@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;

@@ -15,4 +15,8 @@ public sealed record HealthProbeResult(
     TimeSpan Latency,
     string BodyExcerpt,
     bool Healthy,
-    string Reason);
+    string Reason)
+{
+    /// <summary><see cref="Latency"/> in milliseconds, for JSON and tables.</summary>
+    public double LatencyMs => Math.Round(Latency.TotalMilliseconds, 1);
+}

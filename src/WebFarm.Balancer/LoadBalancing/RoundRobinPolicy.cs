@@ -16,13 +16,14 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// </remarks>
 public sealed class RoundRobinPolicy : ILoadBalancingPolicy
 {
-    // Shared by all instances: after a reload the old and new policy objects may briefly run side by side
-    // over the same ServerRuntime instances, and their scratch state must not be updated concurrently.
-    private static readonly Lock s_lock = new();
+    // One lock per policy, i.e. per farm, so farms do not contend with each other. After a reload the old
+    // and new policy objects may briefly pick over the same ServerRuntime instances under different locks;
+    // the worst outcome of that race is a slightly uneven cycle, never a wrong or missing pick.
+    private readonly Lock _lock = new();
 
     public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
     {
-        lock (s_lock)
+        lock (_lock)
         {
             ServerRuntime? best = null;
             var total = 0.0;

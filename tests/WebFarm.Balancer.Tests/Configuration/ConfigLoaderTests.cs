@@ -143,6 +143,26 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void The_example_in_docs_configuration_md_is_valid()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "WebFarm.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        var doc = File.ReadAllText(Path.Combine(dir.FullName, "docs", "configuration.md"));
+        var start = doc.IndexOf("```jsonc", StringComparison.Ordinal) + "```jsonc".Length;
+        var end = doc.IndexOf("```", start, StringComparison.Ordinal);
+
+        var config = BalancerConfigLoader.Parse(doc[start..end], "docs/configuration.md");
+
+        Assert.Equal(2, config.Farms.Count);
+        Assert.Equal(3, config.Routes.Count);
+    }
+
+    [Fact]
     public void A_missing_file_is_a_config_error_naming_it()
     {
         var ex = Assert.Throws<ConfigException>(() => BalancerConfigLoader.Load("/nonexistent/farm.json"));

@@ -183,6 +183,22 @@ public class EventStreamTests
     }
 
     [Fact]
+    public async Task Subscription_resuming_from_a_previous_run_gets_new_events()
+    {
+        // A dashboard reconnects with Last-Event-ID 500 after the balancer restarted (sequences begin at 1 again).
+        var stream = new EventStream();
+        stream.Publish(null, null, EventKind.ConfigReloaded, "1");
+        using var cts = new CancellationTokenSource(Deadline);
+        await using var subscription = stream.SubscribeAsync(500, cts.Token).GetAsyncEnumerator(cts.Token);
+
+        var next = subscription.MoveNextAsync();
+        stream.Publish("web", "web1", EventKind.Online, "2");
+
+        Assert.True(await next.AsTask().WaitAsync(Deadline));
+        Assert.Equal(2, subscription.Current.Sequence);
+    }
+
+    [Fact]
     public async Task Cancelling_a_subscription_ends_it_and_unsubscribes()
     {
         var stream = new EventStream();

@@ -60,7 +60,7 @@ public sealed class TestBalancer : IAsyncDisposable
     }
 
     /// <summary>Starts from a config object. StateDirectory defaults to a fresh temp directory unless <paramref name="directory"/> is given (restarts).</summary>
-    public static async Task<TestBalancer> StartAsync(BalancerConfig config, string? directory = null, string? adminListen = "http://127.0.0.1:0", ListenProtocols protocols = ListenProtocols.Http1)
+    public static async Task<TestBalancer> StartAsync(BalancerConfig config, string? directory = null, string? adminListen = "http://127.0.0.1:0", ListenProtocols protocols = ListenProtocols.Http1, ILoggerFactory? loggerFactory = null)
     {
         var own = directory is null;
         directory ??= NewDirectory();
@@ -68,7 +68,7 @@ public sealed class TestBalancer : IAsyncDisposable
         var host = await BalancerHost.StartAsync(new BalancerHostOptions
         {
             Config = config,
-            LoggerFactory = LoggerFactoryForTests(),
+            LoggerFactory = loggerFactory ?? LoggerFactoryForTests(),
             ListenOverride = [new ListenEndpoint("http://127.0.0.1:0", protocols)],
             AdminOverride = adminListen ?? string.Empty,
         });

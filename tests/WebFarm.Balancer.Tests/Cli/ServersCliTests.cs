@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Tests.Infrastructure;
+
+namespace WebFarm.Balancer.Tests.Cli;
+
+/// <summary>`webfarm servers ...` and `webfarm balancer --check` run as real processes against a real balancer.</summary>
+public sealed class ServersCliTests
+{
+    private static string WebfarmDll()
+    {
+        // The test runs from tests/WebFarm.Balancer.Tests/bin/<Configuration>/net10.0/; the CLI builds to src/WebFarm/bin/<Configuration>/net10.0/.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "WebFarm.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        var dll = Path.Combine(dir.FullName, "src", "WebFarm", "bin", configuration, "net10.0", "webfarm.dll");
+        Assert.True(File.Exists(dll), $"{dll} was not built");
+        return dll;
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(WebfarmDll());
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment["COLUMNS"] = "200";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task Servers_commands_drive_the_admin_api_with_clear_errors_and_exit_codes()
+    {
+        await using var a = await TestBackend.StartNamedAsync("a");
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(a));
+        var admin = balancer.AdminUri!.ToString();
+
+        var list = await Run("servers", "list", "--admin", admin);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains("web1", list.Output);
+        Assert.Contains("online", list.Output);
+
+        var drain = await Run("servers", "drain", "web1", "--admin", admin);
+        Assert.Equal(0, drain.ExitCode);
+        Assert.Equal(ServerState.Draining, balancer.Runtime.Farms["web"].Servers[0].State);
+
+        var weight = await Run("servers", "weight", "web1", "4", "--admin", admin, "--farm", "web");
+        Assert.Equal(0, weight.ExitCode);
+        Assert.Equal(4, balancer.Runtime.Farms["web"].Servers[0].Weight);
+
+        var badWeight = await Run("servers", "weight", "web1", "lots", "--admin", admin);
+        Assert.Equal(2, badWeight.ExitCode);
+        Assert.Contains("'lots' is not a weight", badWeight.Error);
+
+        var missingArgument = await Run("servers", "weight", "--admin", admin);
+        Assert.Equal(2, missingArgument.ExitCode);
+
+        var unknown = await Run("servers", "online", "web9", "--admin", admin);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("no server named 'web9' in farm 'web'", unknown.Error);
+
+        var unreachable = await Run("servers", "list", "--admin", RawHttp.ClosedPortAddress());
+        Assert.Equal(1, unreachable.ExitCode);
+        Assert.Contains("cannot reach the admin API", unreachable.Error);
+    }
+
+    [Fact]
+    public async Task Balancer_check_reports_every_config_error_with_exit_code_2()
+    {
+        var dir = TestBalancer.NewDirectory();
+        try
+        {
+            var path = Path.Combine(dir, "farm.json");
+            await File.WriteAllTextAsync(path, """{ "Farms": { "web": { "Servers": [ { "Name": "w", "Address": "nope", "Weight": -2 } ] } }, "Extra": true }""");
+
+            var result = await Run("balancer", "--config", path, "--check");
+
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains($"{path}: $.Extra: unknown key 'Extra'", result.Error);
+            Assert.Contains($"{path}: $.Farms.web.Servers[0].Address:", result.Error);
+            Assert.Contains($"{path}: $.Farms.web.Servers[0].Weight:", result.Error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
