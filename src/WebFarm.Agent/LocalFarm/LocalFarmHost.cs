@@ -22,7 +22,7 @@ public sealed class LocalFarmHost : IAsyncDisposable
     private readonly LocalFarmOptions _options;
     private readonly StateServer _state;
     private readonly List<SupervisedInstance> _instances;
-    private BalancerHost? _balancer;
+    private volatile BalancerHost? _balancer; // Read by supervision threads (crash marking, drain).
     private Task? _stopping;
 
     private LocalFarmHost(LocalFarmOptions options, AppLaunch app, StateServer state, List<SupervisedInstance> instances)

@@ -157,6 +157,41 @@ public sealed class StickySessionTests
     });
 
     [Fact]
+    public Task Offline_with_drain_keeps_bound_clients_until_the_drain_timeout_then_goes_offline_by_itself() => WithBackends(2, async backends =>
+    {
+        var config = Config(backends);
+        var farm = config.Farms["web"];
+        config = config with
+        {
+            Farms = new Dictionary<string, FarmOptions> { ["web"] = farm with { Affinity = farm.Affinity with { DrainTimeout = TimeSpan.FromSeconds(3) } } },
+        };
+        await using var balancer = await TestBalancer.StartAsync(config);
+        var bound = await Get(balancer, null);
+        var home = bound.Backend!;
+        var server = balancer.Runtime.GetServer("web", home);
+
+        using (var offline = await balancer.Admin.PostAsync($"/api/farms/web/servers/{home}/offline?drain=true", null))
+        {
+            Assert.True(offline.IsSuccessStatusCode, await offline.Content.ReadAsStringAsync());
+        }
+
+        // Nothing is in flight, yet the bound client is still served: with affinity, draining lasts the drain timeout.
+        var drainStarted = server.DrainingSince!.Value;
+        while (DateTimeOffset.UtcNow - drainStarted < TimeSpan.FromSeconds(2))
+        {
+            Assert.Equal(ServerState.Draining, server.State);
+            Assert.Equal(home, (await Get(balancer, bound.Issued)).Backend);
+            await Task.Delay(100);
+        }
+
+        await Eventually.True(() => server.State == ServerState.Offline, TimeSpan.FromSeconds(10), "the server went offline by itself");
+        Assert.True(DateTimeOffset.UtcNow - drainStarted >= TimeSpan.FromSeconds(3));
+        var moved = await Get(balancer, bound.Issued);
+        Assert.NotEqual(home, moved.Backend);
+        Assert.Contains(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Offline && e.Server == home);
+    });
+
+    [Fact]
     public Task With_OnUnavailable_Fail_a_client_whose_server_is_offline_gets_503() => WithBackends(2, async backends =>
     {
         await using var balancer = await TestBalancer.StartAsync(Config(backends, AffinityFailurePolicy.Fail));
