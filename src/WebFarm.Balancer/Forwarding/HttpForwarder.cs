@@ -247,11 +247,34 @@ internal sealed class HttpForwarder
         bool hasBody,
         IHttpUpgradeFeature? upgrade)
     {
+        var exchange = ExchangeCancellation.Rent(context.RequestAborted, view.Transport.Timeouts.ResponseHeaders);
+        try
+        {
+            return await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, upgrade, exchange).ConfigureAwait(false);
+        }
+        finally
+        {
+            exchange.Return();
+        }
+    }
+
+    private async Task<AttemptResult> AttemptAsync(
+        HttpContext context,
+        RuntimeSnapshot snapshot,
+        CompiledRoute route,
+        FarmView view,
+        ServerRuntime server,
+        string requestId,
+        byte[]? buffered,
+        int bufferedLength,
+        bool hasBody,
+        IHttpUpgradeFeature? upgrade,
+        ExchangeCancellation exchange)
+    {
         var farm = route.Farm;
+        var timeouts = view.Transport.Timeouts;
         var transport = view.Transport;
-        var timeouts = transport.Timeouts;
         var attemptStart = Stopwatch.GetTimestamp();
-        using var exchange = new ExchangeCancellation(context.RequestAborted, timeouts.ResponseHeaders);
         StreamingRequestContent? streaming = null;
         HttpContent? content = null;
         if (hasBody)

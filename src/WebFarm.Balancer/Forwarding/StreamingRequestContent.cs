@@ -15,12 +15,14 @@ internal sealed class StreamingRequestContent : HttpContent
 {
     private readonly PipeReader _body;
     private readonly ExchangeCancellation _exchange;
+    private readonly int _generation;
     private long _bytes;
 
     public StreamingRequestContent(HttpRequest request, ExchangeCancellation exchange)
     {
         _body = request.BodyReader;
         _exchange = exchange;
+        _generation = exchange.Generation;
     }
 
     /// <summary>True once the handler asked for the body: from then on the client's body is (partly) consumed.</summary>
@@ -62,7 +64,7 @@ internal sealed class StreamingRequestContent : HttpContent
 
                     await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
                     Interlocked.Add(ref _bytes, buffer.Length);
-                    _exchange.ResetTimeout();
+                    _exchange.ResetTimeout(_generation);
                 }
             }
             finally

@@ -36,6 +36,7 @@ internal sealed class AppendOnlyLog : ICommandLogSink, IAsyncDisposable
     private int _rewriting;
     private long _lastFsyncTicks = Environment.TickCount64;
     private bool _dirty;
+    private byte[]? _retry;
 
     private AppendOnlyLog(ServerContext server, string directory, AppendFsyncPolicy policy, AofManifest manifest, FileStream incr, long baseSize)
     {
@@ -199,9 +200,27 @@ internal sealed class AppendOnlyLog : ICommandLogSink, IAsyncDisposable
             upTo = _appended;
         }
 
+        if (_retry is not null)
+        {
+            // Bytes of a failed write (disk full, I/O error) go first so the log keeps command order.
+            _incr.Write(_retry);
+            IncrSize += _retry.Length;
+            _retry = null;
+        }
+
         if (batch.WrittenCount > 0)
         {
-            _incr.Write(batch.WrittenSpan);
+            try
+            {
+                _incr.Write(batch.WrittenSpan);
+            }
+            catch (IOException)
+            {
+                _retry = batch.WrittenSpan.ToArray();
+                batch.ResetWrittenCount();
+                throw;
+            }
+
             IncrSize += batch.WrittenCount;
             batch.ResetWrittenCount();
             _dirty = true;

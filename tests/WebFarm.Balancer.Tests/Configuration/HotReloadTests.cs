@@ -52,6 +52,7 @@ public sealed class HotReloadTests
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var failures = 0;
         var completed = 0;
+        var failureDetails = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var workers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
             for (var i = 0; i < 3000 && !stop.IsCancellationRequested; i++)
@@ -59,17 +60,19 @@ public sealed class HotReloadTests
                 try
                 {
                     using var response = await balancer.Client.GetAsync("/load");
+                    var text = await response.Content.ReadAsStringAsync();
                     if (response.StatusCode != HttpStatusCode.OK)
                     {
                         Interlocked.Increment(ref failures);
+                        failureDetails.Enqueue($"{(int)response.StatusCode}: {text}");
                     }
 
-                    await response.Content.ReadAsStringAsync();
                     Interlocked.Increment(ref completed);
                 }
-                catch (HttpRequestException)
+                catch (HttpRequestException ex)
                 {
                     Interlocked.Increment(ref failures);
+                    failureDetails.Enqueue(ex.ToString());
                 }
             }
         })).ToArray();
@@ -104,7 +107,7 @@ public sealed class HotReloadTests
 
         stop.Cancel();
         await Task.WhenAll(workers);
-        Assert.Equal(0, Volatile.Read(ref failures));
+        Assert.True(Volatile.Read(ref failures) == 0, string.Join(Environment.NewLine, failureDetails));
         Assert.True(completed > 100, $"only {completed} requests ran");
     }
 
