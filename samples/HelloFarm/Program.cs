@@ -14,7 +14,6 @@ builder.Services.AddSingleton<IStartupFilter, ServedByStartupFilter>(); // Befor
 // Session and Data Protection keys in the farm's state service, forwarded headers from the balancer,
 // /healthz and a graceful drain: the WEBFARM_* variables set by `webfarm up` say where and who.
 builder.AddWebFarm();
-builder.Services.AddHostedService<ParentProcessWatcher>();
 builder.Services.AddAntiforgery(options => options.Cookie.Name = ".HelloFarm.Antiforgery");
 
 var app = builder.Build();

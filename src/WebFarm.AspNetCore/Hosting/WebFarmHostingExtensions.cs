@@ -86,6 +86,9 @@ public static class WebFarmHostingExtensions
         services.AddSingleton<HealthResponseWriter>();
         services.AddSingleton<IStartupFilter, WebFarmStartupFilter>();
 
+        // Supervised instances (webfarm up, the agent) name their parent: never outlive it, even after a SIGKILL.
+        services.AddHostedService<ParentProcessWatcher>();
+
         // Graceful drain: on SIGTERM Kestrel stops accepting, then waits this long for in-flight requests.
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         return options;

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
-namespace HelloFarm.Hosting;
+namespace WebFarm.AspNetCore.Hosting;
 
 /// <summary>
 /// Stops the application when the process that started it (named by WEBFARM_PARENT_PID) is gone, so that
@@ -9,7 +12,7 @@ namespace HelloFarm.Hosting;
 /// no chance to stop them. The parent is identified by pid and start time: a pid reused by an unrelated
 /// process after the parent died must not keep us alive.
 /// </summary>
-public sealed class ParentProcessWatcher : BackgroundService
+internal sealed class ParentProcessWatcher : BackgroundService
 {
     public const string ParentPidVariable = "WEBFARM_PARENT_PID";
 
