@@ -48,7 +48,22 @@ internal sealed class FarmTransport : IDisposable
     /// <summary>True when <paramref name="options"/> needs no new transport.</summary>
     public bool Matches(FarmOptions options) => options.Timeouts == Timeouts && options.HttpVersion == HttpVersion;
 
-    public void Acquire() => Interlocked.Increment(ref _active);
+    /// <summary>
+    /// Takes a use of this transport; false when it was retired meanwhile (a reload replaced it), in which case
+    /// the caller takes the farm's current transport instead. Increment-then-check pairs with Retire's
+    /// set-then-check so that a transport is never disposed under a request that acquired it.
+    /// </summary>
+    public bool TryAcquire()
+    {
+        Interlocked.Increment(ref _active);
+        if (Volatile.Read(ref _retired) != 0)
+        {
+            Release();
+            return false;
+        }
+
+        return true;
+    }
 
     public void Release()
     {
@@ -61,7 +76,7 @@ internal sealed class FarmTransport : IDisposable
     /// <summary>No new request will use this transport; dispose it once the running ones end.</summary>
     public void Retire()
     {
-        Volatile.Write(ref _retired, 1);
+        Interlocked.Exchange(ref _retired, 1);
         if (Volatile.Read(ref _active) == 0)
         {
             Dispose();

@@ -166,8 +166,14 @@ internal sealed class HttpForwarder
                 }
 
                 var transport = view.Transport;
+                while (!transport.TryAcquire())
+                {
+                    // A reload replaced the farm's transport since this request read its view.
+                    view = farm.View;
+                    transport = view.Transport;
+                }
+
                 server.IncrementInFlight();
-                transport.Acquire();
                 AttemptResult result;
                 try
                 {
