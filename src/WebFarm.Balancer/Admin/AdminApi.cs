@@ -23,11 +23,13 @@ namespace WebFarm.Balancer.Admin;
 internal static class AdminApi
 {
     private const int MaxBodyBytes = 64 * 1024;
+    private static readonly TimeSpan SseHeartbeat = TimeSpan.FromSeconds(15);
 
     public static WebApplication Build(string listen, string? token, BalancerRuntime runtime, ILoggerFactory loggerFactory)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedHostLifetime>();
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore();
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
@@ -238,7 +240,7 @@ internal static class AdminApi
         return WriteJson(context, ServerInfo.From(server));
     }
 
-    /// <summary>`offline --drain`: drain now, and go offline by itself when the last request finished.</summary>
+    /// <summary>`offline --drain`: drain now and go offline by itself (see <see cref="BalancerRuntime.DrainThenOfflineAsync"/>).</summary>
     private static Task DrainThenOffline(HttpContext context, BalancerRuntime runtime)
     {
         var server = runtime.GetServer(Route(context, "farm"), Route(context, "server"));
@@ -247,11 +249,7 @@ internal static class AdminApi
         {
             try
             {
-                await runtime.WaitDrainedAsync(server.Farm, server.Name);
-                if (server.State == ServerState.Draining)
-                {
-                    runtime.SetState(server.Farm, server.Name, ServerState.Offline);
-                }
+                await runtime.DrainThenOfflineAsync(server.Farm, server.Name);
             }
             catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or OperationCanceledException)
             {
@@ -275,18 +273,52 @@ internal static class AdminApi
         response.Headers["X-Accel-Buffering"] = "no";
         await response.Body.FlushAsync(context.RequestAborted);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var events = runtime.Events.SubscribeAsync(since, cancel.Token).GetAsyncEnumerator(cancel.Token);
+        var next = events.MoveNextAsync().AsTask();
         try
         {
-            await foreach (var e in runtime.Events.SubscribeAsync(since, cancel.Token))
+            while (true)
             {
+                // A comment line every 15 s keeps idle streams open through proxies and reveals dead clients.
+                var first = await Task.WhenAny(next, Task.Delay(SseHeartbeat, cancel.Token));
+                if (first != next)
+                {
+                    cancel.Token.ThrowIfCancellationRequested();
+                    await response.WriteAsync(": keep-alive\n\n", cancel.Token);
+                    await response.Body.FlushAsync(cancel.Token);
+                    continue;
+                }
+
+                if (!await next)
+                {
+                    return;
+                }
+
+                var e = events.Current;
                 var text = $"id: {e.Sequence.ToString(CultureInfo.InvariantCulture)}\nevent: {EventKindNames.ToKebabCase(e.Kind)}\ndata: {FarmEventJson.Serialize(e)}\n\n";
                 await response.WriteAsync(text, cancel.Token);
                 await response.Body.FlushAsync(cancel.Token);
+                next = events.MoveNextAsync().AsTask();
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
             // Client left or the balancer is stopping.
+        }
+        finally
+        {
+            // An async iterator cannot be disposed while a MoveNextAsync is pending: cancel it and let it finish first.
+            await cancel.CancelAsync();
+            try
+            {
+                await next;
+            }
+            catch (Exception)
+            {
+                // Cleanup only: the stream is over either way.
+            }
+
+            await events.DisposeAsync();
         }
     }
 

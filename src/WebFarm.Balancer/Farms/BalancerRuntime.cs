@@ -264,6 +264,38 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
         return completion.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// `offline --drain`: drains now and sets the server Offline by itself once nothing is in flight and, when the
+    /// farm has affinity, its drain timeout has passed (bound clients keep being served until then). Completes
+    /// when the server is offline, or early when an operator changed its state or removed it meanwhile.
+    /// </summary>
+    public async Task DrainThenOfflineAsync(string farm, string name, CancellationToken cancellationToken = default)
+    {
+        SetState(farm, name, ServerState.Draining);
+        var server = GetServer(farm, name);
+        await WaitDrainedAsync(farm, name, cancellationToken).ConfigureAwait(false);
+        var options = GetFarm(farm).Options;
+        if (options.Affinity.Mode != AffinityMode.None && server.DrainingSince is { } since)
+        {
+            var remaining = since + options.Affinity.DrainTimeout - DateTimeOffset.UtcNow;
+            if (remaining > TimeSpan.Zero)
+            {
+                await Task.Delay(remaining, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        // Bound clients may have started requests during the drain timeout: let them finish too.
+        while (server.InFlight > 0 && server.State == ServerState.Draining)
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (server.State == ServerState.Draining && ReferenceEquals(GetFarm(farm).FindServer(name), server))
+        {
+            SetState(farm, name, ServerState.Offline);
+        }
+    }
+
     /// <summary>Sets the health verdict (checks call this on transitions); raises failed / rejoined.</summary>
     public void SetHealth(string farm, string name, bool healthy, string reason)
         => SetHealth(GetServer(farm, name), healthy, reason);

@@ -107,4 +107,65 @@ public sealed class ServersCliTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Balancer_serves_from_a_file_and_stops_cleanly_on_sigterm()
+    {
+        await using var backend = await TestBackend.StartNamedAsync("from-cli");
+        var dir = TestBalancer.NewDirectory();
+        try
+        {
+            var path = Path.Combine(dir, "farm.json");
+            await File.WriteAllTextAsync(path, $$"""
+                {
+                  "Listen": [ "http://127.0.0.1:0" ],
+                  "Admin": { "Listen": "http://127.0.0.1:0" },
+                  "Farms": { "web": { "Servers": [ { "Name": "web1", "Address": "{{backend.Address}}" } ] } }
+                }
+                """);
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { WebfarmDll(), "balancer", "--config", path })
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            using var process = Process.Start(start)!;
+            try
+            {
+                // "Balancer listening on http://127.0.0.1:P/; admin API on http://127.0.0.1:Q/; 1 farm(s)"
+                var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                process.OutputDataReceived += (_, e) =>
+                {
+                    if (e.Data?.Contains("Balancer listening on", StringComparison.Ordinal) == true)
+                    {
+                        ready.TrySetResult(e.Data);
+                    }
+                };
+                process.BeginOutputReadLine();
+                var stderr = process.StandardError.ReadToEndAsync();
+                var line = await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                var listen = System.Text.RegularExpressions.Regex.Match(line, "listening on (http://[^;]+?)/?;").Groups[1].Value;
+
+                using var client = new HttpClient();
+                Assert.Equal("from-cli", await client.GetStringAsync(listen + "/"));
+
+                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+                await kill.WaitForExitAsync();
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+                Assert.Equal(0, process.ExitCode);
+                Assert.Contains("stopping", await stderr);
+            }
+            finally
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -10,6 +10,7 @@ using WebFarm.Balancer.Tests.Infrastructure;
 namespace WebFarm.Balancer.Tests.Forwarding;
 
 /// <summary>gRPC-style HTTP/2 streaming with trailers (h2c on both sides) and WebSocket tunnels.</summary>
+[Collection(TimingCollection.Name)]
 public sealed class Http2AndWebSocketTests
 {
     [Fact]
@@ -48,7 +49,7 @@ public sealed class Http2AndWebSocketTests
             Content = new ChannelContent(outgoing.Reader),
         };
         request.Headers.TE.ParseAdd("trailers");
-        using var response = await balancer.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TimeSpan.FromSeconds(10));
+        using var response = await balancer.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal("HTTP/2", response.Headers.GetValues("X-Protocol").Single());
         Assert.Equal("trailers", response.Headers.GetValues("X-TE").Single());
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
@@ -57,12 +58,12 @@ public sealed class Http2AndWebSocketTests
         for (var i = 1; i <= 3; i++)
         {
             await outgoing.Writer.WriteAsync($"message {i}");
-            var echo = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            var echo = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal($"echo:message {i}", echo);
         }
 
         outgoing.Writer.Complete();
-        Assert.Equal(string.Empty, await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(string.Empty, await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
         Assert.Equal("3 messages", response.TrailingHeaders.GetValues("grpc-message").Single());
     }
@@ -108,14 +109,14 @@ public sealed class Http2AndWebSocketTests
         // Client-initiated close.
         using (var client = new ClientWebSocket())
         {
-            await client.ConnectAsync(wsUri, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            await client.ConnectAsync(wsUri, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
             for (var i = 0; i < 3; i++)
             {
                 await client.SendAsync(Encoding.UTF8.GetBytes($"hello {i}"), WebSocketMessageType.Text, true, CancellationToken.None);
                 Assert.Equal($"echo:hello {i}", await ReceiveText(client));
             }
 
-            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye from client", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye from client", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(WebSocketState.Closed, client.State);
             Assert.Equal("bye from server", client.CloseStatusDescription);
         }
@@ -123,9 +124,9 @@ public sealed class Http2AndWebSocketTests
         // Server-initiated close reaches the client.
         using (var client = new ClientWebSocket())
         {
-            await client.ConnectAsync(wsUri, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            await client.ConnectAsync(wsUri, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
             await client.SendAsync(Encoding.UTF8.GetBytes("server-close"), WebSocketMessageType.Text, true, CancellationToken.None);
-            var result = await client.ReceiveAsync(new byte[1024], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            var result = await client.ReceiveAsync(new byte[1024], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(WebSocketMessageType.Close, result.MessageType);
             Assert.Equal(WebSocketCloseStatus.PolicyViolation, client.CloseStatus);
         }
@@ -137,7 +138,7 @@ public sealed class Http2AndWebSocketTests
     private static async Task<string> ReceiveText(ClientWebSocket client)
     {
         var buffer = new byte[4096];
-        var result = await client.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        var result = await client.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         return Encoding.UTF8.GetString(buffer, 0, result.Count);
     }
 

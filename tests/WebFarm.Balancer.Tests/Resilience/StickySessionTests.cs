@@ -12,11 +12,11 @@ public sealed class StickySessionTests
 {
     private const string Cookie = "WebFarmAffinity";
 
-    private static BalancerConfig Config(BackendProcess[] backends, AffinityFailurePolicy onUnavailable = AffinityFailurePolicy.Redistribute)
+    private static BalancerConfig Config(BackendProcess[] backends, AffinityFailurePolicy onUnavailable = AffinityFailurePolicy.Redistribute, double checkIntervalSeconds = 0.3)
         => TestBalancer.SingleFarm(backends.Select(b => b.Address), f => f with
         {
             Affinity = new AffinityOptions { Mode = AffinityMode.Cookie, OnUnavailable = onUnavailable },
-            Health = new HealthCheckOptions { Path = "/health", Interval = TimeSpan.FromMilliseconds(300), Timeout = TimeSpan.FromSeconds(1) },
+            Health = new HealthCheckOptions { Path = "/health", Interval = TimeSpan.FromSeconds(checkIntervalSeconds), Timeout = TimeSpan.FromSeconds(1) },
             Timeouts = f.Timeouts with { Connect = TimeSpan.FromSeconds(2) },
         });
 
@@ -101,7 +101,9 @@ public sealed class StickySessionTests
     [Fact]
     public Task A_client_whose_server_dies_is_redistributed_with_a_new_cookie_and_an_event() => WithBackends(3, async backends =>
     {
-        await using var balancer = await TestBalancer.StartAsync(Config(backends));
+        // Checks every second (Fall 2): the kill is noticed no sooner than ~1 s later, so the first request after it
+        // meets a server that still looks healthy.
+        await using var balancer = await TestBalancer.StartAsync(Config(backends, checkIntervalSeconds: 1));
         var first = await Get(balancer, null);
         var home = backends.Single(b => b.Name == first.Backend);
         home.Kill();
@@ -119,6 +121,7 @@ public sealed class StickySessionTests
         Assert.NotEqual(home.Name, moved.Backend);
         Assert.NotNull(moved.Issued);
         var redistributed = Assert.Single(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.AffinityRedistributed);
+        Assert.Contains($"bound to {home.Name}", redistributed.Message, StringComparison.Ordinal);
         Assert.Equal(moved.Backend, redistributed.Server);
 
         // And the new cookie sticks.
