@@ -118,6 +118,34 @@ public static class PrometheusTextWriter
         ServerFamily(writer, servers, "webfarm_server_weight", "gauge", "Configured weight.", static s => s.Weight);
         ServerFamily(writer, servers, "webfarm_server_effective_weight", "gauge", "Weight used by the policies (lower during slow start).", static s => s.EffectiveWeight);
         ServerFamily(writer, servers, "webfarm_server_healthy", "gauge", "1 when health checks pass, else 0.", static s => s.Healthy ? 1 : 0);
+        // The last active check, only for servers that have one (absent series, not zeros, for unchecked servers).
+        Family(writer, "webfarm_server_health_check_passed", "gauge", "1 when the last active health check passed, else 0.");
+        foreach (var s in servers)
+        {
+            if (s.LastHealthCheck is { } check)
+            {
+                Sample(writer, "webfarm_server_health_check_passed", s.Farm, s.Server, null, null, check.Healthy ? 1 : 0);
+            }
+        }
+
+        Family(writer, "webfarm_server_health_check_status", "gauge", "HTTP status of the last active health check (0 when no response arrived).");
+        foreach (var s in servers)
+        {
+            if (s.LastHealthCheck is { } check)
+            {
+                Sample(writer, "webfarm_server_health_check_status", s.Farm, s.Server, null, null, check.StatusCode ?? 0);
+            }
+        }
+
+        Family(writer, "webfarm_server_health_check_latency_seconds", "gauge", "Duration of the last active health check.");
+        foreach (var s in servers)
+        {
+            if (s.LastHealthCheck is { } check)
+            {
+                Sample(writer, "webfarm_server_health_check_latency_seconds", s.Farm, s.Server, null, null, check.Latency.TotalSeconds);
+            }
+        }
+
         ServerFamily(writer, servers, "webfarm_server_backup", "gauge", "1 for a backup server, else 0.", static s => s.Backup ? 1 : 0);
 
         Family(writer, "webfarm_server_state", "gauge", "Administrative state: 1 for the current state, 0 for the others.");

@@ -147,7 +147,10 @@ public sealed class ServerStatistics
             BytesOut: BytesOut,
             RequestsPerSecond: RequestsPerSecond,
             ResponseTime: p,
-            ResponseTimeEwmaMs: ResponseTimeEwmaMs);
+            ResponseTimeEwmaMs: ResponseTimeEwmaMs)
+        {
+            LastHealthCheck = server.LastHealthCheck,
+        };
     }
 
     private void UpdateEwma(double sampleMs)

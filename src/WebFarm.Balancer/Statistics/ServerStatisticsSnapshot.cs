@@ -33,6 +33,9 @@ public sealed record ServerStatisticsSnapshot(
     ResponseTimePercentiles ResponseTime,
     double ResponseTimeEwmaMs)
 {
+    /// <summary>The last periodic active health check, or null when the server has none (yet).</summary>
+    public Health.HealthProbeResult? LastHealthCheck { get; init; }
+
     /// <summary>Captures <paramref name="server"/>'s state and statistics.</summary>
     public static ServerStatisticsSnapshot Capture(ServerRuntime server)
     {

@@ -59,6 +59,9 @@ public sealed class HealthAdminTests
 
         var metrics = await balancer.Admin.GetStringAsync("/metrics");
         Assert.Matches("""webfarm_server_healthy\{[^}]*server="web1"[^}]*\} 0""", metrics);
+        Assert.Matches("""webfarm_server_health_check_passed\{[^}]*server="web1"[^}]*\} 0\n""", metrics);
+        Assert.Matches("""webfarm_server_health_check_status\{[^}]*server="web1"[^}]*\} 503\n""", metrics);
+        Assert.Matches("""webfarm_server_health_check_latency_seconds\{[^}]*server="web1"[^}]*\} [0-9.e-]+\n""", metrics);
     }
 
     [Fact]
