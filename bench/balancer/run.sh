@@ -4,7 +4,7 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-tuned haproxy nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-tuned webfarm-resilient haproxy nginx
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
 #
@@ -137,7 +137,7 @@ to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
 measure() {
   local name="$1" url="$2" pid="$3" before after out rps p50 p99 requests errors cpu perf_pid="" stat_pid="" syscalls="-"
   log "$name: warm-up $WARMUP"
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" ${WRK_HEADER:+-H "$WRK_HEADER"} "$url" >/dev/null
   if [[ "$PROFILE" == 1 && "$name" == webfarm* ]]; then
     perf record -F 999 -g -p "$pid" -o "$WORK/perf-$name.data" >"$WORK/perf.log" 2>&1 &
     perf_pid=$!
@@ -149,7 +149,7 @@ measure() {
   fi
   log "$name: measuring $DURATION, $CONNECTIONS connections -> $url"
   before=$([[ "$pid" == - ]] && echo 0 || cpu_ticks "$pid")
-  out="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$url")"
+  out="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} "$url")"
   after=$([[ "$pid" == - ]] && echo 0 || cpu_ticks "$pid")
   local p
   for p in $perf_pid $stat_pid; do
@@ -279,6 +279,19 @@ build_webfarm() {
   }
 }
 
+# Fixed cookie-MAC key for the webfarm-resilient target, and the cookie value the balancer issues for a server
+# (base64url(name) "." base64url(HMAC-SHA256(key, "webfarm-affinity-v1\0" farm "\0" name)[:16]), see Affinity/).
+AFFINITY_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+affinity_cookie() {
+  python3 - "$AFFINITY_KEY" "$1" "$2" <<'PY'
+import base64, hashlib, hmac, sys
+key = base64.b64decode(sys.argv[1]); farm = sys.argv[2].encode(); name = sys.argv[3].encode()
+mac = hmac.new(key, b"webfarm-affinity-v1\0" + farm + b"\0" + name, hashlib.sha256).digest()[:16]
+enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+print(enc(name) + "." + enc(mac))
+PY
+}
+
 # run_webfarm NAME [VAR=value ...]: the balancer as shipped, or with extra runtime settings.
 run_webfarm() {
   local name="$1"; shift
@@ -291,7 +304,7 @@ run_webfarm() {
   "AccessLog": false,
   "Farms": {
     "bench": {
-      "LoadBalancing": "RoundRobin",
+      "LoadBalancing": "RoundRobin",${FARM_EXTRA:-}
       "Servers": [
         { "Name": "b1", "Address": "http://127.0.0.1:$B1" },
         { "Name": "b2", "Address": "http://127.0.0.1:$B2" },
@@ -345,6 +358,14 @@ main() {
       direct) run_direct ;;
       webfarm) run_webfarm webfarm ;;
       webfarm-tuned) run_webfarm webfarm-tuned $TUNED_ENV ;;
+      # Issue 3: the cost of resilience. Active health checks every second on every backend, passive health, and
+      # cookie affinity with every wrk request carrying a valid cookie (bound to b2), so each request pays the
+      # cookie parse and MAC check.
+      webfarm-resilient)
+        FARM_EXTRA='"Health": { "Path": "/", "Interval": "1s" }, "PassiveHealth": { "FailureStatus": "500-599" }, "Affinity": { "Mode": "Cookie", "Key": "'"$AFFINITY_KEY"'" },'
+        WRK_HEADER="Cookie: WebFarmAffinity=$(affinity_cookie bench b2)"
+        run_webfarm webfarm-resilient
+        FARM_EXTRA=; WRK_HEADER= ;;
       haproxy) run_haproxy ;;
       nginx) run_nginx ;;
       *) log "unknown target $target"; exit 2 ;;

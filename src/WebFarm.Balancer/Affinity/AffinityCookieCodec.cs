@@ -6,14 +6,15 @@ using System.Text;
 namespace WebFarm.Balancer.Affinity;
 
 /// <summary>
-/// Encodes and verifies affinity cookie values: base64url(server name) "." base64url(MAC), where the MAC is
-/// HMAC-SHA256 over the farm and the server name under the balancer's key, truncated to 128 bits.
+/// Encodes affinity cookie values: base64url(server name) "." base64url(MAC), where the MAC is HMAC-SHA256 over
+/// the farm and the server name under the balancer's key, truncated to 128 bits. The value is deterministic, so
+/// verifying a cookie is comparing it with the value of each current server (see CookieAffinityProvider.Lookup).
 /// A client can read which server it is bound to but cannot forge a binding to another server or farm, so the
 /// balancer only ever forwards to members it knows (as Application Center's request forwarder did).
 /// </summary>
 internal sealed class AffinityCookieCodec
 {
-    /// <summary>Longer values are rejected before any decoding or hashing.</summary>
+    /// <summary>Longer values are rejected before any comparison.</summary>
     public const int MaxValueLength = 512;
 
     private const int MacBytes = 16;
@@ -36,53 +37,6 @@ internal sealed class AffinityCookieCodec
     /// <summary>The cookie value binding to <paramref name="server"/>; computed once per server name.</summary>
     public string Encode(string server)
         => _encoded.GetOrAdd(server, static (name, codec) => codec.EncodeCore(name), this);
-
-    public bool TryDecode(string? value, out string server)
-    {
-        server = string.Empty;
-        if (string.IsNullOrEmpty(value) || value.Length > MaxValueLength)
-        {
-            return false;
-        }
-
-        var dot = value.LastIndexOf('.');
-        if (dot <= 0 || dot == value.Length - 1)
-        {
-            return false;
-        }
-
-        Span<byte> name = stackalloc byte[MaxValueLength];
-        if (Base64Url.DecodeFromChars(value.AsSpan(0, dot), name, out var consumed, out var nameLength) != System.Buffers.OperationStatus.Done
-            || consumed != dot || nameLength == 0)
-        {
-            return false;
-        }
-
-        Span<byte> mac = stackalloc byte[MacBytes + 3];
-        if (Base64Url.DecodeFromChars(value.AsSpan(dot + 1), mac, out consumed, out var macLength) != System.Buffers.OperationStatus.Done
-            || consumed != value.Length - dot - 1 || macLength != MacBytes)
-        {
-            return false;
-        }
-
-        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        ComputeMac(name[..nameLength], expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected[..MacBytes], mac[..MacBytes]))
-        {
-            return false;
-        }
-
-        try
-        {
-            server = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(name[..nameLength]);
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-
-        return true;
-    }
 
     private string EncodeCore(string server)
     {

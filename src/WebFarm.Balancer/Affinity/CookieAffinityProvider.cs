@@ -1,4 +1,7 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 
@@ -56,7 +59,11 @@ public sealed class CookieAffinityProvider : IAffinityProvider
 
     public AffinityLookup Lookup(HttpContext context, IReadOnlyList<ServerRuntime> servers)
     {
-        if (!context.Request.Cookies.TryGetValue(_cookieName, out var value) || !_codec.TryDecode(value, out var name))
+        // Hot path: no cookie collection, no decoding, no hashing. The value for a server is deterministic and
+        // cached, so a genuine cookie is exactly one of the farm's cached values; anything else (forged, tampered,
+        // for a server that left the farm) matches none and is ignored. Compared in constant time, so response
+        // timing does not reveal how much of a guessed MAC was right.
+        if (!TryGetCookie(context.Request.Headers.Cookie, _cookieName, out var value) || value.Length > AffinityCookieCodec.MaxValueLength)
         {
             return AffinityLookup.Unbound;
         }
@@ -64,15 +71,46 @@ public sealed class CookieAffinityProvider : IAffinityProvider
         for (var i = 0; i < servers.Count; i++)
         {
             var server = servers[i];
-            if (string.Equals(server.Name, name, StringComparison.Ordinal))
+            if (FixedTimeEquals(value, _codec.Encode(server.Name)))
             {
                 return AffinityBinding.Evaluate(server, _onUnavailable, _drainTimeout, _time.GetUtcNow());
             }
         }
 
-        // A validly signed cookie for a server that left the farm: balance the client as new.
         return AffinityLookup.Unbound;
     }
+
+    /// <summary>Finds <paramref name="name"/> in Cookie header values ("a=1; b=2") without allocating.</summary>
+    internal static bool TryGetCookie(StringValues headers, string name, out ReadOnlySpan<char> value)
+    {
+        foreach (var header in headers)
+        {
+            var rest = header.AsSpan();
+            while (!rest.IsEmpty)
+            {
+                var semicolon = rest.IndexOf(';');
+                var pair = (semicolon < 0 ? rest : rest[..semicolon]).Trim(" \t");
+                rest = semicolon < 0 ? default : rest[(semicolon + 1)..];
+                if (pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.Ordinal))
+                {
+                    value = pair[(name.Length + 1)..].Trim(" \t");
+                    if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+                    {
+                        value = value[1..^1];
+                    }
+
+                    return true;
+                }
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    private static bool FixedTimeEquals(ReadOnlySpan<char> candidate, string expected)
+        => candidate.Length == expected.Length
+            && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(candidate), MemoryMarshal.AsBytes(expected.AsSpan()));
 
     public void Bind(HttpContext context, ServerRuntime server, AffinityLookup previous)
     {

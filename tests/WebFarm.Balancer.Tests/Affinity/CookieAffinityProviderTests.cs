@@ -125,6 +125,25 @@ public sealed class CookieAffinityProviderTests
     }
 
     [Fact]
+    public void The_cookie_is_found_by_exact_name_in_any_cookie_header_and_may_be_quoted()
+    {
+        var provider = Provider();
+        var cookie = CookieFor(provider, _servers[2]);
+
+        AffinityLookup With(params string[] headers)
+        {
+            var context = new DefaultHttpContext();
+            context.Request.Headers.Cookie = headers;
+            return provider.Lookup(context, _servers);
+        }
+
+        Assert.Same(_servers[2], With("a=1", $"b=2;\tWebFarmAffinity={cookie} ;c=3").Server);
+        Assert.Same(_servers[2], With($"WebFarmAffinity=\"{cookie}\"").Server);
+        Assert.Equal(AffinityLookup.Unbound, With($"XWebFarmAffinity={cookie}; WebFarmAffinityX={cookie}"));
+        Assert.Equal(AffinityLookup.Unbound, With("WebFarmAffinity", "WebFarmAffinity=", ";;;"));
+    }
+
+    [Fact]
     public void A_validly_signed_cookie_for_a_server_that_left_the_farm_is_ignored()
     {
         var provider = Provider();

@@ -1,3 +1,0 @@
-namespace WebFarm.Agent;
-
-internal static class AssemblyMarker { }
