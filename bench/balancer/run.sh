@@ -17,14 +17,15 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TARGETS="${TARGETS:-direct webfarm webfarm-tuned haproxy nginx}"
+TARGETS="${TARGETS:-direct webfarm webfarm-resilient haproxy nginx}"
 DURATION="${DURATION:-10s}"
 # Long enough for .NET tiered compilation to reach optimized code on a single core (with 3 s the balancer
 # is still partly running instrumented tier-0 code during the measurement).
 WARMUP="${WARMUP:-10s}"
-# "webfarm-tuned" = the same binary with runtime settings that suit a single-core proxy: no tiered-PGO
-# instrumentation phase and no thread-pool spin-waiting (sched_yield) before blocking.
-TUNED_ENV="${TUNED_ENV:-DOTNET_TieredPGO=0 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0}"
+# "webfarm-tuned" = the same binary with extra runtime settings to try. The project already ships
+# TieredPGO=false and UnfairSemaphoreSpinLimit=0 (see src/WebFarm/WebFarm.csproj); the default here tries
+# inline socket completions, which only an environment variable can turn on.
+TUNED_ENV="${TUNED_ENV:-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1}"
 CONNECTIONS="${CONNECTIONS:-50}"
 PROXY_CPU="${PROXY_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"

@@ -160,7 +160,7 @@ internal static class ServersCommand
                 table.AddRow(
                     Markup.Escape(r.GetProperty("url").ToString()),
                     r.GetProperty("statusCode").ValueKind == JsonValueKind.Null ? "-" : r.GetProperty("statusCode").ToString(),
-                    Markup.Escape(r.GetProperty("latency").ToString()),
+                    r.GetProperty("latencyMs").GetDouble().ToString("0.#", CultureInfo.InvariantCulture) + " ms",
                     r.GetProperty("healthy").GetBoolean() ? "[green]healthy[/]" : "[red]unhealthy[/]",
                     Markup.Escape(r.GetProperty("reason").GetString() ?? string.Empty));
                 AnsiConsole.Write(table);
