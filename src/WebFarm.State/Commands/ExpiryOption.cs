@@ -11,6 +11,26 @@ internal static class ExpiryOption
         Invalid,
     }
 
+    /// <summary>
+    /// Parses the option like <see cref="TryParse"/> and, when it is not a valid expiry, answers the client with
+    /// Redis's error for <paramref name="command"/>.
+    /// </summary>
+    /// <returns>False when an error reply was written and the command must stop.</returns>
+    public static bool TryParseOrReply(ClientSession c, ReadOnlySpan<byte> option, ReadOnlySpan<byte> value, string command, out long expireAtMs)
+    {
+        switch (TryParse(option, value, c.Store.NowMs, out expireAtMs))
+        {
+            case Result.NotInteger:
+                c.Reply.Error(ErrorReplies.NotInteger);
+                return false;
+            case Result.Invalid:
+                c.Reply.Error(ErrorReplies.InvalidExpire(command));
+                return false;
+            default:
+                return true;
+        }
+    }
+
     public static Result TryParse(ReadOnlySpan<byte> option, ReadOnlySpan<byte> value, long nowMs, out long expireAtMs)
     {
         expireAtMs = 0;

@@ -73,14 +73,9 @@ internal static class StringCommands
             }
             else if (ExpiryOption.IsExpiryKeyword(option) && !keepTtl && expireAt == 0 && i + 1 < a.Count)
             {
-                switch (ExpiryOption.TryParse(option, a[++i], c.Store.NowMs, out expireAt))
+                if (!ExpiryOption.TryParseOrReply(c, option, a[++i], "set", out expireAt))
                 {
-                    case ExpiryOption.Result.NotInteger:
-                        c.Reply.Error(ErrorReplies.NotInteger);
-                        return;
-                    case ExpiryOption.Result.Invalid:
-                        c.Reply.Error(ErrorReplies.InvalidExpire("set"));
-                        return;
+                    return;
                 }
             }
             else
@@ -290,14 +285,9 @@ internal static class StringCommands
             }
             else if (ExpiryOption.IsExpiryKeyword(option) && expireAt == 0 && !persist && i + 1 < a.Count)
             {
-                switch (ExpiryOption.TryParse(option, a[++i], c.Store.NowMs, out expireAt))
+                if (!ExpiryOption.TryParseOrReply(c, option, a[++i], "getex", out expireAt))
                 {
-                    case ExpiryOption.Result.NotInteger:
-                        c.Reply.Error(ErrorReplies.NotInteger);
-                        return;
-                    case ExpiryOption.Result.Invalid:
-                        c.Reply.Error(ErrorReplies.InvalidExpire("getex"));
-                        return;
+                    return;
                 }
             }
             else
