@@ -68,8 +68,8 @@ public sealed class VerifyCliTests
             Assert.NotEqual(0, sick.ExitCode);
             Assert.Contains("503", sick.Output, StringComparison.Ordinal);
             Assert.Contains("unhealthy", sick.Output, StringComparison.Ordinal);
-            Console.WriteLine(sick.Output);
-            Assert.Contains("not in 200-399", sick.Output.Replace("\n", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.Contains("status 503 not in", sick.Output, StringComparison.Ordinal); // the table may wrap the reason
+            Assert.Contains("200-399", sick.Output, StringComparison.Ordinal);
             Assert.True(balancer.Runtime.GetServer("web", "web1").Healthy); // verify never changes health
 
             var unknown = await Webfarm("servers", "verify", "web9", "--admin", admin);
