@@ -67,37 +67,54 @@ public sealed class FarmRuntime
     internal int SelectCandidates(FarmView view, Span<ServerRuntime> buffer, ReadOnlySpan<ServerRuntime?> excluded, EventStream events)
     {
         var servers = view.Servers;
-        var minimum = view.Options.MinimumHealthyServers;
-        if (minimum > 0)
+        if (EvaluatePanic(view, events))
         {
-            var healthy = 0;
-            foreach (var s in servers)
-            {
-                if (s.IsAvailable)
-                {
-                    healthy++;
-                }
-            }
-
-            if (healthy < minimum)
-            {
-                if (Interlocked.Exchange(ref _panic, 1) == 0)
-                {
-                    events.Publish(Name, null, EventKind.PanicEntered, $"only {healthy} healthy server(s), fewer than the minimum {minimum}: sending traffic to every server that is online");
-                }
-
-                var n = Collect(servers, buffer, excluded, backup: false, panic: true);
-                return n > 0 ? n : Collect(servers, buffer, excluded, backup: true, panic: true);
-            }
-
-            if (Interlocked.Exchange(ref _panic, 0) == 1)
-            {
-                events.Publish(Name, null, EventKind.PanicLeft, $"{healthy} healthy server(s), at least the minimum {minimum}: back to healthy servers only");
-            }
+            var n = Collect(servers, buffer, excluded, backup: false, panic: true);
+            return n > 0 ? n : Collect(servers, buffer, excluded, backup: true, panic: true);
         }
 
         var count = Collect(servers, buffer, excluded, backup: false, panic: false);
         return count > 0 ? count : Collect(servers, buffer, excluded, backup: true, panic: false);
+    }
+
+    /// <summary>
+    /// Decides, from the servers' health now, whether the farm is in panic (fewer healthy servers than
+    /// MinimumHealthyServers), raising panic-entered/left on a change. Decided on the request path, so that no
+    /// timer is needed and the answer is never staler than the request asking.
+    /// </summary>
+    internal bool EvaluatePanic(FarmView view, EventStream events)
+    {
+        var minimum = view.Options.MinimumHealthyServers;
+        if (minimum <= 0)
+        {
+            return false;
+        }
+
+        var healthy = 0;
+        foreach (var s in view.Servers)
+        {
+            if (s.IsAvailable)
+            {
+                healthy++;
+            }
+        }
+
+        if (healthy < minimum)
+        {
+            if (Interlocked.Exchange(ref _panic, 1) == 0)
+            {
+                events.Publish(Name, null, EventKind.PanicEntered, $"only {healthy} healthy server(s), fewer than the minimum {minimum}: sending traffic to every server that is online");
+            }
+
+            return true;
+        }
+
+        if (Interlocked.Exchange(ref _panic, 0) == 1)
+        {
+            events.Publish(Name, null, EventKind.PanicLeft, $"{healthy} healthy server(s), at least the minimum {minimum}: back to healthy servers only");
+        }
+
+        return false;
     }
 
     private static int Collect(ServerRuntime[] servers, Span<ServerRuntime> buffer, ReadOnlySpan<ServerRuntime?> excluded, bool backup, bool panic)

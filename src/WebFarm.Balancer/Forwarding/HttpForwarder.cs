@@ -108,6 +108,14 @@ internal sealed class HttpForwarder
                 if (attempt == 1 && view.Affinity is { } affinity)
                 {
                     lookup = affinity.Lookup(context, view.Servers);
+                    if (lookup.Outcome is AffinityOutcome.Redistribute or AffinityOutcome.Reject
+                        && lookup.Server is { State: ServerState.Online, Weight: > 0 } && farm.EvaluatePanic(view, _runtime.Events))
+                    {
+                        // In panic every online server takes traffic, healthy or not: the binding stays valid rather
+                        // than moving the client (and raising an event) on every request.
+                        lookup = new AffinityLookup(AffinityOutcome.Bound, lookup.Server);
+                    }
+
                     if (lookup.Outcome == AffinityOutcome.Bound)
                     {
                         server = lookup.Server;

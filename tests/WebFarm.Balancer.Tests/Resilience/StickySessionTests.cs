@@ -99,6 +99,30 @@ public sealed class StickySessionTests
     });
 
     [Fact]
+    public Task In_panic_a_client_bound_to_an_unhealthy_server_stays_there_without_redistribution_events() => WithBackends(3, async backends =>
+    {
+        var config = Config(backends, checkIntervalSeconds: 0.2);
+        config = config with { Farms = new Dictionary<string, FarmOptions> { ["web"] = config.Farms["web"] with { MinimumHealthyServers = 3 } } };
+        await using var balancer = await TestBalancer.StartAsync(config);
+        var first = await Get(balancer, null);
+        Assert.NotNull(first.Issued);
+        var home = backends.Single(b => b.Name == first.Backend);
+
+        // Its /health fails while its pages work: below the minimum of 3 healthy servers, so the farm panics.
+        await home.SetHealthStatusAsync(500);
+        await Eventually.True(() => !balancer.Runtime.GetServer("web", home.Name).Healthy, TimeSpan.FromSeconds(10), "the bound server left rotation");
+        for (var i = 0; i < 5; i++)
+        {
+            var again = await Get(balancer, first.Issued);
+            Assert.Equal(HttpStatusCode.OK, again.Status);
+            Assert.Equal(home.Name, again.Backend);
+        }
+
+        Assert.True(balancer.Runtime.GetFarm("web").InPanic);
+        Assert.DoesNotContain(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.AffinityRedistributed);
+    });
+
+    [Fact]
     public Task A_client_whose_server_dies_is_redistributed_with_a_new_cookie_and_an_event() => WithBackends(3, async backends =>
     {
         // Checks every second (Fall 2): the kill is noticed no sooner than ~1 s later, so the first request after it
