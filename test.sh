@@ -21,4 +21,11 @@ fi
 dotnet restore WebFarm.slnx
 dotnet build WebFarm.slnx -c Release --no-restore
 # One test project at a time: the suite uses real servers and timeouts, and this machine has 2 cores.
-dotnet test WebFarm.slnx -c Release --no-build -m:1 "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test WebFarm.slnx -c Release --no-build -m:1 "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole suite, summed over the test projects' own summaries.
+awk '/^(Passed|Failed)! +- +Failed:/ { gsub(",", ""); failed += $4; passed += $6; skipped += $8 }
+     END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+exit "$status"

@@ -7,49 +7,6 @@ namespace WebFarm.Balancer.Tests.Cli;
 /// <summary>`webfarm servers ...` and `webfarm balancer --check` run as real processes against a real balancer.</summary>
 public sealed class ServersCliTests
 {
-    private static string WebfarmDll()
-    {
-        // The test runs from tests/WebFarm.Balancer.Tests/bin/<Configuration>/net10.0/; the CLI builds to src/WebFarm/bin/<Configuration>/net10.0/.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "WebFarm.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        var dll = Path.Combine(dir.FullName, "src", "WebFarm", "bin", configuration, "net10.0", "webfarm.dll");
-        Assert.True(File.Exists(dll), $"{dll} was not built");
-        return dll;
-    }
-
-    private static async Task<(int ExitCode, string Output, string Error)> Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(WebfarmDll());
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment["NO_COLOR"] = "1";
-        start.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await output, await error);
-    }
-
     [Fact]
     public async Task Servers_commands_drive_the_admin_api_with_clear_errors_and_exit_codes()
     {
@@ -57,31 +14,31 @@ public sealed class ServersCliTests
         await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(a));
         var admin = balancer.AdminUri!.ToString();
 
-        var list = await Run("servers", "list", "--admin", admin);
+        var list = await WebfarmProcess.RunAsync("servers", "list", "--admin", admin);
         Assert.Equal(0, list.ExitCode);
         Assert.Contains("web1", list.Output);
         Assert.Contains("online", list.Output);
 
-        var drain = await Run("servers", "drain", "web1", "--admin", admin);
+        var drain = await WebfarmProcess.RunAsync("servers", "drain", "web1", "--admin", admin);
         Assert.Equal(0, drain.ExitCode);
         Assert.Equal(ServerState.Draining, balancer.Runtime.Farms["web"].Servers[0].State);
 
-        var weight = await Run("servers", "weight", "web1", "4", "--admin", admin, "--farm", "web");
+        var weight = await WebfarmProcess.RunAsync("servers", "weight", "web1", "4", "--admin", admin, "--farm", "web");
         Assert.Equal(0, weight.ExitCode);
         Assert.Equal(4, balancer.Runtime.Farms["web"].Servers[0].Weight);
 
-        var badWeight = await Run("servers", "weight", "web1", "lots", "--admin", admin);
+        var badWeight = await WebfarmProcess.RunAsync("servers", "weight", "web1", "lots", "--admin", admin);
         Assert.Equal(2, badWeight.ExitCode);
         Assert.Contains("'lots' is not a weight", badWeight.Error);
 
-        var missingArgument = await Run("servers", "weight", "--admin", admin);
+        var missingArgument = await WebfarmProcess.RunAsync("servers", "weight", "--admin", admin);
         Assert.Equal(2, missingArgument.ExitCode);
 
-        var unknown = await Run("servers", "online", "web9", "--admin", admin);
+        var unknown = await WebfarmProcess.RunAsync("servers", "online", "web9", "--admin", admin);
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no server named 'web9' in farm 'web'", unknown.Error);
 
-        var unreachable = await Run("servers", "list", "--admin", RawHttp.ClosedPortAddress());
+        var unreachable = await WebfarmProcess.RunAsync("servers", "list", "--admin", RawHttp.ClosedPortAddress());
         Assert.Equal(1, unreachable.ExitCode);
         Assert.Contains("cannot reach the admin API", unreachable.Error);
     }
@@ -95,7 +52,7 @@ public sealed class ServersCliTests
             var path = Path.Combine(dir, "farm.json");
             await File.WriteAllTextAsync(path, """{ "Farms": { "web": { "Servers": [ { "Name": "w", "Address": "nope", "Weight": -2 } ] } }, "Extra": true }""");
 
-            var result = await Run("balancer", "--config", path, "--check");
+            var result = await WebfarmProcess.RunAsync("balancer", "--config", path, "--check");
 
             Assert.Equal(2, result.ExitCode);
             Assert.Contains($"{path}: $.Extra: unknown key 'Extra'", result.Error);
@@ -124,7 +81,7 @@ public sealed class ServersCliTests
                 }
                 """);
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { WebfarmDll(), "balancer", "--config", path })
+            foreach (var a in new[] { WebfarmProcess.DllPath(), "balancer", "--config", path })
             {
                 start.ArgumentList.Add(a);
             }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Health;
+using WebFarm.Balancer.Tests.Infrastructure;
 
 namespace WebFarm.Balancer.Tests.Health;
 
@@ -21,7 +22,7 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task Healthy_endpoint_passes_with_status_latency_and_excerpt()
     {
-        await using var backend = await ProbeBackend.StartAsync(c => c.Response.WriteAsync("all good"));
+        await using var backend = await TestBackend.StartAsync(c => c.Response.WriteAsync("all good"));
         var result = await Probe(backend.Uri, new HealthCheckOptions { Path = "/healthz" });
 
         Assert.True(result.Healthy, result.Reason);
@@ -35,7 +36,7 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task Status_outside_the_expected_list_fails_with_the_status_in_the_reason()
     {
-        await using var backend = await ProbeBackend.StartAsync(c =>
+        await using var backend = await TestBackend.StartAsync(c =>
         {
             c.Response.StatusCode = c.Request.Path == "/healthz" ? 500 : 200;
             return Task.CompletedTask;
@@ -54,7 +55,7 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task A_redirect_is_not_followed_and_counts_as_its_own_status()
     {
-        await using var backend = await ProbeBackend.StartAsync(c =>
+        await using var backend = await TestBackend.StartAsync(c =>
         {
             if (c.Request.Path == "/healthz")
             {
@@ -81,13 +82,13 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task A_server_that_never_answers_is_cut_by_the_timeout()
     {
-        await using var server = RawTcpServer.NeverAnswers();
+        await using var server = RawHttp.NeverAnswers();
         var result = await Probe(server.Uri, new HealthCheckOptions { Path = "/healthz", Timeout = TimeSpan.FromMilliseconds(300) });
 
         Assert.False(result.Healthy);
         Assert.Null(result.StatusCode);
         Assert.Contains("timed out after 300ms", result.Reason, StringComparison.Ordinal);
-        Assert.Equal(1, server.Accepted);
+        Assert.Equal(1, server.Connections);
         // Bounded: far below any "hang" (generous margin for a loaded 2-core machine).
         Assert.True(result.Latency < TimeSpan.FromSeconds(10), $"latency {result.Latency}");
     }
@@ -95,7 +96,7 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task A_body_that_stalls_after_the_headers_is_cut_by_the_timeout()
     {
-        await using var server = RawTcpServer.Answers(
+        await using var server = RawHttp.Answers(
             Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a little"), thenHang: true);
         var result = await Probe(server.Uri, new HealthCheckOptions { Path = "/", Timeout = TimeSpan.FromMilliseconds(300) });
 
@@ -112,8 +113,9 @@ public sealed class HealthProbeTests : IDisposable
         // kernel accepts them (Kestrel would turn writes after a disconnect into no-ops and overcount).
         long sent = 0;
         var dropped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = new RawTcpServer(async (socket, ct) =>
+        await using var server = new RawHttp.Server(async (stream, ct) =>
         {
+            var socket = stream.Socket;
             var buffer = new byte[4096];
             await socket.ReceiveAsync(buffer, ct);
             await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n"), ct);
@@ -149,7 +151,7 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task Garbage_instead_of_HTTP_is_a_failure_not_an_exception()
     {
-        await using var server = RawTcpServer.Answers(Encoding.ASCII.GetBytes("\u0001\u0002 this is not HTTP at all\r\n\r\n"));
+        await using var server = RawHttp.Answers(Encoding.ASCII.GetBytes("\u0001\u0002 this is not HTTP at all\r\n\r\n"));
         var result = await Probe(server.Uri, new HealthCheckOptions { Path = "/" });
 
         Assert.False(result.Healthy);
@@ -161,7 +163,7 @@ public sealed class HealthProbeTests : IDisposable
     public async Task A_closed_port_is_reported_as_connection_refused()
     {
         Uri uri;
-        await using (var backend = await ProbeBackend.StartAsync(_ => Task.CompletedTask))
+        await using (var backend = await TestBackend.StartAsync(_ => Task.CompletedTask))
         {
             uri = backend.Uri;
         }
@@ -174,7 +176,7 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task Expected_body_text_must_appear()
     {
-        await using var backend = await ProbeBackend.StartAsync(c => c.Response.WriteAsync("{\"status\":\"degraded\"}"));
+        await using var backend = await TestBackend.StartAsync(c => c.Response.WriteAsync("{\"status\":\"degraded\"}"));
         var ok = await Probe(backend.Uri, new HealthCheckOptions { Path = "/", ExpectedBody = "degraded" });
         Assert.True(ok.Healthy, ok.Reason);
 
@@ -189,13 +191,13 @@ public sealed class HealthProbeTests : IDisposable
     {
         string? host = null;
         string? agent = null;
-        await using var other = await ProbeBackend.StartAsync(c =>
+        await using var other = await TestBackend.StartAsync(c =>
         {
             host = c.Request.Host.Value;
             agent = c.Request.Headers.UserAgent;
             return Task.CompletedTask;
         });
-        await using var server = await ProbeBackend.StartAsync(c =>
+        await using var server = await TestBackend.StartAsync(c =>
         {
             c.Response.StatusCode = 500;
             return Task.CompletedTask;
@@ -213,7 +215,7 @@ public sealed class HealthProbeTests : IDisposable
     public async Task Probe_uses_its_own_http_version()
     {
         string? protocol = null;
-        await using var h2Only = await ProbeBackend.StartAsync(
+        await using var h2Only = await TestBackend.StartAsync(
             c =>
             {
                 protocol = c.Request.Protocol;
@@ -233,7 +235,7 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task Body_excerpt_is_short_and_free_of_control_characters()
     {
-        await using var backend = await ProbeBackend.StartAsync(c => c.Response.WriteAsync("\u001b[31mred\u0000\r\n" + new string('a', 1000)));
+        await using var backend = await TestBackend.StartAsync(c => c.Response.WriteAsync("\u001b[31mred\u0000\r\n" + new string('a', 1000)));
         var result = await Probe(backend.Uri, new HealthCheckOptions { Path = "/" });
 
         Assert.Equal(HealthProbe.ExcerptLength, result.BodyExcerpt.Length);
@@ -244,7 +246,7 @@ public sealed class HealthProbeTests : IDisposable
     [Fact]
     public async Task Cancellation_by_the_caller_throws_instead_of_reporting_a_failure()
     {
-        await using var server = RawTcpServer.NeverAnswers();
+        await using var server = RawHttp.NeverAnswers();
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
             () => _probe.ProbeAsync(Server(server.Uri), new HealthCheckOptions { Timeout = TimeSpan.FromSeconds(30) }, cts.Token));

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Health;
+using WebFarm.Balancer.Tests.Infrastructure;
 
 namespace WebFarm.Balancer.Tests.Health;
 
@@ -113,14 +114,14 @@ public sealed class PassiveHealthObserverTests
 
         observer.OnTransportFailure(server, null);
         Assert.False(server.Healthy);
-        await Eventually.TrueAsync(() => server.Healthy, "the server was reactivated");
+        await Eventually.True(() => server.Healthy, because: "the server was reactivated");
         Assert.Equal(2, sink.Transitions.Count);
         Assert.Contains("reactivated after 300ms", sink.Transitions[1].Reason, StringComparison.Ordinal);
 
         // It starts from a clean slate and can be taken out (and brought back) again.
         observer.OnTransportFailure(server, null);
         Assert.False(server.Healthy);
-        await Eventually.TrueAsync(() => server.Healthy, "the server was reactivated again");
+        await Eventually.True(() => server.Healthy, because: "the server was reactivated again");
     }
 
     [Fact]
@@ -132,14 +133,14 @@ public sealed class PassiveHealthObserverTests
         observer.OnTransportFailure(server, null);
         observer.Dispose();
 
-        await Eventually.TrueAsync(() => server.Healthy, "the server was reactivated after dispose");
+        await Eventually.True(() => server.Healthy, because: "the server was reactivated after dispose");
     }
 
     [Fact]
     public async Task With_an_active_check_passive_health_leaves_reactivation_to_it()
     {
         var sick = 1;
-        await using var backend = await ProbeBackend.StartAsync(c =>
+        await using var backend = await TestBackend.StartAsync(c =>
         {
             // Pages fail while sick; the health endpoint always passes.
             c.Response.StatusCode = c.Request.Path == "/healthz" || Volatile.Read(ref sick) == 0 ? 200 : 500;
@@ -165,7 +166,7 @@ public sealed class PassiveHealthObserverTests
         Assert.False(server.Healthy);
 
         await monitor.StartAsync();
-        await Eventually.TrueAsync(() => server.Healthy, "the active check brought the server back");
+        await Eventually.True(() => server.Healthy, because: "the active check brought the server back");
         Assert.Contains("health check passed 2 time(s)", sink.Transitions[^1].Reason, StringComparison.Ordinal);
     }
 

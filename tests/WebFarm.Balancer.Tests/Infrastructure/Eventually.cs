@@ -5,7 +5,7 @@ public static class Eventually
 {
     public static async Task True(Func<bool> condition, TimeSpan? timeout = null, string? because = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
@@ -19,7 +19,7 @@ public static class Eventually
 
     public static async Task True(Func<Task<bool>> condition, TimeSpan? timeout = null, string? because = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)

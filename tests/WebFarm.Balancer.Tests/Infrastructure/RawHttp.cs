@@ -78,6 +78,7 @@ public static class RawHttp
             _listener = new TcpListener(IPAddress.Loopback, 0);
             _listener.Start();
             Address = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+            Uri = new Uri(Address + "/");
             _loop = Task.Run(async () =>
             {
                 while (!_stop.IsCancellationRequested)
@@ -118,6 +119,9 @@ public static class RawHttp
 
         public string Address { get; }
 
+        /// <summary>Base address, e.g. http://127.0.0.1:40123/.</summary>
+        public Uri Uri { get; }
+
         public int Connections => Volatile.Read(ref _connections);
 
         public async ValueTask DisposeAsync()
@@ -136,6 +140,32 @@ public static class RawHttp
             _stop.Dispose();
         }
     }
+
+    /// <summary>A server that reads each request and never answers (a "pulled plug" behind a live listener).</summary>
+    public static Server NeverAnswers() => new(async (stream, ct) =>
+    {
+        var buffer = new byte[4096];
+        while (await stream.ReadAsync(buffer, ct) > 0)
+        {
+        }
+    });
+
+    /// <summary>
+    /// A server that answers every connection with <paramref name="bytes"/> once the request arrived, then closes it
+    /// (or, with <paramref name="thenHang"/>, keeps it open without sending more until the server is disposed).
+    /// </summary>
+    public static Server Answers(byte[] bytes, bool thenHang = false) => new(async (stream, ct) =>
+    {
+        var buffer = new byte[4096];
+        _ = await stream.ReadAsync(buffer, ct);
+        await stream.WriteAsync(bytes, ct);
+        if (thenHang)
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+
+        stream.Socket.Shutdown(SocketShutdown.Both);
+    });
 
     /// <summary>An address on which nothing listens (a port bound, read, then released).</summary>
     public static string ClosedPortAddress()

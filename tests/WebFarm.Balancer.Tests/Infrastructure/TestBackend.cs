@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -9,10 +10,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace WebFarm.Balancer.Tests.Infrastructure;
 
-/// <summary>A real Kestrel server on 127.0.0.1:0 running <see cref="RequestDelegate"/>; counts the requests it got.</summary>
+/// <summary>A real Kestrel server on 127.0.0.1:0 running <see cref="RequestDelegate"/>; counts the requests it got, in total and per path.</summary>
 public sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _hitsByPath = new(StringComparer.Ordinal);
     private int _requests;
 
     private TestBackend(WebApplication app, Uri uri)
@@ -28,6 +30,9 @@ public sealed class TestBackend : IAsyncDisposable
     public string Address => Uri.GetLeftPart(UriPartial.Authority);
 
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>How many requests asked for <paramref name="path"/> (e.g. how often a health check ran).</summary>
+    public int Hits(string path) => _hitsByPath.TryGetValue(path, out var n) ? n : 0;
 
     public static Task<TestBackend> StartAsync(RequestDelegate handler) => StartAsync(handler, HttpProtocols.Http1AndHttp2);
 
@@ -52,6 +57,7 @@ public sealed class TestBackend : IAsyncDisposable
         app.Run(context =>
         {
             Interlocked.Increment(ref backend!._requests);
+            backend._hitsByPath.AddOrUpdate(context.Request.Path.Value ?? "/", 1, static (_, n) => n + 1);
             return handler(context);
         });
         await app.StartAsync();

@@ -93,6 +93,24 @@ internal sealed class BackendProcess : IAsyncDisposable
         return backends;
     }
 
+    /// <summary>Starts <paramref name="count"/> backends with <see cref="StartManyAsync"/>, runs <paramref name="test"/>
+    /// and stops every backend afterwards, even when the test fails.</summary>
+    public static async Task WithManyAsync(int count, Func<BackendProcess[], Task> test)
+    {
+        var backends = await StartManyAsync(count);
+        try
+        {
+            await test(backends);
+        }
+        finally
+        {
+            foreach (var backend in backends)
+            {
+                await backend.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>SIGKILL: the process dies at once, its sockets are reset or refused.</summary>
     public void Kill()
     {

@@ -20,176 +20,132 @@ public sealed class FailoverTests
     };
 
     [Fact]
-    public async Task Kill_9_of_a_backend_mid_run_fails_no_GET_and_takes_it_out_of_rotation()
+    public Task Kill_9_of_a_backend_mid_run_fails_no_GET_and_takes_it_out_of_rotation() => BackendProcess.WithManyAsync(3, async backends =>
     {
-        var backends = await BackendProcess.StartManyAsync(3);
-        try
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backends.Select(b => b.Address), Resilient));
+        var killedAt = TimeSpan.Zero;
+        var run = await LoadRun.RunAsync(balancer.Uri, workers: 8, duration: TimeSpan.FromSeconds(4), during: async r =>
         {
-            await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backends.Select(b => b.Address), Resilient));
-            var killedAt = TimeSpan.Zero;
-            var run = await LoadRun.RunAsync(balancer.Uri, workers: 8, duration: TimeSpan.FromSeconds(4), during: async r =>
-            {
-                await r.At(TimeSpan.FromSeconds(1.5));
-                killedAt = r.Now;
-                backends[1].Kill();
-            });
+            await r.At(TimeSpan.FromSeconds(1.5));
+            killedAt = r.Now;
+            backends[1].Kill();
+        });
 
-            Assert.True(run.Samples.Count > 100, $"only {run.Samples.Count} requests");
-            Assert.True(run.Failures.Count == 0, $"{run.Failures.Count} failed: {run.Describe(run.Failures)}");
-            Assert.Contains(run.Samples, s => s.Backend == "web2" && s.Started < killedAt);
-            Assert.Contains(run.Samples, s => s.Backend == "web1" && s.Started > killedAt);
-            Assert.Contains(run.Samples, s => s.Backend == "web3" && s.Started > killedAt);
+        Assert.True(run.Samples.Count > 100, $"only {run.Samples.Count} requests");
+        Assert.True(run.Failures.Count == 0, $"{run.Failures.Count} failed: {run.Describe(run.Failures)}");
+        Assert.Contains(run.Samples, s => s.Backend == "web2" && s.Started < killedAt);
+        Assert.Contains(run.Samples, s => s.Backend == "web1" && s.Started > killedAt);
+        Assert.Contains(run.Samples, s => s.Backend == "web3" && s.Started > killedAt);
 
-            var web2 = balancer.Runtime.GetServer("web", "web2");
+        var web2 = balancer.Runtime.GetServer("web", "web2");
+        await Eventually.True(() => !web2.Healthy, TimeSpan.FromSeconds(10), "web2 left rotation");
+        Assert.Contains(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Failed && e.Server == "web2");
+    });
+
+    [Fact]
+    public Task A_backend_that_accepts_but_never_answers_costs_one_timeout_and_leaves_rotation_within_fall_times_interval() => BackendProcess.WithManyAsync(3, async backends =>
+    {
+        var config = TestBalancer.SingleFarm(backends.Select(b => b.Address), f => Resilient(f) with
+        {
+            // Only the active check takes it out here, so its timing is what is measured.
+            PassiveHealth = null,
+            Health = new HealthCheckOptions { Path = "/health", Interval = TimeSpan.FromMilliseconds(500), Timeout = TimeSpan.FromMilliseconds(400), Fall = 2, Rise = 2 },
+        });
+        await using var balancer = await TestBalancer.StartAsync(config);
+        var web2 = balancer.Runtime.GetServer("web", "web2");
+        var frozenAt = TimeSpan.Zero;
+        var leftAt = TimeSpan.Zero;
+        var run = await LoadRun.RunAsync(balancer.Uri, workers: 4, duration: TimeSpan.FromSeconds(6), during: async r =>
+        {
+            await r.At(TimeSpan.FromSeconds(1));
+            backends[1].Freeze();
+            frozenAt = r.Now;
             await Eventually.True(() => !web2.Healthy, TimeSpan.FromSeconds(10), "web2 left rotation");
-            Assert.Contains(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Failed && e.Server == "web2");
-        }
-        finally
-        {
-            foreach (var b in backends)
-            {
-                await b.DisposeAsync();
-            }
-        }
-    }
+            leftAt = r.Now;
+        });
+
+        // No GET failed: those caught by the freeze timed out once (1 s) and were retried elsewhere.
+        Assert.True(run.Failures.Count == 0, $"{run.Failures.Count} failed: {run.Describe(run.Failures)}");
+        var slow = run.Samples.Where(s => s.Started >= frozenAt - TimeSpan.FromSeconds(0.1) && s.Elapsed >= TimeSpan.FromSeconds(0.9)).ToList();
+        Assert.NotEmpty(slow);
+        Assert.All(slow, s => Assert.NotEqual("web2", s.Backend));
+        Assert.All(slow, s => Assert.True(s.Elapsed < TimeSpan.FromSeconds(2.5), $"a request took {s.Elapsed}: more than one timeout"));
+
+        // Fall (2) x interval (0.5 s) plus one probe timeout (0.4 s) and jitter; a generous margin for a busy machine.
+        var detection = leftAt - frozenAt;
+        Assert.True(detection < TimeSpan.FromSeconds(3), $"web2 left rotation {detection.TotalMilliseconds:F0} ms after the freeze");
+
+        // Once out, nothing is sent to it: no later request is slow.
+        Assert.DoesNotContain(run.Samples, s => s.Started > leftAt + TimeSpan.FromMilliseconds(200) && s.Elapsed >= TimeSpan.FromSeconds(0.9));
+    });
 
     [Fact]
-    public async Task A_backend_that_accepts_but_never_answers_costs_one_timeout_and_leaves_rotation_within_fall_times_interval()
+    public Task A_backend_whose_health_endpoint_turns_500_while_its_pages_work_leaves_rotation_and_rejoins() => BackendProcess.WithManyAsync(2, async backends =>
     {
-        var backends = await BackendProcess.StartManyAsync(3);
-        try
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backends.Select(b => b.Address), Resilient));
+        var web2 = balancer.Runtime.GetServer("web", "web2");
+
+        await backends[1].SetHealthStatusAsync(500);
+        await Eventually.True(() => !web2.Healthy, TimeSpan.FromSeconds(10), "web2 left rotation");
+
+        // Its pages still work when asked directly (NLB could not see this failure)...
+        using var direct = new HttpClient();
+        Assert.Equal("web2", await direct.GetStringAsync(backends[1].Uri));
+        // ...but the balancer no longer sends it anything.
+        for (var i = 0; i < 20; i++)
         {
-            var config = TestBalancer.SingleFarm(backends.Select(b => b.Address), f => Resilient(f) with
-            {
-                // Only the active check takes it out here, so its timing is what is measured.
-                PassiveHealth = null,
-                Health = new HealthCheckOptions { Path = "/health", Interval = TimeSpan.FromMilliseconds(500), Timeout = TimeSpan.FromMilliseconds(400), Fall = 2, Rise = 2 },
-            });
-            await using var balancer = await TestBalancer.StartAsync(config);
-            var web2 = balancer.Runtime.GetServer("web", "web2");
-            var frozenAt = TimeSpan.Zero;
-            var leftAt = TimeSpan.Zero;
-            var run = await LoadRun.RunAsync(balancer.Uri, workers: 4, duration: TimeSpan.FromSeconds(6), during: async r =>
-            {
-                await r.At(TimeSpan.FromSeconds(1));
-                backends[1].Freeze();
-                frozenAt = r.Now;
-                await Eventually.True(() => !web2.Healthy, TimeSpan.FromSeconds(10), "web2 left rotation");
-                leftAt = r.Now;
-            });
-
-            // No GET failed: those caught by the freeze timed out once (1 s) and were retried elsewhere.
-            Assert.True(run.Failures.Count == 0, $"{run.Failures.Count} failed: {run.Describe(run.Failures)}");
-            var slow = run.Samples.Where(s => s.Started >= frozenAt - TimeSpan.FromSeconds(0.1) && s.Elapsed >= TimeSpan.FromSeconds(0.9)).ToList();
-            Assert.NotEmpty(slow);
-            Assert.All(slow, s => Assert.NotEqual("web2", s.Backend));
-            Assert.All(slow, s => Assert.True(s.Elapsed < TimeSpan.FromSeconds(2.5), $"a request took {s.Elapsed}: more than one timeout"));
-
-            // Fall (2) x interval (0.5 s) plus one probe timeout (0.4 s) and jitter; a generous margin for a busy machine.
-            var detection = leftAt - frozenAt;
-            Assert.True(detection < TimeSpan.FromSeconds(3), $"web2 left rotation {detection.TotalMilliseconds:F0} ms after the freeze");
-
-            // Once out, nothing is sent to it: no later request is slow.
-            Assert.DoesNotContain(run.Samples, s => s.Started > leftAt + TimeSpan.FromMilliseconds(200) && s.Elapsed >= TimeSpan.FromSeconds(0.9));
+            Assert.Equal("web1", await balancer.Client.GetStringAsync("/page"));
         }
-        finally
-        {
-            foreach (var b in backends)
-            {
-                await b.DisposeAsync();
-            }
-        }
-    }
+
+        var failed = Assert.Single(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Failed);
+        Assert.Equal("web2", failed.Server);
+        Assert.Contains("status 500", failed.Message, StringComparison.Ordinal);
+
+        // The health endpoint recovers: back in rotation after Rise passing checks.
+        await backends[1].SetHealthStatusAsync(200);
+        await Eventually.True(() => web2.Healthy, TimeSpan.FromSeconds(10), "web2 rejoined");
+        Assert.Contains(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Rejoined && e.Server == "web2");
+    });
 
     [Fact]
-    public async Task A_backend_whose_health_endpoint_turns_500_while_its_pages_work_leaves_rotation_and_rejoins()
+    public Task Passive_health_takes_a_failing_server_out_and_reactivates_it_by_itself() => BackendProcess.WithManyAsync(2, async backends =>
     {
-        var backends = await BackendProcess.StartManyAsync(2);
-        try
+        var config = TestBalancer.SingleFarm(backends.Select(b => b.Address), f => f with
         {
-            await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backends.Select(b => b.Address), Resilient));
-            var web2 = balancer.Runtime.GetServer("web", "web2");
-
-            await backends[1].SetHealthStatusAsync(500);
-            await Eventually.True(() => !web2.Healthy, TimeSpan.FromSeconds(10), "web2 left rotation");
-
-            // Its pages still work when asked directly (NLB could not see this failure)...
-            using var direct = new HttpClient();
-            Assert.Equal("web2", await direct.GetStringAsync(backends[1].Uri));
-            // ...but the balancer no longer sends it anything.
-            for (var i = 0; i < 20; i++)
+            Health = null, // no active check: reactivation is passive health's job
+            PassiveHealth = new PassiveHealthOptions
             {
-                Assert.Equal("web1", await balancer.Client.GetStringAsync("/page"));
-            }
+                FailureStatus = StatusCodeSet.Parse("500-599"),
+                MaxFailures = 3,
+                Window = TimeSpan.FromSeconds(10),
+                ReactivationPeriod = TimeSpan.FromSeconds(1),
+            },
+        });
+        await using var balancer = await TestBalancer.StartAsync(config);
+        var web2 = balancer.Runtime.GetServer("web", "web2");
+        await backends[1].SetPageStatusAsync(503);
 
-            var failed = Assert.Single(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Failed);
-            Assert.Equal("web2", failed.Server);
-            Assert.Contains("status 500", failed.Message, StringComparison.Ordinal);
+        var statuses = new List<int>();
+        await Eventually.True(
+            async () =>
+            {
+                using var response = await balancer.Client.GetAsync("/page");
+                statuses.Add((int)response.StatusCode);
+                return !web2.Healthy;
+            },
+            TimeSpan.FromSeconds(10),
+            "web2 left rotation");
+        Assert.Equal(3, statuses.Count(s => s == 503)); // MaxFailures, then no more traffic to it
 
-            // The health endpoint recovers: back in rotation after Rise passing checks.
-            await backends[1].SetHealthStatusAsync(200);
-            await Eventually.True(() => web2.Healthy, TimeSpan.FromSeconds(10), "web2 rejoined");
-            Assert.Contains(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Rejoined && e.Server == "web2");
-        }
-        finally
+        for (var i = 0; i < 10; i++)
         {
-            foreach (var b in backends)
-            {
-                await b.DisposeAsync();
-            }
+            Assert.Equal("web1", await balancer.Client.GetStringAsync("/page"));
         }
-    }
 
-    [Fact]
-    public async Task Passive_health_takes_a_failing_server_out_and_reactivates_it_by_itself()
-    {
-        var backends = await BackendProcess.StartManyAsync(2);
-        try
-        {
-            var config = TestBalancer.SingleFarm(backends.Select(b => b.Address), f => f with
-            {
-                Health = null, // no active check: reactivation is passive health's job
-                PassiveHealth = new PassiveHealthOptions
-                {
-                    FailureStatus = StatusCodeSet.Parse("500-599"),
-                    MaxFailures = 3,
-                    Window = TimeSpan.FromSeconds(10),
-                    ReactivationPeriod = TimeSpan.FromSeconds(1),
-                },
-            });
-            await using var balancer = await TestBalancer.StartAsync(config);
-            var web2 = balancer.Runtime.GetServer("web", "web2");
-            await backends[1].SetPageStatusAsync(503);
-
-            var statuses = new List<int>();
-            await Eventually.True(
-                async () =>
-                {
-                    using var response = await balancer.Client.GetAsync("/page");
-                    statuses.Add((int)response.StatusCode);
-                    return !web2.Healthy;
-                },
-                TimeSpan.FromSeconds(10),
-                "web2 left rotation");
-            Assert.Equal(3, statuses.Count(s => s == 503)); // MaxFailures, then no more traffic to it
-
-            for (var i = 0; i < 10; i++)
-            {
-                Assert.Equal("web1", await balancer.Client.GetStringAsync("/page"));
-            }
-
-            await backends[1].SetPageStatusAsync(200);
-            await Eventually.True(() => web2.Healthy, TimeSpan.FromSeconds(10), "web2 was reactivated");
-            var rejoined = Assert.Single(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Rejoined);
-            Assert.Contains("reactivated after 1s", rejoined.Message, StringComparison.Ordinal);
-            await Eventually.True(async () => await balancer.Client.GetStringAsync("/page") == "web2", TimeSpan.FromSeconds(10), "web2 serves again");
-        }
-        finally
-        {
-            foreach (var b in backends)
-            {
-                await b.DisposeAsync();
-            }
-        }
-    }
+        await backends[1].SetPageStatusAsync(200);
+        await Eventually.True(() => web2.Healthy, TimeSpan.FromSeconds(10), "web2 was reactivated");
+        var rejoined = Assert.Single(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Rejoined);
+        Assert.Contains("reactivated after 1s", rejoined.Message, StringComparison.Ordinal);
+        await Eventually.True(async () => await balancer.Client.GetStringAsync("/page") == "web2", TimeSpan.FromSeconds(10), "web2 serves again");
+    });
 }

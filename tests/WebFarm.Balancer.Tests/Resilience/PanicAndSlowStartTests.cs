@@ -8,22 +8,6 @@ namespace WebFarm.Balancer.Tests.Resilience;
 
 public sealed class PanicAndSlowStartTests
 {
-    private static async Task WithBackends(int count, Func<BackendProcess[], Task> test)
-    {
-        var backends = await BackendProcess.StartManyAsync(count);
-        try
-        {
-            await test(backends);
-        }
-        finally
-        {
-            foreach (var backend in backends)
-            {
-                await backend.DisposeAsync();
-            }
-        }
-    }
-
     private static async Task<HashSet<string>> BackendsSeen(TestBalancer balancer, int requests)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -38,7 +22,7 @@ public sealed class PanicAndSlowStartTests
     }
 
     [Fact]
-    public Task Below_the_minimum_healthy_servers_traffic_goes_to_every_server_not_offline() => WithBackends(3, async backends =>
+    public Task Below_the_minimum_healthy_servers_traffic_goes_to_every_server_not_offline() => BackendProcess.WithManyAsync(3, async backends =>
     {
         var config = TestBalancer.SingleFarm(backends.Select(b => b.Address), f => f with
         {
@@ -73,7 +57,7 @@ public sealed class PanicAndSlowStartTests
     });
 
     [Fact]
-    public Task A_server_that_comes_back_ramps_up_its_share_of_traffic_over_the_slow_start_period() => WithBackends(2, async backends =>
+    public Task A_server_that_comes_back_ramps_up_its_share_of_traffic_over_the_slow_start_period() => BackendProcess.WithManyAsync(2, async backends =>
     {
         var config = TestBalancer.SingleFarm(backends.Select(b => b.Address), f => f with
         {

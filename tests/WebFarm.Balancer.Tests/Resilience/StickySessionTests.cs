@@ -49,24 +49,8 @@ public sealed class StickySessionTests
         return (response.StatusCode, backend, issued);
     }
 
-    private static async Task WithBackends(int count, Func<BackendProcess[], Task> test)
-    {
-        var backends = await BackendProcess.StartManyAsync(count);
-        try
-        {
-            await test(backends);
-        }
-        finally
-        {
-            foreach (var backend in backends)
-            {
-                await backend.DisposeAsync();
-            }
-        }
-    }
-
     [Fact]
-    public Task A_client_sticks_to_its_server_and_a_tampered_cookie_is_ignored() => WithBackends(3, async backends =>
+    public Task A_client_sticks_to_its_server_and_a_tampered_cookie_is_ignored() => BackendProcess.WithManyAsync(3, async backends =>
     {
         await using var balancer = await TestBalancer.StartAsync(Config(backends));
         var first = await Get(balancer, null);
@@ -99,7 +83,7 @@ public sealed class StickySessionTests
     });
 
     [Fact]
-    public Task In_panic_a_client_bound_to_an_unhealthy_server_stays_there_without_redistribution_events() => WithBackends(3, async backends =>
+    public Task In_panic_a_client_bound_to_an_unhealthy_server_stays_there_without_redistribution_events() => BackendProcess.WithManyAsync(3, async backends =>
     {
         var config = Config(backends, checkIntervalSeconds: 0.2);
         config = config with { Farms = new Dictionary<string, FarmOptions> { ["web"] = config.Farms["web"] with { MinimumHealthyServers = 3 } } };
@@ -123,7 +107,7 @@ public sealed class StickySessionTests
     });
 
     [Fact]
-    public Task A_client_whose_server_dies_is_redistributed_with_a_new_cookie_and_an_event() => WithBackends(3, async backends =>
+    public Task A_client_whose_server_dies_is_redistributed_with_a_new_cookie_and_an_event() => BackendProcess.WithManyAsync(3, async backends =>
     {
         // Checks every second (Fall 2): the kill is noticed no sooner than ~1 s later, so the first request after it
         // meets a server that still looks healthy.
@@ -156,7 +140,7 @@ public sealed class StickySessionTests
     });
 
     [Fact]
-    public Task A_draining_server_keeps_its_bound_clients_and_takes_no_new_ones_and_offline_serves_nobody() => WithBackends(2, async backends =>
+    public Task A_draining_server_keeps_its_bound_clients_and_takes_no_new_ones_and_offline_serves_nobody() => BackendProcess.WithManyAsync(2, async backends =>
     {
         await using var balancer = await TestBalancer.StartAsync(Config(backends));
         var bound = await Get(balancer, null);
@@ -184,7 +168,7 @@ public sealed class StickySessionTests
     });
 
     [Fact]
-    public Task Offline_with_drain_keeps_bound_clients_until_the_drain_timeout_then_goes_offline_by_itself() => WithBackends(2, async backends =>
+    public Task Offline_with_drain_keeps_bound_clients_until_the_drain_timeout_then_goes_offline_by_itself() => BackendProcess.WithManyAsync(2, async backends =>
     {
         var config = Config(backends);
         var farm = config.Farms["web"];
@@ -219,7 +203,7 @@ public sealed class StickySessionTests
     });
 
     [Fact]
-    public Task With_OnUnavailable_Fail_a_client_whose_server_is_offline_gets_503() => WithBackends(2, async backends =>
+    public Task With_OnUnavailable_Fail_a_client_whose_server_is_offline_gets_503() => BackendProcess.WithManyAsync(2, async backends =>
     {
         await using var balancer = await TestBalancer.StartAsync(Config(backends, AffinityFailurePolicy.Fail));
         var bound = await Get(balancer, null);

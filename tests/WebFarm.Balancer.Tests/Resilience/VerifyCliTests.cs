@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Tests.Infrastructure;
 
@@ -7,41 +6,6 @@ namespace WebFarm.Balancer.Tests.Resilience;
 /// <summary>`webfarm servers verify NAME` (ARR's "Verify URL test") as a real process against a real balancer.</summary>
 public sealed class VerifyCliTests
 {
-    private static async Task<(int ExitCode, string Output, string Error)> Webfarm(params string[] args)
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "WebFarm.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(dir.FullName, "src", "WebFarm", "bin", configuration, "net10.0", "webfarm.dll"));
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment["NO_COLOR"] = "1";
-        start.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await output, await error);
-    }
-
     [Fact]
     public async Task Verify_prints_url_status_latency_verdict_and_body_excerpt()
     {
@@ -55,7 +19,7 @@ public sealed class VerifyCliTests
             await using var balancer = await TestBalancer.StartAsync(config);
             var admin = balancer.AdminUri!.ToString();
 
-            var healthy = await Webfarm("servers", "verify", "web1", "--admin", admin, "--farm", "web");
+            var healthy = await WebfarmProcess.RunAsync("servers", "verify", "web1", "--admin", admin, "--farm", "web");
             Assert.True(healthy.ExitCode == 0, healthy.Output + healthy.Error);
             Assert.Contains(new Uri(backends[0].Uri, "/health").ToString(), healthy.Output, StringComparison.Ordinal);
             Assert.Contains("200", healthy.Output, StringComparison.Ordinal);
@@ -64,7 +28,7 @@ public sealed class VerifyCliTests
             Assert.Contains("ok", healthy.Output, StringComparison.Ordinal); // the body excerpt
 
             await backends[0].SetHealthStatusAsync(503);
-            var sick = await Webfarm("servers", "verify", "web1", "--admin", admin);
+            var sick = await WebfarmProcess.RunAsync("servers", "verify", "web1", "--admin", admin);
             Assert.NotEqual(0, sick.ExitCode);
             Assert.Contains("503", sick.Output, StringComparison.Ordinal);
             Assert.Contains("unhealthy", sick.Output, StringComparison.Ordinal);
@@ -72,7 +36,7 @@ public sealed class VerifyCliTests
             Assert.Contains("200-399", sick.Output, StringComparison.Ordinal);
             Assert.True(balancer.Runtime.GetServer("web", "web1").Healthy); // verify never changes health
 
-            var unknown = await Webfarm("servers", "verify", "web9", "--admin", admin);
+            var unknown = await WebfarmProcess.RunAsync("servers", "verify", "web9", "--admin", admin);
             Assert.NotEqual(0, unknown.ExitCode);
             Assert.Contains("web9", unknown.Output + unknown.Error, StringComparison.Ordinal);
         }
