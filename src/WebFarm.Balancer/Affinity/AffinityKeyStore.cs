@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -86,13 +87,9 @@ public static class AffinityKeyStore
                 stream.Flush(flushToDisk: true);
             }
 
-            try
+            if (!TryPublish(temporary, path))
             {
-                File.Move(temporary, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another balancer sharing the directory won the race: use its key, so both sign alike.
+                // Another balancer (or thread) sharing the directory won the race: use its key, so all sign alike.
                 return ReadKeyFile(path);
             }
 
@@ -106,6 +103,46 @@ public static class AffinityKeyStore
             }
         }
     }
+
+    /// <summary>
+    /// Puts the finished temporary file in place only if no key file exists yet, atomically. File.Move without
+    /// overwrite is not enough on Linux: where it cannot hard-link it checks and then renames, and two first
+    /// starts can each replace the other's key. link(2) fails with EEXIST instead, atomically.
+    /// </summary>
+    /// <returns>False when a key file was already there.</returns>
+    private static bool TryPublish(string temporary, string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.Move(temporary, path, overwrite: false); // MoveFileEx without REPLACE_EXISTING: atomic.
+                return true;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                return false;
+            }
+        }
+
+        if (Link(temporary, path) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == EExist)
+        {
+            return false;
+        }
+
+        throw new IOException($"Cannot create the affinity key file '{path}': link() failed with errno {errno}.");
+    }
+
+    private const int EExist = 17;
+
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existingPath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
 
     private static byte[] ReadKeyFile(string path)
     {

@@ -97,12 +97,24 @@ public sealed class AffinityKeyStoreTests : IDisposable
     [Fact]
     public async Task Concurrent_first_starts_agree_on_one_key()
     {
-        var keys = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => AffinityKeyStore.Load(null, _directory))));
-        foreach (var key in keys)
+        // Many rounds, each a fresh directory, so that a check-then-create race has a real chance to show.
+        for (var round = 0; round < 25; round++)
         {
-            Assert.Equal(keys[0], key);
-        }
+            var directory = Path.Combine(_directory, $"round{round}");
+            using var start = new ManualResetEventSlim();
+            var loads = Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            {
+                start.Wait();
+                return AffinityKeyStore.Load(null, directory);
+            })).ToArray();
+            start.Set();
+            var keys = await Task.WhenAll(loads);
+            foreach (var key in keys)
+            {
+                Assert.Equal(keys[0], key);
+            }
 
-        Assert.Equal(keys[0], AffinityKeyStore.Load(null, _directory));
+            Assert.Equal(keys[0], AffinityKeyStore.Load(null, directory));
+        }
     }
 }
