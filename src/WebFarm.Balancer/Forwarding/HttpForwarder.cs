@@ -182,13 +182,15 @@ internal sealed class HttpForwarder
                 }
 
                 server.IncrementInFlight();
+                var exchange = ExchangeCancellation.Rent(context.RequestAborted, transport.Timeouts.ResponseHeaders);
                 AttemptResult result;
                 try
                 {
-                    result = await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, isUpgrade ? upgradeFeature : null).ConfigureAwait(false);
+                    result = await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, isUpgrade ? upgradeFeature : null, exchange).ConfigureAwait(false);
                 }
                 finally
                 {
+                    exchange.Return();
                     transport.Release();
                     gate?.Release();
                     _runtime.OnRequestEnded(server);
@@ -246,29 +248,6 @@ internal sealed class HttpForwarder
         {
             // Clear so the pool does not keep removed servers alive.
             ArrayPool<ServerRuntime>.Shared.Return(buffer, clearArray: true);
-        }
-    }
-
-    private async Task<AttemptResult> AttemptAsync(
-        HttpContext context,
-        RuntimeSnapshot snapshot,
-        CompiledRoute route,
-        FarmView view,
-        ServerRuntime server,
-        string requestId,
-        byte[]? buffered,
-        int bufferedLength,
-        bool hasBody,
-        IHttpUpgradeFeature? upgrade)
-    {
-        var exchange = ExchangeCancellation.Rent(context.RequestAborted, view.Transport.Timeouts.ResponseHeaders);
-        try
-        {
-            return await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, upgrade, exchange).ConfigureAwait(false);
-        }
-        finally
-        {
-            exchange.Return();
         }
     }
 
