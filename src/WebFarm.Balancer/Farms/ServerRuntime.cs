@@ -119,6 +119,9 @@ public sealed class ServerRuntime
     /// <summary>"scheme://host:port/base" without a trailing slash, so the forwarder only appends the request target.</summary>
     internal string BaseAddress { get; set; } = string.Empty;
 
+    /// <summary>Idle connections of the direct HTTP/1.1 path, owned by the farm's transport (see FarmTransport.GetHttp1Pool).</summary>
+    internal Forwarding.Http1.Http1ConnectionPool? Http1Pool;
+
     /// <summary>The options this server was created or last reloaded from.</summary>
     internal Configuration.ServerOptions? Options { get; set; }
 

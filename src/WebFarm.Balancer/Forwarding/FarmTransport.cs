@@ -1,15 +1,23 @@
 using System.Net;
 using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Forwarding.Http1;
 
 namespace WebFarm.Balancer.Forwarding;
 
 /// <summary>
 /// The outgoing side of a farm: one SocketsHttpHandler (one connection pool) with the farm's timeouts and
-/// HTTP version. A reload that changes those builds a new transport; the old one is retired and disposed only
+/// HTTP version, and for HTTP/1.1 farms the direct path's connection pools (one per server address). A reload that changes those builds a new transport; the old one is retired and disposed only
 /// when its last in-flight request ends, so a reload never breaks a running exchange.
 /// </summary>
 internal sealed class FarmTransport : IDisposable
 {
+    /// <summary>Idle connections older than this are closed (as SocketsHttpHandler's PooledConnectionIdleTimeout).</summary>
+    private static readonly TimeSpan IdleConnectionTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Lock _poolsLock = new();
+    private readonly List<Http1ConnectionPool> _pools = [];
+    private Timer? _sweeper;
     private int _active;
     private int _retired;
     private int _disposed;
@@ -35,7 +43,11 @@ internal sealed class FarmTransport : IDisposable
             Expect100ContinueTimeout = TimeSpan.FromSeconds(1),
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        IsHttp11 = Version == System.Net.HttpVersion.Version11;
     }
+
+    /// <summary>True when the farm talks HTTP/1.1 to its servers (the direct path's protocol).</summary>
+    public bool IsHttp11 { get; }
 
     public HttpMessageInvoker Invoker { get; }
 
@@ -44,6 +56,39 @@ internal sealed class FarmTransport : IDisposable
     public TimeoutOptions Timeouts { get; }
 
     public string HttpVersion { get; }
+
+    /// <summary>
+    /// The direct path's pool for <paramref name="server"/>: cached on the server, replaced when the server's
+    /// address changed or the pool belongs to an older transport (a reload).
+    /// </summary>
+    public Http1ConnectionPool GetHttp1Pool(ServerRuntime server)
+    {
+        var pool = Volatile.Read(ref server.Http1Pool);
+        if (pool is not null && ReferenceEquals(pool.Owner, this) && string.Equals(pool.BaseAddress, server.BaseAddress, StringComparison.Ordinal))
+        {
+            return pool;
+        }
+
+        return CreatePool(server);
+    }
+
+    /// <summary>Total idle connections across this transport's pools (for tests and diagnostics).</summary>
+    public int IdleHttp1Connections
+    {
+        get
+        {
+            var total = 0;
+            lock (_poolsLock)
+            {
+                foreach (var pool in _pools)
+                {
+                    total += pool.IdleCount;
+                }
+            }
+
+            return total;
+        }
+    }
 
     /// <summary>True when <paramref name="options"/> needs no new transport.</summary>
     public bool Matches(FarmOptions options) => options.Timeouts == Timeouts && options.HttpVersion == HttpVersion;
@@ -88,6 +133,64 @@ internal sealed class FarmTransport : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             Invoker.Dispose();
+            lock (_poolsLock)
+            {
+                _sweeper?.Dispose();
+                foreach (var pool in _pools)
+                {
+                    pool.Dispose();
+                }
+
+                _pools.Clear();
+            }
+        }
+    }
+
+    private Http1ConnectionPool CreatePool(ServerRuntime server)
+    {
+        lock (_poolsLock)
+        {
+            var current = Volatile.Read(ref server.Http1Pool);
+            var address = server.BaseAddress;
+            if (current is not null && ReferenceEquals(current.Owner, this) && string.Equals(current.BaseAddress, address, StringComparison.Ordinal))
+            {
+                return current;
+            }
+
+            if (current is not null && ReferenceEquals(current.Owner, this))
+            {
+                // The server moved: its old connections go to the old address.
+                _pools.Remove(current);
+                current.Dispose();
+            }
+
+            var pool = new Http1ConnectionPool(this, address, new Uri(address));
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                pool.Dispose();
+            }
+            else
+            {
+                _pools.Add(pool);
+                _sweeper ??= new Timer(static s => ((FarmTransport)s!).Sweep(), this, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+            }
+
+            Volatile.Write(ref server.Http1Pool, pool);
+            return pool;
+        }
+    }
+
+    private void Sweep()
+    {
+        Http1ConnectionPool[] pools;
+        lock (_poolsLock)
+        {
+            pools = [.. _pools];
+        }
+
+        foreach (var pool in pools)
+        {
+            pool.Sweep(IdleConnectionTimeout);
         }
     }
 }

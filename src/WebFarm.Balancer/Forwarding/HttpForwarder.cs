@@ -4,6 +4,8 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using WebFarm.Balancer.Async;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -24,17 +26,19 @@ namespace WebFarm.Balancer.Forwarding;
 internal sealed class HttpForwarder
 {
     internal const string RequestIdHeader = "X-Request-Id";
-    private const string OriginalRequestIdHeader = "X-Original-Request-Id";
+    internal const string OriginalRequestIdHeader = "X-Original-Request-Id";
     private const int Http2InternalError = 2;
     private const int TunnelBufferSize = 16 * 1024;
 
     private readonly BalancerRuntime _runtime;
+    private readonly Http1.Http1Forwarder _http1;
     private readonly ILogger _logger;
     private readonly ILogger _accessLog;
 
     public HttpForwarder(BalancerRuntime runtime, ILoggerFactory loggerFactory)
     {
         _runtime = runtime;
+        _http1 = new Http1.Http1Forwarder(this);
         _logger = loggerFactory.CreateLogger("WebFarm.Forwarder");
         _accessLog = loggerFactory.CreateLogger("WebFarm.AccessLog");
     }
@@ -66,7 +70,9 @@ internal sealed class HttpForwarder
         }
     }
 
-    private async Task<ServerRuntime?> ForwardAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, string requestId, long start)
+    // Pooled: the state machine of every request would otherwise be a fresh heap object (see docs/benchmarks.md).
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<ServerRuntime?> ForwardAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, string requestId, long start)
     {
         var farm = route.Farm;
         var view = farm.View;
@@ -186,7 +192,9 @@ internal sealed class HttpForwarder
                 AttemptResult result;
                 try
                 {
-                    result = await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, isUpgrade ? upgradeFeature : null, exchange).ConfigureAwait(false);
+                    result = Http1.Http1Forwarder.CanForward(view, server, hasBody, isUpgrade)
+                        ? await _http1.AttemptAsync(context, snapshot, route, view, server, requestId, exchange).ConfigureAwait(false)
+                        : await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, isUpgrade ? upgradeFeature : null, exchange).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -325,25 +333,7 @@ internal sealed class HttpForwarder
 
             if (upstreamError is not null)
             {
-                server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
-                view.PassiveHealth?.OnTransportFailure(server, upstreamError);
-                var timedOut = exchange.TimedOut;
-                _logger.LogInformation("Request {RequestId}: {Server} failed while sending the response body: {Error}", requestId, server, timedOut ? "idle timeout" : upstreamError.Message);
-                if (!response.HasStarted)
-                {
-                    // Nothing reached the client yet: a clean error response is still possible.
-                    await WriteErrorAsync(
-                        context,
-                        timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
-                        timedOut
-                            ? $"WebFarm: server '{server.Name}' in farm '{farm.Name}' stopped sending its response (idle for {DurationParser.Format(exchange.Timeout)})"
-                            : $"WebFarm: server '{server.Name}' in farm '{farm.Name}' failed while sending its response",
-                        requestId).ConfigureAwait(false);
-                    return AttemptResult.Done;
-                }
-
-                AbortClient(context);
-                return AttemptResult.Done;
+                return await FailResponseBodyAsync(context, view, server, exchange, upstreamError, requestId, attemptStart).ConfigureAwait(false);
             }
 
             if (upstream.TrailingHeaders is { } trailers && response.SupportsTrailers())
@@ -365,6 +355,34 @@ internal sealed class HttpForwarder
             view.PassiveHealth?.OnResponse(server, status);
             return AttemptResult.Done;
         }
+    }
+
+    /// <summary>
+    /// The server failed (or went idle too long) after its response headers: count it against the server, then
+    /// tell the client with a 502/504 if nothing reached it yet, otherwise abort the client's response.
+    /// </summary>
+    internal async Task<AttemptResult> FailResponseBodyAsync(HttpContext context, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception upstreamError, string requestId, long attemptStart)
+    {
+        var farmName = server.Farm;
+        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
+        view.PassiveHealth?.OnTransportFailure(server, upstreamError);
+        var timedOut = exchange.TimedOut;
+        _logger.LogInformation("Request {RequestId}: {Server} failed while sending the response body: {Error}", requestId, server, timedOut ? "idle timeout" : upstreamError.Message);
+        if (!context.Response.HasStarted)
+        {
+            // Nothing reached the client yet: a clean error response is still possible.
+            await WriteErrorAsync(
+                context,
+                timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
+                timedOut
+                    ? $"WebFarm: server '{server.Name}' in farm '{farmName}' stopped sending its response (idle for {DurationParser.Format(exchange.Timeout)})"
+                    : $"WebFarm: server '{server.Name}' in farm '{farmName}' failed while sending its response",
+                requestId).ConfigureAwait(false);
+            return AttemptResult.Done;
+        }
+
+        AbortClient(context);
+        return AttemptResult.Done;
     }
 
     /// <summary>
@@ -434,7 +452,7 @@ internal sealed class HttpForwarder
     }
 
     /// <summary>Flushes to the client; false when the client is gone.</summary>
-    private static async ValueTask<bool> FlushAsync(PipeWriter writer, ExchangeCancellation exchange)
+    internal static async ValueTask<bool> FlushAsync(PipeWriter writer, ExchangeCancellation exchange)
     {
         try
         {
@@ -447,7 +465,7 @@ internal sealed class HttpForwarder
         }
     }
 
-    private static AttemptResult ClassifyFailure(Exception ex, ExchangeCancellation exchange, FarmRuntime farm, ServerRuntime server, bool bodyStarted)
+    internal static AttemptResult ClassifyFailure(Exception ex, ExchangeCancellation exchange, FarmRuntime farm, ServerRuntime server, bool bodyStarted)
     {
         if (exchange.TimedOut)
         {
@@ -464,13 +482,25 @@ internal sealed class HttpForwarder
             return new AttemptResult(AttemptOutcome.ConnectFailed, StatusCodes.Status502BadGateway, $"WebFarm: cannot connect to server '{server.Name}' in farm '{farm.Name}' (connect timeout)", bodyStarted);
         }
 
+        if (ex is Http1.Http1ConnectException connect)
+        {
+            return new AttemptResult(AttemptOutcome.ConnectFailed, StatusCodes.Status502BadGateway, $"WebFarm: cannot connect to server '{server.Name}' in farm '{farm.Name}' ({connect.Reason})", bodyStarted);
+        }
+
         if (ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } hre)
         {
             var reason = hre.InnerException is SocketException se ? se.SocketErrorCode.ToString() : hre.HttpRequestError.ToString();
             return new AttemptResult(AttemptOutcome.ConnectFailed, StatusCodes.Status502BadGateway, $"WebFarm: cannot connect to server '{server.Name}' in farm '{farm.Name}' ({reason})", bodyStarted);
         }
 
-        var what = ex is HttpRequestException { HttpRequestError: var error } ? error.ToString() : ex.GetType().Name;
+        var what = ex switch
+        {
+            HttpRequestException { HttpRequestError: var error } => error.ToString(),
+            Http1.Http1ProtocolException => ex.Message,
+            SocketException socket => socket.SocketErrorCode.ToString(),
+            IOException => ex.Message,
+            _ => ex.GetType().Name,
+        };
         return new AttemptResult(AttemptOutcome.FailedBeforeHeaders, StatusCodes.Status502BadGateway, $"WebFarm: server '{server.Name}' in farm '{farm.Name}' failed before sending response headers ({what})", bodyStarted);
     }
 
@@ -641,7 +671,7 @@ internal sealed class HttpForwarder
         return request;
     }
 
-    private static bool IsSetByForwarder(string name) => name.Length switch
+    internal static bool IsSetByForwarder(string name) => name.Length switch
     {
         4 => name.Equals("Host", StringComparison.OrdinalIgnoreCase),
         12 => name.Equals(RequestIdHeader, StringComparison.OrdinalIgnoreCase),
@@ -685,9 +715,9 @@ internal sealed class HttpForwarder
         var incoming = context.Request.Headers;
         if (trusted.Contains(remote))
         {
-            client = Append(incoming["X-Forwarded-For"], client);
-            scheme = Append(incoming["X-Forwarded-Proto"], scheme);
-            host = host is null ? null : Append(incoming["X-Forwarded-Host"], host);
+            client = AppendForwarded(incoming["X-Forwarded-For"], client);
+            scheme = AppendForwarded(incoming["X-Forwarded-Proto"], scheme);
+            host = host is null ? null : AppendForwarded(incoming["X-Forwarded-Host"], host);
         }
 
         headers.TryAddWithoutValidation("X-Forwarded-For", client);
@@ -698,7 +728,7 @@ internal sealed class HttpForwarder
         }
     }
 
-    private static string Append(StringValues previous, string value)
+    internal static string AppendForwarded(StringValues previous, string value)
     {
         if (previous.Count == 0)
         {
@@ -710,7 +740,7 @@ internal sealed class HttpForwarder
     }
 
     /// <summary>The path and query to send: the client's raw target when unchanged (exact bytes), else the stripped path re-encoded.</summary>
-    private static string BuildTarget(HttpContext context, CompiledRoute route)
+    internal static string BuildTarget(HttpContext context, CompiledRoute route)
     {
         if (!route.StripPrefix)
         {
@@ -809,7 +839,7 @@ internal sealed class HttpForwarder
         context.Abort();
     }
 
-    private static void AbortClient(HttpContext context)
+    internal static void AbortClient(HttpContext context)
     {
         // HTTP/2 and HTTP/3: reset just this stream; HTTP/1.1: close the connection so the client sees a truncated response.
         if (context.Features.Get<IHttpResetFeature>() is { } reset)

@@ -144,10 +144,11 @@ public sealed class BalancerHost : IAsyncDisposable
             : new ConfigWatcher(configPath, configText!, runtime, c => WarnOnRestartOnlyChanges(Adjust(c), config, logger), options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
         var host = new BalancerHost(runtime, dataPlane, admin, watcher, configPath, options.ShutdownTimeout);
         logger.LogInformation(
-            "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s)",
+            "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s); inline I/O {Inline}",
             string.Join(", ", host.ListenUris),
             host.AdminUri?.ToString() ?? "(disabled)",
-            config.Farms.Count);
+            config.Farms.Count,
+            InlineSocketCompletions.Enabled ? "on" : "off");
         return host;
     }
 
@@ -192,6 +193,10 @@ public sealed class BalancerHost : IAsyncDisposable
         builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedHostLifetime>();
         builder.WebHost.UseKestrelCore();
+
+        // With inline socket completions, run the forwarder on the socket engine's thread as well (see InlineSocketCompletions).
+        var inline = InlineSocketCompletions.Enabled;
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inline);
         builder.WebHost.UseShutdownTimeout(shutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -48,6 +48,8 @@ internal static class BalancerCommand
                 }
             }
 
+            // Before the first socket exists: the runtime reads this switch once (see InlineSocketCompletions).
+            InlineSocketCompletions.EnableUnlessConfigured();
             using var loggerFactory = LoggerFactory.Create(b => b
                 .SetMinimumLevel(parseResult.GetValue(logLevel))
                 .AddSimpleConsole(o =>

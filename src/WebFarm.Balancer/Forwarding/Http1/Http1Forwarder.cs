@@ -1,0 +1,484 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using WebFarm.Balancer.Async;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Routing;
+
+namespace WebFarm.Balancer.Forwarding.Http1;
+
+/// <summary>
+/// One attempt of a request without a body to an http:// server of an HTTP/1.1 farm, over a pooled connection
+/// of our own instead of SocketsHttpHandler (see docs/architecture.md, "Two upstream paths"): the request head is
+/// written in one send, the response head is parsed in place from the receive buffer, and the body is copied to
+/// Kestrel's pipe as it arrives. Measured in bench/balancer, this removes most of the per-request objects and
+/// thread hops of HttpClient on the most common request shape. Retries across servers, statistics and passive
+/// health stay with <see cref="HttpForwarder"/>, which calls this for eligible attempts.
+/// </summary>
+internal sealed class Http1Forwarder
+{
+    private const int MaxChunkLine = 4096;
+    private const int MaxTrailerBytes = 64 * 1024;
+
+    private readonly HttpForwarder _forwarder;
+
+    public Http1Forwarder(HttpForwarder forwarder)
+    {
+        _forwarder = forwarder;
+    }
+
+    /// <summary>Requests without a body (and not upgrades) to http:// servers of HTTP/1.1 farms take this path.</summary>
+    public static bool CanForward(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade) =>
+        !hasBody && !isUpgrade && view.Transport.IsHttp11 && server.Address.Scheme == Uri.UriSchemeHttp;
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<AttemptResult> AttemptAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, FarmView view, ServerRuntime server, string requestId, ExchangeCancellation exchange)
+    {
+        var farm = route.Farm;
+        var transport = view.Transport;
+        var pool = transport.GetHttp1Pool(server);
+        var attemptStart = Stopwatch.GetTimestamp();
+        var request = context.Request;
+        var host = view.Options.PreserveHost && request.Host.HasValue ? request.Host.Value : pool.HostHeader;
+        using var head = Http1RequestHead.Create(context, pool.PathPrefix, HttpForwarder.BuildTarget(context, route), host, snapshot.TrustedProxies, requestId);
+        var isHead = HttpMethods.IsHead(request.Method);
+        var forceNew = false;
+        while (true)
+        {
+            if (forceNew || !pool.TryRent(out var connection))
+            {
+                try
+                {
+                    connection = await pool.ConnectAsync(transport.Timeouts.Connect, exchange.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    return FailBeforeHeaders(context, farm, view, server, exchange, ex, attemptStart);
+                }
+            }
+
+            var result = await ExchangeAsync(context, farm, view, server, pool, connection, head.Bytes, isHead, requestId, exchange, attemptStart).ConfigureAwait(false);
+            if (result is { } done)
+            {
+                return done;
+            }
+
+            // A kept-alive connection failed before the first response byte: most likely the server closed it
+            // while idle just as we sent. Nothing was processed, so the request goes once more on a new connection.
+            forceNew = true;
+        }
+    }
+
+    /// <summary>Runs the exchange on <paramref name="connection"/>; null means "retry on a new connection".</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptResult?> ExchangeAsync(
+        HttpContext context,
+        FarmRuntime farm,
+        FarmView view,
+        ServerRuntime server,
+        Http1ConnectionPool pool,
+        Http1Connection connection,
+        ReadOnlyMemory<byte> requestHead,
+        bool isHead,
+        string requestId,
+        ExchangeCancellation exchange,
+        long attemptStart)
+    {
+        // Timeouts and client aborts close the socket, which fails whatever send or receive is pending.
+        var registration = exchange.Token.UnsafeRegister(static state => ((Http1Connection)state!).Abort(), connection);
+        var keep = false;
+        try
+        {
+            Http1ResponseHead responseHead;
+            var receivedAny = false;
+            try
+            {
+                await connection.SendAsync(requestHead).ConfigureAwait(false);
+                while (true)
+                {
+                    if (!Http1ResponseParser.TryParse(connection.Buffered, isHead, out responseHead))
+                    {
+                        var received = await connection.ReceiveAsync().ConfigureAwait(false);
+                        connection.OnReceived(received);
+                        if (received == 0)
+                        {
+                            throw new IOException(receivedAny ? "the server closed the connection in the middle of the response head" : "the server closed the connection without a response");
+                        }
+
+                        receivedAny = true;
+                        continue;
+                    }
+
+                    if (!responseHead.IsInterim)
+                    {
+                        break;
+                    }
+
+                    connection.Consume(responseHead.Length);
+                }
+            }
+            catch (Exception ex)
+            {
+                if (connection.Reused && !receivedAny && !exchange.IsCancellationRequested && ex is not Http1ProtocolException)
+                {
+                    return null;
+                }
+
+                return FailBeforeHeaders(context, farm, view, server, exchange, ex, attemptStart);
+            }
+
+            // From here on the idle timeout applies: no byte moving for that long aborts the exchange.
+            exchange.SetTimeout(view.Transport.Timeouts.Idle);
+            var response = context.Response;
+            var status = responseHead.StatusCode;
+            response.StatusCode = status;
+            Http1ResponseParser.CopyHeaders(connection.Buffered, responseHead, response.Headers);
+            if (responseHead.HasContentLength && status != StatusCodes.Status204NoContent)
+            {
+                response.ContentLength = responseHead.ContentLength;
+            }
+
+            connection.Consume(responseHead.Length);
+            var copy = responseHead.Framing switch
+            {
+                Http1BodyFraming.None => default,
+                Http1BodyFraming.ContentLength => await CopyFixedLengthAsync(connection, response.BodyWriter, responseHead.ContentLength, exchange).ConfigureAwait(false),
+                Http1BodyFraming.Chunked => await CopyChunkedAsync(connection, response, exchange).ConfigureAwait(false),
+                _ => await CopyUntilCloseAsync(connection, response.BodyWriter, exchange).ConfigureAwait(false),
+            };
+
+            // Kestrel sends a response it has not started yet when the request ends, but once part of a body was
+            // flushed, bytes written after that stay in its pipe until the next flush: push the tail out now.
+            if (copy.UpstreamError is null && !copy.ClientGone && response.HasStarted
+                && !await HttpForwarder.FlushAsync(response.BodyWriter, exchange).ConfigureAwait(false))
+            {
+                copy = new BodyCopyResult(copy.Bytes, null, true);
+            }
+
+            if (copy.ClientGone || exchange.ClientAborted)
+            {
+                farm.Statistics.RecordClientAbort();
+                context.Abort();
+                return AttemptResult.ClientGone;
+            }
+
+            if (copy.UpstreamError is not null)
+            {
+                return await _forwarder.FailResponseBodyAsync(context, view, server, exchange, copy.UpstreamError, requestId, attemptStart).ConfigureAwait(false);
+            }
+
+            server.Statistics.RecordResponse(status, Stopwatch.GetElapsedTime(attemptStart), 0, copy.Bytes);
+            view.PassiveHealth?.OnResponse(server, status);
+
+            // Bytes beyond the response mean the server and we disagree about framing: never reuse that connection.
+            keep = responseHead.KeepAlive && connection.BufferedCount == 0;
+            return AttemptResult.Done;
+        }
+        finally
+        {
+            // Unregister first (waits for a running abort), so a late timeout cannot close a connection that is
+            // already serving the next request.
+            registration.Dispose();
+            if (keep && !exchange.IsCancellationRequested && !connection.IsDisposed)
+            {
+                pool.Return(connection);
+            }
+            else
+            {
+                connection.Dispose();
+            }
+        }
+    }
+
+    private static AttemptResult FailBeforeHeaders(HttpContext context, FarmRuntime farm, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception error, long attemptStart)
+    {
+        if (exchange.ClientAborted)
+        {
+            // The client left: nothing to answer and nothing to hold against the server.
+            farm.Statistics.RecordClientAbort();
+            context.Abort();
+            return AttemptResult.ClientGone;
+        }
+
+        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
+        view.PassiveHealth?.OnTransportFailure(server, error);
+        return HttpForwarder.ClassifyFailure(error, exchange, farm, server, bodyStarted: false);
+    }
+
+    private static async ValueTask<BodyCopyResult> CopyFixedLengthAsync(Http1Connection connection, PipeWriter writer, long length, ExchangeCancellation exchange)
+    {
+        var remaining = length;
+        long total = 0;
+        while (true)
+        {
+            if (connection.BufferedCount > 0 && remaining > 0)
+            {
+                var take = (int)Math.Min(connection.BufferedCount, remaining);
+                writer.Write(connection.Buffered[..take]);
+                connection.Consume(take);
+                remaining -= take;
+                total += take;
+            }
+
+            if (remaining == 0)
+            {
+                return new BodyCopyResult(total, null, false);
+            }
+
+            // Streamed responses reach the client as they come: flush before waiting for more.
+            if (!await HttpForwarder.FlushAsync(writer, exchange).ConfigureAwait(false))
+            {
+                return new BodyCopyResult(total, null, true);
+            }
+
+            var error = await ReceiveMoreAsync(connection, exchange, "before the end of the body (Content-Length)").ConfigureAwait(false);
+            if (error is not null)
+            {
+                return new BodyCopyResult(total, error, false);
+            }
+        }
+    }
+
+    private static async ValueTask<BodyCopyResult> CopyUntilCloseAsync(Http1Connection connection, PipeWriter writer, ExchangeCancellation exchange)
+    {
+        long total = 0;
+        while (true)
+        {
+            if (connection.BufferedCount > 0)
+            {
+                var count = connection.BufferedCount;
+                writer.Write(connection.Buffered);
+                connection.Consume(count);
+                total += count;
+            }
+
+            if (!await HttpForwarder.FlushAsync(writer, exchange).ConfigureAwait(false))
+            {
+                return new BodyCopyResult(total, null, true);
+            }
+
+            int received;
+            try
+            {
+                received = await connection.ReceiveAsync().ConfigureAwait(false);
+                connection.OnReceived(received);
+            }
+            catch (Exception ex)
+            {
+                return new BodyCopyResult(total, ex, false);
+            }
+
+            if (received == 0)
+            {
+                return new BodyCopyResult(total, null, false);
+            }
+
+            exchange.ResetTimeout();
+        }
+    }
+
+    /// <summary>Decodes a chunked body to the client (Kestrel re-frames it) and relays the trailers when the client can take them.</summary>
+    private static async ValueTask<BodyCopyResult> CopyChunkedAsync(Http1Connection connection, HttpResponse response, ExchangeCancellation exchange)
+    {
+        var writer = response.BodyWriter;
+        var state = ChunkState.SizeLine;
+        long chunkRemaining = 0;
+        long total = 0;
+        var trailerBytes = 0;
+        var unflushed = false;
+        List<KeyValuePair<string, string>>? trailers = null;
+        try
+        {
+            while (true)
+            {
+                // Consume everything the buffer holds, then wait for more.
+                var progressed = true;
+                while (progressed)
+                {
+                    progressed = false;
+                    var data = connection.Buffered;
+                    switch (state)
+                    {
+                        case ChunkState.SizeLine:
+                        {
+                            var lineEnd = data.IndexOf((byte)'\n');
+                            if (lineEnd < 0)
+                            {
+                                if (data.Length > MaxChunkLine)
+                                {
+                                    throw new Http1ProtocolException("chunk size line too long");
+                                }
+
+                                break;
+                            }
+
+                            chunkRemaining = ParseChunkSize(Http1ResponseParser.TrimCr(data[..lineEnd]));
+                            connection.Consume(lineEnd + 1);
+                            state = chunkRemaining == 0 ? ChunkState.Trailers : ChunkState.Data;
+                            progressed = true;
+                            break;
+                        }
+
+                        case ChunkState.Data:
+                        {
+                            if (data.IsEmpty)
+                            {
+                                break;
+                            }
+
+                            var take = (int)Math.Min(data.Length, chunkRemaining);
+                            writer.Write(data[..take]);
+                            connection.Consume(take);
+                            chunkRemaining -= take;
+                            total += take;
+                            unflushed = true;
+                            state = chunkRemaining == 0 ? ChunkState.DataEnd : ChunkState.Data;
+                            progressed = true;
+                            break;
+                        }
+
+                        case ChunkState.DataEnd:
+                        {
+                            var lineEnd = data.IndexOf((byte)'\n');
+                            if (lineEnd < 0)
+                            {
+                                if (data.Length > 1)
+                                {
+                                    throw new Http1ProtocolException("chunk data not followed by CRLF");
+                                }
+
+                                break;
+                            }
+
+                            if (!Http1ResponseParser.TrimCr(data[..lineEnd]).IsEmpty)
+                            {
+                                throw new Http1ProtocolException("chunk data not followed by CRLF");
+                            }
+
+                            connection.Consume(lineEnd + 1);
+                            state = ChunkState.SizeLine;
+                            progressed = true;
+                            break;
+                        }
+
+                        default:
+                        {
+                            var lineEnd = data.IndexOf((byte)'\n');
+                            if (lineEnd < 0)
+                            {
+                                break;
+                            }
+
+                            var line = Http1ResponseParser.TrimCr(data[..lineEnd]);
+                            if (line.IsEmpty)
+                            {
+                                connection.Consume(lineEnd + 1);
+                                ApplyTrailers(response, trailers);
+                                return new BodyCopyResult(total, null, false);
+                            }
+
+                            trailerBytes += lineEnd + 1;
+                            if (trailerBytes > MaxTrailerBytes)
+                            {
+                                throw new Http1ProtocolException("trailers larger than 64 KiB");
+                            }
+
+                            if (!Http1ResponseParser.TryParseHeaderLine(line, out var name, out var value))
+                            {
+                                throw new Http1ProtocolException("malformed trailer line");
+                            }
+
+                            if (!Http1ResponseParser.IsHopByHopOrFraming(name) && !Http1ResponseParser.HasUnsafeBytes(value))
+                            {
+                                (trailers ??= []).Add(new(Http1ResponseParser.NameString(name), Encoding.Latin1.GetString(value)));
+                            }
+
+                            connection.Consume(lineEnd + 1);
+                            progressed = true;
+                            break;
+                        }
+                    }
+                }
+
+                if (unflushed)
+                {
+                    if (!await HttpForwarder.FlushAsync(writer, exchange).ConfigureAwait(false))
+                    {
+                        return new BodyCopyResult(total, null, true);
+                    }
+
+                    unflushed = false;
+                }
+
+                var error = await ReceiveMoreAsync(connection, exchange, "in the middle of a chunked body").ConfigureAwait(false);
+                if (error is not null)
+                {
+                    return new BodyCopyResult(total, error, false);
+                }
+            }
+        }
+        catch (Http1ProtocolException ex)
+        {
+            return new BodyCopyResult(total, ex, false);
+        }
+    }
+
+    /// <summary>Receives more body bytes; returns the failure (closed early, reset, aborted) or null.</summary>
+    private static async ValueTask<Exception?> ReceiveMoreAsync(Http1Connection connection, ExchangeCancellation exchange, string where)
+    {
+        try
+        {
+            var received = await connection.ReceiveAsync().ConfigureAwait(false);
+            connection.OnReceived(received);
+            if (received == 0)
+            {
+                return new IOException("the server closed the connection " + where);
+            }
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+
+        exchange.ResetTimeout();
+        return null;
+    }
+
+    private static long ParseChunkSize(ReadOnlySpan<byte> line)
+    {
+        // chunk-size [; chunk-ext] — extensions are ignored. 15 hex digits keep the size positive in a long.
+        var semicolon = line.IndexOf((byte)';');
+        var hex = (semicolon < 0 ? line : line[..semicolon]).TrimEnd(" \t"u8);
+        if (hex.IsEmpty || hex.Length > 15 || !Utf8Parser.TryParse(hex, out long size, out var consumed, 'X') || consumed != hex.Length)
+        {
+            throw new Http1ProtocolException("invalid chunk size");
+        }
+
+        return size;
+    }
+
+    private static void ApplyTrailers(HttpResponse response, List<KeyValuePair<string, string>>? trailers)
+    {
+        if (trailers is null || !response.SupportsTrailers())
+        {
+            return;
+        }
+
+        foreach (var (name, value) in trailers)
+        {
+            response.AppendTrailer(name, value);
+        }
+    }
+
+    private enum ChunkState
+    {
+        SizeLine,
+        Data,
+        DataEnd,
+        Trailers,
+    }
+}

@@ -1,0 +1,15 @@
+namespace WebFarm.Balancer.Forwarding.Http1;
+
+/// <summary>What the forwarder needs from a parsed response head; the header lines stay in the receive buffer.</summary>
+internal readonly record struct Http1ResponseHead(
+    int StatusCode,
+    int Length,
+    Http1BodyFraming Framing,
+    long ContentLength,
+    bool HasContentLength,
+    bool KeepAlive,
+    bool HasConnectionHeader)
+{
+    /// <summary>1xx other than 101: an interim response to skip (100 Continue, 103 Early Hints).</summary>
+    public bool IsInterim => StatusCode is >= 100 and < 200;
+}

@@ -1,0 +1,340 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace WebFarm.Balancer.Forwarding.Http1;
+
+/// <summary>
+/// Parses a response head (RFC 9112) straight from the receive buffer. Validation is strict where leniency has
+/// been exploited for response splitting or desynchronisation: obs-fold lines, conflicting Content-Length values,
+/// malformed status lines and header names all make the response invalid (the client gets a 502). Lines may end
+/// in CRLF or a bare LF.
+/// </summary>
+internal static class Http1ResponseParser
+{
+    private static readonly SearchValues<byte> TokenBytes =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    private static readonly SearchValues<byte> UnsafeValueBytes = SearchValues.Create("\r\n\0"u8);
+
+    // Response header names common enough to be worth not allocating a string for on every response.
+    private static readonly string[] KnownNames =
+    [
+        "Date", "Server", "Content-Type", "Cache-Control", "ETag", "Last-Modified", "Expires", "Location", "Set-Cookie",
+        "Vary", "Accept-Ranges", "Content-Encoding", "Content-Language", "Content-Disposition", "Content-Range", "Age",
+        "Pragma", "Link", "Allow", "Retry-After", "WWW-Authenticate", "X-Request-Id", "X-Powered-By", "X-Frame-Options",
+        "X-Content-Type-Options", "Strict-Transport-Security", "Content-Security-Policy", "Referrer-Policy",
+        "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Alt-Svc", "Trailer",
+    ];
+
+    /// <summary>
+    /// Parses the head at the start of <paramref name="data"/>. Returns false when more bytes are needed.
+    /// </summary>
+    /// <exception cref="Http1ProtocolException">The head is not a valid HTTP/1.x response head.</exception>
+    public static bool TryParse(ReadOnlySpan<byte> data, bool requestWasHead, out Http1ResponseHead head)
+    {
+        head = default;
+        var lineEnd = data.IndexOf((byte)'\n');
+        if (lineEnd < 0)
+        {
+            return false;
+        }
+
+        var (status, minor) = ParseStatusLine(TrimCr(data[..lineEnd]));
+        var position = lineEnd + 1;
+        long contentLength = -1;
+        var chunked = false;
+        var transferEncoding = false;
+        var close = false;
+        var keepAliveToken = false;
+        var hasConnection = false;
+        while (true)
+        {
+            var rest = data[position..];
+            lineEnd = rest.IndexOf((byte)'\n');
+            if (lineEnd < 0)
+            {
+                return false;
+            }
+
+            var line = TrimCr(rest[..lineEnd]);
+            position += lineEnd + 1;
+            if (line.IsEmpty)
+            {
+                break;
+            }
+
+            if (line[0] is (byte)' ' or (byte)'\t')
+            {
+                throw new Http1ProtocolException("obsolete line folding in a header");
+            }
+
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || line[..colon].ContainsAnyExcept(TokenBytes))
+            {
+                throw new Http1ProtocolException("malformed header line");
+            }
+
+            var name = line[..colon];
+            var value = TrimWhitespace(line[(colon + 1)..]);
+            if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+            {
+                contentLength = ParseContentLength(value, contentLength);
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
+            {
+                transferEncoding = true;
+
+                // Only a final "chunked" frames the body; any other final coding reads until close.
+                chunked = LastListItem(value) is var last && Ascii.EqualsIgnoreCase(last, "chunked"u8);
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
+            {
+                hasConnection = true;
+                close |= ListContains(value, "close"u8);
+                keepAliveToken |= ListContains(value, "keep-alive"u8);
+            }
+        }
+
+        if (status == StatusCodes.Status101SwitchingProtocols)
+        {
+            throw new Http1ProtocolException("101 Switching Protocols to a request that asked for no upgrade");
+        }
+
+        Http1BodyFraming framing;
+        if (requestWasHead || status is < 200 or StatusCodes.Status204NoContent or StatusCodes.Status304NotModified)
+        {
+            framing = Http1BodyFraming.None;
+        }
+        else if (transferEncoding)
+        {
+            framing = chunked ? Http1BodyFraming.Chunked : Http1BodyFraming.UntilClose;
+        }
+        else if (contentLength >= 0)
+        {
+            framing = Http1BodyFraming.ContentLength;
+        }
+        else
+        {
+            framing = Http1BodyFraming.UntilClose;
+        }
+
+        var keepAlive = minor == 1 ? !close : keepAliveToken && !close;
+        if (framing == Http1BodyFraming.UntilClose || (transferEncoding && !chunked))
+        {
+            keepAlive = false;
+        }
+
+        head = new Http1ResponseHead(status, position, framing, Math.Max(contentLength, 0), contentLength >= 0 && !transferEncoding, keepAlive, hasConnection);
+        return true;
+    }
+
+    /// <summary>
+    /// Copies the end-to-end headers of a head already validated by <see cref="TryParse"/> to the client's response:
+    /// hop-by-hop headers, those the server's Connection header names, framing headers and values with control
+    /// characters are left out. A name repeated by the server (Set-Cookie) is appended, not replaced.
+    /// </summary>
+    public static void CopyHeaders(ReadOnlySpan<byte> data, in Http1ResponseHead head, IHeaderDictionary headers)
+    {
+        var block = data[..head.Length];
+        var connection = head.HasConnectionHeader ? FindConnectionValue(block) : default;
+        var position = block.IndexOf((byte)'\n') + 1;
+        var headersStart = position;
+        while (true)
+        {
+            var rest = block[position..];
+            var lineEnd = rest.IndexOf((byte)'\n');
+            var line = TrimCr(rest[..lineEnd]);
+            position += lineEnd + 1;
+            if (line.IsEmpty)
+            {
+                return;
+            }
+
+            var colon = line.IndexOf((byte)':');
+            var name = line[..colon];
+            var value = TrimWhitespace(line[(colon + 1)..]);
+            if (IsHopByHopOrFraming(name) || value.ContainsAny(UnsafeValueBytes) || (!connection.IsEmpty && ListContainsIgnoreCase(connection, name)))
+            {
+                continue;
+            }
+
+            var nameString = NameString(name);
+            var valueString = Encoding.Latin1.GetString(value);
+            if (SeenBefore(block[headersStart..(position - lineEnd - 1)], name))
+            {
+                headers.Append(nameString, valueString);
+            }
+            else
+            {
+                headers[nameString] = valueString;
+            }
+        }
+    }
+
+    /// <summary>True for headers the forwarder never relays from a server: hop-by-hop ones and body framing.</summary>
+    public static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
+        7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8),
+        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
+        14 => Ascii.EqualsIgnoreCase(name, "Content-Length"u8),
+        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
+        _ => name.Length > 6 && Ascii.EqualsIgnoreCase(name[..6], "Proxy-"u8),
+    };
+
+    public static string NameString(ReadOnlySpan<byte> name)
+    {
+        foreach (var known in KnownNames)
+        {
+            if (known.Length == name.Length && Ascii.EqualsIgnoreCase(name, known))
+            {
+                return known;
+            }
+        }
+
+        return Encoding.ASCII.GetString(name);
+    }
+
+    /// <summary>Parses a trailer line ("name: value") of a chunked body; false when it is not a valid header line.</summary>
+    public static bool TryParseHeaderLine(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        name = default;
+        value = default;
+        if (line.IsEmpty || line[0] is (byte)' ' or (byte)'\t')
+        {
+            return false;
+        }
+
+        var colon = line.IndexOf((byte)':');
+        if (colon <= 0 || line[..colon].ContainsAnyExcept(TokenBytes))
+        {
+            return false;
+        }
+
+        name = line[..colon];
+        value = TrimWhitespace(line[(colon + 1)..]);
+        return true;
+    }
+
+    public static bool HasUnsafeBytes(ReadOnlySpan<byte> value) => value.ContainsAny(UnsafeValueBytes);
+
+    public static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) =>
+        !line.IsEmpty && line[^1] == (byte)'\r' ? line[..^1] : line;
+
+    private static (int Status, int Minor) ParseStatusLine(ReadOnlySpan<byte> line)
+    {
+        // HTTP-version SP 3DIGIT [SP reason-phrase]; the reason may be empty or missing.
+        if (line.Length < 12 || !line.StartsWith("HTTP/1."u8) || line[7] is not ((byte)'0' or (byte)'1') || line[8] != (byte)' ')
+        {
+            throw new Http1ProtocolException("invalid status line");
+        }
+
+        var code = line.Slice(9, 3);
+        if (!char.IsAsciiDigit((char)code[0]) || !char.IsAsciiDigit((char)code[1]) || !char.IsAsciiDigit((char)code[2])
+            || (line.Length > 12 && line[12] != (byte)' ') || code[0] == (byte)'0')
+        {
+            throw new Http1ProtocolException("invalid status code");
+        }
+
+        return (((code[0] - '0') * 100) + ((code[1] - '0') * 10) + (code[2] - '0'), line[7] - '0');
+    }
+
+    private static long ParseContentLength(ReadOnlySpan<byte> value, long previous)
+    {
+        // "Content-Length: 5, 5" and repeated equal lines are tolerated (RFC 9110 8.6); anything else is an attack or a bug.
+        var result = previous;
+        foreach (var range in value.Split((byte)','))
+        {
+            var item = TrimWhitespace(value[range]);
+            if (item.IsEmpty || item.ContainsAnyExceptInRange((byte)'0', (byte)'9') || !Utf8Parser.TryParse(item, out long length, out var consumed) || consumed != item.Length)
+            {
+                throw new Http1ProtocolException("invalid Content-Length");
+            }
+
+            if (result >= 0 && result != length)
+            {
+                throw new Http1ProtocolException("conflicting Content-Length values");
+            }
+
+            result = length;
+        }
+
+        return result;
+    }
+
+    private static ReadOnlySpan<byte> FindConnectionValue(ReadOnlySpan<byte> block)
+    {
+        var position = block.IndexOf((byte)'\n') + 1;
+        while (position < block.Length)
+        {
+            var rest = block[position..];
+            var lineEnd = rest.IndexOf((byte)'\n');
+            var line = TrimCr(rest[..lineEnd]);
+            position += lineEnd + 1;
+            var colon = line.IndexOf((byte)':');
+            if (colon > 0 && Ascii.EqualsIgnoreCase(line[..colon], "Connection"u8))
+            {
+                return TrimWhitespace(line[(colon + 1)..]);
+            }
+        }
+
+        return default;
+    }
+
+    private static bool SeenBefore(ReadOnlySpan<byte> earlierLines, ReadOnlySpan<byte> name)
+    {
+        while (!earlierLines.IsEmpty)
+        {
+            var lineEnd = earlierLines.IndexOf((byte)'\n');
+            var line = lineEnd < 0 ? earlierLines : earlierLines[..lineEnd];
+            earlierLines = lineEnd < 0 ? default : earlierLines[(lineEnd + 1)..];
+            var colon = line.IndexOf((byte)':');
+            if (colon == name.Length && Ascii.EqualsIgnoreCase(line[..colon], name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token) => ListContainsIgnoreCase(list, token);
+
+    private static bool ListContainsIgnoreCase(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
+    {
+        foreach (var range in list.Split((byte)','))
+        {
+            if (Ascii.EqualsIgnoreCase(TrimWhitespace(list[range]), token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ReadOnlySpan<byte> LastListItem(ReadOnlySpan<byte> list)
+    {
+        var comma = list.LastIndexOf((byte)',');
+        return TrimWhitespace(comma < 0 ? list : list[(comma + 1)..]);
+    }
+
+    private static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> value)
+    {
+        var start = 0;
+        var end = value.Length;
+        while (start < end && value[start] is (byte)' ' or (byte)'\t')
+        {
+            start++;
+        }
+
+        while (end > start && value[end - 1] is (byte)' ' or (byte)'\t')
+        {
+            end--;
+        }
+
+        return value[start..end];
+    }
+}
