@@ -184,16 +184,17 @@ internal sealed class ConfigReader
             return farm;
         }
 
-        const string known = "LoadBalancing, HashKey, HttpVersion, PreserveHost, Timeouts, Limits, MinimumHealthyServers, SlowStart, Retries, Health, PassiveHealth, Affinity, Servers";
+        const string known = "LoadBalancing, HashKey, HttpVersion, DirectHttp1, PreserveHost, Timeouts, Limits, MinimumHealthyServers, SlowStart, Retries, Health, PassiveHealth, Affinity, Servers";
         foreach (var p in value.EnumerateObject())
         {
             var pPath = path + "." + p.Name;
-            switch (Key(p.Name, "LoadBalancing", "HashKey", "HttpVersion", "PreserveHost", "Timeouts", "Limits", "MinimumHealthyServers", "SlowStart", "Retries", "Health", "PassiveHealth", "Affinity", "Servers"))
+            switch (Key(p.Name, "LoadBalancing", "HashKey", "HttpVersion", "DirectHttp1", "PreserveHost", "Timeouts", "Limits", "MinimumHealthyServers", "SlowStart", "Retries", "Health", "PassiveHealth", "Affinity", "Servers"))
             {
                 case "LoadBalancing": farm = farm with { LoadBalancing = ReadEnum(p.Value, pPath, LoadBalancingAlgorithm.RoundRobin) }; break;
                 case "HashKey": farm = farm with { HashKey = ReadString(p.Value, pPath, allowNull: true) }; break;
                 case "HttpVersion": farm = farm with { HttpVersion = ReadVersionString(p.Value, pPath) ?? farm.HttpVersion }; break;
                 case "PreserveHost": farm = farm with { PreserveHost = ReadBool(p.Value, pPath, true) }; break;
+                case "DirectHttp1": farm = farm with { DirectHttp1 = ReadBool(p.Value, pPath, true) }; break;
                 case "Timeouts": farm = farm with { Timeouts = ReadTimeouts(p.Value, pPath) }; break;
                 case "Limits": farm = farm with { Limits = ReadLimits(p.Value, pPath) }; break;
                 case "MinimumHealthyServers": farm = farm with { MinimumHealthyServers = ReadInt(p.Value, pPath, 0) }; break;

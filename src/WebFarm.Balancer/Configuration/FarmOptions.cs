@@ -13,6 +13,12 @@ public sealed record FarmOptions
     /// <summary>"1.1" or "2" (h2c with prior knowledge) to the servers.</summary>
     public string HttpVersion { get; init; } = "1.1";
 
+    /// <summary>
+    /// HTTP/1.1 farms: send requests without a body over the balancer's own pooled connections (true) instead of
+    /// SocketsHttpHandler, which still carries bodies, upgrades and HTTP/2 (see docs/architecture.md).
+    /// </summary>
+    public bool DirectHttp1 { get; init; } = true;
+
     /// <summary>Send the client's Host header (true) or the server address's host (false).</summary>
     public bool PreserveHost { get; init; } = true;
 

@@ -43,19 +43,42 @@ internal sealed class HttpForwarder
         _accessLog = loggerFactory.CreateLogger("WebFarm.AccessLog");
     }
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var snapshot = _runtime.Snapshot;
         var requestId = RequestIds.Next();
         context.Response.Headers[RequestIdHeader] = requestId;
         var start = Stopwatch.GetTimestamp();
-        ServerRuntime? server = null;
         var route = snapshot.Routes.Match(context.Request);
+        if (snapshot.Config.AccessLog && _accessLog.IsEnabled(LogLevel.Information))
+        {
+            return InvokeWithAccessLogAsync(context, snapshot, route, requestId, start);
+        }
+
+        if (route is null)
+        {
+            return WriteNoRouteAsync(context, requestId);
+        }
+
+        // Not an async method itself: one wrapper object per request instead of a state machine box.
+        var forwarding = ForwardAsync(context, snapshot, route, requestId, start);
+        if (forwarding.IsCompletedSuccessfully)
+        {
+            _ = forwarding.Result; // Reading the result hands a pooled box back.
+            return Task.CompletedTask;
+        }
+
+        return forwarding.AsTask();
+    }
+
+    private async Task InvokeWithAccessLogAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute? route, string requestId, long start)
+    {
+        ServerRuntime? server = null;
         try
         {
             if (route is null)
             {
-                await WriteErrorAsync(context, StatusCodes.Status404NotFound, $"WebFarm: no route for host '{context.Request.Host.Host}' and path '{context.Request.Path}'", requestId).ConfigureAwait(false);
+                await WriteNoRouteAsync(context, requestId).ConfigureAwait(false);
                 return;
             }
 
@@ -63,12 +86,12 @@ internal sealed class HttpForwarder
         }
         finally
         {
-            if (snapshot.Config.AccessLog && _accessLog.IsEnabled(LogLevel.Information))
-            {
-                WriteAccessLog(context, route, server, requestId, start);
-            }
+            WriteAccessLog(context, route, server, requestId, start);
         }
     }
+
+    private static Task WriteNoRouteAsync(HttpContext context, string requestId) =>
+        WriteErrorAsync(context, StatusCodes.Status404NotFound, $"WebFarm: no route for host '{context.Request.Host.Host}' and path '{context.Request.Path}'", requestId);
 
     // Pooled: the state machine of every request would otherwise be a fresh heap object (see docs/benchmarks.md).
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]

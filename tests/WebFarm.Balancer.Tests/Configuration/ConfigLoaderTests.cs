@@ -22,6 +22,7 @@ public sealed class ConfigLoaderTests
         Assert.False(config.AccessLog);
         Assert.Equal(LoadBalancingAlgorithm.RoundRobin, farm.LoadBalancing);
         Assert.Equal("1.1", farm.HttpVersion);
+        Assert.True(farm.DirectHttp1);
         Assert.True(farm.PreserveHost);
         Assert.Equal(TimeSpan.FromSeconds(5), farm.Timeouts.Connect);
         Assert.Equal(TimeSpan.FromSeconds(60), farm.Timeouts.ResponseHeaders);
@@ -49,7 +50,7 @@ public sealed class ConfigLoaderTests
               "AccessLog": true,
               "Farms": {
                 "web": {
-                  "LoadBalancing": "Hash", "HashKey": "header:X-User", "HttpVersion": "2", "PreserveHost": false,
+                  "LoadBalancing": "Hash", "HashKey": "header:X-User", "HttpVersion": "2", "PreserveHost": false, "DirectHttp1": false,
                   "Timeouts": { "Connect": "250ms", "ResponseHeaders": "00:00:30", "Idle": "2m" },
                   "Limits": { "MaxConcurrentRequestsPerServer": 50, "QueueLength": 10, "QueueTimeout": "1s" },
                   "MinimumHealthyServers": 1, "SlowStart": "30s",
@@ -72,6 +73,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal(ListenProtocols.Http2, config.Listen[1].Protocols);
         var web = config.Farms["web"];
         Assert.Equal(LoadBalancingAlgorithm.Hash, web.LoadBalancing);
+        Assert.False(web.DirectHttp1);
         Assert.Equal(TimeSpan.FromMilliseconds(250), web.Timeouts.Connect);
         Assert.Equal(TimeSpan.FromSeconds(30), web.Timeouts.ResponseHeaders);
         Assert.True(web.Health!.ExpectedStatus.Contains(404));

@@ -733,4 +733,76 @@ public sealed class Http1UpstreamTests
         var farm = balancer.Runtime.Farms["web"];
         await Eventually.True(() => farm.Servers[0].InFlight == 0, Deadline, "the aborted request ends");
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task DirectHttp1_chooses_which_client_carries_bodyless_requests(bool direct)
+    {
+        var heads = new List<string>();
+        await using var server = KeepAliveServer(async (stream, connection, request, head, ct) =>
+        {
+            lock (heads)
+            {
+                heads.Add(head);
+            }
+
+            await RawHttp.WriteAsync(stream, Ok);
+            return true;
+        });
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm([server.Address], f => f with { DirectHttp1 = direct }));
+
+        Assert.Equal("ok", await GetOkAsync(balancer, "/one"));
+        Assert.Equal("ok", await GetOkAsync(balancer, "/two"));
+
+        // The direct path keeps its connection in its own pool; SocketsHttpHandler keeps it in its own.
+        var transport = balancer.Runtime.Farms["web"].View.Transport;
+        Assert.Equal(direct ? 1 : 0, transport.IdleHttp1Connections);
+        Assert.Equal(1, server.Connections);
+        Assert.Equal(2, heads.Count);
+    }
+
+    [Fact]
+    public async Task A_server_address_with_a_path_prefixes_every_request_target()
+    {
+        var targets = new List<string>();
+        await using var server = KeepAliveServer(async (stream, connection, request, head, ct) =>
+        {
+            lock (targets)
+            {
+                targets.Add(head[..head.IndexOf("\r\n", StringComparison.Ordinal)]);
+            }
+
+            await RawHttp.WriteAsync(stream, Ok);
+            return true;
+        });
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm([server.Address + "/app/"]));
+
+        Assert.Equal("ok", await GetOkAsync(balancer, "/"));
+        Assert.Equal("ok", await GetOkAsync(balancer, "/a/b?c=1"));
+
+        Assert.Equal(["GET /app/ HTTP/1.1", "GET /app/a/b?c=1 HTTP/1.1"], targets);
+    }
+
+    [Fact]
+    public async Task A_reload_that_moves_a_server_sends_new_requests_to_the_new_address()
+    {
+        await using var first = KeepAliveServer(async (stream, connection, request, head, ct) =>
+        {
+            await RawHttp.WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+            return true;
+        });
+        await using var second = KeepAliveServer(async (stream, connection, request, head, ct) =>
+        {
+            await RawHttp.WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+            return true;
+        });
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm([first.Address]));
+        Assert.Equal("first", await balancer.Client.GetStringAsync("/"));
+
+        balancer.Runtime.Apply(TestBalancer.SingleFarm([second.Address]));
+
+        Assert.Equal("second", await balancer.Client.GetStringAsync("/"));
+        Assert.Equal(1, first.Connections);
+    }
 }

@@ -29,6 +29,9 @@ internal sealed class Http1ConnectionPool : IDisposable
         PathPrefix = address.AbsolutePath.TrimEnd('/');
     }
 
+    /// <summary>Response header values of this server, reused while they do not change.</summary>
+    public Http1HeaderValueCache HeaderValues { get; } = new();
+
     /// <summary>The server address's path ("" for "http://host:port/"), put in front of every request target.</summary>
     public string PathPrefix { get; }
 

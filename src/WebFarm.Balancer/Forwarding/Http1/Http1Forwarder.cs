@@ -33,7 +33,7 @@ internal sealed class Http1Forwarder
 
     /// <summary>Requests without a body (and not upgrades) to http:// servers of HTTP/1.1 farms take this path.</summary>
     public static bool CanForward(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade) =>
-        !hasBody && !isUpgrade && view.Transport.IsHttp11 && server.Address.Scheme == Uri.UriSchemeHttp;
+        !hasBody && !isUpgrade && view.Transport.IsHttp11 && view.Options.DirectHttp1 && server.Address.Scheme == Uri.UriSchemeHttp;
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> AttemptAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, FarmView view, ServerRuntime server, string requestId, ExchangeCancellation exchange)
@@ -136,7 +136,7 @@ internal sealed class Http1Forwarder
             var response = context.Response;
             var status = responseHead.StatusCode;
             response.StatusCode = status;
-            Http1ResponseParser.CopyHeaders(connection.Buffered, responseHead, response.Headers);
+            Http1ResponseParser.CopyHeaders(connection.Buffered, responseHead, response.Headers, pool.HeaderValues);
             if (responseHead.HasContentLength && status != StatusCodes.Status204NoContent)
             {
                 response.ContentLength = responseHead.ContentLength;

@@ -8,8 +8,12 @@ internal readonly record struct Http1ResponseHead(
     long ContentLength,
     bool HasContentLength,
     bool KeepAlive,
-    bool HasConnectionHeader)
+    int ConnectionValueStart,
+    int ConnectionValueLength)
 {
     /// <summary>1xx other than 101: an interim response to skip (100 Continue, 103 Early Hints).</summary>
     public bool IsInterim => StatusCode is >= 100 and < 200;
+
+    /// <summary>True when the server's Connection header named more than keep-alive/close (those names are hop-by-hop too).</summary>
+    public bool ConnectionNamesHeaders => ConnectionValueLength > 0;
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
@@ -18,15 +20,19 @@ internal static class Http1ResponseParser
 
     private static readonly SearchValues<byte> UnsafeValueBytes = SearchValues.Create("\r\n\0"u8);
 
-    // Response header names common enough to be worth not allocating a string for on every response.
+    // Response header names common enough to be worth not allocating a string for on every response. The first
+    // CacheableNames have values that rarely change between one server's responses (see Http1HeaderValueCache).
     private static readonly string[] KnownNames =
     [
-        "Date", "Server", "Content-Type", "Cache-Control", "ETag", "Last-Modified", "Expires", "Location", "Set-Cookie",
-        "Vary", "Accept-Ranges", "Content-Encoding", "Content-Language", "Content-Disposition", "Content-Range", "Age",
-        "Pragma", "Link", "Allow", "Retry-After", "WWW-Authenticate", "X-Request-Id", "X-Powered-By", "X-Frame-Options",
-        "X-Content-Type-Options", "Strict-Transport-Security", "Content-Security-Policy", "Referrer-Policy",
-        "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Alt-Svc", "Trailer",
+        "Date", "Server", "Content-Type", "Cache-Control", "Vary", "Accept-Ranges", "Content-Encoding", "Content-Language",
+        "X-Powered-By", "X-Frame-Options", "X-Content-Type-Options", "Strict-Transport-Security", "Content-Security-Policy",
+        "Referrer-Policy", "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Alt-Svc", "Pragma", "Allow",
+        "ETag", "Last-Modified", "Expires", "Location", "Set-Cookie", "Content-Disposition", "Content-Range", "Age", "Link",
+        "Retry-After", "WWW-Authenticate", "X-Request-Id", "Trailer",
     ];
+
+    /// <summary>How many of the known names (from the first) have cacheable values.</summary>
+    public const int CacheableNames = 19;
 
     /// <summary>
     /// Parses the head at the start of <paramref name="data"/>. Returns false when more bytes are needed.
@@ -48,7 +54,8 @@ internal static class Http1ResponseParser
         var transferEncoding = false;
         var close = false;
         var keepAliveToken = false;
-        var hasConnection = false;
+        var connectionStart = 0;
+        var connectionLength = 0;
         while (true)
         {
             var rest = data[position..];
@@ -91,9 +98,16 @@ internal static class Http1ResponseParser
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
-                hasConnection = true;
-                close |= ListContains(value, "close"u8);
-                keepAliveToken |= ListContains(value, "keep-alive"u8);
+                var isClose = ListContains(value, "close"u8);
+                var isKeepAlive = ListContains(value, "keep-alive"u8);
+                close |= isClose;
+                keepAliveToken |= isKeepAlive;
+                if (value.Length > (isClose ? 5 : 0) + (isKeepAlive ? 10 : 0))
+                {
+                    // Names other headers: remember where, so CopyHeaders can leave those out.
+                    connectionStart = position - lineEnd - 1 + (int)(Unsafe.ByteOffset(ref MemoryMarshal.GetReference(line), ref MemoryMarshal.GetReference(value)));
+                    connectionLength = value.Length;
+                }
             }
         }
 
@@ -126,7 +140,7 @@ internal static class Http1ResponseParser
             keepAlive = false;
         }
 
-        head = new Http1ResponseHead(status, position, framing, Math.Max(contentLength, 0), contentLength >= 0 && !transferEncoding, keepAlive, hasConnection);
+        head = new Http1ResponseHead(status, position, framing, Math.Max(contentLength, 0), contentLength >= 0 && !transferEncoding, keepAlive, connectionStart, connectionLength);
         return true;
     }
 
@@ -135,10 +149,10 @@ internal static class Http1ResponseParser
     /// hop-by-hop headers, those the server's Connection header names, framing headers and values with control
     /// characters are left out. A name repeated by the server (Set-Cookie) is appended, not replaced.
     /// </summary>
-    public static void CopyHeaders(ReadOnlySpan<byte> data, in Http1ResponseHead head, IHeaderDictionary headers)
+    public static void CopyHeaders(ReadOnlySpan<byte> data, in Http1ResponseHead head, IHeaderDictionary headers, Http1HeaderValueCache values)
     {
         var block = data[..head.Length];
-        var connection = head.HasConnectionHeader ? FindConnectionValue(block) : default;
+        var connection = head.ConnectionNamesHeaders ? block.Slice(head.ConnectionValueStart, head.ConnectionValueLength) : default;
         var position = block.IndexOf((byte)'\n') + 1;
         var headersStart = position;
         while (true)
@@ -160,8 +174,8 @@ internal static class Http1ResponseParser
                 continue;
             }
 
-            var nameString = NameString(name);
-            var valueString = Encoding.Latin1.GetString(value);
+            var nameString = NameString(name, out var known);
+            var valueString = known < CacheableNames ? values.Get(known, value) : Encoding.Latin1.GetString(value);
             if (SeenBefore(block[headersStart..(position - lineEnd - 1)], name))
             {
                 headers.Append(nameString, valueString);
@@ -184,16 +198,23 @@ internal static class Http1ResponseParser
         _ => name.Length > 6 && Ascii.EqualsIgnoreCase(name[..6], "Proxy-"u8),
     };
 
-    public static string NameString(ReadOnlySpan<byte> name)
+    public static string NameString(ReadOnlySpan<byte> name) => NameString(name, out _);
+
+    /// <summary>The header name as a string: the shared instance for a known name (<paramref name="index"/> its position), else a new one (index int.MaxValue).</summary>
+    private static string NameString(ReadOnlySpan<byte> name, out int index)
     {
-        foreach (var known in KnownNames)
+        var names = KnownNames;
+        for (var i = 0; i < names.Length; i++)
         {
+            var known = names[i];
             if (known.Length == name.Length && Ascii.EqualsIgnoreCase(name, known))
             {
+                index = i;
                 return known;
             }
         }
 
+        index = int.MaxValue;
         return Encoding.ASCII.GetString(name);
     }
 
@@ -262,25 +283,6 @@ internal static class Http1ResponseParser
         }
 
         return result;
-    }
-
-    private static ReadOnlySpan<byte> FindConnectionValue(ReadOnlySpan<byte> block)
-    {
-        var position = block.IndexOf((byte)'\n') + 1;
-        while (position < block.Length)
-        {
-            var rest = block[position..];
-            var lineEnd = rest.IndexOf((byte)'\n');
-            var line = TrimCr(rest[..lineEnd]);
-            position += lineEnd + 1;
-            var colon = line.IndexOf((byte)':');
-            if (colon > 0 && Ascii.EqualsIgnoreCase(line[..colon], "Connection"u8))
-            {
-                return TrimWhitespace(line[(colon + 1)..]);
-            }
-        }
-
-        return default;
     }
 
     private static bool SeenBefore(ReadOnlySpan<byte> earlierLines, ReadOnlySpan<byte> name)
