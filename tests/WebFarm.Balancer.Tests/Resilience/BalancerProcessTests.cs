@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using WebFarm.Balancer.Tests.Infrastructure;
+
+namespace WebFarm.Balancer.Tests.Resilience;
+
+/// <summary>
+/// `webfarm balancer` as shipped, in its own process: the only place the data plane runs in inline I/O mode (socket
+/// continuations on the socket engine thread, see Hosting/InlineSocketCompletions.cs), which the in-process tests
+/// cannot turn on without changing how their own clients run. Under load it must fail over, keep answering the admin
+/// API, apply a config change, and stop cleanly.
+/// </summary>
+public sealed class BalancerProcessTests
+{
+    [Fact]
+    public Task Inline_io_balancer_process_fails_over_reloads_and_stops_cleanly() => BackendProcess.WithManyAsync(3, async backends =>
+    {
+        var directory = TestBalancer.NewDirectory();
+        var config = Path.Combine(directory, "farm.json");
+        await File.WriteAllTextAsync(config, Config(backends, weight2: 1));
+        using var balancer = await StartAsync(config);
+        Assert.Contains("inline I/O on", balancer.Banner);
+        using var admin = new HttpClient { BaseAddress = balancer.Admin, Timeout = TimeSpan.FromSeconds(10) };
+
+        var adminAnswered = 0;
+        var killedAt = TimeSpan.Zero;
+        var run = await LoadRun.RunAsync(balancer.Uri, workers: 16, duration: TimeSpan.FromSeconds(5), during: async r =>
+        {
+            await r.At(TimeSpan.FromSeconds(1));
+            using (var servers = await admin.GetAsync("api/farms/web/servers"))
+            {
+                Assert.Equal(HttpStatusCode.OK, servers.StatusCode);
+                adminAnswered++;
+            }
+
+            await r.At(TimeSpan.FromSeconds(2));
+            killedAt = r.Now;
+            backends[1].Kill();
+
+            // A hot reload under load: web3's weight goes to 0, so it stops taking new requests.
+            await r.At(TimeSpan.FromSeconds(3));
+            await File.WriteAllTextAsync(config, Config(backends, weight2: 1, weight3: 0));
+        });
+
+        Assert.True(run.Samples.Count > 500, $"only {run.Samples.Count} requests");
+        Assert.True(run.Failures.Count == 0, $"{run.Failures.Count} failed: {run.Describe(run.Failures)}");
+        Assert.Equal(1, adminAnswered);
+        Assert.Contains(run.Samples, s => s.Backend == "web2" && s.Started < killedAt);
+        Assert.DoesNotContain(run.Samples, s => s.Backend == "web2" && s.Started > killedAt + TimeSpan.FromSeconds(1));
+
+        // The reload took effect: once applied, web3 gets nothing new.
+        await Eventually.True(async () => await Weight(admin, "web3") == 0, TimeSpan.FromSeconds(10), "the reload set web3's weight to 0");
+        var after = await LoadRun.RunAsync(balancer.Uri, workers: 4, duration: TimeSpan.FromSeconds(1), maxRequests: 200);
+        Assert.True(after.Failures.Count == 0, after.Describe(after.Failures));
+        Assert.All(after.Samples, s => Assert.Equal("web1", s.Backend));
+
+        // Every GET was counted, once.
+        using var stats = JsonDocument.Parse(await admin.GetStringAsync("api/farms/web/stats"));
+        Assert.True(stats.RootElement.GetProperty("requests").GetInt64() >= run.Samples.Count + after.Samples.Count);
+
+        Assert.Equal(0, await balancer.StopAsync());
+    });
+
+    private static async Task<int> Weight(HttpClient admin, string server)
+    {
+        using var servers = JsonDocument.Parse(await admin.GetStringAsync("api/farms/web/servers"));
+        foreach (var s in servers.RootElement.EnumerateArray())
+        {
+            if (s.GetProperty("name").GetString() == server)
+            {
+                return s.GetProperty("weight").GetInt32();
+            }
+        }
+
+        return -1;
+    }
+
+    private static string Config(BackendProcess[] backends, int weight2, int weight3 = 1) => $$"""
+        {
+          "Listen": [ "http://127.0.0.1:0" ],
+          "Admin": { "Listen": "http://127.0.0.1:0" },
+          "StateDirectory": "state",
+          "Farms": {
+            "web": {
+              "Timeouts": { "Connect": "2s", "ResponseHeaders": "2s" },
+              "Retries": { "MaxAttempts": 3 },
+              "PassiveHealth": { "MaxFailures": 2, "Window": "10s", "ReactivationPeriod": "60s" },
+              "Servers": [
+                { "Name": "web1", "Address": "{{backends[0].Address}}" },
+                { "Name": "web2", "Address": "{{backends[1].Address}}", "Weight": {{weight2}} },
+                { "Name": "web3", "Address": "{{backends[2].Address}}", "Weight": {{weight3}} }
+              ]
+            }
+          }
+        }
+        """;
+
+    private static async Task<RunningBalancer> StartAsync(string config)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(WebfarmProcess.DllPath());
+        start.ArgumentList.Add("balancer");
+        start.ArgumentList.Add("--config");
+        start.ArgumentList.Add(config);
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
+        var process = Process.Start(start)!;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (true)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token)
+                    ?? throw new InvalidOperationException($"the balancer exited: {await process.StandardError.ReadToEndAsync(timeout.Token)}");
+                const string marker = "Balancer listening on ";
+                var at = line.IndexOf(marker, StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    // "Balancer listening on http://127.0.0.1:N/; admin API on http://127.0.0.1:M/; 1 farm(s); inline I/O on"
+                    var parts = line[(at + marker.Length)..].Split("; ");
+                    var uri = new Uri(parts[0]);
+                    var adminUri = new Uri(parts[1]["admin API on ".Length..]);
+                    _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+                    return new RunningBalancer(process, uri, adminUri, line);
+                }
+            }
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class RunningBalancer(Process process, Uri uri, Uri admin, string banner) : IDisposable
+    {
+        public Uri Uri { get; } = uri;
+
+        public Uri Admin { get; } = admin;
+
+        public string Banner { get; } = banner;
+
+        /// <summary>SIGTERM, then the exit code (the test fails if it takes more than 20 s).</summary>
+        public async Task<int> StopAsync()
+        {
+            using var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await process.WaitForExitAsync(timeout.Token);
+            return process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.Dispose();
+        }
+    }
+}
