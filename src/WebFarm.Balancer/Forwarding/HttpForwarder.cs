@@ -339,8 +339,16 @@ internal sealed class HttpForwarder
 
             var response = context.Response;
             response.StatusCode = status;
-            CopyResponseHeaders(upstream.Headers, response.Headers);
-            CopyResponseHeaders(upstream.Content.Headers, response.Headers);
+            try
+            {
+                CopyResponseHeaders(upstream.Headers, response.Headers);
+                CopyResponseHeaders(upstream.Content.Headers, response.Headers);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // Kestrel refuses some values HttpClient let through unvalidated (a Content-Length that is not a number).
+                return await FailResponseBodyAsync(context, view, server, exchange, new IOException("invalid response headers: " + ex.Message, ex), requestId, attemptStart).ConfigureAwait(false);
+            }
 
             var copy = await CopyResponseBodyAsync(upstream, response, exchange).ConfigureAwait(false);
             var bytesOut = copy.Bytes;
@@ -434,7 +442,17 @@ internal sealed class HttpForwarder
 
             while (true)
             {
-                var pending = body.ReadAsync(buffer, exchange.Token);
+                ValueTask<int> pending;
+                try
+                {
+                    pending = body.ReadAsync(buffer, exchange.Token);
+                }
+                catch (Exception ex)
+                {
+                    // A stream may fail synchronously (a malformed chunk already buffered with the head).
+                    return new BodyCopyResult(total, ex, false);
+                }
+
                 if (!pending.IsCompleted || unflushed >= FlushThreshold)
                 {
                     if (!await FlushAsync(writer, exchange).ConfigureAwait(false))

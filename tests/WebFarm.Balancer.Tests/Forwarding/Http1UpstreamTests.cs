@@ -321,7 +321,17 @@ public sealed class Http1UpstreamTests
     [InlineData("content-length-not-a-number")]
     [InlineData("head-over-64KiB")]
     [InlineData("closed-mid-head")]
-    public async Task Malformed_response_head_is_502_naming_the_server(string kind)
+    public Task Malformed_response_head_is_502_naming_the_server(string kind) => MalformedHeadIs502Async(kind, direct: true);
+
+    // The same through SocketsHttpHandler (DirectHttp1 off), for what it lets through and Kestrel then refuses.
+    [Theory]
+    [InlineData("garbage-status-line")]
+    [InlineData("two-content-lengths")]
+    [InlineData("content-length-not-a-number")]
+    [InlineData("closed-mid-head")]
+    public Task Malformed_response_head_is_502_through_SocketsHttpHandler_too(string kind) => MalformedHeadIs502Async(kind, direct: false);
+
+    private static async Task MalformedHeadIs502Async(string kind, bool direct)
     {
         var bytes = Encoding.ASCII.GetBytes(MalformedResponse(kind));
         await using var bad = new RawHttp.Server(async (stream, ct) =>
@@ -331,7 +341,9 @@ public sealed class Http1UpstreamTests
             stream.Socket.Shutdown(SocketShutdown.Both);
         });
         await using var good = await TestBackend.StartNamedAsync("good");
-        await using var balancer = await TestBalancer.StartAsync(BadAndGoodFarms(bad.Address, good.Address));
+        var config = BadAndGoodFarms(bad.Address, good.Address);
+        config = config with { Farms = new Dictionary<string, FarmOptions>(config.Farms) { ["bad"] = config.Farms["bad"] with { DirectHttp1 = direct } } };
+        await using var balancer = await TestBalancer.StartAsync(config);
 
         using (var response = await balancer.Client.GetAsync("/" + kind))
         {
