@@ -4,7 +4,7 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-tuned webfarm-resilient haproxy nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-httpclient webfarm-tuned webfarm-resilient haproxy nginx
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
 #
@@ -22,10 +22,10 @@ DURATION="${DURATION:-10s}"
 # Long enough for .NET tiered compilation to reach optimized code on a single core (with 3 s the balancer
 # is still partly running instrumented tier-0 code during the measurement).
 WARMUP="${WARMUP:-10s}"
-# "webfarm-tuned" = the same binary with extra runtime settings to try. The project already ships
-# TieredPGO=false and UnfairSemaphoreSpinLimit=0 (see src/WebFarm/WebFarm.csproj); the default here tries
-# inline socket completions, which only an environment variable can turn on.
-TUNED_ENV="${TUNED_ENV:-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1}"
+# "webfarm-tuned" = the same binary with other runtime settings to compare. `webfarm balancer` ships with inline
+# socket completions on (see src/WebFarm.Balancer/Hosting/InlineSocketCompletions.cs); the default here turns them
+# off, to show what they are worth.
+TUNED_ENV="${TUNED_ENV:-DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0}"
 CONNECTIONS="${CONNECTIONS:-50}"
 PROXY_CPU="${PROXY_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"
@@ -359,6 +359,11 @@ main() {
       direct) run_direct ;;
       webfarm) run_webfarm webfarm ;;
       webfarm-tuned) run_webfarm webfarm-tuned $TUNED_ENV ;;
+      # The same farm with "DirectHttp1": false: every request through SocketsHttpHandler, as before the direct path.
+      webfarm-httpclient)
+        FARM_EXTRA='"DirectHttp1": false,'
+        run_webfarm webfarm-httpclient
+        FARM_EXTRA= ;;
       # Issue 3: the cost of resilience. Active health checks every second on every backend, passive health, and
       # cookie affinity with every wrk request carrying a valid cookie (bound to b2), so each request pays the
       # cookie parse and MAC check.
