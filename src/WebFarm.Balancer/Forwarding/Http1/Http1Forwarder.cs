@@ -3,9 +3,9 @@ using System.Buffers.Text;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using WebFarm.Balancer.Async;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using WebFarm.Balancer.Async;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Routing;
 
@@ -304,103 +304,103 @@ internal sealed class Http1Forwarder
                     switch (state)
                     {
                         case ChunkState.SizeLine:
-                        {
-                            var lineEnd = data.IndexOf((byte)'\n');
-                            if (lineEnd < 0)
                             {
-                                if (data.Length > MaxChunkLine)
+                                var lineEnd = data.IndexOf((byte)'\n');
+                                if (lineEnd < 0)
                                 {
-                                    throw new Http1ProtocolException("chunk size line too long");
+                                    if (data.Length > MaxChunkLine)
+                                    {
+                                        throw new Http1ProtocolException("chunk size line too long");
+                                    }
+
+                                    break;
                                 }
 
+                                chunkRemaining = ParseChunkSize(Http1ResponseParser.TrimCr(data[..lineEnd]));
+                                connection.Consume(lineEnd + 1);
+                                state = chunkRemaining == 0 ? ChunkState.Trailers : ChunkState.Data;
+                                progressed = true;
                                 break;
                             }
-
-                            chunkRemaining = ParseChunkSize(Http1ResponseParser.TrimCr(data[..lineEnd]));
-                            connection.Consume(lineEnd + 1);
-                            state = chunkRemaining == 0 ? ChunkState.Trailers : ChunkState.Data;
-                            progressed = true;
-                            break;
-                        }
 
                         case ChunkState.Data:
-                        {
-                            if (data.IsEmpty)
                             {
+                                if (data.IsEmpty)
+                                {
+                                    break;
+                                }
+
+                                var take = (int)Math.Min(data.Length, chunkRemaining);
+                                writer.Write(data[..take]);
+                                connection.Consume(take);
+                                chunkRemaining -= take;
+                                total += take;
+                                unflushed = true;
+                                state = chunkRemaining == 0 ? ChunkState.DataEnd : ChunkState.Data;
+                                progressed = true;
                                 break;
                             }
 
-                            var take = (int)Math.Min(data.Length, chunkRemaining);
-                            writer.Write(data[..take]);
-                            connection.Consume(take);
-                            chunkRemaining -= take;
-                            total += take;
-                            unflushed = true;
-                            state = chunkRemaining == 0 ? ChunkState.DataEnd : ChunkState.Data;
-                            progressed = true;
-                            break;
-                        }
-
                         case ChunkState.DataEnd:
-                        {
-                            var lineEnd = data.IndexOf((byte)'\n');
-                            if (lineEnd < 0)
                             {
-                                if (data.Length > 1)
+                                var lineEnd = data.IndexOf((byte)'\n');
+                                if (lineEnd < 0)
+                                {
+                                    if (data.Length > 1)
+                                    {
+                                        throw new Http1ProtocolException("chunk data not followed by CRLF");
+                                    }
+
+                                    break;
+                                }
+
+                                if (!Http1ResponseParser.TrimCr(data[..lineEnd]).IsEmpty)
                                 {
                                     throw new Http1ProtocolException("chunk data not followed by CRLF");
                                 }
 
+                                connection.Consume(lineEnd + 1);
+                                state = ChunkState.SizeLine;
+                                progressed = true;
                                 break;
                             }
-
-                            if (!Http1ResponseParser.TrimCr(data[..lineEnd]).IsEmpty)
-                            {
-                                throw new Http1ProtocolException("chunk data not followed by CRLF");
-                            }
-
-                            connection.Consume(lineEnd + 1);
-                            state = ChunkState.SizeLine;
-                            progressed = true;
-                            break;
-                        }
 
                         default:
-                        {
-                            var lineEnd = data.IndexOf((byte)'\n');
-                            if (lineEnd < 0)
                             {
+                                var lineEnd = data.IndexOf((byte)'\n');
+                                if (lineEnd < 0)
+                                {
+                                    break;
+                                }
+
+                                var line = Http1ResponseParser.TrimCr(data[..lineEnd]);
+                                if (line.IsEmpty)
+                                {
+                                    connection.Consume(lineEnd + 1);
+                                    ApplyTrailers(response, trailers);
+                                    return new BodyCopyResult(total, null, false);
+                                }
+
+                                trailerBytes += lineEnd + 1;
+                                if (trailerBytes > MaxTrailerBytes)
+                                {
+                                    throw new Http1ProtocolException("trailers larger than 64 KiB");
+                                }
+
+                                if (!Http1ResponseParser.TryParseHeaderLine(line, out var name, out var value))
+                                {
+                                    throw new Http1ProtocolException("malformed trailer line");
+                                }
+
+                                if (!Http1ResponseParser.IsHopByHopOrFraming(name) && !Http1ResponseParser.HasUnsafeBytes(value))
+                                {
+                                    (trailers ??= []).Add(new(Http1ResponseParser.NameString(name), Encoding.Latin1.GetString(value)));
+                                }
+
+                                connection.Consume(lineEnd + 1);
+                                progressed = true;
                                 break;
                             }
-
-                            var line = Http1ResponseParser.TrimCr(data[..lineEnd]);
-                            if (line.IsEmpty)
-                            {
-                                connection.Consume(lineEnd + 1);
-                                ApplyTrailers(response, trailers);
-                                return new BodyCopyResult(total, null, false);
-                            }
-
-                            trailerBytes += lineEnd + 1;
-                            if (trailerBytes > MaxTrailerBytes)
-                            {
-                                throw new Http1ProtocolException("trailers larger than 64 KiB");
-                            }
-
-                            if (!Http1ResponseParser.TryParseHeaderLine(line, out var name, out var value))
-                            {
-                                throw new Http1ProtocolException("malformed trailer line");
-                            }
-
-                            if (!Http1ResponseParser.IsHopByHopOrFraming(name) && !Http1ResponseParser.HasUnsafeBytes(value))
-                            {
-                                (trailers ??= []).Add(new(Http1ResponseParser.NameString(name), Encoding.Latin1.GetString(value)));
-                            }
-
-                            connection.Consume(lineEnd + 1);
-                            progressed = true;
-                            break;
-                        }
                     }
                 }
 
