@@ -8,8 +8,8 @@ namespace WebFarm.Balancer.Tests.Resilience;
 /// <summary>
 /// `webfarm balancer` as shipped, in its own process: the only place the data plane runs in inline I/O mode (socket
 /// continuations on the socket engine thread, see Hosting/InlineSocketCompletions.cs), which the in-process tests
-/// cannot turn on without changing how their own clients run. Under load it must fail over, keep answering the admin
-/// API, apply a config change, and stop cleanly.
+/// cannot turn on without changing how their own clients run. Under load it must fail over, run its health checks,
+/// keep answering the admin API, apply a config change, and stop cleanly.
 /// </summary>
 public sealed class BalancerProcessTests
 {
@@ -49,6 +49,10 @@ public sealed class BalancerProcessTests
         Assert.Contains(run.Samples, s => s.Backend == "web2" && s.Started < killedAt);
         Assert.DoesNotContain(run.Samples, s => s.Backend == "web2" && s.Started > killedAt + TimeSpan.FromSeconds(1));
 
+        // Health checking (active probes through HttpClient, on the same socket engine thread, and passive) took web2 out.
+        await Eventually.True(async () => await Healthy(admin, "web2") == false, TimeSpan.FromSeconds(10), "web2 reported unhealthy");
+        Assert.True(await Healthy(admin, "web1"));
+
         // The reload took effect: once applied, web3 gets nothing new.
         await Eventually.True(async () => await Weight(admin, "web3") == 0, TimeSpan.FromSeconds(10), "the reload set web3's weight to 0");
         var after = await LoadRun.RunAsync(balancer.Uri, workers: 4, duration: TimeSpan.FromSeconds(1), maxRequests: 200);
@@ -62,18 +66,22 @@ public sealed class BalancerProcessTests
         Assert.Equal(0, await balancer.StopAsync());
     });
 
-    private static async Task<int> Weight(HttpClient admin, string server)
+    private static async Task<int> Weight(HttpClient admin, string server) => (await Server(admin, server)).GetProperty("weight").GetInt32();
+
+    private static async Task<bool> Healthy(HttpClient admin, string server) => (await Server(admin, server)).GetProperty("healthy").GetBoolean();
+
+    private static async Task<JsonElement> Server(HttpClient admin, string name)
     {
         using var servers = JsonDocument.Parse(await admin.GetStringAsync("api/farms/web/servers"));
         foreach (var s in servers.RootElement.EnumerateArray())
         {
-            if (s.GetProperty("name").GetString() == server)
+            if (s.GetProperty("name").GetString() == name)
             {
-                return s.GetProperty("weight").GetInt32();
+                return s.Clone();
             }
         }
 
-        return -1;
+        throw new InvalidOperationException($"no server {name} in the admin API's list");
     }
 
     private static string Config(BackendProcess[] backends, int weight2, int weight3 = 1) => $$"""
@@ -85,6 +93,7 @@ public sealed class BalancerProcessTests
             "web": {
               "Timeouts": { "Connect": "2s", "ResponseHeaders": "2s" },
               "Retries": { "MaxAttempts": 3 },
+              "Health": { "Path": "/health", "Interval": "300ms", "Timeout": "1s", "Rise": 2, "Fall": 2 },
               "PassiveHealth": { "MaxFailures": 2, "Window": "10s", "ReactivationPeriod": "60s" },
               "Servers": [
                 { "Name": "web1", "Address": "{{backends[0].Address}}" },
