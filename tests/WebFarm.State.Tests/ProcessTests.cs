@@ -74,6 +74,7 @@ public sealed class ProcessTests : IDisposable
     [InlineData("state --appendfsync sometimes", "not one of everysec, always, no")]
     [InlineData("state --replica-of nohost", "is not host:port")]
     [InlineData("state --bind not-an-ip", "is not an IP address")]
+    [InlineData("state bogus", "Unrecognized command or argument 'bogus'")]
     public async Task Bad_arguments_exit_with_code_2_and_say_why(string arguments, string message)
     {
         await using var process = await WebfarmProcess.StartAsync(arguments, 0);

@@ -24,14 +24,8 @@ internal static class StateCommand
         {
             port, bind, password, maxMemory, dir, fsync, replicaOf,
         };
-        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (parseResult.UnmatchedTokens.Count > 0)
-            {
-                return Fail($"unexpected argument '{parseResult.UnmatchedTokens[0]}'. Run 'webfarm state --help' for the options.");
-            }
-
             if (!int.TryParse(parseResult.GetValue(port), NumberStyles.None, CultureInfo.InvariantCulture, out var portNumber) || portNumber > 65535)
             {
                 return Fail($"--port '{parseResult.GetValue(port)}' is not a port number (0-65535).");
