@@ -201,6 +201,28 @@ public sealed class Http1UpstreamTests
     }
 
     [Fact]
+    public async Task Idle_connections_the_server_closed_leave_the_pool_without_a_request()
+    {
+        // The server closes every connection right after answering keep-alive: without the periodic sweep the
+        // balancer would keep those sockets (in CLOSE_WAIT) until a request came to find them dead.
+        await using var server = KeepAliveServer(async (stream, connection, request, head, ct) =>
+        {
+            await RawHttp.WriteAsync(stream, Ok);
+            stream.Socket.Shutdown(SocketShutdown.Both);
+            return false;
+        });
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm([server.Address], NoRetries));
+        var transport = balancer.Runtime.Farms["web"].View.Transport;
+
+        var parallel = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => GetOkAsync(balancer, "/p" + i)));
+        Assert.All(parallel, body => Assert.Equal("ok", body));
+
+        // The sweep runs every 5 s; the server's closes must empty the pool within a couple of sweeps.
+        await Eventually.True(() => transport.IdleHttp1Connections == 0, TimeSpan.FromSeconds(20), "the closed connections left the pool");
+        Assert.Equal("ok", await GetOkAsync(balancer, "/after"));
+    }
+
+    [Fact]
     public async Task A_reused_connection_closed_without_an_answer_is_retried_transparently()
     {
         var heads = new System.Collections.Concurrent.ConcurrentQueue<(int Connection, string Line)>();
