@@ -636,59 +636,11 @@ internal sealed class HttpForwarder
             Content = content,
         };
 
-        var headers = incoming.Headers;
-        string? connection = headers.Connection.Count > 0 ? headers.Connection.ToString() : null;
-        foreach (var header in headers)
+        var sink = new MessageHeaderSink(request);
+        var sentContentLength = RequestHeaderForwarding.CopyClientHeaders(context, upgrade, ref sink);
+        if (sentContentLength && content is StreamingRequestContent && incoming.ContentLength is long length)
         {
-            var name = header.Key;
-            if (HeaderRules.IsHopByHop(name))
-            {
-                // "TE: trailers" tells an HTTP/2 server (gRPC) that we can relay trailers; anything else in TE is hop-by-hop.
-                if (name.Equals("TE", StringComparison.OrdinalIgnoreCase) && HeaderRules.IsListedIn(header.Value.ToString(), "trailers"))
-                {
-                    request.Headers.TryAddWithoutValidation("TE", "trailers");
-                }
-                else if (upgrade && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))
-                {
-                    AddValues(request, content, name, header.Value);
-                }
-
-                continue;
-            }
-
-            if (connection is not null && HeaderRules.IsListedIn(connection, name))
-            {
-                continue;
-            }
-
-            if (IsSetByForwarder(name))
-            {
-                continue;
-            }
-
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                if (content is StreamingRequestContent && incoming.ContentLength is long length)
-                {
-                    content.Headers.ContentLength = length;
-                }
-
-                continue;
-            }
-
-            if (name.Equals("Cookie", StringComparison.OrdinalIgnoreCase) && header.Value.Count > 1)
-            {
-                // HTTP/2 clients may split cookies over several fields; HTTP/1.1 servers expect one "; "-joined line.
-                var joined = string.Join("; ", header.Value.ToArray());
-                if (!HeaderRules.HasUnsafeChars(joined))
-                {
-                    request.Headers.TryAddWithoutValidation("Cookie", joined);
-                }
-
-                continue;
-            }
-
-            AddValues(request, content, name, header.Value);
+            content.Headers.ContentLength = length;
         }
 
         if (upgrade)
@@ -701,14 +653,7 @@ internal sealed class HttpForwarder
             request.Headers.Host = incoming.Host.Value;
         }
 
-        AddForwardedHeaders(context, snapshot.TrustedProxies, request.Headers);
-        request.Headers.TryAddWithoutValidation(RequestIdHeader, requestId);
-        var original = headers[RequestIdHeader];
-        if (original.Count == 1 && !HeaderRules.HasUnsafeChars(original[0]))
-        {
-            request.Headers.TryAddWithoutValidation(OriginalRequestIdHeader, original[0]);
-        }
-
+        RequestHeaderForwarding.AddForwarded(context, snapshot.TrustedProxies, requestId, ref sink);
         return request;
     }
 
@@ -722,63 +667,6 @@ internal sealed class HttpForwarder
         21 => name.Equals(OriginalRequestIdHeader, StringComparison.OrdinalIgnoreCase),
         _ => false,
     };
-
-    private static void AddValues(HttpRequestMessage request, HttpContent? content, string name, StringValues values)
-    {
-        foreach (var value in values)
-        {
-            if (value is null || HeaderRules.HasUnsafeChars(value))
-            {
-                continue;
-            }
-
-            // Content-* headers belong to the content; without a body they are dropped (nothing they could describe).
-            if (!request.Headers.TryAddWithoutValidation(name, value))
-            {
-                content?.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-    }
-
-    private static void AddForwardedHeaders(HttpContext context, TrustedProxies trusted, HttpRequestHeaders headers)
-    {
-        var remote = context.Connection.RemoteIpAddress;
-        if (remote is { IsIPv4MappedToIPv6: true })
-        {
-            remote = remote.MapToIPv4();
-        }
-
-        var client = remote?.ToString() ?? "unknown";
-        var scheme = context.Request.Scheme;
-        var host = context.Request.Host.Value;
-
-        // Only a trusted proxy's claims about earlier hops are kept; anyone else could forge them.
-        var incoming = context.Request.Headers;
-        if (trusted.Contains(remote))
-        {
-            client = AppendForwarded(incoming["X-Forwarded-For"], client);
-            scheme = AppendForwarded(incoming["X-Forwarded-Proto"], scheme);
-            host = host is null ? null : AppendForwarded(incoming["X-Forwarded-Host"], host);
-        }
-
-        headers.TryAddWithoutValidation("X-Forwarded-For", client);
-        headers.TryAddWithoutValidation("X-Forwarded-Proto", scheme);
-        if (host is not null)
-        {
-            headers.TryAddWithoutValidation("X-Forwarded-Host", host);
-        }
-    }
-
-    internal static string AppendForwarded(StringValues previous, string value)
-    {
-        if (previous.Count == 0)
-        {
-            return value;
-        }
-
-        var joined = previous.Count == 1 ? previous[0]! : string.Join(", ", previous.ToArray());
-        return HeaderRules.HasUnsafeChars(joined) || joined.Length == 0 ? value : joined + ", " + value;
-    }
 
     /// <summary>The path and query to send: the client's raw target when unchanged (exact bytes), else the stripped path re-encoded.</summary>
     internal static string BuildTarget(HttpContext context, CompiledRoute route)

@@ -2,17 +2,15 @@ using System.Buffers;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
 
 /// <summary>
-/// The request head sent to a server, written straight to bytes from the client's request with the same rules as
-/// the SocketsHttpHandler path (see HttpForwarder.CreateRequest): hop-by-hop headers and those the client's
-/// Connection header names are dropped, values with CR/LF/NUL are dropped, X-Forwarded-* and X-Request-Id are set
-/// by the balancer. Only for requests without a body. The buffer is rented; <see cref="Dispose"/> returns it.
+/// The request head sent to a server, written straight to bytes from the client's request by the rules both upstream
+/// paths share (<see cref="RequestHeaderForwarding"/>). Only for requests without a body. The buffer is rented;
+/// <see cref="Dispose"/> returns it.
 /// </summary>
-internal struct Http1RequestHead : IDisposable
+internal struct Http1RequestHead : IRequestHeaderSink, IDisposable
 {
     private byte[] _buffer;
     private int _length;
@@ -37,63 +35,15 @@ internal struct Http1RequestHead : IDisposable
         head.WriteLatin1(host);
         head.Write("\r\n"u8);
 
-        var headers = request.Headers;
-        var connection = headers.Connection.Count > 0 ? headers.Connection.ToString() : null;
-        var sentContentLength = false;
-        foreach (var header in headers)
+        var sentContentLength = RequestHeaderForwarding.CopyClientHeaders(context, upgrade: false, ref head);
+        if (sentContentLength || HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method))
         {
-            var name = header.Key;
-            if (HeaderRules.IsHopByHop(name))
-            {
-                // "TE: trailers" says we relay trailers (we do: chunked responses); other TE values are hop-by-hop.
-                if (name.Length == 2 && HeaderRules.IsListedIn(header.Value.ToString(), "trailers"))
-                {
-                    head.Write("TE: trailers\r\n"u8);
-                }
-
-                continue;
-            }
-
-            if ((connection is not null && HeaderRules.IsListedIn(connection, name)) || HttpForwarder.IsSetByForwarder(name))
-            {
-                continue;
-            }
-
-            if (name.Length == 14 && name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                // A bodyless request reaches this path only with "Content-Length: 0" (or none).
-                sentContentLength = true;
-                head.Write("Content-Length: 0\r\n"u8);
-                continue;
-            }
-
-            if (name.Length == 6 && header.Value.Count > 1 && name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
-            {
-                // HTTP/2 clients may split cookies over several fields; HTTP/1.1 servers expect one "; "-joined line.
-                head.WriteHeader(name, string.Join("; ", header.Value.ToArray()));
-                continue;
-            }
-
-            foreach (var value in header.Value)
-            {
-                head.WriteHeader(name, value);
-            }
-        }
-
-        if (!sentContentLength && (HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method)))
-        {
-            // An empty POST still says so: some servers refuse a POST without a length (411).
+            // A bodyless request reaches this path only with "Content-Length: 0" or none; an empty POST still says
+            // so, because some servers refuse a POST without a length (411).
             head.Write("Content-Length: 0\r\n"u8);
         }
 
-        head.WriteForwarded(context, trusted);
-        head.WriteHeader(HttpForwarder.RequestIdHeader, requestId);
-        var original = headers[HttpForwarder.RequestIdHeader];
-        if (original.Count == 1)
-        {
-            head.WriteHeader(HttpForwarder.OriginalRequestIdHeader, original[0]);
-        }
-
+        RequestHeaderForwarding.AddForwarded(context, trusted, requestId, ref head);
         head.Write("\r\n"u8);
         return head;
     }
@@ -108,39 +58,30 @@ internal struct Http1RequestHead : IDisposable
         }
     }
 
-    private void WriteForwarded(HttpContext context, TrustedProxies trusted)
+    public void Add(string name, string value)
     {
-        var remote = context.Connection.RemoteIpAddress;
-        if (remote is { IsIPv4MappedToIPv6: true })
-        {
-            remote = remote.MapToIPv4();
-        }
+        WriteLatin1(name);
+        Write(": "u8);
+        WriteText(value);
+        Write("\r\n"u8);
+    }
 
-        var request = context.Request;
-        var host = request.Host.Value;
-        if (!trusted.IsEmpty && trusted.Contains(remote))
-        {
-            // Only a trusted proxy's claims about earlier hops are kept; anyone else could forge them.
-            var incoming = request.Headers;
-            WriteHeader("X-Forwarded-For", HttpForwarder.AppendForwarded(incoming["X-Forwarded-For"], remote?.ToString() ?? "unknown"));
-            WriteHeader("X-Forwarded-Proto", HttpForwarder.AppendForwarded(incoming["X-Forwarded-Proto"], request.Scheme));
-            if (host is not null)
-            {
-                WriteHeader("X-Forwarded-Host", HttpForwarder.AppendForwarded(incoming["X-Forwarded-Host"], host));
-            }
-
-            return;
-        }
-
+    public void AddForwardedFor(IPAddress? client, string? joined)
+    {
         Write("X-Forwarded-For: "u8);
-        if (remote is null)
+        if (joined is not null)
+        {
+            WriteText(joined);
+        }
+        else if (client is null)
         {
             Write("unknown"u8);
         }
         else
         {
+            // Formatted straight into the buffer: no string per request.
             Ensure(64);
-            if (!remote.TryFormat(_buffer.AsSpan(_length), out var written))
+            if (!client.TryFormat(_buffer.AsSpan(_length), out var written))
             {
                 throw new InvalidOperationException("An IP address did not fit in 64 bytes.");
             }
@@ -148,25 +89,6 @@ internal struct Http1RequestHead : IDisposable
             _length += written;
         }
 
-        Write("\r\nX-Forwarded-Proto: "u8);
-        WriteLatin1(request.Scheme);
-        Write("\r\n"u8);
-        if (host is not null)
-        {
-            WriteHeader("X-Forwarded-Host", host);
-        }
-    }
-
-    private void WriteHeader(string name, string? value)
-    {
-        if (value is null || HeaderRules.HasUnsafeChars(value))
-        {
-            return;
-        }
-
-        WriteLatin1(name);
-        Write(": "u8);
-        WriteText(value);
         Write("\r\n"u8);
     }
 
