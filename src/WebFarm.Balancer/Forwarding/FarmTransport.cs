@@ -7,8 +7,9 @@ namespace WebFarm.Balancer.Forwarding;
 
 /// <summary>
 /// The outgoing side of a farm: one SocketsHttpHandler (one connection pool) with the farm's timeouts and
-/// HTTP version, and for HTTP/1.1 farms the direct path's connection pools (one per server address). A reload that changes those builds a new transport; the old one is retired and disposed only
-/// when its last in-flight request ends, so a reload never breaks a running exchange.
+/// HTTP version, and for HTTP/1.1 farms the direct path's connection pools (one per server address). A reload that
+/// changes those builds a new transport; the old one is retired and disposed only when its last in-flight request
+/// ends, so a reload never breaks a running exchange.
 /// </summary>
 internal sealed class FarmTransport : IDisposable
 {
@@ -43,11 +44,10 @@ internal sealed class FarmTransport : IDisposable
             Expect100ContinueTimeout = TimeSpan.FromSeconds(1),
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
-        IsHttp11 = Version == System.Net.HttpVersion.Version11;
     }
 
     /// <summary>True when the farm talks HTTP/1.1 to its servers (the direct path's protocol).</summary>
-    public bool IsHttp11 { get; }
+    public bool IsHttp11 => ReferenceEquals(Version, System.Net.HttpVersion.Version11);
 
     public HttpMessageInvoker Invoker { get; }
 
@@ -64,12 +64,7 @@ internal sealed class FarmTransport : IDisposable
     public Http1ConnectionPool GetHttp1Pool(ServerRuntime server)
     {
         var pool = Volatile.Read(ref server.Http1Pool);
-        if (pool is not null && ReferenceEquals(pool.Owner, this) && string.Equals(pool.BaseAddress, server.BaseAddress, StringComparison.Ordinal))
-        {
-            return pool;
-        }
-
-        return CreatePool(server);
+        return Serves(pool, server.BaseAddress) ? pool! : CreatePool(server);
     }
 
     /// <summary>Total idle connections across this transport's pools (for tests and diagnostics).</summary>
@@ -152,9 +147,9 @@ internal sealed class FarmTransport : IDisposable
         {
             var current = Volatile.Read(ref server.Http1Pool);
             var address = server.BaseAddress;
-            if (current is not null && ReferenceEquals(current.Owner, this) && string.Equals(current.BaseAddress, address, StringComparison.Ordinal))
+            if (Serves(current, address))
             {
-                return current;
+                return current!;
             }
 
             if (current is not null && ReferenceEquals(current.Owner, this))
@@ -179,6 +174,10 @@ internal sealed class FarmTransport : IDisposable
             return pool;
         }
     }
+
+    /// <summary>True when <paramref name="pool"/> is this transport's pool for <paramref name="address"/>.</summary>
+    private bool Serves(Http1ConnectionPool? pool, string address) =>
+        pool is not null && ReferenceEquals(pool.Owner, this) && string.Equals(pool.BaseAddress, address, StringComparison.Ordinal);
 
     private void Sweep()
     {

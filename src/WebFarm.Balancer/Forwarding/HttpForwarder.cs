@@ -322,9 +322,7 @@ internal sealed class HttpForwarder
                 return AttemptResult.ClientGone;
             }
 
-            server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
-            view.PassiveHealth?.OnTransportFailure(server, ex);
-            return ClassifyFailure(ex, exchange, farm, server, streaming?.Started ?? false);
+            return FailBeforeHeaders(farm, view, server, exchange, ex, attemptStart, streaming?.Started ?? false);
         }
 
         using (upstream)
@@ -506,7 +504,15 @@ internal sealed class HttpForwarder
         }
     }
 
-    internal static AttemptResult ClassifyFailure(Exception ex, ExchangeCancellation exchange, FarmRuntime farm, ServerRuntime server, bool bodyStarted)
+    /// <summary>An attempt failed before response headers (both upstream paths): count it against the server and classify it.</summary>
+    internal static AttemptResult FailBeforeHeaders(FarmRuntime farm, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception error, long attemptStart, bool bodyStarted)
+    {
+        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
+        view.PassiveHealth?.OnTransportFailure(server, error);
+        return ClassifyFailure(error, exchange, farm, server, bodyStarted);
+    }
+
+    private static AttemptResult ClassifyFailure(Exception ex, ExchangeCancellation exchange, FarmRuntime farm, ServerRuntime server, bool bodyStarted)
     {
         if (exchange.TimedOut)
         {

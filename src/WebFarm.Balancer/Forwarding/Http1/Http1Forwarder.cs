@@ -204,9 +204,7 @@ internal sealed class Http1Forwarder
             return AttemptResult.ClientGone;
         }
 
-        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
-        view.PassiveHealth?.OnTransportFailure(server, error);
-        return HttpForwarder.ClassifyFailure(error, exchange, farm, server, bodyStarted: false);
+        return HttpForwarder.FailBeforeHeaders(farm, view, server, exchange, error, attemptStart, bodyStarted: false);
     }
 
     private static async ValueTask<BodyCopyResult> CopyFixedLengthAsync(Http1Connection connection, PipeWriter writer, long length, ExchangeCancellation exchange)

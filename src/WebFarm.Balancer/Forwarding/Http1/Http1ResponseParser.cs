@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
@@ -66,6 +64,7 @@ internal static class Http1ResponseParser
             }
 
             var line = TrimCr(rest[..lineEnd]);
+            var lineStart = position;
             position += lineEnd + 1;
             if (line.IsEmpty)
             {
@@ -84,7 +83,8 @@ internal static class Http1ResponseParser
             }
 
             var name = line[..colon];
-            var value = TrimWhitespace(line[(colon + 1)..]);
+            var afterColon = line[(colon + 1)..];
+            var value = TrimWhitespace(afterColon);
             if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
             {
                 contentLength = ParseContentLength(value, contentLength);
@@ -98,14 +98,14 @@ internal static class Http1ResponseParser
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
-                var isClose = ListContains(value, "close"u8);
-                var isKeepAlive = ListContains(value, "keep-alive"u8);
+                var isClose = ListContainsIgnoreCase(value, "close"u8);
+                var isKeepAlive = ListContainsIgnoreCase(value, "keep-alive"u8);
                 close |= isClose;
                 keepAliveToken |= isKeepAlive;
                 if (value.Length > (isClose ? 5 : 0) + (isKeepAlive ? 10 : 0))
                 {
                     // Names other headers: remember where, so CopyHeaders can leave those out.
-                    connectionStart = position - lineEnd - 1 + (int)(Unsafe.ByteOffset(ref MemoryMarshal.GetReference(line), ref MemoryMarshal.GetReference(value)));
+                    connectionStart = lineStart + colon + 1 + (afterColon.Length - afterColon.TrimStart(" \t"u8).Length);
                     connectionLength = value.Length;
                 }
             }
@@ -301,8 +301,6 @@ internal static class Http1ResponseParser
 
         return false;
     }
-
-    private static bool ListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token) => ListContainsIgnoreCase(list, token);
 
     private static bool ListContainsIgnoreCase(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
     {
