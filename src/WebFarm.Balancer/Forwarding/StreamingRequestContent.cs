@@ -39,19 +39,24 @@ internal sealed class StreamingRequestContent : HttpContent
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
         Started = true;
+        var first = true;
         while (true)
         {
             ReadResult result;
-            try
+            if (!first)
             {
-                result = await _body.ReadAsync(cancellationToken).ConfigureAwait(false);
+                result = await ReadClientBodyAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex)
+            else if (!TryReadClientBody(out result))
             {
-                ClientError = ex;
-                throw;
+                // SocketsHttpHandler holds the request head back until the body's first write (HTTP/1.1 and HTTP/2
+                // alike). When the client has sent no body yet, send the head now: a streaming server that answers
+                // before reading (gRPC server streams, long polls) must see the request at once.
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                result = await ReadClientBodyAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            first = false;
             var buffer = result.Buffer;
             try
             {
@@ -76,6 +81,32 @@ internal sealed class StreamingRequestContent : HttpContent
             {
                 return;
             }
+        }
+    }
+
+    private bool TryReadClientBody(out ReadResult result)
+    {
+        try
+        {
+            return _body.TryRead(out result);
+        }
+        catch (Exception ex)
+        {
+            ClientError = ex;
+            throw;
+        }
+    }
+
+    private async ValueTask<ReadResult> ReadClientBodyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _body.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            ClientError = ex;
+            throw;
         }
     }
 

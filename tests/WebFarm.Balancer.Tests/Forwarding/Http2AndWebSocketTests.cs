@@ -69,6 +69,81 @@ public sealed class Http2AndWebSocketTests
     }
 
     [Fact]
+    public async Task A_server_that_speaks_first_gets_the_request_before_any_body_over_h2c()
+    {
+        // The server greets before it reads anything: it must see the request while the client's body is still empty.
+        await using var backend = await TestBackend.StartAsync(
+            async context =>
+            {
+                await context.Response.WriteAsync("ready\n");
+                await context.Response.Body.FlushAsync();
+                var line = await new StreamReader(context.Request.Body).ReadLineAsync();
+                await context.Response.WriteAsync($"echo:{line}\n");
+            },
+            HttpProtocols.Http2);
+        var config = TestBalancer.SingleFarm([backend.Address], f => f with { HttpVersion = "2" });
+        await using var balancer = await TestBalancer.StartAsync(config, protocols: ListenProtocols.Http2);
+
+        // Twice: the second call runs on warm connections, where no connection set-up frame flushes a held-back head.
+        for (var call = 1; call <= 2; call++)
+        {
+            var outgoing = Channel.CreateUnbounded<string>();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/greeter")
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = new ChannelContent(outgoing.Reader),
+            };
+            using var response = await balancer.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TimeSpan.FromSeconds(30));
+            var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.Equal("ready", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+
+            await outgoing.Writer.WriteAsync($"call {call}");
+            outgoing.Writer.Complete();
+            Assert.Equal($"echo:call {call}", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.Equal(2, backend.Requests);
+    }
+
+    [Fact]
+    public async Task A_chunked_HTTP1_request_reaches_the_server_before_any_body()
+    {
+        // HTTP/1.1 upstreams are half-duplex (SocketsHttpHandler relays the response once the request body is sent),
+        // but the request itself must not wait for the body: the server sees it and can start work at once.
+        var arrived = Channel.CreateUnbounded<string>();
+        await using var backend = await TestBackend.StartAsync(
+            async context =>
+            {
+                await arrived.Writer.WriteAsync(context.Request.Path.Value!);
+                var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
+                await context.Response.WriteAsync($"echo:{body}\n");
+            },
+            HttpProtocols.Http1);
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backend));
+
+        // Two requests on one client connection, so the second one runs on a warm upstream connection.
+        using var client = await RawHttp.ConnectAsync(balancer.Uri);
+        var stream = client.GetStream();
+        for (var call = 1; call <= 2; call++)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await RawHttp.WriteAsync(stream, $"POST /upload/{call} HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n");
+            Assert.Equal($"/upload/{call}", await arrived.Reader.ReadAsync(timeout.Token));
+
+            var message = $"call {call}";
+            await RawHttp.WriteAsync(stream, $"{message.Length:x}\r\n{message}\r\n0\r\n\r\n");
+            var head = await RawHttp.ReadHeadAsync(stream, timeout.Token);
+            Assert.StartsWith("HTTP/1.1 200", head, StringComparison.Ordinal);
+            Assert.Contains("Transfer-Encoding: chunked", head, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal($"echo:{message}\n", await RawHttp.ReadChunksUntilAsync(stream, "\n", timeout.Token));
+            Assert.Null(await RawHttp.ReadChunkAsync(stream, timeout.Token));
+        }
+
+        Assert.Equal(2, backend.Requests);
+    }
+
+    [Fact]
     public async Task WebSocket_echo_both_directions_and_close_from_either_side()
     {
         await using var backend = await TestBackend.StartAsync(
@@ -147,6 +222,9 @@ public sealed class Http2AndWebSocketTests
     {
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
+            // Like a gRPC client: the request headers go out before the first message. (SocketsHttpHandler would
+            // otherwise hold them until the first write, and the server could not answer first.)
+            await stream.FlushAsync();
             await foreach (var line in lines.ReadAllAsync())
             {
                 await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"));

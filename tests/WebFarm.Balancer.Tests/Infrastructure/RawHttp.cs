@@ -48,6 +48,36 @@ public static class RawHttp
         return Encoding.ASCII.GetString(buffer);
     }
 
+    /// <summary>Reads one chunk of a chunked body and returns its data; the last chunk ("0", no trailers) returns null.</summary>
+    public static async Task<string?> ReadChunkAsync(NetworkStream stream, CancellationToken cancellationToken = default)
+    {
+        var sizeLine = new StringBuilder();
+        var one = new byte[1];
+        while (!sizeLine.ToString().EndsWith("\r\n", StringComparison.Ordinal))
+        {
+            await stream.ReadExactlyAsync(one, cancellationToken);
+            sizeLine.Append((char)one[0]);
+        }
+
+        var size = Convert.ToInt32(sizeLine.ToString().TrimEnd(), 16);
+        var data = new byte[size + 2];
+        await stream.ReadExactlyAsync(data, cancellationToken);
+        return size == 0 ? null : Encoding.ASCII.GetString(data, 0, size);
+    }
+
+    /// <summary>Reads chunks until the body's text so far ends with <paramref name="suffix"/>.</summary>
+    public static async Task<string> ReadChunksUntilAsync(NetworkStream stream, string suffix, CancellationToken cancellationToken = default)
+    {
+        var text = new StringBuilder();
+        while (!text.ToString().EndsWith(suffix, StringComparison.Ordinal))
+        {
+            var chunk = await ReadChunkAsync(stream, cancellationToken) ?? throw new EndOfStreamException($"body ended before \"{suffix}\": \"{text}\"");
+            text.Append(chunk);
+        }
+
+        return text.ToString();
+    }
+
     public static int ContentLength(string head)
     {
         foreach (var line in head.Split("\r\n"))
