@@ -216,7 +216,7 @@ internal static class AdminApi
         app.MapGet("/metrics", async context =>
         {
             context.Response.ContentType = PrometheusTextWriter.ContentType;
-            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime)), context.RequestAborted);
+            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd), context.RequestAborted);
         });
         app.MapFallback(context => WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
         return app;

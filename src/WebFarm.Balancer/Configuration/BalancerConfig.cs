@@ -22,6 +22,12 @@ public sealed record BalancerConfig
     /// <summary>Writes one line per request to the "WebFarm.AccessLog" logger.</summary>
     public bool AccessLog { get; init; }
 
+    /// <summary>
+    /// Plain HTTP/1.1 requests are served by the connection-level front end instead of Kestrel's HTTP stack
+    /// (docs/architecture.md, "The HTTP/1.1 front end"). Off: Kestrel serves every request.
+    /// </summary>
+    public bool Http1FrontEnd { get; init; } = true;
+
     public IReadOnlyDictionary<string, FarmOptions> Farms { get; init; } = new Dictionary<string, FarmOptions>(StringComparer.Ordinal);
 
     /// <summary>Host/path/header rules to farms. Empty with a single farm means "everything to that farm".</summary>

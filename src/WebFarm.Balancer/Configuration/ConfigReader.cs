@@ -60,16 +60,17 @@ internal sealed class ConfigReader
         foreach (var p in root.EnumerateObject())
         {
             var path = "$." + p.Name;
-            switch (Key(p.Name, "Listen", "Admin", "StateDirectory", "TrustedProxies", "AccessLog", "Farms", "Routes"))
+            switch (Key(p.Name, "Listen", "Admin", "StateDirectory", "TrustedProxies", "AccessLog", "Http1FrontEnd", "Farms", "Routes"))
             {
                 case "Listen": config = config with { Listen = ReadListen(p.Value, path) }; break;
                 case "Admin": config = config with { Admin = ReadAdmin(p.Value, path) }; break;
                 case "StateDirectory": config = config with { StateDirectory = ReadString(p.Value, path, allowNull: true) }; break;
                 case "TrustedProxies": config = config with { TrustedProxies = ReadStringList(p.Value, path) }; break;
                 case "AccessLog": config = config with { AccessLog = ReadBool(p.Value, path, false) }; break;
+                case "Http1FrontEnd": config = config with { Http1FrontEnd = ReadBool(p.Value, path, true) }; break;
                 case "Farms": config = config with { Farms = ReadFarms(p.Value, path) }; break;
                 case "Routes": config = config with { Routes = ReadRoutes(p.Value, path) }; break;
-                default: UnknownKey(path, p.Name, "Listen, Admin, StateDirectory, TrustedProxies, AccessLog, Farms, Routes"); break;
+                default: UnknownKey(path, p.Name, "Listen, Admin, StateDirectory, TrustedProxies, AccessLog, Http1FrontEnd, Farms, Routes"); break;
             }
         }
 

@@ -63,6 +63,9 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
 
     public EventStream Events { get; }
 
+    /// <summary>What the HTTP/1.1 front end served itself and how often it handed a connection to Kestrel.</summary>
+    public WebFarm.Balancer.FrontEnd.FrontEndStatistics FrontEnd { get; } = new();
+
     public BalancerMetrics Metrics { get; }
 
     /// <summary>Absolute state directory, or null when nothing is persisted.</summary>

@@ -38,8 +38,8 @@ internal sealed class HttpForwarder
     public HttpForwarder(BalancerRuntime runtime, ILoggerFactory loggerFactory)
     {
         _runtime = runtime;
-        _http1 = new Http1.Http1Forwarder(this);
         _logger = loggerFactory.CreateLogger("WebFarm.Forwarder");
+        _http1 = new Http1.Http1Forwarder(_logger);
         _accessLog = loggerFactory.CreateLogger("WebFarm.AccessLog");
     }
 
@@ -386,33 +386,9 @@ internal sealed class HttpForwarder
         }
     }
 
-    /// <summary>
-    /// The server failed (or went idle too long) after its response headers: count it against the server, then
-    /// tell the client with a 502/504 if nothing reached it yet, otherwise abort the client's response.
-    /// </summary>
-    internal async Task<AttemptResult> FailResponseBodyAsync(HttpContext context, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception upstreamError, string requestId, long attemptStart)
-    {
-        var farmName = server.Farm;
-        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
-        view.PassiveHealth?.OnTransportFailure(server, upstreamError);
-        var timedOut = exchange.TimedOut;
-        _logger.LogInformation("Request {RequestId}: {Server} failed while sending the response body: {Error}", requestId, server, timedOut ? "idle timeout" : upstreamError.Message);
-        if (!context.Response.HasStarted)
-        {
-            // Nothing reached the client yet: a clean error response is still possible.
-            await WriteErrorAsync(
-                context,
-                timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
-                timedOut
-                    ? $"WebFarm: server '{server.Name}' in farm '{farmName}' stopped sending its response (idle for {DurationParser.Format(exchange.Timeout)})"
-                    : $"WebFarm: server '{server.Name}' in farm '{farmName}' failed while sending its response",
-                requestId).ConfigureAwait(false);
-            return AttemptResult.Done;
-        }
-
-        AbortClient(context);
-        return AttemptResult.Done;
-    }
+    /// <summary>The server failed after its response headers (see <see cref="Http1.Http1Forwarder.FailResponseBodyAsync"/>).</summary>
+    private Task<AttemptResult> FailResponseBodyAsync(HttpContext context, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception upstreamError, string requestId, long attemptStart)
+        => _http1.FailResponseBodyAsync(new Http1.KestrelResponseTarget(context), view, server, exchange, upstreamError, requestId, attemptStart).AsTask();
 
     /// <summary>
     /// Copies the server's body to the client. Data is flushed to the client whenever the next read from the

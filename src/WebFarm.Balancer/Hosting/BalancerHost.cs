@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -11,6 +12,7 @@ using WebFarm.Balancer.Admin;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding;
+using WebFarm.Balancer.FrontEnd;
 
 namespace WebFarm.Balancer.Hosting;
 
@@ -22,15 +24,17 @@ namespace WebFarm.Balancer.Hosting;
 public sealed class BalancerHost : IAsyncDisposable
 {
     private readonly WebApplication _dataPlane;
+    private readonly Http1FrontEnd _frontEnd;
     private readonly WebApplication? _admin;
     private readonly ConfigWatcher? _watcher;
     private readonly TimeSpan _shutdownTimeout;
     private int _stopped;
 
-    private BalancerHost(BalancerRuntime runtime, WebApplication dataPlane, WebApplication? admin, ConfigWatcher? watcher, string? configPath, TimeSpan shutdownTimeout)
+    private BalancerHost(BalancerRuntime runtime, WebApplication dataPlane, Http1FrontEnd frontEnd, WebApplication? admin, ConfigWatcher? watcher, string? configPath, TimeSpan shutdownTimeout)
     {
         Runtime = runtime;
         _dataPlane = dataPlane;
+        _frontEnd = frontEnd;
         _admin = admin;
         _watcher = watcher;
         ConfigPath = configPath;
@@ -109,10 +113,16 @@ public sealed class BalancerHost : IAsyncDisposable
         var runtime = new BalancerRuntime(config, stateDirectory, loggerFactory);
         WebApplication? dataPlane = null;
         WebApplication? admin = null;
+        var defaults = new KestrelServerLimits();
+        var frontEnd = new Http1FrontEnd(
+            runtime,
+            loggerFactory,
+            options.ClientKeepAliveTimeout ?? defaults.KeepAliveTimeout,
+            options.ClientRequestHeadersTimeout ?? defaults.RequestHeadersTimeout);
         try
         {
             var forwarder = new HttpForwarder(runtime, loggerFactory);
-            dataPlane = BuildDataPlane(config.Listen, forwarder, loggerFactory, options.ShutdownTimeout);
+            dataPlane = BuildDataPlane(config.Listen, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
             await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
 
             if (!string.IsNullOrEmpty(config.Admin.Listen))
@@ -135,6 +145,7 @@ public sealed class BalancerHost : IAsyncDisposable
                 await dataPlane.DisposeAsync().ConfigureAwait(false);
             }
 
+            frontEnd.Dispose();
             await runtime.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -142,7 +153,7 @@ public sealed class BalancerHost : IAsyncDisposable
         var watcher = configPath is null
             ? null
             : new ConfigWatcher(configPath, configText!, runtime, c => WarnOnRestartOnlyChanges(Adjust(c), config, logger), options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
-        var host = new BalancerHost(runtime, dataPlane, admin, watcher, configPath, options.ShutdownTimeout);
+        var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, configPath, options.ShutdownTimeout);
         logger.LogInformation(
             "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s); inline I/O {Inline}",
             string.Join(", ", host.ListenUris),
@@ -176,6 +187,7 @@ public sealed class BalancerHost : IAsyncDisposable
         finally
         {
             await _dataPlane.DisposeAsync().ConfigureAwait(false);
+            _frontEnd.Dispose();
             if (_admin is not null)
             {
                 await _admin.DisposeAsync().ConfigureAwait(false);
@@ -187,7 +199,7 @@ public sealed class BalancerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, HttpForwarder forwarder, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
+    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
@@ -207,9 +219,11 @@ public sealed class BalancerHost : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.MinRequestBodyDataRate = null;
             kestrel.Limits.MinResponseDataRate = null;
+            kestrel.Limits.KeepAliveTimeout = frontEnd.KeepAliveTimeout;
+            kestrel.Limits.RequestHeadersTimeout = frontEnd.RequestHeadersTimeout;
             foreach (var endpoint in listen)
             {
-                Listen(kestrel, endpoint.Url, endpoint.Protocols);
+                Listen(kestrel, endpoint.Url, endpoint.Protocols, frontEnd.Wrap);
             }
         });
         var app = builder.Build();
@@ -217,7 +231,8 @@ public sealed class BalancerHost : IAsyncDisposable
         return app;
     }
 
-    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols)
+    /// <param name="http1Middleware">Wraps the connection pipeline of HTTP/1.1 listeners (the front end); null for none.</param>
+    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols, Func<ConnectionDelegate, ConnectionDelegate>? http1Middleware = null)
     {
         if (!ListenAddress.TryParse(url, out var address, out var error))
         {
@@ -231,7 +246,15 @@ public sealed class BalancerHost : IAsyncDisposable
             ListenProtocols.Http2 => HttpProtocols.Http2,
             _ => HttpProtocols.Http1,
         };
-        void Configure(ListenOptions o) => o.Protocols = kestrelProtocols;
+        void Configure(ListenOptions o)
+        {
+            o.Protocols = kestrelProtocols;
+            if (http1Middleware is not null && kestrelProtocols == HttpProtocols.Http1)
+            {
+                o.Use(http1Middleware);
+            }
+        }
+
         if (address.AnyAddress)
         {
             kestrel.ListenAnyIP(address.Port, Configure);

@@ -4,7 +4,7 @@ using WebFarm.Balancer.Configuration;
 namespace WebFarm.Balancer.Hosting;
 
 /// <summary>How to start a <see cref="BalancerHost"/>: from a config file (watched) or a config object.</summary>
-public sealed class BalancerHostOptions
+public sealed record BalancerHostOptions
 {
     /// <summary>Config file to load and watch for changes. Exclusive with <see cref="Config"/>.</summary>
     public string? ConfigPath { get; init; }
@@ -25,4 +25,13 @@ public sealed class BalancerHostOptions
 
     /// <summary>How long a stop waits for in-flight requests before closing connections.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a client connection may stay idle between requests (null: Kestrel's default, 130 s). Applies to
+    /// Kestrel and to the HTTP/1.1 front end alike.
+    /// </summary>
+    public TimeSpan? ClientKeepAliveTimeout { get; init; }
+
+    /// <summary>How long a client may take to send a request head once it started (null: Kestrel's default, 30 s).</summary>
+    public TimeSpan? ClientRequestHeadersTimeout { get; init; }
 }

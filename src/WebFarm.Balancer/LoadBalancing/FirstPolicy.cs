@@ -7,9 +7,11 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// Priority order: always the first candidate (configuration order) with a positive weight. The others take
 /// traffic only when the ones before them are unavailable (active/passive).
 /// </summary>
-public sealed class FirstPolicy : ILoadBalancingPolicy
+public sealed class FirstPolicy : IRequestIndependentPolicy
 {
-    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
+    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates) => Choose(candidates);
+
+    public ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates)
     {
         foreach (var server in candidates)
         {

@@ -8,8 +8,10 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// load share traffic by weighted random, so an idle farm still spreads requests by weight instead of
 /// sending everything to the first server.
 /// </summary>
-public sealed class LeastRequestsPolicy : ILoadBalancingPolicy
+public sealed class LeastRequestsPolicy : IRequestIndependentPolicy
 {
-    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
+    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates) => Choose(candidates);
+
+    public ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates)
         => LowestScore.Choose(candidates, static server => server.InFlight / server.EffectiveWeight);
 }

@@ -9,9 +9,11 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// average of 0 and so scores best: new or recovered servers get probed instead of starved.
 /// Ties (e.g. several unprobed servers) are broken by weighted random.
 /// </summary>
-public sealed class LeastResponseTimePolicy : ILoadBalancingPolicy
+public sealed class LeastResponseTimePolicy : IRequestIndependentPolicy
 {
-    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
+    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates) => Choose(candidates);
+
+    public ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates)
         => LowestScore.Choose(
             candidates,
             static server => server.Statistics.ResponseTimeEwmaMs * (server.InFlight + 1) / server.EffectiveWeight);

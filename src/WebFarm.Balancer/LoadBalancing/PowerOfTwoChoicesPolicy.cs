@@ -8,9 +8,11 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// unit of weight wins (the first pick on a tie). Nearly as balanced as least-requests, without scanning for
 /// a global minimum that every balancer would then herd onto.
 /// </summary>
-public sealed class PowerOfTwoChoicesPolicy : ILoadBalancingPolicy
+public sealed class PowerOfTwoChoicesPolicy : IRequestIndependentPolicy
 {
-    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
+    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates) => Choose(candidates);
+
+    public ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates)
     {
         var first = WeightedRandom.Choose(candidates);
         if (first is null)

@@ -14,14 +14,16 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// reload that keeps the server. The update touches every candidate, so it is done under a lock; the
 /// critical section is a short loop without allocations and is far cheaper than forwarding the request.
 /// </remarks>
-public sealed class RoundRobinPolicy : ILoadBalancingPolicy
+public sealed class RoundRobinPolicy : IRequestIndependentPolicy
 {
     // One lock per policy, i.e. per farm, so farms do not contend with each other. After a reload the old
     // and new policy objects may briefly pick over the same ServerRuntime instances under different locks;
     // the worst outcome of that race is a slightly uneven cycle, never a wrong or missing pick.
     private readonly Lock _lock = new();
 
-    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
+    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates) => Choose(candidates);
+
+    public ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates)
     {
         lock (_lock)
         {

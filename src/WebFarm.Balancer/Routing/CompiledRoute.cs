@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Farms;
 
 namespace WebFarm.Balancer.Routing;
@@ -51,11 +50,12 @@ internal sealed class CompiledRoute
 
     public int HeaderCount => _headers.Length;
 
-    public bool Matches(HttpRequest request)
+    public bool Matches<TRequest>(in TRequest request)
+        where TRequest : struct, IRouteRequest
     {
         if (_exactHost is not null || _hostSuffix is not null)
         {
-            var host = request.Host.Host.AsSpan();
+            var host = request.Host;
             if (_exactHost is not null)
             {
                 if (!host.Equals(_exactHost, StringComparison.OrdinalIgnoreCase))
@@ -69,15 +69,14 @@ internal sealed class CompiledRoute
             }
         }
 
-        if (PathPrefix is not null && !MatchesPrefix(request.Path.Value, PathPrefix))
+        if (PathPrefix is not null && !MatchesPrefix(request.Path, PathPrefix))
         {
             return false;
         }
 
         foreach (var (name, value) in _headers)
         {
-            var actual = request.Headers[name];
-            if (actual.Count != 1 || !string.Equals(actual[0], value, StringComparison.Ordinal))
+            if (!request.HasSingleHeader(name, value))
             {
                 return false;
             }
@@ -87,9 +86,9 @@ internal sealed class CompiledRoute
     }
 
     /// <summary>Prefix match at a segment boundary, case-insensitive like IIS/ARR.</summary>
-    public static bool MatchesPrefix(string? path, string prefix)
+    public static bool MatchesPrefix(ReadOnlySpan<char> path, string prefix)
     {
-        if (path is null || !path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        if (!path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }

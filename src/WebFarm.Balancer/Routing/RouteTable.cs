@@ -57,7 +57,10 @@ internal sealed class RouteTable
         return new RouteTable([.. list]);
     }
 
-    public CompiledRoute? Match(HttpRequest request)
+    public CompiledRoute? Match(HttpRequest request) => Match(new HttpRequestRouteView(request));
+
+    public CompiledRoute? Match<TRequest>(in TRequest request)
+        where TRequest : struct, IRouteRequest
     {
         foreach (var route in _routes)
         {

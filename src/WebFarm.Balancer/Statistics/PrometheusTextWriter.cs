@@ -21,11 +21,31 @@ public static class PrometheusTextWriter
     private static readonly (string Label, double Quantile)[] s_quantiles = [("0.5", 0.5), ("0.95", 0.95), ("0.99", 0.99)];
 
     /// <summary>Returns the exposition text for <paramref name="farms"/>.</summary>
-    public static string Write(IEnumerable<FarmStatisticsSnapshot> farms)
+    public static string Write(IEnumerable<FarmStatisticsSnapshot> farms, FrontEnd.FrontEndStatistics? frontEnd = null)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         Write(writer, farms);
+        if (frontEnd is not null)
+        {
+            WriteFrontEnd(writer, frontEnd);
+        }
+
         return writer.ToString();
+    }
+
+    /// <summary>The HTTP/1.1 front end's counters (balancer-wide, no labels).</summary>
+    public static void WriteFrontEnd(TextWriter writer, FrontEnd.FrontEndStatistics frontEnd)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(frontEnd);
+        Family(writer, "webfarm_frontend_requests_total", "counter", "Requests the HTTP/1.1 front end served itself, error answers included.");
+        writer.Write("webfarm_frontend_requests_total ");
+        writer.Write(frontEnd.Requests.ToString(CultureInfo.InvariantCulture));
+        writer.Write('\n');
+        Family(writer, "webfarm_frontend_handoffs_total", "counter", "Client connections the HTTP/1.1 front end handed to Kestrel's HTTP stack.");
+        writer.Write("webfarm_frontend_handoffs_total ");
+        writer.Write(frontEnd.HandOffs.ToString(CultureInfo.InvariantCulture));
+        writer.Write('\n');
     }
 
     /// <summary>

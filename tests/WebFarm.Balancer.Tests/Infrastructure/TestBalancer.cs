@@ -59,20 +59,24 @@ public sealed class TestBalancer : IAsyncDisposable
         return dir;
     }
 
-    /// <summary>Starts from a config object. StateDirectory defaults to a fresh temp directory unless <paramref name="directory"/> is given (restarts).</summary>
-    public static async Task<TestBalancer> StartAsync(BalancerConfig config, string? directory = null, string? adminListen = "http://127.0.0.1:0", ListenProtocols protocols = ListenProtocols.Http1, ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// Starts from a config object. StateDirectory defaults to a fresh temp directory unless <paramref name="directory"/> is given (restarts).
+    /// <paramref name="host"/> adjusts the host options (client timeouts, shutdown timeout) before the start.
+    /// </summary>
+    public static async Task<TestBalancer> StartAsync(BalancerConfig config, string? directory = null, string? adminListen = "http://127.0.0.1:0", ListenProtocols protocols = ListenProtocols.Http1, ILoggerFactory? loggerFactory = null, Func<BalancerHostOptions, BalancerHostOptions>? host = null)
     {
         var own = directory is null;
         directory ??= NewDirectory();
         config = config with { StateDirectory = Path.Combine(directory, "state") };
-        var host = await BalancerHost.StartAsync(new BalancerHostOptions
+        var options = new BalancerHostOptions
         {
             Config = config,
             LoggerFactory = loggerFactory ?? LoggerFactoryForTests(),
             ListenOverride = [new ListenEndpoint("http://127.0.0.1:0", protocols)],
             AdminOverride = adminListen ?? string.Empty,
-        });
-        return new TestBalancer(host, directory, own, null);
+        };
+        var started = await BalancerHost.StartAsync(host?.Invoke(options) ?? options);
+        return new TestBalancer(started, directory, own, null);
     }
 
     /// <summary>Writes <paramref name="json"/> to farm.json in a temp directory and starts from it (watched).</summary>

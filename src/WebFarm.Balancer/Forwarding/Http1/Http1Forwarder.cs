@@ -5,6 +5,8 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Async;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Routing;
@@ -24,28 +26,37 @@ internal sealed class Http1Forwarder
     private const int MaxChunkLine = 4096;
     private const int MaxTrailerBytes = 64 * 1024;
 
-    private readonly HttpForwarder _forwarder;
+    private readonly ILogger _logger;
 
-    public Http1Forwarder(HttpForwarder forwarder)
+    public Http1Forwarder(ILogger logger)
     {
-        _forwarder = forwarder;
+        _logger = logger;
     }
 
     /// <summary>Requests without a body (and not upgrades) to http:// servers of HTTP/1.1 farms take this path.</summary>
     public static bool CanForward(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade) =>
         !hasBody && !isUpgrade && view.Transport.IsHttp11 && view.Options.DirectHttp1 && server.Address.Scheme == Uri.UriSchemeHttp;
 
+    /// <summary>One attempt of a request Kestrel parsed: its head is written from the <see cref="HttpContext"/>.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> AttemptAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, FarmView view, ServerRuntime server, string requestId, ExchangeCancellation exchange)
     {
-        var farm = route.Farm;
-        var transport = view.Transport;
-        var pool = transport.GetHttp1Pool(server);
-        var attemptStart = Stopwatch.GetTimestamp();
+        var pool = view.Transport.GetHttp1Pool(server);
         var request = context.Request;
         var host = view.Options.PreserveHost && request.Host.HasValue ? request.Host.Value : pool.HostHeader;
         using var head = Http1RequestHead.Create(context, pool.PathPrefix, HttpForwarder.BuildTarget(context, route), host, snapshot.TrustedProxies, requestId);
-        var isHead = HttpMethods.IsHead(request.Method);
+        return await AttemptAsync(new KestrelResponseTarget(context), pool, head.Bytes, HttpMethods.IsHead(request.Method), route.Farm, view, server, requestId, exchange).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One attempt: <paramref name="requestHead"/> goes to <paramref name="server"/> on a pooled connection (or a new
+    /// one), and the response goes to <paramref name="target"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<AttemptResult> AttemptAsync<TTarget>(TTarget target, Http1ConnectionPool pool, ReadOnlyMemory<byte> requestHead, bool isHead, FarmRuntime farm, FarmView view, ServerRuntime server, string requestId, ExchangeCancellation exchange)
+        where TTarget : IHttp1ResponseTarget
+    {
+        var attemptStart = Stopwatch.GetTimestamp();
         var forceNew = false;
         while (true)
         {
@@ -53,15 +64,15 @@ internal sealed class Http1Forwarder
             {
                 try
                 {
-                    connection = await pool.ConnectAsync(transport.Timeouts.Connect, exchange.Token).ConfigureAwait(false);
+                    connection = await pool.ConnectAsync(view.Transport.Timeouts.Connect, exchange.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
-                    return FailBeforeHeaders(context, farm, view, server, exchange, ex, attemptStart);
+                    return FailBeforeHeaders(target, farm, view, server, exchange, ex, attemptStart);
                 }
             }
 
-            var result = await ExchangeAsync(context, farm, view, server, pool, connection, head.Bytes, isHead, requestId, exchange, attemptStart).ConfigureAwait(false);
+            var result = await ExchangeAsync(target, farm, view, server, pool, connection, requestHead, isHead, requestId, exchange, attemptStart).ConfigureAwait(false);
             if (result is { } done)
             {
                 return done;
@@ -75,8 +86,8 @@ internal sealed class Http1Forwarder
 
     /// <summary>Runs the exchange on <paramref name="connection"/>; null means "retry on a new connection".</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<AttemptResult?> ExchangeAsync(
-        HttpContext context,
+    private async ValueTask<AttemptResult?> ExchangeAsync<TTarget>(
+        TTarget target,
         FarmRuntime farm,
         FarmView view,
         ServerRuntime server,
@@ -87,6 +98,7 @@ internal sealed class Http1Forwarder
         string requestId,
         ExchangeCancellation exchange,
         long attemptStart)
+        where TTarget : IHttp1ResponseTarget
     {
         // Timeouts and client aborts close the socket, which fails whatever send or receive is pending.
         var registration = exchange.Token.UnsafeRegister(static state => ((Http1Connection)state!).Abort(), connection);
@@ -128,33 +140,23 @@ internal sealed class Http1Forwarder
                     return null;
                 }
 
-                return FailBeforeHeaders(context, farm, view, server, exchange, ex, attemptStart);
+                return FailBeforeHeaders(target, farm, view, server, exchange, ex, attemptStart);
             }
 
             // From here on the idle timeout applies: no byte moving for that long aborts the exchange.
             exchange.SetTimeout(view.Transport.Timeouts.Idle);
-            var response = context.Response;
             var status = responseHead.StatusCode;
-            response.StatusCode = status;
-            Http1ResponseParser.CopyHeaders(connection.Buffered, responseHead, response.Headers, pool.HeaderValues);
-            if (responseHead.HasContentLength && status != StatusCodes.Status204NoContent)
-            {
-                response.ContentLength = responseHead.ContentLength;
-            }
-
+            target.StartResponse(connection.Buffered, responseHead, pool, requestId);
             connection.Consume(responseHead.Length);
             var copy = responseHead.Framing switch
             {
                 Http1BodyFraming.None => default,
-                Http1BodyFraming.ContentLength => await CopyFixedLengthAsync(connection, response.BodyWriter, responseHead.ContentLength, exchange).ConfigureAwait(false),
-                Http1BodyFraming.Chunked => await CopyChunkedAsync(connection, response, exchange).ConfigureAwait(false),
-                _ => await CopyUntilCloseAsync(connection, response.BodyWriter, exchange).ConfigureAwait(false),
+                Http1BodyFraming.ContentLength => await CopyFixedLengthAsync(connection, target, responseHead.ContentLength, exchange).ConfigureAwait(false),
+                Http1BodyFraming.Chunked => await CopyChunkedAsync(connection, target, exchange).ConfigureAwait(false),
+                _ => await CopyUntilCloseAsync(connection, target, exchange).ConfigureAwait(false),
             };
 
-            // Kestrel sends a response it has not started yet when the request ends, but once part of a body was
-            // flushed, bytes written after that stay in its pipe until the next flush: push the tail out now.
-            if (copy.UpstreamError is null && !copy.ClientGone && response.HasStarted
-                && !await HttpForwarder.FlushAsync(response.BodyWriter, exchange).ConfigureAwait(false))
+            if (copy.UpstreamError is null && !copy.ClientGone && !await target.CompleteAsync(exchange).ConfigureAwait(false))
             {
                 copy = new BodyCopyResult(copy.Bytes, null, true);
             }
@@ -162,13 +164,13 @@ internal sealed class Http1Forwarder
             if (copy.ClientGone || exchange.ClientAborted)
             {
                 farm.Statistics.RecordClientAbort();
-                context.Abort();
+                target.Abort();
                 return AttemptResult.ClientGone;
             }
 
             if (copy.UpstreamError is not null)
             {
-                return await _forwarder.FailResponseBodyAsync(context, view, server, exchange, copy.UpstreamError, requestId, attemptStart).ConfigureAwait(false);
+                return await FailResponseBodyAsync(target, view, server, exchange, copy.UpstreamError, requestId, attemptStart).ConfigureAwait(false);
             }
 
             server.Statistics.RecordResponse(status, Stopwatch.GetElapsedTime(attemptStart), 0, copy.Bytes);
@@ -194,20 +196,50 @@ internal sealed class Http1Forwarder
         }
     }
 
-    private static AttemptResult FailBeforeHeaders(HttpContext context, FarmRuntime farm, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception error, long attemptStart)
+    /// <summary>
+    /// The server failed (or went idle too long) after its response headers: count it against the server, then
+    /// tell the client with a 502/504 if nothing reached it yet, otherwise abort the client's response.
+    /// </summary>
+    public async ValueTask<AttemptResult> FailResponseBodyAsync<TTarget>(TTarget target, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception upstreamError, string requestId, long attemptStart)
+        where TTarget : IHttp1ResponseTarget
+    {
+        var farmName = server.Farm;
+        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
+        view.PassiveHealth?.OnTransportFailure(server, upstreamError);
+        var timedOut = exchange.TimedOut;
+        _logger.LogInformation("Request {RequestId}: {Server} failed while sending the response body: {Error}", requestId, server, timedOut ? "idle timeout" : upstreamError.Message);
+        if (!target.HasStarted)
+        {
+            // Nothing reached the client yet: a clean error response is still possible.
+            await target.WriteErrorAsync(
+                timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
+                timedOut
+                    ? $"WebFarm: server '{server.Name}' in farm '{farmName}' stopped sending its response (idle for {DurationParser.Format(exchange.Timeout)})"
+                    : $"WebFarm: server '{server.Name}' in farm '{farmName}' failed while sending its response",
+                requestId).ConfigureAwait(false);
+            return AttemptResult.Done;
+        }
+
+        target.Abort();
+        return AttemptResult.Done;
+    }
+
+    private static AttemptResult FailBeforeHeaders<TTarget>(TTarget target, FarmRuntime farm, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception error, long attemptStart)
+        where TTarget : IHttp1ResponseTarget
     {
         if (exchange.ClientAborted)
         {
             // The client left: nothing to answer and nothing to hold against the server.
             farm.Statistics.RecordClientAbort();
-            context.Abort();
+            target.Abort();
             return AttemptResult.ClientGone;
         }
 
         return HttpForwarder.FailBeforeHeaders(farm, view, server, exchange, error, attemptStart, bodyStarted: false);
     }
 
-    private static async ValueTask<BodyCopyResult> CopyFixedLengthAsync(Http1Connection connection, PipeWriter writer, long length, ExchangeCancellation exchange)
+    private static async ValueTask<BodyCopyResult> CopyFixedLengthAsync<TTarget>(Http1Connection connection, TTarget target, long length, ExchangeCancellation exchange)
+        where TTarget : IHttp1ResponseTarget
     {
         var remaining = length;
         long total = 0;
@@ -216,7 +248,7 @@ internal sealed class Http1Forwarder
             if (connection.BufferedCount > 0 && remaining > 0)
             {
                 var take = (int)Math.Min(connection.BufferedCount, remaining);
-                writer.Write(connection.Buffered[..take]);
+                target.Write(connection.Buffered[..take]);
                 connection.Consume(take);
                 remaining -= take;
                 total += take;
@@ -228,7 +260,7 @@ internal sealed class Http1Forwarder
             }
 
             // Streamed responses reach the client as they come: flush before waiting for more.
-            if (!await HttpForwarder.FlushAsync(writer, exchange).ConfigureAwait(false))
+            if (!await target.FlushAsync(exchange).ConfigureAwait(false))
             {
                 return new BodyCopyResult(total, null, true);
             }
@@ -241,7 +273,8 @@ internal sealed class Http1Forwarder
         }
     }
 
-    private static async ValueTask<BodyCopyResult> CopyUntilCloseAsync(Http1Connection connection, PipeWriter writer, ExchangeCancellation exchange)
+    private static async ValueTask<BodyCopyResult> CopyUntilCloseAsync<TTarget>(Http1Connection connection, TTarget target, ExchangeCancellation exchange)
+        where TTarget : IHttp1ResponseTarget
     {
         long total = 0;
         while (true)
@@ -249,12 +282,12 @@ internal sealed class Http1Forwarder
             if (connection.BufferedCount > 0)
             {
                 var count = connection.BufferedCount;
-                writer.Write(connection.Buffered);
+                target.Write(connection.Buffered);
                 connection.Consume(count);
                 total += count;
             }
 
-            if (!await HttpForwarder.FlushAsync(writer, exchange).ConfigureAwait(false))
+            if (!await target.FlushAsync(exchange).ConfigureAwait(false))
             {
                 return new BodyCopyResult(total, null, true);
             }
@@ -279,16 +312,15 @@ internal sealed class Http1Forwarder
         }
     }
 
-    /// <summary>Decodes a chunked body to the client (Kestrel re-frames it) and relays the trailers when the client can take them.</summary>
-    private static async ValueTask<BodyCopyResult> CopyChunkedAsync(Http1Connection connection, HttpResponse response, ExchangeCancellation exchange)
+    /// <summary>Decodes a chunked body for the target (which frames it again for its client) and hands it the trailers.</summary>
+    private static async ValueTask<BodyCopyResult> CopyChunkedAsync<TTarget>(Http1Connection connection, TTarget target, ExchangeCancellation exchange)
+        where TTarget : IHttp1ResponseTarget
     {
-        var writer = response.BodyWriter;
         var state = ChunkState.SizeLine;
         long chunkRemaining = 0;
         long total = 0;
         var trailerBytes = 0;
         var unflushed = false;
-        List<KeyValuePair<string, string>>? trailers = null;
         try
         {
             while (true)
@@ -329,7 +361,7 @@ internal sealed class Http1Forwarder
                                 }
 
                                 var take = (int)Math.Min(data.Length, chunkRemaining);
-                                writer.Write(data[..take]);
+                                target.Write(data[..take]);
                                 connection.Consume(take);
                                 chunkRemaining -= take;
                                 total += take;
@@ -375,7 +407,6 @@ internal sealed class Http1Forwarder
                                 if (line.IsEmpty)
                                 {
                                     connection.Consume(lineEnd + 1);
-                                    ApplyTrailers(response, trailers);
                                     return new BodyCopyResult(total, null, false);
                                 }
 
@@ -392,7 +423,7 @@ internal sealed class Http1Forwarder
 
                                 if (!Http1ResponseParser.IsHopByHopOrFraming(name) && !Http1ResponseParser.HasUnsafeBytes(value))
                                 {
-                                    (trailers ??= []).Add(new(Http1ResponseParser.NameString(name), Encoding.Latin1.GetString(value)));
+                                    target.AddTrailer(name, value);
                                 }
 
                                 connection.Consume(lineEnd + 1);
@@ -404,7 +435,7 @@ internal sealed class Http1Forwarder
 
                 if (unflushed)
                 {
-                    if (!await HttpForwarder.FlushAsync(writer, exchange).ConfigureAwait(false))
+                    if (!await target.FlushAsync(exchange).ConfigureAwait(false))
                     {
                         return new BodyCopyResult(total, null, true);
                     }
@@ -457,19 +488,6 @@ internal sealed class Http1Forwarder
         }
 
         return size;
-    }
-
-    private static void ApplyTrailers(HttpResponse response, List<KeyValuePair<string, string>>? trailers)
-    {
-        if (trailers is null || !response.SupportsTrailers())
-        {
-            return;
-        }
-
-        foreach (var (name, value) in trailers)
-        {
-            response.AppendTrailer(name, value);
-        }
     }
 
     private enum ChunkState

@@ -302,7 +302,7 @@ internal static class Http1ResponseParser
         return false;
     }
 
-    private static bool ListContainsIgnoreCase(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
+    public static bool ListContainsIgnoreCase(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
     {
         foreach (var range in list.Split((byte)','))
         {

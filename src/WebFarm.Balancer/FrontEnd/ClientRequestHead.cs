@@ -1,0 +1,358 @@
+using System.Buffers;
+using System.Text;
+
+namespace WebFarm.Balancer.FrontEnd;
+
+/// <summary>
+/// A client's request head as the front end reads it: copied out of the connection's input into a buffer of its own
+/// (one per connection, reused) and parsed strictly. Only the plainest requests are <see cref="ClientHeadStatus.Complete"/>:
+/// GET, HEAD, OPTIONS or DELETE in origin form over HTTP/1.1, CRLF line ends, no body, no upgrade, no Expect, no
+/// obs-fold, no control characters, one Host, a path that needs no decoding or normalisation. Anything else is a
+/// hand-off: Kestrel, whose parser is the authority on what is malformed, sees the same bytes and answers.
+/// </summary>
+internal sealed class ClientRequestHead
+{
+    /// <summary>Largest head the front end takes; longer ones go to Kestrel, which applies its own limits.</summary>
+    public const int MaxLength = 16 * 1024;
+
+    /// <summary>Most header lines the front end takes (Kestrel's default limit).</summary>
+    public const int MaxFields = 100;
+
+    // Token characters (RFC 9110), for methods and header names.
+    private static readonly SearchValues<byte> TokenBytes =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    // pchar without '%' (a path that needs no decoding), and '/'. Query strings also take '?' and '%'.
+    private static readonly SearchValues<byte> PathBytes =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/"u8);
+
+    private static readonly SearchValues<byte> QueryBytes =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"u8);
+
+    // reg-name and IPv4/IPv6 literals with a port; anything else (percent-encoding, user info) is Kestrel's to judge.
+    private static readonly SearchValues<byte> HostBytes =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:[]"u8);
+
+    // Field values: HTAB, SP, visible ASCII and obs-text; no other control characters and no DEL.
+    private static readonly SearchValues<byte> InvalidValueBytes = SearchValues.Create(
+        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F"u8);
+
+    // Sized for common heads and grown on demand: a connection should not cost 32 KiB before its first request.
+    private byte[] _bytes = new byte[1024];
+    private char[] _chars = new char[256];
+    private HeaderField[] _fields = new HeaderField[16];
+
+    /// <summary>Bytes of the head, final CRLF CRLF included.</summary>
+    public int Length { get; private set; }
+
+    public int FieldCount { get; private set; }
+
+    public ReadOnlySpan<byte> Bytes => _bytes.AsSpan(0, Length);
+
+    public ReadOnlySpan<byte> Method => _bytes.AsSpan(0, MethodLength);
+
+    public int MethodLength { get; private set; }
+
+    /// <summary>The request target exactly as sent ("/path?query").</summary>
+    public ReadOnlySpan<byte> Target => _bytes.AsSpan(MethodLength + 1, TargetLength);
+
+    public int TargetLength { get; private set; }
+
+    /// <summary>Length of the path part of <see cref="Target"/> (before '?').</summary>
+    public int PathLength { get; private set; }
+
+    public bool IsHead { get; private set; }
+
+    /// <summary>The client sent "Connection: close": the connection ends after this response.</summary>
+    public bool ConnectionClose { get; private set; }
+
+    /// <summary>The client sent "Content-Length: 0" (the only length the front end takes); it goes upstream too.</summary>
+    public bool ContentLengthZero { get; private set; }
+
+    /// <summary>The Host header's field index.</summary>
+    public int HostField { get; private set; }
+
+    /// <summary>The host without its port, as characters (route matching compares strings).</summary>
+    public ReadOnlySpan<char> HostName => _chars.AsSpan(0, _hostNameLength);
+
+    /// <summary>The path as characters: no decoding needed (no '%'), no dot segments.</summary>
+    public ReadOnlySpan<char> Path => _chars.AsSpan(_hostNameLength, PathLength);
+
+    private int _hostNameLength;
+
+    public HeaderField Field(int index) => _fields[index];
+
+    public ReadOnlySpan<byte> Name(HeaderField field) => _bytes.AsSpan(field.NameStart, field.NameLength);
+
+    public ReadOnlySpan<byte> Value(HeaderField field) => _bytes.AsSpan(field.ValueStart, field.ValueLength);
+
+    /// <summary>True when exactly one <paramref name="name"/> header is present with exactly <paramref name="value"/>.</summary>
+    public bool HasSingleHeader(string name, string value)
+    {
+        var found = -1;
+        for (var i = 0; i < FieldCount; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(Name(_fields[i]), name))
+            {
+                if (found >= 0)
+                {
+                    return false;
+                }
+
+                found = i;
+            }
+        }
+
+        return found >= 0 && Ascii.Equals(Value(_fields[found]), value);
+    }
+
+    /// <summary>Looks at the start of <paramref name="input"/> for a request head.</summary>
+    public ClientHeadStatus Parse(in ReadOnlySequence<byte> input)
+    {
+        Length = 0;
+        FieldCount = 0;
+        var available = (int)Math.Min(input.Length, MaxLength);
+        ReadOnlySpan<byte> data;
+        if (input.IsSingleSegment)
+        {
+            // The usual case: look for the end of the head where the bytes are, copy only the head.
+            data = input.FirstSpan[..available];
+        }
+        else
+        {
+            Reserve(ref _bytes, available);
+            input.Slice(0, available).CopyTo(_bytes);
+            data = _bytes.AsSpan(0, available);
+        }
+
+        var end = data.IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+        {
+            // A head that does not fit is Kestrel's (it answers 431 or takes it), and so is one with a bare LF (it
+            // may already be complete to a lenient reader); a partial one waits for more.
+            return available == MaxLength || HasBareLineFeed(data) ? ClientHeadStatus.HandOff : ClientHeadStatus.Incomplete;
+        }
+
+        Length = end + 4;
+        if (input.IsSingleSegment)
+        {
+            Reserve(ref _bytes, Length);
+            data[..Length].CopyTo(_bytes);
+        }
+
+        data = _bytes.AsSpan(0, Length);
+        var lineEnd = data.IndexOf("\r\n"u8);
+        if (!ParseRequestLine(data[..lineEnd]))
+        {
+            return ClientHeadStatus.HandOff;
+        }
+
+        return ParseFields(lineEnd + 2) ? ClientHeadStatus.Complete : ClientHeadStatus.HandOff;
+    }
+
+    private static void Reserve<T>(ref T[] array, int length)
+    {
+        if (array.Length < length)
+        {
+            array = new T[Math.Max(length, Math.Min(array.Length * 2, MaxLength))];
+        }
+    }
+
+    private static bool HasBareLineFeed(ReadOnlySpan<byte> data)
+    {
+        var at = 0;
+        while (true)
+        {
+            var lf = data[at..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                return false;
+            }
+
+            if (at + lf == 0 || data[at + lf - 1] != (byte)'\r')
+            {
+                return true;
+            }
+
+            at += lf + 1;
+        }
+    }
+
+    private bool ParseRequestLine(ReadOnlySpan<byte> line)
+    {
+        var space = line.IndexOf((byte)' ');
+        if (space <= 0)
+        {
+            return false;
+        }
+
+        var method = line[..space];
+        IsHead = method.SequenceEqual("HEAD"u8);
+        if (!IsHead && !method.SequenceEqual("GET"u8) && !method.SequenceEqual("OPTIONS"u8) && !method.SequenceEqual("DELETE"u8))
+        {
+            return false;
+        }
+
+        MethodLength = space;
+        var rest = line[(space + 1)..];
+        var targetEnd = rest.IndexOf((byte)' ');
+        if (targetEnd <= 0 || !rest[(targetEnd + 1)..].SequenceEqual("HTTP/1.1"u8))
+        {
+            return false;
+        }
+
+        var target = rest[..targetEnd];
+        if (target[0] != (byte)'/')
+        {
+            return false;
+        }
+
+        var question = target.IndexOf((byte)'?');
+        var path = question < 0 ? target : target[..question];
+        if (path.ContainsAnyExcept(PathBytes) || (question >= 0 && target[(question + 1)..].ContainsAnyExcept(QueryBytes)) || HasDotSegment(path))
+        {
+            return false;
+        }
+
+        TargetLength = targetEnd;
+        PathLength = path.Length;
+        return true;
+    }
+
+    /// <summary>"/./", "/../" or a trailing "/." or "/..": Kestrel normalises those, so the path seen by routing would differ.</summary>
+    private static bool HasDotSegment(ReadOnlySpan<byte> path)
+    {
+        var at = 0;
+        while (true)
+        {
+            var dot = path[at..].IndexOf("/."u8);
+            if (dot < 0)
+            {
+                return false;
+            }
+
+            var after = path[(at + dot + 2)..];
+            if (after.IsEmpty || after[0] == (byte)'/' || (after[0] == (byte)'.' && (after.Length == 1 || after[1] == (byte)'/')))
+            {
+                return true;
+            }
+
+            at += dot + 2;
+        }
+    }
+
+    private bool ParseFields(int position)
+    {
+        var hosts = 0;
+        var cookies = 0;
+        var contentLengths = 0;
+        HostField = -1;
+        ConnectionClose = false;
+        ContentLengthZero = false;
+        while (true)
+        {
+            var rest = _bytes.AsSpan(position, Length - position);
+            var lineEnd = rest.IndexOf("\r\n"u8);
+            var line = rest[..lineEnd];
+            if (line.IsEmpty)
+            {
+                break;
+            }
+
+            // obs-fold, a CR or LF alone, a name that is not a token or ends in whitespace: all for Kestrel to refuse.
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || line[..colon].ContainsAnyExcept(TokenBytes) || FieldCount == MaxFields)
+            {
+                return false;
+            }
+
+            if (FieldCount == _fields.Length)
+            {
+                Array.Resize(ref _fields, Math.Min(_fields.Length * 2, MaxFields));
+            }
+
+            var value = line[(colon + 1)..];
+            var valueStart = position + colon + 1;
+            var leading = value.Length - value.TrimStart(" \t"u8).Length;
+            value = value.Trim(" \t"u8);
+            if (value.ContainsAny(InvalidValueBytes))
+            {
+                return false;
+            }
+
+            var field = new HeaderField(position, colon, valueStart + leading, value.Length);
+            if (!Inspect(line[..colon], value, FieldCount, ref hosts, ref cookies, ref contentLengths))
+            {
+                return false;
+            }
+
+            _fields[FieldCount++] = field;
+            position += lineEnd + 2;
+        }
+
+        if (hosts != 1)
+        {
+            return false;
+        }
+
+        // Host name and path as characters for route matching: one widening copy, no strings.
+        var host = Value(_fields[HostField]);
+        var hostName = host[0] == (byte)'[' ? host[..(host.IndexOf((byte)']') + 1)] : host[..(host.IndexOf((byte)':') is var c and >= 0 ? c : host.Length)];
+        Reserve(ref _chars, hostName.Length + PathLength);
+        if (hostName.IsEmpty || Ascii.ToUtf16(hostName, _chars, out _hostNameLength) != OperationStatus.Done)
+        {
+            return false;
+        }
+
+        return Ascii.ToUtf16(Target[..PathLength], _chars.AsSpan(_hostNameLength), out _) == OperationStatus.Done;
+    }
+
+    /// <summary>Checks the headers that decide whether the front end may serve the request.</summary>
+    private bool Inspect(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, int index, ref int hosts, ref int cookies, ref int contentLengths)
+    {
+        switch (name.Length)
+        {
+            case 4 when Ascii.EqualsIgnoreCase(name, "Host"u8):
+                hosts++;
+                HostField = index;
+                var bracket = value.IndexOf((byte)']');
+                return !value.IsEmpty && !value.ContainsAnyExcept(HostBytes) && (value[0] != (byte)'[' || bracket > 0)
+                    && (value[0] == (byte)'[' || value.IndexOf((byte)'[') < 0);
+            case 6 when Ascii.EqualsIgnoreCase(name, "Cookie"u8):
+                // HTTP/1.1 clients send one Cookie line; several would have to be joined.
+                return ++cookies == 1;
+            case 6 when Ascii.EqualsIgnoreCase(name, "Expect"u8):
+                return false;
+            case 7 when Ascii.EqualsIgnoreCase(name, "Upgrade"u8):
+                return false;
+            case 10 when Ascii.EqualsIgnoreCase(name, "Connection"u8):
+                return InspectConnection(value);
+            case 14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
+                ContentLengthZero = value.SequenceEqual("0"u8);
+                return ContentLengthZero && ++contentLengths == 1;
+            case 17 when Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8):
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>Only "keep-alive" and "close" are taken: a Connection header naming other headers goes to Kestrel's path.</summary>
+    private bool InspectConnection(ReadOnlySpan<byte> value)
+    {
+        foreach (var range in value.Split((byte)','))
+        {
+            var token = value[range].Trim(" \t"u8);
+            if (Ascii.EqualsIgnoreCase(token, "close"u8))
+            {
+                ConnectionClose = true;
+            }
+            else if (!Ascii.EqualsIgnoreCase(token, "keep-alive"u8) && !token.IsEmpty)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

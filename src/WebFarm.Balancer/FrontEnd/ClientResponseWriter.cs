@@ -1,0 +1,183 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using WebFarm.Balancer.Forwarding;
+using WebFarm.Balancer.Forwarding.Http1;
+
+namespace WebFarm.Balancer.FrontEnd;
+
+/// <summary>
+/// Writes what a client of the front end gets: a server's response head relayed by the rules Kestrel's path applies
+/// (hop-by-hop and framing headers dropped, the balancer's framing, X-Request-Id and Date added when the server sent
+/// none), and the balancer's own short error responses.
+/// </summary>
+internal static class ClientResponseWriter
+{
+    private const int MaxStatus = 600;
+
+    // "HTTP/1.1 200 OK\r\n" per status code, made on first use (a benign race at worst makes one twice).
+    private static readonly byte[]?[] StatusLines = new byte[MaxStatus][];
+
+    private static byte[] _dateLine = MakeDateLine(DateTimeOffset.UtcNow);
+
+    /// <summary>Called once a second (the front end's heartbeat): responses share one formatted Date line.</summary>
+    public static void UpdateDate(DateTimeOffset now) => Volatile.Write(ref _dateLine, MakeDateLine(now));
+
+    /// <summary>Room <see cref="WriteHead"/> needs for a server's head of <paramref name="headLength"/> bytes.</summary>
+    public static int HeadCapacity(int headLength, string requestId) => headLength + 256 + requestId.Length;
+
+    /// <summary>
+    /// Writes the head of a server's response. Returns true when the body goes out chunked (the server's body was
+    /// chunked or delimited by its close; either way the client connection stays usable).
+    /// </summary>
+    public static bool WriteHead(Span<byte> destination, out int written, ReadOnlySpan<byte> data, in Http1ResponseHead head, bool requestWasHead, bool close, string requestId)
+    {
+        var block = data[..head.Length];
+        var w = new ByteWriter(destination);
+        w.Write(StatusLine(head.StatusCode));
+        var connection = head.ConnectionNamesHeaders ? block.Slice(head.ConnectionValueStart, head.ConnectionValueLength) : default;
+        var sawDate = false;
+        var sawRequestId = false;
+        var position = block.IndexOf((byte)'\n') + 1;
+        while (true)
+        {
+            var rest = block[position..];
+            var lineEnd = rest.IndexOf((byte)'\n');
+            var line = Http1ResponseParser.TrimCr(rest[..lineEnd]);
+            position += lineEnd + 1;
+            if (line.IsEmpty)
+            {
+                break;
+            }
+
+            var colon = line.IndexOf((byte)':');
+            var name = line[..colon];
+            var value = line[(colon + 1)..].Trim(" \t"u8);
+            if (Http1ResponseParser.IsHopByHopOrFraming(name) || Http1ResponseParser.HasUnsafeBytes(value)
+                || (!connection.IsEmpty && Http1ResponseParser.ListContainsIgnoreCase(connection, name)))
+            {
+                continue;
+            }
+
+            sawDate |= name.Length == 4 && Ascii.EqualsIgnoreCase(name, "Date"u8);
+            sawRequestId |= name.Length == 12 && Ascii.EqualsIgnoreCase(name, "X-Request-Id"u8);
+            w.WriteField(name, value);
+        }
+
+        // As on Kestrel's path, where the server's own X-Request-Id and Date replace the balancer's.
+        if (!sawRequestId)
+        {
+            w.Write("X-Request-Id: "u8);
+            w.WriteAscii(requestId);
+            w.Write("\r\n"u8);
+        }
+
+        if (!sawDate)
+        {
+            w.Write(Volatile.Read(ref _dateLine));
+        }
+
+        var chunked = false;
+        if (head.HasContentLength && head.StatusCode != StatusCodes.Status204NoContent)
+        {
+            w.Write("Content-Length: "u8);
+            w.WriteDecimal(head.ContentLength);
+            w.Write("\r\n"u8);
+        }
+        else if (!requestWasHead && head.Framing is Http1BodyFraming.Chunked or Http1BodyFraming.UntilClose)
+        {
+            w.Write("Transfer-Encoding: chunked\r\n"u8);
+            chunked = true;
+        }
+
+        if (close)
+        {
+            w.Write("Connection: close\r\n"u8);
+        }
+
+        w.Write("\r\n"u8);
+        written = w.Written;
+        return chunked;
+    }
+
+    /// <summary>One chunk of a chunked body.</summary>
+    public static void WriteChunk(PipeWriter output, ReadOnlySpan<byte> data)
+    {
+        var span = output.GetSpan(data.Length + 12);
+        var w = new ByteWriter(span);
+        w.WriteHex(data.Length);
+        w.Write("\r\n"u8);
+        w.Write(data);
+        w.Write("\r\n"u8);
+        output.Advance(w.Written);
+    }
+
+    /// <summary>The balancer's own answer (no route, no server, a server that failed), worded as on Kestrel's path.</summary>
+    public static void WriteError(PipeWriter output, int statusCode, string message, string requestId, bool retryAfter, bool requestWasHead, bool close)
+    {
+        var body = $"{message} (request id {requestId})\n";
+        var bodyLength = Encoding.UTF8.GetByteCount(body);
+        var span = output.GetSpan(bodyLength + 256 + requestId.Length);
+        var w = new ByteWriter(span);
+        w.Write(StatusLine(statusCode));
+        w.Write("Content-Type: text/plain; charset=utf-8\r\nX-Request-Id: "u8);
+        w.WriteAscii(requestId);
+        w.Write("\r\n"u8);
+        if (retryAfter)
+        {
+            w.Write("Retry-After: 5\r\n"u8);
+        }
+
+        w.Write(Volatile.Read(ref _dateLine));
+        if (close)
+        {
+            w.Write("Connection: close\r\n"u8);
+        }
+
+        if (requestWasHead)
+        {
+            w.Write("Content-Length: 0\r\n\r\n"u8);
+            output.Advance(w.Written);
+            return;
+        }
+
+        w.Write("Content-Length: "u8);
+        w.WriteDecimal(bodyLength);
+        w.Write("\r\n\r\n"u8);
+        output.Advance(w.Written);
+        output.Write(Encoding.UTF8.GetBytes(body));
+    }
+
+    /// <summary>408 for a client that took too long to send its head; the connection closes after it.</summary>
+    public static void WriteRequestTimeout(PipeWriter output)
+    {
+        var span = output.GetSpan(128);
+        var w = new ByteWriter(span);
+        w.Write(StatusLine(StatusCodes.Status408RequestTimeout));
+        w.Write("Connection: close\r\nContent-Length: 0\r\n"u8);
+        w.Write(Volatile.Read(ref _dateLine));
+        w.Write("\r\n"u8);
+        output.Advance(w.Written);
+    }
+
+    private static ReadOnlySpan<byte> StatusLine(int statusCode)
+    {
+        if ((uint)statusCode >= MaxStatus)
+        {
+            return MakeStatusLine(statusCode);
+        }
+
+        return StatusLines[statusCode] ??= MakeStatusLine(statusCode);
+    }
+
+    private static byte[] MakeStatusLine(int statusCode)
+    {
+        // Kestrel's wording: the standard reason phrase, whatever the server said.
+        var reason = ReasonPhrases.GetReasonPhrase(statusCode);
+        return Encoding.ASCII.GetBytes($"HTTP/1.1 {statusCode} {reason}\r\n");
+    }
+
+    private static byte[] MakeDateLine(DateTimeOffset now) => Encoding.ASCII.GetBytes($"Date: {now:r}\r\n");
+}

@@ -1,0 +1,312 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Forwarding;
+using WebFarm.Balancer.Forwarding.Http1;
+
+namespace WebFarm.Balancer.FrontEnd;
+
+/// <summary>
+/// One client connection on an HTTP/1.1 listener. It reads request heads off Kestrel's transport pipe and serves the
+/// plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
+/// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. It is also the
+/// <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the server's response to.
+/// </summary>
+internal sealed class FrontEndConnection : IHttp1ResponseTarget
+{
+    private readonly Http1FrontEnd _frontEnd;
+    private readonly ConnectionContext _connection;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly byte[] _clientAddress;
+
+    // Heartbeat state: the time (Environment.TickCount64) the current wait for a request head ends, 0 when none runs.
+    private long _deadline;
+    private int _timedOut;
+    private int _closeRequested;
+
+    // The response in progress. Its head waits in _head until the first body byte or flush, so that a server failing
+    // right after its head still gets the client a clean 502 (nothing of the response went into the pipe yet).
+    private byte[] _pendingHead = new byte[1024];
+    private int _pendingHeadLength;
+    private bool _started;
+    private bool _chunked;
+    private bool _aborted;
+
+    public FrontEndConnection(Http1FrontEnd frontEnd, ConnectionContext connection)
+    {
+        _frontEnd = frontEnd;
+        _connection = connection;
+        _input = connection.Transport.Input;
+        _output = connection.Transport.Output;
+        var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        if (remote is { IsIPv4MappedToIPv6: true })
+        {
+            remote = remote.MapToIPv4();
+        }
+
+        RemoteAddress = remote;
+        _clientAddress = FormatAddress(remote);
+    }
+
+    public ClientRequestHead Head { get; } = new();
+
+    public UpstreamHeadWriter Upstream { get; } = new();
+
+    public IPAddress? RemoteAddress { get; }
+
+    /// <summary>The client's address as X-Forwarded-For gives it, formatted once per connection.</summary>
+    public ReadOnlySpan<byte> ClientAddress => _clientAddress;
+
+    /// <summary>Fires when the client closes its connection (the transport saw the end of its input) or the connection is aborted.</summary>
+    public CancellationToken ClientGone => _connection.ConnectionClosed;
+
+    /// <summary>This response is the connection's last: the client asked, or the server is stopping.</summary>
+    public bool CloseAfterResponse => Head.ConnectionClose || Volatile.Read(ref _closeRequested) != 0;
+
+    public bool HasStarted => _started;
+
+    public async Task RunAsync(ConnectionDelegate next)
+    {
+        using var shutdown = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
+            .UnsafeRegister(static state => ((FrontEndConnection)state!).RequestClose(), this);
+        _frontEnd.Register(this);
+        var registered = true;
+        try
+        {
+            while (true)
+            {
+                ReadOnlySequence<byte> buffer;
+                ClientHeadStatus status;
+                var partial = false;
+                SetDeadline(_frontEnd.KeepAliveTimeout);
+                while (true)
+                {
+                    ReadResult result;
+                    try
+                    {
+                        result = await _input.ReadAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is ConnectionResetException or IOException or ConnectionAbortedException or OperationCanceledException)
+                    {
+                        // The client reset the connection (or it was aborted): nothing more to serve.
+                        return;
+                    }
+
+                    buffer = result.Buffer;
+                    if (Volatile.Read(ref _timedOut) != 0 || Volatile.Read(ref _closeRequested) != 0)
+                    {
+                        // Idle too long, too slow with a head, or the server is stopping: close (a slow head gets a 408 first).
+                        if (partial && Volatile.Read(ref _timedOut) != 0)
+                        {
+                            ClientResponseWriter.WriteRequestTimeout(_output);
+                            try
+                            {
+                                await _output.FlushAsync().ConfigureAwait(false);
+                            }
+                            catch (Exception)
+                            {
+                                // The slow client is gone as well.
+                            }
+                        }
+
+                        _input.AdvanceTo(buffer.End);
+                        return;
+                    }
+
+                    if (buffer.IsEmpty && result.IsCompleted)
+                    {
+                        return;
+                    }
+
+                    status = Head.Parse(buffer);
+                    if (status != ClientHeadStatus.Incomplete)
+                    {
+                        break;
+                    }
+
+                    if (result.IsCompleted)
+                    {
+                        // The client closed in the middle of a head: nothing to answer.
+                        _input.AdvanceTo(buffer.End);
+                        return;
+                    }
+
+                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    if (!partial)
+                    {
+                        partial = true;
+                        SetDeadline(_frontEnd.RequestHeadersTimeout);
+                    }
+                }
+
+                SetDeadline(TimeSpan.Zero);
+                if (status == ClientHeadStatus.HandOff || !_frontEnd.Forwarder.TryTake(Head, out var snapshot, out var route, out var view))
+                {
+                    // Nothing consumed: Kestrel reads this request from the first byte, then the rest of the connection.
+                    _input.AdvanceTo(buffer.Start);
+                    _frontEnd.Unregister(this);
+                    registered = false;
+                    _frontEnd.Statistics.RecordHandOff();
+                    await next(_connection).ConfigureAwait(false);
+                    return;
+                }
+
+                _input.AdvanceTo(buffer.GetPosition(Head.Length));
+                _frontEnd.Statistics.RecordRequest();
+                _started = false;
+                _chunked = false;
+                _pendingHeadLength = 0;
+                try
+                {
+                    await _frontEnd.Forwarder.ServeAsync(this, snapshot, route, view).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // A bug, not bad input (that is refused or handed off): lose this connection, never the listener.
+                    _frontEnd.Logger.LogError(ex, "The HTTP/1.1 front end failed while serving a request; closing the client connection");
+                    Abort();
+                    return;
+                }
+                if (_aborted || CloseAfterResponse)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            if (registered)
+            {
+                _frontEnd.Unregister(this);
+            }
+        }
+    }
+
+    /// <summary>Called by the front end's heartbeat: ends a wait for a request head that ran past its deadline.</summary>
+    public void OnHeartbeat(long now)
+    {
+        var deadline = Volatile.Read(ref _deadline);
+        if (deadline != 0 && now >= deadline && Interlocked.Exchange(ref _timedOut, 1) == 0)
+        {
+            _input.CancelPendingRead();
+        }
+    }
+
+    public void StartResponse(ReadOnlySpan<byte> data, in Http1ResponseHead head, Http1ConnectionPool pool, string requestId)
+    {
+        var capacity = ClientResponseWriter.HeadCapacity(head.Length, requestId);
+        if (_pendingHead.Length < capacity)
+        {
+            _pendingHead = new byte[capacity];
+        }
+
+        _chunked = ClientResponseWriter.WriteHead(_pendingHead, out _pendingHeadLength, data, head, Head.IsHead, CloseAfterResponse, requestId);
+    }
+
+    public void Write(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return;
+        }
+
+        CommitHead();
+
+        if (_chunked)
+        {
+            ClientResponseWriter.WriteChunk(_output, body);
+        }
+        else
+        {
+            _output.Write(body);
+        }
+    }
+
+    public ValueTask<bool> FlushAsync(ExchangeCancellation exchange)
+    {
+        CommitHead();
+        return HttpForwarder.FlushAsync(_output, exchange);
+    }
+
+    public void AddTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        // Like Kestrel's HTTP/1.1 responses: trailers are not relayed to HTTP/1.1 clients.
+    }
+
+    public ValueTask<bool> CompleteAsync(ExchangeCancellation exchange)
+    {
+        CommitHead();
+        if (_chunked)
+        {
+            _output.Write("0\r\n\r\n"u8);
+        }
+
+        return FlushAsync(exchange);
+    }
+
+    public async ValueTask WriteErrorAsync(int statusCode, string message, string requestId, bool retryAfter = false)
+    {
+        if (_started)
+        {
+            Abort();
+            return;
+        }
+
+        // A server head still pending is dropped: the client gets the error instead.
+        _pendingHeadLength = 0;
+        _started = true;
+        ClientResponseWriter.WriteError(_output, statusCode, message, requestId, retryAfter, Head.IsHead, CloseAfterResponse);
+        try
+        {
+            await _output.FlushAsync(ClientGone).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The client left while we were telling it what went wrong.
+            Abort();
+        }
+    }
+
+    public void Abort()
+    {
+        if (!_aborted)
+        {
+            _aborted = true;
+            _connection.Abort(new ConnectionAbortedException("WebFarm: the response could not be completed."));
+        }
+    }
+
+    private void CommitHead()
+    {
+        if (_pendingHeadLength > 0)
+        {
+            _started = true;
+            _output.Write(_pendingHead.AsSpan(0, _pendingHeadLength));
+            _pendingHeadLength = 0;
+        }
+    }
+
+    private void RequestClose()
+    {
+        Volatile.Write(ref _closeRequested, 1);
+        _input.CancelPendingRead();
+    }
+
+    private void SetDeadline(TimeSpan timeout) =>
+        Volatile.Write(ref _deadline, timeout == TimeSpan.Zero ? 0 : Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+
+    private static byte[] FormatAddress(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown"u8.ToArray();
+        }
+
+        Span<byte> buffer = stackalloc byte[64];
+        return address.TryFormat(buffer, out var written) ? buffer[..written].ToArray() : "unknown"u8.ToArray();
+    }
+}

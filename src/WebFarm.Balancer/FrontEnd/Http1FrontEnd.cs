@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Farms;
+
+namespace WebFarm.Balancer.FrontEnd;
+
+/// <summary>
+/// The HTTP/1.1 front end: a Kestrel connection middleware on HTTP/1.1 listeners that serves plain requests itself
+/// and hands every other connection to Kestrel's HTTP stack (docs/architecture.md, "The HTTP/1.1 front end"). Kestrel's
+/// HTTP layer was the largest cost left per request (docs/benchmarks.md); the front end reads a request head off the
+/// transport, forwards it on the direct upstream path and writes the server's response back, with no HttpContext,
+/// header dictionaries or strings per header. A once-a-second heartbeat enforces its keep-alive and head timeouts
+/// (Kestrel's own, which no longer see these connections) and refreshes the Date line.
+/// </summary>
+internal sealed class Http1FrontEnd : IDisposable
+{
+    private readonly ConcurrentDictionary<FrontEndConnection, byte> _connections = new();
+    private readonly Timer _heartbeat;
+
+    public Http1FrontEnd(BalancerRuntime runtime, ILoggerFactory loggerFactory, TimeSpan keepAliveTimeout, TimeSpan requestHeadersTimeout)
+    {
+        Statistics = runtime.FrontEnd;
+        KeepAliveTimeout = keepAliveTimeout;
+        RequestHeadersTimeout = requestHeadersTimeout;
+        Logger = loggerFactory.CreateLogger("WebFarm.Forwarder");
+        Forwarder = new FrontEndForwarder(runtime, Logger);
+        _heartbeat = new Timer(static state => ((Http1FrontEnd)state!).OnHeartbeat(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public FrontEndForwarder Forwarder { get; }
+
+    public ILogger Logger { get; }
+
+    public FrontEndStatistics Statistics { get; }
+
+    /// <summary>How long a connection may wait for its next request.</summary>
+    public TimeSpan KeepAliveTimeout { get; }
+
+    /// <summary>How long a client may take to complete a request head it started.</summary>
+    public TimeSpan RequestHeadersTimeout { get; }
+
+    /// <summary>The middleware for a listener's connection pipeline.</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => new FrontEndConnection(this, connection).RunAsync(next);
+
+    public void Register(FrontEndConnection connection) => _connections.TryAdd(connection, 0);
+
+    public void Unregister(FrontEndConnection connection) => _connections.TryRemove(connection, out _);
+
+    public void Dispose() => _heartbeat.Dispose();
+
+    private void OnHeartbeat()
+    {
+        ClientResponseWriter.UpdateDate(DateTimeOffset.UtcNow);
+        var now = Environment.TickCount64;
+        foreach (var connection in _connections.Keys)
+        {
+            connection.OnHeartbeat(now);
+        }
+    }
+}

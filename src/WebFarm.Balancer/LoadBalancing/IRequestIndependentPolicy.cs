@@ -1,0 +1,13 @@
+using WebFarm.Balancer.Farms;
+
+namespace WebFarm.Balancer.LoadBalancing;
+
+/// <summary>
+/// A policy whose choice does not depend on the request (round robin, least requests, ...). The HTTP/1.1 front end
+/// serves a farm's requests itself only with such a policy: it has no <see cref="Microsoft.AspNetCore.Http.HttpContext"/>.
+/// </summary>
+public interface IRequestIndependentPolicy : ILoadBalancingPolicy
+{
+    /// <returns>The chosen server, or null when <paramref name="candidates"/> is empty or every weight is 0.</returns>
+    ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates);
+}
