@@ -20,6 +20,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal("http://127.0.0.1:8089", config.Admin.Listen);
         Assert.Equal(".webfarm", config.StateDirectory);
         Assert.False(config.AccessLog);
+        Assert.True(config.Http1FrontEnd);
         Assert.Equal(LoadBalancingAlgorithm.RoundRobin, farm.LoadBalancing);
         Assert.Equal("1.1", farm.HttpVersion);
         Assert.True(farm.DirectHttp1);
@@ -48,6 +49,7 @@ public sealed class ConfigLoaderTests
               "Admin": { "Listen": "http://0.0.0.0:8089", "Token": "0123456789abcdef0123" },
               "TrustedProxies": [ "10.0.0.0/8", "127.0.0.1" ],
               "AccessLog": true,
+              "Http1FrontEnd": false,
               "Farms": {
                 "web": {
                   "LoadBalancing": "Hash", "HashKey": "header:X-User", "HttpVersion": "2", "PreserveHost": false, "DirectHttp1": false,
@@ -71,6 +73,8 @@ public sealed class ConfigLoaderTests
             """, "farm.json");
 
         Assert.Equal(ListenProtocols.Http2, config.Listen[1].Protocols);
+        Assert.True(config.AccessLog);
+        Assert.False(config.Http1FrontEnd);
         var web = config.Farms["web"];
         Assert.Equal(LoadBalancingAlgorithm.Hash, web.LoadBalancing);
         Assert.False(web.DirectHttp1);
@@ -136,6 +140,7 @@ public sealed class ConfigLoaderTests
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "TrustedProxies": [ "10.0.0.1/8" ] }""", "$.TrustedProxies[0]", "not an IP address or network")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "Admin": { "Listen": "http://0.0.0.0:8089" } }""", "$.Admin.Token", "not loopback")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "AccessLog": "yes" }""", "$.AccessLog", "expected true or false")]
+    [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "Http1FrontEnd": 1 }""", "$.Http1FrontEnd", "expected true or false")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "Routes": [ { "Farm": "web", "Host": "bad host!" } ] }""", "$.Routes[0].Host", "not a host name")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] }, }""", "$", "not valid JSON")]
     public void Specific_errors(string json, string path, string reason)

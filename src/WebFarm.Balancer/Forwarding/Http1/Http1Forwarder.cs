@@ -6,8 +6,8 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Async;
+using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Routing;
 
