@@ -4,7 +4,7 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-httpclient webfarm-tuned webfarm-resilient haproxy nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient haproxy nginx
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
 #
@@ -305,7 +305,7 @@ run_webfarm() {
   "Listen": [ "http://127.0.0.1:$port" ],
   "Admin": { "Listen": "http://127.0.0.1:$admin" },
   "StateDirectory": "$WORK/state-$name",
-  "AccessLog": false,
+  "AccessLog": false,${CONFIG_EXTRA:-}
   "Farms": {
     "bench": {
       "LoadBalancing": "RoundRobin",${FARM_EXTRA:-}
@@ -371,7 +371,14 @@ main() {
       direct) run_direct ;;
       webfarm) run_webfarm webfarm ;;
       webfarm-tuned) run_webfarm webfarm-tuned $TUNED_ENV ;;
-      # The same farm with "DirectHttp1": false: every request through SocketsHttpHandler, as before the direct path.
+      # The same farm with "Http1FrontEnd": false: every request through Kestrel's HTTP stack, as before the front end.
+      webfarm-kestrel)
+        CONFIG_EXTRA='
+  "Http1FrontEnd": false,'
+        run_webfarm webfarm-kestrel
+        CONFIG_EXTRA= ;;
+      # The same farm with "DirectHttp1": false: every request through Kestrel and SocketsHttpHandler (the front end
+      # hands such farms to Kestrel), as before the direct path.
       webfarm-httpclient)
         FARM_EXTRA='"DirectHttp1": false,'
         run_webfarm webfarm-httpclient

@@ -60,6 +60,32 @@ public sealed class FarmRuntime
     }
 
     /// <summary>
+    /// Chooses a server for a request: the candidates (<see cref="SelectCandidates"/>) in a pooled buffer, then the
+    /// policy through <paramref name="chooser"/>. Null when no server may take the request.
+    /// </summary>
+    internal ServerRuntime? Choose<TChooser>(FarmView view, ReadOnlySpan<ServerRuntime?> excluded, EventStream events, TChooser chooser)
+        where TChooser : struct, ICandidateChooser
+    {
+        var servers = view.Servers;
+        if (servers.Length == 0)
+        {
+            return null;
+        }
+
+        var buffer = System.Buffers.ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
+        try
+        {
+            var count = SelectCandidates(view, buffer, excluded, events);
+            return count == 0 ? null : chooser.Choose(buffer.AsSpan(0, count));
+        }
+        finally
+        {
+            // Clear so the pool does not keep removed servers alive.
+            System.Buffers.ArrayPool<ServerRuntime>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    /// <summary>
     /// Fills <paramref name="buffer"/> with the servers that may take a new request: available primaries,
     /// else available backups; in panic (fewer healthy than the minimum) every Online server regardless of
     /// health. Servers in <paramref name="excluded"/> (already failed for this request) are skipped.

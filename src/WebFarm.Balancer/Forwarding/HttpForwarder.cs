@@ -14,6 +14,7 @@ using WebFarm.Balancer.Async;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Events;
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Routing;
 
 namespace WebFarm.Balancer.Forwarding;
@@ -157,7 +158,7 @@ internal sealed class HttpForwarder
                     }
                 }
 
-                server ??= Choose(context, farm, view, tried);
+                server ??= farm.Choose(view, tried, _runtime.Events, new RequestChooser(view.Policy, context));
                 if (server is null)
                 {
                     if (tried is null)
@@ -194,37 +195,22 @@ internal sealed class HttpForwarder
                         }
 
                         farm.Statistics.RecordQueueRejection();
-                        var why = entered == GateResult.QueueFull
-                            ? $"its queue of {limits.QueueLength} is full"
-                            : $"no slot freed within {DurationParser.Format(limits.QueueTimeout)}";
-                        await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"WebFarm: server '{server.Name}' in farm '{farm.Name}' is at its limit of {gate.Limit} concurrent requests and {why}", requestId, retryAfter: true).ConfigureAwait(false);
+                        await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, AttemptLease.GateRejection(server, gate, farm, limits, entered), requestId, retryAfter: true).ConfigureAwait(false);
                         return server;
                     }
                 }
 
-                var transport = view.Transport;
-                while (!transport.TryAcquire())
-                {
-                    // A reload replaced the farm's transport since this request read its view.
-                    view = farm.View;
-                    transport = view.Transport;
-                }
-
-                server.IncrementInFlight();
-                var exchange = ExchangeCancellation.Rent(context.RequestAborted, transport.Timeouts.ResponseHeaders);
+                var lease = AttemptLease.Begin(farm, ref view, server, gate, context.RequestAborted);
                 AttemptResult result;
                 try
                 {
                     result = Http1.Http1Forwarder.CanForward(view, server, hasBody, isUpgrade)
-                        ? await _http1.AttemptAsync(context, snapshot, route, view, server, requestId, exchange).ConfigureAwait(false)
-                        : await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, isUpgrade ? upgradeFeature : null, exchange).ConfigureAwait(false);
+                        ? await _http1.AttemptAsync(context, snapshot, route, view, server, requestId, lease.Exchange).ConfigureAwait(false)
+                        : await AttemptAsync(context, snapshot, route, view, server, requestId, buffered, bufferedLength, hasBody, isUpgrade ? upgradeFeature : null, lease.Exchange).ConfigureAwait(false);
                 }
                 finally
                 {
-                    exchange.Return();
-                    transport.Release();
-                    gate?.Release();
-                    _runtime.OnRequestEnded(server);
+                    lease.End(_runtime);
                 }
 
                 if (result.Outcome is AttemptOutcome.Done or AttemptOutcome.ClientAborted)
@@ -261,25 +247,10 @@ internal sealed class HttpForwarder
         }
     }
 
-    private ServerRuntime? Choose(HttpContext context, FarmRuntime farm, FarmView view, ServerRuntime?[]? tried)
+    /// <summary>The farm's policy with the request (hash and client-address policies read it).</summary>
+    private readonly struct RequestChooser(ILoadBalancingPolicy policy, HttpContext context) : ICandidateChooser
     {
-        var servers = view.Servers;
-        if (servers.Length == 0)
-        {
-            return null;
-        }
-
-        var buffer = ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
-        try
-        {
-            var count = farm.SelectCandidates(view, buffer, tried, _runtime.Events);
-            return count == 0 ? null : view.Policy.Choose(context, buffer.AsSpan(0, count));
-        }
-        finally
-        {
-            // Clear so the pool does not keep removed servers alive.
-            ArrayPool<ServerRuntime>.Shared.Return(buffer, clearArray: true);
-        }
+        public ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates) => policy.Choose(context, candidates);
     }
 
     private async Task<AttemptResult> AttemptAsync(

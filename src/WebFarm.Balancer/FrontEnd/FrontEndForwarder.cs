@@ -86,7 +86,7 @@ internal sealed class FrontEndForwarder
         ServerRuntime?[]? tried = null;
         for (var attempt = 1; ; attempt++)
         {
-            var server = Choose(farm, view, policy, tried);
+            var server = farm.Choose(view, tried, _runtime.Events, new IndependentChooser(policy));
             if (server is null)
             {
                 if (tried is null)
@@ -115,37 +115,22 @@ internal sealed class FrontEndForwarder
                     }
 
                     farm.Statistics.RecordQueueRejection();
-                    var why = entered == GateResult.QueueFull
-                        ? $"its queue of {limits.QueueLength} is full"
-                        : $"no slot freed within {DurationParser.Format(limits.QueueTimeout)}";
-                    await client.WriteErrorAsync(StatusCodes.Status503ServiceUnavailable, $"WebFarm: server '{server.Name}' in farm '{farm.Name}' is at its limit of {gate.Limit} concurrent requests and {why}", requestId, retryAfter: true).ConfigureAwait(false);
+                    await client.WriteErrorAsync(StatusCodes.Status503ServiceUnavailable, AttemptLease.GateRejection(server, gate, farm, limits, entered), requestId, retryAfter: true).ConfigureAwait(false);
                     return true;
                 }
             }
 
-            var transport = view.Transport;
-            while (!transport.TryAcquire())
-            {
-                // A reload replaced the farm's transport since this request read its view.
-                view = farm.View;
-                transport = view.Transport;
-            }
-
-            server.IncrementInFlight();
-            var exchange = ExchangeCancellation.Rent(client.ClientGone, transport.Timeouts.ResponseHeaders);
+            var lease = AttemptLease.Begin(farm, ref view, server, gate, client.ClientGone);
             AttemptResult result;
             try
             {
-                var pool = transport.GetHttp1Pool(server);
+                var pool = lease.Transport.GetHttp1Pool(server);
                 client.Upstream.Write(head, pool, route, view.Options.PreserveHost, trusted, client.ClientAddress, requestId);
-                result = await _http1.AttemptAsync(client, pool, client.Upstream.Bytes, head.IsHead, farm, view, server, requestId, exchange).ConfigureAwait(false);
+                result = await _http1.AttemptAsync(client, pool, client.Upstream.Bytes, head.IsHead, farm, view, server, requestId, lease.Exchange).ConfigureAwait(false);
             }
             finally
             {
-                exchange.Return();
-                transport.Release();
-                gate?.Release();
-                _runtime.OnRequestEnded(server);
+                lease.End(_runtime);
             }
 
             if (result.Outcome is AttemptOutcome.Done or AttemptOutcome.ClientAborted)
@@ -171,24 +156,9 @@ internal sealed class FrontEndForwarder
         return true;
     }
 
-    private ServerRuntime? Choose(FarmRuntime farm, FarmView view, IRequestIndependentPolicy policy, ServerRuntime?[]? tried)
+    /// <summary>The policy without a request.</summary>
+    private readonly struct IndependentChooser(IRequestIndependentPolicy policy) : ICandidateChooser
     {
-        var servers = view.Servers;
-        if (servers.Length == 0)
-        {
-            return null;
-        }
-
-        var buffer = ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
-        try
-        {
-            var count = farm.SelectCandidates(view, buffer, tried, _runtime.Events);
-            return count == 0 ? null : policy.Choose(buffer.AsSpan(0, count));
-        }
-        finally
-        {
-            // Clear so the pool does not keep removed servers alive.
-            ArrayPool<ServerRuntime>.Shared.Return(buffer, clearArray: true);
-        }
+        public ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates) => policy.Choose(candidates);
     }
 }

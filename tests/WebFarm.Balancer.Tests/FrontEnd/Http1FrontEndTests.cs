@@ -756,6 +756,196 @@ public sealed class Http1FrontEndTests
         await AssertServedByFrontEndAsync(balancer, requests: 2);
     }
 
+    // ---------------------------------------------------------------- servers, routes, retries, reloads, load
+
+    [Fact]
+    public async Task Requests_on_one_connection_are_spread_over_the_farms_servers()
+    {
+        await using var a = await TestBackend.StartNamedAsync("a");
+        await using var b = await TestBackend.StartNamedAsync("b");
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(a, b));
+        using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
+        var stream = tcp.GetStream();
+
+        var bodies = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            await RawHttp.WriteAsync(stream, Get($"/s{i}"));
+            bodies.Add((await ReadResponseAsync(stream)).Body);
+        }
+
+        // Smooth round robin with equal weights alternates: each server takes every other request.
+        Assert.Equal(5, bodies.Count(x => x == "a"));
+        Assert.Equal(5, bodies.Count(x => x == "b"));
+        Assert.Equal(5, a.Requests);
+        Assert.Equal(5, b.Requests);
+        await AssertServedByFrontEndAsync(balancer, requests: 10);
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_retried_on_the_next_server()
+    {
+        await using var good = await TestBackend.StartNamedAsync("good");
+        var config = TestBalancer.SingleFarm([RawHttp.ClosedPortAddress(), good.Address], f => f with
+        {
+            LoadBalancing = LoadBalancingAlgorithm.First,
+            Retries = new RetryOptions { MaxAttempts = 2 },
+        });
+        await using var balancer = await TestBalancer.StartAsync(config);
+        using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
+        var stream = tcp.GetStream();
+
+        await RawHttp.WriteAsync(stream, Get("/r"));
+        var response = await ReadResponseAsync(stream);
+
+        Assert.True(response.Status == 200 && response.Body == "good", "expected the retry's answer, got " + response);
+        Assert.Equal(1, balancer.Runtime.Farms["web"].Servers[0].Statistics.TransportFailures);
+        await AssertServedByFrontEndAsync(balancer, requests: 1);
+    }
+
+    [Fact]
+    public async Task Prefix_stripping_and_a_server_path_build_the_target_the_kestrel_path_builds()
+    {
+        string[] requests = ["/api/users?id=1", "/api", "/other/x?y=%20z"];
+
+        async Task<List<string>> TargetsAsync(bool frontEnd)
+        {
+            var targets = new List<string>();
+            await using var server = KeepAliveServer(async (stream, head, ct) =>
+            {
+                lock (targets)
+                {
+                    targets.Add(FirstLine(head));
+                }
+
+                await RawHttp.WriteAsync(stream, Ok);
+                return true;
+            });
+            var config = new BalancerConfig
+            {
+                Http1FrontEnd = frontEnd,
+                Farms = new Dictionary<string, FarmOptions> { ["web"] = new() { Servers = [new ServerOptions { Name = "web1", Address = server.Address + "/app/" }] } },
+                Routes = [new RouteOptions { Path = "/api", StripPrefix = true, Farm = "web" }, new RouteOptions { Farm = "web" }],
+            };
+            await using var balancer = await TestBalancer.StartAsync(config);
+            using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
+            var stream = tcp.GetStream();
+            foreach (var path in requests)
+            {
+                await RawHttp.WriteAsync(stream, Get(path));
+                Assert.Equal("ok", (await ReadResponseAsync(stream)).Body);
+            }
+
+            Assert.Equal(frontEnd ? requests.Length : 0, balancer.Runtime.FrontEnd.Requests);
+            lock (targets)
+            {
+                return [.. targets];
+            }
+        }
+
+        var viaFrontEnd = await TargetsAsync(frontEnd: true);
+        Assert.Equal("GET /app/users?id=1 HTTP/1.1", viaFrontEnd[0]);
+        Assert.Equal(await TargetsAsync(frontEnd: false), viaFrontEnd);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Large_bodies_stream_through_intact(bool chunked)
+    {
+        const int size = 2 * 1024 * 1024;
+        const int piece = 16 * 1024;
+        var payload = new byte[size];
+        for (var i = 0; i < size; i++)
+        {
+            payload[i] = (byte)('a' + ((i * 7 + (i >> 12)) % 26));
+        }
+
+        await using var backend = await TestBackend.StartAsync(async context =>
+        {
+            if (!chunked)
+            {
+                context.Response.ContentLength = size;
+                await context.Response.Body.WriteAsync(payload);
+                return;
+            }
+
+            // No length: Kestrel sends each flushed write as one chunk.
+            for (var offset = 0; offset < size; offset += piece)
+            {
+                await context.Response.Body.WriteAsync(payload.AsMemory(offset, piece));
+                await context.Response.Body.FlushAsync();
+            }
+        });
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backend));
+        using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
+        var stream = tcp.GetStream();
+
+        for (var i = 0; i < 2; i++)
+        {
+            await RawHttp.WriteAsync(stream, Get("/large" + i));
+            var response = await ReadResponseAsync(stream);
+            Assert.Equal(200, response.Status);
+            Assert.Equal(chunked, response.IsChunked);
+            Assert.True(response.Body.Length == size, $"got {response.Body.Length} of {size} bytes");
+            Assert.True(Encoding.ASCII.GetBytes(response.Body).AsSpan().SequenceEqual(payload), "the body arrived altered");
+        }
+
+        await AssertServedByFrontEndAsync(balancer, requests: 2);
+    }
+
+    [Fact]
+    public async Task Parallel_client_connections_each_get_their_own_answers()
+    {
+        const int connections = 8;
+        const int perConnection = 25;
+        await using var backend = await StartEchoAsync();
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backend));
+
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
+        {
+            using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
+            var stream = tcp.GetStream();
+            for (var i = 0; i < perConnection; i++)
+            {
+                // Two at a time, pipelined, so that responses of different connections interleave in the balancer.
+                await RawHttp.WriteAsync(stream, Get($"/c{c}/r{i}a") + Get($"/c{c}/r{i}b"));
+                Assert.Equal($"GET /c{c}/r{i}a body=", (await ReadResponseAsync(stream)).Body);
+                Assert.Equal($"GET /c{c}/r{i}b body=", (await ReadResponseAsync(stream)).Body);
+            }
+        }))).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(connections * perConnection * 2, backend.Requests);
+        await AssertServedByFrontEndAsync(balancer, requests: connections * perConnection * 2);
+    }
+
+    [Fact]
+    public async Task A_reload_that_needs_the_kestrel_path_hands_off_the_next_request_of_an_open_connection()
+    {
+        await using var backend = await StartEchoAsync();
+        var config = TestBalancer.SingleFarm(backend);
+        await using var balancer = await TestBalancer.StartAsync(config);
+        using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
+        var stream = tcp.GetStream();
+
+        await RawHttp.WriteAsync(stream, Get("/before"));
+        Assert.Equal("GET /before body=", (await ReadResponseAsync(stream)).Body);
+        await AssertServedByFrontEndAsync(balancer, requests: 1);
+
+        // The access log is written by the Kestrel path only: from now on that path must serve.
+        balancer.Runtime.Apply(config with { AccessLog = true });
+        await RawHttp.WriteAsync(stream, Get("/during"));
+        Assert.Equal("GET /during body=", (await ReadResponseAsync(stream)).Body);
+        await AssertCountersAsync(balancer, requests: 1, handOffs: 1);
+
+        // Switched back: new connections are the front end's again.
+        balancer.Runtime.Apply(config);
+        using var tcp2 = await RawHttp.ConnectAsync(balancer.Uri);
+        await RawHttp.WriteAsync(tcp2.GetStream(), Get("/after"));
+        Assert.Equal("GET /after body=", (await ReadResponseAsync(tcp2.GetStream())).Body);
+        await AssertCountersAsync(balancer, requests: 2, handOffs: 1);
+    }
+
     // ---------------------------------------------------------------- 7: errors
 
     [Theory]
@@ -1018,17 +1208,32 @@ public sealed class Http1FrontEndTests
 
     // ---------------------------------------------------------------- 10-11: clients that leave, graceful stop
 
-    [Fact]
-    public async Task A_client_that_leaves_while_the_server_thinks_costs_the_server_nothing()
+    // false: the server would wait forever, so only the balancer cancelling the upstream request ends it (as the
+    // Kestrel path does). true: the server answers after the client left, into a connection that is gone.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_client_that_leaves_while_the_server_thinks_costs_the_server_nothing(bool serverAnswersLater)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var upstreamCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var backend = await TestBackend.StartAsync(async context =>
         {
             if (context.Request.Path == "/think")
             {
                 started.TrySetResult();
-                await Task.WhenAny(release.Task, Task.Delay(Timeout.Infinite, context.RequestAborted));
+                var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (context.RequestAborted.Register(() => aborted.TrySetResult()))
+                {
+                    await Task.WhenAny(release.Task, aborted.Task);
+                }
+
+                if (context.RequestAborted.IsCancellationRequested)
+                {
+                    upstreamCancelled.TrySetResult();
+                    return;
+                }
             }
 
             context.Response.ContentLength = 4;
@@ -1042,42 +1247,67 @@ public sealed class Http1FrontEndTests
         });
         await using var balancer = await TestBalancer.StartAsync(config);
         var server = balancer.Runtime.Farms["web"].Servers[0];
-
-        using (var tcp = await RawHttp.ConnectAsync(balancer.Uri))
+        try
         {
-            await RawHttp.WriteAsync(tcp.GetStream(), Get("/think"));
-            await started.Task.WaitAsync(Deadline);
-            Assert.Equal(1, server.InFlight);
+            using (var tcp = await RawHttp.ConnectAsync(balancer.Uri))
+            {
+                await RawHttp.WriteAsync(tcp.GetStream(), Get("/think"));
+                await started.Task.WaitAsync(Deadline);
+                Assert.Equal(1, server.InFlight);
+            }
+
+            if (serverAnswersLater)
+            {
+                release.TrySetResult();
+            }
+            else
+            {
+                await upstreamCancelled.Task.WaitAsync(Deadline);
+            }
+
+            await Eventually.True(() => server.InFlight == 0, Deadline, "the abandoned request ends");
+            Assert.Equal(0, server.Statistics.TransportFailures);
+            Assert.True(server.Healthy, "a client leaving marked the server failed");
+            Assert.Equal(0, balancer.Runtime.FrontEnd.HandOffs);
+
+            using var again = await RawHttp.ConnectAsync(balancer.Uri);
+            await RawHttp.WriteAsync(again.GetStream(), Get("/after"));
+            Assert.Equal("done", (await ReadResponseAsync(again.GetStream())).Body);
+            Assert.Equal(0, balancer.Runtime.FrontEnd.HandOffs);
         }
-
-        release.TrySetResult();
-        await Eventually.True(() => server.InFlight == 0, Deadline, "the abandoned request ends");
-        Assert.Equal(0, server.Statistics.TransportFailures);
-        Assert.True(server.Healthy, "a client leaving marked the server failed");
-        Assert.Equal(0, balancer.Runtime.FrontEnd.HandOffs);
-
-        using var again = await RawHttp.ConnectAsync(balancer.Uri);
-        await RawHttp.WriteAsync(again.GetStream(), Get("/after"));
-        Assert.Equal("done", (await ReadResponseAsync(again.GetStream())).Body);
-        Assert.Equal(0, balancer.Runtime.FrontEnd.HandOffs);
+        finally
+        {
+            release.TrySetResult();
+        }
     }
 
     [Fact]
-    public async Task A_request_in_flight_when_the_balancer_stops_completes()
+    public async Task A_request_in_flight_when_the_balancer_stops_completes_and_idle_connections_close()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var payload = new string('z', 64 * 1024);
         await using var backend = await TestBackend.StartAsync(async context =>
         {
-            started.TrySetResult();
-            await release.Task.WaitAsync(Deadline);
+            if (context.Request.Path == "/slow")
+            {
+                started.TrySetResult();
+                await release.Task.WaitAsync(Deadline);
+            }
+
             context.Response.ContentLength = payload.Length;
             await context.Response.WriteAsync(payload);
         });
-        var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backend));
+
+        // A shutdown timeout far beyond the waits below: connections must close because the front end ends them once
+        // they are idle, not because the stop gave up and aborted them.
+        var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backend), host: o => o with { ShutdownTimeout = TimeSpan.FromSeconds(60) });
         try
         {
+            using var idle = await RawHttp.ConnectAsync(balancer.Uri);
+            await RawHttp.WriteAsync(idle.GetStream(), Get("/warm"));
+            Assert.Equal(payload, (await ReadResponseAsync(idle.GetStream())).Body);
+
             using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
             var stream = tcp.GetStream();
             await RawHttp.WriteAsync(stream, Get("/slow"));
@@ -1087,14 +1317,16 @@ public sealed class Http1FrontEndTests
 
             // Released only once the stop is under way (the listener no longer accepts), so the answer is sent during it.
             await Eventually.True(async () => !await CanConnectAsync(balancer.Uri), Deadline, "the balancer stopped accepting connections");
+            Assert.Equal(string.Empty, await ReadUntilClosedAsync(idle.GetStream(), Deadline));
             Assert.False(stopping.IsCompleted, "the stop finished while a request was in flight");
             release.TrySetResult();
 
             var response = await ReadResponseAsync(stream);
             Assert.Equal(200, response.Status);
             Assert.Equal(payload, response.Body);
-            Assert.Equal(0, balancer.Runtime.FrontEnd.HandOffs);
+            Assert.Equal(string.Empty, await ReadUntilClosedAsync(stream, Deadline));
             await stopping.WaitAsync(Deadline);
+            await AssertServedByFrontEndAsync(balancer, requests: 2);
         }
         finally
         {
