@@ -71,7 +71,7 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
 
     public async Task RunAsync(ConnectionDelegate next)
     {
-        using var shutdown = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
+        var shutdown = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
             .UnsafeRegister(static state => ((FrontEndConnection)state!).RequestClose(), this);
         _frontEnd.Register(this);
         var registered = true;
@@ -150,6 +150,10 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
                     _input.AdvanceTo(buffer.Start);
                     _frontEnd.Unregister(this);
                     registered = false;
+
+                    // From here Kestrel owns the connection, its shutdown included: our stop callback must not cancel its reads.
+                    shutdown?.Dispose();
+                    shutdown = null;
                     _frontEnd.Statistics.RecordHandOff();
                     await next(_connection).ConfigureAwait(false);
                     return;
@@ -179,6 +183,7 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
         }
         finally
         {
+            shutdown?.Dispose();
             if (registered)
             {
                 _frontEnd.Unregister(this);

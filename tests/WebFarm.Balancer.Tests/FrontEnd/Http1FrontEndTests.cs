@@ -1334,4 +1334,51 @@ public sealed class Http1FrontEndTests
             await balancer.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task A_handed_off_request_still_sending_its_body_when_the_balancer_stops_completes()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var backend = await TestBackend.StartAsync(async context =>
+        {
+            if (context.Request.Path == "/upload")
+            {
+                started.TrySetResult();
+                var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
+                await context.Response.WriteAsync("got:" + body);
+                return;
+            }
+
+            await context.Response.WriteAsync("warm");
+        });
+        var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backend), host: o => o with { ShutdownTimeout = TimeSpan.FromSeconds(60) });
+        try
+        {
+            // A front-end connection left idle: its close shows that the stop has told every connection to finish.
+            using var idle = await RawHttp.ConnectAsync(balancer.Uri);
+            await RawHttp.WriteAsync(idle.GetStream(), Get("/warm"));
+            Assert.Equal("warm", (await ReadResponseAsync(idle.GetStream())).Body);
+
+            // A POST is handed to Kestrel, which is still reading its body when the stop begins.
+            using var upload = await RawHttp.ConnectAsync(balancer.Uri);
+            var stream = upload.GetStream();
+            await RawHttp.WriteAsync(stream, "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345");
+            await started.Task.WaitAsync(Deadline);
+
+            var stopping = balancer.DisposeAsync().AsTask();
+            await Eventually.True(async () => !await CanConnectAsync(balancer.Uri), Deadline, "the balancer stopped accepting connections");
+            Assert.Equal(string.Empty, await ReadUntilClosedAsync(idle.GetStream(), Deadline));
+
+            // The front end's stop signal must not reach a connection it handed off: Kestrel finishes the request.
+            await RawHttp.WriteAsync(stream, "67890");
+            var response = await ReadResponseAsync(stream);
+            Assert.Equal(200, response.Status);
+            Assert.Equal("got:1234567890", response.Body);
+            await stopping.WaitAsync(Deadline);
+        }
+        finally
+        {
+            await balancer.DisposeAsync();
+        }
+    }
 }
