@@ -44,6 +44,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
         _stateStore = stateDirectory is null ? null : new ServerStateStore(stateDirectory);
         Events = new EventStream(_loggerFactory.CreateLogger("WebFarm.Events"));
         Metrics = new BalancerMetrics();
+        Metrics.ObserveFrontEnd(FrontEnd);
         Metrics.ObserveServers(AllServers);
 
         string? problem = null;

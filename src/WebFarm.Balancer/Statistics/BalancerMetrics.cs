@@ -15,7 +15,7 @@ namespace WebFarm.Balancer.Statistics;
 /// webfarm.balancer.transport_failures (counter; farm, server), webfarm.balancer.bytes_in / bytes_out
 /// (counters, bytes; farm, server), webfarm.balancer.in_flight (observable gauge; farm, server),
 /// webfarm.balancer.no_server_available, webfarm.balancer.queue_rejections, webfarm.balancer.client_aborts
-/// (counters; farm). Recording checks <see cref="Instrument.Enabled"/> first, so with no listener the cost
+/// (counters; farm), webfarm.balancer.frontend.requests / frontend.handoffs (observable counters, no tags). Recording checks <see cref="Instrument.Enabled"/> first, so with no listener the cost
 /// is a field read; tags go through <see cref="TagList"/>, which does not allocate for three tags.
 /// </remarks>
 public sealed class BalancerMetrics : IDisposable
@@ -56,6 +56,14 @@ public sealed class BalancerMetrics : IDisposable
     {
         ArgumentNullException.ThrowIfNull(servers);
         Volatile.Write(ref _servers, servers);
+    }
+
+    /// <summary>Publishes the HTTP/1.1 front end's counters (webfarm.balancer.frontend.requests, .handoffs).</summary>
+    public void ObserveFrontEnd(FrontEnd.FrontEndStatistics frontEnd)
+    {
+        ArgumentNullException.ThrowIfNull(frontEnd);
+        Meter.CreateObservableCounter("webfarm.balancer.frontend.requests", () => frontEnd.Requests, "{request}", "Requests the HTTP/1.1 front end served itself, error answers included.");
+        Meter.CreateObservableCounter("webfarm.balancer.frontend.handoffs", () => frontEnd.HandOffs, "{connection}", "Client connections the HTTP/1.1 front end handed to Kestrel's HTTP stack.");
     }
 
     public void Dispose() => Meter.Dispose();

@@ -286,6 +286,11 @@ public sealed class Http1FrontEndTests
         Assert.True(DateTimeOffset.TryParseExact(date, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _), "Date is not an HTTP date: " + date);
         Assert.Equal(1, backend.Requests);
         await AssertServedByFrontEndAsync(balancer, requests: 1);
+
+        // The same counters on /metrics (the admin listener is not an HTTP/1.1 data-plane listener: not counted).
+        var metrics = await balancer.Admin.GetStringAsync("/metrics");
+        Assert.Contains("webfarm_frontend_requests_total 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("webfarm_frontend_handoffs_total 0\n", metrics, StringComparison.Ordinal);
     }
 
     // Each differs from the plain GET in one way that the front end must still accept.

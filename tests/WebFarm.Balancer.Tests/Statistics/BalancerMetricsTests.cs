@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.FrontEnd;
 using WebFarm.Balancer.Statistics;
 
 namespace WebFarm.Balancer.Tests.Statistics;
@@ -14,6 +15,8 @@ public class BalancerMetricsTests
         var server = new ServerRuntime("web", "web1", new Uri("http://127.0.0.1:1/"), 1, backup: false, metrics);
         var farm = new FarmStatistics("web", metrics);
         metrics.ObserveServers(() => [server]);
+        var frontEnd = new FrontEndStatistics();
+        metrics.ObserveFrontEnd(frontEnd);
         var seen = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, string?> Tags)>();
 
         using var listener = new MeterListener();
@@ -37,6 +40,10 @@ public class BalancerMetricsTests
         farm.RecordClientAbort();
         server.IncrementInFlight();
         server.IncrementInFlight();
+        frontEnd.RecordRequest();
+        frontEnd.RecordRequest();
+        frontEnd.RecordRequest();
+        frontEnd.RecordHandOff();
         listener.RecordObservableInstruments();
 
         var byName = seen.ToLookup(m => m.Instrument);
@@ -56,6 +63,9 @@ public class BalancerMetricsTests
         Assert.Equal("web", Assert.Single(byName["webfarm.balancer.no_server_available"]).Tags["farm"]);
         Assert.Single(byName["webfarm.balancer.queue_rejections"]);
         Assert.Single(byName["webfarm.balancer.client_aborts"]);
+
+        Assert.Equal(3, Assert.Single(byName["webfarm.balancer.frontend.requests"]).Value);
+        Assert.Equal(1, Assert.Single(byName["webfarm.balancer.frontend.handoffs"]).Value);
 
         var inFlight = Assert.Single(byName["webfarm.balancer.in_flight"]);
         Assert.Equal(2, inFlight.Value);
