@@ -13,7 +13,7 @@ namespace WebFarm.Balancer.FrontEnd;
 /// </summary>
 internal sealed class UpstreamHeadWriter
 {
-    private byte[] _buffer = new byte[4096];
+    private byte[] _buffer = new byte[1024];
     private int _length;
 
     public ReadOnlyMemory<byte> Bytes => _buffer.AsMemory(0, _length);
