@@ -6,6 +6,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Tests.Infrastructure;
+using static WebFarm.Balancer.Tests.Infrastructure.RawHttp;
 
 namespace WebFarm.Balancer.Tests.Forwarding;
 
@@ -83,27 +84,7 @@ public sealed class Http1UpstreamTests
         return body;
     }
 
-    /// <summary>The header lines of a head (request or status line dropped) as name/value pairs, in order.</summary>
-    private static List<KeyValuePair<string, string>> HeaderLines(string head)
-    {
-        var result = new List<KeyValuePair<string, string>>();
-        foreach (var line in head.Split("\r\n").Skip(1))
-        {
-            if (line.Length == 0)
-            {
-                continue;
-            }
 
-            var colon = line.IndexOf(':');
-            Assert.True(colon > 0, "header line without a colon: " + line);
-            result.Add(new(line[..colon], line[(colon + 1)..].Trim()));
-        }
-
-        return result;
-    }
-
-    private static List<string> Values(List<KeyValuePair<string, string>> headers, string name)
-        => headers.Where(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
 
     [Fact]
     public async Task Sequential_requests_reuse_one_keep_alive_connection()

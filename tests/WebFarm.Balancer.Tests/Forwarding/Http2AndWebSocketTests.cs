@@ -146,38 +146,7 @@ public sealed class Http2AndWebSocketTests
     [Fact]
     public async Task WebSocket_echo_both_directions_and_close_from_either_side()
     {
-        await using var backend = await TestBackend.StartAsync(
-            async context =>
-            {
-                if (!context.WebSockets.IsWebSocketRequest)
-                {
-                    context.Response.StatusCode = 400;
-                    return;
-                }
-
-                using var socket = await context.WebSockets.AcceptWebSocketAsync();
-                var buffer = new byte[4096];
-                while (true)
-                {
-                    var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye from server", CancellationToken.None);
-                        return;
-                    }
-
-                    var text = Encoding.UTF8.GetString(buffer, 0, result.Count);
-                    if (text == "server-close")
-                    {
-                        await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "server says bye", CancellationToken.None);
-                        return;
-                    }
-
-                    await socket.SendAsync(Encoding.UTF8.GetBytes("echo:" + text), WebSocketMessageType.Text, true, CancellationToken.None);
-                }
-            },
-            HttpProtocols.Http1,
-            webSockets: true);
+        await using var backend = await TestBackend.StartWebSocketEchoAsync();
         await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backend));
         var wsUri = new Uri($"ws://{balancer.Uri.Authority}/ws");
 

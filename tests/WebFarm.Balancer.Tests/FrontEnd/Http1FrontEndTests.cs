@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Tests.Infrastructure;
+using static WebFarm.Balancer.Tests.Infrastructure.RawHttp;
 
 namespace WebFarm.Balancer.Tests.FrontEnd;
 
@@ -30,7 +31,7 @@ public sealed class Http1FrontEndTests
     /// <summary>A response as the client's socket got it. <see cref="Trailers"/> are the lines after a chunked body's last chunk.</summary>
     private sealed record RawResponse(int Status, string Head, IReadOnlyList<KeyValuePair<string, string>> Headers, string Body, IReadOnlyList<string> Trailers)
     {
-        public List<string> Values(string name) => Http1FrontEndTests.Values(Headers, name);
+        public List<string> Values(string name) => RawHttp.Values(Headers, name);
 
         public bool IsChunked => Values("Transfer-Encoding").Any(v => v.Contains("chunked", StringComparison.OrdinalIgnoreCase));
 
@@ -104,27 +105,7 @@ public sealed class Http1FrontEndTests
 
     private static Task AssertServedByFrontEndAsync(TestBalancer balancer, long requests) => AssertCountersAsync(balancer, requests, handOffs: 0);
 
-    /// <summary>The header lines of a head (request or status line dropped) as name/value pairs, in order.</summary>
-    private static List<KeyValuePair<string, string>> HeaderLines(string head)
-    {
-        var result = new List<KeyValuePair<string, string>>();
-        foreach (var line in head.Split("\r\n").Skip(1))
-        {
-            if (line.Length == 0)
-            {
-                continue;
-            }
 
-            var colon = line.IndexOf(':');
-            Assert.True(colon > 0, "header line without a colon: " + line);
-            result.Add(new(line[..colon], line[(colon + 1)..].Trim()));
-        }
-
-        return result;
-    }
-
-    private static List<string> Values(IEnumerable<KeyValuePair<string, string>> headers, string name)
-        => headers.Where(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
 
     private static string FirstLine(string head) => head[..head.IndexOf("\r\n", StringComparison.Ordinal)];
 
@@ -476,31 +457,7 @@ public sealed class Http1FrontEndTests
     [Fact]
     public async Task A_websocket_upgrade_is_handed_to_kestrel_and_echoes()
     {
-        await using var backend = await TestBackend.StartAsync(
-            async context =>
-            {
-                if (!context.WebSockets.IsWebSocketRequest)
-                {
-                    context.Response.StatusCode = 400;
-                    return;
-                }
-
-                using var socket = await context.WebSockets.AcceptWebSocketAsync();
-                var buffer = new byte[1024];
-                while (true)
-                {
-                    var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-                        return;
-                    }
-
-                    await socket.SendAsync(Encoding.UTF8.GetBytes("echo:" + Encoding.UTF8.GetString(buffer, 0, result.Count)), WebSocketMessageType.Text, true, CancellationToken.None);
-                }
-            },
-            HttpProtocols.Http1,
-            webSockets: true);
+        await using var backend = await TestBackend.StartWebSocketEchoAsync();
         await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm(backend));
 
         using (var client = new ClientWebSocket())

@@ -78,6 +78,29 @@ public static class RawHttp
         return text.ToString();
     }
 
+    /// <summary>The header lines of a head (request or status line dropped) as name/value pairs, in order.</summary>
+    public static List<KeyValuePair<string, string>> HeaderLines(string head)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        foreach (var line in head.Split("\r\n").Skip(1))
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var colon = line.IndexOf(':');
+            Assert.True(colon > 0, "header line without a colon: " + line);
+            result.Add(new(line[..colon], line[(colon + 1)..].Trim()));
+        }
+
+        return result;
+    }
+
+    /// <summary>Every value of header <paramref name="name"/> among <paramref name="headers"/>, in order.</summary>
+    public static List<string> Values(IEnumerable<KeyValuePair<string, string>> headers, string name)
+        => headers.Where(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
+
     public static int ContentLength(string head)
     {
         foreach (var line in head.Split("\r\n"))

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.WebSockets;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -72,6 +74,43 @@ public sealed class TestBackend : IAsyncDisposable
         context.Response.Headers["X-Backend"] = name;
         await context.Response.WriteAsync(name);
     });
+
+    /// <summary>
+    /// An HTTP/1.1 WebSocket echo server on every path: a text message comes back as "echo:" + text, "server-close" makes
+    /// the server close (PolicyViolation, "server says bye"), and a client's close is answered with "bye from server".
+    /// </summary>
+    public static Task<TestBackend> StartWebSocketEchoAsync() => StartAsync(
+        async context =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = 400;
+                return;
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye from server", CancellationToken.None);
+                    return;
+                }
+
+                var text = Encoding.UTF8.GetString(buffer, 0, result.Count);
+                if (text == "server-close")
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "server says bye", CancellationToken.None);
+                    return;
+                }
+
+                await socket.SendAsync(Encoding.UTF8.GetBytes("echo:" + text), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+        },
+        HttpProtocols.Http1,
+        webSockets: true);
 
     public async ValueTask DisposeAsync()
     {
