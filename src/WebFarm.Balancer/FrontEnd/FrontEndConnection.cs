@@ -175,6 +175,7 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
                     Abort();
                     return;
                 }
+
                 if (_aborted || CloseAfterResponse)
                 {
                     return;
