@@ -1,3 +1,4 @@
+using System.Buffers;
 using WebFarm.Balancer.Affinity;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Events;
@@ -72,7 +73,7 @@ public sealed class FarmRuntime
             return null;
         }
 
-        var buffer = System.Buffers.ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
+        var buffer = ArrayPool<ServerRuntime>.Shared.Rent(servers.Length);
         try
         {
             var count = SelectCandidates(view, buffer, excluded, events);
@@ -81,7 +82,7 @@ public sealed class FarmRuntime
         finally
         {
             // Clear so the pool does not keep removed servers alive.
-            System.Buffers.ArrayPool<ServerRuntime>.Shared.Return(buffer, clearArray: true);
+            ArrayPool<ServerRuntime>.Shared.Return(buffer, clearArray: true);
         }
     }
 
