@@ -4,7 +4,7 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient haproxy nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient haproxy nginx
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
 #
@@ -376,6 +376,12 @@ main() {
         CONFIG_EXTRA='
   "Http1FrontEnd": false,'
         run_webfarm webfarm-kestrel
+        CONFIG_EXTRA= ;;
+      # The same farm with "SocketEngine": "Sockets": .NET's socket engine instead of WebFarm's epoll transport.
+      webfarm-sockets)
+        CONFIG_EXTRA='
+  "SocketEngine": "Sockets",'
+        run_webfarm webfarm-sockets
         CONFIG_EXTRA= ;;
       # The same farm with "DirectHttp1": false: every request through Kestrel and SocketsHttpHandler (the front end
       # hands such farms to Kestrel), as before the direct path.

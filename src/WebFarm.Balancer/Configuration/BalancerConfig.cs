@@ -28,6 +28,20 @@ public sealed record BalancerConfig
     /// </summary>
     public bool Http1FrontEnd { get; init; } = true;
 
+    /// <summary>
+    /// How client connections and the direct upstream path wait for I/O: WebFarm's epoll transport (Auto picks it on
+    /// 64-bit Linux) or .NET's socket engine. Read at start; a reload does not change it.
+    /// </summary>
+    public SocketEngine SocketEngine { get; init; } = SocketEngine.Auto;
+
+    /// <summary>True when <see cref="SocketEngine"/> resolves to the epoll transport on this machine.</summary>
+    public bool UsesEpoll => SocketEngine switch
+    {
+        SocketEngine.Epoll => true,
+        SocketEngine.Auto => WebFarm.Balancer.Transport.EpollLoop.IsSupported,
+        _ => false,
+    };
+
     public IReadOnlyDictionary<string, FarmOptions> Farms { get; init; } = new Dictionary<string, FarmOptions>(StringComparer.Ordinal);
 
     /// <summary>Host/path/header rules to farms. Empty with a single farm means "everything to that farm".</summary>

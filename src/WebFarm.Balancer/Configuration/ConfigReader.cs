@@ -60,7 +60,7 @@ internal sealed class ConfigReader
         foreach (var p in root.EnumerateObject())
         {
             var path = "$." + p.Name;
-            switch (Key(p.Name, "Listen", "Admin", "StateDirectory", "TrustedProxies", "AccessLog", "Http1FrontEnd", "Farms", "Routes"))
+            switch (Key(p.Name, "Listen", "Admin", "StateDirectory", "TrustedProxies", "AccessLog", "Http1FrontEnd", "SocketEngine", "Farms", "Routes"))
             {
                 case "Listen": config = config with { Listen = ReadListen(p.Value, path) }; break;
                 case "Admin": config = config with { Admin = ReadAdmin(p.Value, path) }; break;
@@ -68,9 +68,10 @@ internal sealed class ConfigReader
                 case "TrustedProxies": config = config with { TrustedProxies = ReadStringList(p.Value, path) }; break;
                 case "AccessLog": config = config with { AccessLog = ReadBool(p.Value, path, false) }; break;
                 case "Http1FrontEnd": config = config with { Http1FrontEnd = ReadBool(p.Value, path, true) }; break;
+                case "SocketEngine": config = config with { SocketEngine = ReadEnum(p.Value, path, SocketEngine.Auto) }; break;
                 case "Farms": config = config with { Farms = ReadFarms(p.Value, path) }; break;
                 case "Routes": config = config with { Routes = ReadRoutes(p.Value, path) }; break;
-                default: UnknownKey(path, p.Name, "Listen, Admin, StateDirectory, TrustedProxies, AccessLog, Http1FrontEnd, Farms, Routes"); break;
+                default: UnknownKey(path, p.Name, "Listen, Admin, StateDirectory, TrustedProxies, AccessLog, Http1FrontEnd, SocketEngine, Farms, Routes"); break;
             }
         }
 

@@ -34,6 +34,11 @@ internal static class ConfigValidator
 
         ValidateAdmin(config.Admin, Error);
 
+        if (config.SocketEngine == SocketEngine.Epoll && !WebFarm.Balancer.Transport.EpollLoop.IsSupported)
+        {
+            Error("$.SocketEngine", $"the Epoll engine needs 64-bit Linux; this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription} ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}). Use \"Auto\" or \"Sockets\"");
+        }
+
         for (var i = 0; i < config.TrustedProxies.Count; i++)
         {
             if (!TrustedProxies.TryParseNetwork(config.TrustedProxies[i], out _))

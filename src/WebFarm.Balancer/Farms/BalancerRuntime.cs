@@ -470,7 +470,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
             var policy = oldView is not null && oldView.Options.LoadBalancing == options.LoadBalancing && oldView.Options.HashKey == options.HashKey
                 ? oldView.Policy
                 : LoadBalancingPolicyFactory.Create(options.LoadBalancing, options.HashKey);
-            var transport = oldView is not null && oldView.Transport.Matches(options) ? oldView.Transport : new FarmTransport(options);
+            var transport = oldView is not null && oldView.Transport.Matches(options) ? oldView.Transport : new FarmTransport(options, config.UsesEpoll);
             if (oldView is not null && !ReferenceEquals(transport, oldView.Transport))
             {
                 oldView.Transport.Retire();

@@ -23,8 +23,10 @@ internal sealed class FarmTransport : IDisposable
     private int _retired;
     private int _disposed;
 
-    public FarmTransport(FarmOptions options)
+    /// <param name="useEpoll">The direct path's connections use the epoll transport (restart-only, so never a reason to rebuild).</param>
+    public FarmTransport(FarmOptions options, bool useEpoll = false)
     {
+        UsesEpoll = useEpoll;
         Timeouts = options.Timeouts;
         HttpVersion = options.HttpVersion;
         Version = options.HttpVersion is "2" or "2.0" ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
@@ -50,6 +52,9 @@ internal sealed class FarmTransport : IDisposable
     public bool IsHttp11 => ReferenceEquals(Version, System.Net.HttpVersion.Version11);
 
     public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>The direct path opens its server connections on the epoll transport.</summary>
+    public bool UsesEpoll { get; }
 
     public Version Version { get; }
 
@@ -159,7 +164,7 @@ internal sealed class FarmTransport : IDisposable
                 current.Dispose();
             }
 
-            var pool = new Http1ConnectionPool(this, address, new Uri(address));
+            var pool = new Http1ConnectionPool(this, address, new Uri(address), UsesEpoll);
             if (Volatile.Read(ref _disposed) != 0)
             {
                 pool.Dispose();

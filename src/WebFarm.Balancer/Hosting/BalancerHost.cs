@@ -13,6 +13,7 @@ using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.FrontEnd;
+using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Hosting;
 
@@ -122,7 +123,7 @@ public sealed class BalancerHost : IAsyncDisposable
         try
         {
             var forwarder = new HttpForwarder(runtime, loggerFactory);
-            dataPlane = BuildDataPlane(config.Listen, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
+            dataPlane = BuildDataPlane(config.Listen, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
             await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
 
             if (!string.IsNullOrEmpty(config.Admin.Listen))
@@ -199,7 +200,7 @@ public sealed class BalancerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
+    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, bool useEpoll, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
@@ -209,6 +210,14 @@ public sealed class BalancerHost : IAsyncDisposable
         // With inline socket completions, run the forwarder on the socket engine's thread as well (see InlineSocketCompletions).
         var inline = InlineSocketCompletions.Enabled;
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inline);
+        if (useEpoll)
+        {
+            // Registered after the socket transport, so Kestrel picks it (it tries the last-registered factory first).
+            var engineLogger = loggerFactory.CreateLogger("WebFarm.Transport");
+            EpollLoop.UnhandledException ??= ex => engineLogger.LogError(ex, "A callback on an epoll loop thread failed");
+            builder.Services.AddSingleton<IConnectionListenerFactory, EpollConnectionListenerFactory>();
+        }
+
         builder.WebHost.UseShutdownTimeout(shutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -309,12 +318,12 @@ public sealed class BalancerHost : IAsyncDisposable
 
     private static BalancerConfig WarnOnRestartOnlyChanges(BalancerConfig next, BalancerConfig running, ILogger logger)
     {
-        if (!next.Listen.SequenceEqual(running.Listen) || next.Admin != running.Admin || next.StateDirectory != running.StateDirectory)
+        if (!next.Listen.SequenceEqual(running.Listen) || next.Admin != running.Admin || next.StateDirectory != running.StateDirectory || next.SocketEngine != running.SocketEngine)
         {
-            logger.LogWarning("Listen, Admin and StateDirectory changes take effect at the next restart; the rest of the new configuration is applied now");
+            logger.LogWarning("Listen, Admin, StateDirectory and SocketEngine changes take effect at the next restart; the rest of the new configuration is applied now");
         }
 
-        return next with { Listen = running.Listen, Admin = running.Admin, StateDirectory = running.StateDirectory };
+        return next with { Listen = running.Listen, Admin = running.Admin, StateDirectory = running.StateDirectory, SocketEngine = running.SocketEngine };
     }
 
     private static List<Uri> Addresses(WebApplication app)

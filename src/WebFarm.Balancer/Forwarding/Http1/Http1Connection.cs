@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
 
@@ -17,7 +17,7 @@ internal sealed class Http1Connection : IDisposable
     /// <summary>Largest response head (status line, headers) accepted from a server.</summary>
     public const int MaxBufferSize = 64 * 1024;
 
-    private readonly Socket _socket;
+    private readonly ITcpChannel _channel;
 
     // Plain arrays, not pooled: a receive may still be running on the socket engine's thread when an aborted
     // connection is dropped, so the buffer must never be handed to anyone else.
@@ -28,9 +28,9 @@ internal sealed class Http1Connection : IDisposable
     private bool _readAheadPosted;
     private int _disposed;
 
-    public Http1Connection(Socket socket)
+    public Http1Connection(ITcpChannel channel)
     {
-        _socket = socket;
+        _channel = channel;
     }
 
     /// <summary>True once the connection served an exchange: a failure before any response byte may then be a server that closed it while idle.</summary>
@@ -49,16 +49,7 @@ internal sealed class Http1Connection : IDisposable
     public void Consume(int count) => _start += count;
 
     /// <summary>Sends all of <paramref name="data"/>; completes synchronously when the socket takes it at once (the usual case).</summary>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> data)
-    {
-        var pending = _socket.SendAsync(data, SocketFlags.None);
-        if (pending.IsCompletedSuccessfully && pending.Result == data.Length)
-        {
-            return default;
-        }
-
-        return SendRestAsync(pending, data);
-    }
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data) => _channel.SendAsync(data);
 
     /// <summary>
     /// Receives more bytes after the buffered ones (completing the read-ahead if one is posted). The caller passes
@@ -75,7 +66,7 @@ internal sealed class Http1Connection : IDisposable
         }
 
         MakeRoom();
-        return _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None);
+        return _channel.ReceiveAsync(_buffer.AsMemory(_end));
     }
 
     /// <summary>Accounts for <paramref name="count"/> bytes that <see cref="ReceiveAsync"/> put in the buffer.</summary>
@@ -91,7 +82,7 @@ internal sealed class Http1Connection : IDisposable
             _buffer = GC.AllocateUninitializedArray<byte>(BufferSize);
         }
 
-        _readAhead = _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None);
+        _readAhead = _channel.ReceiveAsync(_buffer.AsMemory());
         _readAheadPosted = true;
     }
 
@@ -131,21 +122,7 @@ internal sealed class Http1Connection : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _socket.Dispose();
-        }
-    }
-
-    private async ValueTask SendRestAsync(ValueTask<int> pending, ReadOnlyMemory<byte> data)
-    {
-        while (true)
-        {
-            data = data[await pending.ConfigureAwait(false)..];
-            if (data.IsEmpty)
-            {
-                return;
-            }
-
-            pending = _socket.SendAsync(data, SocketFlags.None);
+            _channel.Dispose();
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
 
@@ -14,12 +15,14 @@ internal sealed class Http1ConnectionPool : IDisposable
 
     private readonly Lock _lock = new();
     private readonly EndPoint _endPoint;
+    private readonly bool _useEpoll;
     private Http1Connection[] _idle = new Http1Connection[16];
     private int _count;
     private bool _disposed;
 
-    public Http1ConnectionPool(object owner, string baseAddress, Uri address)
+    public Http1ConnectionPool(object owner, string baseAddress, Uri address, bool useEpoll = false)
     {
+        _useEpoll = useEpoll;
         Owner = owner;
         BaseAddress = baseAddress;
         _endPoint = IPAddress.TryParse(address.IdnHost, out var ip)
@@ -85,28 +88,22 @@ internal sealed class Http1ConnectionPool : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired first.</exception>
     public async ValueTask<Http1Connection> ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            await socket.ConnectAsync(_endPoint, deadline.Token).ConfigureAwait(false);
-            return new Http1Connection(socket);
+            ITcpChannel channel = _useEpoll
+                ? await EpollSocket.ConnectAsync(_endPoint, deadline.Token).ConfigureAwait(false)
+                : await SocketChannel.ConnectAsync(_endPoint, deadline.Token).ConfigureAwait(false);
+            return new Http1Connection(channel);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
             throw new Http1ConnectException("connect timeout");
         }
         catch (SocketException ex)
         {
-            socket.Dispose();
             throw new Http1ConnectException(ex.SocketErrorCode.ToString(), ex);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 

@@ -1,0 +1,229 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace WebFarm.Balancer.Transport;
+
+/// <summary>
+/// A client connection on the epoll transport, as Kestrel sees it: two pipes over an <see cref="EpollSocket"/>, a
+/// receive loop filling one and a send loop draining the other (the shape of Kestrel's own SocketConnection). Both
+/// loops and the pipes' continuations run inline, so a request received on the loop thread is parsed, forwarded and
+/// answered there without a thread hop.
+/// </summary>
+internal sealed class EpollConnection : ConnectionContext,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IMemoryPoolFeature
+{
+    // Kestrel's defaults: at most 1 MiB received ahead of the application, 64 KiB of response not yet sent.
+    private const long InputPause = 1024 * 1024;
+    private const long OutputPause = 64 * 1024;
+    private const int MinimumReceiveBuffer = 4096;
+
+    private static long s_lastId;
+
+    private readonly EpollSocket _socket;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Lock _shutdownLock = new();
+    private readonly FeatureCollection _features = new();
+    private IDictionary<object, object?>? _items;
+    private Task _processing = Task.CompletedTask;
+    private volatile Exception? _abortReason;
+    private bool _shutDown;
+
+    public EpollConnection(EpollSocket socket)
+    {
+        _socket = socket;
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        ConnectionId = "E" + Interlocked.Increment(ref s_lastId).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+        var pool = PinnedBlockPool.Instance;
+        _input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, InputPause, InputPause / 2, useSynchronizationContext: false));
+        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPause, OutputPause / 2, useSynchronizationContext: false));
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        ConnectionClosed = _closed.Token;
+        _features.Set<IConnectionIdFeature>(this);
+        _features.Set<IConnectionTransportFeature>(this);
+        _features.Set<IConnectionItemsFeature>(this);
+        _features.Set<IConnectionLifetimeFeature>(this);
+        _features.Set<IMemoryPoolFeature>(this);
+    }
+
+    public override string ConnectionId { get; set; }
+
+    public override IFeatureCollection Features => _features;
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new Dictionary<object, object?>();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public override CancellationToken ConnectionClosed { get; set; }
+
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    public MemoryPool<byte> MemoryPool => PinnedBlockPool.Instance;
+
+    public void Start() => _processing = RunAsync();
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        _abortReason = abortReason;
+
+        // Stops the send loop without sending what is left, and the receive loop through the closed socket.
+        _output.Reader.CancelPendingRead();
+        Shutdown();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _input.Reader.CompleteAsync().ConfigureAwait(false);
+        await _output.Writer.CompleteAsync().ConfigureAwait(false);
+        await _processing.ConfigureAwait(false);
+        _closed.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var receiving = ReceiveLoopAsync();
+        var sending = SendLoopAsync();
+        await receiving.ConfigureAwait(false);
+        await sending.ConfigureAwait(false);
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        Exception? error = null;
+        var writer = _input.Writer;
+        try
+        {
+            while (true)
+            {
+                var buffer = writer.GetMemory(MinimumReceiveBuffer);
+                var received = await _socket.ReceiveAsync(buffer).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    break; // The client closed its side.
+                }
+
+                writer.Advance(received);
+                var flush = await writer.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break; // The application stopped reading.
+                }
+            }
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted)
+        {
+            error = new ConnectionResetException(ex.Message, ex);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.OperationAborted)
+        {
+            error = _abortReason ?? new ConnectionAbortedException("the connection was closed", ex);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            // An abort is reported as the reason the input ended, as Kestrel's own transport does.
+            await writer.CompleteAsync(_abortReason ?? error).ConfigureAwait(false);
+
+            // The end of the input (the client's FIN, a reset, an abort) is what cancels a request still waiting for
+            // its server: Kestrel's HTTP layer and the front end watch ConnectionClosed for it. Off the loop thread,
+            // because cancellation callbacks run arbitrary code.
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), this, preferLocal: false);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        Exception? error = null;
+        var reader = _output.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled)
+                {
+                    break; // Aborted.
+                }
+
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    await _socket.SendAsync(buffer).ConfigureAwait(false);
+                }
+
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted or SocketError.OperationAborted)
+        {
+            error = null; // The client went away; the receive side reports it.
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            Shutdown();
+            await reader.CompleteAsync(error).ConfigureAwait(false);
+
+            // A receive loop paused by a full input pipe would otherwise never see the closed socket.
+            _input.Writer.CancelPendingFlush();
+        }
+    }
+
+    /// <summary>Sends FIN after what was written (a graceful end) and closes; the receive loop then ends.</summary>
+    private void Shutdown()
+    {
+        lock (_shutdownLock)
+        {
+            if (_shutDown)
+            {
+                return;
+            }
+
+            _shutDown = true;
+        }
+
+        _socket.Shutdown(SocketShutdown.Both);
+        _socket.Dispose();
+    }
+
+    private void FireClosed()
+    {
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+
+namespace WebFarm.Balancer.Transport;
+
+/// <summary>One bound listening socket of the epoll transport.</summary>
+internal sealed class EpollConnectionListener : IConnectionListener
+{
+    private readonly Socket _listener;
+
+    public EpollConnectionListener(Socket listener)
+    {
+        _listener = listener;
+        EndPoint = listener.LocalEndPoint!;
+    }
+
+    public EndPoint EndPoint { get; }
+
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return null; // Unbound.
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.OperationAborted)
+            {
+                return null;
+            }
+            catch (SocketException)
+            {
+                // The client reset the connection before we took it (ECONNABORTED) or a similar per-connection
+                // failure: the listener is fine, take the next one.
+                continue;
+            }
+
+            try
+            {
+                accepted.NoDelay = true;
+                var connection = new EpollConnection(EpollSocket.FromAccepted(accepted));
+                connection.Start();
+                return connection;
+            }
+            catch (SocketException)
+            {
+                // Reset between accept and registration.
+                accepted.Dispose();
+            }
+        }
+    }
+
+    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        _listener.Dispose();
+        return default;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _listener.Dispose();
+        return default;
+    }
+}

@@ -1,0 +1,168 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+
+namespace WebFarm.Balancer.Transport;
+
+/// <summary>
+/// One epoll instance and the thread that waits on it. Every socket of the transport is registered with one loop,
+/// edge-triggered, for both directions at once, so it is registered exactly once in its life. The thread runs what
+/// each report wakes up inline: a request's parsing and forwarding happen on the loop thread that received it. Loops
+/// live as long as the process (like .NET's own socket engine), one per core.
+/// </summary>
+internal sealed unsafe class EpollLoop
+{
+    private const int MaxEventsPerWait = 256;
+
+    private static readonly Lazy<EpollLoop[]> LazyLoops = new(StartLoops);
+    private static int s_next;
+
+    [ThreadStatic]
+    private static EpollLoop? t_current;
+
+    private readonly int _epoll;
+    private readonly Lock _tableLock = new();
+
+    // Sockets by file descriptor, written under _tableLock and read without it. A report for a descriptor that was
+    // closed meanwhile finds null (ignored) or the socket that reuses the number; either is harmless, because a
+    // report only ever means "try again".
+    private EpollSocket?[] _sockets = new EpollSocket?[1024];
+
+    private EpollLoop(int index)
+    {
+        _epoll = Libc.EpollCreate(Libc.EPOLL_CLOEXEC);
+        if (_epoll < 0)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), "epoll_create1 failed");
+        }
+
+        var thread = new Thread(Run)
+        {
+            IsBackground = true,
+            Name = $"WebFarm epoll {index}",
+        };
+        thread.UnsafeStart();
+    }
+
+    /// <summary>Called when a callback run by a loop throws (it never should: the data plane catches its own errors).</summary>
+    public static Action<Exception>? UnhandledException { get; set; }
+
+    /// <summary>True on platforms where the transport works: Linux, 64-bit.</summary>
+    public static bool IsSupported => OperatingSystem.IsLinux() && Environment.Is64BitProcess;
+
+    /// <summary>
+    /// The loop for a new socket: the current thread's loop when called on one (a server connection opened while
+    /// serving a request stays on that request's thread), otherwise the next loop in turn.
+    /// </summary>
+    public static EpollLoop Pick()
+    {
+        if (t_current is { } current)
+        {
+            return current;
+        }
+
+        var loops = LazyLoops.Value;
+        var index = (int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length);
+        return loops[index];
+    }
+
+    /// <summary>Adds a socket, edge-triggered for both directions.</summary>
+    public void Register(EpollSocket socket, int fd)
+    {
+        lock (_tableLock)
+        {
+            if (fd >= _sockets.Length)
+            {
+                var larger = new EpollSocket?[Math.Max(_sockets.Length * 2, fd + 1)];
+                Array.Copy(_sockets, larger, _sockets.Length);
+                Volatile.Write(ref _sockets, larger);
+            }
+
+            Volatile.Write(ref _sockets[fd], socket);
+        }
+
+        var epollEvent = stackalloc byte[16];
+        *(uint*)epollEvent = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET;
+        *(ulong*)(epollEvent + Libc.EpollEventDataOffset) = (ulong)fd;
+        if (Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_ADD, fd, epollEvent) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            Unregister(socket, fd);
+            throw new System.Net.Sockets.SocketException((int)Errno.ToSocketError(errno));
+        }
+    }
+
+    /// <summary>Forgets a socket before its descriptor is closed (closing removes it from the epoll set).</summary>
+    public void Unregister(EpollSocket socket, int fd)
+    {
+        lock (_tableLock)
+        {
+            if (fd < _sockets.Length && ReferenceEquals(_sockets[fd], socket))
+            {
+                Volatile.Write(ref _sockets[fd], null);
+            }
+        }
+    }
+
+    private static EpollLoop[] StartLoops()
+    {
+        var loops = new EpollLoop[Math.Clamp(Environment.ProcessorCount, 1, 64)];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = new EpollLoop(i);
+        }
+
+        return loops;
+    }
+
+    private void Run()
+    {
+        t_current = this;
+        var size = Libc.EpollEventSize;
+        var dataOffset = Libc.EpollEventDataOffset;
+        var events = (byte*)NativeMemory.Alloc((nuint)(MaxEventsPerWait * size));
+        while (true)
+        {
+            var count = Libc.EpollWait(_epoll, events, MaxEventsPerWait, -1);
+            if (count < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                UnhandledException?.Invoke(new Win32Exception(errno, "epoll_wait failed"));
+                Thread.Sleep(10);
+                continue;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                var entry = events + (i * size);
+                var fd = (int)*(ulong*)(entry + dataOffset);
+
+                // Read the table per report: a callback run by the previous report may have grown it.
+                var sockets = Volatile.Read(ref _sockets);
+                if ((uint)fd >= (uint)sockets.Length)
+                {
+                    continue;
+                }
+
+                var socket = Volatile.Read(ref sockets[fd]);
+                if (socket is null)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    socket.OnEvents(*(uint*)entry);
+                }
+                catch (Exception ex)
+                {
+                    UnhandledException?.Invoke(ex);
+                }
+            }
+        }
+    }
+}

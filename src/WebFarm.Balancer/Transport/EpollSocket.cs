@@ -1,0 +1,498 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using WebFarm.Balancer.Async;
+
+namespace WebFarm.Balancer.Transport;
+
+/// <summary>
+/// A non-blocking TCP socket registered with an <see cref="EpollLoop"/>. Receives and sends are plain recv()/send()
+/// calls made only when the direction's <see cref="ReadinessGate"/> says they can succeed, and a waiting operation
+/// resumes inline on the loop thread. The <see cref="Socket"/> it wraps owns the descriptor and is used for what is
+/// not on the hot path (accept, options, addresses, shutdown, close); it never runs an asynchronous operation, so
+/// .NET's own engine never registers it.
+/// </summary>
+internal sealed class EpollSocket : ITcpChannel
+{
+    private const int WouldBlock = int.MinValue;
+    private const int Aborted = int.MinValue + 1;
+    private const int MaxVectors = 16;
+
+    private readonly Socket _socket;
+    private readonly SafeSocketHandle _handle;
+    private readonly int _fd;
+    private readonly EpollLoop _loop;
+    private readonly ReadinessGate _receive = new(ready: false);
+    private readonly ReadinessGate _send;
+    private int _disposed;
+
+    private EpollSocket(Socket socket, bool connected)
+    {
+        socket.Blocking = false;
+        _socket = socket;
+        _handle = socket.SafeHandle;
+        _fd = (int)_handle.DangerousGetHandle();
+
+        // A connecting socket becomes writable when the connection is made (or fails).
+        _send = new ReadinessGate(ready: connected);
+        _loop = EpollLoop.Pick();
+        _loop.Register(this, _fd);
+    }
+
+    public EndPoint? LocalEndPoint => _socket.LocalEndPoint;
+
+    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+
+    /// <summary>Takes over an accepted connection.</summary>
+    public static EpollSocket FromAccepted(Socket socket) => new(socket, connected: true);
+
+    /// <summary>Opens a connection to one address, or to each address of a name in turn until one accepts.</summary>
+    /// <exception cref="SocketException">Refused or unreachable (the last address's error).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired first.</exception>
+    public static async ValueTask<EpollSocket> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken)
+    {
+        if (endPoint is IPEndPoint ip)
+        {
+            return await ConnectAsync(ip, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (endPoint is not DnsEndPoint dns)
+        {
+            throw new ArgumentException($"unsupported endpoint {endPoint}", nameof(endPoint));
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(dns.Host, cancellationToken).ConfigureAwait(false);
+        SocketException? last = null;
+        foreach (var address in addresses)
+        {
+            try
+            {
+                return await ConnectAsync(new IPEndPoint(address, dns.Port), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException ex)
+            {
+                last = ex;
+            }
+        }
+
+        throw last ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer)
+    {
+        if (buffer.IsEmpty)
+        {
+            throw new ArgumentException("a receive needs room for at least one byte", nameof(buffer));
+        }
+
+        var result = TryReceive(buffer.Span);
+        if (result >= 0)
+        {
+            return new ValueTask<int>(result);
+        }
+
+        return result == WouldBlock ? ReceiveWhenReadyAsync(buffer) : ValueTask.FromException<int>(ToException(result));
+    }
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data)
+    {
+        var sent = TrySend(data.Span);
+        if (sent == data.Length)
+        {
+            return default;
+        }
+
+        return sent >= 0 ? SendWhenReadyAsync(data[sent..]) : ValueTask.FromException(ToException(sent));
+    }
+
+    /// <summary>Sends all of <paramref name="data"/>, several segments per system call.</summary>
+    public ValueTask SendAsync(in ReadOnlySequence<byte> data)
+    {
+        if (data.IsSingleSegment)
+        {
+            return SendAsync(data.First);
+        }
+
+        return SendSegmentsAsync(data);
+    }
+
+    /// <summary>Stops one or both directions (a FIN for <see cref="SocketShutdown.Send"/>); errors are ignored, as after a reset.</summary>
+    public void Shutdown(SocketShutdown how)
+    {
+        try
+        {
+            _socket.Shutdown(how);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Not connected any more: nothing to shut down.
+        }
+    }
+
+    /// <summary>Closes the socket; a waiting receive or send fails with <see cref="SocketError.OperationAborted"/>. Safe from any thread, more than once.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _loop.Unregister(this, _fd);
+
+        // The descriptor closes when no system call holds the handle any more (each one takes a reference), so a
+        // receive still running on the loop thread never reads from a descriptor number reused by someone else.
+        _socket.Dispose();
+        _receive.Close();
+        _send.Close();
+    }
+
+    /// <summary>Called by the loop thread with a report for this socket.</summary>
+    internal void OnEvents(uint events)
+    {
+        // The peer's FIN (RDHUP), a hang-up or an error is reported once; the gates keep it (ReadinessGate.IsFinal).
+        const uint End = Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR;
+        if ((events & (Libc.EPOLLIN | End)) != 0)
+        {
+            _receive.Signal(final: (events & End) != 0);
+        }
+
+        if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
+        {
+            _send.Signal(final: (events & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0);
+        }
+    }
+
+    private static async ValueTask<EpollSocket> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+        EpollSocket? epoll = null;
+        try
+        {
+            try
+            {
+                // Non-blocking: this starts the handshake and reports "in progress" (a synchronous call, so .NET's
+                // engine does not register the socket).
+                socket.Connect(endPoint);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+            {
+            }
+
+            epoll = new EpollSocket(socket, connected: false);
+            using (cancellationToken.UnsafeRegister(static s => ((EpollSocket)s!).Dispose(), epoll))
+            {
+                await epoll._send.WaitAsync().ConfigureAwait(false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var error = epoll.PendingError();
+            if (error != 0)
+            {
+                throw new SocketException((int)Errno.ToSocketError(error));
+            }
+
+            return epoll;
+        }
+        catch
+        {
+            if (epoll is not null)
+            {
+                epoll.Dispose();
+            }
+            else
+            {
+                socket.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static Exception ToException(int result)
+        => result == Aborted
+            ? new SocketException((int)SocketError.OperationAborted)
+            : new SocketException((int)Errno.ToSocketError(-result));
+
+    /// <summary>SO_ERROR: the outcome of a non-blocking connect (0 when it succeeded).</summary>
+    private unsafe int PendingError()
+    {
+        if (_send.IsClosed)
+        {
+            return Libc.ECONNABORTED;
+        }
+
+        int value = 0;
+        uint length = sizeof(int);
+        var added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            return Libc.GetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_ERROR, &value, &length) == 0 ? value : Marshal.GetLastPInvokeError();
+        }
+        catch (ObjectDisposedException)
+        {
+            return Libc.ECONNABORTED;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>One recv() if the direction may be ready: bytes received (0 = the peer closed), or WouldBlock, Aborted, -errno.</summary>
+    private unsafe int TryReceive(Span<byte> buffer)
+    {
+        while (true)
+        {
+            if (!_receive.TryClaim())
+            {
+                return _receive.IsClosed ? Aborted : WouldBlock;
+            }
+
+            var added = false;
+            try
+            {
+                _handle.DangerousAddRef(ref added);
+                nint received;
+                fixed (byte* pointer = buffer)
+                {
+                    received = Libc.Recv(_fd, pointer, (nuint)buffer.Length, 0);
+                }
+
+                if (received >= 0)
+                {
+                    // A full buffer may have left bytes behind; a short read emptied the socket, and new bytes will be
+                    // reported (epoll(7): for stream sockets a short read shows the data is exhausted). Not so for a
+                    // FIN already reported (it may sit behind the bytes just read): then the next receive must try.
+                    // After the end of the stream every further receive returns 0 at once.
+                    if (received == buffer.Length || received == 0 || _receive.IsFinal)
+                    {
+                        _receive.MarkReady();
+                    }
+
+                    return (int)received;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Libc.EAGAIN)
+                {
+                    return WouldBlock;
+                }
+
+                _receive.MarkReady();
+                if (errno != Libc.EINTR)
+                {
+                    return -errno;
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                return Aborted;
+            }
+            finally
+            {
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+        }
+    }
+
+    /// <summary>send() until all is taken or the kernel would block: bytes sent (maybe fewer than asked, maybe 0), or Aborted, -errno.</summary>
+    private unsafe int TrySend(ReadOnlySpan<byte> data)
+    {
+        var total = 0;
+        while (total < data.Length)
+        {
+            if (!_send.TryClaim())
+            {
+                return _send.IsClosed ? Aborted : total;
+            }
+
+            var added = false;
+            try
+            {
+                _handle.DangerousAddRef(ref added);
+                nint sent;
+                fixed (byte* pointer = data)
+                {
+                    sent = Libc.Send(_fd, pointer + total, (nuint)(data.Length - total), Libc.MSG_NOSIGNAL);
+                }
+
+                if (sent >= 0)
+                {
+                    // Even after a partial send, try again: waiting is only safe once the kernel said EAGAIN.
+                    total += (int)sent;
+                    _send.MarkReady();
+                    continue;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Libc.EAGAIN)
+                {
+                    return total;
+                }
+
+                _send.MarkReady();
+                if (errno != Libc.EINTR)
+                {
+                    return -errno;
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                return Aborted;
+            }
+            finally
+            {
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>One sendmsg() of up to <see cref="MaxVectors"/> segments: bytes sent (0 when it would block), or Aborted, -errno.</summary>
+    private unsafe int TrySendSegments(in ReadOnlySequence<byte> data)
+    {
+        if (!_send.TryClaim())
+        {
+            return _send.IsClosed ? Aborted : 0;
+        }
+
+        var vectors = stackalloc Libc.IoVector[MaxVectors];
+        var handles = default(SegmentHandles);
+        var count = 0;
+        var added = false;
+        try
+        {
+            foreach (var segment in data)
+            {
+                if (segment.IsEmpty)
+                {
+                    continue;
+                }
+
+                handles[count] = segment.Pin();
+                vectors[count].Base = (byte*)handles[count].Pointer;
+                vectors[count].Length = (nuint)segment.Length;
+                if (++count == MaxVectors)
+                {
+                    break;
+                }
+            }
+
+            var message = default(Libc.MessageHeader);
+            message.Vectors = vectors;
+            message.VectorCount = (nuint)count;
+            _handle.DangerousAddRef(ref added);
+            while (true)
+            {
+                var sent = Libc.SendMsg(_fd, &message, Libc.MSG_NOSIGNAL);
+                if (sent >= 0)
+                {
+                    _send.MarkReady();
+                    return (int)sent;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Libc.EAGAIN)
+                {
+                    return 0;
+                }
+
+                _send.MarkReady();
+                if (errno != Libc.EINTR)
+                {
+                    return -errno;
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return Aborted;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                handles[i].Dispose();
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReceiveWhenReadyAsync(Memory<byte> buffer)
+    {
+        while (true)
+        {
+            await _receive.WaitAsync().ConfigureAwait(false);
+            var result = TryReceive(buffer.Span);
+            if (result >= 0)
+            {
+                return result;
+            }
+
+            if (result != WouldBlock)
+            {
+                throw ToException(result);
+            }
+        }
+    }
+
+    private async ValueTask SendWhenReadyAsync(ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            await _send.WaitAsync().ConfigureAwait(false);
+            var sent = TrySend(data.Span);
+            if (sent < 0)
+            {
+                throw ToException(sent);
+            }
+
+            data = data[sent..];
+        }
+    }
+
+    private async ValueTask SendSegmentsAsync(ReadOnlySequence<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var sent = TrySendSegments(data);
+            if (sent < 0)
+            {
+                throw ToException(sent);
+            }
+
+            if (sent == 0)
+            {
+                await _send.WaitAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            data = data.Slice(sent);
+        }
+    }
+
+    /// <summary>The pins of one sendmsg()'s segments, on the stack.</summary>
+    [InlineArray(MaxVectors)]
+    private struct SegmentHandles
+    {
+        private MemoryHandle _first;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+
+namespace WebFarm.Balancer.Transport;
+
+/// <summary>
+/// The epoll connections' pipe memory: 4 KiB blocks on the pinned object heap, reused. Kestrel's HTTP layer sizes
+/// its writes by the pool's <see cref="MaxBufferSize"/> and expects small blocks (its own pool is built the same way),
+/// and pinned blocks cost nothing to hand to a system call.
+/// </summary>
+internal sealed class PinnedBlockPool : MemoryPool<byte>
+{
+    public const int BlockSize = 4096;
+
+    // Idle blocks kept for reuse; beyond this they are left to the garbage collector (a burst does not pin memory forever).
+    private const int MaxIdleBlocks = 16 * 1024;
+
+    private readonly ConcurrentQueue<Block> _idle = new();
+
+    public static PinnedBlockPool Instance { get; } = new();
+
+    public override int MaxBufferSize => BlockSize;
+
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    {
+        if (minBufferSize > BlockSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"blocks are {BlockSize} bytes");
+        }
+
+        return _idle.TryDequeue(out var block) ? block : new Block(this);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        // Shared for the process: nothing to release.
+    }
+
+    private void Return(Block block)
+    {
+        if (_idle.Count < MaxIdleBlocks)
+        {
+            _idle.Enqueue(block);
+        }
+    }
+
+    private sealed class Block(PinnedBlockPool pool) : IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory { get; } = GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true);
+
+        public void Dispose() => pool.Return(this);
+    }
+}
