@@ -156,11 +156,11 @@ public sealed class BalancerHost : IAsyncDisposable
             : new ConfigWatcher(configPath, configText!, runtime, c => WarnOnRestartOnlyChanges(Adjust(c), config, logger), options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
         var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, configPath, options.ShutdownTimeout);
         logger.LogInformation(
-            "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s); inline I/O {Inline}",
+            "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s); socket engine {Engine}",
             string.Join(", ", host.ListenUris),
             host.AdminUri?.ToString() ?? "(disabled)",
             config.Farms.Count,
-            InlineSocketCompletions.Enabled ? "on" : "off");
+            config.UsesEpoll ? "epoll" : InlineSocketCompletions.Enabled ? "sockets (inline I/O)" : "sockets");
         return host;
     }
 

@@ -34,6 +34,13 @@ internal sealed class EpollConnectionListener : IConnectionListener
             {
                 return null;
             }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors or memory: the connection waits in the backlog. Retrying at once would spin a
+                // core until something closes, so pause briefly (as a client would retry).
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
             catch (SocketException)
             {
                 // The client reset the connection before we took it (ECONNABORTED) or a similar per-connection

@@ -21,6 +21,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(".webfarm", config.StateDirectory);
         Assert.False(config.AccessLog);
         Assert.True(config.Http1FrontEnd);
+        Assert.Equal(SocketEngine.Auto, config.SocketEngine);
+        Assert.Equal(OperatingSystem.IsLinux() && Environment.Is64BitProcess, config.UsesEpoll);
         Assert.Equal(LoadBalancingAlgorithm.RoundRobin, farm.LoadBalancing);
         Assert.Equal("1.1", farm.HttpVersion);
         Assert.True(farm.DirectHttp1);
@@ -50,6 +52,7 @@ public sealed class ConfigLoaderTests
               "TrustedProxies": [ "10.0.0.0/8", "127.0.0.1" ],
               "AccessLog": true,
               "Http1FrontEnd": false,
+              "SocketEngine": "Sockets",
               "Farms": {
                 "web": {
                   "LoadBalancing": "Hash", "HashKey": "header:X-User", "HttpVersion": "2", "PreserveHost": false, "DirectHttp1": false,
@@ -75,6 +78,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(ListenProtocols.Http2, config.Listen[1].Protocols);
         Assert.True(config.AccessLog);
         Assert.False(config.Http1FrontEnd);
+        Assert.Equal(SocketEngine.Sockets, config.SocketEngine);
+        Assert.False(config.UsesEpoll);
         var web = config.Farms["web"];
         Assert.Equal(LoadBalancingAlgorithm.Hash, web.LoadBalancing);
         Assert.False(web.DirectHttp1);
@@ -141,6 +146,8 @@ public sealed class ConfigLoaderTests
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "Admin": { "Listen": "http://0.0.0.0:8089" } }""", "$.Admin.Token", "not loopback")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "AccessLog": "yes" }""", "$.AccessLog", "expected true or false")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "Http1FrontEnd": 1 }""", "$.Http1FrontEnd", "expected true or false")]
+    [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "SocketEngine": "IoUring" }""", "$.SocketEngine", "not one of")]
+    [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "SocketEngine": 1 }""", "$.SocketEngine", "expected one of")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "Routes": [ { "Farm": "web", "Host": "bad host!" } ] }""", "$.Routes[0].Host", "not a host name")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] }, }""", "$", "not valid JSON")]
     public void Specific_errors(string json, string path, string reason)

@@ -6,21 +6,24 @@ using WebFarm.Balancer.Tests.Infrastructure;
 namespace WebFarm.Balancer.Tests.Resilience;
 
 /// <summary>
-/// `webfarm balancer` as shipped, in its own process: the only place the data plane runs in inline I/O mode (socket
-/// continuations on the socket engine thread, see Hosting/InlineSocketCompletions.cs), which the in-process tests
-/// cannot turn on without changing how their own clients run. Under load it must fail over, run its health checks,
-/// keep answering the admin API, apply a config change, and stop cleanly.
+/// `webfarm balancer` as shipped, in its own process, on both socket engines: the epoll transport (the default on
+/// Linux) and .NET's engine in inline I/O mode (socket continuations on the socket engine thread, see
+/// Hosting/InlineSocketCompletions.cs), which the in-process tests cannot turn on without changing how their own
+/// clients run. Under load it must fail over, run its health checks, keep answering the admin API, apply a config
+/// change, and stop cleanly.
 /// </summary>
 public sealed class BalancerProcessTests
 {
-    [Fact]
-    public Task Inline_io_balancer_process_fails_over_reloads_and_stops_cleanly() => BackendProcess.WithManyAsync(3, async backends =>
+    [Theory]
+    [InlineData("Auto", "socket engine epoll")]
+    [InlineData("Sockets", "socket engine sockets (inline I/O)")]
+    public Task Balancer_process_fails_over_reloads_and_stops_cleanly(string engine, string banner) => BackendProcess.WithManyAsync(3, async backends =>
     {
         var directory = TestBalancer.NewDirectory();
         var config = Path.Combine(directory, "farm.json");
-        await File.WriteAllTextAsync(config, Config(backends, weight2: 1));
+        await File.WriteAllTextAsync(config, Config(backends, engine, weight2: 1));
         using var balancer = await StartAsync(config);
-        Assert.Contains("inline I/O on", balancer.Banner);
+        Assert.Contains(banner, balancer.Banner);
         using var admin = new HttpClient { BaseAddress = balancer.Admin, Timeout = TimeSpan.FromSeconds(10) };
 
         var adminAnswered = 0;
@@ -40,7 +43,7 @@ public sealed class BalancerProcessTests
 
             // A hot reload under load: web3's weight goes to 0, so it stops taking new requests.
             await r.At(TimeSpan.FromSeconds(3));
-            await File.WriteAllTextAsync(config, Config(backends, weight2: 1, weight3: 0));
+            await File.WriteAllTextAsync(config, Config(backends, engine, weight2: 1, weight3: 0));
         });
 
         Assert.True(run.Samples.Count > 500, $"only {run.Samples.Count} requests");
@@ -84,9 +87,10 @@ public sealed class BalancerProcessTests
         throw new InvalidOperationException($"no server {name} in the admin API's list");
     }
 
-    private static string Config(BackendProcess[] backends, int weight2, int weight3 = 1) => $$"""
+    private static string Config(BackendProcess[] backends, string engine, int weight2, int weight3 = 1) => $$"""
         {
           "Listen": [ "http://127.0.0.1:0" ],
+          "SocketEngine": "{{engine}}",
           "Admin": { "Listen": "http://127.0.0.1:0" },
           "StateDirectory": "state",
           "Farms": {
@@ -126,7 +130,7 @@ public sealed class BalancerProcessTests
                 var at = line.IndexOf(marker, StringComparison.Ordinal);
                 if (at >= 0)
                 {
-                    // "Balancer listening on http://127.0.0.1:N/; admin API on http://127.0.0.1:M/; 1 farm(s); inline I/O on"
+                    // "Balancer listening on http://127.0.0.1:N/; admin API on http://127.0.0.1:M/; 1 farm(s); socket engine epoll"
                     var parts = line[(at + marker.Length)..].Split("; ");
                     var uri = new Uri(parts[0]);
                     var adminUri = new Uri(parts[1]["admin API on ".Length..]);
