@@ -16,4 +16,24 @@ internal sealed record FarmView(
     ILoadBalancingPolicy Policy,
     FarmTransport Transport,
     IAffinityProvider? Affinity,
-    IPassiveHealthObserver? PassiveHealth);
+    IPassiveHealthObserver? PassiveHealth)
+{
+    /// <summary>
+    /// Every server has a cleartext http:// address, the only scheme the direct path speaks. Worked out once per view
+    /// (a changed address or a new server always makes a new view), not per request.
+    /// </summary>
+    public bool AllServersCleartext { get; } = AllCleartext(Servers);
+
+    private static bool AllCleartext(ServerRuntime[] servers)
+    {
+        foreach (var server in servers)
+        {
+            if (server.Address.Scheme != Uri.UriSchemeHttp)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -50,17 +50,9 @@ internal sealed class FrontEndForwarder
         }
 
         view = match.Farm.View;
-        if (!view.Transport.IsHttp11 || !view.Options.DirectHttp1 || view.Affinity is not null || view.Policy is not IRequestIndependentPolicy)
+        if (!view.Transport.IsHttp11 || !view.Options.DirectHttp1 || view.Affinity is not null || view.Policy is not IRequestIndependentPolicy || !view.AllServersCleartext)
         {
             return false;
-        }
-
-        foreach (var server in view.Servers)
-        {
-            if (server.Address.Scheme != Uri.UriSchemeHttp)
-            {
-                return false;
-            }
         }
 
         route = match;
