@@ -45,6 +45,9 @@ internal sealed class EpollSocket : ITcpChannel
 
     public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
 
+    /// <summary>The loop has seen the peer's FIN, a hang-up or an error (see <see cref="ReadinessGate.IsFinal"/>).</summary>
+    internal bool ReceiveEndReported => _receive.IsFinal;
+
     /// <summary>Takes over an accepted connection.</summary>
     public static EpollSocket FromAccepted(Socket socket) => new(socket, connected: true);
 

@@ -114,14 +114,6 @@ public sealed class EpollSocketTests
         return data;
     }
 
-    /// <summary>The receive direction's gate (white box: lets the FIN regression test wait until the loop has seen the FIN).</summary>
-    private static ReadinessGate ReceiveGate(EpollSocket socket)
-    {
-        var field = typeof(EpollSocket).GetField("_receive", BindingFlags.NonPublic | BindingFlags.Instance);
-        Assert.True(field is not null, "EpollSocket._receive (the receive ReadinessGate) was renamed; update this test");
-        return (ReadinessGate)field.GetValue(socket)!;
-    }
-
     /// <summary>
     /// Attaches a continuation to <paramref name="waiting"/>, then runs <paramref name="trigger"/>, and reports the name
     /// of the thread the continuation ran on. Attached before the trigger, because an await could attach it only after
@@ -188,8 +180,7 @@ public sealed class EpollSocketTests
         var data = Payload(size, size);
         await PeerSendAllAsync(pair.Peer, data);
         pair.Peer.Shutdown(SocketShutdown.Send);
-        var gate = ReceiveGate(pair.Epoll);
-        await Eventually.True(() => pair.Raw!.Available == size && gate.IsFinal, Deadline, "the bytes and the FIN reach the epoll socket before it reads");
+        await Eventually.True(() => pair.Raw!.Available == size && pair.Epoll.ReceiveEndReported, Deadline, "the bytes and the FIN reach the epoll socket before it reads");
 
         Assert.Equal(data, await ReceiveExactlyAsync(pair.Epoll, size));
         var buffer = new byte[4096];
