@@ -18,6 +18,7 @@ internal sealed class EpollSocket : ITcpChannel
 {
     private const int WouldBlock = int.MinValue;
     private const int Aborted = int.MinValue + 1;
+    private const int Interrupted = int.MinValue + 2;
     private const int MaxVectors = 16;
 
     private readonly Socket _socket;
@@ -221,30 +222,55 @@ internal sealed class EpollSocket : ITcpChannel
     /// <summary>SO_ERROR: the outcome of a non-blocking connect (0 when it succeeded).</summary>
     private unsafe int PendingError()
     {
-        if (_send.IsClosed)
+        if (_send.IsClosed || !TryReference())
         {
             return Libc.ECONNABORTED;
         }
 
-        int value = 0;
-        uint length = sizeof(int);
+        try
+        {
+            int value = 0;
+            uint length = sizeof(int);
+            return Libc.GetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_ERROR, &value, &length) == 0 ? value : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Takes a reference on the descriptor for one system call (release it with DangerousRelease); false once the
+    /// socket is closed. While referenced, the descriptor cannot be closed and its number reused.
+    /// </summary>
+    private bool TryReference()
+    {
         var added = false;
         try
         {
             _handle.DangerousAddRef(ref added);
-            return Libc.GetSockOpt(_fd, Libc.SOL_SOCKET, Libc.SO_ERROR, &value, &length) == 0 ? value : Marshal.GetLastPInvokeError();
         }
         catch (ObjectDisposedException)
         {
-            return Libc.ECONNABORTED;
         }
-        finally
+
+        return added;
+    }
+
+    /// <summary>
+    /// What a failed system call means for <paramref name="gate"/>: WouldBlock on EAGAIN (the gate stays NotReady
+    /// until epoll reports), otherwise the gate is usable again and the result is Interrupted (EINTR: try again) or -errno.
+    /// </summary>
+    private static int Failure(ReadinessGate gate)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == Libc.EAGAIN)
         {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
+            return WouldBlock;
         }
+
+        gate.MarkReady();
+        return errno == Libc.EINTR ? Interrupted : -errno;
     }
 
     /// <summary>One recv() if the direction may be ready: bytes received (0 = the peer closed), or WouldBlock, Aborted, -errno.</summary>
@@ -252,58 +278,45 @@ internal sealed class EpollSocket : ITcpChannel
     {
         while (true)
         {
-            if (!_receive.TryClaim())
+            if (!_receive.TryClaim() || !TryReference())
             {
-                return _receive.IsClosed ? Aborted : WouldBlock;
+                return _receive.IsClosed || Volatile.Read(ref _disposed) != 0 ? Aborted : WouldBlock;
             }
 
-            var added = false;
+            nint received;
             try
             {
-                _handle.DangerousAddRef(ref added);
-                nint received;
                 fixed (byte* pointer = buffer)
                 {
                     received = Libc.Recv(_fd, pointer, (nuint)buffer.Length, 0);
                 }
-
-                if (received >= 0)
-                {
-                    // A full buffer may have left bytes behind; a short read emptied the socket, and new bytes will be
-                    // reported (epoll(7): for stream sockets a short read shows the data is exhausted). Not so for a
-                    // FIN already reported (it may sit behind the bytes just read): then the next receive must try.
-                    // After the end of the stream every further receive returns 0 at once.
-                    if (received == buffer.Length || received == 0 || _receive.IsFinal)
-                    {
-                        _receive.MarkReady();
-                    }
-
-                    return (int)received;
-                }
-
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Libc.EAGAIN)
-                {
-                    return WouldBlock;
-                }
-
-                _receive.MarkReady();
-                if (errno != Libc.EINTR)
-                {
-                    return -errno;
-                }
-            }
-            catch (ObjectDisposedException)
-            {
-                return Aborted;
             }
             finally
             {
-                if (added)
-                {
-                    _handle.DangerousRelease();
-                }
+                _handle.DangerousRelease();
             }
+
+            if (received < 0)
+            {
+                var failure = Failure(_receive);
+                if (failure == Interrupted)
+                {
+                    continue;
+                }
+
+                return failure;
+            }
+
+            // A full buffer may have left bytes behind; a short read emptied the socket, and new bytes will be
+            // reported (epoll(7): for stream sockets a short read shows the data is exhausted). Not so for a FIN
+            // already reported (it may sit behind the bytes just read): then the next receive must try. After the
+            // end of the stream every further receive returns 0 at once.
+            if (received == buffer.Length || received == 0 || _receive.IsFinal)
+            {
+                _receive.MarkReady();
+            }
+
+            return (int)received;
         }
     }
 
@@ -313,52 +326,38 @@ internal sealed class EpollSocket : ITcpChannel
         var total = 0;
         while (total < data.Length)
         {
-            if (!_send.TryClaim())
+            if (!_send.TryClaim() || !TryReference())
             {
-                return _send.IsClosed ? Aborted : total;
+                return _send.IsClosed || Volatile.Read(ref _disposed) != 0 ? Aborted : total;
             }
 
-            var added = false;
+            nint sent;
             try
             {
-                _handle.DangerousAddRef(ref added);
-                nint sent;
                 fixed (byte* pointer = data)
                 {
                     sent = Libc.Send(_fd, pointer + total, (nuint)(data.Length - total), Libc.MSG_NOSIGNAL);
                 }
-
-                if (sent >= 0)
-                {
-                    // Even after a partial send, try again: waiting is only safe once the kernel said EAGAIN.
-                    total += (int)sent;
-                    _send.MarkReady();
-                    continue;
-                }
-
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Libc.EAGAIN)
-                {
-                    return total;
-                }
-
-                _send.MarkReady();
-                if (errno != Libc.EINTR)
-                {
-                    return -errno;
-                }
-            }
-            catch (ObjectDisposedException)
-            {
-                return Aborted;
             }
             finally
             {
-                if (added)
-                {
-                    _handle.DangerousRelease();
-                }
+                _handle.DangerousRelease();
             }
+
+            if (sent < 0)
+            {
+                var failure = Failure(_send);
+                if (failure == Interrupted)
+                {
+                    continue;
+                }
+
+                return failure == WouldBlock ? total : failure;
+            }
+
+            // Even after a partial send, try again: waiting is only safe once the kernel said EAGAIN.
+            total += (int)sent;
+            _send.MarkReady();
         }
 
         return total;
@@ -367,74 +366,62 @@ internal sealed class EpollSocket : ITcpChannel
     /// <summary>One sendmsg() of up to <see cref="MaxVectors"/> segments: bytes sent (0 when it would block), or Aborted, -errno.</summary>
     private unsafe int TrySendSegments(in ReadOnlySequence<byte> data)
     {
-        if (!_send.TryClaim())
-        {
-            return _send.IsClosed ? Aborted : 0;
-        }
-
         var vectors = stackalloc Libc.IoVector[MaxVectors];
-        var handles = default(SegmentHandles);
-        var count = 0;
-        var added = false;
-        try
+        while (true)
         {
-            foreach (var segment in data)
+            if (!_send.TryClaim() || !TryReference())
             {
-                if (segment.IsEmpty)
+                return _send.IsClosed || Volatile.Read(ref _disposed) != 0 ? Aborted : 0;
+            }
+
+            var handles = default(SegmentHandles);
+            var count = 0;
+            nint sent;
+            try
+            {
+                foreach (var segment in data)
+                {
+                    if (segment.IsEmpty)
+                    {
+                        continue;
+                    }
+
+                    handles[count] = segment.Pin();
+                    vectors[count].Base = (byte*)handles[count].Pointer;
+                    vectors[count].Length = (nuint)segment.Length;
+                    if (++count == MaxVectors)
+                    {
+                        break;
+                    }
+                }
+
+                var message = default(Libc.MessageHeader);
+                message.Vectors = vectors;
+                message.VectorCount = (nuint)count;
+                sent = Libc.SendMsg(_fd, &message, Libc.MSG_NOSIGNAL);
+            }
+            finally
+            {
+                _handle.DangerousRelease();
+                for (var i = 0; i < count; i++)
+                {
+                    handles[i].Dispose();
+                }
+            }
+
+            if (sent < 0)
+            {
+                var failure = Failure(_send);
+                if (failure == Interrupted)
                 {
                     continue;
                 }
 
-                handles[count] = segment.Pin();
-                vectors[count].Base = (byte*)handles[count].Pointer;
-                vectors[count].Length = (nuint)segment.Length;
-                if (++count == MaxVectors)
-                {
-                    break;
-                }
+                return failure == WouldBlock ? 0 : failure;
             }
 
-            var message = default(Libc.MessageHeader);
-            message.Vectors = vectors;
-            message.VectorCount = (nuint)count;
-            _handle.DangerousAddRef(ref added);
-            while (true)
-            {
-                var sent = Libc.SendMsg(_fd, &message, Libc.MSG_NOSIGNAL);
-                if (sent >= 0)
-                {
-                    _send.MarkReady();
-                    return (int)sent;
-                }
-
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Libc.EAGAIN)
-                {
-                    return 0;
-                }
-
-                _send.MarkReady();
-                if (errno != Libc.EINTR)
-                {
-                    return -errno;
-                }
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            return Aborted;
-        }
-        finally
-        {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
-
-            for (var i = 0; i < count; i++)
-            {
-                handles[i].Dispose();
-            }
+            _send.MarkReady();
+            return (int)sent;
         }
     }
 
