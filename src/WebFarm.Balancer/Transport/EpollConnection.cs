@@ -28,12 +28,10 @@ internal sealed class EpollConnection : ConnectionContext,
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly CancellationTokenSource _closed = new();
-    private readonly Lock _shutdownLock = new();
     private readonly FeatureCollection _features = new();
     private IDictionary<object, object?>? _items;
     private Task _processing = Task.CompletedTask;
     private volatile Exception? _abortReason;
-    private bool _shutDown;
 
     public EpollConnection(EpollSocket socket)
     {
@@ -195,16 +193,7 @@ internal sealed class EpollConnection : ConnectionContext,
     /// <summary>Sends FIN after what was written (a graceful end) and closes; the receive loop then ends.</summary>
     private void Shutdown()
     {
-        lock (_shutdownLock)
-        {
-            if (_shutDown)
-            {
-                return;
-            }
-
-            _shutDown = true;
-        }
-
+        // Both calls are safe more than once and from any thread (an abort and the send loop's end may race).
         _socket.Shutdown(SocketShutdown.Both);
         _socket.Dispose();
     }

@@ -46,6 +46,9 @@ internal sealed class EpollSocket : ITcpChannel
 
     public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
 
+    /// <summary>Dispose has begun; the gates close right after, so a direction that is not ready is closed for good.</summary>
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>The loop has seen the peer's FIN, a hang-up or an error (see <see cref="ReadinessGate.IsFinal"/>).</summary>
     internal bool ReceiveEndReported => _receive.IsFinal;
 
@@ -155,7 +158,8 @@ internal sealed class EpollSocket : ITcpChannel
     /// <summary>Called by the loop thread with a report for this socket.</summary>
     internal void OnEvents(uint events)
     {
-        // The peer's FIN (RDHUP), a hang-up or an error is reported once; the gates keep it (ReadinessGate.IsFinal).
+        // The peer's FIN (RDHUP), a hang-up or an error is reported once; the receive gate keeps it (ReadinessGate.IsFinal).
+        // The send side needs no such memory: a send never stops early on its own, it runs until EAGAIN or an error.
         const uint End = Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR;
         if ((events & (Libc.EPOLLIN | End)) != 0)
         {
@@ -164,7 +168,7 @@ internal sealed class EpollSocket : ITcpChannel
 
         if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
         {
-            _send.Signal(final: (events & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0);
+            _send.Signal();
         }
     }
 
@@ -222,7 +226,7 @@ internal sealed class EpollSocket : ITcpChannel
     /// <summary>SO_ERROR: the outcome of a non-blocking connect (0 when it succeeded).</summary>
     private unsafe int PendingError()
     {
-        if (_send.IsClosed || !TryReference())
+        if (IsDisposed || !TryReference())
         {
             return Libc.ECONNABORTED;
         }
@@ -280,7 +284,7 @@ internal sealed class EpollSocket : ITcpChannel
         {
             if (!_receive.TryClaim() || !TryReference())
             {
-                return _receive.IsClosed || Volatile.Read(ref _disposed) != 0 ? Aborted : WouldBlock;
+                return IsDisposed ? Aborted : WouldBlock;
             }
 
             nint received;
@@ -328,7 +332,7 @@ internal sealed class EpollSocket : ITcpChannel
         {
             if (!_send.TryClaim() || !TryReference())
             {
-                return _send.IsClosed || Volatile.Read(ref _disposed) != 0 ? Aborted : total;
+                return IsDisposed ? Aborted : total;
             }
 
             nint sent;
@@ -371,7 +375,7 @@ internal sealed class EpollSocket : ITcpChannel
         {
             if (!_send.TryClaim() || !TryReference())
             {
-                return _send.IsClosed || Volatile.Read(ref _disposed) != 0 ? Aborted : 0;
+                return IsDisposed ? Aborted : 0;
             }
 
             var handles = default(SegmentHandles);

@@ -17,6 +17,10 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
 
     private readonly ConcurrentQueue<Block> _idle = new();
 
+    // Counted here because ConcurrentQueue.Count walks the queue's segments, and Return runs for every block a pipe
+    // releases (several per request).
+    private int _idleCount;
+
     public static PinnedBlockPool Instance { get; } = new();
 
     public override int MaxBufferSize => BlockSize;
@@ -28,7 +32,13 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
             throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"blocks are {BlockSize} bytes");
         }
 
-        return _idle.TryDequeue(out var block) ? block : new Block(this);
+        if (_idle.TryDequeue(out var block))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return block;
+        }
+
+        return new Block(this);
     }
 
     protected override void Dispose(bool disposing)
@@ -38,9 +48,13 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
 
     private void Return(Block block)
     {
-        if (_idle.Count < MaxIdleBlocks)
+        if (Interlocked.Increment(ref _idleCount) <= MaxIdleBlocks)
         {
             _idle.Enqueue(block);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _idleCount);
         }
     }
 
