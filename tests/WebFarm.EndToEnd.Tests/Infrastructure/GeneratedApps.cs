@@ -118,20 +118,7 @@ public sealed class GeneratedApps : IAsyncLifetime
         startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         startInfo.Environment["DOTNET_NOLOGO"] = "1";
         startInfo.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(BuildTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"building the generated apps took more than {BuildTimeout}");
-        }
-
-        Assert.True(process.ExitCode == 0, $"building the generated apps failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+        var (exitCode, stdout, stderr) = await UpProcess.RunToExitAsync(startInfo, BuildTimeout);
+        Assert.True(exitCode == 0, $"building the generated apps failed ({exitCode}):\n{stdout}\n{stderr}");
     }
 }

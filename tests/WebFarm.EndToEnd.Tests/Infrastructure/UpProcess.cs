@@ -80,9 +80,12 @@ internal sealed partial class UpProcess : IAsyncDisposable
             "--port", $"{ports[0]}", "--admin-port", $"{ports[1]}", "--state-port", $"{ports[2]}"];
 
     /// <summary>Runs `webfarm` with <paramref name="arguments"/> (same environment as the farm) and waits for it to exit.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(IReadOnlyList<string> arguments, TimeSpan timeout)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(IReadOnlyList<string> arguments, TimeSpan timeout)
+        => RunToExitAsync(StartInfo(arguments), timeout);
+
+    /// <summary>Runs a process (output redirected) and waits for it to exit; killed, with its children, after <paramref name="timeout"/>.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(ProcessStartInfo startInfo, TimeSpan timeout)
     {
-        var startInfo = StartInfo(arguments);
         using var process = Process.Start(startInfo)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
