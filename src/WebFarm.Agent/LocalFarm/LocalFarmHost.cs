@@ -226,9 +226,10 @@ public sealed class LocalFarmHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for every instance (in parallel) to pass the health check, the first instance choosing it when none was
-    /// given. Ends as soon as they pass; fails at once, with the instance's last output, when one exits or never
-    /// listens; an instance that answers but keeps failing its check is reported and returned.
+    /// Waits for every instance (in parallel) to pass the health check, the first instance's first answer choosing it
+    /// when none was given (the others start waiting as soon as it is chosen). Ends as soon as they pass; fails at
+    /// once, with the instance's last output, when one exits or never listens; an instance that answers but keeps
+    /// failing its check is reported and returned.
     /// </summary>
     /// <returns>The check, and the instances that failed it.</returns>
     private async Task<(HealthRule Rule, List<ReadinessResult> Unhealthy)> WaitReadyAsync(Action<string>? progress, CancellationToken cancellationToken)
@@ -236,28 +237,27 @@ public sealed class LocalFarmHost : IAsyncDisposable
         using var probe = new HealthProbe();
         var readiness = new InstanceReadiness(probe, new ReadinessOptions { ListenTimeout = _options.ReadyTimeout, FailingGrace = _options.FailingGrace });
         var unhealthy = new List<ReadinessResult>();
-        var rule = _options.HealthPath is { } path ? HealthRule.ForPath(path, "--health-path") : null;
-        var waiting = _instances;
-        if (rule is null)
-        {
-            // The first instance's answer on /healthz chooses the check for all of them.
-            var first = await readiness.WaitAsync(_instances[0], null, cancellationToken).ConfigureAwait(false);
-            rule = first.Rule;
-            if (rule is not null)
-            {
-                progress?.Invoke($"health check: {rule}");
-            }
-
-            Report(first, progress, unhealthy);
-            waiting = _instances[1..];
-        }
-        else
+        var chosen = new TaskCompletionSource<HealthRule>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Choose(HealthRule rule)
         {
             progress?.Invoke($"health check: {rule}");
+            chosen.TrySetResult(rule);
+        }
+
+        if (_options.HealthPath is { } path)
+        {
+            Choose(HealthRule.ForPath(path, "--health-path"));
         }
 
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var pending = waiting.Select(instance => readiness.WaitAsync(instance, rule, failed.Token)).ToList();
+        var pending = new List<Task<ReadinessResult>>(_instances.Count);
+        foreach (var instance in _instances)
+        {
+            pending.Add(chosen.Task.IsCompleted || pending.Count > 0
+                ? WaitWithChosenRuleAsync(instance)
+                : readiness.WaitAsync(instance, rule: null, failed.Token, Choose));
+        }
+
         try
         {
             while (pending.Count > 0)
@@ -274,7 +274,14 @@ public sealed class LocalFarmHost : IAsyncDisposable
             await ((Task)Task.WhenAll(pending)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        return (rule!, unhealthy);
+        // Every instance passed or answered, so the rule was chosen.
+        return (await chosen.Task.ConfigureAwait(false), unhealthy);
+
+        async Task<ReadinessResult> WaitWithChosenRuleAsync(SupervisedInstance instance)
+        {
+            var rule = await chosen.Task.WaitAsync(failed.Token).ConfigureAwait(false);
+            return await readiness.WaitAsync(instance, rule, failed.Token).ConfigureAwait(false);
+        }
     }
 
     private void Report(ReadinessResult result, Action<string>? progress, List<ReadinessResult> unhealthy)

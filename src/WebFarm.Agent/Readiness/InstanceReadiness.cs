@@ -31,8 +31,10 @@ public sealed class InstanceReadiness
     /// <summary>Waits for <paramref name="instance"/> (started) to be ready.</summary>
     /// <param name="rule">The check to use; null: choose it from the instance's first answer on /healthz
     /// (<see cref="HealthRule.FromHealthzAnswer"/>), returned in the result.</param>
+    /// <param name="ruleChosen">Called once the instance's answer chose the rule (when <paramref name="rule"/> is null),
+    /// before the wait goes on: other instances of the app can start waiting with it.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<ReadinessResult> WaitAsync(SupervisedInstance instance, HealthRule? rule, CancellationToken cancellationToken)
+    public async Task<ReadinessResult> WaitAsync(SupervisedInstance instance, HealthRule? rule, CancellationToken cancellationToken, Action<HealthRule>? ruleChosen = null)
     {
         ArgumentNullException.ThrowIfNull(instance);
         var exited = new TaskCompletionSource<InstanceStateChange>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -78,6 +80,7 @@ public sealed class InstanceReadiness
                     if (rule is null)
                     {
                         rule = HealthRule.FromHealthzAnswer(status);
+                        ruleChosen?.Invoke(rule);
                         if (rule.Path != settings.Path)
                         {
                             continue; // No usable /healthz: probe what the rule checks instead, right away.

@@ -104,10 +104,13 @@ public sealed class InstanceReadinessTests : IDisposable
         await using var app = await ServeAsync(web.Instance.Port, a => a.MapGet("/", () => Results.Text("home", statusCode: rootStatus)));
         var readiness = new InstanceReadiness(_probe, new ReadinessOptions { ListenTimeout = Forever, FailingGrace = Forever });
 
-        var result = await readiness.WaitAsync(web.Instance, rule: null, CancellationToken.None).WaitAsync(TestTimeout);
+        var chosen = new List<HealthRule>();
+
+        var result = await readiness.WaitAsync(web.Instance, rule: null, CancellationToken.None, chosen.Add).WaitAsync(TestTimeout);
 
         Assert.Equal(ReadinessOutcome.Ready, result.Outcome);
         Assert.Equal("GET / answers below 500 (the app has no /healthz: it answered 404)", result.Rule!.ToString());
+        Assert.Same(result.Rule, Assert.Single(chosen)); // Told once, as soon as it was chosen, so other instances can use it.
         Assert.Equal($"GET / answered {rootStatus}", result.Reason);
     }
 
