@@ -246,7 +246,7 @@ internal static class ServersCommand
         AnsiConsole.Write(table);
     }
 
-    /// <summary>"healthy", or "unhealthy" with what its last active check got ("GET /healthz: status 500 not in 200-399").</summary>
+    /// <summary>"healthy", or "unhealthy" with what its last active check got ("GET /healthz: 500").</summary>
     private static string HealthCell(JsonElement server)
     {
         if (server.GetProperty("healthy").GetBoolean())
@@ -258,7 +258,11 @@ internal static class ServersCommand
             && !check.GetProperty("healthy").GetBoolean()
             && Uri.TryCreate(check.GetProperty("url").GetString(), UriKind.Absolute, out var url))
         {
-            return $"[red]unhealthy[/] [grey](GET {Markup.Escape(url.PathAndQuery)}: {Markup.Escape(check.GetProperty("reason").GetString() ?? string.Empty)})[/]";
+            // Short, for a table cell: the status when there was one ("GET /healthz: 503"), else the failure ("connection refused").
+            var what = check.GetProperty("statusCode") is { ValueKind: JsonValueKind.Number } status
+                ? status.GetInt32().ToString(CultureInfo.InvariantCulture)
+                : check.GetProperty("reason").GetString() ?? string.Empty;
+            return $"[red]unhealthy[/] [grey](GET {Markup.Escape(url.PathAndQuery)}: {Markup.Escape(what)})[/]";
         }
 
         return "[red]unhealthy[/]";
