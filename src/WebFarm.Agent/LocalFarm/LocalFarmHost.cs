@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Net.Sockets;
+using WebFarm.Agent.Readiness;
 using WebFarm.Agent.Supervision;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Health;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Balancer.LoadBalancing;
 using WebFarm.State.Hosting;
@@ -14,10 +16,15 @@ namespace WebFarm.Agent.LocalFarm;
 /// the app instances run as supervised child processes on free loopback ports. A crashed instance is
 /// marked failed in the balancer at once (without waiting for health checks), restarted with backoff,
 /// and rejoins when its health checks pass. Stopping drains every instance through the balancer first.
+/// The health check (a <see cref="HealthRule"/>) is the one given, or the one the app's first answer on /healthz
+/// chooses; the start-up wait and the balancer use the same one.
 /// </summary>
 public sealed class LocalFarmHost : IAsyncDisposable
 {
     private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Above the interval on purpose: an app's page (GET / without a health endpoint) may be slow on a busy machine.</summary>
+    private static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(2);
 
     private readonly LocalFarmOptions _options;
     private readonly StateServer _state;
@@ -40,6 +47,9 @@ public sealed class LocalFarmHost : IAsyncDisposable
 
     public AppLaunch App { get; }
 
+    /// <summary>The health check of every instance, at start-up and in the balancer (known once started).</summary>
+    public HealthRule? HealthRule { get; private set; }
+
     public IReadOnlyList<SupervisedInstance> Instances => _instances;
 
     public BalancerHost Balancer => _balancer ?? throw new InvalidOperationException("the balancer is not started yet.");
@@ -61,6 +71,7 @@ public sealed class LocalFarmHost : IAsyncDisposable
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <exception cref="PortInUseException">A port is taken; nothing was started.</exception>
     /// <exception cref="AppResolutionException">The app cannot be found or built.</exception>
+    /// <exception cref="AppStartException">An instance exited (or never listened) before it was ready; nothing is left running.</exception>
     public static async Task<LocalFarmHost> StartAsync(LocalFarmOptions options, Action<string>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -68,6 +79,10 @@ public sealed class LocalFarmHost : IAsyncDisposable
         using var reservation = PortReservation.Hold([(options.Port, "--port"), (options.AdminPort, "--admin-port"), (options.StatePort, "--state-port")]);
 
         var app = await AppLocator.ResolveAsync(options.AppPath, progress, cancellationToken).ConfigureAwait(false);
+        if (!MemberLibrary.IsReferencedBy(app))
+        {
+            progress?.Invoke(MemberLibrary.Notice(app.AppName));
+        }
 
         StateServer state;
         try
@@ -91,9 +106,16 @@ public sealed class LocalFarmHost : IAsyncDisposable
                 instance.Start();
             }
 
-            await farm.WaitReadyAsync(progress, cancellationToken).ConfigureAwait(false);
+            var (rule, unhealthy) = await farm.WaitReadyAsync(progress, cancellationToken).ConfigureAwait(false);
+            farm.HealthRule = rule;
             reservation.Dispose();
-            farm._balancer = await StartBalancerAsync(options, instances, cancellationToken).ConfigureAwait(false);
+            farm._balancer = await StartBalancerAsync(options, instances, rule, cancellationToken).ConfigureAwait(false);
+            foreach (var result in unhealthy)
+            {
+                // Out of rotation from the start, with the reason; its check brings it in once it passes.
+                farm._balancer.Runtime.SetHealth(options.FarmName, result.Instance, healthy: false, $"unhealthy at start-up: {result.Reason}");
+            }
+
             progress?.Invoke($"balancer listening on {farm.Url} (admin API {farm.AdminUrl})");
             return farm;
         }
@@ -203,53 +225,88 @@ public sealed class LocalFarmHost : IAsyncDisposable
         }
     }
 
-    private async Task WaitReadyAsync(Action<string>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for every instance (in parallel) to pass the health check, the first instance's first answer choosing it
+    /// when none was given (the others start waiting as soon as it is chosen). Ends as soon as they pass; fails at
+    /// once, with the instance's last output, when one exits or never listens; an instance that answers but keeps
+    /// failing its check is reported and returned.
+    /// </summary>
+    /// <returns>The check, and the instances that failed it.</returns>
+    private async Task<(HealthRule Rule, List<ReadinessResult> Unhealthy)> WaitReadyAsync(Action<string>? progress, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ReadyTimeout);
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var waits = _instances.Select(async instance =>
+        using var probe = new HealthProbe();
+        var readiness = new InstanceReadiness(probe, new ReadinessOptions { ListenTimeout = _options.ReadyTimeout, FailingGrace = _options.FailingGrace });
+        var unhealthy = new List<ReadinessResult>();
+        var chosen = new TaskCompletionSource<HealthRule>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Choose(HealthRule rule)
         {
-            var healthz = new Uri(instance.Address, "/healthz");
-            while (!timeout.IsCancellationRequested)
+            progress?.Invoke($"health check: {rule}");
+            chosen.TrySetResult(rule);
+        }
+
+        if (_options.HealthPath is { } path)
+        {
+            Choose(HealthRule.ForPath(path, "--health-path"));
+        }
+
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pending = new List<Task<ReadinessResult>>(_instances.Count);
+        foreach (var instance in _instances)
+        {
+            pending.Add(chosen.Task.IsCompleted || pending.Count > 0
+                ? WaitWithChosenRuleAsync(instance)
+                : readiness.WaitAsync(instance, rule: null, failed.Token, Choose));
+        }
+
+        try
+        {
+            while (pending.Count > 0)
             {
-                try
-                {
-                    using var response = await client.GetAsync(healthz, timeout.Token).ConfigureAwait(false);
-                    if (response.IsSuccessStatusCode)
-                    {
-                        progress?.Invoke($"{instance.Name} ready on {instance.Address} (pid {instance.ProcessId})");
-                        return;
-                    }
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                    // Not listening yet.
-                }
-
-                try
-                {
-                    await Task.Delay(200, timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                var done = await Task.WhenAny(pending).ConfigureAwait(false);
+                pending.Remove(done);
+                Report(await done.ConfigureAwait(false), progress, unhealthy);
             }
+        }
+        finally
+        {
+            // A failure ends the other waits at once; they end with an OperationCanceledException, expected here.
+            await failed.CancelAsync().ConfigureAwait(false);
+            await ((Task)Task.WhenAll(pending)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
 
-            // The balancer's health checks take over; the user sees the instance as unhealthy until it recovers.
-            progress?.Invoke($"{instance.Name} did not pass /healthz within {_options.ReadyTimeout.TotalSeconds:0}s (state {instance.State}); starting anyway");
-        });
-        await Task.WhenAll(waits).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
+        // Every instance passed or answered, so the rule was chosen.
+        return (await chosen.Task.ConfigureAwait(false), unhealthy);
+
+        async Task<ReadinessResult> WaitWithChosenRuleAsync(SupervisedInstance instance)
+        {
+            var rule = await chosen.Task.WaitAsync(failed.Token).ConfigureAwait(false);
+            return await readiness.WaitAsync(instance, rule, failed.Token).ConfigureAwait(false);
+        }
     }
 
-    private static async Task<BalancerHost> StartBalancerAsync(LocalFarmOptions options, IReadOnlyList<SupervisedInstance> instances, CancellationToken cancellationToken)
+    private void Report(ReadinessResult result, Action<string>? progress, List<ReadinessResult> unhealthy)
+    {
+        switch (result.Outcome)
+        {
+            case ReadinessOutcome.Ready:
+                var instance = _instances.First(i => i.Name == result.Instance);
+                progress?.Invoke($"{result.Instance} ready on {instance.Address} (pid {instance.ProcessId}; {result.Reason})");
+                break;
+            case ReadinessOutcome.Unhealthy:
+                progress?.Invoke($"{result.Instance} unhealthy: {result.Reason}; the balancer keeps it out of rotation until its check passes");
+                unhealthy.Add(result);
+                break;
+            default:
+                throw new AppStartException(result);
+        }
+    }
+
+    private static async Task<BalancerHost> StartBalancerAsync(LocalFarmOptions options, IReadOnlyList<SupervisedInstance> instances, HealthRule rule, CancellationToken cancellationToken)
     {
         var farm = new FarmOptions
         {
             LoadBalancing = LoadBalancingAlgorithm.LeastRequests,
-            Health = new HealthCheckOptions { Path = "/healthz", Interval = HealthInterval, Timeout = HealthInterval, Rise = 2, Fall = 2 },
+            Health = rule.ToCheckOptions(HealthInterval, HealthTimeout, rise: 2, fall: 2),
             Affinity = new AffinityOptions { Mode = AffinityMode.None },
             Servers = [.. instances.Select(i => new ServerOptions { Name = i.Name, Address = i.Address.ToString() })],
         };
@@ -281,6 +338,11 @@ public sealed class LocalFarmHost : IAsyncDisposable
         CheckPort(options.Port, "--port");
         CheckPort(options.AdminPort, "--admin-port");
         CheckPort(options.StatePort, "--state-port");
+        if (options.HealthPath is { } healthPath && HealthRule.CheckPath(healthPath) is { } problem)
+        {
+            throw new ArgumentException($"--health-path {healthPath}: {problem}.", nameof(options));
+        }
+
         if (options.Port == options.AdminPort || options.Port == options.StatePort || options.AdminPort == options.StatePort)
         {
             throw new ArgumentException($"--port {options.Port}, --admin-port {options.AdminPort} and --state-port {options.StatePort} must all differ.", nameof(options));

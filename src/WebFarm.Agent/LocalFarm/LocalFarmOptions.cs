@@ -32,8 +32,20 @@ public sealed record LocalFarmOptions
     /// <summary>How long an instance may take to exit after SIGTERM before it is killed.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long startup waits for the instances to pass their first health check.</summary>
+    /// <summary>
+    /// The health path (`--health-path`); null: /healthz when the app answers it, else "GET / below 500"
+    /// (see <see cref="Readiness.HealthRule"/>).
+    /// </summary>
+    public string? HealthPath { get; init; }
+
+    /// <summary>
+    /// How long a running instance may take to accept its first connection. Not a fixed wait: start-up goes on as
+    /// soon as every instance passes its check, and fails at once when one exits.
+    /// </summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long an instance that answers may fail its health check at start-up before it is reported unhealthy.</summary>
+    public TimeSpan FailingGrace { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The name of the server number <paramref name="index"/> (0-based): web1, web2, …</summary>
     public string ServerName(int index) => $"{FarmName}{index + 1}";

@@ -23,6 +23,7 @@ public sealed class SupervisedInstance : IAsyncDisposable
     private int _state = (int)InstanceState.Stopped;
     private int _restarts;
     private long _startedAtTicks;
+    private InstanceStateChange? _lastCrash;
 
     public SupervisedInstance(SupervisedInstanceOptions options, ProcessSpawner? spawner = null)
     {
@@ -76,6 +77,12 @@ public sealed class SupervisedInstance : IAsyncDisposable
 
     /// <summary>The child's latest output lines (all restarts), for diagnostics.</summary>
     public OutputTail Output { get; }
+
+    /// <summary>
+    /// The latest unexpected exit (or failed launch) since <see cref="Start"/>, null while there was none: what a
+    /// start-up wait reports when the app dies before it is ready.
+    /// </summary>
+    public InstanceStateChange? LastCrash => Volatile.Read(ref _lastCrash);
 
     /// <summary>Starts supervising: launches the process and keeps it running until <see cref="StopAsync"/>.</summary>
     public void Start()
@@ -188,7 +195,7 @@ public sealed class SupervisedInstance : IAsyncDisposable
                 continue;
             }
 
-            var started = Stopwatch.StartNew();
+            var started = _options.Time.GetTimestamp();
             SetState(InstanceState.Running, $"pid {process.Id} on port {Port}");
 
             try
@@ -210,7 +217,7 @@ public sealed class SupervisedInstance : IAsyncDisposable
             Volatile.Write(ref _process, null);
             Volatile.Write(ref _processId, 0);
             process.Dispose();
-            if (started.Elapsed >= _options.Backoff.StablePeriod)
+            if (_options.Time.GetElapsedTime(started) >= _options.Backoff.StablePeriod)
             {
                 crashStreak = 0; // It ran long enough: this is a new incident, not a crash loop.
             }
@@ -268,7 +275,8 @@ public sealed class SupervisedInstance : IAsyncDisposable
         // The runtime reports death by signal N as 128 + N; the app's last words do not explain a signal.
         if (code > 128 && code < 160 && !OperatingSystem.IsWindows())
         {
-            return $"killed by signal {code - 128} (exit code {code})";
+            // SIGABRT is the runtime's own way out after an unhandled exception, which the output then shows.
+            return code == 134 ? $"aborted (signal 6, exit code {code})" : $"killed by signal {code - 128} (exit code {code})";
         }
 
         var lines = Output.Snapshot();
@@ -278,6 +286,12 @@ public sealed class SupervisedInstance : IAsyncDisposable
     private void SetState(InstanceState state, string reason, TimeSpan? restartDelay = null)
     {
         var previous = (InstanceState)Interlocked.Exchange(ref _state, (int)state);
-        StateChanged?.Invoke(new InstanceStateChange(Name, previous, state, ProcessId, reason, DateTimeOffset.UtcNow, restartDelay));
+        var change = new InstanceStateChange(Name, previous, state, ProcessId, reason, DateTimeOffset.UtcNow, restartDelay);
+        if (state == InstanceState.Crashed)
+        {
+            Volatile.Write(ref _lastCrash, change);
+        }
+
+        StateChanged?.Invoke(change);
     }
 }

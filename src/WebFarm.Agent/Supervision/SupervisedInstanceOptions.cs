@@ -30,4 +30,10 @@ public sealed record SupervisedInstanceOptions
 
     /// <summary>How many lines of the child's output to keep for diagnostics.</summary>
     public int OutputLines { get; init; } = 50;
+
+    /// <summary>
+    /// The clock that measures how long a process ran (against <see cref="RestartBackoff.StablePeriod"/>); tests
+    /// substitute one they move by hand, so that "ran long enough" does not depend on the machine's speed.
+    /// </summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -220,9 +220,10 @@ public sealed class HealthMonitor : IAsyncDisposable
                 server.LastHealthCheck = result;
                 if (tracker.Observe(result.Healthy, server.Healthy, settings.Rise, settings.Fall) is { } healthy)
                 {
+                    // Name what was checked: "status 500" alone does not say which endpoint said so.
                     var reason = healthy
-                        ? $"health check passed {settings.Rise} time(s) in a row ({result.Reason})"
-                        : $"health check failed {settings.Fall} time(s) in a row ({result.Reason})";
+                        ? $"health check passed {settings.Rise} time(s) in a row (GET {settings.Path}: {result.Reason})"
+                        : $"health check failed {settings.Fall} time(s) in a row (GET {settings.Path}: {result.Reason})";
                     loop.MarkedUnhealthy = !healthy;
                     Report(server, healthy, reason);
                 }

@@ -49,11 +49,21 @@ public sealed class HealthProbe : IDisposable
     }
 
     /// <summary>Probes <paramref name="server"/> once. Only <paramref name="cancellationToken"/> makes it throw.</summary>
-    public async Task<HealthProbeResult> ProbeAsync(ServerRuntime server, HealthCheckOptions settings, CancellationToken cancellationToken)
+    public Task<HealthProbeResult> ProbeAsync(ServerRuntime server, HealthCheckOptions settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);
+        return ProbeAsync(server.Address, settings, cancellationToken);
+    }
+
+    /// <summary>
+    /// Probes the server at <paramref name="serverAddress"/> once, judged exactly as the balancer's checks judge it
+    /// (used by `webfarm up` to wait for an instance before it is a balancer server). Only <paramref name="cancellationToken"/> makes it throw.
+    /// </summary>
+    public async Task<HealthProbeResult> ProbeAsync(Uri serverAddress, HealthCheckOptions settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(serverAddress);
         ArgumentNullException.ThrowIfNull(settings);
-        var url = ResolveTarget(settings.Path, server.Address);
+        var url = ResolveTarget(settings.Path, serverAddress);
         var version = ParseVersion(settings.HttpVersion);
         var started = _time.GetUtcNow();
         var startTimestamp = Stopwatch.GetTimestamp();

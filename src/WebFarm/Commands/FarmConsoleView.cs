@@ -188,7 +188,7 @@ internal sealed class FarmConsoleView
         }
 
         var header = new Markup(
-            $"[bold]WebFarm is up:[/] open [link]{_farm.Url}[/]\n[grey]admin API {_farm.AdminUrl} · state {_farm.StateEndpoint} · app {Markup.Escape(_farm.App.AppName)} · Ctrl+C drains and stops everything[/]");
+            $"[bold]WebFarm is up:[/] open [link]{_farm.Url}[/]\n[grey]admin API {_farm.AdminUrl} · state {_farm.StateEndpoint} · app {Markup.Escape(_farm.App.AppName)} · health check {Markup.Escape(_farm.HealthRule?.Description ?? "-")} · Ctrl+C drains and stops everything[/]");
         var events = _recent.Count == 0
             ? new Markup("[grey]no events yet[/]")
             : new Markup(Markup.Escape(string.Join('\n', _recent)));

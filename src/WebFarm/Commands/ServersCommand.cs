@@ -237,13 +237,35 @@ internal static class ServersCommand
                 Markup.Escape(s.GetProperty("name").GetString() ?? string.Empty),
                 Markup.Escape(s.GetProperty("address").GetString() ?? string.Empty),
                 stateMarkup,
-                s.GetProperty("healthy").GetBoolean() ? "[green]healthy[/]" : "[red]unhealthy[/]",
+                HealthCell(s),
                 weightText,
                 s.GetProperty("inFlight").GetInt32().ToString(CultureInfo.InvariantCulture),
                 s.GetProperty("backup").GetBoolean() ? "backup" : "primary");
         }
 
         AnsiConsole.Write(table);
+    }
+
+    /// <summary>"healthy", or "unhealthy" with what its last active check got ("GET /healthz: 500").</summary>
+    private static string HealthCell(JsonElement server)
+    {
+        if (server.GetProperty("healthy").GetBoolean())
+        {
+            return "[green]healthy[/]";
+        }
+
+        if (server.TryGetProperty("lastCheck", out var check) && check.ValueKind == JsonValueKind.Object
+            && !check.GetProperty("healthy").GetBoolean()
+            && Uri.TryCreate(check.GetProperty("url").GetString(), UriKind.Absolute, out var url))
+        {
+            // Short, for a table cell: the status when there was one ("GET /healthz: 503"), else the failure ("connection refused").
+            var what = check.GetProperty("statusCode") is { ValueKind: JsonValueKind.Number } status
+                ? status.GetInt32().ToString(CultureInfo.InvariantCulture)
+                : check.GetProperty("reason").GetString() ?? string.Empty;
+            return $"[red]unhealthy[/] [grey](GET {Markup.Escape(url.PathAndQuery)}: {Markup.Escape(what)})[/]";
+        }
+
+        return "[red]unhealthy[/]";
     }
 
     /// <summary>A thin client for the admin API that turns its answers into exit codes and messages.</summary>

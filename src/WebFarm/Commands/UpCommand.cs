@@ -7,7 +7,8 @@ namespace WebFarm.Commands;
 /// <summary>
 /// `webfarm up`: a whole farm on this machine (balancer, state server, N supervised instances of an app,
 /// HelloFarm by default) until Ctrl+C or SIGTERM, which drain and stop everything and exit 0.
-/// Exit codes: 2 for bad arguments or a port in use (nothing started), 1 when the app cannot be built or run.
+/// Exit codes: 2 for bad arguments or a port in use (nothing started), 1 when the app cannot be built or run
+/// (an instance that exits at start-up: its last output is shown).
 /// </summary>
 internal static class UpCommand
 {
@@ -22,9 +23,13 @@ internal static class UpCommand
         var port = new Option<int>("--port") { Description = "Port of the site (the balancer) on 127.0.0.1.", DefaultValueFactory = _ => 8080 };
         var adminPort = new Option<int>("--admin-port") { Description = "Port of the balancer's admin API on 127.0.0.1.", DefaultValueFactory = _ => 8089 };
         var statePort = new Option<int>("--state-port") { Description = "Port of the state server on 127.0.0.1.", DefaultValueFactory = _ => 42424 };
+        var healthPath = new Option<string?>("--health-path")
+        {
+            Description = "The app's health path (GET, 2xx/3xx pass). Default: /healthz when the app answers it, else GET / answering below 500.",
+        };
         var command = new Command("up", "Run a whole web farm on this machine: balancer, state server and N supervised app instances.")
         {
-            servers, app, port, adminPort, statePort,
+            servers, app, port, adminPort, statePort, healthPath,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -42,6 +47,7 @@ internal static class UpCommand
                 Port = parseResult.GetValue(port),
                 AdminPort = parseResult.GetValue(adminPort),
                 StatePort = parseResult.GetValue(statePort),
+                HealthPath = parseResult.GetValue(healthPath),
             };
             return RunAsync(options, cancellationToken);
         });
@@ -70,6 +76,12 @@ internal static class UpCommand
         catch (AppResolutionException ex)
         {
             Console.Error.WriteLine($"webfarm up: {ex.Message}");
+            return Failed;
+        }
+        catch (AppStartException ex)
+        {
+            Console.Error.WriteLine($"webfarm up: {ex.Message}");
+            Console.Error.WriteLine("webfarm up: nothing is left running.");
             return Failed;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -45,6 +45,18 @@ public sealed class LocalFarmHostTests
         Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("healthz", "--health-path healthz: a health path must start with '/', like /healthz.")]
+    [InlineData("/health check", "--health-path /health check: a health path is one path, without spaces or control characters, like /healthz.")]
+    public async Task InvalidHealthPath_IsRefusedBeforeAnythingStarts(string path, string message)
+    {
+        var options = new LocalFarmOptions { AppPath = MissingApp, HealthPath = path };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => LocalFarmHost.StartAsync(options, null, CancellationToken.None));
+
+        Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task MissingApp_IsReported_AndReleasesThePorts()
     {

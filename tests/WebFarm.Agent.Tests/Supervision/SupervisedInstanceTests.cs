@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using WebFarm.Agent.Supervision;
 using WebFarm.Agent.Tests.Infrastructure;
+using WebFarm.Balancer.Tests.Health;
 
 namespace WebFarm.Agent.Tests.Supervision;
 
@@ -27,12 +28,15 @@ public sealed class SupervisedInstanceTests
     [Fact]
     public async Task KilledProcess_IsRestartedWithExponentialBackoff_ThatResetsAfterAStablePeriod()
     {
-        var backoff = new RestartBackoff { Initial = TimeSpan.FromMilliseconds(300), Maximum = TimeSpan.FromSeconds(5), StablePeriod = TimeSpan.FromSeconds(4) };
-        await using var web = new RecordingInstance("web1", o => o with { Backoff = backoff });
+        // How long a process ran is read from a clock the test moves, so "within" and "after" the stable period do
+        // not depend on how fast this machine starts HelloFarm.
+        var clock = new ManualClock();
+        var backoff = new RestartBackoff { Initial = TimeSpan.FromMilliseconds(300), Maximum = TimeSpan.FromSeconds(5), StablePeriod = TimeSpan.FromSeconds(10) };
+        await using var web = new RecordingInstance("web1", o => o with { Backoff = backoff, Time = clock });
         web.Instance.Start();
         var first = await web.WaitServingAsync();
 
-        // Two crashes in quick succession: a crash streak, so the second delay doubles.
+        // Two crashes while the clock stands still: a crash streak, so the second delay doubles.
         ProcessProbe.KillHard(first);
         var second = await web.WaitServingAsync(notPid: first);
         ProcessProbe.KillHard(second);
@@ -43,13 +47,15 @@ public sealed class SupervisedInstanceTests
         var crash = web.Changes.First(c => c.Current == InstanceState.Crashed);
         Assert.Equal(first, crash.ProcessId);
         Assert.Contains("signal 9", crash.Reason, StringComparison.Ordinal);
+        Assert.Equal(second, web.Instance.LastCrash!.ProcessId);
         Assert.Equal(2, web.Instance.Restarts);
         Assert.False(ProcessProbe.IsAlive(first));
         Assert.False(ProcessProbe.IsAlive(second));
 
         // After running longer than the stable period, a crash is a new incident: back to the initial delay.
-        var runningSince = web.Changes.Last(c => c.Current == InstanceState.Running).Time;
-        await Eventually.TrueAsync(() => DateTimeOffset.UtcNow - runningSince > backoff.StablePeriod + TimeSpan.FromMilliseconds(500), StateTimeout, "the stable period");
+        // (Running is reported after the supervisor noted the start, so the clock moves after that point.)
+        await Eventually.TrueAsync(() => web.Changes.Any(c => c.Current == InstanceState.Running && c.ProcessId == third), StateTimeout, "the third process to run");
+        clock.Advance(backoff.StablePeriod + TimeSpan.FromSeconds(1));
         ProcessProbe.KillHard(third);
         await web.WaitServingAsync(notPid: third);
 
@@ -116,18 +122,19 @@ public sealed class SupervisedInstanceTests
     [Fact]
     public async Task Stop_DuringBackoff_DoesNotRestart()
     {
-        var backoff = new RestartBackoff { Initial = TimeSpan.FromSeconds(30), Maximum = TimeSpan.FromSeconds(30) };
+        // A restart delay no test run reaches: a stop that waited for it would time out below.
+        var backoff = new RestartBackoff { Initial = TimeSpan.FromHours(1), Maximum = TimeSpan.FromHours(1) };
         var crashing = new AppLaunch("/bin/sh", ["-c", "exit 3"], Path.GetTempPath(), "crashing");
         await using var web = new RecordingInstance("crashing", o => o with { Backoff = backoff }, crashing);
         web.Instance.Start();
         await Eventually.TrueAsync(() => web.Instance.State == InstanceState.BackingOff, StateTimeout, "the first crash");
 
-        var stop = Stopwatch.StartNew();
-        await web.Instance.StopAsync();
+        await web.Instance.StopAsync().WaitAsync(StateTimeout);
 
-        Assert.True(stop.Elapsed < TimeSpan.FromSeconds(20), "stop waited for the restart delay");
         Assert.Equal(InstanceState.Stopped, web.Instance.State);
         Assert.Contains(web.Changes, c => c.Current == InstanceState.Crashed && c.Reason.StartsWith("exited with code 3", StringComparison.Ordinal));
+        Assert.StartsWith("exited with code 3", web.Instance.LastCrash!.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(web.Changes.SkipWhile(c => c.Current != InstanceState.BackingOff), c => c.Current is InstanceState.Starting or InstanceState.Running);
         Assert.Equal(0, web.Instance.Restarts);
     }
 

@@ -41,7 +41,7 @@ public sealed class HealthMonitorTests
 
         var failed = Assert.Single(sink.Transitions);
         Assert.False(failed.Healthy);
-        Assert.Contains("status 500", failed.Reason, StringComparison.Ordinal);
+        Assert.Contains("(GET /healthz: status 500 not in 200-399)", failed.Reason, StringComparison.Ordinal); // What was checked, and what it got.
         Assert.Equal(500, monitor.GetLastResult(server)!.StatusCode);
 
         Volatile.Write(ref sick, 0);

@@ -51,11 +51,12 @@ internal sealed partial class UpProcess : IAsyncDisposable
     public IEnumerable<int> AllInstancePids => _pids.Values.SelectMany(p => p);
 
     /// <summary>Starts `webfarm up` and waits until it says it is up.</summary>
-    public static async Task<UpProcess> StartAsync(int servers = 3, string? app = null)
+    /// <param name="app">What to pass as --app (default: the HelloFarm build).</param>
+    /// <param name="options">More `up` options, e.g. ["--health-path", "/ready"].</param>
+    public static async Task<UpProcess> StartAsync(int servers = 3, string? app = null, IReadOnlyList<string>? options = null)
     {
         var ports = ProcessProbe.FreePorts(3);
-        var up = Launch(["up", "--servers", servers.ToString(CultureInfo.InvariantCulture), "--app", app ?? RepositoryPaths.HelloFarmDll,
-            "--port", $"{ports[0]}", "--admin-port", $"{ports[1]}", "--state-port", $"{ports[2]}"], ports[0], ports[1], ports[2]);
+        var up = Launch([.. UpArguments(servers, app, ports), .. options ?? []], ports[0], ports[1], ports[2]);
         try
         {
             await Eventually.TrueAsync(() =>
@@ -73,10 +74,18 @@ internal sealed partial class UpProcess : IAsyncDisposable
         return up;
     }
 
+    /// <summary>`up --servers N --app APP --port … --admin-port … --state-port …` on the given ports.</summary>
+    public static string[] UpArguments(int servers, string? app, int[] ports)
+        => ["up", "--servers", servers.ToString(CultureInfo.InvariantCulture), "--app", app ?? RepositoryPaths.HelloFarmDll,
+            "--port", $"{ports[0]}", "--admin-port", $"{ports[1]}", "--state-port", $"{ports[2]}"];
+
     /// <summary>Runs `webfarm` with <paramref name="arguments"/> (same environment as the farm) and waits for it to exit.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(IReadOnlyList<string> arguments, TimeSpan timeout)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(IReadOnlyList<string> arguments, TimeSpan timeout)
+        => RunToExitAsync(StartInfo(arguments), timeout);
+
+    /// <summary>Runs a process (output redirected) and waits for it to exit; killed, with its children, after <paramref name="timeout"/>.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(ProcessStartInfo startInfo, TimeSpan timeout)
     {
-        var startInfo = StartInfo(arguments);
         using var process = Process.Start(startInfo)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -161,7 +170,7 @@ internal sealed partial class UpProcess : IAsyncDisposable
         return startInfo;
     }
 
-    private static string DotNetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
+    public static string DotNetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
 
     private void OnLine(string? line)
     {
