@@ -68,6 +68,52 @@ public sealed class ProcessTests : IDisposable
         }
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Sigterm_stops_the_server_within_its_shutdown_timeout_whatever_clients_are_doing()
+    {
+        var port = WebfarmExecutable.FreePort();
+        await using var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port);
+        await process.WaitUntilServingAsync();
+
+        // A command in flight: a key walk with a pattern that is exponential for a backtracking matcher and
+        // long (key length x 1000 steps per key) for the linear one.
+        await using var walker = await RawClient.ConnectAsync(process.EndPoint);
+        var prefix = new string('a', 4000);
+        for (var i = 0; i < 1000; i++)
+        {
+            await walker.SendRawAsync(RawClient.Encode("SET", $"{prefix}:{i}", "v"));
+        }
+
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.Equal("OK", await walker.ReadReplyAsync());
+        }
+
+        Assert.Equal("OK", await walker.CallAsync("CLIENT", "SETNAME", "walker"));
+        await walker.SendRawAsync(RawClient.Encode("KEYS", string.Concat(Enumerable.Repeat("a*", 20)) + new string('a', 1000) + "b"));
+        await using var observer = await RawClient.ConnectAsync(process.EndPoint);
+        await Wait.UntilAsync(
+            async () => ((string)(await observer.CallAsync("CLIENT", "LIST"))!).Split('\n')
+                .Any(line => line.Contains("name=walker ", StringComparison.Ordinal) && line.Contains("cmd=keys", StringComparison.Ordinal)),
+            "the walk has started");
+
+        // A client that never reads: far more reply bytes than the output buffer holds.
+        await using var stalled = await RawClient.ConnectAsync(process.EndPoint);
+        stalled.Socket.ReceiveBufferSize = 4096;
+        Assert.Equal("OK", await stalled.CallAsync("SET", "big", new string('b', 1024 * 1024)));
+        var gets = new List<byte>();
+        for (var i = 0; i < 64; i++)
+        {
+            gets.AddRange(RawClient.Encode("GET", "big"));
+        }
+
+        await stalled.SendRawAsync([.. gets]);
+
+        process.Terminate();
+        // The shutdown timeout is 10 s; the rest is process start-up and exit overhead on a busy machine.
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+    }
+
     [Theory]
     [InlineData("state --port abc", "--port 'abc' is not a port number")]
     [InlineData("state --maxmemory 10xb", "unknown unit")]

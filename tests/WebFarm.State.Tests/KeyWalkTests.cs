@@ -1,0 +1,111 @@
+using WebFarm.State.Hosting;
+using WebFarm.State.Storage;
+using WebFarm.State.Tests.Infrastructure;
+
+namespace WebFarm.State.Tests;
+
+/// <summary>KEYS and SCAN walk the keyspace without holding every other client hostage.</summary>
+public sealed class KeyWalkTests
+{
+    /// <summary>
+    /// Twenty stars (exponential for a backtracking matcher) and then a long literal run: the linear matcher
+    /// still spends about key length x 1000 steps per key, so a walk over the keys below is long
+    /// (billions of steps), while a GET is one dictionary lookup.
+    /// </summary>
+    private static readonly string SlowPattern = string.Concat(Enumerable.Repeat("a*", 20)) + new string('a', 1000) + "b";
+
+    [Theory(Timeout = 180_000)]
+    [InlineData("KEYS")]
+    [InlineData("SCAN")]
+    public async Task A_get_from_another_client_is_answered_while_a_long_walk_runs(string command)
+    {
+        await using var server = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var walker = await RawClient.ConnectAsync(server.EndPoint);
+        await using var other = await RawClient.ConnectAsync(server.EndPoint);
+        const int keys = 1000;
+        var prefix = new string('a', 4000);
+        for (var i = 0; i < keys; i++)
+        {
+            await walker.SendRawAsync(RawClient.Encode("SET", $"{prefix}:{i}", "v"));
+        }
+
+        for (var i = 0; i < keys; i++)
+        {
+            Assert.Equal("OK", await walker.ReadReplyAsync());
+        }
+
+        Assert.Equal("OK", await other.CallAsync("SET", "session", "alive"));
+        Assert.Equal("OK", await walker.CallAsync("CLIENT", "SETNAME", "walker"));
+        await walker.SendRawAsync(command == "KEYS"
+            ? RawClient.Encode("KEYS", SlowPattern)
+            : RawClient.Encode("SCAN", "0", "MATCH", SlowPattern, "COUNT", "100000"));
+
+        // The walk has started once the server reports it as the walker's current command. With the walk
+        // holding the store lock this CLIENT LIST itself would wait for the walk to end.
+        await Wait.UntilAsync(
+            async () => ((string)(await other.CallAsync("CLIENT", "LIST"))!).Split('\n')
+                .Any(line => line.Contains("name=walker ", StringComparison.Ordinal) && line.Contains("cmd=" + command.ToLowerInvariant(), StringComparison.Ordinal)),
+            "the walk has started");
+        Assert.Equal("alive", await other.CallAsync("GET", "session"));
+        Assert.Equal("OK", await other.CallAsync("SET", "written", "during the walk"));
+
+        // The walk is still running: its reply has not arrived.
+        Assert.Equal(0, walker.Socket.Available);
+    }
+
+    [Fact]
+    public async Task Keys_and_scan_still_return_what_matches()
+    {
+        await using var server = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var client = await RawClient.ConnectAsync(server.EndPoint);
+        for (var i = 0; i < 5000; i++)
+        {
+            await client.SendRawAsync(RawClient.Encode("SET", $"user:{i}:{new string('x', i % 300)}", "v"));
+        }
+
+        for (var i = 0; i < 5000; i++)
+        {
+            Assert.Equal("OK", await client.ReadReplyAsync());
+        }
+
+        var keys = Assert.IsType<object?[]>(await client.CallAsync("KEYS", "user:1?:*"));
+        Assert.Equal(10, keys.Length);
+        Assert.Equal(5000, Assert.IsType<object?[]>(await client.CallAsync("KEYS", "user:*")).Length);
+        Assert.Equal(5000, Assert.IsType<object?[]>(await client.CallAsync("KEYS", "*")).Length);
+
+        var seen = new HashSet<string>();
+        var cursor = "0";
+        do
+        {
+            var page = Assert.IsType<object?[]>(await client.CallAsync("SCAN", cursor, "MATCH", "user:*[05]:*", "COUNT", "700"));
+            cursor = (string)page[0]!;
+            foreach (var key in Assert.IsType<object?[]>(page[1]))
+            {
+                seen.Add((string)key!);
+            }
+        }
+        while (cursor != "0");
+
+        Assert.Equal(1000, seen.Count);
+
+        // Inside MULTI the walk runs with the transaction, in order.
+        Assert.Equal("OK", await client.CallAsync("MULTI"));
+        Assert.Equal("QUEUED", await client.CallAsync("KEYS", "user:4999:*"));
+        Assert.Equal("QUEUED", await client.CallAsync("DBSIZE"));
+        var exec = Assert.IsType<object?[]>(await client.CallAsync("EXEC"));
+        Assert.Single(Assert.IsType<object?[]>(exec[0]));
+        Assert.Equal(5000L, exec[1]);
+    }
+
+    [Fact]
+    public async Task Too_long_patterns_are_refused_with_the_limit()
+    {
+        await using var server = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var client = await RawClient.ConnectAsync(server.EndPoint);
+        var pattern = new string('*', GlobPattern.MaxLength + 1);
+        var expected = $"ERR pattern is {GlobPattern.MaxLength + 1} bytes long; webfarm state accepts glob patterns of at most {GlobPattern.MaxLength} bytes";
+        Assert.Equal(expected, Assert.IsType<RespError>(await client.CallAsync("KEYS", pattern)).Message);
+        Assert.Equal(expected, Assert.IsType<RespError>(await client.CallAsync("SCAN", "0", "MATCH", pattern)).Message);
+        Assert.Equal("PONG", await client.CallAsync("PING"));
+    }
+}
