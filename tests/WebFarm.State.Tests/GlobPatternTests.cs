@@ -45,13 +45,13 @@ public sealed class GlobPatternTests
     {
         // A small alphabet makes matches, classes, ranges and escapes collide often.
         var random = new Random(20261206);
-        const string patternAlphabet = "ab*?[]^-\\!";
-        const string keyAlphabet = "ab]-\\^!*";
+        const string patternAlphabet = "aabb***??[]^-\\!";
+        const string keyAlphabet = "aaabbb]-\\^!*";
         var matches = 0;
         for (var i = 0; i < 20_000; i++)
         {
-            var pattern = RandomBytes(random, patternAlphabet, random.Next(0, 12));
-            var key = RandomBytes(random, keyAlphabet, random.Next(0, 12));
+            var pattern = RandomBytes(random, patternAlphabet, random.Next(0, 10));
+            var key = RandomBytes(random, keyAlphabet, random.Next(0, 10));
             var expected = Reference.IsMatch(pattern, key);
             matches += expected ? 1 : 0;
             Assert.True(

@@ -22,6 +22,9 @@ public sealed record StateServerOptions
     /// <summary>Memory budget for data in bytes (0 = unlimited). Above it, approximate-LRU eviction removes keys.</summary>
     public long MaxMemoryBytes { get; init; }
 
+    /// <summary>What a write that needs memory over <see cref="MaxMemoryBytes"/> does: refused (default, as Redis) or evicts.</summary>
+    public Storage.MaxMemoryPolicy MaxMemoryPolicy { get; init; } = Storage.MaxMemoryPolicy.NoEviction;
+
     /// <summary>Keys sampled per eviction (Redis's maxmemory-samples).</summary>
     public int EvictionSamples { get; init; } = 5;
 
