@@ -118,6 +118,7 @@ public sealed class ProcessTests : IDisposable
     [InlineData("state --port abc", "--port 'abc' is not a port number")]
     [InlineData("state --maxmemory 10xb", "unknown unit")]
     [InlineData("state --appendfsync sometimes", "not one of everysec, always, no")]
+    [InlineData("state --maxmemory-policy allkeys-lfu", "LFU is not supported")]
     [InlineData("state --replica-of nohost", "is not host:port")]
     [InlineData("state --bind not-an-ip", "is not an IP address")]
     [InlineData("state bogus", "Unrecognized command or argument 'bogus'")]

@@ -39,6 +39,9 @@ internal sealed class ClientSession(ServerContext server, long id, RespWriter re
     /// <summary>Closes the connection (used to drop a replica).</summary>
     public Action? Abort { get; init; }
 
+    /// <summary>Announced REPLCONF capa webfarm: a WebFarm replica, allowed to PSYNC.</summary>
+    public bool IsWebFarmReplica { get; set; }
+
     /// <summary>Port announced by a replica with REPLCONF listening-port.</summary>
     public int ReplicaListeningPort { get; set; }
 

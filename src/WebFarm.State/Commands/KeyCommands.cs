@@ -6,13 +6,14 @@ namespace WebFarm.State.Commands;
 /// <summary>Generic key commands: deletion, TTLs, type and iteration.</summary>
 internal static class KeyCommands
 {
-    private enum ExpireCondition
+    [Flags]
+    private enum ExpireConditions
     {
-        Always,
-        Nx,
-        Xx,
-        Gt,
-        Lt,
+        None = 0,
+        Nx = 1,
+        Xx = 2,
+        Gt = 4,
+        Lt = 8,
     }
 
     public static void Register(CommandTable table)
@@ -73,35 +74,41 @@ internal static class KeyCommands
 
     private static void Expire(ClientSession c, scoped CommandArgs a, string name, bool seconds, bool relative)
     {
-        if (!Text.TryLong(a[2], out var when))
-        {
-            c.Reply.Error(ErrorReplies.NotInteger);
-            return;
-        }
-
-        var condition = ExpireCondition.Always;
+        // Options first, then the time, as Redis's expireGenericCommand does.
+        var conditions = ExpireConditions.None;
         for (var i = 3; i < a.Count; i++)
         {
-            var next = Text.Is(a[i], "NX"u8) ? ExpireCondition.Nx
-                : Text.Is(a[i], "XX"u8) ? ExpireCondition.Xx
-                : Text.Is(a[i], "GT"u8) ? ExpireCondition.Gt
-                : Text.Is(a[i], "LT"u8) ? ExpireCondition.Lt
-                : (ExpireCondition?)null;
-            if (next is null)
+            var next = Text.Is(a[i], "NX"u8) ? ExpireConditions.Nx
+                : Text.Is(a[i], "XX"u8) ? ExpireConditions.Xx
+                : Text.Is(a[i], "GT"u8) ? ExpireConditions.Gt
+                : Text.Is(a[i], "LT"u8) ? ExpireConditions.Lt
+                : ExpireConditions.None;
+            if (next == ExpireConditions.None)
             {
                 c.Reply.Error("ERR Unsupported option " + Text.Printable(a[i], 64));
                 return;
             }
 
-            if (condition != ExpireCondition.Always && condition != next)
-            {
-                c.Reply.Error(next == ExpireCondition.Nx || condition == ExpireCondition.Nx
-                    ? "ERR NX and XX, GT or LT options at the same time are not compatible"
-                    : "ERR GT and LT options at the same time are not compatible");
-                return;
-            }
+            conditions |= next;
+        }
 
-            condition = next.Value;
+        // Redis 7: NX excludes every other option, GT excludes LT; XX combines with GT or LT.
+        if ((conditions & ExpireConditions.Nx) != 0 && conditions != ExpireConditions.Nx)
+        {
+            c.Reply.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+            return;
+        }
+
+        if ((conditions & (ExpireConditions.Gt | ExpireConditions.Lt)) == (ExpireConditions.Gt | ExpireConditions.Lt))
+        {
+            c.Reply.Error("ERR GT and LT options at the same time are not compatible");
+            return;
+        }
+
+        if (!Text.TryLong(a[2], out var when))
+        {
+            c.Reply.Error(ErrorReplies.NotInteger);
+            return;
         }
 
         if (seconds)
@@ -134,14 +141,11 @@ internal static class KeyCommands
         }
 
         var current = entry.ExpireAtMs;
-        var allowed = condition switch
-        {
-            ExpireCondition.Nx => current == 0,
-            ExpireCondition.Xx => current != 0,
-            ExpireCondition.Gt => current != 0 && when > current,
-            ExpireCondition.Lt => current == 0 || when < current,
-            _ => true,
-        };
+        // A key without a TTL counts as an infinite one: GT never beats it, LT always does.
+        var allowed = ((conditions & ExpireConditions.Nx) == 0 || current == 0)
+            && ((conditions & ExpireConditions.Xx) == 0 || current != 0)
+            && ((conditions & ExpireConditions.Gt) == 0 || (current != 0 && when > current))
+            && ((conditions & ExpireConditions.Lt) == 0 || current == 0 || when < current);
         if (!allowed)
         {
             c.Reply.Integer(0);

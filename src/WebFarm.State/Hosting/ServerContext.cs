@@ -18,7 +18,7 @@ internal sealed class ServerContext
     {
         Options = options;
         Logger = logger;
-        Store = new StateStore { MaxMemory = options.MaxMemoryBytes, EvictionSamples = options.EvictionSamples };
+        Store = new StateStore { MaxMemory = options.MaxMemoryBytes, Policy = options.MaxMemoryPolicy, EvictionSamples = options.EvictionSamples };
         Replication = new ReplicationState(this);
         Limits = new ParserLimits(options.MaxBulkLength, options.MaxMultibulkLength);
     }

@@ -19,7 +19,7 @@ public sealed record StateServerOptions
     /// <summary>Password for our master when this server is a replica; defaults to <see cref="Password"/>.</summary>
     public string? MasterPassword { get; init; }
 
-    /// <summary>Memory budget for data in bytes (0 = unlimited). Above it, approximate-LRU eviction removes keys.</summary>
+    /// <summary>Memory budget for data in bytes (0 = unlimited); <see cref="MaxMemoryPolicy"/> says what a write that does not fit does.</summary>
     public long MaxMemoryBytes { get; init; }
 
     /// <summary>What a write that needs memory over <see cref="MaxMemoryBytes"/> does: refused (default, as Redis) or evicts.</summary>
