@@ -52,4 +52,13 @@ internal sealed class ClientSession(ServerContext server, long id, RespWriter re
     public bool InMulti => MultiQueue is not null;
 
     public string LastCommand { get; set; } = "NULL";
+
+    /// <summary>A network client: a long KEYS/SCAN may finish after the store lock is released.</summary>
+    public bool CanDefer { get; init; }
+
+    /// <summary>True while EXEC runs the queue: everything must complete under the lock, in order.</summary>
+    public bool InExec { get; set; }
+
+    /// <summary>A KEYS/SCAN the connection completes outside the store lock before reading the next command.</summary>
+    public KeyspaceWalk? DeferredWalk { get; set; }
 }

@@ -257,6 +257,11 @@ internal static class KeyCommands
             {
                 pattern = a[++i];
                 hasPattern = !(pattern.Length == 1 && pattern[0] == '*');
+                if (GlobPattern.CheckLength(pattern) is { } tooLong)
+                {
+                    c.Reply.Error(tooLong);
+                    return;
+                }
             }
             else if (Text.Is(a[i], "COUNT"u8))
             {
@@ -286,47 +291,20 @@ internal static class KeyCommands
 
         var keys = c.Store.Keys;
         var index = keys.Count == 0 ? -1 : cursor == 0 ? keys.Count - 1 : (int)Math.Min(cursor - 1, (ulong)keys.Count - 1);
-        var found = new List<byte[]>();
-        for (long visited = 0; index >= 0 && visited < count; visited++, index--)
-        {
-            var entry = keys.GetAt(index);
-            if ((entry.ExpireAtMs != 0 && entry.ExpireAtMs <= c.Store.NowMs)
-                || (hasPattern && !GlobPattern.IsMatch(pattern, entry.Key))
-                || (typeFilter >= 0 && (int)entry.Kind != typeFilter))
-            {
-                continue;
-            }
-
-            found.Add(entry.Key);
-        }
-
-        c.Reply.ArrayHeader(2);
-        c.Reply.BulkInteger(index < 0 ? 0 : index + 1);
-        c.Reply.ArrayHeader(found.Count);
-        foreach (var key in found)
-        {
-            c.Reply.Bulk(key);
-        }
+        var visited = (int)Math.Min(count, index + 1);
+        var next = index - visited;
+        KeyspaceWalk.Capture(c.Store, index - visited + 1, visited, pattern, !hasPattern, typeFilter, next < 0 ? 0 : next + 1).Run(c);
     }
 
     private static void Keys(ClientSession c, scoped CommandArgs a)
     {
-        var keys = c.Store.Keys;
-        var matchAll = a[1].Length == 1 && a[1][0] == '*';
-        var found = new List<byte[]>();
-        for (var i = 0; i < keys.Count; i++)
+        if (GlobPattern.CheckLength(a[1]) is { } tooLong)
         {
-            var entry = keys.GetAt(i);
-            if ((entry.ExpireAtMs == 0 || entry.ExpireAtMs > c.Store.NowMs) && (matchAll || GlobPattern.IsMatch(a[1], entry.Key)))
-            {
-                found.Add(entry.Key);
-            }
+            c.Reply.Error(tooLong);
+            return;
         }
 
-        c.Reply.ArrayHeader(found.Count);
-        foreach (var key in found)
-        {
-            c.Reply.Bulk(key);
-        }
+        var matchAll = a[1].Length == 1 && a[1][0] == '*';
+        KeyspaceWalk.Capture(c.Store, 0, c.Store.Keys.Count, a[1], matchAll, -1, -1).Run(c);
     }
 }

@@ -63,6 +63,7 @@ internal static class TransactionCommands
         // Writes of a transaction reach the log and the replicas wrapped in MULTI/EXEC: all or nothing on replay.
         c.Reply.ArrayHeader(queue.Count);
         c.Store.Feed.BeginTransaction();
+        c.InExec = true;
         try
         {
             foreach (var command in queue)
@@ -72,6 +73,7 @@ internal static class TransactionCommands
         }
         finally
         {
+            c.InExec = false;
             c.Store.Feed.EndTransaction();
         }
     }

@@ -47,6 +47,9 @@ internal sealed class ServerContext
 
     public string RunId { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
 
+    /// <summary>Cancelled when the server starts stopping: ends the accept loop, the cron and running key walks.</summary>
+    public CancellationTokenSource Stop { get; } = new();
+
     public long TotalConnections;
 
     public long DroppedSlowClients;

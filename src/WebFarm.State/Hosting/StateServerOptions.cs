@@ -63,5 +63,8 @@ public sealed record StateServerOptions
 
     public TimeSpan ActiveExpiryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long stopping waits for clients and replication before it closes anyway (the log is always flushed).</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public ILoggerFactory? LoggerFactory { get; init; }
 }

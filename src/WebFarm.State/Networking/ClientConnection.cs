@@ -35,6 +35,7 @@ internal sealed class ClientConnection : ICommandSink
             Authenticated = !server.RequiresAuth,
             Output = connection.Transport.Output,
             Abort = connection.Abort,
+            CanDefer = true,
         };
     }
 
@@ -50,7 +51,7 @@ internal sealed class ClientConnection : ICommandSink
         }
 
         CommandExecutor.Execute(_session, args);
-        return !_session.CloseRequested && _session.Reply.Pending < YieldAfterReplyBytes;
+        return !_session.CloseRequested && _session.DeferredWalk is null && _session.Reply.Pending < YieldAfterReplyBytes;
     }
 
     public async Task RunAsync()
@@ -106,6 +107,15 @@ internal sealed class ClientConnection : ICommandSink
                 // After a yield the rest is unexamined, so the next read returns at once with it.
                 var examined = status == StreamStatus.Stopped && !_session.CloseRequested ? buffer.Start : result.Buffer.End;
                 input.AdvanceTo(buffer.Start, examined);
+                if (_session.DeferredWalk is { } walk)
+                {
+                    // A long KEYS/SCAN: matched on a pool thread with the store lock released, so other
+                    // clients (even those served by this socket thread) keep going; the rest of this
+                    // client's pipeline waits for its answer, in order.
+                    _session.DeferredWalk = null;
+                    await Task.Run(() => walk.Complete(_session.Reply, _server.Stop.Token));
+                }
+
                 if (status == StreamStatus.ProtocolError)
                 {
                     Interlocked.Increment(ref _server.ProtocolErrors);
