@@ -7,13 +7,6 @@ namespace WebFarm.State.Tests;
 /// <summary>KEYS and SCAN walk the keyspace without holding every other client hostage.</summary>
 public sealed class KeyWalkTests
 {
-    /// <summary>
-    /// Twenty stars (exponential for a backtracking matcher) and then a long literal run: the linear matcher
-    /// still spends about key length x 1000 steps per key, so a walk over the keys below is long
-    /// (billions of steps), while a GET is one dictionary lookup.
-    /// </summary>
-    private static readonly string SlowPattern = string.Concat(Enumerable.Repeat("a*", 20)) + new string('a', 1000) + "b";
-
     [Theory(Timeout = 180_000)]
     [InlineData("KEYS")]
     [InlineData("SCAN")]
@@ -22,30 +15,14 @@ public sealed class KeyWalkTests
         await using var server = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
         await using var walker = await RawClient.ConnectAsync(server.EndPoint);
         await using var other = await RawClient.ConnectAsync(server.EndPoint);
-        const int keys = 1000;
-        var prefix = new string('a', 4000);
-        for (var i = 0; i < keys; i++)
-        {
-            await walker.SendRawAsync(RawClient.Encode("SET", $"{prefix}:{i}", "v"));
-        }
-
-        for (var i = 0; i < keys; i++)
-        {
-            Assert.Equal("OK", await walker.ReadReplyAsync());
-        }
-
+        await SlowWalk.PopulateAsync(walker);
         Assert.Equal("OK", await other.CallAsync("SET", "session", "alive"));
         Assert.Equal("OK", await walker.CallAsync("CLIENT", "SETNAME", "walker"));
         await walker.SendRawAsync(command == "KEYS"
-            ? RawClient.Encode("KEYS", SlowPattern)
-            : RawClient.Encode("SCAN", "0", "MATCH", SlowPattern, "COUNT", "100000"));
+            ? RawClient.Encode("KEYS", SlowWalk.Pattern)
+            : RawClient.Encode("SCAN", "0", "MATCH", SlowWalk.Pattern, "COUNT", "100000"));
 
-        // The walk has started once the server reports it as the walker's current command. With the walk
-        // holding the store lock this CLIENT LIST itself would wait for the walk to end.
-        await Wait.UntilAsync(
-            async () => ((string)(await other.CallAsync("CLIENT", "LIST"))!).Split('\n')
-                .Any(line => line.Contains("name=walker ", StringComparison.Ordinal) && line.Contains("cmd=" + command.ToLowerInvariant(), StringComparison.Ordinal)),
-            "the walk has started");
+        await SlowWalk.WaitUntilRunningAsync(other, "walker", command);
         Assert.Equal("alive", await other.CallAsync("GET", "session"));
         Assert.Equal("OK", await other.CallAsync("SET", "written", "during the walk"));
 

@@ -75,27 +75,13 @@ public sealed class ProcessTests : IDisposable
         await using var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port);
         await process.WaitUntilServingAsync();
 
-        // A command in flight: a key walk with a pattern that is exponential for a backtracking matcher and
-        // long (key length x 1000 steps per key) for the linear one.
+        // A command in flight: a key walk that runs for a long time (exponential for a backtracking matcher).
         await using var walker = await RawClient.ConnectAsync(process.EndPoint);
-        var prefix = new string('a', 4000);
-        for (var i = 0; i < 1000; i++)
-        {
-            await walker.SendRawAsync(RawClient.Encode("SET", $"{prefix}:{i}", "v"));
-        }
-
-        for (var i = 0; i < 1000; i++)
-        {
-            Assert.Equal("OK", await walker.ReadReplyAsync());
-        }
-
+        await SlowWalk.PopulateAsync(walker);
         Assert.Equal("OK", await walker.CallAsync("CLIENT", "SETNAME", "walker"));
-        await walker.SendRawAsync(RawClient.Encode("KEYS", string.Concat(Enumerable.Repeat("a*", 20)) + new string('a', 1000) + "b"));
+        await walker.SendRawAsync(RawClient.Encode("KEYS", SlowWalk.Pattern));
         await using var observer = await RawClient.ConnectAsync(process.EndPoint);
-        await Wait.UntilAsync(
-            async () => ((string)(await observer.CallAsync("CLIENT", "LIST"))!).Split('\n')
-                .Any(line => line.Contains("name=walker ", StringComparison.Ordinal) && line.Contains("cmd=keys", StringComparison.Ordinal)),
-            "the walk has started");
+        await SlowWalk.WaitUntilRunningAsync(observer, "walker", "KEYS");
 
         // A client that never reads: far more reply bytes than the output buffer holds.
         await using var stalled = await RawClient.ConnectAsync(process.EndPoint);
