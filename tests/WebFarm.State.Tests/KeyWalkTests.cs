@@ -30,6 +30,30 @@ public sealed class KeyWalkTests
         Assert.Equal(0, walker.Socket.Available);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task A_walk_stops_when_its_client_disconnects()
+    {
+        await using var server = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var other = await RawClient.ConnectAsync(server.EndPoint);
+        await using (var walker = await RawClient.ConnectAsync(server.EndPoint))
+        {
+            // Five times the usual keys: minutes of matching if nothing stopped it.
+            for (var round = 0; round < 5; round++)
+            {
+                await SlowWalk.PopulateAsync(walker, $"r{round}");
+            }
+
+            Assert.Equal("OK", await walker.CallAsync("CLIENT", "SETNAME", "walker"));
+            await walker.SendRawAsync(RawClient.Encode("KEYS", SlowWalk.Pattern));
+            await SlowWalk.WaitUntilRunningAsync(other, "walker", "KEYS");
+            Assert.Contains("key_walks_running:1\r\n", (string)(await other.CallAsync("INFO", "stats"))!);
+        }
+
+        await Wait.UntilAsync(
+            async () => ((string)(await other.CallAsync("INFO", "stats"))!).Contains("key_walks_running:0\r\n", StringComparison.Ordinal),
+            "the abandoned walk has stopped");
+    }
+
     [Fact]
     public async Task Keys_and_scan_still_return_what_matches()
     {

@@ -133,6 +133,7 @@ internal static class InfoReport
         Line(text, "keyspace_misses", server.Store.Misses);
         Line(text, "dropped_slow_clients", Interlocked.Read(ref server.DroppedSlowClients));
         Line(text, "total_error_replies_protocol", Interlocked.Read(ref server.ProtocolErrors));
+        Line(text, "key_walks_running", Interlocked.Read(ref server.RunningKeyWalks));
     }
 
     private static void Replication(ServerContext server, StringBuilder text)

@@ -60,7 +60,7 @@ internal sealed class KeyspaceWalk
         Complete(client.Reply, client.Server.Stop.Token);
     }
 
-    /// <summary>Matches and writes the reply; stops early (with an error reply) when the server is stopping.</summary>
+    /// <summary>Matches and writes the reply; stops early (with an error reply) when cancelled: the server is stopping or the client is gone.</summary>
     public void Complete(RespWriter reply, CancellationToken stopping)
     {
         var found = new List<byte[]>();
@@ -71,7 +71,7 @@ internal sealed class KeyspaceWalk
             {
                 if (stopping.IsCancellationRequested)
                 {
-                    reply.Error("ERR server is shutting down");
+                    reply.Error("ERR the key walk was cancelled: the server is stopping or the client disconnected");
                     return;
                 }
 

@@ -56,6 +56,9 @@ internal sealed class ServerContext
 
     public long ProtocolErrors;
 
+    /// <summary>KEYS/SCAN walks finishing outside the store lock right now (INFO key_walks_running).</summary>
+    public long RunningKeyWalks;
+
     public long NextClientId() => Interlocked.Increment(ref _nextClientId);
 
     /// <summary>Under the store lock, at the end of every batch of commands.</summary>

@@ -9,12 +9,12 @@ public static class SlowWalk
 {
     public static readonly string Pattern = string.Concat(Enumerable.Repeat("a*", 20)) + new string('a', 1000) + "b";
 
-    public static async Task PopulateAsync(RawClient client)
+    public static async Task PopulateAsync(RawClient client, string suffix = "")
     {
         var prefix = new string('a', 4000);
         for (var i = 0; i < 1000; i++)
         {
-            await client.SendRawAsync(RawClient.Encode("SET", $"{prefix}:{i}", "v"));
+            await client.SendRawAsync(RawClient.Encode("SET", $"{prefix}:{i}{suffix}", "v"));
         }
 
         for (var i = 0; i < 1000; i++)
