@@ -1,4 +1,5 @@
 using System.Buffers;
+using WebFarm.State.Hosting;
 using WebFarm.State.Protocol;
 using WebFarm.State.Storage;
 
@@ -58,6 +59,25 @@ internal sealed class KeyspaceWalk
         }
 
         Complete(client.Reply, client.Server.Stop.Token);
+    }
+
+    /// <summary>
+    /// Finishes a deferred walk on a pool thread, so other clients (even those served by the calling socket
+    /// thread) keep going. Cancelled when the server stops or the client goes away (as Redis drops a client that
+    /// closed its side; nobody would read the answer).
+    /// </summary>
+    public async Task CompleteAsync(ServerContext server, RespWriter reply, CancellationToken clientGone)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(server.Stop.Token, clientGone);
+        Interlocked.Increment(ref server.RunningKeyWalks);
+        try
+        {
+            await Task.Run(() => Complete(reply, cancel.Token));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref server.RunningKeyWalks);
+        }
     }
 
     /// <summary>Matches and writes the reply; stops early (with an error reply) when cancelled: the server is stopping or the client is gone.</summary>

@@ -109,22 +109,9 @@ internal sealed class ClientConnection : ICommandSink
                 input.AdvanceTo(buffer.Start, examined);
                 if (_session.DeferredWalk is { } walk)
                 {
-                    // A long KEYS/SCAN: matched on a pool thread with the store lock released, so other
-                    // clients (even those served by this socket thread) keep going; the rest of this
-                    // client's pipeline waits for its answer, in order.
-                    // It is cancelled when the server stops or the client goes away (as Redis drops a client
-                    // that closed its side; nobody would read the answer).
+                    // A long KEYS/SCAN finishes with the store lock released; the rest of this client's pipeline waits for it, in order.
                     _session.DeferredWalk = null;
-                    using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_server.Stop.Token, _connection.ConnectionClosed);
-                    Interlocked.Increment(ref _server.RunningKeyWalks);
-                    try
-                    {
-                        await Task.Run(() => walk.Complete(_session.Reply, cancel.Token));
-                    }
-                    finally
-                    {
-                        Interlocked.Decrement(ref _server.RunningKeyWalks);
-                    }
+                    await walk.CompleteAsync(_server, _session.Reply, _connection.ConnectionClosed);
                 }
 
                 if (status == StreamStatus.ProtocolError)
