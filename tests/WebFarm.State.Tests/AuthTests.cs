@@ -43,7 +43,23 @@ public sealed class AuthTests : IAsyncLifetime
     {
         await using var client = await RawClient.ConnectAsync(_server.EndPoint);
         await client.SendRawAsync(RawClient.Encode("SET", "k", new string('x', 100_000)));
-        Assert.Equal("ERR Protocol error: invalid bulk length", Assert.IsType<RespError>(await client.ReadReplyAsync()).Message);
+        Assert.Equal("ERR Protocol error: unauthenticated bulk length", Assert.IsType<RespError>(await client.ReadReplyAsync()).Message);
         Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Unauthenticated_oversized_multibulk_gets_redis_text_and_is_closed()
+    {
+        await using var client = await RawClient.ConnectAsync(_server.EndPoint);
+        await client.SendRawAsync("*11\r\n");
+        Assert.Equal("ERR Protocol error: unauthenticated multibulk length", Assert.IsType<RespError>(await client.ReadReplyAsync()).Message);
+        Assert.True(await client.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+
+        // A malformed length is still "invalid", and ten arguments are fine before AUTH.
+        await using var other = await RawClient.ConnectAsync(_server.EndPoint);
+        await other.SendRawAsync("*x\r\n");
+        Assert.Equal("ERR Protocol error: invalid multibulk length", Assert.IsType<RespError>(await other.ReadReplyAsync()).Message);
+        await using var third = await RawClient.ConnectAsync(_server.EndPoint);
+        Assert.Equal("NOAUTH Authentication required.", Assert.IsType<RespError>(await third.CallAsync("MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e")).Message);
     }
 }

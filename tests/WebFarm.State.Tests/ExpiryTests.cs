@@ -58,4 +58,26 @@ public sealed class ExpiryTests : IAsyncLifetime
         Assert.Equal("ERR NX and XX, GT or LT options at the same time are not compatible", Assert.IsType<RespError>(await client.CallAsync("EXPIRE", "k", "5", "NX", "XX")).Message);
         Assert.Equal(0L, await client.CallAsync("EXPIRE", "missing", "5"));
     }
+
+    [Fact]
+    public async Task Expire_accepts_xx_with_gt_or_lt_and_refuses_the_incompatible_pairs_with_redis_texts()
+    {
+        await using var client = await RawClient.ConnectAsync(_server.EndPoint);
+        await client.CallAsync("SET", "k", "v");
+        Assert.Equal(0L, await client.CallAsync("EXPIRE", "k", "50", "XX", "LT")); // no TTL yet: XX fails
+        Assert.Equal(1L, await client.CallAsync("EXPIRE", "k", "100"));
+        Assert.Equal(1L, await client.CallAsync("EXPIRE", "k", "50", "XX", "LT"));
+        Assert.Equal(0L, await client.CallAsync("PEXPIRE", "k", "40000", "GT", "XX"));
+        Assert.Equal(1L, await client.CallAsync("EXPIRE", "k", "80", "xx", "gt"));
+        Assert.InRange((long)(await client.CallAsync("TTL", "k"))!, 75, 80);
+        const string nxError = "ERR NX and XX, GT or LT options at the same time are not compatible";
+        Assert.Equal(nxError, Assert.IsType<RespError>(await client.CallAsync("EXPIRE", "k", "5", "NX", "GT")).Message);
+        Assert.Equal(nxError, Assert.IsType<RespError>(await client.CallAsync("EXPIREAT", "k", "5", "LT", "NX")).Message);
+        Assert.Equal(nxError, Assert.IsType<RespError>(await client.CallAsync("PEXPIREAT", "k", "5", "XX", "NX")).Message);
+        Assert.Equal("ERR GT and LT options at the same time are not compatible", Assert.IsType<RespError>(await client.CallAsync("EXPIRE", "k", "5", "GT", "XX", "LT")).Message);
+        Assert.Equal("ERR Unsupported option FOO", Assert.IsType<RespError>(await client.CallAsync("EXPIRE", "k", "5", "FOO")).Message);
+        // Options are checked before the time, as in Redis.
+        Assert.Equal(nxError, Assert.IsType<RespError>(await client.CallAsync("EXPIRE", "k", "soon", "NX", "XX")).Message);
+        Assert.InRange((long)(await client.CallAsync("TTL", "k"))!, 75, 80);
+    }
 }

@@ -68,10 +68,43 @@ public sealed class ProcessTests : IDisposable
         }
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Sigterm_stops_the_server_within_its_shutdown_timeout_whatever_clients_are_doing()
+    {
+        var port = WebfarmExecutable.FreePort();
+        await using var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port);
+        await process.WaitUntilServingAsync();
+
+        // A command in flight: a key walk that runs for a long time (exponential for a backtracking matcher).
+        await using var walker = await RawClient.ConnectAsync(process.EndPoint);
+        await SlowWalk.PopulateAsync(walker);
+        Assert.Equal("OK", await walker.CallAsync("CLIENT", "SETNAME", "walker"));
+        await walker.SendRawAsync(RawClient.Encode("KEYS", SlowWalk.Pattern));
+        await using var observer = await RawClient.ConnectAsync(process.EndPoint);
+        await SlowWalk.WaitUntilRunningAsync(observer, "walker", "KEYS");
+
+        // A client that never reads: far more reply bytes than the output buffer holds.
+        await using var stalled = await RawClient.ConnectAsync(process.EndPoint);
+        stalled.Socket.ReceiveBufferSize = 4096;
+        Assert.Equal("OK", await stalled.CallAsync("SET", "big", new string('b', 1024 * 1024)));
+        var gets = new List<byte>();
+        for (var i = 0; i < 64; i++)
+        {
+            gets.AddRange(RawClient.Encode("GET", "big"));
+        }
+
+        await stalled.SendRawAsync([.. gets]);
+
+        process.Terminate();
+        // The shutdown timeout is 10 s; the rest is process start-up and exit overhead on a busy machine.
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+    }
+
     [Theory]
     [InlineData("state --port abc", "--port 'abc' is not a port number")]
     [InlineData("state --maxmemory 10xb", "unknown unit")]
     [InlineData("state --appendfsync sometimes", "not one of everysec, always, no")]
+    [InlineData("state --maxmemory-policy allkeys-lfu", "LFU is not supported")]
     [InlineData("state --replica-of nohost", "is not host:port")]
     [InlineData("state --bind not-an-ip", "is not an IP address")]
     [InlineData("state bogus", "Unrecognized command or argument 'bogus'")]

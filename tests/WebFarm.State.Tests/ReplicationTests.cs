@@ -156,4 +156,35 @@ public sealed class ReplicationTests
         await WaitForLinkAsync(replica, "s3cret");
         Assert.Equal("yes", await RedisTools.CliAsync(replica.EndPoint, "GET protected", "s3cret"));
     }
+
+    [Fact]
+    public async Task Redis_cli_rdb_gets_a_clear_refusal_instead_of_hanging()
+    {
+        await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        Assert.Equal("OK", await RedisTools.CliAsync(master.EndPoint, "SET k v"));
+        var file = Path.Combine(Path.GetTempPath(), $"webfarm-rdb-{Guid.NewGuid():N}.rdb");
+        try
+        {
+            // A hang (the old +FULLRESYNC and a command stream) fails here by the tool's timeout.
+            var (exit, output, error) = await RedisTools.RunAsync("redis-cli", $"-p {master.Port} --rdb {file}", timeout: TimeSpan.FromSeconds(30));
+            Assert.NotEqual(0, exit);
+            Assert.Contains("replicates only to webfarm state replicas", output + error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        // PSYNC from a client that did not announce itself as a WebFarm replica gets the same answer.
+        await using var client = await RawClient.ConnectAsync(master.EndPoint);
+        Assert.Equal("OK", await client.CallAsync("REPLCONF", "capa", "eof", "capa", "psync2"));
+        var refusal = Assert.IsType<RespError>(await client.CallAsync("PSYNC", "?", "-1"));
+        Assert.StartsWith("ERR webfarm state replicates only to webfarm state replicas", refusal.Message);
+        Assert.Equal("PONG", await client.CallAsync("PING"));
+
+        // WebFarm's own replicas still sync.
+        await using var replica = await StateServer.StartAsync(ReplicaOf(master));
+        await WaitForLinkAsync(replica);
+        Assert.Equal("v", await RedisTools.CliAsync(replica.EndPoint, "GET k"));
+    }
 }

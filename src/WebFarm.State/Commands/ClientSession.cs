@@ -39,6 +39,9 @@ internal sealed class ClientSession(ServerContext server, long id, RespWriter re
     /// <summary>Closes the connection (used to drop a replica).</summary>
     public Action? Abort { get; init; }
 
+    /// <summary>Announced REPLCONF capa webfarm: a WebFarm replica, allowed to PSYNC.</summary>
+    public bool IsWebFarmReplica { get; set; }
+
     /// <summary>Port announced by a replica with REPLCONF listening-port.</summary>
     public int ReplicaListeningPort { get; set; }
 
@@ -49,4 +52,13 @@ internal sealed class ClientSession(ServerContext server, long id, RespWriter re
     public bool InMulti => MultiQueue is not null;
 
     public string LastCommand { get; set; } = "NULL";
+
+    /// <summary>A network client: a long KEYS/SCAN may finish after the store lock is released.</summary>
+    public bool CanDefer { get; init; }
+
+    /// <summary>True while EXEC runs the queue: everything must complete under the lock, in order.</summary>
+    public bool InExec { get; set; }
+
+    /// <summary>A KEYS/SCAN the connection completes outside the store lock before reading the next command.</summary>
+    public KeyspaceWalk? DeferredWalk { get; set; }
 }

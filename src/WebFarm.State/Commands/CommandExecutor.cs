@@ -39,6 +39,12 @@ internal static class CommandExecutor
             return;
         }
 
+        if ((definition.Flags & CommandFlags.DenyOom) != 0 && client.Store.MaxMemory > 0 && !TryMakeRoom(client, MemoryNeeded(args)))
+        {
+            Reject(client, ErrorReplies.OutOfMemory);
+            return;
+        }
+
         if (client.InMulti && (definition.Flags & CommandFlags.NoQueue) == 0)
         {
             client.MultiQueue!.Add(new QueuedCommand(definition, ArgList.CopyOf(args)));
@@ -57,16 +63,42 @@ internal static class CommandExecutor
             definition.Calls++;
             client.LastCommand = definition.Name;
             definition.Handler(client, args);
-            if (definition.IsWrite)
-            {
-                client.Store.EnforceMaxMemory();
-            }
         }
         catch (Exception ex)
         {
             client.Server.Logger.LogError(ex, "Command {Command} failed for client {Id}", definition.Name, client.Id);
             client.Reply.Error("ERR internal error while executing '" + definition.Name + "': " + ex.Message);
         }
+    }
+
+    /// <summary>
+    /// The one maxmemory rule for writes (flag <see cref="CommandFlags.DenyOom"/>, and EXEC for its queue): make
+    /// room before the write runs, or count a rejected write. The master link and log replay are never refused.
+    /// </summary>
+    public static bool TryMakeRoom(ClientSession client, long bytes)
+    {
+        if (client.IsMasterLink || client.Store.TryMakeRoom(bytes))
+        {
+            return true;
+        }
+
+        client.Store.RejectedWrites++;
+        return false;
+    }
+
+    /// <summary>
+    /// What a write may add: its arguments plus one key's bookkeeping. Like Redis counting the query buffer in
+    /// used memory, this refuses a value that cannot fit before it is stored.
+    /// </summary>
+    public static long MemoryNeeded(scoped CommandArgs args)
+    {
+        long bytes = Storage.KeyEntry.Overhead;
+        for (var i = 1; i < args.Count; i++)
+        {
+            bytes += args[i].Length;
+        }
+
+        return bytes;
     }
 
     private static void Reject(ClientSession client, string error)

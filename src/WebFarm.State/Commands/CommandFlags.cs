@@ -5,7 +5,7 @@ internal enum CommandFlags
 {
     None = 0,
 
-    /// <summary>Changes data: refused on replicas, followed by eviction when over maxmemory.</summary>
+    /// <summary>Changes data: refused on replicas.</summary>
     Write = 1,
 
     ReadOnly = 2,
@@ -19,4 +19,10 @@ internal enum CommandFlags
     Admin = 16,
 
     Fast = 32,
+
+    /// <summary>
+    /// May need memory (Redis's denyoom): under maxmemory the executor makes room first (evicting per policy)
+    /// or refuses it with OOM, also when it would be queued in MULTI.
+    /// </summary>
+    DenyOom = 64,
 }

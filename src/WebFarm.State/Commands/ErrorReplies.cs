@@ -12,6 +12,11 @@ internal static class ErrorReplies
     public const string ReadOnly = "READONLY You can't write against a read only replica.";
     public const string ExecAbort = "EXECABORT Transaction discarded because of previous errors.";
     public const string InvalidCursor = "ERR invalid cursor";
+    public const string OutOfMemory = "OOM command not allowed when used memory > 'maxmemory'.";
+
+    /// <summary>SYNC, and PSYNC from anything but a WebFarm replica: there is no RDB snapshot to send.</summary>
+    public const string NotAWebFarmReplica = "ERR webfarm state replicates only to webfarm state replicas (webfarm state --replica-of host:port); "
+        + "it does not produce a Redis RDB snapshot, so SYNC, PSYNC from Redis and redis-cli --rdb are not supported";
 
     public static string WrongArity(string command) => $"ERR wrong number of arguments for '{command.ToLowerInvariant()}' command";
 

@@ -11,9 +11,9 @@ internal static class HashCommands
     {
         const CommandFlags W = CommandFlags.Write;
         const CommandFlags R = CommandFlags.ReadOnly;
-        table.Add("hset", -4, W, 1, 1, 1, (c, a) => HSet(c, a, "hset"));
-        table.Add("hmset", -4, W, 1, 1, 1, (c, a) => HSet(c, a, "hmset"));
-        table.Add("hsetnx", 4, W, 1, 1, 1, HSetNx);
+        table.Add("hset", -4, W | CommandFlags.DenyOom, 1, 1, 1, (c, a) => HSet(c, a, "hset"));
+        table.Add("hmset", -4, W | CommandFlags.DenyOom, 1, 1, 1, (c, a) => HSet(c, a, "hmset"));
+        table.Add("hsetnx", 4, W | CommandFlags.DenyOom, 1, 1, 1, HSetNx);
         table.Add("hget", 3, R | CommandFlags.Fast, 1, 1, 1, HGet);
         table.Add("hmget", -3, R | CommandFlags.Fast, 1, 1, 1, HMGet);
         table.Add("hgetall", 2, R, 1, 1, 1, (c, a) => HGetAll(c, a, keys: true, values: true));
@@ -23,7 +23,7 @@ internal static class HashCommands
         table.Add("hexists", 3, R | CommandFlags.Fast, 1, 1, 1, HExists);
         table.Add("hlen", 2, R | CommandFlags.Fast, 1, 1, 1, HLen);
         table.Add("hstrlen", 3, R | CommandFlags.Fast, 1, 1, 1, HStrLen);
-        table.Add("hincrby", 4, W, 1, 1, 1, HIncrBy);
+        table.Add("hincrby", 4, W | CommandFlags.DenyOom, 1, 1, 1, HIncrBy);
     }
 
     /// <summary>Finds the hash at a key. Returns false (after replying WRONGTYPE) when the key holds a string.</summary>

@@ -100,7 +100,7 @@ internal static class InfoReport
         Line(text, "gc_heap_size", GC.GetTotalMemory(false));
         Line(text, "maxmemory", max);
         Line(text, "maxmemory_human", Human(max));
-        Line(text, "maxmemory_policy", "allkeys-lru");
+        Line(text, "maxmemory_policy", Storage.MaxMemoryPolicyName.Format(server.Store.Policy));
         Line(text, "maxmemory_samples", server.Store.EvictionSamples);
     }
 
@@ -128,10 +128,12 @@ internal static class InfoReport
         Line(text, "total_commands_processed", server.Store.Commands);
         Line(text, "expired_keys", server.Store.ExpiredKeys);
         Line(text, "evicted_keys", server.Store.EvictedKeys);
+        Line(text, "rejected_writes", server.Store.RejectedWrites);
         Line(text, "keyspace_hits", server.Store.Hits);
         Line(text, "keyspace_misses", server.Store.Misses);
         Line(text, "dropped_slow_clients", Interlocked.Read(ref server.DroppedSlowClients));
         Line(text, "total_error_replies_protocol", Interlocked.Read(ref server.ProtocolErrors));
+        Line(text, "key_walks_running", Interlocked.Read(ref server.RunningKeyWalks));
     }
 
     private static void Replication(ServerContext server, StringBuilder text)

@@ -6,13 +6,14 @@ namespace WebFarm.State.Commands;
 /// <summary>Generic key commands: deletion, TTLs, type and iteration.</summary>
 internal static class KeyCommands
 {
-    private enum ExpireCondition
+    [Flags]
+    private enum ExpireConditions
     {
-        Always,
-        Nx,
-        Xx,
-        Gt,
-        Lt,
+        None = 0,
+        Nx = 1,
+        Xx = 2,
+        Gt = 4,
+        Lt = 8,
     }
 
     public static void Register(CommandTable table)
@@ -73,35 +74,41 @@ internal static class KeyCommands
 
     private static void Expire(ClientSession c, scoped CommandArgs a, string name, bool seconds, bool relative)
     {
-        if (!Text.TryLong(a[2], out var when))
-        {
-            c.Reply.Error(ErrorReplies.NotInteger);
-            return;
-        }
-
-        var condition = ExpireCondition.Always;
+        // Options first, then the time, as Redis's expireGenericCommand does.
+        var conditions = ExpireConditions.None;
         for (var i = 3; i < a.Count; i++)
         {
-            var next = Text.Is(a[i], "NX"u8) ? ExpireCondition.Nx
-                : Text.Is(a[i], "XX"u8) ? ExpireCondition.Xx
-                : Text.Is(a[i], "GT"u8) ? ExpireCondition.Gt
-                : Text.Is(a[i], "LT"u8) ? ExpireCondition.Lt
-                : (ExpireCondition?)null;
-            if (next is null)
+            var next = Text.Is(a[i], "NX"u8) ? ExpireConditions.Nx
+                : Text.Is(a[i], "XX"u8) ? ExpireConditions.Xx
+                : Text.Is(a[i], "GT"u8) ? ExpireConditions.Gt
+                : Text.Is(a[i], "LT"u8) ? ExpireConditions.Lt
+                : ExpireConditions.None;
+            if (next == ExpireConditions.None)
             {
                 c.Reply.Error("ERR Unsupported option " + Text.Printable(a[i], 64));
                 return;
             }
 
-            if (condition != ExpireCondition.Always && condition != next)
-            {
-                c.Reply.Error(next == ExpireCondition.Nx || condition == ExpireCondition.Nx
-                    ? "ERR NX and XX, GT or LT options at the same time are not compatible"
-                    : "ERR GT and LT options at the same time are not compatible");
-                return;
-            }
+            conditions |= next;
+        }
 
-            condition = next.Value;
+        // Redis 7: NX excludes every other option, GT excludes LT; XX combines with GT or LT.
+        if ((conditions & ExpireConditions.Nx) != 0 && conditions != ExpireConditions.Nx)
+        {
+            c.Reply.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+            return;
+        }
+
+        if ((conditions & (ExpireConditions.Gt | ExpireConditions.Lt)) == (ExpireConditions.Gt | ExpireConditions.Lt))
+        {
+            c.Reply.Error("ERR GT and LT options at the same time are not compatible");
+            return;
+        }
+
+        if (!Text.TryLong(a[2], out var when))
+        {
+            c.Reply.Error(ErrorReplies.NotInteger);
+            return;
         }
 
         if (seconds)
@@ -134,14 +141,11 @@ internal static class KeyCommands
         }
 
         var current = entry.ExpireAtMs;
-        var allowed = condition switch
-        {
-            ExpireCondition.Nx => current == 0,
-            ExpireCondition.Xx => current != 0,
-            ExpireCondition.Gt => current != 0 && when > current,
-            ExpireCondition.Lt => current == 0 || when < current,
-            _ => true,
-        };
+        // A key without a TTL counts as an infinite one: GT never beats it, LT always does.
+        var allowed = ((conditions & ExpireConditions.Nx) == 0 || current == 0)
+            && ((conditions & ExpireConditions.Xx) == 0 || current != 0)
+            && ((conditions & ExpireConditions.Gt) == 0 || (current != 0 && when > current))
+            && ((conditions & ExpireConditions.Lt) == 0 || current == 0 || when < current);
         if (!allowed)
         {
             c.Reply.Integer(0);
@@ -253,6 +257,11 @@ internal static class KeyCommands
             {
                 pattern = a[++i];
                 hasPattern = !(pattern.Length == 1 && pattern[0] == '*');
+                if (GlobPattern.CheckLength(pattern) is { } tooLong)
+                {
+                    c.Reply.Error(tooLong);
+                    return;
+                }
             }
             else if (Text.Is(a[i], "COUNT"u8))
             {
@@ -282,47 +291,20 @@ internal static class KeyCommands
 
         var keys = c.Store.Keys;
         var index = keys.Count == 0 ? -1 : cursor == 0 ? keys.Count - 1 : (int)Math.Min(cursor - 1, (ulong)keys.Count - 1);
-        var found = new List<byte[]>();
-        for (long visited = 0; index >= 0 && visited < count; visited++, index--)
-        {
-            var entry = keys.GetAt(index);
-            if ((entry.ExpireAtMs != 0 && entry.ExpireAtMs <= c.Store.NowMs)
-                || (hasPattern && !GlobPattern.IsMatch(pattern, entry.Key))
-                || (typeFilter >= 0 && (int)entry.Kind != typeFilter))
-            {
-                continue;
-            }
-
-            found.Add(entry.Key);
-        }
-
-        c.Reply.ArrayHeader(2);
-        c.Reply.BulkInteger(index < 0 ? 0 : index + 1);
-        c.Reply.ArrayHeader(found.Count);
-        foreach (var key in found)
-        {
-            c.Reply.Bulk(key);
-        }
+        var visited = (int)Math.Min(count, index + 1);
+        var next = index - visited;
+        KeyspaceWalk.Capture(c.Store, index - visited + 1, visited, pattern, !hasPattern, typeFilter, next < 0 ? 0 : next + 1).Run(c);
     }
 
     private static void Keys(ClientSession c, scoped CommandArgs a)
     {
-        var keys = c.Store.Keys;
-        var matchAll = a[1].Length == 1 && a[1][0] == '*';
-        var found = new List<byte[]>();
-        for (var i = 0; i < keys.Count; i++)
+        if (GlobPattern.CheckLength(a[1]) is { } tooLong)
         {
-            var entry = keys.GetAt(i);
-            if ((entry.ExpireAtMs == 0 || entry.ExpireAtMs > c.Store.NowMs) && (matchAll || GlobPattern.IsMatch(a[1], entry.Key)))
-            {
-                found.Add(entry.Key);
-            }
+            c.Reply.Error(tooLong);
+            return;
         }
 
-        c.Reply.ArrayHeader(found.Count);
-        foreach (var key in found)
-        {
-            c.Reply.Bulk(key);
-        }
+        var matchAll = a[1].Length == 1 && a[1][0] == '*';
+        KeyspaceWalk.Capture(c.Store, 0, c.Store.Keys.Count, a[1], matchAll, -1, -1).Run(c);
     }
 }

@@ -7,13 +7,16 @@ namespace WebFarm.State.Commands;
 /// <summary>REPLICAOF/SLAVEOF, ROLE, and the master side of the replication handshake (PSYNC, SYNC, REPLCONF).</summary>
 internal static class ReplicationCommands
 {
+    /// <summary>The capability a WebFarm replica announces before PSYNC (an older master answers +OK and ignores it).</summary>
+    public static ReadOnlySpan<byte> ReplicaCapability => "webfarm"u8;
+
     public static void Register(CommandTable table)
     {
         table.Add("replicaof", 3, CommandFlags.Admin, 0, 0, 0, ReplicaOf);
         table.Add("slaveof", 3, CommandFlags.Admin, 0, 0, 0, ReplicaOf);
         table.Add("role", 1, CommandFlags.Fast, 0, 0, 0, Role);
         table.Add("psync", -3, CommandFlags.Admin, 0, 0, 0, Psync);
-        table.Add("sync", 1, CommandFlags.Admin, 0, 0, 0, (c, a) => c.Server.Replication.AttachReplica(c, "?"u8, -1));
+        table.Add("sync", 1, CommandFlags.Admin, 0, 0, 0, (c, a) => c.Reply.Error(ErrorReplies.NotAWebFarmReplica));
         table.Add("replconf", -1, CommandFlags.Admin, 0, 0, 0, ReplConf);
     }
 
@@ -79,8 +82,18 @@ internal static class ReplicationCommands
         c.Reply.Integer(link.Offset);
     }
 
+    /// <summary>
+    /// Only WebFarm replicas (which announce REPLCONF capa webfarm) may PSYNC: the full sync is a stream of
+    /// commands, not the RDB file a Redis replica or `redis-cli --rdb` waits for, so they are refused up front.
+    /// </summary>
     private static void Psync(ClientSession c, scoped CommandArgs a)
     {
+        if (!c.IsWebFarmReplica)
+        {
+            c.Reply.Error(ErrorReplies.NotAWebFarmReplica);
+            return;
+        }
+
         if (!Text.TryLong(a[2], out var offset))
         {
             c.Reply.Error(ErrorReplies.NotInteger);
@@ -104,9 +117,16 @@ internal static class ReplicationCommands
             return;
         }
 
-        if (a.Count >= 3 && Text.Is(a[1], "LISTENING-PORT"u8) && Text.TryLong(a[2], out var port))
+        for (var i = 1; i + 1 < a.Count; i += 2)
         {
-            c.ReplicaListeningPort = (int)port;
+            if (Text.Is(a[i], "LISTENING-PORT"u8) && Text.TryLong(a[i + 1], out var port))
+            {
+                c.ReplicaListeningPort = (int)port;
+            }
+            else if (Text.Is(a[i], "CAPA"u8) && Text.Is(a[i + 1], ReplicaCapability))
+            {
+                c.IsWebFarmReplica = true;
+            }
         }
 
         if (a.Count >= 2 && Text.Is(a[1], "GETACK"u8))

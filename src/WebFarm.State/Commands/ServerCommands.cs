@@ -90,6 +90,10 @@ internal static class ServerCommands
         if (definition.IsWrite)
         {
             flags.Add("write");
+        }
+
+        if ((definition.Flags & CommandFlags.DenyOom) != 0)
+        {
             flags.Add("denyoom");
         }
 
@@ -171,7 +175,16 @@ internal static class ServerCommands
                     case "maxmemory-samples" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var samples) && samples is > 0 and <= 64:
                         c.Store.EvictionSamples = samples;
                         break;
-                    case "save" or "appendonly" or "maxmemory-policy" when IsAccepted(name, value):
+                    case "maxmemory-policy":
+                        if (!MaxMemoryPolicyName.TryParse(value, out var policy, out var policyError))
+                        {
+                            c.Reply.Error($"ERR CONFIG SET failed (possibly related to argument '{name}') - {policyError}");
+                            return;
+                        }
+
+                        c.Store.Policy = policy;
+                        break;
+                    case "save" or "appendonly" when IsAccepted(name, value):
                         break;
                     default:
                         c.Reply.Error($"ERR CONFIG SET failed (possibly related to argument '{name}') - unsupported parameter or invalid value '{value}'");
@@ -211,7 +224,6 @@ internal static class ServerCommands
     private static bool IsAccepted(string name, string value) => name switch
     {
         "save" => value.Length == 0,
-        "maxmemory-policy" => value == "allkeys-lru",
         _ => false,
     };
 
@@ -224,7 +236,7 @@ internal static class ServerCommands
             new("bind", options.BindAddress),
             new("requirepass", options.Password ?? string.Empty),
             new("maxmemory", c.Store.MaxMemory.ToString(CultureInfo.InvariantCulture)),
-            new("maxmemory-policy", "allkeys-lru"),
+            new("maxmemory-policy", MaxMemoryPolicyName.Format(c.Store.Policy)),
             new("maxmemory-samples", c.Store.EvictionSamples.ToString(CultureInfo.InvariantCulture)),
             new("appendonly", c.Server.Log is null ? "no" : "yes"),
             new("appendfsync", options.AppendFsync.ToString().ToLowerInvariant()),

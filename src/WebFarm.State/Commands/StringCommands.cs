@@ -12,21 +12,21 @@ internal static class StringCommands
         const CommandFlags W = CommandFlags.Write;
         const CommandFlags R = CommandFlags.ReadOnly | CommandFlags.Fast;
         table.Add("get", 2, R, 1, 1, 1, Get);
-        table.Add("set", -3, W, 1, 1, 1, Set);
-        table.Add("setnx", 3, W, 1, 1, 1, SetNx);
-        table.Add("setex", 4, W, 1, 1, 1, (c, a) => SetWithTtl(c, a, seconds: true));
-        table.Add("psetex", 4, W, 1, 1, 1, (c, a) => SetWithTtl(c, a, seconds: false));
-        table.Add("getset", 3, W, 1, 1, 1, GetSet);
+        table.Add("set", -3, W | CommandFlags.DenyOom, 1, 1, 1, Set);
+        table.Add("setnx", 3, W | CommandFlags.DenyOom, 1, 1, 1, SetNx);
+        table.Add("setex", 4, W | CommandFlags.DenyOom, 1, 1, 1, (c, a) => SetWithTtl(c, a, seconds: true));
+        table.Add("psetex", 4, W | CommandFlags.DenyOom, 1, 1, 1, (c, a) => SetWithTtl(c, a, seconds: false));
+        table.Add("getset", 3, W | CommandFlags.DenyOom, 1, 1, 1, GetSet);
         table.Add("mget", -2, R, 1, -1, 1, MGet);
-        table.Add("mset", -3, W, 1, -1, 2, MSet);
+        table.Add("mset", -3, W | CommandFlags.DenyOom, 1, -1, 2, MSet);
         table.Add("getdel", 2, W, 1, 1, 1, GetDel);
         table.Add("getex", -2, W, 1, 1, 1, GetEx);
-        table.Add("append", 3, W, 1, 1, 1, Append);
+        table.Add("append", 3, W | CommandFlags.DenyOom, 1, 1, 1, Append);
         table.Add("strlen", 2, R, 1, 1, 1, StrLen);
-        table.Add("incr", 2, W, 1, 1, 1, (c, a) => IncrBy(c, a, 1));
-        table.Add("decr", 2, W, 1, 1, 1, (c, a) => IncrBy(c, a, -1));
-        table.Add("incrby", 3, W, 1, 1, 1, (c, a) => IncrByArg(c, a, negate: false));
-        table.Add("decrby", 3, W, 1, 1, 1, (c, a) => IncrByArg(c, a, negate: true));
+        table.Add("incr", 2, W | CommandFlags.DenyOom, 1, 1, 1, (c, a) => IncrBy(c, a, 1));
+        table.Add("decr", 2, W | CommandFlags.DenyOom, 1, 1, 1, (c, a) => IncrBy(c, a, -1));
+        table.Add("incrby", 3, W | CommandFlags.DenyOom, 1, 1, 1, (c, a) => IncrByArg(c, a, negate: false));
+        table.Add("decrby", 3, W | CommandFlags.DenyOom, 1, 1, 1, (c, a) => IncrByArg(c, a, negate: true));
     }
 
     private static void Get(ClientSession c, scoped CommandArgs a)

@@ -44,9 +44,26 @@ internal static class TransactionCommands
             return;
         }
 
+        // Queued while there was room, but the memory may be gone by now: the whole transaction is refused, as Redis does.
+        long needed = 0;
+        foreach (var command in queue)
+        {
+            if ((command.Definition.Flags & CommandFlags.DenyOom) != 0)
+            {
+                needed += CommandExecutor.MemoryNeeded(new CommandArgs(default, command.Args));
+            }
+        }
+
+        if (needed > 0 && c.Store.MaxMemory > 0 && !CommandExecutor.TryMakeRoom(c, needed))
+        {
+            c.Reply.Error("EXECABORT Transaction discarded because of: " + ErrorReplies.OutOfMemory);
+            return;
+        }
+
         // Writes of a transaction reach the log and the replicas wrapped in MULTI/EXEC: all or nothing on replay.
         c.Reply.ArrayHeader(queue.Count);
         c.Store.Feed.BeginTransaction();
+        c.InExec = true;
         try
         {
             foreach (var command in queue)
@@ -56,6 +73,7 @@ internal static class TransactionCommands
         }
         finally
         {
+            c.InExec = false;
             c.Store.Feed.EndTransaction();
         }
     }

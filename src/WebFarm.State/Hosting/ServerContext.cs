@@ -18,7 +18,7 @@ internal sealed class ServerContext
     {
         Options = options;
         Logger = logger;
-        Store = new StateStore { MaxMemory = options.MaxMemoryBytes, EvictionSamples = options.EvictionSamples };
+        Store = new StateStore { MaxMemory = options.MaxMemoryBytes, Policy = options.MaxMemoryPolicy, EvictionSamples = options.EvictionSamples };
         Replication = new ReplicationState(this);
         Limits = new ParserLimits(options.MaxBulkLength, options.MaxMultibulkLength);
     }
@@ -47,11 +47,17 @@ internal sealed class ServerContext
 
     public string RunId { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
 
+    /// <summary>Cancelled when the server starts stopping: ends the accept loop, the cron and running key walks.</summary>
+    public CancellationTokenSource Stop { get; } = new();
+
     public long TotalConnections;
 
     public long DroppedSlowClients;
 
     public long ProtocolErrors;
+
+    /// <summary>KEYS/SCAN walks finishing outside the store lock right now (INFO key_walks_running).</summary>
+    public long RunningKeyWalks;
 
     public long NextClientId() => Interlocked.Increment(ref _nextClientId);
 

@@ -19,7 +19,6 @@ public sealed class StateServer : IAsyncDisposable
     private readonly ServerContext _context;
     private readonly IConnectionListener _listener;
     private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
-    private readonly CancellationTokenSource _stop = new();
     private readonly ILoggerFactory _loggerFactory;
     private Task _acceptLoop = Task.CompletedTask;
     private Task _cron = Task.CompletedTask;
@@ -129,6 +128,11 @@ public sealed class StateServer : IAsyncDisposable
             throw new ArgumentException("MaxBulkLength must be 1..2 GB and MaxMultibulkLength at least 1.", nameof(options));
         }
 
+        if (options.ShutdownTimeout < TimeSpan.Zero || options.ShutdownTimeout > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"ShutdownTimeout {options.ShutdownTimeout} is out of range: expected 0 to 1 hour.", nameof(options));
+        }
+
         if (options.EvictionSamples is < 1 or > 64 || options.ReplicationBacklogBytes < 1024 || options.ClientOutputBufferBytes < 1024)
         {
             throw new ArgumentException("EvictionSamples must be 1-64, ReplicationBacklogBytes and ClientOutputBufferBytes at least 1024.", nameof(options));
@@ -154,7 +158,7 @@ public sealed class StateServer : IAsyncDisposable
             ConnectionContext? connection;
             try
             {
-                connection = await _listener.AcceptAsync(_stop.Token);
+                connection = await _listener.AcceptAsync(_context.Stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -162,7 +166,7 @@ public sealed class StateServer : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                if (_stop.IsCancellationRequested)
+                if (_context.Stop.IsCancellationRequested)
                 {
                     return;
                 }
@@ -198,7 +202,7 @@ public sealed class StateServer : IAsyncDisposable
         using var timer = new PeriodicTimer(_context.Options.ActiveExpiryInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token))
+            while (await timer.WaitForNextTickAsync(_context.Stop.Token))
             {
                 lock (_context.Store.Sync)
                 {
@@ -214,7 +218,25 @@ public sealed class StateServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops accepting, closes clients and replication, flushes and fsyncs the log.</summary>
+    private static async Task WithinAsync(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            await task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch (Exception) when (task.IsFaulted || task.IsCanceled)
+        {
+            // Connection and link tasks end however their sockets end; shutting down goes on.
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting, closes clients and replication, flushes and fsyncs the log, all within
+    /// <see cref="StateServerOptions.ShutdownTimeout"/> whatever clients are doing.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -223,32 +245,48 @@ public sealed class StateServer : IAsyncDisposable
             return;
         }
 
+        // Every wait is bounded by one deadline: a client in the middle of a command, or one that never reads
+        // its replies, cannot keep the process alive past ShutdownTimeout (issue 11: SIGTERM did not stop it).
+        var deadline = Environment.TickCount64 + (long)_context.Options.ShutdownTimeout.TotalMilliseconds;
+        TimeSpan Remaining() => TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
         try
         {
-            await _stop.CancelAsync();
+            await _context.Stop.CancelAsync();
             await _listener.UnbindAsync();
             await _acceptLoop;
-            await _cron;
+            await WithinAsync(_cron, Remaining());
             foreach (var client in _connections.Keys)
             {
                 client.Abort();
             }
 
-            await Task.WhenAll(_connections.Values).WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
-            Replication.ReplicaLink? link;
-            lock (_context.Store.Sync)
+            await WithinAsync(Task.WhenAll(_connections.Values), Remaining());
+            Replication.ReplicaLink? link = null;
+            if (_context.Store.Sync.TryEnter(Remaining()))
             {
-                _context.Replication.DropPeers();
-                link = _context.Replication.Link;
+                try
+                {
+                    _context.Replication.DropPeers();
+                    link = _context.Replication.Link;
+                }
+                finally
+                {
+                    _context.Store.Sync.Exit();
+                }
+            }
+            else
+            {
+                _context.Logger.LogWarning("A command still holds the store after the shutdown timeout; stopping without waiting for it");
             }
 
             if (link is not null)
             {
-                await link.DisposeAsync();
+                await WithinAsync(link.DisposeAsync().AsTask(), Remaining());
             }
 
             if (_context.Log is not null)
             {
+                // The log gets its flush and fsync even when the deadline has passed: bounded by the disk, not by clients.
                 await _context.Log.DisposeAsync();
             }
 

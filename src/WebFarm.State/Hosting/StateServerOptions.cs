@@ -19,8 +19,11 @@ public sealed record StateServerOptions
     /// <summary>Password for our master when this server is a replica; defaults to <see cref="Password"/>.</summary>
     public string? MasterPassword { get; init; }
 
-    /// <summary>Memory budget for data in bytes (0 = unlimited). Above it, approximate-LRU eviction removes keys.</summary>
+    /// <summary>Memory budget for data in bytes (0 = unlimited); <see cref="MaxMemoryPolicy"/> says what a write that does not fit does.</summary>
     public long MaxMemoryBytes { get; init; }
+
+    /// <summary>What a write that needs memory over <see cref="MaxMemoryBytes"/> does: refused (default, as Redis) or evicts.</summary>
+    public Storage.MaxMemoryPolicy MaxMemoryPolicy { get; init; } = Storage.MaxMemoryPolicy.NoEviction;
 
     /// <summary>Keys sampled per eviction (Redis's maxmemory-samples).</summary>
     public int EvictionSamples { get; init; } = 5;
@@ -59,6 +62,9 @@ public sealed record StateServerOptions
     public int ReplicationBacklogBytes { get; init; } = 16 * 1024 * 1024;
 
     public TimeSpan ActiveExpiryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long stopping waits for clients and replication before it closes anyway (the log is always flushed).</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public ILoggerFactory? LoggerFactory { get; init; }
 }

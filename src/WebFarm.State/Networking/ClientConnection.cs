@@ -35,6 +35,7 @@ internal sealed class ClientConnection : ICommandSink
             Authenticated = !server.RequiresAuth,
             Output = connection.Transport.Output,
             Abort = connection.Abort,
+            CanDefer = true,
         };
     }
 
@@ -50,7 +51,7 @@ internal sealed class ClientConnection : ICommandSink
         }
 
         CommandExecutor.Execute(_session, args);
-        return !_session.CloseRequested && _session.Reply.Pending < YieldAfterReplyBytes;
+        return !_session.CloseRequested && _session.DeferredWalk is null && _session.Reply.Pending < YieldAfterReplyBytes;
     }
 
     public async Task RunAsync()
@@ -106,6 +107,13 @@ internal sealed class ClientConnection : ICommandSink
                 // After a yield the rest is unexamined, so the next read returns at once with it.
                 var examined = status == StreamStatus.Stopped && !_session.CloseRequested ? buffer.Start : result.Buffer.End;
                 input.AdvanceTo(buffer.Start, examined);
+                if (_session.DeferredWalk is { } walk)
+                {
+                    // A long KEYS/SCAN finishes with the store lock released; the rest of this client's pipeline waits for it, in order.
+                    _session.DeferredWalk = null;
+                    await walk.CompleteAsync(_server, _session.Reply, _connection.ConnectionClosed);
+                }
+
                 if (status == StreamStatus.ProtocolError)
                 {
                     Interlocked.Increment(ref _server.ProtocolErrors);

@@ -45,9 +45,15 @@ internal static class RespRequestParser
             return ParseStatus.Incomplete;
         }
 
-        if (!TryParseInteger(data[1..cr], out var count) || count > limits.MaxMultibulkLength)
+        if (!TryParseInteger(data[1..cr], out var count) || count > int.MaxValue)
         {
             error = "Protocol error: invalid multibulk length";
+            return ParseStatus.Error;
+        }
+
+        if (count > limits.MaxMultibulkLength)
+        {
+            error = limits.IsUnauthenticated ? "Protocol error: unauthenticated multibulk length" : "Protocol error: invalid multibulk length";
             return ParseStatus.Error;
         }
 
@@ -86,9 +92,15 @@ internal static class RespRequestParser
                 return ParseStatus.Incomplete;
             }
 
-            if (!TryParseInteger(data.Slice(pos + 1, lineEnd - 1), out var length) || length < 0 || length > limits.MaxBulkLength)
+            if (!TryParseInteger(data.Slice(pos + 1, lineEnd - 1), out var length) || length < 0)
             {
                 error = "Protocol error: invalid bulk length";
+                return ParseStatus.Error;
+            }
+
+            if (length > limits.MaxBulkLength)
+            {
+                error = limits.IsUnauthenticated ? "Protocol error: unauthenticated bulk length" : "Protocol error: invalid bulk length";
                 return ParseStatus.Error;
             }
 

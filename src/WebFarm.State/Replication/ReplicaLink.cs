@@ -110,7 +110,7 @@ internal sealed class ReplicaLink : IAsyncDisposable
 
         await ExpectAsync(stream, reader, RespEncoder.Command("PING"), "+PONG", ct);
         await ExpectAsync(stream, reader, RespEncoder.Command("REPLCONF", "listening-port", _server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)), "+OK", ct);
-        await ExpectAsync(stream, reader, RespEncoder.Command("REPLCONF", "capa", "psync2"), "+OK", ct);
+        await ExpectAsync(stream, reader, RespEncoder.Command("REPLCONF", "capa", "psync2", "capa", "webfarm"), "+OK", ct);
         var psync = _masterReplId is null
             ? RespEncoder.Command("PSYNC", "?", "-1")
             : RespEncoder.Command("PSYNC", _masterReplId, (Offset + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -1,121 +1,148 @@
 namespace WebFarm.State.Storage;
 
-/// <summary>Redis-style glob matching (*, ?, [a-z], [^x], backslash escapes) over bytes.</summary>
+/// <summary>
+/// Redis-style glob matching over bytes, with the tokens of Redis's stringmatchlen: '*', '?', classes
+/// ("[abc]", "[^a-z]", ranges in either order, "\]" inside a class, a class left open runs to the end of the
+/// pattern), and backslash escapes (a trailing backslash is literal). As in Redis, an empty key matches only an
+/// empty pattern.
+/// </summary>
+/// <remarks>
+/// Non-backtracking: a mismatch resumes after the most recent '*' one byte further into the key, so the work is
+/// at most (pattern length + 1) x (key length + 1) token steps. Backtracking into earlier stars is never needed:
+/// the last star can absorb whatever an earlier one would have. The recursive matcher this replaces took
+/// exponential time on "a*a*...*b" (20 stars: minutes; issue 11).
+/// </remarks>
 internal static class GlobPattern
 {
-    public static bool IsMatch(ReadOnlySpan<byte> pattern, ReadOnlySpan<byte> text, int depth = 0)
+    /// <summary>Longest pattern KEYS and SCAN accept. Work per key is pattern x key length, so the bound keeps one key's match short.</summary>
+    public const int MaxLength = 4096;
+
+    /// <summary>Redis-style error text when a pattern is over <see cref="MaxLength"/>, else null.</summary>
+    public static string? CheckLength(ReadOnlySpan<byte> pattern)
+        => pattern.Length <= MaxLength
+            ? null
+            : $"ERR pattern is {pattern.Length} bytes long; webfarm state accepts glob patterns of at most {MaxLength} bytes";
+
+    public static bool IsMatch(ReadOnlySpan<byte> pattern, ReadOnlySpan<byte> text) => IsMatch(pattern, text, out _);
+
+    /// <param name="steps">Tokens compared, for tests of the bound.</param>
+    public static bool IsMatch(ReadOnlySpan<byte> pattern, ReadOnlySpan<byte> text, out long steps)
     {
-        // Recursion is bounded to keep a hostile pattern like "*a*a*a*a..." from exhausting the stack.
-        if (depth > 64)
+        steps = 0;
+        if (text.IsEmpty)
         {
-            return false;
+            return pattern.IsEmpty;
         }
 
-        while (pattern.Length > 0)
+        var p = 0;
+        var t = 0;
+        var starPattern = -1;
+        var starText = 0;
+        while (t < text.Length)
         {
-            switch (pattern[0])
+            steps++;
+            if (p < pattern.Length)
             {
-                case (byte)'*':
-                    while (pattern.Length > 1 && pattern[1] == '*')
+                if (pattern[p] == '*')
+                {
+                    while (p < pattern.Length && pattern[p] == '*')
                     {
-                        pattern = pattern[1..];
+                        p++;
                     }
 
-                    if (pattern.Length == 1)
+                    if (p == pattern.Length)
                     {
                         return true;
                     }
 
-                    for (var i = 0; i <= text.Length; i++)
-                    {
-                        if (IsMatch(pattern[1..], text[i..], depth + 1))
-                        {
-                            return true;
-                        }
-                    }
+                    starPattern = p;
+                    starText = t;
+                    continue;
+                }
 
-                    return false;
-                case (byte)'?':
-                    if (text.Length == 0)
-                    {
-                        return false;
-                    }
+                if (MatchToken(pattern, p, text[t], out var next))
+                {
+                    p = next;
+                    t++;
+                    continue;
+                }
+            }
 
-                    text = text[1..];
-                    pattern = pattern[1..];
-                    break;
-                case (byte)'[':
-                    {
-                        if (text.Length == 0)
-                        {
-                            return false;
-                        }
+            if (starPattern < 0)
+            {
+                return false;
+            }
 
-                        pattern = pattern[1..];
-                        var negate = pattern.Length > 0 && pattern[0] == '^';
-                        if (negate)
-                        {
-                            pattern = pattern[1..];
-                        }
+            // Let the last star absorb one more byte and retry the rest of the pattern from there.
+            p = starPattern;
+            t = ++starText;
+        }
 
-                        var matched = false;
-                        while (pattern.Length > 0 && pattern[0] != ']')
-                        {
-                            if (pattern[0] == '\\' && pattern.Length > 1)
-                            {
-                                pattern = pattern[1..];
-                                matched |= pattern[0] == text[0];
-                                pattern = pattern[1..];
-                            }
-                            else if (pattern.Length > 2 && pattern[1] == '-' && pattern[2] != ']')
-                            {
-                                var lo = Math.Min(pattern[0], pattern[2]);
-                                var hi = Math.Max(pattern[0], pattern[2]);
-                                matched |= text[0] >= lo && text[0] <= hi;
-                                pattern = pattern[3..];
-                            }
-                            else
-                            {
-                                matched |= pattern[0] == text[0];
-                                pattern = pattern[1..];
-                            }
-                        }
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
 
-                        if (pattern.Length > 0)
-                        {
-                            pattern = pattern[1..];
-                        }
+        return p == pattern.Length;
+    }
 
-                        if (matched == negate)
-                        {
-                            return false;
-                        }
+    /// <summary>Matches one non-star token at <paramref name="p"/> against <paramref name="c"/>; <paramref name="next"/> is where the next token starts.</summary>
+    private static bool MatchToken(ReadOnlySpan<byte> pattern, int p, byte c, out int next)
+    {
+        switch (pattern[p])
+        {
+            case (byte)'?':
+                next = p + 1;
+                return true;
+            case (byte)'[':
+                return MatchClass(pattern, p + 1, c, out next);
+            case (byte)'\\' when p + 1 < pattern.Length:
+                next = p + 2;
+                return pattern[p + 1] == c;
+            default:
+                next = p + 1;
+                return pattern[p] == c;
+        }
+    }
 
-                        text = text[1..];
-                        break;
-                    }
+    private static bool MatchClass(ReadOnlySpan<byte> pattern, int p, byte c, out int next)
+    {
+        var negate = p < pattern.Length && pattern[p] == '^';
+        if (negate)
+        {
+            p++;
+        }
 
-                case (byte)'\\' when pattern.Length > 1:
-                    if (text.Length == 0 || text[0] != pattern[1])
-                    {
-                        return false;
-                    }
-
-                    text = text[1..];
-                    pattern = pattern[2..];
-                    break;
-                default:
-                    if (text.Length == 0 || text[0] != pattern[0])
-                    {
-                        return false;
-                    }
-
-                    text = text[1..];
-                    pattern = pattern[1..];
-                    break;
+        var matched = false;
+        while (p < pattern.Length)
+        {
+            var b = pattern[p];
+            if (b == '\\' && pattern.Length - p >= 2)
+            {
+                matched |= pattern[p + 1] == c;
+                p += 2;
+            }
+            else if (b == ']')
+            {
+                p++;
+                break;
+            }
+            else if (pattern.Length - p >= 3 && pattern[p + 1] == '-')
+            {
+                // As Redis: "z-a" is the same range as "a-z", and "a-]" is a range ending at ']'.
+                var low = Math.Min(b, pattern[p + 2]);
+                var high = Math.Max(b, pattern[p + 2]);
+                matched |= c >= low && c <= high;
+                p += 3;
+            }
+            else
+            {
+                matched |= b == c;
+                p++;
             }
         }
 
-        return text.Length == 0;
+        next = p;
+        return matched != negate;
     }
 }

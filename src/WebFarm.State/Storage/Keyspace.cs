@@ -28,6 +28,9 @@ internal sealed class Keyspace
 
     public KeyEntry GetAt(int slot) => _all[slot];
 
+    /// <summary>Copies the entries of slots [first, first + count) (KEYS and SCAN match them outside the lock).</summary>
+    public void CopySlots(int first, int count, KeyEntry[] destination) => Array.Copy(_all, first, destination, 0, count);
+
     public KeyEntry Add(ReadOnlySpan<byte> key, object value)
     {
         var entry = new KeyEntry(key.ToArray(), value);

@@ -20,11 +20,16 @@ internal sealed class StateStore
 
     public long MaxMemory { get; set; }
 
+    public MaxMemoryPolicy Policy { get; set; }
+
     public int EvictionSamples { get; set; } = 5;
 
     public long ExpiredKeys { get; private set; }
 
     public long EvictedKeys { get; private set; }
+
+    /// <summary>Writes refused with OOM (INFO rejected_writes).</summary>
+    public long RejectedWrites { get; set; }
 
     public long Hits { get; set; }
 
@@ -67,29 +72,70 @@ internal sealed class StateStore
         Feed.PropagateDel(entry.Key);
     }
 
-    /// <summary>Approximate LRU: sample a few keys, evict the least recently used, until under the limit.</summary>
-    public void EnforceMaxMemory()
+    /// <summary>
+    /// Makes room for a write that needs about <paramref name="bytes"/> more, before it runs: evicts per the
+    /// policy until it fits, or answers false (the write is refused with OOM). A write bigger than maxmemory
+    /// itself is refused without evicting anything, so it can neither be stored and dropped nor empty the store.
+    /// </summary>
+    public bool TryMakeRoom(long bytes)
     {
         if (MaxMemory <= 0 || IsReplica)
         {
-            return;
+            return true;
         }
 
-        while (Keys.UsedBytes > MaxMemory && Keys.Count > 0)
+        if (bytes > MaxMemory)
         {
-            KeyEntry? victim = null;
-            for (var i = 0; i < EvictionSamples; i++)
+            return false;
+        }
+
+        while (Keys.UsedBytes + bytes > MaxMemory)
+        {
+            var victim = PickVictim();
+            if (victim is null)
             {
-                var candidate = Keys.SampleAny()!;
-                if (victim is null || candidate.LastAccess < victim.LastAccess)
-                {
-                    victim = candidate;
-                }
+                return false;
             }
 
-            Keys.Remove(victim!);
+            Keys.Remove(victim);
             EvictedKeys++;
-            Feed.PropagateDel(victim!.Key);
+            Feed.PropagateDel(victim.Key);
+        }
+
+        return true;
+    }
+
+    /// <summary>The key the policy evicts next (sampled, as Redis does), or null when it allows none.</summary>
+    private KeyEntry? PickVictim()
+    {
+        switch (Policy)
+        {
+            case MaxMemoryPolicy.AllKeysRandom:
+                return Keys.SampleAny();
+            case MaxMemoryPolicy.VolatileRandom:
+                return Keys.SampleVolatile();
+            case MaxMemoryPolicy.AllKeysLru or MaxMemoryPolicy.VolatileLru or MaxMemoryPolicy.VolatileTtl:
+                KeyEntry? victim = null;
+                for (var i = 0; i < EvictionSamples; i++)
+                {
+                    var candidate = Policy == MaxMemoryPolicy.AllKeysLru ? Keys.SampleAny() : Keys.SampleVolatile();
+                    if (candidate is null)
+                    {
+                        return null;
+                    }
+
+                    var better = Policy == MaxMemoryPolicy.VolatileTtl
+                        ? victim is null || candidate.ExpireAtMs < victim.ExpireAtMs
+                        : victim is null || candidate.LastAccess < victim.LastAccess;
+                    if (better)
+                    {
+                        victim = candidate;
+                    }
+                }
+
+                return victim;
+            default:
+                return null;
         }
     }
 
@@ -134,6 +180,7 @@ internal sealed class StateStore
     {
         ExpiredKeys = 0;
         EvictedKeys = 0;
+        RejectedWrites = 0;
         Hits = 0;
         Misses = 0;
         Commands = 0;

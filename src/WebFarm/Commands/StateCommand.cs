@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WebFarm.State.Hosting;
+using WebFarm.State.Storage;
 
 namespace WebFarm.Commands;
 
@@ -16,13 +17,14 @@ internal static class StateCommand
         var port = new Option<string>("--port") { Description = "TCP port to listen on (0 picks a free port).", DefaultValueFactory = _ => StateServerOptions.DefaultPort.ToString(CultureInfo.InvariantCulture) };
         var bind = new Option<string>("--bind") { Description = "IP address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
         var password = new Option<string?>("--password") { Description = "Require clients to AUTH with this password (also used towards the master)." };
-        var maxMemory = new Option<string?>("--maxmemory") { Description = "Memory budget for data, e.g. 100mb; above it the least recently used keys are evicted. Default: unlimited." };
+        var maxMemory = new Option<string?>("--maxmemory") { Description = "Memory budget for data, e.g. 100mb; --maxmemory-policy says what a write that does not fit does. Default: unlimited." };
+        var maxMemoryPolicy = new Option<string>("--maxmemory-policy") { Description = "noeviction (refuse writes with OOM), allkeys-lru, volatile-lru, allkeys-random, volatile-random or volatile-ttl.", DefaultValueFactory = _ => "noeviction" };
         var dir = new Option<string?>("--dir") { Description = "Directory for the append-only log. Without it, data is kept in memory only." };
         var fsync = new Option<string>("--appendfsync") { Description = "When the log is fsynced: everysec, always or no.", DefaultValueFactory = _ => "everysec" };
         var replicaOf = new Option<string?>("--replica-of") { Description = "Replicate from the master at host:port (read-only until REPLICAOF NO ONE)." };
         var command = new Command("state", "Run the session-state and cache server (Redis protocol, default port 42424).")
         {
-            port, bind, password, maxMemory, dir, fsync, replicaOf,
+            port, bind, password, maxMemory, maxMemoryPolicy, dir, fsync, replicaOf,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -40,6 +42,11 @@ internal static class StateCommand
             if (parseResult.GetValue(maxMemory) is { } maxMemoryText && !ByteSize.TryParse(maxMemoryText, out maxMemoryBytes, out var sizeError))
             {
                 return Fail($"--maxmemory {sizeError}");
+            }
+
+            if (!MaxMemoryPolicyName.TryParse(parseResult.GetValue(maxMemoryPolicy), out var evictionPolicy, out var policyError))
+            {
+                return Fail($"--maxmemory-policy {policyError}");
             }
 
             AppendFsyncPolicy policy;
@@ -75,6 +82,7 @@ internal static class StateCommand
                 BindAddress = parseResult.GetValue(bind)!,
                 Password = parseResult.GetValue(password),
                 MaxMemoryBytes = maxMemoryBytes,
+                MaxMemoryPolicy = evictionPolicy,
                 Directory = parseResult.GetValue(dir),
                 AppendFsync = policy,
                 ReplicaOf = master,
