@@ -19,4 +19,7 @@ internal enum CommandFlags
     Admin = 16,
 
     Fast = 32,
+
+    /// <summary>Allowed while the client has subscriptions (RESP2): (P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET.</summary>
+    PubSubContext = 128,
 }

@@ -12,6 +12,12 @@ internal static class ErrorReplies
     public const string ReadOnly = "READONLY You can't write against a read only replica.";
     public const string ExecAbort = "EXECABORT Transaction discarded because of previous errors.";
     public const string InvalidCursor = "ERR invalid cursor";
+    public const string NotFloat = "ERR value is not a valid float";
+    public const string FloatResultInvalid = "ERR increment would produce NaN or Infinity";
+    public const string NoSuchKey = "ERR no such key";
+
+    public static string NotInSubscribedMode(string command)
+        => $"ERR Can't execute '{command.ToLowerInvariant()}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
 
     public static string WrongArity(string command) => $"ERR wrong number of arguments for '{command.ToLowerInvariant()}' command";
 

@@ -1,0 +1,199 @@
+using WebFarm.State.Protocol;
+using WebFarm.State.Storage;
+
+namespace WebFarm.State.Commands;
+
+/// <summary>
+/// Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB, with Redis's RESP2 reply
+/// shapes. Messages are fire-and-forget as in Redis: not logged, not replicated, lost for a disconnected client.
+/// </summary>
+internal static class PubSubCommands
+{
+    public static void Register(CommandTable table)
+    {
+        const CommandFlags S = CommandFlags.PubSubContext;
+        table.Add("subscribe", -2, S, 0, 0, 0, Subscribe);
+        table.Add("unsubscribe", -1, S, 0, 0, 0, Unsubscribe);
+        table.Add("psubscribe", -2, S, 0, 0, 0, PSubscribe);
+        table.Add("punsubscribe", -1, S, 0, 0, 0, PUnsubscribe);
+        table.Add("publish", 3, CommandFlags.Fast, 0, 0, 0, Publish);
+        table.Add("pubsub", -2, CommandFlags.None, 0, 0, 0, PubSubInfo);
+    }
+
+    private static void Subscribe(ClientSession c, scoped CommandArgs a)
+    {
+        var subscriber = c.EnsureSubscriber();
+        for (var i = 1; i < a.Count; i++)
+        {
+            c.Store.PubSub.Subscribe(subscriber, a[i]);
+            Confirm(c, "subscribe"u8, a[i], subscriber.Count);
+        }
+    }
+
+    private static void PSubscribe(ClientSession c, scoped CommandArgs a)
+    {
+        var subscriber = c.EnsureSubscriber();
+        for (var i = 1; i < a.Count; i++)
+        {
+            c.Store.PubSub.PSubscribe(subscriber, a[i]);
+            Confirm(c, "psubscribe"u8, a[i], subscriber.Count);
+        }
+    }
+
+    private static void Unsubscribe(ClientSession c, scoped CommandArgs a)
+    {
+        var hub = c.Store.PubSub;
+        var subscriber = c.Subscriber;
+        if (a.Count > 1)
+        {
+            for (var i = 1; i < a.Count; i++)
+            {
+                if (subscriber is not null)
+                {
+                    hub.Unsubscribe(subscriber, a[i]);
+                }
+
+                Confirm(c, "unsubscribe"u8, a[i], subscriber?.Count ?? 0);
+            }
+
+            return;
+        }
+
+        if (subscriber is null || subscriber.Channels.Count == 0)
+        {
+            // Subscribed to no channel: Redis still confirms, with a nil channel.
+            ConfirmNone(c, "unsubscribe"u8, subscriber?.Count ?? 0);
+            return;
+        }
+
+        foreach (var channel in subscriber.Channels.ToArray())
+        {
+            hub.Unsubscribe(subscriber, channel);
+            Confirm(c, "unsubscribe"u8, channel, subscriber.Count);
+        }
+    }
+
+    private static void PUnsubscribe(ClientSession c, scoped CommandArgs a)
+    {
+        var hub = c.Store.PubSub;
+        var subscriber = c.Subscriber;
+        if (a.Count > 1)
+        {
+            for (var i = 1; i < a.Count; i++)
+            {
+                if (subscriber is not null)
+                {
+                    hub.PUnsubscribe(subscriber, a[i]);
+                }
+
+                Confirm(c, "punsubscribe"u8, a[i], subscriber?.Count ?? 0);
+            }
+
+            return;
+        }
+
+        if (subscriber is null || subscriber.Patterns.Count == 0)
+        {
+            ConfirmNone(c, "punsubscribe"u8, subscriber?.Count ?? 0);
+            return;
+        }
+
+        foreach (var pattern in subscriber.Patterns.ToArray())
+        {
+            hub.PUnsubscribe(subscriber, pattern);
+            Confirm(c, "punsubscribe"u8, pattern, subscriber.Count);
+        }
+    }
+
+    private static void Publish(ClientSession c, scoped CommandArgs a) => c.Reply.Integer(c.Store.PubSub.Publish(a[1], a[2]));
+
+    private static void PubSubInfo(ClientSession c, scoped CommandArgs a)
+    {
+        var hub = c.Store.PubSub;
+        var sub = a[1];
+        if (Text.Is(sub, "CHANNELS"u8))
+        {
+            if (a.Count > 3)
+            {
+                c.Reply.Error(ErrorReplies.WrongArity("pubsub|channels"));
+                return;
+            }
+
+            var matched = new List<byte[]>();
+            foreach (var channel in hub.ActiveChannels)
+            {
+                if (a.Count == 2 || GlobPattern.IsMatch(a[2], channel))
+                {
+                    matched.Add(channel);
+                }
+            }
+
+            c.Reply.ArrayHeader(matched.Count);
+            foreach (var channel in matched)
+            {
+                c.Reply.Bulk(channel);
+            }
+        }
+        else if (Text.Is(sub, "NUMSUB"u8))
+        {
+            c.Reply.ArrayHeader((a.Count - 2) * 2);
+            for (var i = 2; i < a.Count; i++)
+            {
+                c.Reply.Bulk(a[i]);
+                c.Reply.Integer(hub.SubscribersOf(a[i]));
+            }
+        }
+        else if (Text.Is(sub, "NUMPAT"u8))
+        {
+            if (a.Count != 2)
+            {
+                c.Reply.Error(ErrorReplies.WrongArity("pubsub|numpat"));
+                return;
+            }
+
+            c.Reply.Integer(hub.PatternCount);
+        }
+        else if (Text.Is(sub, "HELP"u8) && a.Count == 2)
+        {
+            string[] lines =
+            [
+                "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "CHANNELS [<pattern>]",
+                "    Return the currently active channels matching a <pattern> (default: '*').",
+                "NUMPAT",
+                "    Return number of subscriptions to patterns.",
+                "NUMSUB [<channel> ...]",
+                "    Return the number of subscribers for the specified channels, excluding",
+                "    pattern subscriptions(default: no channels).",
+                "HELP",
+                "    Print this help.",
+            ];
+            c.Reply.ArrayHeader(lines.Length);
+            foreach (var line in lines)
+            {
+                c.Reply.Simple(line);
+            }
+        }
+        else
+        {
+            c.Reply.Error(ErrorReplies.UnknownSubcommand(sub, "PUBSUB"));
+        }
+    }
+
+    /// <summary>RESP2 confirmation: [kind, name, number of channels + patterns the client now has].</summary>
+    private static void Confirm(ClientSession c, ReadOnlySpan<byte> kind, ReadOnlySpan<byte> name, int count)
+    {
+        c.Reply.ArrayHeader(3);
+        c.Reply.Bulk(kind);
+        c.Reply.Bulk(name);
+        c.Reply.Integer(count);
+    }
+
+    private static void ConfirmNone(ClientSession c, ReadOnlySpan<byte> kind, int count)
+    {
+        c.Reply.ArrayHeader(3);
+        c.Reply.Bulk(kind);
+        c.Reply.NullBulk();
+        c.Reply.Integer(count);
+    }
+}
