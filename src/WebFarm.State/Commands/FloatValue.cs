@@ -74,7 +74,7 @@ internal readonly struct FloatValue
 
         // strtold reports ERANGE for overflow and for underflow to zero; Redis refuses both.
         if (!double.TryParse(chars, DoubleStyle, CultureInfo.InvariantCulture, out var approximate)
-            || double.IsInfinity(approximate)
+            || !double.IsFinite(approximate)
             || (approximate == 0 && HasNonZeroDigit(unsigned)))
         {
             return false;

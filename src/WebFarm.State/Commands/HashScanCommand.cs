@@ -21,7 +21,7 @@ internal static class HashScanCommand
 
     private static void HScan(ClientSession c, scoped CommandArgs a)
     {
-        if (!ulong.TryParse(a[2], out var cursor))
+        if (!TryParseCursor(a[2], out var cursor))
         {
             c.Reply.Error(ErrorReplies.InvalidCursor);
             return;
@@ -78,17 +78,17 @@ internal static class HashScanCommand
             }
         }
 
-        if (cursor > uint.MaxValue + 1UL)
-        {
-            // Past the last hash code: nothing is left (a cursor we never handed out).
-            Reply(c, 0, []);
-            return;
-        }
-
         List<KeyValuePair<byte[], byte[]>> page;
         if (hash.Count <= WholeHashFields)
         {
+            // Whatever the cursor, like Redis for a compact hash.
             page = [.. hash.Fields];
+            cursor = 0;
+        }
+        else if (cursor > uint.MaxValue + 1UL)
+        {
+            // Past the last hash code (a cursor we never handed out): nothing is left.
+            page = [];
             cursor = 0;
         }
         else
@@ -137,6 +137,31 @@ internal static class HashScanCommand
 
         next = taken < candidates.Count ? candidates[taken - 1].Order + 1UL : 0;
         return page;
+    }
+
+    /// <summary>Like Redis's strtoul: an optional sign (a negative cursor wraps around), then digits only.</summary>
+    private static bool TryParseCursor(ReadOnlySpan<byte> text, out ulong cursor)
+    {
+        cursor = 0;
+        var negative = text.Length > 0 && text[0] == '-';
+        var digits = text.Length > 0 && text[0] is (byte)'-' or (byte)'+' ? text[1..] : text;
+        if (digits.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (var digit in digits)
+        {
+            if (digit is < (byte)'0' or > (byte)'9' || cursor > (ulong.MaxValue - (ulong)(digit - '0')) / 10)
+            {
+                return false;
+            }
+
+            cursor = (cursor * 10) + (ulong)(digit - '0');
+        }
+
+        cursor = negative ? unchecked(0UL - cursor) : cursor;
+        return true;
     }
 
     private static uint Order(byte[] field) => (uint)ByteArrayComparer.Instance.GetHashCode(field);

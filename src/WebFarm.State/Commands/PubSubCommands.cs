@@ -115,7 +115,8 @@ internal static class PubSubCommands
         {
             if (a.Count > 3)
             {
-                c.Reply.Error(ErrorReplies.WrongArity("pubsub|channels"));
+                // Redis's own text here (the subcommand accepts any count and then checks it itself).
+                c.Reply.Error($"ERR unknown subcommand or wrong number of arguments for '{Text.Printable(sub, 128)}'. Try PUBSUB HELP.");
                 return;
             }
 
