@@ -6,7 +6,7 @@ namespace WebFarm.State.Commands;
 /// <summary>
 /// HSCAN key cursor [MATCH pattern] [COUNT count]. A hash of up to <see cref="WholeHashFields"/> fields is
 /// returned in one reply with cursor 0, as Redis does for its compact (listpack) hashes. A bigger hash is
-/// walked in the order of the fields' hash codes and the cursor is "the next hash code + 1", so every field
+/// walked in the order of the fields' hash codes and the cursor is "the next hash code to visit + 1", so every field
 /// present for the whole scan is returned at least once whatever is added or removed in between (fields
 /// sharing a hash code are returned together, so COUNT may be exceeded, as SCAN allows). Each call costs
 /// O(fields × log fields): fine for session-sized hashes, and a client scanning a huge hash should pass a
@@ -135,7 +135,8 @@ internal static class HashScanCommand
             taken++;
         }
 
-        next = taken < candidates.Count ? candidates[taken - 1].Order + 1UL : 0;
+        // The cursor is "first hash code still to visit, plus one" (0 means start and end).
+        next = taken < candidates.Count ? candidates[taken - 1].Order + 2UL : 0;
         return page;
     }
 
