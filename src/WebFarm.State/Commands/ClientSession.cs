@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
-using WebFarm.State.Hosting;
 using Microsoft.Extensions.Logging;
+using WebFarm.State.Hosting;
 using WebFarm.State.Protocol;
 using WebFarm.State.PubSub;
 using WebFarm.State.Replication;

@@ -12,37 +12,28 @@ internal static class PubSubCommands
     public static void Register(CommandTable table)
     {
         const CommandFlags S = CommandFlags.PubSubContext;
-        table.Add("subscribe", -2, S, 0, 0, 0, Subscribe);
-        table.Add("unsubscribe", -1, S, 0, 0, 0, Unsubscribe);
-        table.Add("psubscribe", -2, S, 0, 0, 0, PSubscribe);
-        table.Add("punsubscribe", -1, S, 0, 0, 0, PUnsubscribe);
+        table.Add("subscribe", -2, S, 0, 0, 0, (c, a) => Subscribe(c, a, patterns: false));
+        table.Add("unsubscribe", -1, S, 0, 0, 0, (c, a) => Unsubscribe(c, a, patterns: false));
+        table.Add("psubscribe", -2, S, 0, 0, 0, (c, a) => Subscribe(c, a, patterns: true));
+        table.Add("punsubscribe", -1, S, 0, 0, 0, (c, a) => Unsubscribe(c, a, patterns: true));
         table.Add("publish", 3, CommandFlags.Fast, 0, 0, 0, Publish);
         table.Add("pubsub", -2, CommandFlags.None, 0, 0, 0, PubSubInfo);
     }
 
-    private static void Subscribe(ClientSession c, scoped CommandArgs a)
+    private static void Subscribe(ClientSession c, scoped CommandArgs a, bool patterns)
     {
         var subscriber = c.EnsureSubscriber();
         for (var i = 1; i < a.Count; i++)
         {
-            c.Store.PubSub.Subscribe(subscriber, a[i]);
-            Confirm(c, "subscribe"u8, a[i], subscriber.Count);
+            _ = patterns ? c.Store.PubSub.PSubscribe(subscriber, a[i]) : c.Store.PubSub.Subscribe(subscriber, a[i]);
+            Confirm(c, patterns ? "psubscribe"u8 : "subscribe"u8, a[i], subscriber.Count);
         }
     }
 
-    private static void PSubscribe(ClientSession c, scoped CommandArgs a)
+    /// <summary>(P)UNSUBSCRIBE: the named channels or patterns, or without arguments all of them (one confirmation each).</summary>
+    private static void Unsubscribe(ClientSession c, scoped CommandArgs a, bool patterns)
     {
-        var subscriber = c.EnsureSubscriber();
-        for (var i = 1; i < a.Count; i++)
-        {
-            c.Store.PubSub.PSubscribe(subscriber, a[i]);
-            Confirm(c, "psubscribe"u8, a[i], subscriber.Count);
-        }
-    }
-
-    private static void Unsubscribe(ClientSession c, scoped CommandArgs a)
-    {
-        var hub = c.Store.PubSub;
+        var kind = patterns ? "punsubscribe"u8 : "unsubscribe"u8;
         var subscriber = c.Subscriber;
         if (a.Count > 1)
         {
@@ -50,60 +41,35 @@ internal static class PubSubCommands
             {
                 if (subscriber is not null)
                 {
-                    hub.Unsubscribe(subscriber, a[i]);
+                    Remove(c, subscriber, a[i], patterns);
                 }
 
-                Confirm(c, "unsubscribe"u8, a[i], subscriber?.Count ?? 0);
+                Confirm(c, kind, a[i], subscriber?.Count ?? 0);
             }
 
             return;
         }
 
-        if (subscriber is null || subscriber.Channels.Count == 0)
+        byte[][] names = subscriber is null ? [] : patterns ? [.. subscriber.Patterns] : [.. subscriber.Channels];
+        if (names.Length == 0)
         {
-            // Subscribed to no channel: Redis still confirms, with a nil channel.
-            ConfirmNone(c, "unsubscribe"u8, subscriber?.Count ?? 0);
+            // Subscribed to none: Redis still confirms, with a nil name.
+            c.Reply.ArrayHeader(3);
+            c.Reply.Bulk(kind);
+            c.Reply.NullBulk();
+            c.Reply.Integer(subscriber?.Count ?? 0);
             return;
         }
 
-        foreach (var channel in subscriber.Channels.ToArray())
+        foreach (var name in names)
         {
-            hub.Unsubscribe(subscriber, channel);
-            Confirm(c, "unsubscribe"u8, channel, subscriber.Count);
+            Remove(c, subscriber!, name, patterns);
+            Confirm(c, kind, name, subscriber!.Count);
         }
     }
 
-    private static void PUnsubscribe(ClientSession c, scoped CommandArgs a)
-    {
-        var hub = c.Store.PubSub;
-        var subscriber = c.Subscriber;
-        if (a.Count > 1)
-        {
-            for (var i = 1; i < a.Count; i++)
-            {
-                if (subscriber is not null)
-                {
-                    hub.PUnsubscribe(subscriber, a[i]);
-                }
-
-                Confirm(c, "punsubscribe"u8, a[i], subscriber?.Count ?? 0);
-            }
-
-            return;
-        }
-
-        if (subscriber is null || subscriber.Patterns.Count == 0)
-        {
-            ConfirmNone(c, "punsubscribe"u8, subscriber?.Count ?? 0);
-            return;
-        }
-
-        foreach (var pattern in subscriber.Patterns.ToArray())
-        {
-            hub.PUnsubscribe(subscriber, pattern);
-            Confirm(c, "punsubscribe"u8, pattern, subscriber.Count);
-        }
-    }
+    private static void Remove(ClientSession c, PubSub.Subscriber subscriber, ReadOnlySpan<byte> name, bool pattern)
+        => _ = pattern ? c.Store.PubSub.PUnsubscribe(subscriber, name) : c.Store.PubSub.Unsubscribe(subscriber, name);
 
     private static void Publish(ClientSession c, scoped CommandArgs a) => c.Reply.Integer(c.Store.PubSub.Publish(a[1], a[2]));
 
@@ -187,14 +153,6 @@ internal static class PubSubCommands
         c.Reply.ArrayHeader(3);
         c.Reply.Bulk(kind);
         c.Reply.Bulk(name);
-        c.Reply.Integer(count);
-    }
-
-    private static void ConfirmNone(ClientSession c, ReadOnlySpan<byte> kind, int count)
-    {
-        c.Reply.ArrayHeader(3);
-        c.Reply.Bulk(kind);
-        c.Reply.NullBulk();
         c.Reply.Integer(count);
     }
 }
