@@ -140,6 +140,61 @@ public sealed class RedisCompatibilityTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Keyspace_notifications_match_redis_server()
+    {
+        Step[] writes =
+        [
+            S("SET", "s", "1"), S("SET", "s", "2", "EX", "100"), S("SET", "s", "3", "KEEPTTL"), S("SETNX", "s", "x"), S("SETNX", "n", "1"),
+            S("SETEX", "e", "100", "v"), S("PSETEX", "e", "100000", "v"), S("GETSET", "e", "w"), S("MSET", "a", "1", "b", "2"),
+            S("MSETNX", "c", "1", "d", "2"), S("MSETNX", "a", "1", "z", "2"), S("APPEND", "a", "x"), S("INCR", "b"), S("DECRBY", "b", "5"),
+            S("INCRBYFLOAT", "b", "0.5"), S("SETRANGE", "c", "3", "abc"), S("SETRANGE", "c", "0", ""), S("EXPIRE", "c", "100"),
+            S("PERSIST", "c"), S("PERSIST", "c"), S("GETEX", "c", "EX", "50"), S("GETEX", "c", "PERSIST"), S("PEXPIREAT", "d", "1"),
+            S("RENAME", "a", "a2"), S("RENAMENX", "a2", "b"), S("RENAMENX", "a2", "a3"), S("GETDEL", "a3"), S("DEL", "b", "missing"),
+            S("UNLINK", "n"), S("HSET", "h", "f", "1", "g", "2"), S("HSETNX", "h", "f", "x"), S("HSETNX", "h", "k", "x"), S("HINCRBY", "h", "f", "2"),
+            S("HINCRBYFLOAT", "h", "f", "1.5"), S("HDEL", "h", "f", "g"), S("HDEL", "h", "k"), S("HMSET", "h", "x", "1"), S("FLUSHALL"),
+            S("SET", "marker", "end"),
+        ];
+        var expected = await NotificationsAsync(new IPEndPoint(IPAddress.Loopback, _redis.Port), writes);
+        var actual = await NotificationsAsync(_state.EndPoint, writes);
+        Assert.Contains("__keyevent@0__:rename_to a2", expected);
+        Assert.Contains("__keyspace@0__:h hincrbyfloat", expected);
+        Assert.Equal(expected, actual);
+    }
+
+    private static async Task<List<string>> NotificationsAsync(IPEndPoint server, Step[] writes)
+    {
+        await using var client = await RawClient.ConnectAsync(server);
+        await using var subscriber = await RawClient.ConnectAsync(server);
+        await client.CallAsync("FLUSHALL");
+        await subscriber.CallAsync("PSUBSCRIBE", "__key*__:*");
+        Assert.Equal("OK", await client.CallAsync("CONFIG", "SET", "notify-keyspace-events", "KEA"));
+        try
+        {
+            foreach (var step in writes)
+            {
+                Assert.IsNotType<RespError>(await client.CallAsync([.. step.Args]));
+            }
+
+            var received = new List<string>();
+            while (received.Count < 500)
+            {
+                var message = Assert.IsType<object?[]>(await subscriber.ReadReplyAsync());
+                received.Add($"{message[2]} {message[3]}");
+                if ((string)message[2]! == "__keyevent@0__:set" && (string)message[3]! == "marker")
+                {
+                    return received;
+                }
+            }
+
+            return received;
+        }
+        finally
+        {
+            await client.CallAsync("CONFIG", "SET", "notify-keyspace-events", string.Empty);
+        }
+    }
+
     private static Step S(params string[] args) => new(1, args);
 
     private static Step R(int replies, params string[] args) => new(replies, args);
