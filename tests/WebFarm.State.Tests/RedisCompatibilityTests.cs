@@ -70,6 +70,14 @@ public sealed class RedisCompatibilityTests : IAsyncLifetime
             S("WATCH"), S("MULTI"), S("WATCH", "x"), S("EXEC"), S("UNWATCH"), S("MULTI"), S("UNWATCH"), S("EXEC"),
             S("WATCH", "x", "y"), S("SET", "x", "1"), S("MULTI"), S("GET", "x"), S("EXEC"), S("WATCH", "x"), S("MULTI"),
             S("GET", "x"), S("EXEC"), S("UNWATCH", "x"),
+            S("WATCH", "x"), S("SET", "x", "10"), S("MULTI"), S("DISCARD"), S("MULTI"), S("INCR", "x"), S("EXEC"),
+            S("WATCH", "missing"), S("FLUSHALL"), S("MULTI"), S("PING"), S("EXEC"),
+            S("SET", "x", "1"), S("WATCH", "x"), S("FLUSHDB"), S("MULTI"), S("PING"), S("EXEC"),
+            S("SET", "x", "1"), S("WATCH", "x"), S("EXPIRE", "x", "100"), S("MULTI"), S("PING"), S("EXEC"),
+            S("WATCH", "x"), S("PERSIST", "x"), S("MULTI"), S("PING"), S("EXEC"),
+            S("WATCH", "x"), S("PERSIST", "x"), S("MULTI"), S("PING"), S("EXEC"),
+            S("SET", "y", "1"), S("WATCH", "x", "y"), S("RENAME", "y", "z"), S("MULTI"), S("PING"), S("EXEC"),
+            S("WATCH", "x"), S("MULTI"), S("SET", "x", "2"), S("EXEC"), S("MULTI"), S("GET", "x"), S("EXEC"),
         ],
         ["pubsub without subscriptions"] =
         [
