@@ -85,6 +85,9 @@ public sealed class PubSubTests : IAsyncLifetime
             Assert.Equal(3, Assert.IsType<object?[]>(await observer.CallAsync("PUBSUB", "CHANNELS")).Length);
             Assert.Equal(new object?[] { "x:1", 1L, "nope", 0L }, await observer.CallAsync("PUBSUB", "NUMSUB", "x:1", "nope"));
             Assert.Equal(1L, await observer.CallAsync("PUBSUB", "NUMPAT"));
+            var stats = (string)(await observer.CallAsync("INFO", "stats"))!;
+            Assert.Contains("pubsub_channels:3\r\n", stats, StringComparison.Ordinal);
+            Assert.Contains("pubsub_patterns:1\r\n", stats, StringComparison.Ordinal);
         }
 
         await Wait.UntilAsync(async () => await NumSubAsync(observer, "x:1") == 0, "the closed subscriber's channels are released");
@@ -132,6 +135,7 @@ public sealed class PubSubTests : IAsyncLifetime
         }
 
         Assert.Equal(1L, await NumSubAsync(observer, "firehose"));
+        Assert.Contains("dropped_slow_clients:1\r\n", (string)(await observer.CallAsync("INFO", "stats"))!, StringComparison.Ordinal);
         Assert.True(await stalled.IsClosedByServerAsync(TimeSpan.FromSeconds(20)), "the stalled subscriber was disconnected");
         Assert.Equal(1L, await publisher.CallAsync("PUBLISH", "firehose", "stop"));
         Assert.Equal(published, await healthyReader);
