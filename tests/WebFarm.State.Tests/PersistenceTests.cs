@@ -170,11 +170,13 @@ public sealed class PersistenceTests : IDisposable
             Assert.Equal("3.3", await client.CallAsync("HINCRBYFLOAT", "cart", "total", "3.3"));
             Assert.Equal(1L, await client.CallAsync("MSETNX", "m1", "1", "m2", "2"));
             Assert.Equal(0L, await client.CallAsync("MSETNX", "m2", "changed", "m3", "3"));
+            Assert.Equal(0L, await client.CallAsync("PUBLISH", "channel", "not for the log"));
         }
 
         // Float increments are logged as the resulting value (SET ... KEEPTTL, HSET), as Redis propagates them.
         var log = await File.ReadAllTextAsync(IncrFile());
         Assert.DoesNotContain("INCRBYFLOAT", log, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("PUBLISH", log, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("$3\r\nSET\r\n$5\r\nprice\r\n$4\r\n10.6\r\n$7\r\nKEEPTTL\r\n", log, StringComparison.Ordinal);
 
         await using (var server = await Start())

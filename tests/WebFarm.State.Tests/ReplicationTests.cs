@@ -167,7 +167,8 @@ public sealed class ReplicationTests
         await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
         await using var subscriber = await RawClient.ConnectAsync(replica.EndPoint);
         await reader.CallAsync("CONFIG", "SET", "notify-keyspace-events", "E$g");
-        await subscriber.CallAsync("SUBSCRIBE", "__keyevent@0__:rename_to");
+        await subscriber.CallAsync("SUBSCRIBE", "__keyevent@0__:rename_to", "announcements");
+        await subscriber.ReadReplyAsync();
 
         await writer.CallAsync("SET", "old", "v", "EX", "1000");
         await writer.CallAsync("RENAME", "old", "new");
@@ -178,8 +179,11 @@ public sealed class ReplicationTests
         await writer.CallAsync("MSETNX", "m1", "1", "m2", "2");
         await writer.CallAsync("SET", "done", "1");
 
+        // PUBLISH on the master reaches a client subscribed on the replica (Redis replicates it too).
+        Assert.Equal(0L, await writer.CallAsync("PUBLISH", "announcements", "hello replicas"));
         await Wait.UntilAsync(async () => await reader.CallAsync("GET", "done") is "1", "the replica caught up");
         Assert.Equal(new object?[] { "message", "__keyevent@0__:rename_to", "new" }, await subscriber.ReadReplyAsync());
+        Assert.Equal(new object?[] { "message", "announcements", "hello replicas" }, await subscriber.ReadReplyAsync());
         Assert.Null(await reader.CallAsync("GET", "old"));
         Assert.Equal("v", await reader.CallAsync("GET", "new"));
         Assert.InRange((long)(await reader.CallAsync("TTL", "new"))!, 990, 1000);

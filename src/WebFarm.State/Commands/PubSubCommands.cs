@@ -5,7 +5,8 @@ namespace WebFarm.State.Commands;
 
 /// <summary>
 /// Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB, with Redis's RESP2 reply
-/// shapes. Messages are fire-and-forget as in Redis: not logged, not replicated, lost for a disconnected client.
+/// shapes. Messages are fire-and-forget as in Redis: not logged, lost for a disconnected client; PUBLISH is passed
+/// on to replicas (as Redis does) so that clients subscribed on a replica get the message too.
 /// </summary>
 internal static class PubSubCommands
 {
@@ -71,7 +72,12 @@ internal static class PubSubCommands
     private static void Remove(ClientSession c, PubSub.Subscriber subscriber, ReadOnlySpan<byte> name, bool pattern)
         => _ = pattern ? c.Store.PubSub.PUnsubscribe(subscriber, name) : c.Store.PubSub.Unsubscribe(subscriber, name);
 
-    private static void Publish(ClientSession c, scoped CommandArgs a) => c.Reply.Integer(c.Store.PubSub.Publish(a[1], a[2]));
+    private static void Publish(ClientSession c, scoped CommandArgs a)
+    {
+        var receivers = c.Store.PubSub.Publish(a[1], a[2]);
+        c.Store.Feed.PropagateToReplicas(a);
+        c.Reply.Integer(receivers);
+    }
 
     private static void PubSubInfo(ClientSession c, scoped CommandArgs a)
     {
