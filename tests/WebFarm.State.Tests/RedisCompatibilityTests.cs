@@ -88,6 +88,7 @@ public sealed class RedisCompatibilityTests : IAsyncLifetime
         ["subscribed mode"] =
         [
             S("SUBSCRIBE", "a"), S("GET", "x"), S("SET", "x", "1"), S("MULTI"), S("PUBLISH", "a", "b"), S("PING"), S("PING", "hi"),
+            S("CLIENT", "ID"), S("CONFIG", "GET", "x"), S("PUBSUB", "NUMPAT"), S("GET"), S("NOSUCH", "x"), S("ECHO", "x"),
             R(2, "SUBSCRIBE", "a", "b"), R(2, "PSUBSCRIBE", "p*", "q*"), S("PSUBSCRIBE", "p*"), S("UNSUBSCRIBE", "b"),
             R(2, "PUNSUBSCRIBE"), S("UNSUBSCRIBE"), S("PING"), S("SUBSCRIBE", "a"), S("RESET"), S("GET", "x"), S("PING"),
         ],

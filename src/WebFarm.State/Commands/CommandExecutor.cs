@@ -35,7 +35,7 @@ internal static class CommandExecutor
 
         if (client.InSubscribedMode && (definition.Flags & CommandFlags.PubSubContext) == 0)
         {
-            Reject(client, ErrorReplies.NotInSubscribedMode(definition.Name));
+            Reject(client, ErrorReplies.NotInSubscribedMode(definition.Name, args.Count > 1 ? args[1] : default));
             return;
         }
 

@@ -16,8 +16,17 @@ internal static class ErrorReplies
     public const string FloatResultInvalid = "ERR increment would produce NaN or Infinity";
     public const string NoSuchKey = "ERR no such key";
 
-    public static string NotInSubscribedMode(string command)
-        => $"ERR Can't execute '{command.ToLowerInvariant()}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+    /// <summary>Redis names a container command's subcommand in full ("config|get").</summary>
+    public static string NotInSubscribedMode(string command, ReadOnlySpan<byte> subcommand)
+    {
+        var name = command.ToLowerInvariant();
+        if (!subcommand.IsEmpty && name is "config" or "client" or "command" or "pubsub")
+        {
+            name += "|" + Text.Printable(subcommand, 128).ToLowerInvariant();
+        }
+
+        return $"ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+    }
 
     public static string WrongArity(string command) => $"ERR wrong number of arguments for '{command.ToLowerInvariant()}' command";
 
