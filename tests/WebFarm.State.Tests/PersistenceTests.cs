@@ -153,4 +153,44 @@ public sealed class PersistenceTests : IDisposable
             Assert.Equal("yes", await client.CallAsync("GET", "after-second-rewrite"));
         }
     }
+
+    [Fact]
+    public async Task Rename_setrange_msetnx_and_float_increments_replay_exactly()
+    {
+        await using (var server = await Start())
+        {
+            await using var client = await RawClient.ConnectAsync(server.EndPoint);
+            await client.CallAsync("SET", "old", "value", "EX", "1000");
+            Assert.Equal("OK", await client.CallAsync("RENAME", "old", "new"));
+            await client.CallAsync("SET", "taken", "x");
+            Assert.Equal(0L, await client.CallAsync("RENAMENX", "new", "taken"));
+            Assert.Equal(8L, await client.CallAsync("SETRANGE", "padded", "5", "abc"));
+            await client.CallAsync("SET", "price", "10.5", "EX", "1000");
+            Assert.Equal("10.6", await client.CallAsync("INCRBYFLOAT", "price", "0.1"));
+            Assert.Equal("3.3", await client.CallAsync("HINCRBYFLOAT", "cart", "total", "3.3"));
+            Assert.Equal(1L, await client.CallAsync("MSETNX", "m1", "1", "m2", "2"));
+            Assert.Equal(0L, await client.CallAsync("MSETNX", "m2", "changed", "m3", "3"));
+            Assert.Equal(0L, await client.CallAsync("PUBLISH", "channel", "not for the log"));
+        }
+
+        // Float increments are logged as the resulting value (SET ... KEEPTTL, HSET), as Redis propagates them.
+        var log = await File.ReadAllTextAsync(IncrFile());
+        Assert.DoesNotContain("INCRBYFLOAT", log, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("PUBLISH", log, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("$3\r\nSET\r\n$5\r\nprice\r\n$4\r\n10.6\r\n$7\r\nKEEPTTL\r\n", log, StringComparison.Ordinal);
+
+        await using (var server = await Start())
+        {
+            await using var client = await RawClient.ConnectAsync(server.EndPoint);
+            Assert.Null(await client.CallAsync("GET", "old"));
+            Assert.Equal("value", await client.CallAsync("GET", "new"));
+            Assert.InRange((long)(await client.CallAsync("TTL", "new"))!, 990, 1000);
+            Assert.Equal("x", await client.CallAsync("GET", "taken"));
+            Assert.Equal("\0\0\0\0\0abc", await client.CallAsync("GET", "padded"));
+            Assert.Equal("10.6", await client.CallAsync("GET", "price"));
+            Assert.InRange((long)(await client.CallAsync("TTL", "price"))!, 990, 1000);
+            Assert.Equal("3.3", await client.CallAsync("HGET", "cart", "total"));
+            Assert.Equal(new object?[] { "1", "2", null }, await client.CallAsync("MGET", "m1", "m2", "m3"));
+        }
+    }
 }

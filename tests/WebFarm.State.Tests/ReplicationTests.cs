@@ -187,4 +187,41 @@ public sealed class ReplicationTests
         await WaitForLinkAsync(replica);
         Assert.Equal("v", await RedisTools.CliAsync(replica.EndPoint, "GET k"));
     }
+
+    [Fact]
+    public async Task A_replica_applies_renames_ranges_and_float_increments_and_notifies_its_own_subscribers()
+    {
+        await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+        await using var replica = await StateServer.StartAsync(ReplicaOf(master));
+        await WaitForLinkAsync(replica);
+        await using var writer = await RawClient.ConnectAsync(master.EndPoint);
+        await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
+        await using var subscriber = await RawClient.ConnectAsync(replica.EndPoint);
+        await reader.CallAsync("CONFIG", "SET", "notify-keyspace-events", "E$g");
+        await subscriber.CallAsync("SUBSCRIBE", "__keyevent@0__:rename_to", "announcements");
+        await subscriber.ReadReplyAsync();
+
+        await writer.CallAsync("SET", "old", "v", "EX", "1000");
+        await writer.CallAsync("RENAME", "old", "new");
+        await writer.CallAsync("SETRANGE", "padded", "2", "ab");
+        await writer.CallAsync("INCRBYFLOAT", "price", "10.5");
+        await writer.CallAsync("INCRBYFLOAT", "price", "0.1");
+        await writer.CallAsync("HINCRBYFLOAT", "cart", "total", "2.5");
+        await writer.CallAsync("MSETNX", "m1", "1", "m2", "2");
+        await writer.CallAsync("SET", "done", "1");
+
+        // PUBLISH on the master reaches a client subscribed on the replica (Redis replicates it too).
+        Assert.Equal(0L, await writer.CallAsync("PUBLISH", "announcements", "hello replicas"));
+        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "done") is "1", "the replica caught up");
+        Assert.Equal(new object?[] { "message", "__keyevent@0__:rename_to", "new" }, await subscriber.ReadReplyAsync());
+        Assert.Equal(new object?[] { "message", "announcements", "hello replicas" }, await subscriber.ReadReplyAsync());
+        Assert.Null(await reader.CallAsync("GET", "old"));
+        Assert.Equal("v", await reader.CallAsync("GET", "new"));
+        Assert.InRange((long)(await reader.CallAsync("TTL", "new"))!, 990, 1000);
+        Assert.Equal("\0\0ab", await reader.CallAsync("GET", "padded"));
+        Assert.Equal("10.6", await reader.CallAsync("GET", "price"));
+        Assert.Equal("2.5", await reader.CallAsync("HGET", "cart", "total"));
+        Assert.Equal(new object?[] { "1", "2" }, await reader.CallAsync("MGET", "m1", "m2"));
+        Assert.Equal("READONLY You can't write against a read only replica.", Assert.IsType<RespError>(await reader.CallAsync("RENAME", "new", "x")).Message);
+    }
 }

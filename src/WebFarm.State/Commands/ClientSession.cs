@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
 using WebFarm.State.Hosting;
 using WebFarm.State.Protocol;
+using WebFarm.State.PubSub;
 using WebFarm.State.Replication;
 using WebFarm.State.Storage;
 
@@ -61,4 +63,43 @@ internal sealed class ClientSession(ServerContext server, long id, RespWriter re
 
     /// <summary>A KEYS/SCAN the connection completes outside the store lock before reading the next command.</summary>
     public KeyspaceWalk? DeferredWalk { get; set; }
+    /// <summary>Wakes the connection's loop so it writes queued Pub/Sub messages (cancels its pending read).</summary>
+    public Action? Wake { get; init; }
+
+    /// <summary>Subscriptions and undelivered messages; null until the first (P)SUBSCRIBE.</summary>
+    public Subscriber? Subscriber { get; private set; }
+
+    /// <summary>WATCHed keys; null until the first WATCH.</summary>
+    public Storage.KeyWatches? Watches { get; set; }
+
+    /// <summary>In RESP2 a client with subscriptions may only (un)subscribe, PING, QUIT and RESET.</summary>
+    public bool InSubscribedMode => Subscriber is { Count: > 0 };
+
+    /// <summary>True when the session holds subscriptions or watches that must be released with it.</summary>
+    public bool HoldsSharedState => Subscriber is { Count: > 0 } || Watches is { Keys.Count: > 0 };
+
+    public Subscriber EnsureSubscriber()
+        => Subscriber ??= new Subscriber(Server.Options.ClientPubSubOutputLimitBytes, Wake ?? (static () => { }), DropSlowSubscriber);
+
+    /// <summary>Under the store lock: ends every subscription and watch (disconnect, RESET).</summary>
+    public void ReleaseSharedState()
+    {
+        if (Subscriber is not null)
+        {
+            Store.PubSub.RemoveAll(Subscriber);
+        }
+
+        if (Watches is not null)
+        {
+            Store.Keys.Watches.UnwatchAll(Watches);
+        }
+    }
+
+    private void DropSlowSubscriber(long limitBytes)
+    {
+        Interlocked.Increment(ref Server.DroppedSlowClients);
+        Server.Logger.LogWarning("Dropping client {Id} ({Address}): more than {Limit} bytes of Pub/Sub messages are waiting for it to read", Id, Address, limitBytes);
+        CloseRequested = true;
+        Abort?.Invoke();
+    }
 }

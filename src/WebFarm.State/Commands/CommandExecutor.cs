@@ -33,6 +33,12 @@ internal static class CommandExecutor
             return;
         }
 
+        if (client.InSubscribedMode && (definition.Flags & CommandFlags.PubSubContext) == 0)
+        {
+            Reject(client, ErrorReplies.NotInSubscribedMode(definition.Name, args.Count > 1 ? args[1] : default));
+            return;
+        }
+
         if (definition.IsWrite && client.Store.IsReplica && !client.IsMasterLink)
         {
             Reject(client, ErrorReplies.ReadOnly);

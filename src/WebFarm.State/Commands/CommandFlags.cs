@@ -25,4 +25,7 @@ internal enum CommandFlags
     /// or refuses it with OOM, also when it would be queued in MULTI.
     /// </summary>
     DenyOom = 64,
+
+    /// <summary>Allowed while the client has subscriptions (RESP2): (P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET.</summary>
+    PubSubContext = 128,
 }

@@ -17,6 +17,12 @@ internal sealed class CommandTable
         KeyCommands.Register(this);
         HashCommands.Register(this);
         TransactionCommands.Register(this);
+        WatchCommands.Register(this);
+        PubSubCommands.Register(this);
+        FloatIncrementCommands.Register(this);
+        StringRangeCommands.Register(this);
+        RenameCommands.Register(this);
+        HashScanCommand.Register(this);
         ReplicationCommands.Register(this);
     }
 

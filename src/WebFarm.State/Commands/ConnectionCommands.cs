@@ -11,14 +11,14 @@ internal static class ConnectionCommands
     public static void Register(CommandTable table)
     {
         const CommandFlags F = CommandFlags.Fast;
-        table.Add("ping", -1, F, 0, 0, 0, Ping);
+        table.Add("ping", -1, F | CommandFlags.PubSubContext, 0, 0, 0, Ping);
         table.Add("echo", 2, F, 0, 0, 0, (c, a) => c.Reply.Bulk(a[1]));
         table.Add("auth", -2, CommandFlags.NoAuth | F, 0, 0, 0, Auth);
         table.Add("hello", -1, CommandFlags.NoAuth | F, 0, 0, 0, Hello);
         table.Add("select", 2, F, 0, 0, 0, Select);
         table.Add("client", -2, CommandFlags.Admin, 0, 0, 0, Client);
-        table.Add("quit", -1, CommandFlags.NoAuth | CommandFlags.NoQueue | F, 0, 0, 0, Quit);
-        table.Add("reset", 1, CommandFlags.NoAuth | CommandFlags.NoQueue | F, 0, 0, 0, Reset);
+        table.Add("quit", -1, CommandFlags.NoAuth | CommandFlags.NoQueue | CommandFlags.PubSubContext | F, 0, 0, 0, Quit);
+        table.Add("reset", 1, CommandFlags.NoAuth | CommandFlags.NoQueue | CommandFlags.PubSubContext | F, 0, 0, 0, Reset);
     }
 
     private static void Ping(ClientSession c, scoped CommandArgs a)
@@ -26,6 +26,13 @@ internal static class ConnectionCommands
         if (a.Count > 2)
         {
             c.Reply.Error(ErrorReplies.WrongArity("ping"));
+        }
+        else if (c.InSubscribedMode)
+        {
+            // RESP2 subscribers can only read push-shaped arrays, so PING answers ["pong", message].
+            c.Reply.ArrayHeader(2);
+            c.Reply.Bulk("pong"u8);
+            c.Reply.Bulk(a.Count == 2 ? a[1] : default);
         }
         else if (a.Count == 2)
         {
@@ -275,6 +282,7 @@ internal static class ConnectionCommands
 
     private static void Reset(ClientSession c, scoped CommandArgs a)
     {
+        c.ReleaseSharedState();
         c.MultiQueue = null;
         c.MultiFailed = false;
         c.Name = null;

@@ -17,6 +17,21 @@ internal static class ErrorReplies
     /// <summary>SYNC, and PSYNC from anything but a WebFarm replica: there is no RDB snapshot to send.</summary>
     public const string NotAWebFarmReplica = "ERR webfarm state replicates only to webfarm state replicas (webfarm state --replica-of host:port); "
         + "it does not produce a Redis RDB snapshot, so SYNC, PSYNC from Redis and redis-cli --rdb are not supported";
+    public const string NotFloat = "ERR value is not a valid float";
+    public const string FloatResultInvalid = "ERR increment would produce NaN or Infinity";
+    public const string NoSuchKey = "ERR no such key";
+
+    /// <summary>Redis names a container command's subcommand in full ("config|get").</summary>
+    public static string NotInSubscribedMode(string command, ReadOnlySpan<byte> subcommand)
+    {
+        var name = command.ToLowerInvariant();
+        if (!subcommand.IsEmpty && name is "config" or "client" or "command" or "pubsub")
+        {
+            name += "|" + Text.Printable(subcommand, 128).ToLowerInvariant();
+        }
+
+        return $"ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+    }
 
     public static string WrongArity(string command) => $"ERR wrong number of arguments for '{command.ToLowerInvariant()}' command";
 

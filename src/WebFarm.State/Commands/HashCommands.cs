@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using WebFarm.State.Protocol;
+using WebFarm.State.PubSub;
 using WebFarm.State.Storage;
 
 namespace WebFarm.State.Commands;
@@ -72,6 +73,7 @@ internal static class HashCommands
 
         c.Store.Keys.Account(entry!);
         c.Store.Feed.Propagate(a);
+        c.Store.Events.Notify(KeyspaceEventTypes.Hash, "hset"u8, a[1]);
         if (name == "hmset")
         {
             c.Reply.Ok();
@@ -99,6 +101,7 @@ internal static class HashCommands
         hash.Set(a[2], a[3]);
         c.Store.Keys.Account(entry!);
         c.Store.Feed.Propagate(a);
+        c.Store.Events.Notify(KeyspaceEventTypes.Hash, "hset"u8, a[1]);
         c.Reply.Integer(1);
     }
 
@@ -202,6 +205,11 @@ internal static class HashCommands
         if (removed > 0)
         {
             c.Store.Feed.Propagate(a);
+            c.Store.Events.Notify(KeyspaceEventTypes.Hash, "hdel"u8, a[1]);
+            if (hash.Count == 0)
+            {
+                c.Store.Events.Notify(KeyspaceEventTypes.Generic, "del"u8, a[1]);
+            }
         }
 
         c.Reply.Integer(removed);
@@ -263,6 +271,7 @@ internal static class HashCommands
         hash.Set(a[2], text[..n]);
         c.Store.Keys.Account(entry!);
         c.Store.Feed.Propagate(a);
+        c.Store.Events.Notify(KeyspaceEventTypes.Hash, "hincrby"u8, a[1]);
         c.Reply.Integer(current + delta);
     }
 }

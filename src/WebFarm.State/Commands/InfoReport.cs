@@ -131,6 +131,8 @@ internal static class InfoReport
         Line(text, "rejected_writes", server.Store.RejectedWrites);
         Line(text, "keyspace_hits", server.Store.Hits);
         Line(text, "keyspace_misses", server.Store.Misses);
+        Line(text, "pubsub_channels", server.Store.PubSub.ChannelCount);
+        Line(text, "pubsub_patterns", server.Store.PubSub.PatternCount);
         Line(text, "dropped_slow_clients", Interlocked.Read(ref server.DroppedSlowClients));
         Line(text, "total_error_replies_protocol", Interlocked.Read(ref server.ProtocolErrors));
         Line(text, "key_walks_running", Interlocked.Read(ref server.RunningKeyWalks));

@@ -1,4 +1,5 @@
 using WebFarm.State.Protocol;
+using WebFarm.State.PubSub;
 using WebFarm.State.Storage;
 
 namespace WebFarm.State.Commands;
@@ -46,6 +47,7 @@ internal static class KeyCommands
             if (entry is not null)
             {
                 c.Store.Delete(entry);
+                c.Store.Events.Notify(KeyspaceEventTypes.Generic, "del"u8, entry.Key);
                 deleted++;
             }
         }
@@ -157,6 +159,7 @@ internal static class KeyCommands
         {
             c.Store.Delete(entry);
             c.Store.Feed.PropagateDel(entry.Key);
+            c.Store.Events.Notify(KeyspaceEventTypes.Generic, "del"u8, entry.Key);
             c.Reply.Integer(1);
             return;
         }
@@ -172,6 +175,7 @@ internal static class KeyCommands
             feed.End();
         }
 
+        c.Store.Events.Notify(KeyspaceEventTypes.Generic, "expire"u8, a[1]);
         c.Reply.Integer(1);
     }
 
@@ -186,6 +190,7 @@ internal static class KeyCommands
 
         c.Store.Keys.ClearExpire(entry);
         c.Store.Feed.Propagate(a);
+        c.Store.Events.Notify(KeyspaceEventTypes.Generic, "persist"u8, a[1]);
         c.Reply.Integer(1);
     }
 

@@ -186,6 +186,15 @@ internal static class ServerCommands
                         break;
                     case "save" or "appendonly" when IsAccepted(name, value):
                         break;
+                    case "notify-keyspace-events":
+                        if (!PubSub.KeyspaceEvents.TryParse(value, out var events))
+                        {
+                            c.Reply.Error($"ERR CONFIG SET failed (possibly related to argument '{name}') - {PubSub.KeyspaceEvents.InvalidClassError}");
+                            return;
+                        }
+
+                        c.Store.Events.Types = events;
+                        break;
                     default:
                         c.Reply.Error($"ERR CONFIG SET failed (possibly related to argument '{name}') - unsupported parameter or invalid value '{value}'");
                         return;
@@ -248,6 +257,7 @@ internal static class ServerCommands
             new("client-query-buffer-limit", options.MaxQueryBufferBytes.ToString(CultureInfo.InvariantCulture)),
             new("replica-read-only", "yes"),
             new("repl-backlog-size", options.ReplicationBacklogBytes.ToString(CultureInfo.InvariantCulture)),
+            new("notify-keyspace-events", PubSub.KeyspaceEvents.Format(c.Store.Events.Types)),
         ];
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using WebFarm.State.Protocol;
+using WebFarm.State.PubSub;
 using WebFarm.State.Storage;
 
 namespace WebFarm.State.Commands;
@@ -19,6 +20,7 @@ internal static class StringCommands
         table.Add("getset", 3, W | CommandFlags.DenyOom, 1, 1, 1, GetSet);
         table.Add("mget", -2, R, 1, -1, 1, MGet);
         table.Add("mset", -3, W | CommandFlags.DenyOom, 1, -1, 2, MSet);
+        table.Add("msetnx", -3, W | CommandFlags.DenyOom, 1, -1, 2, MSetNx);
         table.Add("getdel", 2, W, 1, 1, 1, GetDel);
         table.Add("getex", -2, W, 1, 1, 1, GetEx);
         table.Add("append", 3, W | CommandFlags.DenyOom, 1, 1, 1, Append);
@@ -137,6 +139,7 @@ internal static class StringCommands
             feed.End();
         }
 
+        NotifySet(c, a[1], expireAt);
         if (!get)
         {
             c.Reply.Ok();
@@ -161,6 +164,7 @@ internal static class StringCommands
 
         Store(c.Store, null, a[1], a[2].ToArray());
         PropagateSet(c.Store.Feed, a[1], a[2], 0);
+        NotifySet(c, a[1], 0);
         c.Reply.Integer(1);
     }
 
@@ -190,6 +194,7 @@ internal static class StringCommands
         var entry = Store(c.Store, c.Store.Lookup(a[1], c.IsMasterLink), a[1], a[3].ToArray());
         c.Store.Keys.SetExpire(entry, expireAt);
         PropagateSet(c.Store.Feed, a[1], a[3], expireAt);
+        NotifySet(c, a[1], expireAt);
         c.Reply.Ok();
     }
 
@@ -206,6 +211,7 @@ internal static class StringCommands
         entry = Store(c.Store, entry, a[1], a[2].ToArray());
         c.Store.Keys.ClearExpire(entry);
         PropagateSet(c.Store.Feed, a[1], a[2], 0);
+        NotifySet(c, a[1], 0);
         if (old is null)
         {
             c.Reply.NullBulk();
@@ -246,10 +252,40 @@ internal static class StringCommands
         {
             var entry = Store(c.Store, c.Store.Lookup(a[i], c.IsMasterLink), a[i], a[i + 1].ToArray());
             c.Store.Keys.ClearExpire(entry);
+            NotifySet(c, a[i], 0);
         }
 
         c.Store.Feed.Propagate(a);
         c.Reply.Ok();
+    }
+
+    /// <summary>MSETNX: all keys are set, or none when any of them exists.</summary>
+    private static void MSetNx(ClientSession c, scoped CommandArgs a)
+    {
+        if ((a.Count & 1) == 0)
+        {
+            c.Reply.Error(ErrorReplies.WrongArity("msetnx"));
+            return;
+        }
+
+        for (var i = 1; i < a.Count; i += 2)
+        {
+            if (c.Store.Lookup(a[i], c.IsMasterLink) is not null)
+            {
+                c.Reply.Integer(0);
+                return;
+            }
+        }
+
+        for (var i = 1; i < a.Count; i += 2)
+        {
+            // A key named twice: the later value wins, as in Redis.
+            Store(c.Store, c.Store.Keys.Find(a[i]), a[i], a[i + 1].ToArray());
+            NotifySet(c, a[i], 0);
+        }
+
+        c.Store.Feed.Propagate(a);
+        c.Reply.Integer(1);
     }
 
     private static void GetDel(ClientSession c, scoped CommandArgs a)
@@ -269,6 +305,7 @@ internal static class StringCommands
 
         c.Store.Delete(entry);
         c.Store.Feed.PropagateDel(entry.Key);
+        c.Store.Events.Notify(KeyspaceEventTypes.Generic, "del"u8, entry.Key);
         c.Reply.Bulk(value);
     }
 
@@ -322,6 +359,8 @@ internal static class StringCommands
                 feed.Arg(expireAt);
                 feed.End();
             }
+
+            c.Store.Events.Notify(KeyspaceEventTypes.Generic, "expire"u8, a[1]);
         }
         else if (persist && entry.ExpireAtMs != 0)
         {
@@ -333,6 +372,8 @@ internal static class StringCommands
                 feed.Arg(a[1]);
                 feed.End();
             }
+
+            c.Store.Events.Notify(KeyspaceEventTypes.Generic, "persist"u8, a[1]);
         }
 
         c.Reply.Bulk(value);
@@ -353,6 +394,7 @@ internal static class StringCommands
         a[2].CopyTo(combined.AsSpan(old.Length));
         Store(c.Store, entry, a[1], combined);
         c.Store.Feed.Propagate(a);
+        c.Store.Events.Notify(KeyspaceEventTypes.String, "append"u8, a[1]);
         c.Reply.Integer(combined.Length);
     }
 
@@ -414,6 +456,7 @@ internal static class StringCommands
         Utf8Formatter.TryFormat(result, text, out var n);
         Store(c.Store, entry, a[1], text[..n].ToArray());
         c.Store.Feed.Propagate(a);
+        c.Store.Events.Notify(KeyspaceEventTypes.String, "incrby"u8, a[1]);
         c.Reply.Integer(result);
     }
 
@@ -428,6 +471,16 @@ internal static class StringCommands
         entry.Value = value;
         store.Keys.Account(entry);
         return entry;
+    }
+
+    /// <summary>Keyspace events of a SET-like write: "set", and "expire" when it gave the key a TTL (Redis's order).</summary>
+    private static void NotifySet(ClientSession c, ReadOnlySpan<byte> key, long expireAt)
+    {
+        c.Store.Events.Notify(KeyspaceEventTypes.String, "set"u8, key);
+        if (expireAt != 0)
+        {
+            c.Store.Events.Notify(KeyspaceEventTypes.Generic, "expire"u8, key);
+        }
     }
 
     private static void PropagateSet(CommandFeed feed, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAt)

@@ -2,7 +2,7 @@ using WebFarm.State.Protocol;
 
 namespace WebFarm.State.Commands;
 
-/// <summary>MULTI/EXEC/DISCARD: queued commands run back to back under the store lock, so no other client interleaves.</summary>
+/// <summary>MULTI/EXEC/DISCARD: queued commands run back to back under the store lock, so no other client interleaves (WATCH: <see cref="WatchCommands"/>).</summary>
 internal static class TransactionCommands
 {
     public static void Register(CommandTable table)
@@ -36,8 +36,10 @@ internal static class TransactionCommands
 
         var queue = c.MultiQueue!;
         var failed = c.MultiFailed;
+        var watchedKeyChanged = WatchCommands.WatchedKeyChanged(c);
         c.MultiQueue = null;
         c.MultiFailed = false;
+        WatchCommands.UnwatchAll(c);
         if (failed)
         {
             c.Reply.Error(ErrorReplies.ExecAbort);
@@ -57,6 +59,13 @@ internal static class TransactionCommands
         if (needed > 0 && c.Store.MaxMemory > 0 && !CommandExecutor.TryMakeRoom(c, needed))
         {
             c.Reply.Error("EXECABORT Transaction discarded because of: " + ErrorReplies.OutOfMemory);
+            return;
+        }
+
+        if (watchedKeyChanged)
+        {
+            // Check-and-set lost: a nil array, nothing runs (not an error, as in Redis).
+            c.Reply.NullArray();
             return;
         }
 
@@ -86,6 +95,7 @@ internal static class TransactionCommands
             return;
         }
 
+        WatchCommands.UnwatchAll(c);
         c.MultiQueue = null;
         c.MultiFailed = false;
         c.Reply.Ok();

@@ -137,6 +137,11 @@ public sealed class StateServer : IAsyncDisposable
         {
             throw new ArgumentException("EvictionSamples must be 1-64, ReplicationBacklogBytes and ClientOutputBufferBytes at least 1024.", nameof(options));
         }
+
+        if (options.ClientPubSubOutputLimitBytes < 1024)
+        {
+            throw new ArgumentException("ClientPubSubOutputLimitBytes must be at least 1024.", nameof(options));
+        }
     }
 
     /// <summary>The role and replication offset, for tests and hosts ("master"/"replica").</summary>

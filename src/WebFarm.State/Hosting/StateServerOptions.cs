@@ -57,6 +57,13 @@ public sealed record StateServerOptions
     /// <summary>Unflushed reply bytes per client above which writing waits for the client to read.</summary>
     public int ClientOutputBufferBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Pub/Sub messages waiting for one subscriber above which it is disconnected (Redis's
+    /// client-output-buffer-limit for pubsub clients, 32 MB): a subscriber that stops reading never
+    /// slows a publisher and never grows the server's memory without bound.
+    /// </summary>
+    public long ClientPubSubOutputLimitBytes { get; init; } = 32L * 1024 * 1024;
+
     public TimeSpan ReplicaOutputStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public int ReplicationBacklogBytes { get; init; } = 16 * 1024 * 1024;

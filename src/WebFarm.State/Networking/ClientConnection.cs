@@ -36,6 +36,7 @@ internal sealed class ClientConnection : ICommandSink
             Output = connection.Transport.Output,
             Abort = connection.Abort,
             CanDefer = true,
+            Wake = connection.Transport.Input.CancelPendingRead,
         };
     }
 
@@ -48,6 +49,7 @@ internal sealed class ClientConnection : ICommandSink
             _server.Store.Sync.Enter();
             _locked = true;
             _server.Store.BeginBatch();
+            DrainPubSub();
         }
 
         CommandExecutor.Execute(_session, args);
@@ -139,6 +141,7 @@ internal sealed class ClientConnection : ICommandSink
                     await _server.Log.WaitDurableAsync(logMark);
                 }
 
+                DrainPubSub();
                 if (_session.Reply.Pending > 0 && !await FlushAsync(output))
                 {
                     break;
@@ -161,6 +164,13 @@ internal sealed class ClientConnection : ICommandSink
         finally
         {
             _server.Clients.TryRemove(_session.Id, out _);
+            if (_session.HoldsSharedState)
+            {
+                lock (_server.Store.Sync)
+                {
+                    _session.ReleaseSharedState();
+                }
+            }
             _session.Peer?.Stop();
             await input.CompleteAsync();
             if (_session.Peer is null)
@@ -194,6 +204,18 @@ internal sealed class ClientConnection : ICommandSink
 
         var result = await flush;
         return !result.IsCompleted && !result.IsCanceled;
+    }
+
+    /// <summary>
+    /// Writes Pub/Sub messages published to this client since the last pass: at the start of a batch (so they
+    /// precede the replies of commands that ran after them) and before each flush.
+    /// </summary>
+    private void DrainPubSub()
+    {
+        if (_session.Subscriber is { HasPending: true } subscriber)
+        {
+            subscriber.DrainTo(_session.Reply);
+        }
     }
 
     public void Abort() => _connection.Abort(new ConnectionAbortedException("server shutting down"));

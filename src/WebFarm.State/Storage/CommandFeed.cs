@@ -48,6 +48,27 @@ internal sealed class CommandFeed
         End();
     }
 
+    /// <summary>
+    /// Sends a command to the replicas but not to the log: PUBLISH, so that clients subscribed on a replica get
+    /// the message (as Redis replicates it), while a log replay must not publish old messages.
+    /// </summary>
+    public void PropagateToReplicas(scoped CommandArgs args)
+    {
+        if (Replication is null)
+        {
+            return;
+        }
+
+        Begin(args.Count);
+        for (var i = 0; i < args.Count; i++)
+        {
+            Arg(args[i]);
+        }
+
+        Replication.Append(_scratch.WrittenSpan);
+        Written = true;
+    }
+
     public void PropagateDel(byte[] key)
     {
         if (!Enabled)

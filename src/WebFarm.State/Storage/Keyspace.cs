@@ -16,6 +16,9 @@ internal sealed class Keyspace
 
     public Keyspace() => _lookup = _map.GetAlternateLookup<ReadOnlySpan<byte>>();
 
+    /// <summary>Clients' WATCHed keys; every change below is reported to it.</summary>
+    public WatchRegistry Watches { get; } = new();
+
     public int Count { get; private set; }
 
     public int VolatileCount { get; private set; }
@@ -50,7 +53,7 @@ internal sealed class Keyspace
     public void Remove(KeyEntry entry)
     {
         _map.Remove(entry.Key);
-        ClearExpire(entry);
+        ClearExpireSlot(entry);
         // Swap-remove keeps the array dense; SCAN walks downwards so a moved entry is never skipped.
         var last = _all[--Count];
         _all[entry.Slot] = last;
@@ -59,11 +62,20 @@ internal sealed class Keyspace
         entry.Slot = -1;
         UsedBytes -= entry.AccountedBytes;
         entry.AccountedBytes = 0;
+        if (!Watches.IsEmpty)
+        {
+            Watches.Touch(entry.Key, existsNow: false);
+        }
     }
 
     public void SetExpire(KeyEntry entry, long expireAtMs)
     {
         entry.ExpireAtMs = expireAtMs;
+        if (!Watches.IsEmpty)
+        {
+            Watches.Touch(entry.Key, existsNow: true);
+        }
+
         if (entry.VolatileSlot >= 0)
         {
             return;
@@ -80,6 +92,16 @@ internal sealed class Keyspace
 
     public void ClearExpire(KeyEntry entry)
     {
+        if (!Watches.IsEmpty && entry.ExpireAtMs != 0)
+        {
+            Watches.Touch(entry.Key, existsNow: true);
+        }
+
+        ClearExpireSlot(entry);
+    }
+
+    private void ClearExpireSlot(KeyEntry entry)
+    {
         entry.ExpireAtMs = 0;
         if (entry.VolatileSlot < 0)
         {
@@ -93,12 +115,16 @@ internal sealed class Keyspace
         entry.VolatileSlot = -1;
     }
 
-    /// <summary>Re-accounts an entry after its value changed size.</summary>
+    /// <summary>Re-accounts an entry after its value was set or changed (every write of a value ends here).</summary>
     public void Account(KeyEntry entry)
     {
         var bytes = entry.ComputeBytes();
         UsedBytes += bytes - entry.AccountedBytes;
         entry.AccountedBytes = bytes;
+        if (!Watches.IsEmpty)
+        {
+            Watches.Touch(entry.Key, existsNow: true);
+        }
     }
 
     public KeyEntry? SampleAny() => Count == 0 ? null : _all[NextRandom(Count)];
@@ -107,6 +133,11 @@ internal sealed class Keyspace
 
     public void Clear()
     {
+        if (!Watches.IsEmpty)
+        {
+            Watches.TouchExisting(this);
+        }
+
         _map.Clear();
         _all = new KeyEntry[64];
         _volatile = new KeyEntry[16];

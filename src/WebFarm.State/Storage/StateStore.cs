@@ -1,3 +1,5 @@
+using WebFarm.State.PubSub;
+
 namespace WebFarm.State.Storage;
 
 /// <summary>
@@ -6,11 +8,18 @@ namespace WebFarm.State.Storage;
 /// </summary>
 internal sealed class StateStore
 {
+    public StateStore() => Events = new KeyspaceEvents(PubSub);
+
     public Lock Sync { get; } = new();
 
     public Keyspace Keys { get; } = new();
 
     public CommandFeed Feed { get; } = new();
+
+    /// <summary>Pub/Sub subscriptions; under the same lock, so a notification is ordered with the write that caused it.</summary>
+    public PubSubHub PubSub { get; } = new();
+
+    public KeyspaceEvents Events { get; }
 
     /// <summary>Unix milliseconds, sampled once per batch: commands of one batch agree on "now".</summary>
     public long NowMs { get; private set; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -70,6 +79,7 @@ internal sealed class StateStore
         Keys.Remove(entry);
         ExpiredKeys++;
         Feed.PropagateDel(entry.Key);
+        Events.Notify(KeyspaceEventTypes.Expired, "expired"u8, entry.Key);
     }
 
     /// <summary>
@@ -100,6 +110,7 @@ internal sealed class StateStore
             Keys.Remove(victim);
             EvictedKeys++;
             Feed.PropagateDel(victim.Key);
+            Events.Notify(KeyspaceEventTypes.Evicted, "evicted"u8, victim.Key);
         }
 
         return true;

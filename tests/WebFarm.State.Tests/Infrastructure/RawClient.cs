@@ -152,7 +152,8 @@ public sealed class RawClient : IAsyncDisposable
         }
     }
 
-    private async Task<string> ReadLineAsync()
+    /// <summary>One raw reply line without its CRLF (tells a nil array "*-1" from a nil bulk "$-1").</summary>
+    public async Task<string> ReadLineAsync()
     {
         while (true)
         {
