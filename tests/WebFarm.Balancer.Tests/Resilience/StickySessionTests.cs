@@ -109,14 +109,24 @@ public sealed class StickySessionTests
     [Fact]
     public Task A_client_whose_server_dies_is_redistributed_with_a_new_cookie_and_an_event() => BackendProcess.WithManyAsync(3, async backends =>
     {
-        // Checks every second (Fall 2): the kill is noticed no sooner than ~1 s later, so the first request after it
-        // meets a server that still looks healthy.
-        await using var balancer = await TestBalancer.StartAsync(Config(backends, checkIntervalSeconds: 1));
+        // The active check is too rare to notice the kill during the test (it needs Fall = 2 failures 10 minutes
+        // apart), so the first request after the kill meets a server that still looks healthy, however slow the
+        // machine; passive health (one failure) is what takes the server out, on that very request.
+        var config = Config(backends, checkIntervalSeconds: 600);
+        config = config with
+        {
+            Farms = new Dictionary<string, FarmOptions>
+            {
+                ["web"] = config.Farms["web"] with { PassiveHealth = new PassiveHealthOptions { MaxFailures = 1, Window = TimeSpan.FromMinutes(1), ReactivationPeriod = TimeSpan.FromMinutes(10) } },
+            },
+        };
+        await using var balancer = await TestBalancer.StartAsync(config);
         var first = await Get(balancer, null);
         var home = backends.Single(b => b.Name == first.Backend);
         home.Kill();
 
         // Right after the kill the server still looks healthy: the request is retried elsewhere and rebound.
+        Assert.True(balancer.Runtime.GetServer("web", home.Name).Healthy);
         var retried = await Get(balancer, first.Issued);
         Assert.Equal(HttpStatusCode.OK, retried.Status);
         Assert.NotEqual(home.Name, retried.Backend);
