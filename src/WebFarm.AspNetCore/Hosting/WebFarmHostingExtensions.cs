@@ -89,7 +89,10 @@ public static class WebFarmHostingExtensions
         // Supervised instances (webfarm up, the agent) name their parent: never outlive it, even after a SIGKILL.
         services.AddHostedService<ParentProcessWatcher>();
 
-        // Graceful drain: on SIGTERM Kestrel stops accepting, then waits this long for in-flight requests.
+        // Graceful drain: on SIGTERM the health endpoint turns 503 and the app keeps serving for DrainDelay, then
+        // Kestrel stops accepting and waits for in-flight requests (ShutdownTimeout bounds it all).
+        services.AddSingleton<DrainDelayService>();
+        services.AddHostedService(sp => sp.GetRequiredService<DrainDelayService>());
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         return options;
     }

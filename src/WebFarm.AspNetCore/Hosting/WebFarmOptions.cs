@@ -59,6 +59,13 @@ public sealed class WebFarmOptions
     /// <summary>How long shutdown waits for in-flight requests to finish (the host's ShutdownTimeout). Default 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long shutdown keeps serving, with the health endpoint answering 503, before the listener closes, so a
+    /// balancer polling it takes this server out of rotation first. Shorter than <see cref="ShutdownTimeout"/>,
+    /// which bounds the whole shutdown. Default zero: the listener closes at once.
+    /// </summary>
+    public TimeSpan DrainDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>How often expired cache rows are deleted (PostgreSQL store). Default 5 minutes.</summary>
     public TimeSpan CacheCleanupInterval { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -152,6 +159,15 @@ public sealed class WebFarmOptions
         if (ShutdownTimeout < TimeSpan.Zero)
         {
             problems.Add($"{SectionName}:ShutdownTimeout is {ShutdownTimeout}; it must not be negative.");
+        }
+
+        if (DrainDelay < TimeSpan.Zero)
+        {
+            problems.Add($"{SectionName}:DrainDelay is {DrainDelay}; it must not be negative.");
+        }
+        else if (DrainDelay > TimeSpan.Zero && DrainDelay >= ShutdownTimeout)
+        {
+            problems.Add($"{SectionName}:DrainDelay is {DrainDelay}; it must be shorter than {SectionName}:ShutdownTimeout ({ShutdownTimeout}), which bounds the whole shutdown and must leave time for in-flight requests.");
         }
 
         if (string.IsNullOrWhiteSpace(SessionCookieName))

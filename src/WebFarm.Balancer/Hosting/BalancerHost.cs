@@ -153,7 +153,7 @@ public sealed class BalancerHost : IAsyncDisposable
 
         var watcher = configPath is null
             ? null
-            : new ConfigWatcher(configPath, configText!, runtime, c => WarnOnRestartOnlyChanges(Adjust(c), config, logger), options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
+            : new ConfigWatcher(configPath, configText!, runtime, Adjust, options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
         var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, configPath, options.ShutdownTimeout);
         logger.LogInformation(
             "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s); socket engine {Engine}",
@@ -314,16 +314,6 @@ public sealed class BalancerHost : IAsyncDisposable
         }
 
         return null;
-    }
-
-    private static BalancerConfig WarnOnRestartOnlyChanges(BalancerConfig next, BalancerConfig running, ILogger logger)
-    {
-        if (!next.Listen.SequenceEqual(running.Listen) || next.Admin != running.Admin || next.StateDirectory != running.StateDirectory || next.SocketEngine != running.SocketEngine)
-        {
-            logger.LogWarning("Listen, Admin, StateDirectory and SocketEngine changes take effect at the next restart; the rest of the new configuration is applied now");
-        }
-
-        return next with { Listen = running.Listen, Admin = running.Admin, StateDirectory = running.StateDirectory, SocketEngine = running.SocketEngine };
     }
 
     private static List<Uri> Addresses(WebApplication app)

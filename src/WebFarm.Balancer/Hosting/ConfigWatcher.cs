@@ -139,9 +139,19 @@ internal sealed class ConfigWatcher : IDisposable
             try
             {
                 var config = _adjust(BalancerConfigLoader.Parse(text, _path));
-                _runtime.Apply(config);
+                var running = _runtime.Config;
+                var restartOnly = RestartOnlySettings.Changed(config, running);
+                _runtime.Apply(RestartOnlySettings.KeepRunning(config, running));
+                var message = $"{_path} reloaded: {config.Farms.Count} farm(s), {config.Routes.Count} route(s)";
+                if (restartOnly.Count > 0)
+                {
+                    // Said in the event, not only in the log: whoever watches the events learns that a restart is due.
+                    message += $"; {string.Join(", ", restartOnly)} changed: applied at the next restart";
+                    _logger.LogWarning("{Settings} changed in {Path}: applied at the next restart; the rest of the new configuration is applied now", string.Join(", ", restartOnly), _path);
+                }
+
                 _logger.LogInformation("Reloaded {Path}", _path);
-                _runtime.Events.Publish(null, null, EventKind.ConfigReloaded, $"{_path} reloaded: {config.Farms.Count} farm(s), {config.Routes.Count} route(s)");
+                _runtime.Events.Publish(null, null, EventKind.ConfigReloaded, message);
                 return true;
             }
             catch (ConfigException ex)

@@ -63,4 +63,26 @@ public sealed class WebFarmOptionsTests
         }));
         Assert.Contains("WebFarm:PostgresConnectionString is required", error.Message);
     }
+
+    [Theory]
+    [InlineData("-00:00:01", "00:00:30", "WebFarm:DrainDelay is -00:00:01; it must not be negative.")]
+    [InlineData("00:00:30", "00:00:30", "WebFarm:DrainDelay is 00:00:30; it must be shorter than WebFarm:ShutdownTimeout (00:00:30)")]
+    public void DrainDelay_must_leave_time_for_in_flight_requests(string drainDelay, string shutdownTimeout, string expected)
+    {
+        var options = new WebFarmOptions { DrainDelay = TimeSpan.Parse(drainDelay, System.Globalization.CultureInfo.InvariantCulture), ShutdownTimeout = TimeSpan.Parse(shutdownTimeout, System.Globalization.CultureInfo.InvariantCulture) };
+        var error = Assert.Throws<InvalidOperationException>(() => options.Normalize("HostApp"));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DrainDelay_is_off_by_default_and_may_be_shorter_than_the_shutdown_timeout()
+    {
+        var options = new WebFarmOptions();
+        options.Normalize("HostApp");
+        Assert.Equal(TimeSpan.Zero, options.DrainDelay);
+
+        var set = new WebFarmOptions { DrainDelay = TimeSpan.FromSeconds(29), ShutdownTimeout = TimeSpan.FromSeconds(30) };
+        set.Normalize("HostApp");
+        Assert.Equal(TimeSpan.FromSeconds(29), set.DrainDelay);
+    }
 }

@@ -33,6 +33,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal(0, farm.Limits.MaxConcurrentRequestsPerServer);
         Assert.Equal(100, farm.Limits.QueueLength);
         Assert.Equal(3, farm.Retries.MaxAttempts);
+        Assert.Equal(65536, farm.Retries.MaxBufferedBody);
         Assert.Null(farm.Health);
         Assert.Null(farm.PassiveHealth);
         Assert.Equal(AffinityMode.None, farm.Affinity.Mode);
@@ -140,6 +141,10 @@ public sealed class ConfigLoaderTests
     [InlineData("""{ "Farms": { "web": { "Servers": [ { "Address": "http://a:1" } ] } } }""", "$.Farms.web.Servers[0].Name", "is required")]
     [InlineData("""{ "Farms": { "web": { "Servers": [], "Retries": { "MaxAttempts": 0 } } } }""", "$.Farms.web.Retries.MaxAttempts", "between 1")]
     [InlineData("""{ "Farms": { "web": { "Servers": [], "Health": { "Rise": 0 } } } }""", "$.Farms.web.Health.Rise", "at least 1")]
+    [InlineData("""{ "Farms": { "web": { "Servers": [], "Retries": { "MaxBufferedBody": -1 } } } }""", "$.Farms.web.Retries.MaxBufferedBody", "must be between 0 and 16777216 bytes")]
+    [InlineData("""{ "Farms": { "web": { "Servers": [], "Retries": { "MaxBufferedBody": 16777217 } } } }""", "$.Farms.web.Retries.MaxBufferedBody", "must be between 0 and 16777216 bytes")]
+    [InlineData("""{ "Farms": { "web": { "Servers": [], "Retries": { "MaxBufferedBody": "64k" } } } }""", "$.Farms.web.Retries.MaxBufferedBody", "expected a whole number, got")]
+    [InlineData("""{ "Farms": { "web": { "Servers": [], "Retries": { "MaxBufferedBody": 1.5 } } } }""", "$.Farms.web.Retries.MaxBufferedBody", "expected a whole number, got")]
     [InlineData("""{ "Farms": { "web": { "Servers": [], "Health": { "ExpectedStatus": "200-700" } } } }""", "$.Farms.web.Health.ExpectedStatus", "out of range")]
     [InlineData("""{ "Farms": { "web": { "Servers": [], "Affinity": { "Mode": "Sticky" } } } }""", "$.Farms.web.Affinity.Mode", "not one of")]
     [InlineData("""{ "Farms": { "web": { "Servers": [] } }, "TrustedProxies": [ "10.0.0.1/8" ] }""", "$.TrustedProxies[0]", "not an IP address or network")]
@@ -154,6 +159,15 @@ public sealed class ConfigLoaderTests
     {
         var ex = Assert.Throws<ConfigException>(() => BalancerConfigLoader.Parse(json, "f.json"));
         Assert.Contains(ex.Errors, e => e.Path == path && e.Reason.Contains(reason, StringComparison.Ordinal) && e.File == "f.json");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(16777216)]
+    public void MaxBufferedBody_accepts_the_ends_of_its_range(int bytes)
+    {
+        var json = $$"""{ "Farms": { "web": { "Servers": [], "Retries": { "MaxBufferedBody": {{bytes}} } } } }""";
+        Assert.Equal(bytes, BalancerConfigLoader.Parse(json).Farms["web"].Retries.MaxBufferedBody);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Events;
 using WebFarm.Balancer.Tests.Infrastructure;
@@ -9,8 +10,9 @@ namespace WebFarm.Balancer.Tests.Configuration;
 [Collection(TimingCollection.Name)]
 public sealed class HotReloadTests
 {
-    private static string Config(string servers, string connectTimeout = "5s") => $$"""
+    private static string Config(string servers, string connectTimeout = "5s", string topLevel = "") => $$"""
         {
+          {{topLevel}}
           "Farms": {
             "web": {
               "Timeouts": { "Connect": "{{connectTimeout}}" },
@@ -123,5 +125,49 @@ public sealed class HotReloadTests
 
         Assert.DoesNotContain(balancer.Runtime.Events.Since(0), e => e.Kind is EventKind.ConfigReloaded or EventKind.ConfigRejected);
         Assert.True(balancer.Host.Reload(), "an explicit reload of a valid file succeeds");
+    }
+
+    [Fact]
+    public async Task A_reload_that_changes_restart_only_settings_applies_the_rest_and_its_event_names_them()
+    {
+        await using var a = await TestBackend.StartNamedAsync("a");
+        await using var b = await TestBackend.StartNamedAsync("b");
+        await using var balancer = await TestBalancer.StartFromJsonAsync(Config(Server("a", a)));
+        var started = balancer.Runtime.Config;
+
+        async Task<string> NextReloadMessageAsync(int reloadsBefore)
+        {
+            // Read through the admin API: the event stream is where an operator (or the dashboard) sees it.
+            string? message = null;
+            await Eventually.True(
+                async () =>
+                {
+                    using var events = JsonDocument.Parse(await balancer.Admin.GetStringAsync("/api/events"));
+                    var reloads = events.RootElement.EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "config-reloaded").ToList();
+                    message = reloads.Count > reloadsBefore ? reloads[reloadsBefore].GetProperty("message").GetString() : null;
+                    return message is not null;
+                },
+                TimeSpan.FromSeconds(15),
+                "config-reloaded");
+            return message!;
+        }
+
+        // A reload of live settings only says nothing about a restart.
+        WriteConfig(balancer.ConfigPath!, Config(Server("a", a) + ", " + Server("b", b)));
+        var plain = await NextReloadMessageAsync(0);
+        Assert.DoesNotContain("restart", plain, StringComparison.Ordinal);
+
+        // SocketEngine and StateDirectory are read at start only; the server change in the same file applies now.
+        WriteConfig(balancer.ConfigPath!, Config(Server("b", b), topLevel: """ "SocketEngine": "Sockets", "StateDirectory": "elsewhere", """));
+        var pending = await NextReloadMessageAsync(1);
+        Assert.Contains("StateDirectory, SocketEngine changed: applied at the next restart", pending, StringComparison.Ordinal);
+        Assert.DoesNotContain("Listen", pending, StringComparison.Ordinal);
+        Assert.DoesNotContain("Admin", pending, StringComparison.Ordinal);
+
+        var running = balancer.Runtime.Config;
+        Assert.Equal(started.SocketEngine, running.SocketEngine);
+        Assert.Equal(started.StateDirectory, running.StateDirectory);
+        Assert.Equal(["b"], running.Farms["web"].Servers.Select(s => s.Name));
+        Assert.Equal("b", await balancer.Client.GetStringAsync("/"));
     }
 }

@@ -5,8 +5,8 @@ namespace WebFarm.Balancer.Tests.Resilience;
 
 /// <summary>
 /// A bounded concurrent load of GETs against the balancer: <c>workers</c> loops, each sending one request at a time,
-/// until the duration is over or the request cap is reached. Every response is recorded (when, how long, status,
-/// which backend answered), and every exception is a failure.
+/// until the duration is over, the request cap is reached or <see cref="Stop"/> is called. Every response is recorded
+/// (when, how long, status, which backend answered), and every exception is a failure.
 /// </summary>
 internal sealed class LoadRun
 {
@@ -14,10 +14,14 @@ internal sealed class LoadRun
 
     private readonly ConcurrentQueue<Sample> _samples = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _endTicks;
 
     public TimeSpan Now => _clock.Elapsed;
 
     public IReadOnlyList<Sample> Samples => [.. _samples.OrderBy(s => s.Started)];
+
+    /// <summary>How many requests have completed (answered or failed) so far.</summary>
+    public int Completed => _samples.Count;
 
     public IReadOnlyList<Sample> Failures => [.. Samples.Where(s => s.Error is not null || s.Status != 200)];
 
@@ -27,10 +31,10 @@ internal sealed class LoadRun
         using var handler = new SocketsHttpHandler { UseCookies = false, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
         var remaining = maxRequests;
-        var end = duration;
+        run._endTicks = duration.Ticks;
         var loops = Enumerable.Range(0, workers).Select(_ => Task.Run(async () =>
         {
-            while (run.Now < end && Interlocked.Decrement(ref remaining) >= 0)
+            while (run.Now.Ticks < Interlocked.Read(ref run._endTicks) && Interlocked.Decrement(ref remaining) >= 0)
             {
                 var started = run.Now;
                 try
@@ -54,6 +58,16 @@ internal sealed class LoadRun
 
         await Task.WhenAll(loops);
         return run;
+    }
+
+    /// <summary>Ends the run early: the workers finish the request they are sending and stop.</summary>
+    public void Stop() => Interlocked.Exchange(ref _endTicks, 0);
+
+    /// <summary>Waits until <paramref name="count"/> more requests than now have completed (bounded by <paramref name="timeout"/>).</summary>
+    public Task CompletedMoreAsync(int count, TimeSpan timeout, string because)
+    {
+        var target = Completed + count;
+        return Infrastructure.Eventually.True(() => Completed >= target, timeout, because);
     }
 
     /// <summary>Waits until <paramref name="at"/> into the run.</summary>
