@@ -155,6 +155,12 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
                     shutdown?.Dispose();
                     shutdown = null;
                     _frontEnd.Statistics.RecordHandOff();
+
+                    // Kestrel reads the rest of the connection through a tap that records each request head, so the
+                    // Kestrel path applies the byte-level request rules as well (HttpForwarder, RequestHeadScreen).
+                    var tap = new RawHeadTap(_connection.Transport);
+                    _connection.Transport = tap;
+                    _connection.Features.Set(tap);
                     await next(_connection).ConfigureAwait(false);
                     return;
                 }

@@ -1,3 +1,4 @@
+using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.Forwarding;
 
 namespace WebFarm.Balancer.Tests.Forwarding;
@@ -10,7 +11,7 @@ public sealed class HeaderRulesTests
     [InlineData("close", "X-Hop-Custom", false)]
     [InlineData("X-Hop-Customer", "X-Hop-Custom", false)]
     public void Connection_lists_name_hop_by_hop_headers(string connection, string name, bool listed)
-        => Assert.Equal(listed, HeaderRules.IsListedIn(connection, name));
+        => Assert.Equal(listed, HeaderNames.ListContains(connection, name));
 
     [Theory]
     [InlineData("Connection", true)]
@@ -21,12 +22,12 @@ public sealed class HeaderRulesTests
     [InlineData("TE", true)]
     [InlineData("Content-Type", false)]
     [InlineData("X-Custom", false)]
-    public void Hop_by_hop_names(string name, bool hop) => Assert.Equal(hop, HeaderRules.IsHopByHop(name));
+    public void Hop_by_hop_names(string name, bool hop) => Assert.Equal(hop, HeaderNames.IsHopByHop(name));
 
     [Theory]
     [InlineData("plain", false)]
     [InlineData("a\r\nb", true)]
     [InlineData("a\nb", true)]
     [InlineData("a\0b", true)]
-    public void Unsafe_values(string value, bool unsafeValue) => Assert.Equal(unsafeValue, HeaderRules.HasUnsafeChars(value));
+    public void Unsafe_values(string value, bool unsafeValue) => Assert.Equal(unsafeValue, HeaderSyntax.HasUnsafeChars(value));
 }

@@ -10,6 +10,7 @@ using WebFarm.Balancer.Async;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Routing;
+using WebFarm.Balancer.Forwarding.Headers;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
 
@@ -421,7 +422,7 @@ internal sealed class Http1Forwarder
                                     throw new Http1ProtocolException("malformed trailer line");
                                 }
 
-                                if (!Http1ResponseParser.IsHopByHopOrFraming(name) && !Http1ResponseParser.HasUnsafeBytes(value))
+                                if (!HeaderNames.IsHopByHopOrFraming(name) && !HeaderSyntax.HasUnsafeBytes(value))
                                 {
                                     target.AddTrailer(name, value);
                                 }
