@@ -23,6 +23,7 @@ internal sealed class RawHeadTap : PipeReader, IDuplexPipe, IDisposable
     private byte[] _recorded = [];
     private int _length;
     private bool _paused;
+    private bool _examinedAll;
 
     /// <summary>Taps <paramref name="transport"/>'s input; its output is left as it is.</summary>
     public RawHeadTap(IDuplexPipe transport)
@@ -76,12 +77,14 @@ internal sealed class RawHeadTap : PipeReader, IDuplexPipe, IDisposable
     public override void AdvanceTo(SequencePosition consumed)
     {
         Record(consumed);
+        _examinedAll = consumed.Equals(_last.End);
         _inner.AdvanceTo(consumed);
     }
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
         Record(consumed);
+        _examinedAll = examined.Equals(_last.End);
         _inner.AdvanceTo(consumed, examined);
     }
 
@@ -94,31 +97,36 @@ internal sealed class RawHeadTap : PipeReader, IDuplexPipe, IDisposable
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         var reading = _inner.ReadAsync(cancellationToken);
-        if (reading.IsCompletedSuccessfully)
-        {
-            var result = reading.Result;
-            _last = result.Buffer;
-            return new ValueTask<ReadResult>(result);
-        }
-
-        return AwaitAsync(reading);
+        return reading.IsCompletedSuccessfully ? new ValueTask<ReadResult>(Observe(reading.Result)) : AwaitAsync(reading);
     }
 
     public override bool TryRead(out ReadResult result)
     {
         if (_inner.TryRead(out result))
         {
-            _last = result.Buffer;
+            result = Observe(result);
             return true;
         }
 
         return false;
     }
 
-    private async ValueTask<ReadResult> AwaitAsync(ValueTask<ReadResult> reading)
+    private async ValueTask<ReadResult> AwaitAsync(ValueTask<ReadResult> reading) => Observe(await reading.ConfigureAwait(false));
+
+    /// <summary>
+    /// Remembers the buffer (for <see cref="Record"/>) and holds the client's FIN back while bytes Kestrel has not
+    /// examined remain: Kestrel's body reader refuses a body whose connection input has ended even when every byte
+    /// of it is there ("Unexpected end of request content"), so a client that sends a complete request and then
+    /// half-closes would get nothing. Once Kestrel has looked at everything, the end is reported.
+    /// </summary>
+    private ReadResult Observe(ReadResult result)
     {
-        var result = await reading.ConfigureAwait(false);
         _last = result.Buffer;
+        if (result.IsCompleted && !result.Buffer.IsEmpty && !_examinedAll)
+        {
+            return new ReadResult(result.Buffer, result.IsCanceled, isCompleted: false);
+        }
+
         return result;
     }
 

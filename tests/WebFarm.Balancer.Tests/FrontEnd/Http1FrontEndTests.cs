@@ -1079,6 +1079,9 @@ public sealed class Http1FrontEndTests
                 await RawHttp.WriteAsync(tcp.GetStream(), Get("/think"));
                 await started.Task.WaitAsync(Deadline);
                 Assert.Equal(1, server.InFlight);
+
+                // A reset: the client is gone for sure (a FIN alone is a half-close, still answered: HostileRequestTests).
+                RawHttp.Reset(tcp);
             }
 
             if (serverAnswersLater)

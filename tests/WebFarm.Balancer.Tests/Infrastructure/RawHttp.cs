@@ -16,6 +16,16 @@ public static class RawHttp
         return client;
     }
 
+    /// <summary>
+    /// Leaves abortively: an RST, no FIN (a FIN alone is a half-close, after which the balancer still answers a
+    /// complete request, as HAProxy does).
+    /// </summary>
+    public static void Reset(TcpClient client)
+    {
+        client.Client.LingerState = new LingerOption(true, 0);
+        client.Client.Close();
+    }
+
     public static Task WriteAsync(NetworkStream stream, string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask();
 
     /// <summary>Reads until the end of the header block; returns the head (status line and headers).</summary>
