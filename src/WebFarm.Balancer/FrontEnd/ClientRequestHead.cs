@@ -123,6 +123,11 @@ internal sealed class ClientRequestHead
         {
             // A head that does not fit is Kestrel's (it answers 431 or takes it), and so is one with a bare LF (it
             // may already be complete to a lenient reader); a partial one waits for more.
+            if (IsNotARequestLine(data))
+            {
+                return ClientHeadStatus.Invalid;
+            }
+
             return available == MaxLength || HasBareLineFeed(data) ? ClientHeadStatus.HandOff : ClientHeadStatus.Incomplete;
         }
 
@@ -149,6 +154,24 @@ internal sealed class ClientRequestHead
         {
             array = new T[Math.Max(length, Math.Min(array.Length * 2, MaxLength))];
         }
+    }
+
+    /// <summary>The first line is complete (CRLF) and does not end in an HTTP/1.x version (empty lines before it are allowed).</summary>
+    private static bool IsNotARequestLine(ReadOnlySpan<byte> data)
+    {
+        while (data.StartsWith("\r\n"u8))
+        {
+            data = data[2..];
+        }
+
+        var lineEnd = data.IndexOf("\r\n"u8);
+        if (lineEnd < 0)
+        {
+            return false;
+        }
+
+        var line = data[..lineEnd];
+        return line.Length < 10 || !line[^9..^1].SequenceEqual(" HTTP/1."u8) || !char.IsAsciiDigit((char)line[^1]);
     }
 
     private static bool HasBareLineFeed(ReadOnlySpan<byte> data)
