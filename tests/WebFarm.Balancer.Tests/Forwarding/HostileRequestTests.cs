@@ -77,6 +77,10 @@ public sealed class HostileRequestTests
         // 6: a fragment in the request-target is refused (routing and the server would see different paths).
         ["fragment"] = Refused("GET /api#frag HTTP/1.1\r\nHost: example.com\r\n\r\n", 400),
 
+        // Found by MutatedRequestTests: Kestrel lets a bare CR through in the target, which a lenient server reads as
+        // the end of the request line.
+        ["cr-in-target"] = Refused("GET /sh\rop/item HTTP/1.1\r\nHost: example.com\r\n\r\n", 400),
+
         // 7: an h2c upgrade is not forwarded (the upgrade, its settings and the Connection tokens naming them are stripped).
         ["h2c-upgrade"] = new(
             "GET /x HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",

@@ -48,7 +48,7 @@ public sealed class RecordingBackend : IAsyncDisposable
                 {
                     if (buffered.Count > 0)
                     {
-                        _requests.Enqueue(new ReceivedRequest([.. buffered], [], "the connection ended inside a request head"));
+                        _requests.Enqueue(new ReceivedRequest([.. buffered], [], null, Truncated: true));
                     }
 
                     return;
@@ -74,7 +74,7 @@ public sealed class RecordingBackend : IAsyncDisposable
                     var n = await stream.ReadAsync(chunk, cancellationToken);
                     if (n == 0)
                     {
-                        _requests.Enqueue(new ReceivedRequest(head, [.. buffered], "the connection ended inside the body"));
+                        _requests.Enqueue(new ReceivedRequest(head, [.. buffered], null, Truncated: true));
                         return;
                     }
 
@@ -90,10 +90,16 @@ public sealed class RecordingBackend : IAsyncDisposable
                 int last;
                 while ((last = ChunkedEnd(buffered)) < 0)
                 {
+                    if (last == -2)
+                    {
+                        _requests.Enqueue(new ReceivedRequest(head, [.. buffered], "a malformed chunk size line"));
+                        return;
+                    }
+
                     var n = await stream.ReadAsync(chunk, cancellationToken);
                     if (n == 0)
                     {
-                        _requests.Enqueue(new ReceivedRequest(head, [.. buffered], "the connection ended inside a chunked body"));
+                        _requests.Enqueue(new ReceivedRequest(head, [.. buffered], null, Truncated: true));
                         return;
                     }
 
@@ -174,7 +180,7 @@ public sealed class RecordingBackend : IAsyncDisposable
 
     private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
 
-    /// <summary>Where a chunked body that starts at the buffer's start ends (after the final CRLF), or -1 if not yet.</summary>
+    /// <summary>Where a chunked body that starts at the buffer's start ends (after the final CRLF), -1 if not yet, -2 if malformed.</summary>
     private static int ChunkedEnd(List<byte> buffered)
     {
         var at = 0;
@@ -188,7 +194,13 @@ public sealed class RecordingBackend : IAsyncDisposable
 
             var sizeText = Encoding.Latin1.GetString(buffered.GetRange(at, lineEnd - at).ToArray());
             var semicolon = sizeText.IndexOf(';');
-            var size = Convert.ToInt32(semicolon < 0 ? sizeText : sizeText[..semicolon], 16);
+            var sizeDigits = semicolon < 0 ? sizeText : sizeText[..semicolon];
+            if (sizeDigits.Length == 0 || !sizeDigits.All(char.IsAsciiHexDigit)
+                || !int.TryParse(sizeDigits, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var size))
+            {
+                return -2;
+            }
+
             at = lineEnd + 2;
             if (size == 0)
             {
@@ -239,8 +251,11 @@ public sealed class RecordingBackend : IAsyncDisposable
     }
 }
 
-/// <summary>One request as a <see cref="RecordingBackend"/> received it: exact bytes, and why its framing was refused (null when it was sound).</summary>
-public sealed record ReceivedRequest(byte[] Head, byte[] Body, string? FramingError)
+/// <summary>
+/// One request as a <see cref="RecordingBackend"/> received it: exact bytes, why its framing was refused (null when it
+/// was sound), and whether the connection ended before it was complete (a request the balancer abandoned).
+/// </summary>
+public sealed record ReceivedRequest(byte[] Head, byte[] Body, string? FramingError, bool Truncated = false)
 {
     /// <summary>The head as Latin-1 text: one character per byte, so obs-text bytes can be compared exactly.</summary>
     public string HeadText => Encoding.Latin1.GetString(Head);
@@ -251,5 +266,5 @@ public sealed record ReceivedRequest(byte[] Head, byte[] Body, string? FramingEr
 
     public List<string> Values(string name) => RawHttp.Values(Headers, name);
 
-    public override string ToString() => HeadText + Encoding.Latin1.GetString(Body) + (FramingError is null ? string.Empty : " [" + FramingError + "]");
+    public override string ToString() => HeadText + Encoding.Latin1.GetString(Body) + (FramingError is null ? string.Empty : " [" + FramingError + "]") + (Truncated ? " [truncated]" : string.Empty);
 }

@@ -96,7 +96,7 @@ internal static class RequestHeadScreen
         return false;
     }
 
-    /// <summary>CONNECT and a fragment in the request-target are refused (the target as the client sent it).</summary>
+    /// <summary>CONNECT, a fragment and anything but visible ASCII in the request-target are refused (the target as the client sent it).</summary>
     public static ForwardingFailure ScreenTarget(string method, string? rawTarget)
     {
         if (method == "CONNECT")
@@ -104,6 +104,18 @@ internal static class RequestHeadScreen
             return ForwardingFailure.ConnectNotAllowed;
         }
 
-        return rawTarget is not null && rawTarget.Contains('#') ? ForwardingFailure.FragmentInTarget : ForwardingFailure.None;
+        if (rawTarget is null)
+        {
+            return ForwardingFailure.None;
+        }
+
+        // Kestrel lets a bare CR (and other controls) through in the target; written upstream it would end the
+        // request line early for a lenient server. A target is visible ASCII only (RFC 9112 3.2).
+        if (rawTarget.AsSpan().ContainsAnyExceptInRange('!', '~'))
+        {
+            return ForwardingFailure.InvalidRequestLine;
+        }
+
+        return rawTarget.Contains('#') ? ForwardingFailure.FragmentInTarget : ForwardingFailure.None;
     }
 }
