@@ -4,8 +4,8 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using WebFarm.Balancer.Forwarding;
-using WebFarm.Balancer.Forwarding.Http1;
 using WebFarm.Balancer.Forwarding.Headers;
+using WebFarm.Balancer.Forwarding.Http1;
 
 namespace WebFarm.Balancer.FrontEnd;
 

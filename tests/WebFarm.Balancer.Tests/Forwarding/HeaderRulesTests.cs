@@ -1,5 +1,4 @@
 using WebFarm.Balancer.Forwarding.Headers;
-using WebFarm.Balancer.Forwarding;
 
 namespace WebFarm.Balancer.Tests.Forwarding;
 

@@ -255,7 +255,8 @@ public sealed class HostileRequestTests
         var config = TestBalancer.SingleFarm([backend.Address], f => f with
         {
             PassiveHealth = new PassiveHealthOptions { MaxFailures = 1, Window = TimeSpan.FromMinutes(5), ReactivationPeriod = TimeSpan.FromMinutes(10) },
-        }) with { Http1FrontEnd = frontEnd };
+        }) with
+        { Http1FrontEnd = frontEnd };
         return TestBalancer.StartAsync(configure?.Invoke(config) ?? config);
     }
 

@@ -31,7 +31,8 @@ public sealed class RetryAfterResponseStartedTests
         {
             LoadBalancing = LoadBalancingAlgorithm.First,
             Retries = new RetryOptions { MaxAttempts = 3 },
-        }) with { Http1FrontEnd = frontEnd };
+        }) with
+        { Http1FrontEnd = frontEnd };
         await using var balancer = await TestBalancer.StartAsync(config);
         using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
         var stream = tcp.GetStream();

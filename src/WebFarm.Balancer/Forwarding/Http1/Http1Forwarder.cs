@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Async;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
-using WebFarm.Balancer.Routing;
 using WebFarm.Balancer.Forwarding.Headers;
+using WebFarm.Balancer.Routing;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
 
