@@ -95,16 +95,15 @@ internal static class HeaderNames
 
     private delegate bool ByteRule(ReadOnlySpan<byte> name);
 
-    /// <summary>Runs a byte rule on a string name: ASCII copied to the stack, no allocation; anything else matches no rule.</summary>
+    /// <summary>
+    /// Runs a byte rule on a string name: ASCII copied to the stack, no allocation. A longer name is cut to
+    /// <see cref="MaxSpecialLength"/>: it matches none of the fixed names either way, and keeps its prefix (Proxy-*).
+    /// Anything not ASCII matches no rule.
+    /// </summary>
     private static bool WithBytes(string name, ByteRule rule)
     {
-        if (name.Length > MaxSpecialLength)
-        {
-            // Only the Proxy-* family has members this long: decide it by the prefix the rule looks at.
-            return name.StartsWith("Proxy-", StringComparison.OrdinalIgnoreCase) && rule("Proxy-X"u8);
-        }
-
         Span<byte> bytes = stackalloc byte[MaxSpecialLength];
-        return Ascii.FromUtf16(name, bytes, out var written) == System.Buffers.OperationStatus.Done && rule(bytes[..written]);
+        var chars = name.AsSpan(0, Math.Min(name.Length, MaxSpecialLength));
+        return Ascii.FromUtf16(chars, bytes, out var written) == System.Buffers.OperationStatus.Done && rule(bytes[..written]);
     }
 }

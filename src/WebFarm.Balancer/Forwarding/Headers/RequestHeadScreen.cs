@@ -58,7 +58,10 @@ internal static class RequestHeadScreen
             switch (name.Length)
             {
                 case 10 when Ascii.EqualsIgnoreCase(name, "Connection"u8):
-                    var text = Encoding.Latin1.GetString(value);
+                    // The usual values take no string of their own.
+                    var text = Ascii.EqualsIgnoreCase(value, "keep-alive"u8) ? "keep-alive"
+                        : Ascii.EqualsIgnoreCase(value, "close"u8) ? "close"
+                        : Encoding.Latin1.GetString(value);
                     connection = connection is null ? text : connection + ", " + text;
                     break;
                 case 14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
