@@ -332,7 +332,21 @@ internal sealed class HttpForwarder
                 : streaming = new StreamingRequestContent(context.Request, exchange);
         }
 
-        using var request = CreateRequest(context, snapshot, route, view, server, content, requestId, upgrade is not null);
+        HttpRequestMessage request;
+        try
+        {
+            request = CreateRequest(context, snapshot, route, view, server, content, requestId, upgrade is not null);
+        }
+        catch (Exception ex) when (ex is UriFormatException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            // A request HttpClient cannot express (a target Uri refuses, say): nothing was sent; the client's failure.
+            _logger.LogDebug(ex, "Request {RequestId} cannot be put into an upstream request", requestId);
+            content?.Dispose();
+            await WriteFailureAsync(context, ForwardingFailure.UnsendableRequest, requestId).ConfigureAwait(false);
+            return AttemptResult.Done;
+        }
+
+        using var disposeRequest = request;
         HttpResponseMessage upstream;
         try
         {
