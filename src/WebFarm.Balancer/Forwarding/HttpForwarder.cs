@@ -54,6 +54,8 @@ internal sealed class HttpForwarder
         var refused = Screen(context);
         if (refused != ForwardingFailure.None)
         {
+            var description = ForwardingFailures.Describe(refused);
+            _logger.Log(description.Level, "Request {RequestId} refused ({Failure}): {Reason}", requestId, refused, description.Reason);
             return WriteFailureAsync(context, refused, requestId);
         }
 
@@ -373,10 +375,16 @@ internal sealed class HttpForwarder
                 var key = context.Request.Headers.SecWebSocketKey;
                 if (key.Count == 1 && !WebSocketAccept.Answers(key[0]!, upstream.Headers.TryGetValues("Sec-WebSocket-Accept", out var accept) ? accept.FirstOrDefault() : null))
                 {
-                    // The server's fault, counted like a malformed response: no tunnel opens.
-                    server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
-                    view.PassiveHealth?.OnTransportFailure(server, null);
-                    await WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"{ForwardingFailures.Message(ForwardingFailure.InvalidUpgradeResponse)} (server '{server.Name}' in farm '{farm.Name}')", requestId).ConfigureAwait(false);
+                    // No tunnel opens; the server's fault, counted like a malformed response.
+                    var failure = ForwardingFailures.Describe(ForwardingFailure.InvalidUpgradeResponse);
+                    _logger.Log(failure.Level, "Request {RequestId}: {Server} {Reason}", requestId, server, failure.Reason);
+                    if (failure.CountsAgainstServer)
+                    {
+                        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
+                        view.PassiveHealth?.OnTransportFailure(server, null);
+                    }
+
+                    await WriteErrorAsync(context, failure.Status, $"{ForwardingFailures.Message(ForwardingFailure.InvalidUpgradeResponse)} (server '{server.Name}' in farm '{farm.Name}')", requestId).ConfigureAwait(false);
                     return AttemptResult.Done;
                 }
 
