@@ -1,5 +1,6 @@
 using System.Net;
 using WebFarm.Balancer.Forwarding;
+using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Balancer.LoadBalancing;
 
@@ -97,7 +98,7 @@ internal static class ConfigValidator
             {
                 foreach (var (header, _) in route.Headers)
                 {
-                    if (!HeaderRules.IsValidHeaderName(header))
+                    if (!HeaderSyntax.IsToken(header))
                     {
                         Error($"{path}.Headers.{header}", $"'{header}' is not a valid header name");
                     }
@@ -222,7 +223,7 @@ internal static class ConfigValidator
             error(path + ".Affinity.Mode", $"unknown mode {affinity.Mode}");
         }
 
-        if (!HeaderRules.IsValidToken(affinity.CookieName))
+        if (!HeaderSyntax.IsToken(affinity.CookieName))
         {
             error(path + ".Affinity.CookieName", $"\"{affinity.CookieName}\" is not a valid cookie name");
         }
@@ -365,7 +366,7 @@ internal static class ConfigValidator
         }
 
         var kind = key[..colon];
-        return kind is "header" or "cookie" or "query" && HeaderRules.IsValidToken(key[(colon + 1)..]);
+        return kind is "header" or "cookie" or "query" && HeaderSyntax.IsToken(key[(colon + 1)..]);
     }
 
     private static bool IsValidHostPattern(string host)

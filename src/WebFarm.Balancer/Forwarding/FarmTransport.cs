@@ -43,6 +43,10 @@ internal sealed class FarmTransport : IDisposable
 
             // The forwarder adds no tracing headers of its own; the client's pass through untouched.
             ActivityHeadersPropagator = null,
+
+            // Kestrel reads header values as Latin-1 (BalancerHost); written back the same way they are the client's
+            // bytes. The default refuses anything but ASCII, which turned a client's obs-text into a "server failure".
+            RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
             Expect100ContinueTimeout = TimeSpan.FromSeconds(1),
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);

@@ -14,6 +14,7 @@ using WebFarm.Balancer.Async;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Events;
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Routing;
 
@@ -50,6 +51,14 @@ internal sealed class HttpForwarder
         var requestId = RequestIds.Next();
         context.Response.Headers[RequestIdHeader] = requestId;
         var start = Stopwatch.GetTimestamp();
+        var refused = Screen(context);
+        if (refused != ForwardingFailure.None)
+        {
+            var description = ForwardingFailures.Describe(refused);
+            _logger.Log(description.Level, "Request {RequestId} refused ({Failure}): {Reason}", requestId, refused, description.Reason);
+            return WriteFailureAsync(context, refused, requestId);
+        }
+
         var route = snapshot.Routes.Match(context.Request);
         if (snapshot.Config.AccessLog && _accessLog.IsEnabled(LogLevel.Information))
         {
@@ -91,6 +100,43 @@ internal sealed class HttpForwarder
         }
     }
 
+    /// <summary>
+    /// The request rules of issue 13 for what Kestrel accepted: HTTP/1.1 heads are screened as raw bytes
+    /// (<see cref="RequestHeadScreen"/>, the front end's tap recorded them), so the Kestrel path refuses exactly what
+    /// the rules refuse; HTTP/2 requests have no such head, and CONNECT is refused on every version.
+    /// </summary>
+    private static ForwardingFailure Screen(HttpContext context)
+    {
+        var failure = RequestHeadScreen.ScreenTarget(context.Request.Method, context.Features.Get<IHttpRequestFeature>()?.RawTarget);
+        if (context.Features.Get<FrontEnd.RawHeadTap>() is { } tap)
+        {
+            var head = tap.TakeHead();
+            context.Response.RegisterForDispose(tap);
+            if (failure == ForwardingFailure.None && !head.IsEmpty)
+            {
+                failure = RequestHeadScreen.ScreenFields(head, out var connection);
+                tap.Connection = connection;
+            }
+        }
+
+        return failure;
+    }
+
+    /// <summary>Answers a failure of the client's request (never counted against a server) and closes the connection.</summary>
+    internal static Task WriteFailureAsync(HttpContext context, ForwardingFailure failure, string requestId)
+    {
+        var description = ForwardingFailures.Describe(failure);
+
+        // The body that may follow a refused head is not read: nothing after it can be trusted to be a request.
+        return WriteErrorAsync(
+            context,
+            description.Status,
+            ForwardingFailures.Message(failure),
+            requestId,
+            connectionClose: true,
+            allow: description.Status == StatusCodes.Status405MethodNotAllowed ? ForwardingFailures.AllowedMethods : null);
+    }
+
     private static Task WriteNoRouteAsync(HttpContext context, string requestId) =>
         WriteErrorAsync(context, StatusCodes.Status404NotFound, $"WebFarm: no route for host '{context.Request.Host.Host}' and path '{context.Request.Path}'", requestId);
 
@@ -101,12 +147,21 @@ internal sealed class HttpForwarder
         var farm = route.Farm;
         var view = farm.View;
         var upgradeFeature = context.Features.Get<IHttpUpgradeFeature>();
-        var isUpgrade = upgradeFeature is { IsUpgradableRequest: true };
+        // An h2c upgrade is never forwarded: a server accepting it would open a tunnel past the balancer's routing and
+        // rules (h2c smuggling). It goes as a plain request; Upgrade and HTTP2-Settings are hop-by-hop and stay behind.
+        var isUpgrade = upgradeFeature is { IsUpgradableRequest: true } && !HeaderNames.ListContains(context.Request.Headers.Upgrade.ToString(), "h2c");
         var hasBody = !isUpgrade && (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true);
         var method = context.Request.Method;
         var idempotent = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
             || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
         var maxAttempts = view.Options.Retries.MaxAttempts;
+
+        if (IsAsteriskForm(context) && (hasBody || !view.Transport.IsHttp11 || !view.Options.DirectHttp1 || !view.AllServersCleartext))
+        {
+            // "OPTIONS *" goes out in asterisk form on the direct path only: HttpClient has no way to send it.
+            await WriteFailureAsync(context, ForwardingFailure.UnsendableRequest, requestId).ConfigureAwait(false);
+            return null;
+        }
 
         byte[]? buffered = null;
         var bufferedLength = 0;
@@ -279,7 +334,21 @@ internal sealed class HttpForwarder
                 : streaming = new StreamingRequestContent(context.Request, exchange);
         }
 
-        using var request = CreateRequest(context, snapshot, route, view, server, content, requestId, upgrade is not null);
+        HttpRequestMessage request;
+        try
+        {
+            request = CreateRequest(context, snapshot, route, view, server, content, requestId, upgrade is not null);
+        }
+        catch (Exception ex) when (ex is UriFormatException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            // A request HttpClient cannot express (a target Uri refuses, say): nothing was sent; the client's failure.
+            _logger.LogDebug(ex, "Request {RequestId} cannot be put into an upstream request", requestId);
+            content?.Dispose();
+            await WriteFailureAsync(context, ForwardingFailure.UnsendableRequest, requestId).ConfigureAwait(false);
+            return AttemptResult.Done;
+        }
+
+        using var disposeRequest = request;
         HttpResponseMessage upstream;
         try
         {
@@ -303,6 +372,22 @@ internal sealed class HttpForwarder
             var status = (int)upstream.StatusCode;
             if (upgrade is not null && status == StatusCodes.Status101SwitchingProtocols)
             {
+                var key = context.Request.Headers.SecWebSocketKey;
+                if (key.Count == 1 && !WebSocketAccept.Answers(key[0]!, upstream.Headers.TryGetValues("Sec-WebSocket-Accept", out var accept) ? accept.FirstOrDefault() : null))
+                {
+                    // No tunnel opens; the server's fault, counted like a malformed response.
+                    var failure = ForwardingFailures.Describe(ForwardingFailure.InvalidUpgradeResponse);
+                    _logger.Log(failure.Level, "Request {RequestId}: {Server} {Reason}", requestId, server, failure.Reason);
+                    if (failure.CountsAgainstServer)
+                    {
+                        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
+                        view.PassiveHealth?.OnTransportFailure(server, null);
+                    }
+
+                    await WriteErrorAsync(context, failure.Status, $"{ForwardingFailures.Message(ForwardingFailure.InvalidUpgradeResponse)} (server '{server.Name}' in farm '{farm.Name}')", requestId).ConfigureAwait(false);
+                    return AttemptResult.Done;
+                }
+
                 return await TunnelAsync(context, upgrade, upstream, exchange, view, server, attemptStart).ConfigureAwait(false);
             }
 
@@ -340,7 +425,7 @@ internal sealed class HttpForwarder
             {
                 foreach (var header in trailers.NonValidated)
                 {
-                    if (!HeaderRules.IsHopByHop(header.Key))
+                    if (!HeaderNames.IsHopByHop(header.Key))
                     {
                         var values = ToStringValues(header.Value);
                         if (values.Count > 0)
@@ -590,7 +675,7 @@ internal sealed class HttpForwarder
         };
 
         var sink = new MessageHeaderSink(request);
-        var sentContentLength = RequestHeaderForwarding.CopyClientHeaders(context, upgrade, ref sink);
+        var sentContentLength = RequestHeaderForwarding.CopyClientHeaders(context, snapshot.TrustedProxies, upgrade, ref sink);
         if (sentContentLength && content is StreamingRequestContent && incoming.ContentLength is long length)
         {
             content.Headers.ContentLength = length;
@@ -610,20 +695,20 @@ internal sealed class HttpForwarder
         return request;
     }
 
-    internal static bool IsSetByForwarder(string name) => name.Length switch
-    {
-        4 => name.Equals("Host", StringComparison.OrdinalIgnoreCase),
-        12 => name.Equals(RequestIdHeader, StringComparison.OrdinalIgnoreCase),
-        15 => name.Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase),
-        16 => name.Equals("X-Forwarded-Host", StringComparison.OrdinalIgnoreCase),
-        17 => name.Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase),
-        21 => name.Equals(OriginalRequestIdHeader, StringComparison.OrdinalIgnoreCase),
-        _ => false,
-    };
+    /// <summary>"OPTIONS *" (RFC 9112 3.2.4): the server as a whole, not a resource.</summary>
+    internal static bool IsAsteriskForm(HttpContext context) => context.Features.Get<IHttpRequestFeature>()?.RawTarget == "*";
 
-    /// <summary>The path and query to send: the client's raw target when unchanged (exact bytes), else the stripped path re-encoded.</summary>
+    /// <summary>
+    /// The path and query to send: the client's raw target when unchanged (exact bytes), "*" for the asterisk form,
+    /// else the stripped path re-encoded.
+    /// </summary>
     internal static string BuildTarget(HttpContext context, CompiledRoute route)
     {
+        if (IsAsteriskForm(context))
+        {
+            return "*";
+        }
+
         if (!route.StripPrefix)
         {
             var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
@@ -651,7 +736,7 @@ internal sealed class HttpForwarder
         foreach (var header in from.NonValidated)
         {
             var name = header.Key;
-            if (HeaderRules.IsHopByHop(name) || (connection is not null && HeaderRules.IsListedIn(connection, name)))
+            if (HeaderNames.IsHopByHop(name) || (connection is not null && HeaderNames.ListContains(connection, name)))
             {
                 continue;
             }
@@ -679,13 +764,13 @@ internal sealed class HttpForwarder
         if (values.Count == 1)
         {
             var single = values.ToString();
-            return HeaderRules.HasUnsafeChars(single) ? StringValues.Empty : new StringValues(single);
+            return HeaderSyntax.HasUnsafeChars(single) ? StringValues.Empty : new StringValues(single);
         }
 
         var list = new List<string>(values.Count);
         foreach (var v in values)
         {
-            if (!HeaderRules.HasUnsafeChars(v))
+            if (!HeaderSyntax.HasUnsafeChars(v))
             {
                 list.Add(v);
             }
@@ -699,7 +784,7 @@ internal sealed class HttpForwarder
         var list = new List<string>();
         foreach (var v in values)
         {
-            if (!HeaderRules.HasUnsafeChars(v))
+            if (!HeaderSyntax.HasUnsafeChars(v))
             {
                 list.Add(v);
             }
@@ -734,7 +819,7 @@ internal sealed class HttpForwarder
         }
     }
 
-    internal static async Task WriteErrorAsync(HttpContext context, int statusCode, string message, string requestId, bool retryAfter = false)
+    internal static async Task WriteErrorAsync(HttpContext context, int statusCode, string message, string requestId, bool retryAfter = false, bool connectionClose = false, string? allow = null)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -744,6 +829,16 @@ internal sealed class HttpForwarder
         }
 
         response.Clear();
+        if (connectionClose)
+        {
+            response.Headers.Connection = "close";
+        }
+
+        if (allow is not null)
+        {
+            response.Headers.Allow = allow;
+        }
+
         response.StatusCode = statusCode;
         response.ContentType = "text/plain; charset=utf-8";
         response.Headers[RequestIdHeader] = requestId;

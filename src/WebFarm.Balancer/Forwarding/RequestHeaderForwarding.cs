@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using WebFarm.Balancer.Forwarding.Headers;
 
 namespace WebFarm.Balancer.Forwarding;
 
@@ -8,25 +9,30 @@ namespace WebFarm.Balancer.Forwarding;
 /// The one set of rules for which client headers go upstream, shared by both upstream paths so they cannot drift:
 /// hop-by-hop headers and those the client's Connection header names stay behind ("TE: trailers" and, for upgrades,
 /// Upgrade excepted), values with CR/LF/NUL are dropped, split HTTP/2 cookies are joined, and the headers the balancer
-/// sets itself (Host, Content-Length, X-Forwarded-*, X-Request-Id) are left to the caller and <see cref="AddForwarded"/>.
+/// sets itself (Host, Content-Length, X-Forwarded-*, X-Request-Id; X-Real-IP and Forwarded unless the client is a
+/// trusted proxy) are left to the caller and <see cref="AddForwarded"/>. The name rules are <see cref="HeaderNames"/>'s.
 /// Generic over a struct sink so the hot path makes no delegate or boxing.
 /// </summary>
 internal static class RequestHeaderForwarding
 {
     /// <summary>Copies the client's end-to-end headers; returns whether the client sent a Content-Length.</summary>
-    public static bool CopyClientHeaders<TSink>(HttpContext context, bool upgrade, ref TSink sink)
+    public static bool CopyClientHeaders<TSink>(HttpContext context, TrustedProxies trusted, bool upgrade, ref TSink sink)
         where TSink : struct, IRequestHeaderSink
     {
         var headers = context.Request.Headers;
-        var connection = headers.Connection.Count > 0 ? headers.Connection.ToString() : null;
+
+        // Kestrel keeps only keep-alive/close of an HTTP/1.1 Connection header; the raw head has every name it lists.
+        var connection = context.Features.Get<FrontEnd.RawHeadTap>()?.Connection
+            ?? (headers.Connection.Count > 0 ? headers.Connection.ToString() : null);
+        var trustedClient = IsTrustedClient(context, trusted);
         var contentLength = false;
         foreach (var header in headers)
         {
             var name = header.Key;
-            if (HeaderRules.IsHopByHop(name))
+            if (HeaderNames.IsHopByHop(name))
             {
                 // "TE: trailers" says we relay trailers (an HTTP/2 server such as gRPC needs it); other TE values are hop-by-hop.
-                if (name.Length == 2 && HeaderRules.IsListedIn(header.Value.ToString(), "trailers"))
+                if (name.Length == 2 && HeaderNames.ListContains(header.Value.ToString(), "trailers"))
                 {
                     sink.Add("TE", "trailers");
                 }
@@ -38,7 +44,7 @@ internal static class RequestHeaderForwarding
                 continue;
             }
 
-            if ((connection is not null && HeaderRules.IsListedIn(connection, name)) || HttpForwarder.IsSetByForwarder(name))
+            if ((connection is not null && HeaderNames.ListContains(connection, name)) || HeaderNames.IsSetByForwarder(name, trustedClient))
             {
                 continue;
             }
@@ -69,12 +75,7 @@ internal static class RequestHeaderForwarding
     public static void AddForwarded<TSink>(HttpContext context, TrustedProxies trusted, string requestId, ref TSink sink)
         where TSink : struct, IRequestHeaderSink
     {
-        var remote = context.Connection.RemoteIpAddress;
-        if (remote is { IsIPv4MappedToIPv6: true })
-        {
-            remote = remote.MapToIPv4();
-        }
-
+        var remote = ClientAddress(context);
         var request = context.Request;
         var scheme = request.Scheme;
         var host = request.Host.Value;
@@ -92,25 +93,33 @@ internal static class RequestHeaderForwarding
         }
 
         sink.Add("X-Forwarded-Proto", scheme);
-        if (host is not null && !HeaderRules.HasUnsafeChars(host))
+        if (host is not null && !HeaderSyntax.HasUnsafeChars(host))
         {
             sink.Add("X-Forwarded-Host", host);
         }
 
         sink.Add(HttpForwarder.RequestIdHeader, requestId);
         var original = incoming[HttpForwarder.RequestIdHeader];
-        if (original.Count == 1 && !HeaderRules.HasUnsafeChars(original[0]))
+        if (original.Count == 1 && !HeaderSyntax.HasUnsafeChars(original[0]))
         {
             sink.Add(HttpForwarder.OriginalRequestIdHeader, original[0]!);
         }
     }
+
+    private static IPAddress? ClientAddress(HttpContext context)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        return remote is { IsIPv4MappedToIPv6: true } ? remote.MapToIPv4() : remote;
+    }
+
+    private static bool IsTrustedClient(HttpContext context, TrustedProxies trusted) => !trusted.IsEmpty && trusted.Contains(ClientAddress(context));
 
     private static void AddValues<TSink>(ref TSink sink, string name, StringValues values)
         where TSink : struct, IRequestHeaderSink
     {
         foreach (var value in values)
         {
-            if (value is not null && !HeaderRules.HasUnsafeChars(value))
+            if (value is not null && !HeaderSyntax.HasUnsafeChars(value))
             {
                 sink.Add(name, value);
             }
@@ -125,6 +134,6 @@ internal static class RequestHeaderForwarding
         }
 
         var joined = previous.Count == 1 ? previous[0]! : string.Join(", ", previous.ToArray());
-        return HeaderRules.HasUnsafeChars(joined) || joined.Length == 0 ? value : joined + ", " + value;
+        return HeaderSyntax.HasUnsafeChars(joined) || joined.Length == 0 ? value : joined + ", " + value;
     }
 }

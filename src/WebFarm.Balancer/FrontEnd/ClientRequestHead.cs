@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using WebFarm.Balancer.Forwarding.Headers;
 
 namespace WebFarm.Balancer.FrontEnd;
 
@@ -18,10 +19,6 @@ internal sealed class ClientRequestHead
     /// <summary>Most header lines the front end takes (Kestrel's default limit).</summary>
     public const int MaxFields = 100;
 
-    // Token characters (RFC 9110), for methods and header names.
-    private static readonly SearchValues<byte> TokenBytes =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
-
     // pchar without '%' (a path that needs no decoding), and '/'. Query strings also take '?' and '%'.
     private static readonly SearchValues<byte> PathBytes =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/"u8);
@@ -32,10 +29,6 @@ internal sealed class ClientRequestHead
     // reg-name and IPv4/IPv6 literals with a port; anything else (percent-encoding, user info) is Kestrel's to judge.
     private static readonly SearchValues<byte> HostBytes =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:[]"u8);
-
-    // Field values: HTAB, SP, visible ASCII and obs-text; no other control characters and no DEL.
-    private static readonly SearchValues<byte> InvalidValueBytes = SearchValues.Create(
-        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F"u8);
 
     // Sized for common heads and grown on demand: a connection should not cost 32 KiB before its first request.
     private byte[] _bytes = new byte[1024];
@@ -130,6 +123,11 @@ internal sealed class ClientRequestHead
         {
             // A head that does not fit is Kestrel's (it answers 431 or takes it), and so is one with a bare LF (it
             // may already be complete to a lenient reader); a partial one waits for more.
+            if (IsNotARequestLine(data))
+            {
+                return ClientHeadStatus.Invalid;
+            }
+
             return available == MaxLength || HasBareLineFeed(data) ? ClientHeadStatus.HandOff : ClientHeadStatus.Incomplete;
         }
 
@@ -156,6 +154,24 @@ internal sealed class ClientRequestHead
         {
             array = new T[Math.Max(length, Math.Min(array.Length * 2, MaxLength))];
         }
+    }
+
+    /// <summary>The first line is complete (CRLF) and does not end in an HTTP/1.x version (empty lines before it are allowed).</summary>
+    private static bool IsNotARequestLine(ReadOnlySpan<byte> data)
+    {
+        while (data.StartsWith("\r\n"u8))
+        {
+            data = data[2..];
+        }
+
+        var lineEnd = data.IndexOf("\r\n"u8);
+        if (lineEnd < 0)
+        {
+            return false;
+        }
+
+        var line = data[..lineEnd];
+        return line.Length < 10 || !line[^9..^1].SequenceEqual(" HTTP/1."u8) || !char.IsAsciiDigit((char)line[^1]);
     }
 
     private static bool HasBareLineFeed(ReadOnlySpan<byte> data)
@@ -261,7 +277,7 @@ internal sealed class ClientRequestHead
 
             // obs-fold, a CR or LF alone, a name that is not a token or ends in whitespace: all for Kestrel to refuse.
             var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || line[..colon].ContainsAnyExcept(TokenBytes) || FieldCount == MaxFields)
+            if (colon <= 0 || line[..colon].ContainsAnyExcept(HeaderSyntax.TokenBytes) || FieldCount == MaxFields)
             {
                 return false;
             }
@@ -275,7 +291,7 @@ internal sealed class ClientRequestHead
             var valueStart = position + colon + 1;
             var leading = value.Length - value.TrimStart(" \t"u8).Length;
             value = value.Trim(" \t"u8);
-            if (value.ContainsAny(InvalidValueBytes))
+            if (value.ContainsAny(HeaderSyntax.InvalidValueBytes))
             {
                 return false;
             }

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using WebFarm.Balancer.Forwarding;
+using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.Forwarding.Http1;
 
 namespace WebFarm.Balancer.FrontEnd;
@@ -55,8 +56,8 @@ internal static class ClientResponseWriter
             var colon = line.IndexOf((byte)':');
             var name = line[..colon];
             var value = line[(colon + 1)..].Trim(" \t"u8);
-            if (Http1ResponseParser.IsHopByHopOrFraming(name) || Http1ResponseParser.HasUnsafeBytes(value)
-                || (!connection.IsEmpty && Http1ResponseParser.ListContainsIgnoreCase(connection, name)))
+            if (HeaderNames.IsHopByHopOrFraming(name) || HeaderSyntax.HasUnsafeBytes(value)
+                || (!connection.IsEmpty && HeaderNames.ListContains(connection, name)))
             {
                 continue;
             }

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.Forwarding.Http1;
@@ -144,6 +145,23 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
                 }
 
                 SetDeadline(TimeSpan.Zero);
+                if (status == ClientHeadStatus.Invalid)
+                {
+                    // Refused at once and the connection closed: nothing after such a line can be read as a request.
+                    _input.AdvanceTo(buffer.End);
+                    ClientResponseWriter.WriteError(_output, StatusCodes.Status400BadRequest, ForwardingFailures.Message(ForwardingFailure.InvalidRequestLine), RequestIds.Next(), retryAfter: false, requestWasHead: false, close: true);
+                    try
+                    {
+                        await _output.FlushAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception)
+                    {
+                        // The client is gone as well.
+                    }
+
+                    return;
+                }
+
                 if (status == ClientHeadStatus.HandOff || !_frontEnd.Forwarder.TryTake(Head, out var snapshot, out var route, out var view))
                 {
                     // Nothing consumed: Kestrel reads this request from the first byte, then the rest of the connection.
@@ -155,6 +173,12 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
                     shutdown?.Dispose();
                     shutdown = null;
                     _frontEnd.Statistics.RecordHandOff();
+
+                    // Kestrel reads the rest of the connection through a tap that records each request head, so the
+                    // Kestrel path applies the byte-level request rules as well (HttpForwarder, RequestHeadScreen).
+                    var tap = new RawHeadTap(_connection.Transport);
+                    _connection.Transport = tap;
+                    _connection.Features.Set(tap);
                     await next(_connection).ConfigureAwait(false);
                     return;
                 }

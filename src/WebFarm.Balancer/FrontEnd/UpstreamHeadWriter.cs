@@ -1,5 +1,6 @@
 using System.Text;
 using WebFarm.Balancer.Forwarding;
+using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.Forwarding.Http1;
 using WebFarm.Balancer.Routing;
 
@@ -63,7 +64,7 @@ internal sealed class UpstreamHeadWriter
         {
             var field = head.Field(i);
             var name = head.Name(field);
-            if (Http1ResponseParser.IsHopByHopOrFraming(name))
+            if (HeaderNames.IsHopByHopOrFraming(name))
             {
                 if (name.Length == 2 && ListsTrailers(head.Value(field)))
                 {
@@ -73,7 +74,7 @@ internal sealed class UpstreamHeadWriter
                 continue;
             }
 
-            if (IsSetByForwarder(name))
+            if (HeaderNames.IsSetByForwarder(name, trusted))
             {
                 if (Ascii.EqualsIgnoreCase(name, "X-Request-Id"u8))
                 {
@@ -143,16 +144,4 @@ internal sealed class UpstreamHeadWriter
 
         return false;
     }
-
-    /// <summary>The byte form of <see cref="HttpForwarder.IsSetByForwarder"/>.</summary>
-    private static bool IsSetByForwarder(ReadOnlySpan<byte> name) => name.Length switch
-    {
-        4 => Ascii.EqualsIgnoreCase(name, "Host"u8),
-        12 => Ascii.EqualsIgnoreCase(name, "X-Request-Id"u8),
-        15 => Ascii.EqualsIgnoreCase(name, "X-Forwarded-For"u8),
-        16 => Ascii.EqualsIgnoreCase(name, "X-Forwarded-Host"u8),
-        17 => Ascii.EqualsIgnoreCase(name, "X-Forwarded-Proto"u8),
-        21 => Ascii.EqualsIgnoreCase(name, "X-Original-Request-Id"u8),
-        _ => false,
-    };
 }

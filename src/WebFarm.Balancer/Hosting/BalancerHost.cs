@@ -223,6 +223,11 @@ public sealed class BalancerHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
 
+            // Header values are read as Latin-1, one character per byte, so obs-text (bytes >= 0x80, which RFC 9110
+            // allows in values) reaches servers as the same bytes on every upstream path (issue 13). Kestrel's default
+            // decodes them as UTF-8, which changes invalid sequences and cannot be written back byte for byte.
+            kestrel.RequestHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
+
             // Bodies are streamed, not held: the size limit is the servers' business. Slow-rate limits are
             // replaced by the farm's idle timeout so that long-lived streams (gRPC, SSE) are not cut.
             kestrel.Limits.MaxRequestBodySize = null;

@@ -138,10 +138,15 @@ internal sealed class EpollConnection : ConnectionContext,
             // An abort is reported as the reason the input ended, as Kestrel's own transport does.
             await writer.CompleteAsync(_abortReason ?? error).ConfigureAwait(false);
 
-            // The end of the input (the client's FIN, a reset, an abort) is what cancels a request still waiting for
-            // its server: Kestrel's HTTP layer and the front end watch ConnectionClosed for it. Off the loop thread,
-            // because cancellation callbacks run arbitrary code.
-            ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), this, preferLocal: false);
+            // A reset or an abort is what cancels a request still waiting for its server: Kestrel's HTTP layer and the
+            // front end watch ConnectionClosed for it. A FIN alone is not: a client that half-closes after a complete
+            // request (HTTP/1.0 clients, scripts) still gets its answer (issue 13, as HAProxy does); the input ends and
+            // ConnectionClosed fires when the connection does (the send loop's end). Off the loop thread, because
+            // cancellation callbacks run arbitrary code.
+            if (_abortReason is not null || error is not null)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), this, preferLocal: false);
+            }
         }
     }
 
@@ -184,6 +189,7 @@ internal sealed class EpollConnection : ConnectionContext,
         {
             Shutdown();
             await reader.CompleteAsync(error).ConfigureAwait(false);
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), this, preferLocal: false);
 
             // A receive loop paused by a full input pipe would otherwise never see the closed socket.
             _input.Writer.CancelPendingFlush();

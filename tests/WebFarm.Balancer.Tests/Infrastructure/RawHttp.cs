@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -13,6 +14,16 @@ public static class RawHttp
         await client.ConnectAsync(uri.Host, uri.Port);
         client.ReceiveTimeout = 15000;
         return client;
+    }
+
+    /// <summary>
+    /// Leaves abortively: an RST, no FIN (a FIN alone is a half-close, after which the balancer still answers a
+    /// complete request, as HAProxy does).
+    /// </summary>
+    public static void Reset(TcpClient client)
+    {
+        client.Client.LingerState = new LingerOption(true, 0);
+        client.Client.Close();
     }
 
     public static Task WriteAsync(NetworkStream stream, string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask();
@@ -41,10 +52,10 @@ public static class RawHttp
         return Encoding.ASCII.GetString(bytes.ToArray());
     }
 
-    public static async Task<string> ReadExactlyAsync(NetworkStream stream, int count)
+    public static async Task<string> ReadExactlyAsync(NetworkStream stream, int count, CancellationToken cancellationToken = default)
     {
         var buffer = new byte[count];
-        await stream.ReadExactlyAsync(buffer);
+        await stream.ReadExactlyAsync(buffer, cancellationToken);
         return Encoding.ASCII.GetString(buffer);
     }
 
@@ -112,6 +123,125 @@ public static class RawHttp
         }
 
         return -1;
+    }
+
+    /// <summary>How long the response readers wait for a complete response.</summary>
+    public static readonly TimeSpan ResponseDeadline = TimeSpan.FromSeconds(15);
+
+    /// <summary>Reads one response; <paramref name="headRequest"/> = it answers a HEAD (no body whatever the headers say).</summary>
+    public static async Task<RawResponse> ReadResponseAsync(NetworkStream stream, bool headRequest = false)
+    {
+        using var timeout = new CancellationTokenSource(ResponseDeadline);
+        var head = string.Empty;
+        try
+        {
+            head = await RawHttp.ReadHeadAsync(stream, timeout.Token);
+            return await ReadResponseAfterHeadAsync(stream, head, headRequest, timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Assert.Fail($"no complete response within {ResponseDeadline}; head so far: \"{head}\"");
+            throw;
+        }
+    }
+
+    public static async Task<RawResponse> ReadResponseAfterHeadAsync(NetworkStream stream, string head, bool headRequest, CancellationToken ct)
+    {
+        Assert.True(head.EndsWith("\r\n\r\n", StringComparison.Ordinal), $"the connection ended before a whole response head arrived: \"{head}\"");
+        Assert.True(head.StartsWith("HTTP/1.1 ", StringComparison.Ordinal), "not an HTTP/1.1 status line: " + head);
+        var status = int.Parse(head.AsSpan(9, 3), CultureInfo.InvariantCulture);
+        var headers = HeaderLines(head);
+        var lengths = Values(headers, "Content-Length");
+        Assert.True(lengths.Count <= 1, "more than one Content-Length:\n" + head);
+        if (headRequest || status < 200 || status is 204 or 304)
+        {
+            return new RawResponse(status, head, headers, string.Empty, []);
+        }
+
+        if (Values(headers, "Transfer-Encoding").Any(v => v.Contains("chunked", StringComparison.OrdinalIgnoreCase)))
+        {
+            Assert.True(lengths.Count == 0, "both Transfer-Encoding and Content-Length:\n" + head);
+            var body = new StringBuilder();
+            while (true)
+            {
+                var sizeLine = await ReadLineAsync(stream, ct);
+                var semicolon = sizeLine.IndexOf(';');
+                var size = Convert.ToInt32((semicolon < 0 ? sizeLine : sizeLine[..semicolon]).Trim(), 16);
+                if (size == 0)
+                {
+                    break;
+                }
+
+                body.Append(await ReadExactlyAsync(stream, size, ct));
+                Assert.True(await ReadLineAsync(stream, ct) == string.Empty, "chunk data not followed by CRLF");
+            }
+
+            var trailers = new List<string>();
+            for (var line = await ReadLineAsync(stream, ct); line.Length > 0; line = await ReadLineAsync(stream, ct))
+            {
+                trailers.Add(line);
+            }
+
+            return new RawResponse(status, head, headers, body.ToString(), trailers);
+        }
+
+        if (lengths.Count == 1)
+        {
+            var length = int.Parse(lengths[0], CultureInfo.InvariantCulture);
+            return new RawResponse(status, head, headers, await ReadExactlyAsync(stream, length, ct), []);
+        }
+
+        // Neither: the body runs until the balancer closes the connection.
+        var rest = new MemoryStream();
+        await stream.CopyToAsync(rest, ct);
+        return new RawResponse(status, head, headers, Encoding.ASCII.GetString(rest.ToArray()), []);
+    }
+
+    /// <summary>Reads one CRLF-terminated line (without the CRLF); a bare LF fails (the balancer must frame with CRLF).</summary>
+    public static async Task<string> ReadLineAsync(NetworkStream stream, CancellationToken cancellationToken)
+    {
+        var line = new StringBuilder();
+        var one = new byte[1];
+        while (true)
+        {
+            await stream.ReadExactlyAsync(one, cancellationToken);
+            if (one[0] == '\n')
+            {
+                Assert.True(line.Length > 0 && line[^1] == '\r', "bare LF in chunked framing after \"" + line + "\"");
+                return line.ToString(0, line.Length - 1);
+            }
+
+            line.Append((char)one[0]);
+        }
+    }
+
+    /// <summary>
+    /// Reads until the balancer closes the connection (end of stream or reset) and returns what came before;
+    /// fails if it is still open after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<string> ReadUntilClosedAsync(NetworkStream stream, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            int n;
+            while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0)
+            {
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the connection was still open after {timeout} (received so far: \"{Encoding.ASCII.GetString(received.ToArray())}\")");
+        }
+        catch (IOException)
+        {
+            // Reset by the balancer: closed as well.
+        }
+
+        return Encoding.ASCII.GetString(received.ToArray());
     }
 
     /// <summary>

@@ -97,7 +97,7 @@ public sealed class EpollConnectionTests
     // ---------------------------------------------------------------- 9. both directions, the client's FIN
 
     [Fact]
-    public async Task Bytes_flow_both_ways_and_the_clients_fin_completes_the_input_and_fires_connection_closed()
+    public async Task Bytes_flow_both_ways_and_the_clients_fin_completes_the_input_but_the_output_stays_open()
     {
         await using var c = await AcceptAsync();
         var closed = Fired(c.Connection.ConnectionClosed);
@@ -126,6 +126,16 @@ public sealed class EpollConnectionTests
         Assert.True(end.IsCompleted, "the client's FIN did not complete the input");
         Assert.True(end.Buffer.IsEmpty);
         c.Input.AdvanceTo(end.Buffer.End);
+
+        // A half-close is not the client leaving: what was asked is still answered (issue 13), and only the end of
+        // the connection fires ConnectionClosed.
+        var answer = "answered after the half-close"u8.ToArray();
+        await c.Output.WriteAsync(answer);
+        var after = new byte[answer.Length];
+        await c.Client.ReceiveAsync(after, SocketFlags.None).WaitAsync(Deadline);
+        Assert.Equal(answer, after);
+        Assert.False(closed.IsCompleted, "ConnectionClosed fired at the client's FIN");
+        await c.Output.CompleteAsync();
         await closed.WaitAsync(Deadline);
     }
 

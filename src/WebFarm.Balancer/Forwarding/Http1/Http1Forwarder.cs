@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Async;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.Routing;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
@@ -421,7 +422,7 @@ internal sealed class Http1Forwarder
                                     throw new Http1ProtocolException("malformed trailer line");
                                 }
 
-                                if (!Http1ResponseParser.IsHopByHopOrFraming(name) && !Http1ResponseParser.HasUnsafeBytes(value))
+                                if (!HeaderNames.IsHopByHopOrFraming(name) && !HeaderSyntax.HasUnsafeBytes(value))
                                 {
                                     target.AddTrailer(name, value);
                                 }

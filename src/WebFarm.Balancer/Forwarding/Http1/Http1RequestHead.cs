@@ -29,13 +29,18 @@ internal struct Http1RequestHead : IRequestHeaderSink, IDisposable
         var head = new Http1RequestHead(2048);
         head.WriteLatin1(request.Method);
         head.Write(" "u8);
-        head.WriteLatin1(pathPrefix);
+        if (target != "*")
+        {
+            // The asterisk form names the server itself: no path prefix goes before it.
+            head.WriteLatin1(pathPrefix);
+        }
+
         head.WriteLatin1(target);
         head.Write(" HTTP/1.1\r\nHost: "u8);
         head.WriteLatin1(host);
         head.Write("\r\n"u8);
 
-        var sentContentLength = RequestHeaderForwarding.CopyClientHeaders(context, upgrade: false, ref head);
+        var sentContentLength = RequestHeaderForwarding.CopyClientHeaders(context, trusted, upgrade: false, ref head);
         if (sentContentLength || HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method))
         {
             // A bodyless request reaches this path only with "Content-Length: 0" or none; an empty POST still says

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using WebFarm.Balancer.Forwarding.Headers;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
 
@@ -13,10 +14,7 @@ namespace WebFarm.Balancer.Forwarding.Http1;
 /// </summary>
 internal static class Http1ResponseParser
 {
-    private static readonly SearchValues<byte> TokenBytes =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
-    private static readonly SearchValues<byte> UnsafeValueBytes = SearchValues.Create("\r\n\0"u8);
 
     // Response header names common enough to be worth not allocating a string for on every response. The first
     // CacheableNames have values that rarely change between one server's responses (see Http1HeaderValueCache).
@@ -77,14 +75,14 @@ internal static class Http1ResponseParser
             }
 
             var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || line[..colon].ContainsAnyExcept(TokenBytes))
+            if (colon <= 0 || line[..colon].ContainsAnyExcept(HeaderSyntax.TokenBytes))
             {
                 throw new Http1ProtocolException("malformed header line");
             }
 
             var name = line[..colon];
             var afterColon = line[(colon + 1)..];
-            var value = TrimWhitespace(afterColon);
+            var value = HeaderSyntax.TrimWhitespace(afterColon);
             if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
             {
                 contentLength = ParseContentLength(value, contentLength);
@@ -94,12 +92,12 @@ internal static class Http1ResponseParser
                 transferEncoding = true;
 
                 // Only a final "chunked" frames the body; any other final coding reads until close.
-                chunked = LastListItem(value) is var last && Ascii.EqualsIgnoreCase(last, "chunked"u8);
+                chunked = HeaderNames.LastListItem(value) is var last && Ascii.EqualsIgnoreCase(last, "chunked"u8);
             }
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
             {
-                var isClose = ListContainsIgnoreCase(value, "close"u8);
-                var isKeepAlive = ListContainsIgnoreCase(value, "keep-alive"u8);
+                var isClose = HeaderNames.ListContains(value, "close"u8);
+                var isKeepAlive = HeaderNames.ListContains(value, "keep-alive"u8);
                 close |= isClose;
                 keepAliveToken |= isKeepAlive;
                 if (value.Length > (isClose ? 5 : 0) + (isKeepAlive ? 10 : 0))
@@ -168,8 +166,8 @@ internal static class Http1ResponseParser
 
             var colon = line.IndexOf((byte)':');
             var name = line[..colon];
-            var value = TrimWhitespace(line[(colon + 1)..]);
-            if (IsHopByHopOrFraming(name) || value.ContainsAny(UnsafeValueBytes) || (!connection.IsEmpty && ListContainsIgnoreCase(connection, name)))
+            var value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..]);
+            if (HeaderNames.IsHopByHopOrFraming(name) || value.ContainsAny(HeaderSyntax.UnsafeValueBytes) || (!connection.IsEmpty && HeaderNames.ListContains(connection, name)))
             {
                 continue;
             }
@@ -186,17 +184,6 @@ internal static class Http1ResponseParser
             }
         }
     }
-
-    /// <summary>True for headers the forwarder never relays from a server: hop-by-hop ones and body framing.</summary>
-    public static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name) => name.Length switch
-    {
-        2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
-        7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8),
-        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
-        14 => Ascii.EqualsIgnoreCase(name, "Content-Length"u8),
-        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
-        _ => name.Length > 6 && Ascii.EqualsIgnoreCase(name[..6], "Proxy-"u8),
-    };
 
     public static string NameString(ReadOnlySpan<byte> name) => NameString(name, out _);
 
@@ -229,17 +216,15 @@ internal static class Http1ResponseParser
         }
 
         var colon = line.IndexOf((byte)':');
-        if (colon <= 0 || line[..colon].ContainsAnyExcept(TokenBytes))
+        if (colon <= 0 || line[..colon].ContainsAnyExcept(HeaderSyntax.TokenBytes))
         {
             return false;
         }
 
         name = line[..colon];
-        value = TrimWhitespace(line[(colon + 1)..]);
+        value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..]);
         return true;
     }
-
-    public static bool HasUnsafeBytes(ReadOnlySpan<byte> value) => value.ContainsAny(UnsafeValueBytes);
 
     public static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) =>
         !line.IsEmpty && line[^1] == (byte)'\r' ? line[..^1] : line;
@@ -268,7 +253,7 @@ internal static class Http1ResponseParser
         var result = previous;
         foreach (var range in value.Split((byte)','))
         {
-            var item = TrimWhitespace(value[range]);
+            var item = HeaderSyntax.TrimWhitespace(value[range]);
             if (item.IsEmpty || item.ContainsAnyExceptInRange((byte)'0', (byte)'9') || !Utf8Parser.TryParse(item, out long length, out var consumed) || consumed != item.Length)
             {
                 throw new Http1ProtocolException("invalid Content-Length");
@@ -300,41 +285,5 @@ internal static class Http1ResponseParser
         }
 
         return false;
-    }
-
-    public static bool ListContainsIgnoreCase(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
-    {
-        foreach (var range in list.Split((byte)','))
-        {
-            if (Ascii.EqualsIgnoreCase(TrimWhitespace(list[range]), token))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static ReadOnlySpan<byte> LastListItem(ReadOnlySpan<byte> list)
-    {
-        var comma = list.LastIndexOf((byte)',');
-        return TrimWhitespace(comma < 0 ? list : list[(comma + 1)..]);
-    }
-
-    private static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> value)
-    {
-        var start = 0;
-        var end = value.Length;
-        while (start < end && value[start] is (byte)' ' or (byte)'\t')
-        {
-            start++;
-        }
-
-        while (end > start && value[end - 1] is (byte)' ' or (byte)'\t')
-        {
-            end--;
-        }
-
-        return value[start..end];
     }
 }

@@ -1,0 +1,109 @@
+using System.Text;
+
+namespace WebFarm.Balancer.Forwarding.Headers;
+
+/// <summary>
+/// Which header names a proxy treats specially, written once at the byte level: the raw paths (front end, direct
+/// HTTP/1.1 path, response filters) call it with the bytes they hold, the Kestrel and SocketsHttpHandler paths with
+/// their strings (copied to a stack buffer first: names are ASCII by the time either accepted them).
+/// </summary>
+internal static class HeaderNames
+{
+    /// <summary>Longer names are none of the special ones.</summary>
+    private const int MaxSpecialLength = 32;
+
+    /// <summary>
+    /// Hop-by-hop headers (RFC 9110 7.6.1) and HTTP2-Settings (RFC 7540 3.2.1, meaningful only with an h2c upgrade,
+    /// which the balancer never forwards). "TE: trailers" and a WebSocket's Upgrade are let through by the callers.
+    /// </summary>
+    public static bool IsHopByHop(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
+        7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8),
+        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
+        14 => Ascii.EqualsIgnoreCase(name, "HTTP2-Settings"u8),
+        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
+        _ => name.Length > 6 && Ascii.EqualsIgnoreCase(name[..6], "Proxy-"u8),
+    };
+
+    public static bool IsHopByHop(string name) => WithBytes(name, static n => IsHopByHop(n));
+
+    /// <summary>Hop-by-hop headers and Content-Length: what a response filter never copies (the framing is rewritten).</summary>
+    public static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name)
+        => IsHopByHop(name) || (name.Length == 14 && Ascii.EqualsIgnoreCase(name, "Content-Length"u8));
+
+    /// <summary>
+    /// Headers the balancer writes itself (Host, X-Forwarded-*, X-Request-Id, X-Original-Request-Id), so the client's
+    /// are never copied; and, unless the client is a trusted proxy, X-Real-IP and Forwarded: claims about the client's
+    /// address that only a trusted hop may make (an untrusted client's are dropped, as its X-Forwarded-For is replaced).
+    /// </summary>
+    public static bool IsSetByForwarder(ReadOnlySpan<byte> name, bool trustedClient) => name.Length switch
+    {
+        4 => Ascii.EqualsIgnoreCase(name, "Host"u8),
+        9 => !trustedClient && (Ascii.EqualsIgnoreCase(name, "X-Real-IP"u8) || Ascii.EqualsIgnoreCase(name, "Forwarded"u8)),
+        12 => Ascii.EqualsIgnoreCase(name, "X-Request-Id"u8),
+        15 => Ascii.EqualsIgnoreCase(name, "X-Forwarded-For"u8),
+        16 => Ascii.EqualsIgnoreCase(name, "X-Forwarded-Host"u8),
+        17 => Ascii.EqualsIgnoreCase(name, "X-Forwarded-Proto"u8),
+        21 => Ascii.EqualsIgnoreCase(name, "X-Original-Request-Id"u8),
+        _ => false,
+    };
+
+    public static bool IsSetByForwarder(string name, bool trustedClient)
+        => trustedClient ? WithBytes(name, static n => IsSetByForwarder(n, true)) : WithBytes(name, static n => IsSetByForwarder(n, false));
+
+    /// <summary>True when the comma-separated <paramref name="list"/> holds <paramref name="token"/> (case-insensitive, OWS trimmed).</summary>
+    public static bool ListContains(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
+    {
+        foreach (var range in list.Split((byte)','))
+        {
+            if (Ascii.EqualsIgnoreCase(HeaderSyntax.TrimWhitespace(list[range]), token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The string form of <see cref="ListContains(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.</summary>
+    public static bool ListContains(string? list, string token)
+    {
+        if (string.IsNullOrEmpty(list))
+        {
+            return false;
+        }
+
+        var span = list.AsSpan();
+        foreach (var range in span.Split(','))
+        {
+            if (span[range].Trim(" \t").Equals(token, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The last item of a comma-separated list (OWS trimmed).</summary>
+    public static ReadOnlySpan<byte> LastListItem(ReadOnlySpan<byte> list)
+    {
+        var comma = list.LastIndexOf((byte)',');
+        return HeaderSyntax.TrimWhitespace(comma < 0 ? list : list[(comma + 1)..]);
+    }
+
+    private delegate bool ByteRule(ReadOnlySpan<byte> name);
+
+    /// <summary>
+    /// Runs a byte rule on a string name: ASCII copied to the stack, no allocation. A longer name is cut to
+    /// <see cref="MaxSpecialLength"/>: it matches none of the fixed names either way, and keeps its prefix (Proxy-*).
+    /// Anything not ASCII matches no rule.
+    /// </summary>
+    private static bool WithBytes(string name, ByteRule rule)
+    {
+        Span<byte> bytes = stackalloc byte[MaxSpecialLength];
+        var chars = name.AsSpan(0, Math.Min(name.Length, MaxSpecialLength));
+        return Ascii.FromUtf16(chars, bytes, out var written) == System.Buffers.OperationStatus.Done && rule(bytes[..written]);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Buffers;
+
+namespace WebFarm.Balancer.Forwarding.Headers;
+
+/// <summary>
+/// The one definition of what a header name and value may hold (RFC 9110 5.1, 5.5), in byte form for the raw paths
+/// and char form for Kestrel's strings and the configuration. Everything that checks a token uses these sets.
+/// </summary>
+internal static class HeaderSyntax
+{
+    private const string TokenCharacters = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    /// <summary>RFC 9110 tchar, for methods and header names.</summary>
+    public static readonly SearchValues<byte> TokenBytes = SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    private static readonly SearchValues<char> TokenChars = SearchValues.Create(TokenCharacters);
+
+    /// <summary>Bytes no field value may hold: control characters other than HTAB, and DEL. obs-text (0x80-0xFF) is allowed.</summary>
+    public static readonly SearchValues<byte> InvalidValueBytes = SearchValues.Create(
+        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F"u8);
+
+    /// <summary>CR, LF and NUL: a value holding one could split headers downstream (response splitting).</summary>
+    public static readonly SearchValues<byte> UnsafeValueBytes = SearchValues.Create("\r\n\0"u8);
+
+    private static readonly SearchValues<char> UnsafeValueChars = SearchValues.Create("\r\n\0");
+
+    public static bool IsToken(ReadOnlySpan<byte> s) => !s.IsEmpty && !s.ContainsAnyExcept(TokenBytes);
+
+    public static bool IsToken(ReadOnlySpan<char> s) => !s.IsEmpty && !s.ContainsAnyExcept(TokenChars);
+
+    public static bool IsToken(string? s) => s is not null && IsToken(s.AsSpan());
+
+    public static bool HasUnsafeBytes(ReadOnlySpan<byte> value) => value.ContainsAny(UnsafeValueBytes);
+
+    public static bool HasUnsafeChars(string? value) => value is not null && value.AsSpan().ContainsAny(UnsafeValueChars);
+
+    /// <summary>Optional whitespace (SP, HTAB) trimmed from both ends.</summary>
+    public static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> value) => value.Trim(" \t"u8);
+}
