@@ -82,7 +82,7 @@ public sealed class FailoverTests
         // Out of rotation, it gets nothing, and what took it out was its health check timing out.
         Assert.Equal(attemptsWhenOut, stats.Requests);
         Assert.Contains(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Failed && e.Server == "web2"
-            && e.Message.Contains("health check failed 2 time(s) in a row (timed out after 400ms", StringComparison.Ordinal));
+            && e.Message.Contains("health check failed 2 time(s) in a row (GET /health: timed out after 400ms", StringComparison.Ordinal));
     });
 
     [Fact]
