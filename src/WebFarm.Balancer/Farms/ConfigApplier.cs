@@ -48,7 +48,13 @@ internal sealed class ConfigApplier
         _runtime.SaveStates();
     }
 
-    /// <summary>Builds the views and the snapshot of <paramref name="config"/> and publishes them; <paramref name="saved"/> (at start only) restores servers.json.</summary>
+    /// <summary>
+    /// Builds the views and the snapshot of <paramref name="config"/> and publishes them; <paramref name="saved"/>
+    /// (at start only) restores servers.json. Three steps, in the order docs/architecture.md ("Snapshots, not
+    /// locks") sets down: build everything (a failure leaves the running configuration whole), publish every
+    /// farm's view and then the snapshot that names them, and only then retire the transports and passive-health
+    /// observers that no published view names any more.
+    /// </summary>
     public void Apply(BalancerConfig config, Dictionary<string, Dictionary<string, ServerStateStore.SavedServer>>? saved)
     {
         RuntimeSnapshot? old = _runtime.Snapshot;
@@ -82,6 +88,8 @@ internal sealed class ConfigApplier
             }
         }
 
+        var views = new List<(FarmRuntime Farm, FarmView View)>(config.Farms.Count);
+        var replaced = new List<(string Farm, FarmView View)>();
         foreach (var (name, options) in config.Farms)
         {
             FarmRuntime? farm = null;
@@ -146,21 +154,16 @@ internal sealed class ConfigApplier
                 ? oldView.Policy
                 : LoadBalancingPolicyFactory.Create(options.LoadBalancing, options.HashKey);
             var transport = oldView is not null && oldView.Transport.Matches(options) ? oldView.Transport : new FarmTransport(options, config.UsesEpoll);
-            if (oldView is not null && !ReferenceEquals(transport, oldView.Transport))
-            {
-                oldView.Transport.Retire();
-            }
-
             var affinity = affinities[name];
             var passive = oldView is not null && SamePassive(oldView.Options, options)
                 ? oldView.PassiveHealth
                 : CreatePassive(name, options);
-            if (oldView?.PassiveHealth is IDisposable oldPassive && !ReferenceEquals(oldView.PassiveHealth, passive))
+            if (oldView is not null)
             {
-                oldPassive.Dispose();
+                replaced.Add((name, oldView));
             }
 
-            farm.SetView(new FarmView(options, [.. servers], policy, transport, affinity, passive));
+            views.Add((farm, new FarmView(options, [.. servers], policy, transport, affinity, passive)));
             farms[name] = farm;
         }
 
@@ -170,14 +173,30 @@ internal sealed class ConfigApplier
             {
                 if (!farms.ContainsKey(name))
                 {
-                    farm.View.Transport.Retire();
-                    (farm.View.PassiveHealth as IDisposable)?.Dispose();
+                    replaced.Add((name, farm.View));
                 }
             }
         }
 
         var snapshot = new RuntimeSnapshot(config, farms, RouteTable.Build(config, farms), new TrustedProxies(config.TrustedProxies));
+
+        // Views first: a request that reads the new snapshot must find every farm's view already there
+        // (a new farm has none before), and one that still holds the old snapshot may see a kept farm's
+        // new view, which is whole by itself (options, servers, policy, transport, affinity, passive health).
+        foreach (var (farm, view) in views)
+        {
+            farm.SetView(view);
+        }
+
         _runtime.Publish(snapshot);
+
+        // Retired last: a request whose transport was retired takes its farm's current view again
+        // (AttemptLease.Begin), so that view must already name the new transport.
+        foreach (var (name, view) in replaced)
+        {
+            Retire(view, farms.TryGetValue(name, out var farm) ? farm.View : null);
+        }
+
         foreach (var farm in farms.Values)
         {
             _monitors.Update(farm);
@@ -188,6 +207,20 @@ internal sealed class ConfigApplier
         if (saved is not null)
         {
             _runtime.SaveStates();
+        }
+    }
+
+    /// <summary>Retires what a replaced view held and no published view holds any more.</summary>
+    private static void Retire(FarmView oldView, FarmView? current)
+    {
+        if (current is null || !ReferenceEquals(current.Transport, oldView.Transport))
+        {
+            oldView.Transport.Retire();
+        }
+
+        if (oldView.PassiveHealth is IDisposable passive && (current is null || !ReferenceEquals(current.PassiveHealth, oldView.PassiveHealth)))
+        {
+            passive.Dispose();
         }
     }
 
