@@ -1,5 +1,6 @@
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.LoadBalancing;
+using WebFarm.Balancer.Tests.Infrastructure;
 
 namespace WebFarm.Balancer.Tests.Configuration;
 
@@ -173,14 +174,7 @@ public sealed class ConfigLoaderTests
     [Fact]
     public void The_example_in_docs_configuration_md_is_valid()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "WebFarm.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        Assert.NotNull(dir);
-        var doc = File.ReadAllText(Path.Combine(dir.FullName, "docs", "configuration.md"));
+        var doc = File.ReadAllText(RepositoryPaths.Docs("configuration.md"));
         var start = doc.IndexOf("```jsonc", StringComparison.Ordinal) + "```jsonc".Length;
         var end = doc.IndexOf("```", start, StringComparison.Ordinal);
 

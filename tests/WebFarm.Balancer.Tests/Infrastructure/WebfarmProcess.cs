@@ -10,13 +10,7 @@ public static class WebfarmProcess
     {
         // The test runs from tests/WebFarm.Balancer.Tests/bin/<Configuration>/net10.0/; the CLI builds to src/WebFarm/bin/<Configuration>/net10.0/.
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "WebFarm.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        var dll = Path.Combine(dir.FullName, "src", "WebFarm", "bin", configuration, "net10.0", "webfarm.dll");
+        var dll = Path.Combine(RepositoryPaths.Root, "src", "WebFarm", "bin", configuration, "net10.0", "webfarm.dll");
         Assert.True(File.Exists(dll), $"{dll} was not built");
         return dll;
     }
