@@ -79,7 +79,7 @@ public sealed class ControllerHost : IAsyncDisposable
         WebApplication? api = null;
         try
         {
-            rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.Token, options.HealthPath, options.HeartbeatInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
+            rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
             registry = new AgentRegistry(store, rotation, options, loggerFactory.CreateLogger("WebFarm.Controller"));
             await registry.StartAsync(cancellationToken).ConfigureAwait(false);
             api = ControllerApi.Build(options.Listen, options.Token, registry, rotation, loggerFactory);
@@ -142,6 +142,11 @@ public sealed class ControllerHost : IAsyncDisposable
         if (!listen.IsLoopback && string.IsNullOrEmpty(options.Token))
         {
             throw new ControllerStartException($"--token is required because --listen {options.Listen} is not loopback (anyone who can reach it could join servers and change the farm)");
+        }
+
+        if (options.Token is { Length: < ConfigValidator.MinTokenLength })
+        {
+            throw new ControllerStartException($"--token must be at least {ConfigValidator.MinTokenLength} characters");
         }
 
         if (!ListenAddress.TryParse(options.BalancerListen, out _, out error))
