@@ -27,27 +27,14 @@ internal static class AdminApi
 
     public static WebApplication Build(string listen, string? token, BalancerRuntime runtime, ILoggerFactory loggerFactory)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
-        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedHostLifetime>();
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
-            BalancerHost.Listen(kestrel, listen, ListenProtocols.Http1);
-        });
-        var app = builder.Build();
+        var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         var check = token is null ? null : new AdminTokenCheck(token);
         app.Use(async (context, next) =>
         {
             if (check is not null && !check.IsAuthorized(context.Request))
             {
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-                await AdminHttp.WriteError(context, StatusCodes.Status401Unauthorized, "a valid bearer token is required (Authorization: Bearer <token>)");
+                await AdminHttp.WriteUnauthorized(context, "a valid bearer token is required (Authorization: Bearer <token>)");
                 return;
             }
 

@@ -1,6 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Hosting;
 
 namespace WebFarm.Balancer.Admin;
 
@@ -11,6 +17,31 @@ namespace WebFarm.Balancer.Admin;
 /// </summary>
 internal static class AdminHttp
 {
+    /// <summary>An embedded Kestrel app (HTTP/1.1, routing, no Server header, bounded bodies) on <paramref name="listen"/>.</summary>
+    public static WebApplication CreateApp(string listen, long maxBodyBytes, ILoggerFactory loggerFactory)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedHostLifetime>();
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = maxBodyBytes;
+            BalancerHost.Listen(kestrel, listen, ListenProtocols.Http1);
+        });
+        return builder.Build();
+    }
+
+    /// <summary>Answers 401 with the bearer challenge and the admin API's message.</summary>
+    public static Task WriteUnauthorized(HttpContext context, string message)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return WriteError(context, StatusCodes.Status401Unauthorized, message);
+    }
+
     public static long QueryLong(HttpContext context, string name, long fallback)
     {
         var values = context.Request.Query[name];

@@ -24,27 +24,14 @@ internal static class ControllerApi
 
     public static WebApplication Build(string listen, string? token, AgentRegistry registry, FarmRotation rotation, ILoggerFactory loggerFactory)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
-        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedHostLifetime>();
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
-            BalancerHost.Listen(kestrel, listen, Balancer.Configuration.ListenProtocols.Http1);
-        });
-        var app = builder.Build();
+        var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
         var check = token is null ? null : new AdminTokenCheck(token);
         var logger = loggerFactory.CreateLogger("WebFarm.Controller");
         app.Use(async (context, next) =>
         {
             if (check is not null && !IsAgentEndpoint(context.Request.Path) && !check.IsAuthorized(context.Request))
             {
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-                await AdminHttp.WriteError(context, StatusCodes.Status401Unauthorized, "a valid bearer token is required (Authorization: Bearer <token>, or --token / $WEBFARM_TOKEN)");
+                await AdminHttp.WriteUnauthorized(context, "a valid bearer token is required (Authorization: Bearer <token>, or --token / $WEBFARM_TOKEN)");
                 return;
             }
 
@@ -56,12 +43,9 @@ internal static class ControllerApi
             {
                 // The agent prints the same message; the operator sees here who was refused.
                 logger.LogWarning("Refused {Method} {Path} from {Remote} ({Status}): {Reason}", context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress, ex.StatusCode, ex.Message);
-                if (ex.StatusCode == StatusCodes.Status401Unauthorized)
-                {
-                    context.Response.Headers.WWWAuthenticate = "Bearer";
-                }
-
-                await AdminHttp.WriteError(context, ex.StatusCode, ex.Message);
+                await (ex.StatusCode == StatusCodes.Status401Unauthorized
+                    ? AdminHttp.WriteUnauthorized(context, ex.Message)
+                    : AdminHttp.WriteError(context, ex.StatusCode, ex.Message));
             }
             catch (AdminRequestException ex)
             {

@@ -28,13 +28,7 @@ internal static class AgentCommand
                 return 2;
             }
 
-            using var loggerFactory = LoggerFactory.Create(b => b
-                .SetMinimumLevel(parseResult.GetValue(logLevel))
-                .AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "HH:mm:ss ";
-                }));
+            using var loggerFactory = RoleLifetime.ConsoleLogging(parseResult.GetValue(logLevel));
             var options = new ControlAgentOptions
             {
                 Controller = controllerUri,
@@ -57,14 +51,7 @@ internal static class AgentCommand
             await using (agent)
             {
                 Console.WriteLine($"agent {agent.Name} joined {controllerUri}; heartbeating every {options.HeartbeatInterval.TotalSeconds:0.#} s");
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    Console.Error.WriteLine("webfarm agent: stopping...");
-                }
+                await RoleLifetime.WaitForStopAsync("webfarm agent: stopping...", cancellationToken);
             }
 
             return 0;

@@ -25,13 +25,7 @@ internal static class ControllerCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             InlineSocketCompletions.EnableUnlessConfigured();
-            using var loggerFactory = LoggerFactory.Create(b => b
-                .SetMinimumLevel(parseResult.GetValue(logLevel))
-                .AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "HH:mm:ss ";
-                }));
+            using var loggerFactory = RoleLifetime.ConsoleLogging(parseResult.GetValue(logLevel));
             var options = new ControllerOptions
             {
                 Listen = parseResult.GetValue(listen)!,
@@ -56,14 +50,7 @@ internal static class ControllerCommand
             await using (host)
             {
                 Console.WriteLine($"controller API on {host.Url}; balancer on {host.BalancerUrl} (farm {options.FarmName})");
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    Console.Error.WriteLine("webfarm controller: stopping...");
-                }
+                await RoleLifetime.WaitForStopAsync("webfarm controller: stopping...", cancellationToken);
             }
 
             return 0;
