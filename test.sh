@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Real peers the tests drive: redis-cli/redis-benchmark/redis-server, PostgreSQL.
-packages=(redis-server redis-tools postgresql)
+# Real peers the tests drive: redis-cli/redis-benchmark/redis-server, PostgreSQL; `ip` (iproute2) for the
+# controller tests' network namespaces.
+packages=(redis-server redis-tools postgresql iproute2)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

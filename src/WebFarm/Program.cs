@@ -4,7 +4,10 @@ using WebFarm.Commands;
 
 // The executable only parses commands and hosts roles; each role's logic lives in its library.
 var root = new RootCommand("WebFarm: turn several machines into one web site.");
+root.Subcommands.Add(AgentCommand.Create());
+root.Subcommands.Add(AgentsCommand.Create());
 root.Subcommands.Add(BalancerCommand.Create());
+root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(ServersCommand.Create());
 root.Subcommands.Add(StateCommand.Create());
 root.Subcommands.Add(UpCommand.Create());

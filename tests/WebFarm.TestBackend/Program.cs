@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 // A small web server run as a separate process by the resilience tests and bench/failover, so that a backend can
 // really be killed (SIGKILL), frozen (SIGSTOP: the kernel still accepts connections, nobody answers) or made sick.
 //
-//   WebFarm.TestBackend --name web1 [--port 0] [--detached true]
+//   WebFarm.TestBackend --name web1 [--port 0] [--bind 127.0.0.1] [--detached true]
 //
 // Prints "LISTENING http://127.0.0.1:PORT" once it accepts connections. Exits when its standard input closes, so a
 // crashed test run leaves no orphans; with --detached true (scripts) it runs until killed. Endpoints:
@@ -17,6 +17,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 //   *    anything else           -> the page status, body = the name, header X-Backend = the name
 var name = "backend";
 var port = 0;
+var bind = IPAddress.Loopback; // Another address only inside a test's own network namespace (the controller tests).
 var detached = false;
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
@@ -28,11 +29,14 @@ for (var i = 0; i + 1 < args.Length; i += 2)
         case "--port":
             port = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             break;
+        case "--bind":
+            bind = IPAddress.Parse(args[i + 1]);
+            break;
         case "--detached":
             detached = bool.Parse(args[i + 1]);
             break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]} (use --name NAME --port PORT --detached true|false)");
+            Console.Error.WriteLine($"unknown option {args[i]} (use --name NAME --port PORT --bind ADDRESS --detached true|false)");
             return 2;
     }
 }
@@ -46,7 +50,7 @@ builder.WebHost.UseKestrelCore();
 builder.WebHost.ConfigureKestrel(k =>
 {
     k.AddServerHeader = false;
-    k.Listen(IPAddress.Loopback, port);
+    k.Listen(bind, port);
 });
 var app = builder.Build();
 app.Run(async context =>

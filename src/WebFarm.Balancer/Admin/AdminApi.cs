@@ -27,27 +27,14 @@ internal static class AdminApi
 
     public static WebApplication Build(string listen, string? token, BalancerRuntime runtime, ILoggerFactory loggerFactory)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
-        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedHostLifetime>();
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(2));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
-            BalancerHost.Listen(kestrel, listen, ListenProtocols.Http1);
-        });
-        var app = builder.Build();
+        var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         var check = token is null ? null : new AdminTokenCheck(token);
         app.Use(async (context, next) =>
         {
             if (check is not null && !check.IsAuthorized(context.Request))
             {
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-                await WriteError(context, StatusCodes.Status401Unauthorized, "a valid bearer token is required (Authorization: Bearer <token>)");
+                await AdminHttp.WriteUnauthorized(context, "a valid bearer token is required (Authorization: Bearer <token>)");
                 return;
             }
 
@@ -57,23 +44,23 @@ internal static class AdminApi
             }
             catch (FarmNotFoundException ex)
             {
-                await WriteError(context, StatusCodes.Status404NotFound, ex.Message);
+                await AdminHttp.WriteError(context, StatusCodes.Status404NotFound, ex.Message);
             }
             catch (ServerNotFoundException ex)
             {
-                await WriteError(context, StatusCodes.Status404NotFound, ex.Message);
+                await AdminHttp.WriteError(context, StatusCodes.Status404NotFound, ex.Message);
             }
             catch (ServerConflictException ex)
             {
-                await WriteError(context, StatusCodes.Status409Conflict, ex.Message);
+                await AdminHttp.WriteError(context, StatusCodes.Status409Conflict, ex.Message);
             }
             catch (AdminRequestException ex)
             {
-                await WriteError(context, StatusCodes.Status400BadRequest, ex.Message);
+                await AdminHttp.WriteError(context, StatusCodes.Status400BadRequest, ex.Message);
             }
             catch (BadHttpRequestException ex)
             {
-                await WriteError(context, ex.StatusCode, ex.Message);
+                await AdminHttp.WriteError(context, ex.StatusCode, ex.Message);
             }
         });
         app.UseRouting();
@@ -86,9 +73,9 @@ internal static class AdminApi
                 list.Add(FarmInfo.From(farm));
             }
 
-            return WriteJson(context, list);
+            return AdminHttp.WriteJson(context, list);
         });
-        app.MapGet("/api/farms/{farm}", context => WriteJson(context, FarmInfo.From(runtime.GetFarm(Route(context, "farm")))));
+        app.MapGet("/api/farms/{farm}", context => AdminHttp.WriteJson(context, FarmInfo.From(runtime.GetFarm(Route(context, "farm")))));
         app.MapGet("/api/farms/{farm}/servers", context =>
         {
             var list = new List<ServerInfo>();
@@ -97,14 +84,14 @@ internal static class AdminApi
                 list.Add(ServerInfo.From(s));
             }
 
-            return WriteJson(context, list);
+            return AdminHttp.WriteJson(context, list);
         });
         app.MapGet("/api/farms/{farm}/servers/{server}", context =>
-            WriteJson(context, ServerInfo.From(runtime.GetServer(Route(context, "farm"), Route(context, "server")))));
+            AdminHttp.WriteJson(context, ServerInfo.From(runtime.GetServer(Route(context, "farm"), Route(context, "server")))));
         app.MapPost("/api/farms/{farm}/servers", async context =>
         {
             var farm = runtime.GetFarm(Route(context, "farm"));
-            using var body = await ReadBody(context);
+            using var body = await AdminHttp.ReadBody(context);
             var errors = new List<ConfigError>();
             var options = ConfigReader.ReadServer(body.RootElement, "$", errors);
             if (errors.Count > 0 || options is null)
@@ -117,7 +104,7 @@ internal static class AdminApi
                 var server = runtime.AddServer(farm.Name, options);
                 context.Response.StatusCode = StatusCodes.Status201Created;
                 context.Response.Headers.Location = $"/api/farms/{farm.Name}/servers/{server.Name}";
-                await WriteJson(context, ServerInfo.From(server));
+                await AdminHttp.WriteJson(context, ServerInfo.From(server));
             }
             catch (ArgumentException ex) when (ex is not ArgumentOutOfRangeException)
             {
@@ -150,7 +137,7 @@ internal static class AdminApi
         app.MapPut("/api/farms/{farm}/servers/{server}/weight", async context =>
         {
             var server = runtime.GetServer(Route(context, "farm"), Route(context, "server"));
-            using var body = await ReadBody(context);
+            using var body = await AdminHttp.ReadBody(context);
             var root = body.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -188,29 +175,29 @@ internal static class AdminApi
             }
 
             runtime.SetWeight(server.Farm, server.Name, weight);
-            await WriteJson(context, ServerInfo.From(server));
+            await AdminHttp.WriteJson(context, ServerInfo.From(server));
         });
         app.MapPost("/api/farms/{farm}/servers/{server}/verify", async context =>
         {
             var result = await runtime.VerifyAsync(Route(context, "farm"), Route(context, "server"), context.RequestAborted);
-            await WriteJson(context, result);
+            await AdminHttp.WriteJson(context, result);
         });
-        app.MapGet("/api/stats", context => WriteJson(context, Snapshots(runtime)));
+        app.MapGet("/api/stats", context => AdminHttp.WriteJson(context, Snapshots(runtime)));
         app.MapGet("/api/farms/{farm}/stats", context =>
         {
             var farm = runtime.GetFarm(Route(context, "farm"));
-            return WriteJson(context, farm.Statistics.Snapshot(farm.Servers));
+            return AdminHttp.WriteJson(context, farm.Statistics.Snapshot(farm.Servers));
         });
         app.MapGet("/api/events", context =>
         {
-            var since = QueryLong(context, "since", 0);
-            var max = QueryLong(context, "max", 1000);
+            var since = AdminHttp.QueryLong(context, "since", 0);
+            var max = AdminHttp.QueryLong(context, "max", 1000);
             if (max is < 1 or > 10_000)
             {
                 throw new AdminRequestException("max: must be between 1 and 10000");
             }
 
-            return WriteJson(context, runtime.Events.Since(since, (int)max));
+            return AdminHttp.WriteJson(context, runtime.Events.Since(since, (int)max));
         });
         app.MapGet("/api/events/stream", context => StreamEvents(context, runtime, lifetime.ApplicationStopping));
         app.MapGet("/metrics", async context =>
@@ -218,7 +205,7 @@ internal static class AdminApi
             context.Response.ContentType = PrometheusTextWriter.ContentType;
             await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd), context.RequestAborted);
         });
-        app.MapFallback(context => WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
+        app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
     }
 
@@ -237,7 +224,7 @@ internal static class AdminApi
     {
         var server = runtime.GetServer(Route(context, "farm"), Route(context, "server"));
         runtime.SetState(server.Farm, server.Name, state);
-        return WriteJson(context, ServerInfo.From(server));
+        return AdminHttp.WriteJson(context, ServerInfo.From(server));
     }
 
     /// <summary>`offline --drain`: drain now and go offline by itself (see <see cref="BalancerRuntime.DrainThenOfflineAsync"/>).</summary>
@@ -256,12 +243,12 @@ internal static class AdminApi
                 // Removed or set to another state meanwhile: the operator changed their mind.
             }
         });
-        return WriteJson(context, ServerInfo.From(server));
+        return AdminHttp.WriteJson(context, ServerInfo.From(server));
     }
 
     private static async Task StreamEvents(HttpContext context, BalancerRuntime runtime, CancellationToken stopping)
     {
-        var since = QueryLong(context, "since", -1);
+        var since = AdminHttp.QueryLong(context, "since", -1);
         if (since < 0)
         {
             since = long.TryParse(context.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out var last) ? last : runtime.Events.LastSequence;
@@ -322,41 +309,6 @@ internal static class AdminApi
         }
     }
 
-    private static long QueryLong(HttpContext context, string name, long fallback)
-    {
-        var values = context.Request.Query[name];
-        if (values.Count == 0)
-        {
-            return fallback;
-        }
-
-        if (values.Count > 1 || !long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-        {
-            throw new AdminRequestException($"{name}: must be a non-negative whole number, got \"{values}\"");
-        }
-
-        return value;
-    }
-
-    private static async Task<JsonDocument> ReadBody(HttpContext context)
-    {
-        using var memory = new MemoryStream();
-        await context.Request.Body.CopyToAsync(memory, context.RequestAborted);
-        if (memory.Length == 0)
-        {
-            throw new AdminRequestException("body: a JSON object is required");
-        }
-
-        try
-        {
-            return JsonDocument.Parse(memory.ToArray());
-        }
-        catch (JsonException ex)
-        {
-            throw new AdminRequestException($"body: not valid JSON ({ex.Message.Split(". ")[0]})");
-        }
-    }
-
     private static string FormatFieldError(List<ConfigError> errors)
     {
         if (errors.Count == 0)
@@ -380,19 +332,4 @@ internal static class AdminApi
     }
 
     private static string Route(HttpContext context, string name) => (string)context.Request.RouteValues[name]!;
-
-    private static Task WriteJson<T>(HttpContext context, T value)
-        => context.Response.WriteAsJsonAsync(value, AdminJson.Options, context.RequestAborted);
-
-    private static Task WriteError(HttpContext context, int status, string message)
-    {
-        if (context.Response.HasStarted)
-        {
-            context.Abort();
-            return Task.CompletedTask;
-        }
-
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new AdminError(message), AdminJson.Options, context.RequestAborted);
-    }
 }

@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Http;
 namespace WebFarm.Balancer.Admin;
 
 /// <summary>
-/// Bearer-token check for the admin listener. Both sides are hashed before a fixed-time compare so that
-/// neither the content nor the length of the token leaks through timing.
+/// Bearer-token check for the admin listener (and the controller API). Both sides are hashed before a fixed-time
+/// compare so that neither the content nor the length of the token leaks through timing.
 /// </summary>
 internal sealed class AdminTokenCheck(string token)
 {
@@ -14,23 +14,32 @@ internal sealed class AdminTokenCheck(string token)
 
     public bool IsAuthorized(HttpRequest request)
     {
+        if (PresentedToken(request) is not { } presented)
+        {
+            return false;
+        }
+
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
+        return CryptographicOperations.FixedTimeEquals(hash, _expected);
+    }
+
+    /// <summary>The token of a single "Authorization: Bearer &lt;token&gt;" header, or null.</summary>
+    public static string? PresentedToken(HttpRequest request)
+    {
         var header = request.Headers.Authorization;
         if (header.Count != 1)
         {
-            return false;
+            return null;
         }
 
         var value = header[0].AsSpan();
         const string scheme = "Bearer ";
         if (!value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
         {
-            return false;
+            return null;
         }
 
-        var presented = value[scheme.Length..].Trim();
-        Span<byte> hash = stackalloc byte[32];
-        var bytes = Encoding.UTF8.GetBytes(presented.ToString());
-        SHA256.HashData(bytes, hash);
-        return CryptographicOperations.FixedTimeEquals(hash, _expected);
+        return value[scheme.Length..].Trim().ToString();
     }
 }

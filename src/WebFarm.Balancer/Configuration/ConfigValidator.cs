@@ -13,6 +13,9 @@ namespace WebFarm.Balancer.Configuration;
 /// </summary>
 internal static class ConfigValidator
 {
+    /// <summary>The shortest bearer token accepted (admin API, controller API): guessing stays out of reach.</summary>
+    public const int MinTokenLength = 16;
+
     private const int MaxWeight = 10_000;
 
     public static void Validate(BalancerConfig config, List<ConfigError> errors)
@@ -120,9 +123,9 @@ internal static class ConfigValidator
             error("$.Admin.TokenFile", "give either Token or TokenFile, not both");
         }
 
-        if (admin.Token is not null && admin.Token.Length < 16)
+        if (admin.Token is not null && admin.Token.Length < MinTokenLength)
         {
-            error("$.Admin.Token", "must be at least 16 characters");
+            error("$.Admin.Token", $"must be at least {MinTokenLength} characters");
         }
 
         if (string.IsNullOrEmpty(admin.Listen))

@@ -50,13 +50,7 @@ internal static class BalancerCommand
 
             // Before the first socket exists: the runtime reads this switch once (see InlineSocketCompletions).
             InlineSocketCompletions.EnableUnlessConfigured();
-            using var loggerFactory = LoggerFactory.Create(b => b
-                .SetMinimumLevel(parseResult.GetValue(logLevel))
-                .AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "HH:mm:ss ";
-                }));
+            using var loggerFactory = RoleLifetime.ConsoleLogging(parseResult.GetValue(logLevel));
             BalancerHost host;
             try
             {
@@ -76,14 +70,7 @@ internal static class BalancerCommand
 
             await using (host)
             {
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    Console.Error.WriteLine("webfarm balancer: stopping (waiting for requests in flight)...");
-                }
+                await RoleLifetime.WaitForStopAsync("webfarm balancer: stopping (waiting for requests in flight)...", cancellationToken);
             }
 
             return 0;

@@ -198,7 +198,7 @@ internal static class ServersCommand
         }
 
         var token = parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN");
-        using var api = new AdminClient(baseUri, token);
+        using var api = new AdminClient(baseUri, token, "webfarm servers");
         try
         {
             return await body(api);
@@ -266,115 +266,5 @@ internal static class ServersCommand
         }
 
         return "[red]unhealthy[/]";
-    }
-
-    /// <summary>A thin client for the admin API that turns its answers into exit codes and messages.</summary>
-    private sealed class AdminClient : IDisposable
-    {
-        private readonly HttpClient _http;
-
-        public AdminClient(Uri baseUri, string? token)
-        {
-            _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
-            if (!string.IsNullOrEmpty(token))
-            {
-                _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            }
-        }
-
-        public async Task<JsonDocument> GetJsonAsync(string path, CancellationToken ct)
-        {
-            using var response = await _http.GetAsync(path, ct);
-            var text = await response.Content.ReadAsStringAsync(ct);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new HttpRequestException($"{(int)response.StatusCode} {ErrorText(text)}");
-            }
-
-            return JsonDocument.Parse(text);
-        }
-
-        /// <summary>The farm to act on: the one given, or the only one; null (after printing why) otherwise.</summary>
-        public async Task<string?> ResolveFarmAsync(string? farm, CancellationToken ct)
-        {
-            if (farm is not null)
-            {
-                return Uri.EscapeDataString(farm);
-            }
-
-            using var farms = await GetJsonAsync("api/farms", ct);
-            var names = farms.RootElement.EnumerateArray().Select(f => f.GetProperty("name").GetString()!).ToList();
-            if (names.Count == 1)
-            {
-                return Uri.EscapeDataString(names[0]);
-            }
-
-            Console.Error.WriteLine($"webfarm servers: --farm is required: this balancer has {names.Count} farms ({string.Join(", ", names)})");
-            return null;
-        }
-
-        public async Task<int> SendAsync(HttpMethod method, string path, object? body = null)
-        {
-            using var request = new HttpRequestMessage(method, path);
-            if (body is not null)
-            {
-                request.Content = JsonContent.Create(body);
-            }
-
-            using var response = await _http.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            if (!response.IsSuccessStatusCode)
-            {
-                Console.Error.WriteLine($"webfarm servers: {(int)response.StatusCode} {ErrorText(text)}");
-                return ApiError;
-            }
-
-            if (response.StatusCode == System.Net.HttpStatusCode.NoContent || text.Length == 0)
-            {
-                Console.WriteLine("done");
-                return Ok;
-            }
-
-            using var json = JsonDocument.Parse(text);
-            var s = json.RootElement;
-            if (s.TryGetProperty("name", out var name) && s.TryGetProperty("state", out var state))
-            {
-                Console.WriteLine($"{name.GetString()}: {state.GetString()}, weight {s.GetProperty("weight")}, {(s.GetProperty("healthy").GetBoolean() ? "healthy" : "unhealthy")}, {s.GetProperty("inFlight")} in flight");
-            }
-
-            return Ok;
-        }
-
-        public async Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct)
-        {
-            using var response = await _http.PostAsync(path, content: null, ct);
-            var text = await response.Content.ReadAsStringAsync(ct);
-            if (!response.IsSuccessStatusCode)
-            {
-                Console.Error.WriteLine($"webfarm servers: {(int)response.StatusCode} {ErrorText(text)}");
-                return (ApiError, null);
-            }
-
-            return (Ok, JsonDocument.Parse(text));
-        }
-
-        private static string ErrorText(string body)
-        {
-            try
-            {
-                using var json = JsonDocument.Parse(body);
-                if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error))
-                {
-                    return error.GetString() ?? body;
-                }
-            }
-            catch (JsonException)
-            {
-            }
-
-            return body.Length > 200 ? body[..200] : body;
-        }
-
-        public void Dispose() => _http.Dispose();
     }
 }

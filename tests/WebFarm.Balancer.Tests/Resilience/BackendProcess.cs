@@ -30,18 +30,38 @@ internal sealed class BackendProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<BackendProcess> StartAsync(string name)
+    /// <param name="name">Its name (the body of every page, and the X-Backend header).</param>
+    /// <param name="networkNamespace">Run it inside this network namespace (`ip netns exec`), e.g. as a machine of its own.</param>
+    /// <param name="bind">The address to listen on (default loopback) and <paramref name="port"/> (default any free one).</param>
+    public static async Task<BackendProcess> StartAsync(string name, string? networkNamespace = null, string? bind = null, int port = 0)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(networkNamespace is null ? "dotnet" : "ip")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (networkNamespace is not null)
+        {
+            // `ip netns exec` execs dotnet in place, so the process id (for SIGSTOP) is the backend's own.
+            foreach (var arg in (string[])["netns", "exec", networkNamespace, "dotnet"])
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
         start.ArgumentList.Add(LocateProgram());
         start.ArgumentList.Add("--name");
         start.ArgumentList.Add(name);
+        start.ArgumentList.Add("--port");
+        start.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (bind is not null)
+        {
+            start.ArgumentList.Add("--bind");
+            start.ArgumentList.Add(bind);
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the test backend");
         try
         {
@@ -174,13 +194,16 @@ internal sealed class BackendProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
-    private void Signal(string signal)
+    private void Signal(string signal) => Signal(_process.Id, signal);
+
+    /// <summary>Sends a signal ("STOP", "CONT", "TERM") with kill(1); shared with the controller tests' agent processes.</summary>
+    public static void Signal(int processId, string signal)
     {
-        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", ["-" + signal, processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit(10_000);
         if (kill.ExitCode != 0)
         {
-            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}");
+            throw new InvalidOperationException($"kill -{signal} {processId} failed with exit code {kill.ExitCode}");
         }
     }
 

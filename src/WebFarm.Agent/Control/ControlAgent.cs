@@ -1,0 +1,153 @@
+using Microsoft.Extensions.Logging;
+
+namespace WebFarm.Agent.Control;
+
+/// <summary>
+/// `webfarm agent`: joins the controller once (with a one-time token; the credential it gets is kept in the data
+/// directory, so a restart rejoins as the same server) and then heartbeats every second with the machine's load.
+/// The heartbeat loop survives an unreachable controller: it keeps trying, logging once per outage.
+/// </summary>
+public sealed class ControlAgent : IAsyncDisposable
+{
+    private readonly ControlAgentOptions _options;
+    private readonly ControllerClient _client;
+    private readonly LoadSampler _sampler = new();
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly AgentCredential _credential;
+    private Task _loop = Task.CompletedTask;
+    private long _heartbeats;
+
+    private ControlAgent(ControlAgentOptions options, ControllerClient client, AgentCredential credential, ILogger logger)
+    {
+        _options = options;
+        _client = client;
+        _credential = credential;
+        _logger = logger;
+    }
+
+    /// <summary>The server this agent joined as.</summary>
+    public string Name => _credential.Name;
+
+    /// <summary>Heartbeats the controller accepted.</summary>
+    public long HeartbeatsAccepted => Interlocked.Read(ref _heartbeats);
+
+    /// <summary>
+    /// Joins (or, with a stored credential, rejoins) and sends the first heartbeat, then heartbeats in the background.
+    /// </summary>
+    /// <exception cref="DataDirectoryException">The data directory cannot be written.</exception>
+    /// <exception cref="AgentRefusedException">The controller refused the token or the stored credential.</exception>
+    /// <exception cref="ArgumentException">No stored credential and no join token, or a credential for another server.</exception>
+    /// <exception cref="HttpRequestException">The controller cannot be reached for the first join.</exception>
+    public static async Task<ControlAgent> StartAsync(ControlAgentOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        var dataDirectory = DataDirectory.EnsureWritable(options.DataDirectory, "--data-dir");
+        var client = new ControllerClient(options.Controller, options.RequestTimeout);
+        try
+        {
+            var credential = AgentCredential.Load(dataDirectory);
+            if (credential is not null && !string.Equals(credential.Name, options.Name, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"--data-dir {dataDirectory} holds the credential of server '{credential.Name}', not '{options.Name}': use that name, another --data-dir, or remove {AgentCredential.PathIn(dataDirectory)} to join anew.");
+            }
+
+            if (credential is null)
+            {
+                if (string.IsNullOrEmpty(options.JoinToken))
+                {
+                    throw new ArgumentException($"--join-token is required: this agent has not joined yet (no {AgentCredential.PathIn(dataDirectory)}). Get one with `webfarm agents token` on the controller.");
+                }
+
+                var joined = await client.JoinAsync(new JoinRequest(options.JoinToken, options.Name, options.Address), cancellationToken).ConfigureAwait(false);
+                credential = new AgentCredential(joined.Name, joined.Address, joined.Credential);
+                credential.Save(dataDirectory);
+                logger.LogInformation("Joined controller {Controller} as server {Name} ({Address})", options.Controller, joined.Name, joined.Address);
+            }
+            else
+            {
+                if (!string.IsNullOrEmpty(options.JoinToken))
+                {
+                    logger.LogInformation("Already joined as {Name} (credential in {Path}); --join-token is not used", credential.Name, AgentCredential.PathIn(dataDirectory));
+                }
+
+                if (!string.Equals(credential.Address, options.Address, StringComparison.Ordinal))
+                {
+                    logger.LogWarning("--address {Address} differs from the address {Joined} this server joined with; the controller keeps {Joined}", options.Address, credential.Address, credential.Address);
+                }
+            }
+
+            var agent = new ControlAgent(options, client, credential, logger);
+            try
+            {
+                await agent.HeartbeatOnceAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (AgentRefusedException ex) when (ex.StatusCode == 401)
+            {
+                throw new AgentRefusedException(401, $"{ex.Message}. The controller no longer knows server '{credential.Name}': remove {AgentCredential.PathIn(dataDirectory)} and join again with a new --join-token.");
+            }
+
+            logger.LogInformation("Heartbeating to {Controller} every {Interval} as {Name}", options.Controller, options.HeartbeatInterval, credential.Name);
+            agent._loop = agent.RunAsync();
+            return agent;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _client.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task HeartbeatOnceAsync(CancellationToken cancellationToken)
+    {
+        await _client.HeartbeatAsync(_credential.Credential, _sampler.Sample(), cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _heartbeats);
+    }
+
+    private async Task RunAsync()
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval);
+        string? outage = null;
+        while (true)
+        {
+            try
+            {
+                if (!await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                await HeartbeatOnceAsync(_stop.Token).ConfigureAwait(false);
+                if (outage is not null)
+                {
+                    _logger.LogInformation("Controller {Controller} accepts heartbeats again", _options.Controller);
+                    outage = null;
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or AgentRefusedException or OperationCanceledException)
+            {
+                // Logged once per outage: the loop keeps trying every second, and the apps (later) keep running.
+                var reason = ex is OperationCanceledException ? $"no answer within {_options.RequestTimeout}" : ex.Message;
+                if (outage is null)
+                {
+                    _logger.LogWarning("Heartbeat to {Controller} failed: {Reason}; retrying every {Interval}", _options.Controller, reason, _options.HeartbeatInterval);
+                }
+
+                outage = reason;
+            }
+        }
+    }
+}

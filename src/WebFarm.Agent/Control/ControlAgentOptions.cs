@@ -1,0 +1,25 @@
+namespace WebFarm.Agent.Control;
+
+/// <summary>`webfarm agent` options.</summary>
+public sealed record ControlAgentOptions
+{
+    public required Uri Controller { get; init; }
+
+    /// <summary>The server's name in the farm.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The base URL the balancer forwards to.</summary>
+    public required string Address { get; init; }
+
+    /// <summary>Where the credential is kept (agent.json).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>A one-time join token; needed only for the first join.</summary>
+    public string? JoinToken { get; init; }
+
+    /// <summary>NLB's heartbeat period: 1 s.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Per request; a heartbeat that takes longer is a missed one.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

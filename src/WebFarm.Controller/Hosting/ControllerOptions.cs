@@ -1,0 +1,37 @@
+namespace WebFarm.Controller.Hosting;
+
+/// <summary>`webfarm controller` options.</summary>
+public sealed record ControllerOptions
+{
+    public const string DefaultListen = "http://127.0.0.1:8070";
+
+    /// <summary>The controller API (agents and the CLI).</summary>
+    public string Listen { get; init; } = DefaultListen;
+
+    /// <summary>Holds the store (controller.db).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Bearer token for the operator API; required when <see cref="Listen"/> is not loopback.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>The in-process balancer's client-facing listener.</summary>
+    public string BalancerListen { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>The in-process balancer's admin API (for `webfarm servers`); null = disabled.</summary>
+    public string? BalancerAdmin { get; init; }
+
+    /// <summary>The one farm joined servers are added to.</summary>
+    public string FarmName { get; init; } = "web";
+
+    /// <summary>What a server's address must answer (200-399) before it takes traffic, and while it does.</summary>
+    public string HealthPath { get; init; } = "/";
+
+    /// <summary>The agents' heartbeat period (NLB: 1 s).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Heartbeats missed in a row before a server is lost (NLB: 5).</summary>
+    public int MissedHeartbeats { get; init; } = 5;
+
+    /// <summary>How long a join token from `webfarm agents token` stays usable.</summary>
+    public TimeSpan JoinTokenLifetime { get; init; } = TimeSpan.FromHours(1);
+}

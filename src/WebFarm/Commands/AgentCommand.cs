@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using WebFarm.Agent.Control;
+
+namespace WebFarm.Commands;
+
+/// <summary>`webfarm agent`: joins a controller (first time with --join-token) and heartbeats until Ctrl+C or SIGTERM.</summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var controller = new Option<string>("--controller") { Description = "The controller's URL, like http://10.0.0.10:8070.", Required = true };
+        var name = new Option<string>("--name") { Description = "This server's name in the farm.", Required = true };
+        var address = new Option<string>("--address") { Description = "The URL the balancer forwards to, like http://10.0.0.11:5000.", Required = true };
+        var dataDir = new Option<string>("--data-dir") { Description = "Where the agent keeps its credential (agent.json).", Required = true };
+        var joinToken = new Option<string?>("--join-token") { Description = "One-time token from `webfarm agents token`; only for the first join." };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
+        var command = new Command("agent", "Run the agent of a web server: joins the controller and heartbeats with the machine's load.")
+        {
+            controller, name, address, dataDir, joinToken, logLevel,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var url = parseResult.GetValue(controller)!;
+            if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var controllerUri) || controllerUri.Scheme is not ("http" or "https"))
+            {
+                Console.Error.WriteLine($"webfarm agent: --controller '{url}' is not an http(s) URL like http://10.0.0.10:8070");
+                return 2;
+            }
+
+            using var loggerFactory = RoleLifetime.ConsoleLogging(parseResult.GetValue(logLevel));
+            var options = new ControlAgentOptions
+            {
+                Controller = controllerUri,
+                Name = parseResult.GetValue(name)!,
+                Address = parseResult.GetValue(address)!,
+                DataDirectory = parseResult.GetValue(dataDir)!,
+                JoinToken = parseResult.GetValue(joinToken),
+            };
+            ControlAgent agent;
+            try
+            {
+                agent = await ControlAgent.StartAsync(options, loggerFactory.CreateLogger("WebFarm.Agent"), cancellationToken);
+            }
+            catch (Exception ex) when (ex is AgentRefusedException or DataDirectoryException or InvalidDataException or HttpRequestException or ArgumentException)
+            {
+                Console.Error.WriteLine($"webfarm agent: cannot join: {ex.Message}");
+                return ex is ArgumentException ? 2 : 1;
+            }
+
+            await using (agent)
+            {
+                Console.WriteLine($"agent {agent.Name} joined {controllerUri}; heartbeating every {options.HeartbeatInterval.TotalSeconds:0.#} s");
+                await RoleLifetime.WaitForStopAsync("webfarm agent: stopping...", cancellationToken);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace WebFarm.Controller.Tests.MultiMachine;
+
+/// <summary>
+/// "Machines" on one host: each is a network namespace wfct-mN joined to the host by a veth pair (host side wfct-hN
+/// = 10.231.N.1/24, machine side wfct-nN = 10.231.N.2/24, default route via the host). Everything the tests create
+/// carries the wfct- prefix, so leftovers of a crashed run are removed by name before a new run and after each.
+/// </summary>
+internal sealed class MachineNetwork : IDisposable
+{
+    public const string Prefix = "wfct-";
+
+    private MachineNetwork(int count)
+    {
+        Count = count;
+    }
+
+    public int Count { get; }
+
+    public static string Namespace(int machine) => Prefix + "m" + machine.ToString(CultureInfo.InvariantCulture);
+
+    public static string HostAddress(int machine) => $"10.231.{machine}.1";
+
+    public static string MachineAddress(int machine) => $"10.231.{machine}.2";
+
+    /// <summary>Whether this process may create network namespaces (tried, not guessed), and why not.</summary>
+    public static bool IsPermitted(out string reason)
+    {
+        var probe = Prefix + "probe" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var (code, output) = Run("ip", "netns", "add", probe);
+        if (code != 0)
+        {
+            reason = $"`ip netns add` failed ({code}): {output.Trim()}";
+            return false;
+        }
+
+        Run("ip", "netns", "del", probe);
+        reason = string.Empty;
+        return true;
+    }
+
+    public static MachineNetwork Create(int count)
+    {
+        RemoveLeftovers();
+        var network = new MachineNetwork(count);
+        try
+        {
+            for (var n = 1; n <= count; n++)
+            {
+                var ns = Namespace(n);
+                var host = Prefix + "h" + n.ToString(CultureInfo.InvariantCulture);
+                var inside = Prefix + "n" + n.ToString(CultureInfo.InvariantCulture);
+                Must("ip", "netns", "add", ns);
+                Must("ip", "link", "add", host, "type", "veth", "peer", "name", inside, "netns", ns);
+                Must("ip", "addr", "add", HostAddress(n) + "/24", "dev", host);
+                Must("ip", "link", "set", host, "up");
+                Must("ip", "netns", "exec", ns, "ip", "addr", "add", MachineAddress(n) + "/24", "dev", inside);
+                Must("ip", "netns", "exec", ns, "ip", "link", "set", inside, "up");
+                Must("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
+                Must("ip", "netns", "exec", ns, "ip", "route", "add", "default", "via", HostAddress(n));
+            }
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+
+        return network;
+    }
+
+    public void Dispose() => RemoveLeftovers();
+
+    /// <summary>Deletes every namespace and link named wfct-* (deleting a namespace also deletes the veth ends in it).</summary>
+    private static void RemoveLeftovers()
+    {
+        foreach (var line in Run("ip", "netns", "list").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = line.Split(' ')[0];
+            if (name.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                Run("ip", "netns", "del", name);
+            }
+        }
+
+        foreach (var line in Run("ip", "-o", "link", "show").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "12: wfct-h1@if11: <BROADCAST,...": the name is the second field, up to '@' or ':'.
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 1 && fields[1].StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                Run("ip", "link", "del", fields[1].Split('@', ':')[0]);
+            }
+        }
+    }
+
+    private static void Must(params string[] command)
+    {
+        var (code, output) = Run(command);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"`{string.Join(' ', command)}` failed ({code}): {output.Trim()}");
+        }
+    }
+
+    private static (int Code, string Output) Run(params string[] command)
+    {
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in command.AsSpan(1))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        if (!process.WaitForExit(30_000))
+        {
+            process.Kill();
+            return (-1, "timed out");
+        }
+
+        return (process.ExitCode, output.Result + error);
+    }
+}
