@@ -191,7 +191,7 @@ internal sealed class ConfigApplier
         _runtime.Publish(snapshot);
 
         // Retired last: a request whose transport was retired takes its farm's current view again
-        // (AttemptLease.Begin), so that view must already name the new transport.
+        // (AttemptLease.TryBegin), so that view must already name the new transport.
         foreach (var (name, view) in replaced)
         {
             Retire(view, farms.TryGetValue(name, out var farm) ? farm.View : null);

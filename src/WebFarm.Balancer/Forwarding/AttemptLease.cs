@@ -28,19 +28,33 @@ internal readonly struct AttemptLease
     /// <summary>
     /// Starts an attempt on <paramref name="server"/>, holding <paramref name="gate"/> (already entered, or null).
     /// <paramref name="view"/> is replaced by the farm's current view when a reload retired the transport it named.
+    /// False when the farm's current view still names the retired transport: no later view will replace it because a
+    /// reload removed the farm (or the balancer is being disposed), so the caller answers
+    /// <see cref="ForwardingFailure.FarmRemoved"/> and gives back the gate slot itself; nothing else is held.
     /// </summary>
-    public static AttemptLease Begin(FarmRuntime farm, ref FarmView view, ServerRuntime server, ServerConcurrencyGate? gate, CancellationToken clientAborted)
+    public static bool TryBegin(FarmRuntime farm, ref FarmView view, ServerRuntime server, ServerConcurrencyGate? gate, CancellationToken clientAborted, out AttemptLease lease)
     {
         var transport = view.Transport;
         while (!transport.TryAcquire())
         {
-            // A reload replaced the farm's transport since this request read its view.
-            view = farm.View;
-            transport = view.Transport;
+            // A reload retired the transport since this request read its view. Views are published before what they
+            // replace is retired (docs/architecture.md, invariant 3), so a kept farm's current view names the new
+            // transport; one that still names the retired transport belongs to a removed farm and never changes.
+            // Looking again would spin forever on a data-plane thread.
+            var current = farm.View;
+            if (ReferenceEquals(current.Transport, transport))
+            {
+                lease = default;
+                return false;
+            }
+
+            view = current;
+            transport = current.Transport;
         }
 
         server.IncrementInFlight();
-        return new AttemptLease(server, gate, transport, ExchangeCancellation.Rent(clientAborted, transport.Timeouts.ResponseHeaders));
+        lease = new AttemptLease(server, gate, transport, ExchangeCancellation.Rent(clientAborted, transport.Timeouts.ResponseHeaders));
+        return true;
     }
 
     /// <summary>Why a server's gate turned a request away (the 503's text).</summary>

@@ -43,4 +43,10 @@ internal enum ForwardingFailure
 
     /// <summary>The server answered an upgrade with 101 but a Sec-WebSocket-Accept that does not answer the client's key.</summary>
     InvalidUpgradeResponse,
+
+    /// <summary>
+    /// The request chose a server of a farm that a configuration reload has since removed (it read the old snapshot,
+    /// e.g. while waiting in the server's queue): the farm's transport is retired and no newer view will come.
+    /// </summary>
+    FarmRemoved,
 }

@@ -19,6 +19,8 @@ internal static class ForwardingFailures
         ForwardingFailure.InvalidRequestLine => Client(StatusCodes.Status400BadRequest, "not an HTTP/1.x request line"),
         ForwardingFailure.UnsendableRequest => Client(StatusCodes.Status400BadRequest, "the request cannot be forwarded as sent"),
         ForwardingFailure.InvalidUpgradeResponse => new(StatusCodes.Status502BadGateway, "the server's 101 answer has no valid Sec-WebSocket-Accept", LogLevel.Warning, CountsAgainstServer: true),
+        // Neither the client's fault nor the server's; the same request sent again is routed by the new configuration.
+        ForwardingFailure.FarmRemoved => new(StatusCodes.Status503ServiceUnavailable, "was removed by a configuration reload", LogLevel.Information, CountsAgainstServer: false),
         _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),
     };
 
@@ -28,6 +30,9 @@ internal static class ForwardingFailures
         var description = Describe(failure);
         return description.CountsAgainstServer ? "WebFarm: " + description.Reason : "WebFarm: bad request: " + description.Reason;
     }
+
+    /// <summary>The text of the error body for a failure about a whole farm: "WebFarm: farm 'web' was removed ...".</summary>
+    public static string Message(ForwardingFailure failure, string farm) => $"WebFarm: farm '{farm}' {Describe(failure).Reason}";
 
     /// <summary>The methods a 405 names in Allow: what a farm forwards.</summary>
     public const string AllowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE";

@@ -255,7 +255,16 @@ internal sealed class HttpForwarder
                     }
                 }
 
-                var lease = AttemptLease.Begin(farm, ref view, server, gate, context.RequestAborted);
+                if (!AttemptLease.TryBegin(farm, ref view, server, gate, context.RequestAborted, out var lease))
+                {
+                    // A reload removed the farm while this request held its old view (docs/architecture.md, invariant 3).
+                    gate?.Release();
+                    var removed = ForwardingFailures.Describe(ForwardingFailure.FarmRemoved);
+                    _logger.Log(removed.Level, "Request {RequestId}: farm {Farm} was removed by a configuration reload while the request waited for it; answered 503", requestId, farm.Name);
+                    await WriteErrorAsync(context, removed.Status, ForwardingFailures.Message(ForwardingFailure.FarmRemoved, farm.Name), requestId, retryAfter: true).ConfigureAwait(false);
+                    return server;
+                }
+
                 AttemptResult result;
                 try
                 {

@@ -38,7 +38,7 @@ public sealed class ReloadPublicationOrderTests
         {
             if (category == "WebFarm.Health")
             {
-                // What AttemptLease.Begin does with the farm's current view: take a use of its transport.
+                // What AttemptLease.TryBegin does with the farm's current view: take a use of its transport.
                 var transport = runtime.GetFarm("web").View.Transport;
                 var acquired = transport.TryAcquire();
                 if (acquired)
