@@ -220,6 +220,8 @@ public sealed class StickySessionTests
 
         Assert.True(insideTheTimeout > 0, "no request was answered inside the drain timeout");
         await Eventually.True(() => server.State == ServerState.Offline, TimeSpan.FromSeconds(10), "the server went offline by itself");
+        // The state is set before its event is published: await the event too.
+        await Eventually.True(() => balancer.Runtime.Events.Since(0).Any(e => e.Kind == EventKind.Offline && e.Server == home), TimeSpan.FromSeconds(10), "the offline event was published");
         var wentOffline = Assert.Single(balancer.Runtime.Events.Since(0), e => e.Kind == EventKind.Offline && e.Server == home);
 
         // Not before the drain timeout (less the timer's millisecond granularity).
