@@ -167,6 +167,7 @@ internal sealed class ClientConnection : ICommandSink
     /// <summary>Flushes replies; false when the client is gone or has not read them within the stall timeout.</summary>
     private async ValueTask<bool> FlushAsync(System.IO.Pipelines.PipeWriter output)
     {
+        _session.Reply.Commit();
         _session.Reply.ResetPending();
         var flush = output.FlushAsync();
         if (!flush.IsCompleted)
