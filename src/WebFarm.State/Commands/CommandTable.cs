@@ -7,7 +7,12 @@ internal sealed class CommandTable
 {
     private readonly Dictionary<byte[], CommandDefinition> _byName = new(AsciiCaseInsensitiveComparer.Instance);
     private readonly Dictionary<byte[], CommandDefinition>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
-    private readonly Dictionary<ulong, CommandDefinition> _short = [];
+
+    // Open addressing over the packed short names (see TryPack): a power-of-two table at most a quarter full,
+    // probed linearly; a zero key is an empty slot (no name packs to zero: the length byte of a non-empty name is set).
+    private ulong[] _shortKeys = new ulong[256];
+    private CommandDefinition?[] _shortDefinitions = new CommandDefinition?[256];
+    private int _shortCount;
 
     public CommandTable()
     {
@@ -28,9 +33,15 @@ internal sealed class CommandTable
         var definition = new CommandDefinition(name, arity, flags, firstKey, lastKey, step, handler);
         var bytes = Encoding.ASCII.GetBytes(name);
         _byName.Add(bytes, definition);
-        if (TryPack(bytes, out var packed))
+        if (TryPack(bytes, out var packed) && packed != 0)
         {
-            _short.Add(packed, definition);
+            if ((_shortCount + 1) * 4 > _shortKeys.Length)
+            {
+                Grow();
+            }
+
+            Insert(packed, definition);
+            _shortCount++;
         }
     }
 
@@ -38,10 +49,54 @@ internal sealed class CommandTable
     {
         if (TryPack(name, out var packed))
         {
-            return _short.TryGetValue(packed, out var definition) ? definition : null;
+            var keys = _shortKeys;
+            var mask = keys.Length - 1;
+            for (var slot = Slot(packed, mask); ; slot = (slot + 1) & mask)
+            {
+                var key = keys[slot];
+                if (key == packed)
+                {
+                    return _shortDefinitions[slot];
+                }
+
+                if (key == 0)
+                {
+                    return null;
+                }
+            }
         }
 
         return _lookup.TryGetValue(name, out var longer) ? longer : null;
+    }
+
+    private static int Slot(ulong packed, int mask) => (int)((packed * 0x9E3779B97F4A7C15UL) >> 40) & mask;
+
+    private void Insert(ulong packed, CommandDefinition definition)
+    {
+        var mask = _shortKeys.Length - 1;
+        var slot = Slot(packed, mask);
+        while (_shortKeys[slot] != 0)
+        {
+            slot = (slot + 1) & mask;
+        }
+
+        _shortKeys[slot] = packed;
+        _shortDefinitions[slot] = definition;
+    }
+
+    private void Grow()
+    {
+        var keys = _shortKeys;
+        var definitions = _shortDefinitions;
+        _shortKeys = new ulong[keys.Length * 2];
+        _shortDefinitions = new CommandDefinition?[keys.Length * 2];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (keys[i] != 0)
+            {
+                Insert(keys[i], definitions[i]!);
+            }
+        }
     }
 
     /// <summary>
