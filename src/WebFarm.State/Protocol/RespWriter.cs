@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -76,6 +77,8 @@ internal sealed class RespWriter
         _windowIsPrivate = false;
     }
 
+    /// <remarks>Inlined so that a literal reply ("+OK\r\n"u8) is copied with a few constant-size moves, not a Memmove call.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Raw(ReadOnlySpan<byte> bytes)
     {
         if (_output is null)
@@ -83,14 +86,13 @@ internal sealed class RespWriter
             return;
         }
 
-        if (bytes.Length >= DirectBytes)
+        if (bytes.Length >= DirectBytes || _end - _position < bytes.Length)
         {
-            WriteDirect(bytes);
+            RawSlow(bytes);
             return;
         }
 
-        var span = Reserve(bytes.Length);
-        bytes.CopyTo(span);
+        bytes.CopyTo(_window.AsSpan(_position));
         Wrote(bytes.Length);
     }
 
@@ -247,6 +249,19 @@ internal sealed class RespWriter
             _end = _window.Length;
             _windowIsPrivate = true;
         }
+    }
+
+    private void RawSlow(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length >= DirectBytes)
+        {
+            WriteDirect(bytes);
+            return;
+        }
+
+        var span = Reserve(bytes.Length);
+        bytes.CopyTo(span);
+        Wrote(bytes.Length);
     }
 
     private void WriteDirect(ReadOnlySpan<byte> bytes)
