@@ -92,6 +92,10 @@ internal sealed class ClientConnection : ICommandSink
                             }
 
                             _server.OnBatchEnd();
+
+                            // Replies go to the output pipe while the store lock is still held, so whatever else
+                            // writes to this session's replies under the lock never races with this hand-over.
+                            _session.Reply.Commit();
                             _server.Store.Sync.Exit();
                         }
                     }
