@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
-# Benchmark: redis-benchmark against `webfarm state` and `redis-server` in the same run.
-# Each server is pinned to one core (taskset), redis-benchmark to the other; no persistence on either.
-# Usage: bench/state/run.sh   (env: N=200000 C=50 TESTS=set,get,hset REPEAT=2 SERVER_CPU=0 CLIENT_CPU=1)
+# Benchmark: redis-benchmark against `webfarm state` and `redis-server` in the same run (issue 11).
+#
+#   redis-benchmark -t set,get,hset,incr -c 50 -P 1    (p99 goal: webfarm <= 1.5x redis-server)
+#   redis-benchmark -t set,get,hset,incr -c 50 -P 16   (ops/s goal: webfarm >= 1.0x redis-server)
+#   redis-benchmark -t set,get,hset,incr -c 500 -P 1 and -P 16
+#
+# Each server is pinned alone to one core (taskset), redis-benchmark to the other; no persistence on either.
+# Both servers are warmed up with the full workload first. Then ROUNDS rounds run every (clients, pipeline,
+# test) cell on both servers back to back, alternating which server goes first, so both see the same
+# background load; per server and cell the best round is kept (highest ops/s, lowest p99, lowest CPU per op,
+# each on its own: on a shared machine the slower rounds measure the neighbours).
+# CPU per op is the server's utime+stime (/proc/PID/stat) over the run divided by the requests; memory is the
+# servers' resident set (VmRSS) and peak (VmHWM) at the end. Every round's raw figures are printed too.
+#
+# Usage: bench/state/run.sh   (env: ROUNDS=3 TESTS=set,get,hset,incr CLIENTS="50 500" PIPELINES="1 16"
+#                              N1=200000 N16=2000000 SERVER_CPU=0 CLIENT_CPU=1)
 set -euo pipefail
 
-N=${N:-200000}
-C=${C:-50}
-TESTS=${TESTS:-set,get,hset}
-REPEAT=${REPEAT:-2}   # each measurement is run REPEAT times, interleaved, and the best run is kept
+ROUNDS=${ROUNDS:-3}
+TESTS=${TESTS:-set,get,hset,incr}
+CLIENTS=${CLIENTS:-50 500}
+PIPELINES=${PIPELINES:-1 16}
+N1=${N1:-200000}     # requests per run without pipelining (about 2 s per run on an idle core)
+N16=${N16:-2000000}  # requests per run with -P 16 (the same order of time)
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,42 +52,90 @@ if ! dotnet build "$REPO/src/WebFarm/WebFarm.csproj" -c Release -nologo -v q >"$
   cat "$OUT/build.log" >&2; echo "build failed" >&2; exit 1
 fi
 DLL="$REPO/src/WebFarm/bin/Release/net10.0/webfarm.dll"
+COMMIT=$(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- src || echo "+uncommitted")
 
-WF_PORT=$(free_port)
-DOTNET_TieredPGO=1 taskset -c "$SERVER_CPU" dotnet "$DLL" state --port "$WF_PORT" >"$OUT/webfarm.log" 2>&1 &
-PIDS+=($!)
-RS_PORT=$(free_port)
-taskset -c "$SERVER_CPU" redis-server --port "$RS_PORT" --save "" --appendonly no --daemonize no --logfile "$OUT/redis.log" &
-PIDS+=($!)
-wait_ping "$WF_PORT"
-wait_ping "$RS_PORT"
+declare -A PORT PID
+PORT[webfarm]=$(free_port)
+taskset -c "$SERVER_CPU" dotnet "$DLL" state --port "${PORT[webfarm]}" >"$OUT/webfarm.log" 2>&1 &
+PID[webfarm]=$!; PIDS+=($!)
+PORT[redis]=$(free_port)
+taskset -c "$SERVER_CPU" redis-server --port "${PORT[redis]}" --save "" --appendonly no --daemonize no --logfile "$OUT/redis.log" &
+PID[redis]=$!; PIDS+=($!)
+wait_ping "${PORT[webfarm]}"
+wait_ping "${PORT[redis]}"
 
-# Warm-up (JIT, tiered compilation) for webfarm only; redis-server needs none. Same for fairness is not possible.
-taskset -c "$CLIENT_CPU" redis-benchmark -p "$WF_PORT" -t "$TESTS" -n 50000 -c "$C" -P 16 -q >/dev/null 2>&1 || true
+requests() { if [ "$1" = 1 ]; then echo "$N1"; else echo "$N16"; fi; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# Prints "<rps> <p99>" for one test, parsed from redis-benchmark's CSV output.
+# Warm-up of both servers with the whole workload (JIT and tiered compilation for webfarm; allocator and
+# caches for both), so round 1 is not a cold start for either.
+for server in webfarm redis; do
+  for C in $CLIENTS; do
+    for P in $PIPELINES; do
+      taskset -c "$CLIENT_CPU" redis-benchmark -p "${PORT[$server]}" -t "$TESTS" -n "$(( $(requests "$P") / 4 ))" -c "$C" -P "$P" -q >/dev/null 2>&1 || true
+    done
+  done
+done
+
+# One measured run; appends "server C P test round rps p99 cpu_ns_per_op" to $OUT/runs.
 run() {
-  local port=$1 test=$2 pipeline=$3
-  taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t "$test" -n "$N" -c "$C" -P "$pipeline" --csv 2>/dev/null \
-    | tail -n +2 | tr -d '"' | awk -F, '{print $2, $7}'
+  local server=$1 C=$2 P=$3 test=$4 round=$5 n before after line
+  n=$(requests "$P")
+  before=$(cpu_ticks "${PID[$server]}")
+  line=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "${PORT[$server]}" -t "$test" -n "$n" -c "$C" -P "$P" --csv 2>/dev/null \
+    | tail -n 1 | tr -d '"' | awk -F, '{print $2, $7}')
+  after=$(cpu_ticks "${PID[$server]}")
+  echo "$server $C $P $test $round $line $(awk -v a="$before" -v b="$after" -v n="$n" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f", (b - a) / hz * 1e9 / n }')" >>"$OUT/runs"
 }
 
-# Keeps the run with the highest ops/s: on a shared machine the slower runs measure the neighbours.
-best() { sort -k1,1 -g -r | head -1; }
-printf "\nredis-benchmark -t %s -n %s -c %s, best of %s; servers pinned to cpu %s, client to cpu %s; load before: %s\n" \
-  "$TESTS" "$N" "$C" "$REPEAT" "$SERVER_CPU" "$CLIENT_CPU" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-6s %-4s %14s %10s %14s %10s %8s\n" "test" "-P" "webfarm ops/s" "p99 ms" "redis ops/s" "p99 ms" "ratio"
-# Interleaved (webfarm then redis for each test) so both see the same background load.
-for P in 1 16; do
-  for test in ${TESTS//,/ }; do
-    : >"$OUT/wf" ; : >"$OUT/rs"
-    for _ in $(seq 1 "$REPEAT"); do
-      run "$WF_PORT" "$test" "$P" >>"$OUT/wf"
-      run "$RS_PORT" "$test" "$P" >>"$OUT/rs"
+echo "webfarm commit $COMMIT; redis $(redis-server --version | awk '{print $3}'); $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "servers pinned to cpu $SERVER_CPU, redis-benchmark to cpu $CLIENT_CPU; $ROUNDS rounds; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$OUT/runs"
+for round in $(seq 1 "$ROUNDS"); do
+  for C in $CLIENTS; do
+    for P in $PIPELINES; do
+      for test in ${TESTS//,/ }; do
+        if (( round % 2 )); then order="webfarm redis"; else order="redis webfarm"; fi
+        for server in $order; do run "$server" "$C" "$P" "$test" "$round"; done
+      done
     done
-    read -r wf_rps wf_p99 < <(best <"$OUT/wf")
-    read -r rs_rps rs_p99 < <(best <"$OUT/rs")
-    ratio=$(awk -v a="$wf_rps" -v b="$rs_rps" 'BEGIN { printf "%.2f", a / b }')
-    printf "%-6s %-4s %14s %10s %14s %10s %8s\n" "${test^^}" "$P" "$wf_rps" "$wf_p99" "$rs_rps" "$rs_p99" "${ratio}x"
   done
+  echo "round $round done; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo
+echo "All rounds (server clients pipeline test round ops/s p99_ms cpu_ns_per_op):"
+sort -k2,2n -k3,3n -k4,4 -k1,1 -k5,5n "$OUT/runs" | column -t
+
+# Best per server and cell: max ops/s, min p99, min CPU per op.
+best() { awk -v s="$1" -v c="$2" -v p="$3" -v t="$4" '
+  $1 == s && $2 == c && $3 == p && $4 == t {
+    if (rps == "" || $6 > rps) rps = $6
+    if (p99 == "" || $7 < p99) p99 = $7
+    if (cpu == "" || $8 < cpu) cpu = $8
+  }
+  END { print rps, p99, cpu }' "$OUT/runs"; }
+
+echo
+echo "Best of $ROUNDS rounds (ops/s: higher is better; p99 and CPU per op: lower is better; ratio = webfarm / redis):"
+echo
+echo "| -c | -P | test | webfarm ops/s | redis ops/s | ops ratio | webfarm p99 ms | redis p99 ms | p99 ratio | webfarm CPU ns/op | redis CPU ns/op |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for C in $CLIENTS; do
+  for P in $PIPELINES; do
+    for test in ${TESTS//,/ }; do
+      read -r wr wp wc < <(best webfarm "$C" "$P" "$test")
+      read -r rr rp rc < <(best redis "$C" "$P" "$test")
+      awk -v c="$C" -v p="$P" -v t="${test^^}" -v wr="$wr" -v rr="$rr" -v wp="$wp" -v rp="$rp" -v wc="$wc" -v rc="$rc" 'BEGIN {
+        printf "| %s | %s | %s | %.0f | %.0f | %.2fx | %.3f | %.3f | %.2fx | %d | %d |\n",
+          c, p, t, wr, rr, wr / rr, wp, rp, (rp > 0 ? wp / rp : 0), wc, rc }'
+    done
+  done
+done
+
+echo
+for server in webfarm redis; do
+  awk -v s="$server" '/^VmRSS|^VmHWM/ { printf "%s %s %s kB  ", s, $1, $2 } END { print "" }' "/proc/${PID[$server]}/status"
 done

@@ -67,7 +67,12 @@ internal static class CommandExecutor
         {
             client.Store.Commands++;
             definition.Calls++;
-            client.LastCommand = definition.Name;
+            if (!ReferenceEquals(client.LastCommand, definition.Name))
+            {
+                // A reference store costs a GC write barrier; a pipeline mostly repeats its command.
+                client.LastCommand = definition.Name;
+            }
+
             definition.Handler(client, args);
         }
         catch (Exception ex)

@@ -95,6 +95,10 @@ internal sealed class ClientConnection : ICommandSink
                             }
 
                             _server.OnBatchEnd();
+
+                            // Replies go to the output pipe while the store lock is still held, so whatever else
+                            // writes to this session's replies under the lock never races with this hand-over.
+                            _session.Reply.Commit();
                             _server.Store.Sync.Exit();
                         }
                     }
@@ -185,6 +189,7 @@ internal sealed class ClientConnection : ICommandSink
     /// <summary>Flushes replies; false when the client is gone or has not read them within the stall timeout.</summary>
     private async ValueTask<bool> FlushAsync(System.IO.Pipelines.PipeWriter output)
     {
+        _session.Reply.Commit();
         _session.Reply.ResetPending();
         var flush = output.FlushAsync();
         if (!flush.IsCompleted)

@@ -7,8 +7,8 @@ namespace WebFarm.State.Protocol;
 /// </summary>
 internal sealed class ArgList
 {
-    private int[] _offsets = new int[8];
-    private int[] _lengths = new int[8];
+    // One array of (offset, length) pairs: one bounds check and one cache line per argument.
+    private Slot[] _slots = new Slot[8];
 
     public int Count { get; private set; }
 
@@ -18,9 +18,16 @@ internal sealed class ArgList
 
     public bool UsesOwned { get; set; }
 
-    public int OffsetAt(int index) => _offsets[index];
+    public int OffsetAt(int index) => _slots[index].Offset;
 
-    public int LengthAt(int index) => _lengths[index];
+    public int LengthAt(int index) => _slots[index].Length;
+
+    /// <summary>Argument <paramref name="index"/> as a span of <paramref name="data"/> (the buffer it was parsed from).</summary>
+    public ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> data, int index)
+    {
+        var slot = _slots[index];
+        return data.Slice(slot.Offset, slot.Length);
+    }
 
     public void Clear()
     {
@@ -31,15 +38,14 @@ internal sealed class ArgList
 
     public void Add(int offset, int length)
     {
-        if (Count == _offsets.Length)
+        var count = Count;
+        if (count == _slots.Length)
         {
-            Array.Resize(ref _offsets, _offsets.Length * 2);
-            Array.Resize(ref _lengths, _lengths.Length * 2);
+            Array.Resize(ref _slots, _slots.Length * 2);
         }
 
-        _offsets[Count] = offset;
-        _lengths[Count] = length;
-        Count++;
+        _slots[count] = new Slot(offset, length);
+        Count = count + 1;
     }
 
     /// <summary>Appends bytes to the owned buffer (used for unescaped inline arguments and queued commands).</summary>
@@ -71,4 +77,6 @@ internal sealed class ArgList
 
         return copy;
     }
+
+    private readonly record struct Slot(int Offset, int Length);
 }

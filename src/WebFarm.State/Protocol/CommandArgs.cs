@@ -14,7 +14,7 @@ internal readonly ref struct CommandArgs
 
     public int Count => _list.Count;
 
-    public ReadOnlySpan<byte> this[int index] => _data.Slice(_list.OffsetAt(index), _list.LengthAt(index));
+    public ReadOnlySpan<byte> this[int index] => _list.Slice(_data, index);
 
     public ArgList List => _list;
 }

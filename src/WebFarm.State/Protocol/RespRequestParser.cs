@@ -32,20 +32,32 @@ internal static class RespRequestParser
         consumed = 0;
         needed = 0;
         error = null;
-        var cr = data.IndexOf((byte)'\r');
-        if (cr < 0 || cr + 1 >= data.Length)
+        var pos = ReadSmallNumber(data, 0, out var count);
+        if (pos == 0)
         {
-            if (data.Length > ParserLimits.MaxInlineLength)
+            var cr = data.IndexOf((byte)'\r');
+            if (cr < 0 || cr + 1 >= data.Length)
             {
-                error = "Protocol error: too big mbulk count string";
+                if (data.Length > ParserLimits.MaxInlineLength)
+                {
+                    error = "Protocol error: too big mbulk count string";
+                    return ParseStatus.Error;
+                }
+
+                needed = data.Length + 1;
+                return ParseStatus.Incomplete;
+            }
+
+            if (!TryParseInteger(data[1..cr], out count))
+            {
+                error = "Protocol error: invalid multibulk length";
                 return ParseStatus.Error;
             }
 
-            needed = data.Length + 1;
-            return ParseStatus.Incomplete;
+            pos = cr + 2;
         }
 
-        if (!TryParseInteger(data[1..cr], out var count) || count > int.MaxValue)
+        if (count > int.MaxValue)
         {
             error = "Protocol error: invalid multibulk length";
             return ParseStatus.Error;
@@ -57,7 +69,6 @@ internal static class RespRequestParser
             return ParseStatus.Error;
         }
 
-        var pos = cr + 2;
         if (count <= 0)
         {
             consumed = pos;
@@ -79,20 +90,32 @@ internal static class RespRequestParser
                 return ParseStatus.Error;
             }
 
-            var lineEnd = data[pos..].IndexOf((byte)'\r');
-            if (lineEnd < 0 || pos + lineEnd + 1 >= data.Length)
+            var start = ReadSmallNumber(data, pos, out var length);
+            if (start == 0)
             {
-                if (data.Length - pos > ParserLimits.MaxInlineLength)
+                var lineEnd = data[pos..].IndexOf((byte)'\r');
+                if (lineEnd < 0 || pos + lineEnd + 1 >= data.Length)
                 {
-                    error = "Protocol error: too big bulk count string";
+                    if (data.Length - pos > ParserLimits.MaxInlineLength)
+                    {
+                        error = "Protocol error: too big bulk count string";
+                        return ParseStatus.Error;
+                    }
+
+                    needed = data.Length + 1;
+                    return ParseStatus.Incomplete;
+                }
+
+                if (!TryParseInteger(data.Slice(pos + 1, lineEnd - 1), out length) || length < 0)
+                {
+                    error = "Protocol error: invalid bulk length";
                     return ParseStatus.Error;
                 }
 
-                needed = data.Length + 1;
-                return ParseStatus.Incomplete;
+                start = pos + lineEnd + 2;
             }
 
-            if (!TryParseInteger(data.Slice(pos + 1, lineEnd - 1), out var length) || length < 0)
+            if (length > int.MaxValue)
             {
                 error = "Protocol error: invalid bulk length";
                 return ParseStatus.Error;
@@ -104,7 +127,6 @@ internal static class RespRequestParser
                 return ParseStatus.Error;
             }
 
-            var start = pos + lineEnd + 2;
             var end = start + length + 2;
             if (end > data.Length)
             {
@@ -152,6 +174,39 @@ internal static class RespRequestParser
         }
 
         return ParseStatus.Complete;
+    }
+
+    /// <summary>
+    /// The common case of a header line, "&lt;prefix&gt;&lt;1-18 digits&gt;\r" and one more byte, parsed in one pass
+    /// (measured in bench/state: IndexOf plus a general integer parse per line was ~5% of the server's CPU with
+    /// <c>-P 16</c>). Returns the position after the line, or 0 for anything else (a sign, a leading zero, a
+    /// longer number, a line not yet complete), which the caller then parses the general way, so both ways
+    /// accept exactly the same lines. Like Redis, the byte after '\r' is skipped unchecked.
+    /// </summary>
+    private static int ReadSmallNumber(ReadOnlySpan<byte> data, int prefix, out long value)
+    {
+        value = 0;
+        var pos = prefix + 1;
+        var limit = Math.Min(data.Length, pos + 18);
+        while (pos < limit)
+        {
+            var digit = (uint)(data[pos] - '0');
+            if (digit > 9)
+            {
+                break;
+            }
+
+            value = (value * 10) + digit;
+            pos++;
+        }
+
+        var digits = pos - prefix - 1;
+        if (digits == 0 || (digits > 1 && data[prefix + 1] == '0') || pos + 1 >= data.Length || data[pos] != '\r')
+        {
+            return 0;
+        }
+
+        return pos + 2;
     }
 
     /// <summary>Strict integer parse, like Redis's string2ll: optional '-', digits only, no spaces.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace WebFarm.State.Storage;
 
 /// <summary>A hash value. Field values are replaced, never mutated, so snapshots can share them.</summary>
@@ -23,14 +25,17 @@ internal sealed class HashValue
     /// <summary>Sets a field; returns true when the field is new.</summary>
     public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
     {
-        if (Lookup.TryGetValue(field, out var existingKey, out var old))
+        // One probe for both cases (a new field's key array is made by the comparer's Create).
+        var copy = value.ToArray();
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(Lookup, field, out var exists);
+        if (exists)
         {
-            Fields[existingKey] = value.ToArray();
-            Bytes += value.Length - old.Length;
+            Bytes += copy.Length - slot!.Length;
+            slot = copy;
             return false;
         }
 
-        Fields.Add(field.ToArray(), value.ToArray());
+        slot = copy;
         Bytes += FieldOverhead + field.Length + value.Length;
         return true;
     }
