@@ -128,7 +128,7 @@ internal sealed class ClientRequestHead
                 return ClientHeadStatus.Invalid;
             }
 
-            return available == MaxLength || HasBareLineFeed(data) ? ClientHeadStatus.HandOff : ClientHeadStatus.Incomplete;
+            return available == MaxLength || HeaderSyntax.HasBareLineFeed(data) ? ClientHeadStatus.HandOff : ClientHeadStatus.Incomplete;
         }
 
         Length = end + 4;
@@ -174,25 +174,6 @@ internal sealed class ClientRequestHead
         return line.Length < 10 || !line[^9..^1].SequenceEqual(" HTTP/1."u8) || !char.IsAsciiDigit((char)line[^1]);
     }
 
-    private static bool HasBareLineFeed(ReadOnlySpan<byte> data)
-    {
-        var at = 0;
-        while (true)
-        {
-            var lf = data[at..].IndexOf((byte)'\n');
-            if (lf < 0)
-            {
-                return false;
-            }
-
-            if (at + lf == 0 || data[at + lf - 1] != (byte)'\r')
-            {
-                return true;
-            }
-
-            at += lf + 1;
-        }
-    }
 
     private bool ParseRequestLine(ReadOnlySpan<byte> line)
     {

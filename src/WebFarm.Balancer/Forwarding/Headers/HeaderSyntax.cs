@@ -34,6 +34,25 @@ internal static class HeaderSyntax
 
     public static bool HasUnsafeChars(string? value) => value is not null && value.AsSpan().ContainsAny(UnsafeValueChars);
 
+    /// <summary>
+    /// True when a line ends in LF without CR before it: readers disagree on where such lines end, so a head holding
+    /// one is never served as it is (refused, or left for Kestrel to judge).
+    /// </summary>
+    public static bool HasBareLineFeed(ReadOnlySpan<byte> data)
+    {
+        for (var at = data.IndexOf((byte)'\n'); at >= 0; at = data.IndexOf((byte)'\n'))
+        {
+            if (at == 0 || data[at - 1] != (byte)'\r')
+            {
+                return true;
+            }
+
+            data = data[(at + 1)..];
+        }
+
+        return false;
+    }
+
     /// <summary>Optional whitespace (SP, HTAB) trimmed from both ends.</summary>
     public static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> value) => value.Trim(" \t"u8);
 }

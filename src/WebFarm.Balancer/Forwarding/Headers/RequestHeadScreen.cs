@@ -22,7 +22,7 @@ internal static class RequestHeadScreen
         connection = null;
 
         // The whole head: a decoded "%0A" in the path shows up here too, and is refused with it.
-        if (HasBareLineFeed(head))
+        if (HeaderSyntax.HasBareLineFeed(head))
         {
             return ForwardingFailure.BareLineFeed;
         }
@@ -84,20 +84,6 @@ internal static class RequestHeadScreen
         return contentLengths > 0 && transferEncodings > 0 ? ForwardingFailure.AmbiguousFraming : ForwardingFailure.None;
     }
 
-    private static bool HasBareLineFeed(ReadOnlySpan<byte> fields)
-    {
-        for (var at = fields.IndexOf((byte)'\n'); at >= 0; at = fields.IndexOf((byte)'\n'))
-        {
-            if (at == 0 || fields[at - 1] != (byte)'\r')
-            {
-                return true;
-            }
-
-            fields = fields[(at + 1)..];
-        }
-
-        return false;
-    }
 
     /// <summary>CONNECT, a fragment and anything but visible ASCII in the request-target are refused (the target as the client sent it).</summary>
     public static ForwardingFailure ScreenTarget(string method, string? rawTarget)
