@@ -89,10 +89,7 @@ internal sealed class ClientSession(ServerContext server, long id, RespWriter re
             Store.PubSub.RemoveAll(Subscriber);
         }
 
-        if (Watches is not null)
-        {
-            Store.Keys.Watches.UnwatchAll(Watches);
-        }
+        WatchCommands.UnwatchAll(this);
     }
 
     private void DropSlowSubscriber(long limitBytes)

@@ -79,11 +79,8 @@ internal static class FloatIncrementCommands
             return;
         }
 
-        var entry = c.Store.Lookup(a[1], c.IsMasterLink);
-        var hash = entry?.Value as HashValue;
-        if (entry is not null && hash is null)
+        if (!HashCommands.TryGetHash(c, a[1], out var entry, out var hash))
         {
-            c.Reply.Error(ErrorReplies.WrongType);
             return;
         }
 
@@ -101,11 +98,7 @@ internal static class FloatIncrementCommands
             return;
         }
 
-        if (hash is null)
-        {
-            hash = new HashValue();
-            entry = c.Store.Keys.Add(a[1], hash);
-        }
+        hash ??= HashCommands.CreateHash(c, a[1], out entry);
 
         var result = sum.ToRedisString();
         hash.Set(a[2], result);

@@ -28,7 +28,7 @@ internal static class HashCommands
     }
 
     /// <summary>Finds the hash at a key. Returns false (after replying WRONGTYPE) when the key holds a string.</summary>
-    private static bool TryGetHash(ClientSession c, ReadOnlySpan<byte> key, out KeyEntry? entry, out HashValue? hash)
+    internal static bool TryGetHash(ClientSession c, ReadOnlySpan<byte> key, out KeyEntry? entry, out HashValue? hash)
     {
         entry = c.Store.Lookup(key, c.IsMasterLink);
         hash = entry?.Value as HashValue;
@@ -41,7 +41,7 @@ internal static class HashCommands
         return true;
     }
 
-    private static HashValue CreateHash(ClientSession c, ReadOnlySpan<byte> key, out KeyEntry entry)
+    internal static HashValue CreateHash(ClientSession c, ReadOnlySpan<byte> key, out KeyEntry entry)
     {
         var hash = new HashValue();
         entry = c.Store.Keys.Add(key, hash);

@@ -170,9 +170,7 @@ internal static class HashScanCommand
     private static void Reply(ClientSession c, ulong cursor, List<KeyValuePair<byte[], byte[]>> pairs)
     {
         c.Reply.ArrayHeader(2);
-        Span<byte> text = stackalloc byte[20];
-        cursor.TryFormat(text, out var n, provider: null);
-        c.Reply.Bulk(text[..n]);
+        c.Reply.BulkInteger((long)cursor); // at most uint.MaxValue + 2
         c.Reply.ArrayHeader(pairs.Count * 2);
         foreach (var (field, value) in pairs)
         {

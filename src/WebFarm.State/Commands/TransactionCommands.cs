@@ -47,19 +47,22 @@ internal static class TransactionCommands
         }
 
         // Queued while there was room, but the memory may be gone by now: the whole transaction is refused, as Redis does.
-        long needed = 0;
-        foreach (var command in queue)
+        if (c.Store.MaxMemory > 0)
         {
-            if ((command.Definition.Flags & CommandFlags.DenyOom) != 0)
+            long needed = 0;
+            foreach (var command in queue)
             {
-                needed += CommandExecutor.MemoryNeeded(new CommandArgs(default, command.Args));
+                if ((command.Definition.Flags & CommandFlags.DenyOom) != 0)
+                {
+                    needed += CommandExecutor.MemoryNeeded(new CommandArgs(default, command.Args));
+                }
             }
-        }
 
-        if (needed > 0 && c.Store.MaxMemory > 0 && !CommandExecutor.TryMakeRoom(c, needed))
-        {
-            c.Reply.Error("EXECABORT Transaction discarded because of: " + ErrorReplies.OutOfMemory);
-            return;
+            if (needed > 0 && !CommandExecutor.TryMakeRoom(c, needed))
+            {
+                c.Reply.Error("EXECABORT Transaction discarded because of: " + ErrorReplies.OutOfMemory);
+                return;
+            }
         }
 
         if (watchedKeyChanged)

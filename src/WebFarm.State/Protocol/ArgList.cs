@@ -18,10 +18,6 @@ internal sealed class ArgList
 
     public bool UsesOwned { get; set; }
 
-    public int OffsetAt(int index) => _slots[index].Offset;
-
-    public int LengthAt(int index) => _slots[index].Length;
-
     /// <summary>Argument <paramref name="index"/> as a span of <paramref name="data"/> (the buffer it was parsed from).</summary>
     public ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> data, int index)
     {

@@ -29,8 +29,6 @@ internal sealed class Keyspace
 
     public void Touch(KeyEntry entry) => entry.LastAccess = ++_clock;
 
-    public KeyEntry GetAt(int slot) => _all[slot];
-
     /// <summary>Copies the entries of slots [first, first + count) (KEYS and SCAN match them outside the lock).</summary>
     public void CopySlots(int first, int count, KeyEntry[] destination) => Array.Copy(_all, first, destination, 0, count);
 

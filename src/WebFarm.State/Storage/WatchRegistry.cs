@@ -14,8 +14,6 @@ internal sealed class WatchRegistry
 
     public bool IsEmpty => _byKey.Count == 0;
 
-    public int Count => _byKey.Count;
-
     public void Watch(KeyWatches owner, ReadOnlySpan<byte> key, bool expired)
     {
         if (owner.Contains(key))
