@@ -188,17 +188,7 @@ internal static class AdminApi
             var farm = runtime.GetFarm(Route(context, "farm"));
             return AdminHttp.WriteJson(context, farm.Statistics.Snapshot(farm.Servers));
         });
-        app.MapGet("/api/events", context =>
-        {
-            var since = AdminHttp.QueryLong(context, "since", 0);
-            var max = AdminHttp.QueryLong(context, "max", 1000);
-            if (max is < 1 or > 10_000)
-            {
-                throw new AdminRequestException("max: must be between 1 and 10000");
-            }
-
-            return AdminHttp.WriteJson(context, runtime.Events.Since(since, (int)max));
-        });
+        app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, runtime.Events));
         app.MapGet("/api/events/stream", context => StreamEvents(context, runtime, lifetime.ApplicationStopping));
         app.MapGet("/metrics", async context =>
         {

@@ -77,6 +77,19 @@ internal static class AdminHttp
         }
     }
 
+    /// <summary>GET /api/events: the events after ?since (default 0), at most ?max (1-10000, default 1000).</summary>
+    public static Task WriteEvents(HttpContext context, Events.EventStream events)
+    {
+        var since = QueryLong(context, "since", 0);
+        var max = QueryLong(context, "max", 1000);
+        if (max is < 1 or > 10_000)
+        {
+            throw new AdminRequestException("max: must be between 1 and 10000");
+        }
+
+        return WriteJson(context, events.Since(since, (int)max));
+    }
+
     public static Task WriteJson<T>(HttpContext context, T value)
         => context.Response.WriteAsJsonAsync(value, AdminJson.Options, context.RequestAborted);
 

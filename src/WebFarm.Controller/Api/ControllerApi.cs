@@ -93,17 +93,7 @@ internal static class ControllerApi
             await AdminHttp.WriteJson(context, await registry.HeartbeatAsync(credential, heartbeat.Load, context.RequestAborted));
         });
         app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, registry.List()));
-        app.MapGet("/api/events", context =>
-        {
-            var since = AdminHttp.QueryLong(context, "since", 0);
-            var max = AdminHttp.QueryLong(context, "max", 1000);
-            if (max is < 1 or > 10_000)
-            {
-                throw new AdminRequestException("max: must be between 1 and 10000");
-            }
-
-            return AdminHttp.WriteJson(context, rotation.Runtime.Events.Since(since, (int)max));
-        });
+        app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
     }

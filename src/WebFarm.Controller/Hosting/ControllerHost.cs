@@ -164,9 +164,9 @@ public sealed class ControllerHost : IAsyncDisposable
             throw new ControllerStartException($"--farm '{options.FarmName}' must be 1-64 characters of letters, digits, '-', '_' or '.'");
         }
 
-        if (!options.HealthPath.StartsWith('/'))
+        if (WebFarm.Agent.Readiness.HealthRule.CheckPath(options.HealthPath) is { } problem)
         {
-            throw new ControllerStartException($"--health-path '{options.HealthPath}' must start with '/'");
+            throw new ControllerStartException($"--health-path '{options.HealthPath}': {problem}");
         }
     }
 }

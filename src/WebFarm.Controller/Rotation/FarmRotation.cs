@@ -32,7 +32,7 @@ public sealed class FarmRotation : IAsyncDisposable
 
     public static async Task<FarmRotation> StartAsync(string farm, string listen, string? admin, string? adminToken, string healthPath, TimeSpan interval, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
     {
-        var health = new HealthCheckOptions { Path = healthPath, Interval = interval, Timeout = interval, Rise = 2, Fall = 2 };
+        var health = WebFarm.Agent.Readiness.HealthRule.ForPath(healthPath, "--health-path").ToCheckOptions(interval, interval, rise: 2, fall: 2);
         var config = new BalancerConfig
         {
             Listen = [new ListenEndpoint(listen)],

@@ -40,8 +40,6 @@ public sealed class SqliteControllerStore : IControllerStore
         _connection = connection;
     }
 
-    public string Path => _connection.DataSource;
-
     /// <summary>Opens (creating if needed) the store file and its schema.</summary>
     /// <exception cref="SqliteException">The file cannot be opened or is not a SQLite database.</exception>
     public static async Task<SqliteControllerStore> OpenAsync(string path, CancellationToken cancellationToken)

@@ -96,7 +96,7 @@ internal sealed class AdminClient : IDisposable
         return (0, JsonDocument.Parse(text));
     }
 
-    public static string ErrorText(string body)
+    private static string ErrorText(string body)
     {
         try
         {

@@ -77,11 +77,7 @@ internal static class StateCommand
             // own writer thread), so like Redis it can run every connection on the socket engine's threads: measured
             // in bench/state, this cut CPU per pipelined command by 15-25% (no thread-pool hop per socket event).
             InlineSocketCompletions.EnableUnlessConfigured();
-            using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "HH:mm:ss ";
-            }));
+            using var loggerFactory = RoleLifetime.ConsoleLogging(LogLevel.Information);
             var options = new StateServerOptions
             {
                 Port = portNumber,
