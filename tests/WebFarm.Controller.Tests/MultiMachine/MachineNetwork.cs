@@ -7,10 +7,16 @@ namespace WebFarm.Controller.Tests.MultiMachine;
 /// "Machines" on one host: each is a network namespace wfct-mN joined to the host by a veth pair (host side wfct-hN
 /// = 10.231.N.1/24, machine side wfct-nN = 10.231.N.2/24, default route via the host). Everything the tests create
 /// carries the wfct- prefix, so leftovers of a crashed run are removed by name before a new run and after each.
+/// WEBFARM_TEST_NET=K (0-9) moves a run to the prefix wfctK- and the addresses 10.(231+K).N.x, so engineers working
+/// in parallel on one host do not remove each other's machines.
 /// </summary>
 internal sealed class MachineNetwork : IDisposable
 {
-    public const string Prefix = "wfct-";
+    private static readonly int NetworkIndex = ReadNetworkIndex();
+
+    public static readonly string Prefix = NetworkIndex == 0 ? "wfct-" : "wfct" + NetworkIndex.ToString(CultureInfo.InvariantCulture) + "-";
+
+    private static readonly string SubnetBase = "10." + (231 + NetworkIndex).ToString(CultureInfo.InvariantCulture) + ".";
 
     private MachineNetwork(int count)
     {
@@ -21,9 +27,22 @@ internal sealed class MachineNetwork : IDisposable
 
     public static string Namespace(int machine) => Prefix + "m" + machine.ToString(CultureInfo.InvariantCulture);
 
-    public static string HostAddress(int machine) => $"10.231.{machine}.1";
+    public static string HostAddress(int machine) => SubnetBase + machine.ToString(CultureInfo.InvariantCulture) + ".1";
 
-    public static string MachineAddress(int machine) => $"10.231.{machine}.2";
+    public static string MachineAddress(int machine) => SubnetBase + machine.ToString(CultureInfo.InvariantCulture) + ".2";
+
+    private static int ReadNetworkIndex()
+    {
+        var value = Environment.GetEnvironmentVariable("WEBFARM_TEST_NET");
+        if (string.IsNullOrEmpty(value))
+        {
+            return 0;
+        }
+
+        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index is >= 0 and <= 9
+            ? index
+            : throw new InvalidOperationException($"WEBFARM_TEST_NET='{value}' is not a network index from 0 to 9");
+    }
 
     /// <summary>Whether this process may create network namespaces (tried, not guessed), and why not.</summary>
     public static bool IsPermitted(out string reason)
