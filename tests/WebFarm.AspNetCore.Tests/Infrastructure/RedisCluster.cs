@@ -31,6 +31,8 @@ internal sealed class RedisCluster : IAsyncDisposable
         "--cluster-config-file", "nodes.conf",
         "--cluster-node-timeout", NodeTimeoutMs.ToString(CultureInfo.InvariantCulture),
         "--cluster-require-full-coverage", requireFullCoverage ? "yes" : "no",
+        // Redis waits 5 s before a diskless full sync to gather replicas; a replica that never synced cannot be promoted.
+        "--repl-diskless-sync-delay", "0",
     ];
 
     /// <summary>
@@ -101,34 +103,24 @@ internal sealed class RedisCluster : IAsyncDisposable
                 }
 
                 string replication = await node.CliAsync("INFO", "replication");
+                // A replica that has not finished its first sync cannot take over (its data counts as too old).
                 if (replication.Contains("role:master", StringComparison.Ordinal)
-                    && !replication.Contains("connected_slaves:1", StringComparison.Ordinal))
+                    ? !replication.Contains("state=online", StringComparison.Ordinal)
+                    : !replication.Contains("master_link_status:up", StringComparison.Ordinal))
                 {
                     return false;
                 }
             }
 
             return true;
-        }, timeout, "every cluster node to report cluster_state:ok and every master a connected replica");
+        }, timeout, "every cluster node to report cluster_state:ok and every master an online (synced) replica");
     }
 
     /// <summary>The masters with their slot ranges, as <c>CLUSTER SHARDS</c> text is hard to read: from <c>CLUSTER NODES</c>.</summary>
     public async Task<IReadOnlyList<ClusterNodeInfo>> NodesAsync(RedisServer? askNode = null)
     {
         var ask = askNode ?? _nodes.First(n => n.IsRunning);
-        string text = await ask.CliAsync("CLUSTER", "NODES");
-        var result = new List<ClusterNodeInfo>();
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            // <id> <ip:port@cport> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot> <slot> ...
-            var parts = line.Split(' ');
-            string address = parts[1].Split('@')[0];
-            int port = int.Parse(address[(address.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
-            var flags = parts[2].Split(',');
-            result.Add(new ClusterNodeInfo(parts[0], port, flags.Contains("master"), flags.Contains("fail") || flags.Contains("fail?"), parts[3], parts.Skip(8).ToArray()));
-        }
-
-        return result;
+        return ClusterNodeInfo.Parse(await ask.CliAsync("CLUSTER", "NODES"));
     }
 
     public RedisServer NodeOnPort(int port) => _nodes.First(n => n.Port == port);
@@ -143,4 +135,21 @@ internal sealed class RedisCluster : IAsyncDisposable
 }
 
 /// <summary>One line of <c>CLUSTER NODES</c>: the node's id and port, master or not, failed or not, its master's id, its slot ranges.</summary>
-internal sealed record ClusterNodeInfo(string Id, int Port, bool IsMaster, bool IsFailed, string MasterId, string[] Slots);
+internal sealed record ClusterNodeInfo(string Id, int Port, bool IsMaster, bool IsFailed, string MasterId, string[] Slots)
+{
+    public static IReadOnlyList<ClusterNodeInfo> Parse(string clusterNodes)
+    {
+        var result = new List<ClusterNodeInfo>();
+        foreach (var line in clusterNodes.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // <id> <ip:port@cport> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot> <slot> ...
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string address = parts[1].Split('@')[0];
+            int port = int.Parse(address[(address.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+            var flags = parts[2].Split(',');
+            result.Add(new ClusterNodeInfo(parts[0], port, flags.Contains("master"), flags.Contains("fail") || flags.Contains("fail?"), parts[3], parts[8..]));
+        }
+
+        return result;
+    }
+}
