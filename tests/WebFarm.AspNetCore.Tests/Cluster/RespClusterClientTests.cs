@@ -94,6 +94,41 @@ public sealed class RespClusterClientTests(RedisClusterFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task ASK_during_a_migration_sends_ASKING_before_each_command_of_a_batch_to_the_importing_node()
+    {
+        await using var client = Client(RespTopology.Cluster, Cluster.Nodes[0].EndPoint);
+        string key = "ask-test:" + Guid.NewGuid().ToString("N");
+        int slot = ClusterKeySlot.Of(key);
+        await client.ExecuteAsync("SET", "warm-up", "1");
+        var nodes = await Cluster.NodesAsync();
+        int sourcePort = client.ClusterMap!.ShardFor(slot)!.Master.Port;
+        var source = nodes.Single(n => n.Port == sourcePort);
+        var target = nodes.First(n => n.IsMaster && n.Port != sourcePort);
+        string slotText = slot.ToString(CultureInfo.InvariantCulture);
+        await Cluster.NodeOnPort(target.Port).CliAsync("CLUSTER", "SETSLOT", slotText, "IMPORTING", source.Id);
+        await Cluster.NodeOnPort(source.Port).CliAsync("CLUSTER", "SETSLOT", slotText, "MIGRATING", target.Id);
+        try
+        {
+            // The key is not at the source, so the source answers ASK; the batch must land at the target, in order.
+            var replies = await client.ExecuteBatchAsync([RespCommand.Create("HSET", key, "data", "x"), RespCommand.Create("PEXPIRE", key, 600_000)]);
+            Assert.Equal(1, replies[0].Integer);
+            Assert.Equal(1, replies[1].Integer);
+            Assert.True(client.Statistics.AskRedirections >= 1);
+            Assert.Equal("0", await Cluster.NodeOnPort(source.Port).CliAsync("CLUSTER", "COUNTKEYSINSLOT", slotText));
+            Assert.Equal("1", await Cluster.NodeOnPort(target.Port).CliAsync("CLUSTER", "COUNTKEYSINSLOT", slotText));
+            long ttl = (await client.ExecuteAsync("PTTL", key)).Integer;
+            Assert.InRange(ttl, 1, 600_000);
+            Assert.Equal("x", (await client.ExecuteAsync("HGET", key, "data")).AsString());
+        }
+        finally
+        {
+            await client.ExecuteAsync("DEL", key); // through ASK again: the key lives at the importing node
+            await Cluster.NodeOnPort(source.Port).CliAsync("CLUSTER", "SETSLOT", slotText, "STABLE");
+            await Cluster.NodeOnPort(target.Port).CliAsync("CLUSTER", "SETSLOT", slotText, "STABLE");
+        }
+    }
+
+    [Fact]
     public async Task Ping_checks_every_master()
     {
         await using var client = Client(RespTopology.Auto, Cluster.Nodes[2].EndPoint);
