@@ -187,7 +187,7 @@ public sealed class RespClient : IAsyncDisposable
             return await _cluster.ExecuteAsync(commands, cancellationToken).ConfigureAwait(false);
         }
 
-        long started = Stopwatch.GetTimestamp();
+        var deadline = new RespDeadline(_options.CommandTimeout);
         TimeSpan timeout = _options.CommandTimeout;
         for (int attempt = 0; ; attempt++)
         {
@@ -195,7 +195,7 @@ public sealed class RespClient : IAsyncDisposable
             RespConnection connection;
             try
             {
-                connection = await slot.GetAsync().WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
+                connection = await slot.GetAsync().WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -228,18 +228,7 @@ public sealed class RespClient : IAsyncDisposable
 
             try
             {
-                await Task.WhenAll(tasks).WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                Abandon(pending);
-                connection.OnCommandTimedOut(timeout);
-                throw new RespTimeoutException($"{commands[0].Name} got no reply from {connection.EndPoint} within {timeout.TotalMilliseconds:0} ms.");
-            }
-            catch (OperationCanceledException)
-            {
-                Abandon(pending);
-                throw;
+                await connection.WaitForRepliesAsync(pending, tasks, deadline, string.Empty, cancellationToken).ConfigureAwait(false);
             }
             catch (RespConnectionException) when (attempt == 0 && !pending[0].WasWritten)
             {
@@ -283,20 +272,6 @@ public sealed class RespClient : IAsyncDisposable
         }
     }
 
-    private static TimeSpan Remaining(long started, TimeSpan timeout)
-    {
-        var left = timeout - Stopwatch.GetElapsedTime(started);
-        return left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
-    }
-
-    private static void Abandon(RespPendingCommand[] pending)
-    {
-        foreach (var p in pending)
-        {
-            p.Abandon();
-        }
-    }
-
     /// <summary>
     /// Opens a connection to the primary: tries the last known primary first, then the others in order.
     /// With a single endpoint the ROLE check is skipped (whatever is there is what the app asked for).
@@ -315,8 +290,8 @@ public sealed class RespClient : IAsyncDisposable
                 connection = await _connector.OpenAsync(endPoint, index, cancellationToken).ConfigureAwait(false);
                 if (Volatile.Read(ref _topology) == (int)RespTopology.Auto)
                 {
-                    var found = await _connector.IsClusterNodeAsync(connection, cancellationToken).ConfigureAwait(false) ? RespTopology.Cluster : RespTopology.Primary;
-                    if (Interlocked.CompareExchange(ref _topology, (int)found, (int)RespTopology.Auto) == (int)RespTopology.Auto)
+                    var found = await _connector.DetectTopologyAsync(connection, cancellationToken).ConfigureAwait(false);
+                    if (found != RespTopology.Auto && Interlocked.CompareExchange(ref _topology, (int)found, (int)RespTopology.Auto) == (int)RespTopology.Auto)
                     {
                         _logger.LogInformation("{EndPoint} reports cluster_enabled:{Enabled}: the RESP client runs in {Topology} mode.",
                             endPoint, found == RespTopology.Cluster ? 1 : 0, found);

@@ -52,17 +52,18 @@ internal sealed class RespConnector(RespClientOptions options)
     }
 
     /// <summary>
-    /// Sends <c>INFO cluster</c> and reports whether the server is a cluster node (<c>cluster_enabled:1</c>).
-    /// A server without that section or without INFO (an error reply) is not.
+    /// Sends <c>INFO cluster</c>: <see cref="RespTopology.Cluster"/> for a cluster node (<c>cluster_enabled:1</c>),
+    /// <see cref="RespTopology.Primary"/> for a server without that section or without INFO (an error reply), and
+    /// <see cref="RespTopology.Auto"/> (undecided) when it wants a password first: the commands then get its NOAUTH.
     /// </summary>
-    public async Task<bool> IsClusterNodeAsync(RespConnection connection, CancellationToken cancellationToken)
+    public async Task<RespTopology> DetectTopologyAsync(RespConnection connection, CancellationToken cancellationToken)
     {
         var info = await HandshakeAsync(connection, RespCommand.Create("INFO", "cluster"), cancellationToken).ConfigureAwait(false);
-        if (info.IsError && info.AsString()!.StartsWith("NOAUTH", StringComparison.Ordinal))
+        if (info.IsError)
         {
-            throw new RespConnectionException($"{connection.EndPoint} requires a password (NOAUTH); set Password.");
+            return info.AsString()!.StartsWith("NOAUTH", StringComparison.Ordinal) ? RespTopology.Auto : RespTopology.Primary;
         }
 
-        return !info.IsError && info.AsString() is { } text && text.Contains("cluster_enabled:1", StringComparison.Ordinal);
+        return info.AsString() is { } text && text.Contains("cluster_enabled:1", StringComparison.Ordinal) ? RespTopology.Cluster : RespTopology.Primary;
     }
 }

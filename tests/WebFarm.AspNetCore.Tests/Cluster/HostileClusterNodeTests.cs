@@ -20,7 +20,7 @@ public sealed class HostileClusterNodeTests
     [InlineData("*1\r\n*2\r\n$5\r\nslots\r\n*0\r\n", "no 'slots' or no 'nodes'")]
     [InlineData("*1\r\n:12\r\n", "expected an array")]
     [InlineData("*0\r\n", "no master serving any slot")]
-    [InlineData("SILENCE", "did not answer CLUSTER")]
+    [InlineData("SILENCE", "CLUSTER got no reply")]
     public async Task A_bad_slot_map_reply_is_a_clear_error_naming_the_node(string shardsReply, string expected)
     {
         await using var node = new ScriptedRespServer(command => command[0] switch

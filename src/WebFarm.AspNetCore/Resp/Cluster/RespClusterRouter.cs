@@ -57,8 +57,7 @@ internal sealed class RespClusterRouter
     public async Task<RespValue[]> ExecuteAsync(IReadOnlyList<RespCommand> commands, CancellationToken cancellationToken)
     {
         int slot = SlotOf(commands);
-        long started = Stopwatch.GetTimestamp();
-        TimeSpan timeout = _options.CommandTimeout;
+        var deadline = new RespDeadline(_options.CommandTimeout);
         var replies = new RespValue[commands.Count];
         int done = 0;
         RespEndPoint? target = null;
@@ -69,12 +68,12 @@ internal sealed class RespClusterRouter
         {
             if (target is null)
             {
-                var map = Volatile.Read(ref _map) ?? await RefreshAsync().WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
+                var map = Volatile.Read(ref _map) ?? await RefreshAsync().WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false);
                 var shard = slot < 0 ? map.Shards[0] : map.ShardFor(slot);
                 if (shard is null)
                 {
                     RequestRefresh();
-                    await PauseOrThrowAsync(pauses++, started, commands[0], $"slot {slot} is served by no master ({map.Source})", cancellationToken).ConfigureAwait(false);
+                    await PauseOrThrowAsync(pauses++, deadline, commands[0], $"slot {slot} is served by no master ({map.Source})", cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -84,18 +83,18 @@ internal sealed class RespClusterRouter
             RespConnection connection;
             try
             {
-                connection = await Node(target).GetAsync().WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
+                connection = await Node(target).GetAsync().WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
-                throw new RespTimeoutException($"{commands[0].Name} timed out after {timeout.TotalMilliseconds:0} ms waiting for a connection to {target} (slot {slot}).");
+                throw new RespTimeoutException($"{commands[0].Name} timed out after {deadline.Timeout.TotalMilliseconds:0} ms waiting for a connection to {target} (slot {slot}).");
             }
             catch (RespConnectionException ex)
             {
                 // Nothing was sent: the node is down or backing off. Its replica may be taking over, so wait for a map
                 // that names another master (until the command timeout).
                 RequestRefresh();
-                await PauseOrThrowAsync(pauses++, started, commands[0], $"slot {slot} at {target}: {ex.Message}", cancellationToken).ConfigureAwait(false);
+                await PauseOrThrowAsync(pauses++, deadline, commands[0], $"slot {slot} at {target}: {ex.Message}", cancellationToken).ConfigureAwait(false);
                 target = null;
                 asking = false;
                 continue;
@@ -123,24 +122,13 @@ internal sealed class RespClusterRouter
 
             try
             {
-                await Task.WhenAll(tasks).WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                Abandon(pending);
-                connection.OnCommandTimedOut(timeout);
-                throw new RespTimeoutException($"{commands[0].Name} got no reply from {connection.EndPoint} (slot {slot}) within {timeout.TotalMilliseconds:0} ms.");
-            }
-            catch (OperationCanceledException)
-            {
-                Abandon(pending);
-                throw;
+                await connection.WaitForRepliesAsync(pending, tasks, deadline, $" (slot {slot})", cancellationToken).ConfigureAwait(false);
             }
             catch (RespConnectionException ex) when (!pending[0].WasWritten)
             {
                 // The socket broke before our bytes were handed to it: the server never saw them, so a retry is safe.
                 RequestRefresh();
-                await PauseOrThrowAsync(pauses++, started, commands[0], $"slot {slot} at {target}: {ex.Message}", cancellationToken).ConfigureAwait(false);
+                await PauseOrThrowAsync(pauses++, deadline, commands[0], $"slot {slot} at {target}: {ex.Message}", cancellationToken).ConfigureAwait(false);
                 target = null;
                 asking = false;
                 continue;
@@ -198,7 +186,7 @@ internal sealed class RespClusterRouter
                     // A slot in the middle of a migration (TRYAGAIN), a cluster electing a new master (CLUSTERDOWN),
                     // a node loading its data: nothing ran, so wait and retry (until the command timeout).
                     RequestRefresh();
-                    await PauseOrThrowAsync(pauses++, started, commands[i], $"{connection.EndPoint} answered {message}", cancellationToken).ConfigureAwait(false);
+                    await PauseOrThrowAsync(pauses++, deadline, commands[i], $"{connection.EndPoint} answered {message}", cancellationToken).ConfigureAwait(false);
                     target = null;
                 }
                 else
@@ -314,26 +302,12 @@ internal sealed class RespClusterRouter
         return slot;
     }
 
-    private static TimeSpan Remaining(long started, TimeSpan timeout)
-    {
-        var left = timeout - Stopwatch.GetElapsedTime(started);
-        return left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
-    }
-
-    private static void Abandon(RespPendingCommand[] pending)
-    {
-        foreach (var p in pending)
-        {
-            p.Abandon();
-        }
-    }
-
     /// <summary>Waits 25, 50, 100 ... 500 ms before the next attempt, or throws when that would pass the command timeout.</summary>
-    private async Task PauseOrThrowAsync(int attempt, long started, RespCommand command, string problem, CancellationToken cancellationToken)
+    private static async Task PauseOrThrowAsync(int attempt, RespDeadline deadline, RespCommand command, string problem, CancellationToken cancellationToken)
     {
         var pause = TimeSpan.FromMilliseconds(Math.Min(MaxPause.TotalMilliseconds, 25 * Math.Pow(2, Math.Min(attempt, 10))));
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        if (elapsed + pause >= _options.CommandTimeout)
+        var elapsed = deadline.Elapsed;
+        if (elapsed + pause >= deadline.Timeout)
         {
             throw new RespConnectionException($"{command.Name} failed after {elapsed.TotalMilliseconds:0} ms of retries: {problem.TrimEnd('.')}.");
         }
@@ -460,7 +434,7 @@ internal sealed class RespClusterRouter
 
     private async Task<RespValue> SendToNodeAsync(RespEndPoint endPoint, RespCommand command, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        long started = Stopwatch.GetTimestamp();
+        var deadline = new RespDeadline(timeout);
         RespConnection connection;
         try
         {
@@ -471,17 +445,10 @@ internal sealed class RespClusterRouter
             throw new RespTimeoutException($"No connection to {endPoint} within {timeout.TotalMilliseconds:0} ms.");
         }
 
-        var pending = new RespPendingCommand(command);
-        try
-        {
-            return await connection.Send(pending).WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            pending.Abandon();
-            connection.OnCommandTimedOut(timeout);
-            throw new RespTimeoutException($"{endPoint} did not answer {command.Name} within {timeout.TotalMilliseconds:0} ms.");
-        }
+        RespPendingCommand[] pending = [new RespPendingCommand(command)];
+        Task<RespValue>[] reply = [connection.Send(pending[0])];
+        await connection.WaitForRepliesAsync(pending, reply, deadline, string.Empty, cancellationToken).ConfigureAwait(false);
+        return reply[0].Result;
     }
 
     private ClusterNode Node(RespEndPoint endPoint) =>
