@@ -24,7 +24,8 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=bench/state/common.sh
 source "$REPO/bench/state/common.sh"
 NEXT_CPU=0
-cpu() { echo "${SERVER_CPUS[$(( NEXT_CPU++ % ${#SERVER_CPUS[@]} ))]}"; }
+# Sets CPU to the next of SERVER_CPUS (not a $(...) function: a subshell would not advance the counter).
+next_cpu() { CPU=${SERVER_CPUS[$(( NEXT_CPU % ${#SERVER_CPUS[@]} ))]}; NEXT_CPU=$(( NEXT_CPU + 1 )); }
 
 echo "Building webfarm and the driver (Release)..."
 for project in src/WebFarm/WebFarm.csproj bench/state/member/MemberBench.csproj; do
@@ -38,19 +39,19 @@ COMMIT=$(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEA
 
 declare -A ENDPOINTS TOPOLOGY
 port=$(free_port)
-taskset -c "$(cpu)" dotnet "$DLL" state --port "$port" >"$OUT/webfarm.log" 2>&1 &
+next_cpu; taskset -c "$CPU" dotnet "$DLL" state --port "$port" >"$OUT/webfarm.log" 2>&1 &
 PIDS+=($!); wait_ping "$port"
 ENDPOINTS[webfarm-state]=127.0.0.1:$port; TOPOLOGY[webfarm-state]=Primary
 
 port=$(free_port)
-taskset -c "$(cpu)" redis-server --port "$port" --save "" --appendonly no --daemonize no --logfile "$OUT/redis.log" &
+next_cpu; taskset -c "$CPU" redis-server --port "$port" --save "" --appendonly no --daemonize no --logfile "$OUT/redis.log" &
 PIDS+=($!); wait_ping "$port"
 ENDPOINTS[redis-server]=127.0.0.1:$port; TOPOLOGY[redis-server]=Primary
 
 nodes=()
 for i in 1 2 3 4 5 6; do
   port=$(free_port); mkdir -p "$OUT/node$i"
-  taskset -c "$(cpu)" redis-server --port "$port" --cluster-enabled yes --cluster-port "$(free_port)" \
+  next_cpu; taskset -c "$CPU" redis-server --port "$port" --cluster-enabled yes --cluster-port "$(free_port)" \
     --cluster-config-file "$OUT/node$i/nodes.conf" --cluster-node-timeout 1000 --repl-diskless-sync-delay 0 \
     --save "" --appendonly no --daemonize no --dir "$OUT/node$i" --logfile "$OUT/node$i/log" &
   PIDS+=($!); wait_ping "$port"; nodes+=("127.0.0.1:$port")
