@@ -19,6 +19,9 @@ public sealed class ClusterShard
     /// <summary>The replicas of the master (failover candidates); never used for commands.</summary>
     public IReadOnlyList<RespEndPoint> Replicas { get; }
 
+    /// <summary>The router's connections to <see cref="Master"/>, cached here so routing skips the node dictionary.</summary>
+    internal ClusterNode? MasterNode { get; set; }
+
     /// <summary>The ranges as Redis writes them, e.g. <c>0-5460,10923</c>.</summary>
     public string RangesText => string.Join(',', Ranges);
 

@@ -61,6 +61,7 @@ internal sealed class RespClusterRouter
         var replies = new RespValue[commands.Count];
         int done = 0;
         RespEndPoint? target = null;
+        ClusterNode? node = null;
         bool asking = false;
         int redirections = 0;
         int pauses = 0;
@@ -78,12 +79,14 @@ internal sealed class RespClusterRouter
                 }
 
                 target = shard.Master;
+                node = shard.MasterNode ??= Node(target);
             }
 
+            node ??= Node(target);
             RespConnection connection;
             try
             {
-                connection = await Node(target).GetAsync().WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false);
+                connection = await node.GetAsync().WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -96,6 +99,7 @@ internal sealed class RespClusterRouter
                 RequestRefresh();
                 await PauseOrThrowAsync(pauses++, deadline, commands[0], $"slot {slot} at {target}: {ex.Message}", cancellationToken).ConfigureAwait(false);
                 target = null;
+                node = null;
                 asking = false;
                 continue;
             }
@@ -130,6 +134,7 @@ internal sealed class RespClusterRouter
                 RequestRefresh();
                 await PauseOrThrowAsync(pauses++, deadline, commands[0], $"slot {slot} at {target}: {ex.Message}", cancellationToken).ConfigureAwait(false);
                 target = null;
+                node = null;
                 asking = false;
                 continue;
             }
@@ -180,6 +185,7 @@ internal sealed class RespClusterRouter
                     }
 
                     target = redirect.EndPoint;
+                    node = null;
                 }
                 else if (IsTransient(message))
                 {
@@ -188,6 +194,7 @@ internal sealed class RespClusterRouter
                     RequestRefresh();
                     await PauseOrThrowAsync(pauses++, deadline, commands[i], $"{connection.EndPoint} answered {message}", cancellationToken).ConfigureAwait(false);
                     target = null;
+                    node = null;
                 }
                 else
                 {
