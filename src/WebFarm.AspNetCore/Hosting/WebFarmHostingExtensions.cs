@@ -121,7 +121,8 @@ public static class WebFarmHostingExtensions
         });
         services.AddSingleton<IWebFarmStore>(sp => new RespStore(sp.GetRequiredService<RespClient>()));
         services.AddSingleton<IDistributedCache>(sp => new RespDistributedCache(
-            sp.GetRequiredService<RespClient>(), options.CacheKeyPrefix, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebFarmMetrics>()));
+            sp.GetRequiredService<RespClient>(), options.CacheKeyPrefix, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebFarmMetrics>(),
+            options.StateWriteReplicas));
         services.AddSingleton<IXmlRepository>(sp => new RespXmlRepository(
             sp.GetRequiredService<RespClient>(), options.CacheKeyPrefix + "DataProtection-Keys", sp.GetRequiredService<WebFarmMetrics>()));
     }

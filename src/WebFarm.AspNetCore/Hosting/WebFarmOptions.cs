@@ -32,6 +32,12 @@ public sealed class WebFarmOptions
     /// </summary>
     public RespTopology StateTopology { get; set; } = RespTopology.Auto;
 
+    /// <summary>
+    /// RESP store: how many replicas must confirm a cache/session write (<c>WAIT</c>) before it counts as stored;
+    /// 0 (default) trusts the master's reply (Redis's asynchronous replication). See docs/member-library.md.
+    /// </summary>
+    public int StateWriteReplicas { get; set; }
+
     /// <summary>Password for the RESP store (<c>AUTH</c>); null for none.</summary>
     public string? Password { get; set; }
 
@@ -147,6 +153,11 @@ public sealed class WebFarmOptions
             if (!Enum.IsDefined(StateTopology))
             {
                 problems.Add($"{SectionName}:StateTopology (WEBFARM_STATE_TOPOLOGY) is '{_topologyText ?? StateTopology.ToString()}'; use Auto, Primary or Cluster.");
+            }
+
+            if (StateWriteReplicas is < 0 or > 16)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{SectionName}:StateWriteReplicas is {StateWriteReplicas}; use 0 (trust the master) to 16."));
             }
 
             for (int i = 0; i < StateEndpoints.Count; i++)

@@ -33,12 +33,13 @@ internal sealed class ClusterFarm : IAsyncDisposable
         return settings;
     }
 
-    public static async Task<ClusterFarm> StartAsync(bool requireFullCoverage = true)
+    public static async Task<ClusterFarm> StartAsync(bool requireFullCoverage = true, int writeReplicas = 0)
     {
         var cluster = await RedisCluster.StartAsync(requireFullCoverage);
         try
         {
             var settings = Settings(cluster);
+            settings["WebFarm:StateWriteReplicas"] = writeReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var first = await FarmApp.StartAsync(settings);
             var second = await FarmApp.StartAsync(settings);
             return new ClusterFarm(cluster, first, second);
