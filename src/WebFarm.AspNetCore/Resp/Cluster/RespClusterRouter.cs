@@ -83,54 +83,43 @@ internal sealed class RespClusterRouter
             }
 
             node ??= Node(target);
-            RespConnection connection;
+            bool wasAsking = asking;
+            RespConnection connection = null!;
+            RespPendingCommand[]? pending = null;
+            Task<RespValue>[] tasks = [];
             try
             {
                 connection = await node.GetAsync().WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false);
+                int count = commands.Count - done;
+                pending = new RespPendingCommand[wasAsking ? count * 2 : count];
+                tasks = new Task<RespValue>[pending.Length];
+                int sent = 0;
+                for (int i = done; i < commands.Count; i++)
+                {
+                    if (wasAsking)
+                    {
+                        // ASKING admits only the next command at the importing node, so it precedes each one.
+                        pending[sent] = new RespPendingCommand(Asking);
+                        tasks[sent] = connection.Send(pending[sent]);
+                        sent++;
+                    }
+
+                    pending[sent] = new RespPendingCommand(commands[i]);
+                    tasks[sent] = connection.Send(pending[sent]);
+                    sent++;
+                }
+
+                await connection.WaitForRepliesAsync(pending, tasks, deadline, $" (slot {slot})", cancellationToken).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (TimeoutException) when (pending is null)
             {
                 throw new RespTimeoutException($"{commands[0].Name} timed out after {deadline.Timeout.TotalMilliseconds:0} ms waiting for a connection to {target} (slot {slot}).");
             }
-            catch (RespConnectionException ex)
+            catch (RespConnectionException ex) when (pending is null || !pending[0].WasWritten)
             {
-                // Nothing was sent: the node is down or backing off. Its replica may be taking over, so wait for a map
-                // that names another master (until the command timeout).
-                RequestRefresh();
-                await PauseOrThrowAsync(pauses++, deadline, commands[0], $"slot {slot} at {target}: {ex.Message}", cancellationToken).ConfigureAwait(false);
-                target = null;
-                node = null;
-                asking = false;
-                continue;
-            }
-
-            bool wasAsking = asking;
-            int count = commands.Count - done;
-            var pending = new RespPendingCommand[wasAsking ? count * 2 : count];
-            var tasks = new Task<RespValue>[pending.Length];
-            int p = 0;
-            for (int i = done; i < commands.Count; i++)
-            {
-                if (wasAsking)
-                {
-                    // ASKING admits only the next command at the importing node, so it precedes each one.
-                    pending[p] = new RespPendingCommand(Asking);
-                    tasks[p] = connection.Send(pending[p]);
-                    p++;
-                }
-
-                pending[p] = new RespPendingCommand(commands[i]);
-                tasks[p] = connection.Send(pending[p]);
-                p++;
-            }
-
-            try
-            {
-                await connection.WaitForRepliesAsync(pending, tasks, deadline, $" (slot {slot})", cancellationToken).ConfigureAwait(false);
-            }
-            catch (RespConnectionException ex) when (!pending[0].WasWritten)
-            {
-                // The socket broke before our bytes were handed to it: the server never saw them, so a retry is safe.
+                // Nothing reached the server (the node is down or backing off, or the socket broke before our bytes were
+                // handed to it), so a retry is safe. Its replica may be taking over: wait for a map that names another
+                // master (until the command timeout).
                 RequestRefresh();
                 await PauseOrThrowAsync(pauses++, deadline, commands[0], $"slot {slot} at {target}: {ex.Message}", cancellationToken).ConfigureAwait(false);
                 target = null;
@@ -148,7 +137,7 @@ internal sealed class RespClusterRouter
 
             asking = false;
             bool again = false;
-            p = 0;
+            int p = 0;
             for (int i = done; i < commands.Count && !again; i++)
             {
                 if (wasAsking && tasks[p++].Result is { IsError: true } askingError)
