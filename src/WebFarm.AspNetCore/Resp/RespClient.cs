@@ -228,7 +228,7 @@ public sealed class RespClient : IAsyncDisposable
 
             try
             {
-                await connection.WaitForRepliesAsync(pending, tasks, deadline, string.Empty, cancellationToken).ConfigureAwait(false);
+                await connection.WaitForRepliesAsync(pending, tasks, deadline, -1, cancellationToken).ConfigureAwait(false);
             }
             catch (RespConnectionException) when (attempt == 0 && !pending[0].WasWritten)
             {

@@ -96,9 +96,9 @@ internal sealed class RespConnection : IAsyncDisposable
     /// Waits for the replies of <paramref name="pending"/> (sent on this connection) within <paramref name="deadline"/>.
     /// On timeout or cancellation the commands are abandoned (never sent if still queued); a timeout also checks
     /// whether the socket is dead (<see cref="OnCommandTimedOut"/>) and throws <see cref="RespTimeoutException"/>
-    /// naming the server and <paramref name="context"/>. Connection failures propagate as they are.
+    /// naming the server and, in a cluster, the <paramref name="slot"/> (-1: none). Connection failures propagate as they are.
     /// </summary>
-    public async Task WaitForRepliesAsync(RespPendingCommand[] pending, Task<RespValue>[] replies, RespDeadline deadline, string context, CancellationToken cancellationToken)
+    public async Task WaitForRepliesAsync(RespPendingCommand[] pending, Task<RespValue>[] replies, RespDeadline deadline, int slot, CancellationToken cancellationToken)
     {
         try
         {
@@ -108,7 +108,8 @@ internal sealed class RespConnection : IAsyncDisposable
         {
             Abandon(pending);
             OnCommandTimedOut(deadline.Timeout);
-            throw new RespTimeoutException($"{pending[0].Command.Name} got no reply from {EndPoint}{context} within {deadline.Timeout.TotalMilliseconds:0} ms.");
+            string where = slot < 0 ? string.Empty : $" (slot {slot})";
+            throw new RespTimeoutException($"{pending[0].Command.Name} got no reply from {EndPoint}{where} within {deadline.Timeout.TotalMilliseconds:0} ms.");
         }
         catch (OperationCanceledException)
         {

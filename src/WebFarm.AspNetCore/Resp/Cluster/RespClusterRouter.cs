@@ -109,7 +109,7 @@ internal sealed class RespClusterRouter
                     sent++;
                 }
 
-                await connection.WaitForRepliesAsync(pending, tasks, deadline, $" (slot {slot})", cancellationToken).ConfigureAwait(false);
+                await connection.WaitForRepliesAsync(pending, tasks, deadline, slot, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException) when (pending is null)
             {
@@ -443,7 +443,7 @@ internal sealed class RespClusterRouter
 
         RespPendingCommand[] pending = [new RespPendingCommand(command)];
         Task<RespValue>[] reply = [connection.Send(pending[0])];
-        await connection.WaitForRepliesAsync(pending, reply, deadline, string.Empty, cancellationToken).ConfigureAwait(false);
+        await connection.WaitForRepliesAsync(pending, reply, deadline, -1, cancellationToken).ConfigureAwait(false);
         return reply[0].Result;
     }
 
