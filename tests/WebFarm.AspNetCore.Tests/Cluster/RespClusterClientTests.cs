@@ -148,6 +148,33 @@ public sealed class RespClusterClientTests(RedisClusterFixture fixture) : IClass
         Assert.Null(client.ClusterMap);
     }
 
+    [Fact]
+    public async Task A_cluster_with_a_password_authenticates_every_node_connection()
+    {
+        await using var secured = await RedisCluster.StartAsync(password: "s3cret");
+        await using (var anonymous = Client(RespTopology.Auto, secured.Nodes[0].EndPoint))
+        {
+            var refused = await Assert.ThrowsAsync<RespServerException>(() => anonymous.ExecuteAsync("SET", "k", "v"));
+            Assert.StartsWith("NOAUTH", refused.ServerMessage);
+        }
+
+        var options = new RespClientOptions { Password = "s3cret", CommandTimeout = TimeSpan.FromSeconds(10) };
+        options.EndPoints.Add(secured.Nodes[0].EndPoint);
+        await using var client = new RespClient(options);
+        var keys = Enumerable.Range(0, 60).Select(i => "auth-" + i).ToArray();
+        foreach (var key in keys)
+        {
+            await client.ExecuteAsync("SET", key, key);
+        }
+
+        Assert.Equal(RespTopology.Cluster, client.Topology);
+        Assert.Equal(3, keys.Select(k => client.ClusterMap!.ShardFor(ClusterKeySlot.Of(k))!.Master).Distinct().Count());
+        foreach (var key in keys)
+        {
+            Assert.Equal(key, (await client.ExecuteAsync("GET", key)).AsString());
+        }
+    }
+
     internal static RespClient Client(RespTopology topology, params string[] endPoints)
     {
         var options = new RespClientOptions { Topology = topology, CommandTimeout = TimeSpan.FromSeconds(10) };

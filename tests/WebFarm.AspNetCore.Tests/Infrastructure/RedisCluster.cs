@@ -40,7 +40,7 @@ internal sealed class RedisCluster : IAsyncDisposable
     /// master has its replica connected. <paramref name="requireFullCoverage"/> false lets the healthy shards serve
     /// while one shard has no master (Redis's <c>cluster-require-full-coverage no</c>).
     /// </summary>
-    public static async Task<RedisCluster> StartAsync(bool requireFullCoverage = true)
+    public static async Task<RedisCluster> StartAsync(bool requireFullCoverage = true, string? password = null)
     {
         var nodes = new List<RedisServer>();
         try
@@ -48,7 +48,10 @@ internal sealed class RedisCluster : IAsyncDisposable
             var starting = new Task<RedisServer>[6];
             for (int i = 0; i < starting.Length; i++)
             {
-                starting[i] = RedisServer.StartAsync(extraArgs: () => NodeArgs(requireFullCoverage));
+                // A replica authenticates to its master with masterauth.
+                starting[i] = RedisServer.StartAsync(password, () => password is null
+                    ? NodeArgs(requireFullCoverage)
+                    : [.. NodeArgs(requireFullCoverage), "--masterauth", password]);
             }
 
             foreach (var task in starting)
@@ -71,7 +74,8 @@ internal sealed class RedisCluster : IAsyncDisposable
                 }
             }
 
-            var args = new List<string> { "--cluster", "create" };
+            var args = password is null ? new List<string>() : ["-a", password, "--no-auth-warning"];
+            args.AddRange(["--cluster", "create"]);
             args.AddRange(nodes.Select(n => n.EndPoint));
             args.AddRange(["--cluster-replicas", "1", "--cluster-yes"]);
             await ProcessRunner.RunAsync("redis-cli", args, TimeSpan.FromSeconds(60));
