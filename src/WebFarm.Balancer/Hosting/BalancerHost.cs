@@ -213,8 +213,7 @@ public sealed class BalancerHost : IAsyncDisposable
         if (useEpoll)
         {
             // Registered after the socket transport, so Kestrel picks it (it tries the last-registered factory first).
-            var engineLogger = loggerFactory.CreateLogger("WebFarm.Transport");
-            EpollLoop.UnhandledException ??= ex => engineLogger.LogError(ex, "A callback on an epoll loop thread failed");
+            // It logs its own failures through the ILoggerFactory registered above.
             builder.Services.AddSingleton<IConnectionListenerFactory, EpollConnectionListenerFactory>();
         }
 
