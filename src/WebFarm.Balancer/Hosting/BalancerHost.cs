@@ -22,7 +22,7 @@ namespace WebFarm.Balancer.Hosting;
 /// the runtime and, with a config file, the file watcher. Start with <see cref="StartAsync"/>, stop with
 /// <see cref="StopAsync"/> or by disposing.
 /// </summary>
-public sealed class BalancerHost : IAsyncDisposable
+public sealed partial class BalancerHost : IAsyncDisposable
 {
     private readonly WebApplication _dataPlane;
     private readonly Http1FrontEnd _frontEnd;
@@ -155,8 +155,8 @@ public sealed class BalancerHost : IAsyncDisposable
             ? null
             : new ConfigWatcher(configPath, configText!, runtime, Adjust, options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
         var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, configPath, options.ShutdownTimeout);
-        logger.LogInformation(
-            "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s); socket engine {Engine}",
+        Log.Listening(
+            logger,
             string.Join(", ", host.ListenUris),
             host.AdminUri?.ToString() ?? "(disabled)",
             config.Farms.Count,
