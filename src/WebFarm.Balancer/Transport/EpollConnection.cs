@@ -26,7 +26,12 @@ internal sealed class EpollConnection : ConnectionContext,
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly CancellationTokenSource _closed = new();
-    private readonly FeatureCollection _features = new();
+    // Sized for what a connection ends up with (this class's five features and Kestrel's four: heartbeat, completion,
+    // lifetime notification, metrics context), so the dictionary is made once instead of growing 3 -> 7 -> 17 entries:
+    // 436 bytes per connection instead of 604 (dotnet-gcdump at 10,000 idle connections, bench/balancer/memory.sh).
+    private const int ExpectedFeatures = 10;
+
+    private readonly FeatureCollection _features = new(ExpectedFeatures);
     private IDictionary<object, object?>? _items;
     private Task _processing = Task.CompletedTask;
     private volatile Exception? _abortReason;
