@@ -117,11 +117,11 @@ public sealed class PersistenceTests : IDisposable
             }
 
             await client.CallAsync("HSET", "hash", "f", "v");
-            await Wait.UntilAsync(async () => await RewritesAsync(client) >= 1 && !await RewritingAsync(client), "the automatic rewrite completes");
+            await Eventually.UntilAsync(async () => await RewritesAsync(client) >= 1 && !await RewritingAsync(client), "the automatic rewrite completes");
             await client.CallAsync("SET", "after-rewrite", "yes");
             // An automatic rewrite may still start after the last write; BGREWRITEAOF is refused while one runs.
             var before = 0;
-            await Wait.UntilAsync(
+            await Eventually.UntilAsync(
                 async () =>
                 {
                     before = await RewritesAsync(client);
@@ -136,7 +136,7 @@ public sealed class PersistenceTests : IDisposable
                     return true;
                 },
                 "a manual rewrite starts");
-            await Wait.UntilAsync(async () => await RewritesAsync(client) > before && !await RewritingAsync(client), "the manual rewrite completes");
+            await Eventually.UntilAsync(async () => await RewritesAsync(client) > before && !await RewritingAsync(client), "the manual rewrite completes");
             await client.CallAsync("SET", "after-second-rewrite", "yes");
         }
 

@@ -12,7 +12,7 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public async Task Kill_9_loses_at_most_about_a_second_of_writes()
     {
-        var port = WebfarmExecutable.FreePort();
+        var port = FreePort.Next();
         await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port))
         {
             await process.WaitUntilServingAsync();
@@ -52,7 +52,7 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public async Task Sigterm_stops_cleanly_and_keeps_the_data()
     {
-        var port = WebfarmExecutable.FreePort();
+        var port = FreePort.Next();
         await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\" --appendfsync no", port))
         {
             await process.WaitUntilServingAsync();
@@ -71,7 +71,7 @@ public sealed class ProcessTests : IDisposable
     [Fact(Timeout = 180_000)]
     public async Task Sigterm_stops_the_server_within_its_shutdown_timeout_whatever_clients_are_doing()
     {
-        var port = WebfarmExecutable.FreePort();
+        var port = FreePort.Next();
         await using var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port);
         await process.WaitUntilServingAsync();
 

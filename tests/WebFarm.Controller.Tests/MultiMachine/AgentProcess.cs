@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using WebFarm.Balancer.Tests.Resilience;
-using WebFarm.EndToEnd.Tests.Infrastructure;
 
 namespace WebFarm.Controller.Tests.MultiMachine;
 
@@ -38,13 +36,13 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public void Freeze()
     {
-        BackendProcess.Signal(_process.Id, "STOP");
+        ProcessProbe.Signal(_process.Id, "STOP");
         _frozen = true;
     }
 
     public void Thaw()
     {
-        BackendProcess.Signal(_process.Id, "CONT");
+        ProcessProbe.Signal(_process.Id, "CONT");
         _frozen = false;
     }
 
@@ -59,7 +57,7 @@ internal sealed class AgentProcess : IAsyncDisposable
                     Thaw();
                 }
 
-                BackendProcess.Signal(_process.Id, "TERM");
+                ProcessProbe.Signal(_process.Id, "TERM");
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 try
                 {

@@ -1,7 +1,7 @@
-namespace WebFarm.Balancer.Tests.Health;
+namespace WebFarm.Testing;
 
 /// <summary>A clock the test moves by hand (timers still run on real time, from the base class).</summary>
-internal sealed class ManualClock : TimeProvider
+public sealed class ManualClock : TimeProvider
 {
     private long _ticks = TimeSpan.FromDays(1).Ticks;
     private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
