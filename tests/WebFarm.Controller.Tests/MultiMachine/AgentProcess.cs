@@ -48,9 +48,9 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
+        await ProcessProbe.StopAsync(
+            _process,
+            () =>
             {
                 if (_frozen)
                 {
@@ -58,25 +58,8 @@ internal sealed class AgentProcess : IAsyncDisposable
                 }
 
                 ProcessProbe.Signal(_process.Id, "TERM");
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                try
-                {
-                    await _process.WaitForExitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            _process.Dispose();
-        }
+            },
+            TimeSpan.FromSeconds(10));
     }
 
     private void Keep(string? line)

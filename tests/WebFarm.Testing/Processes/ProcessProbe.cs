@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace WebFarm.Testing;
 
-/// <summary>Looks at and signals processes by id (the children a test's programs started, which it holds no handle to).</summary>
+/// <summary>Looks at, signals and stops processes: by id (the children a test's programs started, which it holds no handle to) or a test's own children.</summary>
 public static class ProcessProbe
 {
     /// <summary>True when a process with this pid exists and is not a zombie.</summary>
@@ -59,4 +59,36 @@ public static class ProcessProbe
 
     /// <summary>SIGKILL, as a crash would; a process that is already gone is fine.</summary>
     public static void KillHard(int pid) => TrySignal(pid, "KILL");
+
+    /// <summary>
+    /// Stops a test's child process: <paramref name="ask"/> asks it to stop (close its standard input, SIGTERM), it gets
+    /// <paramref name="grace"/> to exit, then it is killed with its children; disposed in any case.
+    /// </summary>
+    public static async Task StopAsync(Process process, Action ask, TimeSpan grace)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                ask();
+                using var timeout = new CancellationTokenSource(grace);
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
 }

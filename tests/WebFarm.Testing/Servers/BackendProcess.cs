@@ -157,9 +157,9 @@ public sealed class BackendProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
+        await ProcessProbe.StopAsync(
+            _process,
+            () =>
             {
                 if (_frozen)
                 {
@@ -167,25 +167,8 @@ public sealed class BackendProcess : IAsyncDisposable
                 }
 
                 _process.StandardInput.Close();
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                try
-                {
-                    await _process.WaitForExitAsync(cts.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            _process.Dispose();
-        }
+            },
+            TimeSpan.FromSeconds(5));
     }
 
     private async Task PostAsync(string path)

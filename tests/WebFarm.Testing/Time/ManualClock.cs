@@ -1,6 +1,9 @@
 namespace WebFarm.Testing;
 
-/// <summary>A clock the test moves by hand (timers still run on real time, from the base class).</summary>
+/// <summary>
+/// A clock the test moves by hand (Microsoft's FakeTimeProvider is not available here; timers still run on real time,
+/// from the base class). Timestamps start one day in, so code that treats 0 as "never" sees a real time.
+/// </summary>
 public sealed class ManualClock : TimeProvider
 {
     private long _ticks = TimeSpan.FromDays(1).Ticks;
