@@ -159,7 +159,7 @@ internal sealed class ClientRequestHead
 
     /// <summary>
     /// The first line is complete (CRLF) and does not end in an HTTP version, " HTTP/" DIGIT "." DIGIT (empty lines
-    /// before it are allowed). Other versions (HTTP/2.0) are request lines for Kestrel to answer (505).
+    /// before it are allowed). Other versions (HTTP/2.0) are request lines, for Kestrel to answer.
     /// </summary>
     private static bool IsNotARequestLine(ReadOnlySpan<byte> data)
     {
