@@ -18,7 +18,7 @@ public sealed class ExpiryTests : IAsyncLifetime
         Assert.Equal("OK", await client.CallAsync("SET", "short", "v", "PX", "150"));
         Assert.Equal("OK", await client.CallAsync("SET", "long", "v", "EX", "100"));
         Assert.Equal("v", await client.CallAsync("GET", "short"));
-        await Wait.UntilAsync(async () => await client.CallAsync("GET", "short") is null, "the 150 ms key expires");
+        await Eventually.UntilAsync(async () => await client.CallAsync("GET", "short") is null, "the 150 ms key expires");
         Assert.Equal(-2L, await client.CallAsync("TTL", "short"));
         Assert.Equal(0L, await client.CallAsync("EXISTS", "short"));
         Assert.Equal("v", await client.CallAsync("GET", "long"));
@@ -40,7 +40,7 @@ public sealed class ExpiryTests : IAsyncLifetime
 
         Assert.Equal("OK", await client.CallAsync("SET", "stays", "v"));
         // DBSIZE counts keys still stored, expired or not: only active expiry can bring it down.
-        await Wait.UntilAsync(async () => await client.CallAsync("DBSIZE") is 1L, "active expiry removes the 500 unread keys");
+        await Eventually.UntilAsync(async () => await client.CallAsync("DBSIZE") is 1L, "active expiry removes the 500 unread keys");
         var stats = (string)(await client.CallAsync("INFO", "stats"))!;
         Assert.Contains("expired_keys:500", stats);
     }

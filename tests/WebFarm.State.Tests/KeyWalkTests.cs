@@ -49,7 +49,7 @@ public sealed class KeyWalkTests
             Assert.Contains("key_walks_running:1\r\n", (string)(await other.CallAsync("INFO", "stats"))!);
         }
 
-        await Wait.UntilAsync(
+        await Eventually.UntilAsync(
             async () => ((string)(await other.CallAsync("INFO", "stats"))!).Contains("key_walks_running:0\r\n", StringComparison.Ordinal),
             "the abandoned walk has stopped");
     }

@@ -83,7 +83,7 @@ public sealed class KeyspaceNotificationTests : IAsyncLifetime
         await subscriber.CallAsync("SUBSCRIBE", "__keyevent@0__:expired");
         await client.CallAsync("CONFIG", "SET", "notify-keyspace-events", "Ex");
         await client.CallAsync("SET", "k", "1", "PX", "1");
-        await Wait.UntilAsync(async () => await client.CallAsync("GET", "k") is null, "the read found the key expired");
+        await Eventually.UntilAsync(async () => await client.CallAsync("GET", "k") is null, "the read found the key expired");
         Assert.Equal(new object?[] { "message", "__keyevent@0__:expired", "k" }, await subscriber.ReadReplyAsync());
     }
 

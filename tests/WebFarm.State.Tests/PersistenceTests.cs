@@ -6,12 +6,12 @@ namespace WebFarm.State.Tests;
 
 public sealed class PersistenceTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("webfarm-state-test-").FullName;
+    private readonly TempDirectory _dir = new("webfarm-state-test-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private Task<StateServer> Start(long rewriteMin = 64L * 1024 * 1024)
-        => StateServer.StartAsync(new StateServerOptions { Port = 0, Directory = _dir, AofRewriteMinBytes = rewriteMin });
+        => StateServer.StartAsync(new StateServerOptions { Port = 0, Directory = _dir.Path, AofRewriteMinBytes = rewriteMin });
 
     private static async Task<int> RewritesAsync(RawClient client)
         => int.Parse(System.Text.RegularExpressions.Regex.Match((string)(await client.CallAsync("INFO", "persistence"))!, @"aof_rewrites:(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
@@ -19,7 +19,7 @@ public sealed class PersistenceTests : IDisposable
     private static async Task<bool> RewritingAsync(RawClient client)
         => ((string)(await client.CallAsync("INFO", "persistence"))!).Contains("aof_rewrite_in_progress:1", StringComparison.Ordinal);
 
-    private string IncrFile() => Directory.GetFiles(_dir, "*.incr.aof").Single();
+    private string IncrFile() => Directory.GetFiles(_dir.Path, "*.incr.aof").Single();
 
     [Theory]
     [InlineData(AppendFsyncPolicy.EverySec)]
@@ -27,7 +27,7 @@ public sealed class PersistenceTests : IDisposable
     [InlineData(AppendFsyncPolicy.No)]
     public async Task Data_survives_a_clean_restart(AppendFsyncPolicy policy)
     {
-        await using (var server = await StateServer.StartAsync(new StateServerOptions { Port = 0, Directory = _dir, AppendFsync = policy }))
+        await using (var server = await StateServer.StartAsync(new StateServerOptions { Port = 0, Directory = _dir.Path, AppendFsync = policy }))
         {
             await using var client = await RawClient.ConnectAsync(server.EndPoint);
             await client.CallAsync("SET", "plain", "value");
@@ -77,7 +77,7 @@ public sealed class PersistenceTests : IDisposable
         var goodLength = new FileInfo(IncrFile()).Length;
         await File.AppendAllTextAsync(IncrFile(), tail, Encoding.ASCII);
         var logs = new CapturingLoggerProvider();
-        await using (var server = await StateServer.StartAsync(new StateServerOptions { Port = 0, Directory = _dir, LoggerFactory = logs.Factory }))
+        await using (var server = await StateServer.StartAsync(new StateServerOptions { Port = 0, Directory = _dir.Path, LoggerFactory = logs.Factory }))
         {
             await using var client = await RawClient.ConnectAsync(server.EndPoint);
             Assert.Equal(100L, await client.CallAsync("DBSIZE"));
@@ -117,11 +117,11 @@ public sealed class PersistenceTests : IDisposable
             }
 
             await client.CallAsync("HSET", "hash", "f", "v");
-            await Wait.UntilAsync(async () => await RewritesAsync(client) >= 1 && !await RewritingAsync(client), "the automatic rewrite completes");
+            await Eventually.UntilAsync(async () => await RewritesAsync(client) >= 1 && !await RewritingAsync(client), "the automatic rewrite completes");
             await client.CallAsync("SET", "after-rewrite", "yes");
             // An automatic rewrite may still start after the last write; BGREWRITEAOF is refused while one runs.
             var before = 0;
-            await Wait.UntilAsync(
+            await Eventually.UntilAsync(
                 async () =>
                 {
                     before = await RewritesAsync(client);
@@ -136,13 +136,13 @@ public sealed class PersistenceTests : IDisposable
                     return true;
                 },
                 "a manual rewrite starts");
-            await Wait.UntilAsync(async () => await RewritesAsync(client) > before && !await RewritingAsync(client), "the manual rewrite completes");
+            await Eventually.UntilAsync(async () => await RewritesAsync(client) > before && !await RewritingAsync(client), "the manual rewrite completes");
             await client.CallAsync("SET", "after-second-rewrite", "yes");
         }
 
-        Assert.Single(Directory.GetFiles(_dir, "*.base.aof"));
-        Assert.Single(Directory.GetFiles(_dir, "*.incr.aof"));
-        Assert.True(new FileInfo(Directory.GetFiles(_dir, "*.base.aof")[0]).Length < 100 * 600, "the base should hold one copy of each key");
+        Assert.Single(Directory.GetFiles(_dir.Path, "*.base.aof"));
+        Assert.Single(Directory.GetFiles(_dir.Path, "*.incr.aof"));
+        Assert.True(new FileInfo(Directory.GetFiles(_dir.Path, "*.base.aof")[0]).Length < 100 * 600, "the base should hold one copy of each key");
         await using (var server = await Start())
         {
             await using var client = await RawClient.ConnectAsync(server.EndPoint);

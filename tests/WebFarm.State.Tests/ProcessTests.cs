@@ -5,15 +5,15 @@ namespace WebFarm.State.Tests;
 /// <summary>The real `webfarm state` executable: kill -9 durability, SIGTERM, argument errors.</summary>
 public sealed class ProcessTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("webfarm-state-proc-").FullName;
+    private readonly TempDirectory _dir = new("webfarm-state-proc-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task Kill_9_loses_at_most_about_a_second_of_writes()
     {
-        var port = WebfarmExecutable.FreePort();
-        await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port))
+        var port = FreePort.Next();
+        await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir.Path}\"", port))
         {
             await process.WaitUntilServingAsync();
             await using var client = await RawClient.ConnectAsync(process.EndPoint);
@@ -38,7 +38,7 @@ public sealed class ProcessTests : IDisposable
             await process.WaitForExitAsync(TimeSpan.FromSeconds(10));
         }
 
-        await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port))
+        await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir.Path}\"", port))
         {
             await process.WaitUntilServingAsync();
             await using var client = await RawClient.ConnectAsync(process.EndPoint);
@@ -52,8 +52,8 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public async Task Sigterm_stops_cleanly_and_keeps_the_data()
     {
-        var port = WebfarmExecutable.FreePort();
-        await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\" --appendfsync no", port))
+        var port = FreePort.Next();
+        await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir.Path}\" --appendfsync no", port))
         {
             await process.WaitUntilServingAsync();
             Assert.Equal("OK", await RedisTools.CliAsync(process.EndPoint, "SET last-write kept"));
@@ -61,7 +61,7 @@ public sealed class ProcessTests : IDisposable
             Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
         }
 
-        await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port))
+        await using (var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir.Path}\"", port))
         {
             await process.WaitUntilServingAsync();
             Assert.Equal("kept", await RedisTools.CliAsync(process.EndPoint, "GET last-write"));
@@ -71,8 +71,8 @@ public sealed class ProcessTests : IDisposable
     [Fact(Timeout = 180_000)]
     public async Task Sigterm_stops_the_server_within_its_shutdown_timeout_whatever_clients_are_doing()
     {
-        var port = WebfarmExecutable.FreePort();
-        await using var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir}\"", port);
+        var port = FreePort.Next();
+        await using var process = await WebfarmProcess.StartAsync($"state --port {port} --dir \"{_dir.Path}\"", port);
         await process.WaitUntilServingAsync();
 
         // A command in flight: a key walk that runs for a long time (exponential for a backtracking matcher).

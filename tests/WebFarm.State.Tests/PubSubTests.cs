@@ -90,7 +90,7 @@ public sealed class PubSubTests : IAsyncLifetime
             Assert.Contains("pubsub_patterns:1\r\n", stats, StringComparison.Ordinal);
         }
 
-        await Wait.UntilAsync(async () => await NumSubAsync(observer, "x:1") == 0, "the closed subscriber's channels are released");
+        await Eventually.UntilAsync(async () => await NumSubAsync(observer, "x:1") == 0, "the closed subscriber's channels are released");
         Assert.Equal(0L, await observer.CallAsync("PUBSUB", "NUMPAT"));
         Assert.Empty(Assert.IsType<object?[]>(await observer.CallAsync("PUBSUB", "CHANNELS")));
         Assert.Equal(0L, await observer.CallAsync("PUBLISH", "x:1", "after"));
@@ -154,7 +154,7 @@ public sealed class PubSubTests : IAsyncLifetime
         using var cli = Process.Start(start)!;
         try
         {
-            await Wait.UntilAsync(async () => await NumSubAsync(publisher, "deploys") == 1, "redis-cli has subscribed");
+            await Eventually.UntilAsync(async () => await NumSubAsync(publisher, "deploys") == 1, "redis-cli has subscribed");
             Assert.Equal(1L, await publisher.CallAsync("PUBLISH", "deploys", "v42 is live"));
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             var lines = new List<string>();

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using WebFarm.AspNetCore.Tests.Infrastructure;
 using WebFarm.State.Hosting;
 using WebFarm.State.Tests.Infrastructure;
 

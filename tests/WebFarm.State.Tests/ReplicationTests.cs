@@ -10,7 +10,7 @@ public sealed class ReplicationTests
         => new() { Port = 0, ReplicaOf = $"127.0.0.1:{master.Port}", Password = password };
 
     private static async Task WaitForLinkAsync(StateServer replica, string? password = null)
-        => await Wait.UntilAsync(
+        => await Eventually.UntilAsync(
             async () => (await RedisTools.CliAsync(replica.EndPoint, "INFO replication", password)).Contains("master_link_status:up", StringComparison.Ordinal),
             "the replica's link is up");
 
@@ -48,7 +48,7 @@ public sealed class ReplicationTests
         var total = await flowing;
 
         await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
-        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "counter") as string == total.ToString(System.Globalization.CultureInfo.InvariantCulture), $"the replica's counter reaches {total}");
+        await Eventually.UntilAsync(async () => await reader.CallAsync("GET", "counter") as string == total.ToString(System.Globalization.CultureInfo.InvariantCulture), $"the replica's counter reaches {total}");
         Assert.Equal("499", await reader.CallAsync("GET", "before:499"));
         Assert.Equal("alice", await reader.CallAsync("HGET", "session", "user"));
         Assert.InRange((long)(await reader.CallAsync("TTL", "ttl"))!, 990, 1000);
@@ -63,7 +63,7 @@ public sealed class ReplicationTests
         // Offsets converge: the replica applies, and the master hears it acknowledge, everything written so far.
         var written = (long)Assert.IsType<object?[]>(await writer.CallAsync("ROLE"))[1]!;
         Assert.True(written > 0);
-        await Wait.UntilAsync(
+        await Eventually.UntilAsync(
             async () =>
             {
                 var masterRole = Assert.IsType<object?[]>(await writer.CallAsync("ROLE"));
@@ -92,7 +92,7 @@ public sealed class ReplicationTests
         await writer.CallAsync("DEL", "doomed");
         await writer.CallAsync("SET", "before-promotion", "1");
         // The stream is ordered: once the last write is there, the delete before it has been applied.
-        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "before-promotion") is "1", "the write reaches the replica");
+        await Eventually.UntilAsync(async () => await reader.CallAsync("GET", "before-promotion") is "1", "the write reaches the replica");
         Assert.Null(await reader.CallAsync("GET", "doomed"));
 
         Assert.Equal("OK", await reader.CallAsync("REPLICAOF", "NO", "ONE"));
@@ -103,10 +103,10 @@ public sealed class ReplicationTests
 
         // The old master can now follow the promoted one.
         Assert.Equal("OK", await writer.CallAsync("REPLICAOF", "127.0.0.1", replica.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        await Wait.UntilAsync(async () => await writer.CallAsync("GET", "after-promotion") is "1", "the old master syncs from the new one");
+        await Eventually.UntilAsync(async () => await writer.CallAsync("GET", "after-promotion") is "1", "the old master syncs from the new one");
         Assert.Equal(ReplicationRole.Replica, master.Role);
         await reader.CallAsync("SET", "streamed", "yes");
-        await Wait.UntilAsync(async () => await writer.CallAsync("GET", "streamed") is "yes", "writes stream to the demoted master");
+        await Eventually.UntilAsync(async () => await writer.CallAsync("GET", "streamed") is "yes", "writes stream to the demoted master");
     }
 
     [Fact]
@@ -118,9 +118,9 @@ public sealed class ReplicationTests
         await using var writer = await RawClient.ConnectAsync(master.EndPoint);
         await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
         await writer.CallAsync("SET", "short", "v", "PX", "200");
-        await Wait.UntilAsync(async () => await reader.CallAsync("EXISTS", "short") is 1L || await writer.CallAsync("EXISTS", "short") is 0L, "the key reaches the replica");
+        await Eventually.UntilAsync(async () => await reader.CallAsync("EXISTS", "short") is 1L || await writer.CallAsync("EXISTS", "short") is 0L, "the key reaches the replica");
         // The replica holds the key until the master's active expiry sends DEL; DBSIZE shows stored keys.
-        await Wait.UntilAsync(async () => await reader.CallAsync("DBSIZE") is 0L, "the master's expiry deletes the key on the replica");
+        await Eventually.UntilAsync(async () => await reader.CallAsync("DBSIZE") is 0L, "the master's expiry deletes the key on the replica");
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class ReplicationTests
         await using var writer = await RawClient.ConnectAsync(master.EndPoint);
         await using var reader = await RawClient.ConnectAsync(replica.EndPoint);
         await writer.CallAsync("SET", "first", "1");
-        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "first") is "1", "the first write reaches the replica");
+        await Eventually.UntilAsync(async () => await reader.CallAsync("GET", "first") is "1", "the first write reaches the replica");
 
         var clients = (string)(await writer.CallAsync("CLIENT", "LIST"))!;
         var replicaLine = clients.Split('\n').Single(line => line.Contains("flags=S", StringComparison.Ordinal));
@@ -140,7 +140,7 @@ public sealed class ReplicationTests
         Assert.Equal(1L, await writer.CallAsync("CLIENT", "KILL", "ID", id));
         await writer.CallAsync("SET", "while-down", "2");
 
-        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "while-down") is "2", "the replica catches up after reconnecting");
+        await Eventually.UntilAsync(async () => await reader.CallAsync("GET", "while-down") is "2", "the replica catches up after reconnecting");
         var info = (string)(await reader.CallAsync("INFO", "replication"))!;
         // Still one full sync: the reconnect continued from the backlog (PSYNC +CONTINUE).
         Assert.Contains("master_full_syncs:1", info);
@@ -212,7 +212,7 @@ public sealed class ReplicationTests
 
         // PUBLISH on the master reaches a client subscribed on the replica (Redis replicates it too).
         Assert.Equal(0L, await writer.CallAsync("PUBLISH", "announcements", "hello replicas"));
-        await Wait.UntilAsync(async () => await reader.CallAsync("GET", "done") is "1", "the replica caught up");
+        await Eventually.UntilAsync(async () => await reader.CallAsync("GET", "done") is "1", "the replica caught up");
         Assert.Equal(new object?[] { "message", "__keyevent@0__:rename_to", "new" }, await subscriber.ReadReplyAsync());
         Assert.Equal(new object?[] { "message", "announcements", "hello replicas" }, await subscriber.ReadReplyAsync());
         Assert.Null(await reader.CallAsync("GET", "old"));

@@ -110,7 +110,7 @@ public sealed class WatchTests : IAsyncLifetime
         await using var client = await RawClient.ConnectAsync(_server.EndPoint);
         await client.CallAsync("SET", "counter", "1", "PX", "50");
         await client.CallAsync("WATCH", "counter");
-        await Wait.UntilAsync(async () => await client.CallAsync("EXISTS", "counter") is 0L, "the watched key expired");
+        await Eventually.UntilAsync(async () => await client.CallAsync("EXISTS", "counter") is 0L, "the watched key expired");
         Assert.Equal("*-1", await IncrInTransactionAsync(client));
     }
 
@@ -120,7 +120,7 @@ public sealed class WatchTests : IAsyncLifetime
         await using var client = await RawClient.ConnectAsync(_server.EndPoint);
         await using var other = await RawClient.ConnectAsync(_server.EndPoint);
         await client.CallAsync("SET", "stale", "1", "PX", "1");
-        await Wait.UntilAsync(async () => await other.CallAsync("PTTL", "stale") is -2L, "the key is logically expired");
+        await Eventually.UntilAsync(async () => await other.CallAsync("PTTL", "stale") is -2L, "the key is logically expired");
         // PTTL above may already have deleted it; either way nothing a client could read changes afterwards.
         await client.CallAsync("WATCH", "stale");
         await other.CallAsync("DEL", "stale");

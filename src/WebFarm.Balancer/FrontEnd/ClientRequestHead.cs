@@ -142,7 +142,8 @@ internal sealed class ClientRequestHead
         var lineEnd = data.IndexOf("\r\n"u8);
         if (!ParseRequestLine(data[..lineEnd]))
         {
-            return ClientHeadStatus.HandOff;
+            // The answer a first line gets when it arrives alone, so the decision does not depend on how the bytes were cut.
+            return IsNotARequestLine(data) ? ClientHeadStatus.Invalid : ClientHeadStatus.HandOff;
         }
 
         return ParseFields(lineEnd + 2) ? ClientHeadStatus.Complete : ClientHeadStatus.HandOff;
@@ -156,7 +157,10 @@ internal sealed class ClientRequestHead
         }
     }
 
-    /// <summary>The first line is complete (CRLF) and does not end in an HTTP/1.x version (empty lines before it are allowed).</summary>
+    /// <summary>
+    /// The first line is complete (CRLF) and does not end in an HTTP version, " HTTP/" DIGIT "." DIGIT (empty lines
+    /// before it are allowed). Other versions (HTTP/2.0) are request lines, for Kestrel to answer.
+    /// </summary>
     private static bool IsNotARequestLine(ReadOnlySpan<byte> data)
     {
         while (data.StartsWith("\r\n"u8))
@@ -171,7 +175,8 @@ internal sealed class ClientRequestHead
         }
 
         var line = data[..lineEnd];
-        return line.Length < 10 || !line[^9..^1].SequenceEqual(" HTTP/1."u8) || !char.IsAsciiDigit((char)line[^1]);
+        return line.Length < 10 || !line[^9..^3].SequenceEqual(" HTTP/"u8) || !char.IsAsciiDigit((char)line[^3]) || line[^2] != (byte)'.'
+            || !char.IsAsciiDigit((char)line[^1]);
     }
 
 

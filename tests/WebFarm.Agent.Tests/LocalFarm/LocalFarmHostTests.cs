@@ -17,7 +17,7 @@ public sealed class LocalFarmHostTests
     [InlineData(2, "--state-port")]
     public async Task TakenPort_IsRefusedWithItsOption_BeforeAnythingStarts(int taken, string option)
     {
-        var ports = FreePorts(3);
+        var ports = FreePort.Many(3);
         using var occupant = new TcpListener(IPAddress.Loopback, ports[taken]);
         occupant.Start();
         var options = new LocalFarmOptions { AppPath = MissingApp, Port = ports[0], AdminPort = ports[1], StatePort = ports[2] };
@@ -60,26 +60,12 @@ public sealed class LocalFarmHostTests
     [Fact]
     public async Task MissingApp_IsReported_AndReleasesThePorts()
     {
-        var ports = FreePorts(3);
+        var ports = FreePort.Many(3);
         var options = new LocalFarmOptions { AppPath = MissingApp, Port = ports[0], AdminPort = ports[1], StatePort = ports[2] };
 
         var error = await Assert.ThrowsAsync<AppResolutionException>(() => LocalFarmHost.StartAsync(options, null, CancellationToken.None));
 
         Assert.Contains("no such file or folder", error.Message, StringComparison.Ordinal);
         Assert.All(ports, port => Assert.True(LoopbackPort.IsFree(port), $"port {port} is still held"));
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(l => l.Start());
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            listeners.ForEach(l => l.Stop());
-        }
     }
 }

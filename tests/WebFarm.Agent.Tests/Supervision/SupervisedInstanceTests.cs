@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using WebFarm.Agent.Supervision;
 using WebFarm.Agent.Tests.Infrastructure;
-using WebFarm.Balancer.Tests.Health;
 
 namespace WebFarm.Agent.Tests.Supervision;
 

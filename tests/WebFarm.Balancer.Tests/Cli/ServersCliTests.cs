@@ -81,7 +81,7 @@ public sealed class ServersCliTests
                 }
                 """);
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { WebfarmProcess.DllPath(), "balancer", "--config", path })
+            foreach (var a in new[] { RepositoryPaths.WebFarmDll, "balancer", "--config", path })
             {
                 start.ArgumentList.Add(a);
             }
@@ -106,8 +106,7 @@ public sealed class ServersCliTests
                 using var client = new HttpClient();
                 Assert.Equal("from-cli", await client.GetStringAsync(listen + "/"));
 
-                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-                await kill.WaitForExitAsync();
+                ProcessProbe.Signal(process.Id, "TERM");
                 await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
                 Assert.Equal(0, process.ExitCode);
                 Assert.Contains("stopping", await stderr);

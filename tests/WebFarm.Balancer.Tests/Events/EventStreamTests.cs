@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Events;
-using WebFarm.Balancer.Tests.Statistics;
 
 namespace WebFarm.Balancer.Tests.Events;
 
@@ -12,7 +11,7 @@ public class EventStreamTests
     [Fact]
     public void Events_get_increasing_sequences_from_1_and_the_clock_time()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new ManualClock();
         var stream = new EventStream(null, time: clock);
 
         var a = stream.Publish("web", "web1", EventKind.Draining, "draining");

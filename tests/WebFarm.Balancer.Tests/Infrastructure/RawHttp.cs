@@ -353,10 +353,6 @@ public static class RawHttp
     /// <summary>An address on which nothing listens (a port bound, read, then released).</summary>
     public static string ClosedPortAddress()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}";
+        return $"http://127.0.0.1:{FreePort.Next()}";
     }
 }

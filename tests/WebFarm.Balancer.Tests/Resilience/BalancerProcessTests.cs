@@ -112,7 +112,7 @@ public sealed class BalancerProcessTests
     private static async Task<RunningBalancer> StartAsync(string config)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(WebfarmProcess.DllPath());
+        start.ArgumentList.Add(RepositoryPaths.WebFarmDll);
         start.ArgumentList.Add("balancer");
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(config);
@@ -158,8 +158,7 @@ public sealed class BalancerProcessTests
         /// <summary>SIGTERM, then the exit code (the test fails if it takes more than 20 s).</summary>
         public async Task<int> StopAsync()
         {
-            using var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await term.WaitForExitAsync();
+            ProcessProbe.Signal(process.Id, "TERM");
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             await process.WaitForExitAsync(timeout.Token);
             return process.ExitCode;

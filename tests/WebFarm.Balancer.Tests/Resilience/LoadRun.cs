@@ -67,7 +67,7 @@ internal sealed class LoadRun
     public Task CompletedMoreAsync(int count, TimeSpan timeout, string because)
     {
         var target = Completed + count;
-        return Infrastructure.Eventually.True(() => Completed >= target, timeout, because);
+        return Eventually.True(() => Completed >= target, timeout, because);
     }
 
     /// <summary>Waits until <paramref name="at"/> into the run.</summary>

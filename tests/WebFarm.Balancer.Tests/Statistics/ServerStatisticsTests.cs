@@ -5,7 +5,7 @@ namespace WebFarm.Balancer.Tests.Statistics;
 
 public class ServerStatisticsTests
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly ManualClock _clock = new();
 
     [Fact]
     public void Percentiles_of_1_to_1000_ms_are_within_the_bin_precision()

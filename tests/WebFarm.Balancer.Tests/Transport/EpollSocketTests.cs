@@ -136,36 +136,6 @@ public sealed class EpollSocketTests
         return (awaiter.GetResult(), threadName);
     }
 
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
-    }
-
-    /// <summary>Cuts <paramref name="data"/> into a sequence of the given segment lengths (0 = an empty segment).</summary>
-    private static ReadOnlySequence<byte> Segments(byte[] data, IReadOnlyList<int> lengths)
-    {
-        Segment? first = null;
-        Segment? last = null;
-        var offset = 0;
-        foreach (var length in lengths)
-        {
-            last = new Segment(data.AsMemory(offset, length), last);
-            first ??= last;
-            offset += length;
-        }
-
-        Assert.Equal(data.Length, offset);
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
     // ---------------------------------------------------------------- 1. data and FIN together
 
     /// <summary>
@@ -314,7 +284,7 @@ public sealed class EpollSocketTests
         }
 
         var data = Payload(lengths.Sum(), segments);
-        var sequence = Segments(data, lengths);
+        var sequence = SegmentedSequence.Create(data, lengths);
         Assert.False(sequence.IsSingleSegment);
 
         var peerReading = Task.Run(() => PeerReadToEndAsync(pair.Peer, data.Length));

@@ -1,6 +1,4 @@
 using WebFarm.Balancer.Farms;
-using WebFarm.Balancer.Tests.Infrastructure;
-using WebFarm.Balancer.Tests.Resilience;
 using WebFarm.Controller.Tests.Infrastructure;
 
 namespace WebFarm.Controller.Tests.Agents;

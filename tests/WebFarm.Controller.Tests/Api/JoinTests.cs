@@ -42,7 +42,7 @@ public sealed class JoinTests : IDisposable
     {
         await using var controller = await TestController.StartAsync(_dir.Sub("controller"));
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])[WebFarm.EndToEnd.Tests.Infrastructure.RepositoryPaths.WebFarmDll, "agent", "--controller", controller.Host.Url.ToString(), "--name", "web1", "--address", "http://127.0.0.1:1", "--data-dir", _dir.Sub("agent"), "--join-token", "wfj_wrong"])
+        foreach (var arg in (string[])[RepositoryPaths.WebFarmDll, "agent", "--controller", controller.Host.Url.ToString(), "--name", "web1", "--address", "http://127.0.0.1:1", "--data-dir", _dir.Sub("agent"), "--join-token", "wfj_wrong"])
         {
             start.ArgumentList.Add(arg);
         }

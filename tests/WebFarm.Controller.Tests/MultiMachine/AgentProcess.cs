@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using WebFarm.Balancer.Tests.Resilience;
-using WebFarm.EndToEnd.Tests.Infrastructure;
 
 namespace WebFarm.Controller.Tests.MultiMachine;
 
@@ -38,47 +36,30 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public void Freeze()
     {
-        BackendProcess.Signal(_process.Id, "STOP");
+        ProcessProbe.Signal(_process.Id, "STOP");
         _frozen = true;
     }
 
     public void Thaw()
     {
-        BackendProcess.Signal(_process.Id, "CONT");
+        ProcessProbe.Signal(_process.Id, "CONT");
         _frozen = false;
     }
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
+        await ProcessProbe.StopAsync(
+            _process,
+            () =>
             {
                 if (_frozen)
                 {
                     Thaw();
                 }
 
-                BackendProcess.Signal(_process.Id, "TERM");
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                try
-                {
-                    await _process.WaitForExitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            _process.Dispose();
-        }
+                ProcessProbe.Signal(_process.Id, "TERM");
+            },
+            TimeSpan.FromSeconds(10));
     }
 
     private void Keep(string? line)

@@ -55,7 +55,7 @@ internal sealed partial class UpProcess : IAsyncDisposable
     /// <param name="options">More `up` options, e.g. ["--health-path", "/ready"].</param>
     public static async Task<UpProcess> StartAsync(int servers = 3, string? app = null, IReadOnlyList<string>? options = null)
     {
-        var ports = ProcessProbe.FreePorts(3);
+        var ports = FreePort.Many(3);
         var up = Launch([.. UpArguments(servers, app, ports), .. options ?? []], ports[0], ports[1], ports[2]);
         try
         {
@@ -134,14 +134,14 @@ internal sealed partial class UpProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            Signal("KILL");
+            ProcessProbe.TrySignal(_process.Id, "KILL");
             await _process.WaitForExitAsync();
         }
 
         // Should nothing else have ended them (the point of several tests), do not leave them behind.
-        foreach (var pid in AllInstancePids.Where(ProcessProbe.IsAlive))
+        foreach (var pid in AllInstancePids)
         {
-            ProcessProbe.Signal(pid, "KILL");
+            ProcessProbe.KillHard(pid);
         }
 
         _process.Dispose();

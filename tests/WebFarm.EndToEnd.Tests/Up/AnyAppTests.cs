@@ -115,7 +115,7 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
     [Fact]
     public async Task AppThatExitsAtStart_FailsAtOnce_WithItsOutput_AndExitCode1()
     {
-        var ports = ProcessProbe.FreePorts(3);
+        var ports = FreePort.Many(3);
 
         var result = await UpProcess.RunToExitAsync(UpProcess.UpArguments(2, apps.Dll("ExitsAtStart"), ports), UpProcess.StartTimeout);
 

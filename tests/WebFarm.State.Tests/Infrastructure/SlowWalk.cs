@@ -28,7 +28,7 @@ public static class SlowWalk
     /// A walk that held the store lock would keep CLIENT LIST itself waiting (and this would time out).
     /// </summary>
     public static Task WaitUntilRunningAsync(RawClient observer, string name, string command)
-        => Wait.UntilAsync(
+        => Eventually.UntilAsync(
             async () => ((string)(await observer.CallAsync("CLIENT", "LIST"))!).Split('\n')
                 .Any(line => line.Contains($"name={name} ", StringComparison.Ordinal) && line.Contains("cmd=" + command.ToLowerInvariant(), StringComparison.Ordinal)),
             $"{name}'s {command} has started");

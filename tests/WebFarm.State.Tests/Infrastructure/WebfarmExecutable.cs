@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 
 namespace WebFarm.State.Tests.Infrastructure;
@@ -24,9 +22,9 @@ public static class WebfarmExecutable
                 return _path;
             }
 
-            var repo = FindRepositoryRoot();
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-            var dll = Path.Combine(repo, "src", "WebFarm", "bin", configuration, "net10.0", "webfarm.dll");
+            var repo = RepositoryPaths.Root;
+            var configuration = RepositoryPaths.Configuration;
+            var dll = Path.Combine(repo, "src", "WebFarm", "bin", configuration, RepositoryPaths.Framework, "webfarm.dll");
             if (!IsCurrent(dll))
             {
                 var build = Process.Start(new ProcessStartInfo("dotnet", $"build \"{Path.Combine(repo, "src", "WebFarm", "WebFarm.csproj")}\" -c {configuration} -nologo -v q")
@@ -54,23 +52,5 @@ public static class WebfarmExecutable
         var tested = Path.Combine(AppContext.BaseDirectory, "WebFarm.State.dll");
         return File.Exists(dll) && File.Exists(shipped)
             && SHA256.HashData(File.ReadAllBytes(shipped)).AsSpan().SequenceEqual(SHA256.HashData(File.ReadAllBytes(tested)));
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "WebFarm.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("cannot find WebFarm.slnx above " + AppContext.BaseDirectory);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

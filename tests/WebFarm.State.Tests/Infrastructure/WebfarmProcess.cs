@@ -51,7 +51,7 @@ public sealed class WebfarmProcess : IAsyncDisposable
 
     public async Task WaitUntilServingAsync()
     {
-        await Wait.UntilAsync(
+        await Eventually.UntilAsync(
             async () =>
             {
                 if (_process.HasExited)
@@ -81,7 +81,7 @@ public sealed class WebfarmProcess : IAsyncDisposable
 
     public void KillHard() => _process.Kill(entireProcessTree: true);
 
-    public void Terminate() => Process.Start("kill", $"-TERM {_process.Id}")!.WaitForExit();
+    public void Terminate() => ProcessProbe.Signal(_process.Id, "TERM");
 
     private void Append(string? line)
     {

@@ -314,7 +314,7 @@ internal sealed class Http1Forwarder
     }
 
     /// <summary>Decodes a chunked body for the target (which frames it again for its client) and hands it the trailers.</summary>
-    private static async ValueTask<BodyCopyResult> CopyChunkedAsync<TTarget>(Http1Connection connection, TTarget target, ExchangeCancellation exchange)
+    internal static async ValueTask<BodyCopyResult> CopyChunkedAsync<TTarget>(Http1Connection connection, TTarget target, ExchangeCancellation exchange)
         where TTarget : IHttp1ResponseTarget
     {
         var state = ChunkState.SizeLine;
@@ -345,6 +345,12 @@ internal sealed class Http1Forwarder
                                     }
 
                                     break;
+                                }
+
+                                if (lineEnd > MaxChunkLine)
+                                {
+                                    // The same limit when the line's end came in the same read, so the outcome does not depend on the cuts.
+                                    throw new Http1ProtocolException("chunk size line too long");
                                 }
 
                                 chunkRemaining = ParseChunkSize(Http1ResponseParser.TrimCr(data[..lineEnd]));

@@ -1,7 +1,10 @@
-namespace WebFarm.Balancer.Tests.Health;
+namespace WebFarm.Testing;
 
-/// <summary>A clock the test moves by hand (timers still run on real time, from the base class).</summary>
-internal sealed class ManualClock : TimeProvider
+/// <summary>
+/// A clock the test moves by hand (Microsoft's FakeTimeProvider is not available here; timers still run on real time,
+/// from the base class). Timestamps start one day in, so code that treats 0 as "never" sees a real time.
+/// </summary>
+public sealed class ManualClock : TimeProvider
 {
     private long _ticks = TimeSpan.FromDays(1).Ticks;
     private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);

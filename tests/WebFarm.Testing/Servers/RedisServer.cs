@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace WebFarm.AspNetCore.Tests.Infrastructure;
+namespace WebFarm.Testing;
 
 /// <summary>
 /// A real redis-server process (Debian package redis-server) on an ephemeral loopback port, with no
 /// persistence. Can be killed and restarted on the same port to simulate an outage.
 /// </summary>
-internal sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _directory;
     private readonly string? _password;

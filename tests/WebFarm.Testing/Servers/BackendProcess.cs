@@ -1,13 +1,13 @@
 using System.Diagnostics;
 
-namespace WebFarm.Balancer.Tests.Resilience;
+namespace WebFarm.Testing;
 
 /// <summary>
 /// A backend web server in its own process (tests/WebFarm.TestBackend), so it can really be killed with SIGKILL or
 /// frozen with SIGSTOP (the kernel keeps accepting connections, nobody answers: "pulling the plug").
 /// Disposing thaws, closes its standard input (it exits on EOF) and kills it if it lingers.
 /// </summary>
-internal sealed class BackendProcess : IAsyncDisposable
+public sealed class BackendProcess : IAsyncDisposable
 {
     private static readonly HttpClient Control = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly Process _process;
@@ -51,7 +51,7 @@ internal sealed class BackendProcess : IAsyncDisposable
             }
         }
 
-        start.ArgumentList.Add(LocateProgram());
+        start.ArgumentList.Add(RepositoryPaths.TestBackendDll);
         start.ArgumentList.Add("--name");
         start.ArgumentList.Add(name);
         start.ArgumentList.Add("--port");
@@ -157,9 +157,9 @@ internal sealed class BackendProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
+        await ProcessProbe.StopAsync(
+            _process,
+            () =>
             {
                 if (_frozen)
                 {
@@ -167,25 +167,8 @@ internal sealed class BackendProcess : IAsyncDisposable
                 }
 
                 _process.StandardInput.Close();
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                try
-                {
-                    await _process.WaitForExitAsync(cts.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                }
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            _process.Dispose();
-        }
+            },
+            TimeSpan.FromSeconds(5));
     }
 
     private async Task PostAsync(string path)
@@ -194,34 +177,5 @@ internal sealed class BackendProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
-    private void Signal(string signal) => Signal(_process.Id, signal);
-
-    /// <summary>Sends a signal ("STOP", "CONT", "TERM") with kill(1); shared with the controller tests' agent processes.</summary>
-    public static void Signal(int processId, string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit(10_000);
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill -{signal} {processId} failed with exit code {kill.ExitCode}");
-        }
-    }
-
-    /// <summary>tests/WebFarm.TestBackend/bin/{Configuration}/net10.0/WebFarm.TestBackend.dll, built as a project reference.</summary>
-    private static string LocateProgram()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = output.Name;
-        var configuration = output.Parent?.Name ?? "Debug";
-        for (var dir = output; dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "WebFarm.TestBackend", "bin", configuration, framework, "WebFarm.TestBackend.dll");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException($"WebFarm.TestBackend.dll ({configuration}/{framework}) not found above {output.FullName}; build tests/WebFarm.TestBackend.");
-    }
+    private void Signal(string signal) => ProcessProbe.Signal(_process.Id, signal);
 }

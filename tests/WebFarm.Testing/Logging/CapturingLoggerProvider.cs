@@ -1,12 +1,25 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace WebFarm.Balancer.Tests.Infrastructure;
+namespace WebFarm.Testing;
 
-/// <summary>Keeps formatted log lines (and their exceptions) per category, for features whose output is a log (the access log, the transport's failure reports).</summary>
+/// <summary>
+/// Keeps every formatted log entry with its category, level and exception, for features whose output is a log (the access log)
+/// and for checking that a warning was given. Add it to a host's logging, or use <see cref="Factory"/> directly.
+/// </summary>
 public sealed class CapturingLoggerProvider : ILoggerProvider
 {
+    private readonly Lazy<ILoggerFactory> _factory;
+
+    public CapturingLoggerProvider() => _factory = new(() => LoggerFactory.Create(builder => builder.AddProvider(this)));
+
     public ConcurrentQueue<(string Category, LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
+
+    /// <summary>A logger factory that logs to this provider only.</summary>
+    public ILoggerFactory Factory => _factory.Value;
+
+    /// <summary>The entries as "Level: message" lines, in the order they were logged.</summary>
+    public IReadOnlyCollection<string> Messages => [.. Entries.Select(entry => $"{entry.Level}: {entry.Message}")];
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 

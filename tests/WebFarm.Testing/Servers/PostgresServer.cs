@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace WebFarm.AspNetCore.Tests.Infrastructure;
+namespace WebFarm.Testing;
 
 /// <summary>
 /// A real PostgreSQL (Debian package postgresql) in a temporary directory on an ephemeral port:
@@ -91,10 +91,4 @@ public sealed class PostgresServer : IAsyncLifetime
             ? ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", path, .. args], TimeSpan.FromSeconds(90))
             : ProcessRunner.RunAsync(path, args, TimeSpan.FromSeconds(90));
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
-{
-    public const string Name = "postgres";
 }

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace WebFarm.Testing;
+
+/// <summary>Looks at, signals and stops processes: by id (the children a test's programs started, which it holds no handle to) or a test's own children.</summary>
+public static class ProcessProbe
+{
+    /// <summary>True when a process with this pid exists and is not a zombie.</summary>
+    public static bool IsAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var text = File.ReadAllText($"/proc/{pid}/stat");
+                // The state follows the parenthesised command name; Z = exited but not yet reaped, X = dead.
+                var state = text[(text.LastIndexOf(')') + 2)..][0];
+                return state is not ('Z' or 'X');
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Sends a signal ("KILL", "TERM", "STOP", "CONT") with kill(1); throws when it could not be delivered.</summary>
+    public static void Signal(int pid, string signal)
+    {
+        if (!TrySignal(pid, signal))
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} failed (no such process?)");
+        }
+    }
+
+    /// <summary>Sends a signal with kill(1); false when it could not be delivered (e.g. the process is gone already).</summary>
+    public static bool TrySignal(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
+        if (!kill.WaitForExit(10_000))
+        {
+            kill.Kill();
+            return false;
+        }
+
+        return kill.ExitCode == 0;
+    }
+
+    /// <summary>SIGKILL, as a crash would; a process that is already gone is fine.</summary>
+    public static void KillHard(int pid) => TrySignal(pid, "KILL");
+
+    /// <summary>
+    /// Stops a test's child process: <paramref name="ask"/> asks it to stop (close its standard input, SIGTERM), it gets
+    /// <paramref name="grace"/> to exit, then it is killed with its children; disposed in any case.
+    /// </summary>
+    public static async Task StopAsync(Process process, Action ask, TimeSpan grace)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                ask();
+                using var timeout = new CancellationTokenSource(grace);
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+}
