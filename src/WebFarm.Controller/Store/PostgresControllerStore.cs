@@ -57,7 +57,7 @@ public sealed class PostgresControllerStore : IControllerStore
         {
             await using var open = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await open.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var command = open.Command($"SELECT pg_advisory_xact_lock({SchemaLockKey});\nCREATE SCHEMA IF NOT EXISTS {SchemaName};\n" + ControllerSchema.CreateSql(Dialect), transaction))
+            await using (var command = open.Command($"SELECT pg_advisory_xact_lock({SchemaLockKey});\nCREATE SCHEMA IF NOT EXISTS {SchemaName};\n" + ControllerSchema.CreateSql(Dialect) + Leadership.PostgresLeaderLock.CreateSql, transaction))
             {
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }

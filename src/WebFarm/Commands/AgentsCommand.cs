@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Agent.Control;
 
 namespace WebFarm.Commands;
 
@@ -10,7 +11,7 @@ internal static class AgentsCommand
 {
     private static readonly Option<string> ControllerOption = new("--controller")
     {
-        Description = "Controller API URL (default: $WEBFARM_CONTROLLER or http://127.0.0.1:8070).",
+        Description = "Controller API URL, or a leader/standby pair as URL,URL (default: $WEBFARM_CONTROLLER or http://127.0.0.1:8070).",
     };
 
     private static readonly Option<string> TokenOption = new("--token")
@@ -74,13 +75,19 @@ internal static class AgentsCommand
     private static async Task<int> Run(ParseResult parseResult, string name, Func<AdminClient, Task<int>> body)
     {
         var controller = parseResult.GetValue(ControllerOption) ?? Environment.GetEnvironmentVariable("WEBFARM_CONTROLLER") ?? "http://127.0.0.1:8070";
-        if (!Uri.TryCreate(controller.EndsWith('/') ? controller : controller + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        IReadOnlyList<Uri> baseUris;
+        try
         {
-            Console.Error.WriteLine($"{name}: --controller '{controller}' is not an http(s) URL like http://127.0.0.1:8070");
+            baseUris = ControllerUrls.Parse(controller);
+        }
+        catch (FormatException ex)
+        {
+            Console.Error.WriteLine($"{name}: {ex.Message}");
             return 2;
         }
 
-        using var api = new AdminClient(baseUri, parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"), name);
+        var baseUri = string.Join(",", baseUris);
+        using var api = new AdminClient(baseUris, parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"), name);
         try
         {
             return await body(api);

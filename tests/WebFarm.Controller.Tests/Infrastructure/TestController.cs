@@ -63,7 +63,7 @@ internal sealed class TestController : IAsyncDisposable
 
     public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken)
         => ControlAgent.StartAsync(
-            new ControlAgentOptions { Controller = Host.Url, Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken },
+            new ControlAgentOptions { Controllers = [Host.Url], Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken },
             NullLogger.Instance,
             default);
 
