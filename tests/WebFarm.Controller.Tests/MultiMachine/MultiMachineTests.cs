@@ -44,13 +44,14 @@ public sealed class MultiMachineTests : IAsyncLifetime
     {
         // The controller listens on the host side of machine 1's link; machine 2 reaches it through its default route.
         await using var controller = await TestController.StartAsync(_dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
-        var agents = new AgentProcess[2];
+        var agents = new WebFarmProcess[2];
         for (var n = 1; n <= 2; n++)
         {
             var name = $"web{n}";
             _processes.Add(await BackendProcess.StartAsync(name, MachineNetwork.Namespace(n), MachineNetwork.MachineAddress(n), 5000));
-            agents[n - 1] = AgentProcess.Start(
+            agents[n - 1] = WebFarmProcess.Start(
                 MachineNetwork.Namespace(n),
+                "agent",
                 "--controller", controller.Host.Url.ToString(),
                 "--name", name,
                 "--address", $"http://{MachineNetwork.MachineAddress(n)}:5000",
