@@ -25,12 +25,13 @@ internal sealed class TestController : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0")
+    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0", string? store = null)
     {
         var options = new ControllerOptions
         {
             Listen = listen,
             DataDirectory = dataDirectory,
+            Store = store,
             Token = token,
             BalancerListen = "http://127.0.0.1:0",
             HealthPath = "/health",
