@@ -42,8 +42,50 @@ public sealed class MultiMachineTests : IAsyncLifetime
     [NetnsFact]
     public async Task Agents_join_from_their_machines_traffic_reaches_both_and_a_frozen_agent_is_lost_then_rejoins_without_a_failed_request()
     {
-        // The controller listens on the host side of machine 1's link; machine 2 reaches it through its default route.
-        await using var controller = await TestController.StartAsync(_dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
+        var (controller, agents, client) = await StartFarmAsync();
+        await using var owned = controller;
+        using var ownedClient = client;
+
+        // Traffic runs through the balancer for the whole freeze and rejoin; every GET must succeed.
+        using var stopLoad = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var load = Task.Run(() => GetLoopAsync(client, maxRequests: 50_000, stopLoad.Token));
+
+        agents[0].Freeze();
+        await AssertLostWithin6sThenRejoinsAsync(controller, client, "its agent freezing", agents[0].Thaw);
+
+        await stopLoad.CancelAsync();
+        var (sent, failures) = await load;
+        Assert.True(sent > 0, "the load loop sent requests");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {sent} GETs failed: {string.Join("; ", failures.Take(5))}\nagent web1:\n{agents[0].Output}");
+    }
+
+    [NetnsFact]
+    public async Task An_agent_cut_off_by_dropping_its_packets_is_lost_within_6_s_without_a_failed_request_and_rejoins_when_they_pass_again()
+    {
+        var (controller, agents, client) = await StartFarmAsync();
+        await using var owned = controller;
+        using var ownedClient = client;
+        using var stopLoad = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var load = Task.Run(() => GetLoopAsync(client, maxRequests: 50_000, stopLoad.Token));
+
+        // nftables inside machine 1 drops every packet between it and the controller's API, both ways: the agent is
+        // cut off (its heartbeats vanish, no RST, no error) while its app still answers the balancer.
+        MachineNetwork.DropTraffic(1, controller.Host.Url.Port);
+        await AssertLostWithin6sThenRejoinsAsync(controller, client, "its packets being dropped", () => MachineNetwork.PassTraffic(1));
+
+        await stopLoad.CancelAsync();
+        var (sent, failures) = await load;
+        Assert.True(sent > 0, "the load loop sent requests");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {sent} GETs failed: {string.Join("; ", failures.Take(5))}\nagent web1:\n{agents[0].Output}");
+    }
+
+    /// <summary>
+    /// The controller on the host side of machine 1's link (machine 2 reaches it through its default route), and on
+    /// each machine a backend and a real `webfarm agent`; returns once both servers are ready and both take traffic.
+    /// </summary>
+    private async Task<(TestController Controller, WebFarmProcess[] Agents, HttpClient Client)> StartFarmAsync()
+    {
+        var controller = await TestController.StartAsync(_dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
         var agents = new WebFarmProcess[2];
         for (var n = 1; n <= 2; n++)
         {
@@ -65,7 +107,7 @@ public sealed class MultiMachineTests : IAsyncLifetime
             TimeSpan.FromSeconds(90),
             "both servers joined and passed their health check");
 
-        using var client = new HttpClient { BaseAddress = controller.Host.BalancerUrl, Timeout = TimeSpan.FromSeconds(10) };
+        var client = new HttpClient { BaseAddress = controller.Host.BalancerUrl, Timeout = TimeSpan.FromSeconds(10) };
         var seen = new HashSet<string>();
         for (var i = 0; i < 100 && seen.Count < 2; i++)
         {
@@ -75,15 +117,15 @@ public sealed class MultiMachineTests : IAsyncLifetime
         }
 
         Assert.Equal(["web1", "web2"], seen.Order());
+        return (controller, agents, client);
+    }
 
-        // Traffic runs through the balancer for the whole freeze and rejoin; every GET must succeed.
-        using var stopLoad = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var load = Task.Run(() => GetLoopAsync(client, maxRequests: 50_000, stopLoad.Token));
-
-        agents[0].Freeze();
-        var frozen = Stopwatch.StartNew();
-        await Eventually.True(async () => await controller.StateOfAsync("web1") == "lost", TimeSpan.FromSeconds(6), "web1 marked lost within 6 s of its agent freezing");
-        Assert.True(frozen.Elapsed >= TimeSpan.FromSeconds(3), $"web1 was marked lost after only {frozen.Elapsed}: heartbeats were missed before the freeze?");
+    /// <summary>web1's agent has just gone silent: lost within 6 s (not before 3 s), out of rotation, then back once <paramref name="restore"/> lets it heartbeat.</summary>
+    private static async Task AssertLostWithin6sThenRejoinsAsync(TestController controller, HttpClient client, string cause, Action restore)
+    {
+        var silent = Stopwatch.StartNew();
+        await Eventually.True(async () => await controller.StateOfAsync("web1") == "lost", TimeSpan.FromSeconds(6), $"web1 marked lost within 6 s of {cause}");
+        Assert.True(silent.Elapsed >= TimeSpan.FromSeconds(3), $"web1 was marked lost after only {silent.Elapsed}: heartbeats were missed before {cause}?");
         Assert.Equal("ready", await controller.StateOfAsync("web2"));
         Assert.Contains(await controller.EventsAsync(), e => e.GetProperty("server").GetString() == "web1" && e.GetProperty("kind").GetString() == "failed");
 
@@ -93,15 +135,10 @@ public sealed class MultiMachineTests : IAsyncLifetime
             Assert.Equal("web2", await client.GetStringAsync("/"));
         }
 
-        agents[0].Thaw();
-        await Eventually.True(async () => await controller.StateOfAsync("web1") == "ready", TimeSpan.FromSeconds(30), "web1 back in rotation after its agent thawed");
+        restore();
+        await Eventually.True(async () => await controller.StateOfAsync("web1") == "ready", TimeSpan.FromSeconds(30), "web1 back in rotation");
         Assert.Contains(await controller.EventsAsync(), e => e.GetProperty("server").GetString() == "web1" && e.GetProperty("kind").GetString() == "rejoined");
         await Eventually.True(async () => await client.GetStringAsync("/") == "web1", TimeSpan.FromSeconds(30), "web1 takes traffic again");
-
-        await stopLoad.CancelAsync();
-        var (sent, failures) = await load;
-        Assert.True(sent > 0, "the load loop sent requests");
-        Assert.True(failures.Count == 0, $"{failures.Count} of {sent} GETs failed: {string.Join("; ", failures.Take(5))}\nagent web1:\n{agents[0].Output}");
     }
 
     private static async Task<(int Sent, List<string> Failures)> GetLoopAsync(HttpClient client, int maxRequests, CancellationToken stop)
