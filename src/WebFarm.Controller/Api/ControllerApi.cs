@@ -113,6 +113,7 @@ internal static class ControllerApi
 
             await AdminHttp.WriteJson(context, await Registry(context).HeartbeatAsync(credential, heartbeat.Load, context.RequestAborted));
         });
+        app.MapGet("/api/availability", context => AvailabilityEndpoint.HandleAsync(context, host));
         app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, Registry(context).List()));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));

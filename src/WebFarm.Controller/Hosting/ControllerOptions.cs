@@ -47,6 +47,9 @@ public sealed record ControllerOptions
     /// <summary>Heartbeats missed in a row before a server is lost (NLB: 5).</summary>
     public int MissedHeartbeats { get; init; } = 5;
 
+    /// <summary>How often availability samples the farm: downtime intervals are exact to about this.</summary>
+    public TimeSpan AvailabilitySampleInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How long a join token from `webfarm agents token` stays usable.</summary>
     public TimeSpan JoinTokenLifetime { get; init; } = TimeSpan.FromHours(1);
 }
