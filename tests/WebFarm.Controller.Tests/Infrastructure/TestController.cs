@@ -25,13 +25,14 @@ internal sealed class TestController : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0", string? store = null)
+    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0", string? store = null, TimeSpan? availabilityInterval = null)
     {
         var options = new ControllerOptions
         {
             Listen = listen,
             DataDirectory = dataDirectory,
             Store = store,
+            AvailabilitySampleInterval = availabilityInterval ?? TimeSpan.FromMilliseconds(500),
             Token = token,
             BalancerListen = "http://127.0.0.1:0",
             HealthPath = "/health",
