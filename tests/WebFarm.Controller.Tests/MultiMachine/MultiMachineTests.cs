@@ -40,27 +40,20 @@ public sealed class MultiMachineTests : IAsyncLifetime
     }
 
     [NetnsFact]
-    public async Task Agents_join_from_their_machines_traffic_reaches_both_and_a_frozen_agent_is_lost_then_rejoins_without_a_failed_request()
-    {
-        var (controller, agents, client) = await StartFarmAsync();
-        await using var owned = controller;
-        using var ownedClient = client;
+    public Task Agents_join_from_their_machines_traffic_reaches_both_and_a_frozen_agent_is_lost_then_rejoins_without_a_failed_request()
+        => LostAndBackUnderLoadAsync("its agent freezing", (_, agents) => agents[0].Freeze(), (_, agents) => agents[0].Thaw());
 
-        // Traffic runs through the balancer for the whole freeze and rejoin; every GET must succeed.
-        using var stopLoad = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var load = Task.Run(() => GetLoopAsync(client, maxRequests: 50_000, stopLoad.Token));
-
-        agents[0].Freeze();
-        await AssertLostWithin6sThenRejoinsAsync(controller, client, "its agent freezing", agents[0].Thaw);
-
-        await stopLoad.CancelAsync();
-        var (sent, failures) = await load;
-        Assert.True(sent > 0, "the load loop sent requests");
-        Assert.True(failures.Count == 0, $"{failures.Count} of {sent} GETs failed: {string.Join("; ", failures.Take(5))}\nagent web1:\n{agents[0].Output}");
-    }
-
+    // nftables inside machine 1 drops every packet between it and the controller's API, both ways: the agent is cut off
+    // (its heartbeats vanish, no RST, no error) while its app still answers the balancer.
     [NetnsFact]
-    public async Task An_agent_cut_off_by_dropping_its_packets_is_lost_within_6_s_without_a_failed_request_and_rejoins_when_they_pass_again()
+    public Task An_agent_cut_off_by_dropping_its_packets_is_lost_within_6_s_without_a_failed_request_and_rejoins_when_they_pass_again()
+        => LostAndBackUnderLoadAsync("its packets being dropped", (controller, _) => MachineNetwork.DropTraffic(1, controller.Host.Url.Port), (_, _) => MachineNetwork.PassTraffic(1));
+
+    /// <summary>
+    /// Two machines in rotation and GETs running through the balancer the whole time; <paramref name="silence"/> makes
+    /// web1's agent go quiet, <paramref name="restore"/> lets it heartbeat again: lost within 6 s, back, no failed GET.
+    /// </summary>
+    private async Task LostAndBackUnderLoadAsync(string cause, Action<TestController, WebFarmProcess[]> silence, Action<TestController, WebFarmProcess[]> restore)
     {
         var (controller, agents, client) = await StartFarmAsync();
         await using var owned = controller;
@@ -68,10 +61,8 @@ public sealed class MultiMachineTests : IAsyncLifetime
         using var stopLoad = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var load = Task.Run(() => GetLoopAsync(client, maxRequests: 50_000, stopLoad.Token));
 
-        // nftables inside machine 1 drops every packet between it and the controller's API, both ways: the agent is
-        // cut off (its heartbeats vanish, no RST, no error) while its app still answers the balancer.
-        MachineNetwork.DropTraffic(1, controller.Host.Url.Port);
-        await AssertLostWithin6sThenRejoinsAsync(controller, client, "its packets being dropped", () => MachineNetwork.PassTraffic(1));
+        silence(controller, agents);
+        await AssertLostWithin6sThenRejoinsAsync(controller, client, cause, () => restore(controller, agents));
 
         await stopLoad.CancelAsync();
         var (sent, failures) = await load;
