@@ -8,6 +8,7 @@ using WebFarm.Balancer.Tests.Infrastructure;
 using WebFarm.Balancer.Tests.Resilience;
 using WebFarm.Controller.Tests.Infrastructure;
 using WebFarm.Controller.Tests.MultiMachine;
+using Xunit.Abstractions;
 
 namespace WebFarm.Controller.Tests.Leadership;
 
@@ -17,7 +18,7 @@ namespace WebFarm.Controller.Tests.Leadership;
 /// standby within 5 s without a server being lost.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ControllerPairTests(PostgresServer postgres) : IAsyncLifetime
+public sealed class ControllerPairTests(PostgresServer postgres, ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private readonly List<IAsyncDisposable> _owned = [];
@@ -78,6 +79,7 @@ public sealed class ControllerPairTests(PostgresServer postgres) : IAsyncLifetim
         var killedAt = DateTimeOffset.UtcNow;
         await Eventually.True(async () => (await StatusAsync(secondUrl)).Role == "leader", TimeSpan.FromSeconds(5), "the standby leads within 5 s of the leader's kill -9");
         var takeover = killed.Elapsed;
+        output.WriteLine($"the standby led {takeover.TotalMilliseconds:0} ms after the leader's kill -9");
 
         // Heartbeats reach the new leader for longer than the lost window (5 missed = 5 s) after the kill: had any
         // server been marked lost meanwhile, the new leader's stream would hold its `failed` event.
