@@ -6,6 +6,7 @@ using WebFarm.Commands;
 var root = new RootCommand("WebFarm: turn several machines into one web site.");
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(AgentsCommand.Create());
+root.Subcommands.Add(AvailabilityCommand.Create());
 root.Subcommands.Add(BalancerCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(ServersCommand.Create());

@@ -24,5 +24,7 @@ public sealed partial class ControlAgent
         [LoggerMessage(EventId = 6, EventName = "HeartbeatFailed", Level = LogLevel.Warning, Message = "Heartbeat to {Controller} failed: {Reason}; retrying every {Interval}")]
         public static partial void HeartbeatFailed(ILogger logger, Uri controller, string reason, TimeSpan interval);
 
+        [LoggerMessage(EventId = 7, EventName = "FollowingLeader", Level = LogLevel.Information, Message = "Following the leading controller {Controller} (was {Previous})")]
+        public static partial void FollowingLeader(ILogger logger, Uri controller, Uri previous);
     }
 }

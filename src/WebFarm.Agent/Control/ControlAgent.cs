@@ -29,6 +29,9 @@ public sealed partial class ControlAgent : IAsyncDisposable
     /// <summary>The server this agent joined as.</summary>
     public string Name => _credential.Name;
 
+    /// <summary>The controller that answered last: the leader, when a pair is given.</summary>
+    public Uri Controller => _client.Controller;
+
     /// <summary>Heartbeats the controller accepted.</summary>
     public long HeartbeatsAccepted => Interlocked.Read(ref _heartbeats);
 
@@ -44,7 +47,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
         var dataDirectory = DataDirectory.EnsureWritable(options.DataDirectory, "--data-dir");
-        var client = new ControllerClient(options.Controller, options.RequestTimeout);
+        var client = new ControllerClient(options.Controllers, options.RequestTimeout);
         try
         {
             var credential = AgentCredential.Load(dataDirectory);
@@ -63,7 +66,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
                 var joined = await client.JoinAsync(new JoinRequest(options.JoinToken, options.Name, options.Address), cancellationToken).ConfigureAwait(false);
                 credential = new AgentCredential(joined.Name, joined.Address, joined.Credential);
                 credential.Save(dataDirectory);
-                Log.Joined(logger, options.Controller, joined.Name, joined.Address);
+                Log.Joined(logger, client.Controller, joined.Name, joined.Address);
             }
             else
             {
@@ -88,7 +91,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
                 throw new AgentRefusedException(401, $"{ex.Message}. The controller no longer knows server '{credential.Name}': remove {AgentCredential.PathIn(dataDirectory)} and join again with a new --join-token.");
             }
 
-            Log.Heartbeating(logger, options.Controller, options.HeartbeatInterval, credential.Name);
+            Log.Heartbeating(logger, client.Controller, options.HeartbeatInterval, credential.Name);
             agent._loop = agent.RunAsync();
             return agent;
         }
@@ -126,10 +129,16 @@ public sealed partial class ControlAgent : IAsyncDisposable
                     return;
                 }
 
+                var before = _client.Controller;
                 await HeartbeatOnceAsync(_stop.Token).ConfigureAwait(false);
+                if (_client.Controller != before)
+                {
+                    Log.FollowingLeader(_logger, _client.Controller, before);
+                }
+
                 if (outage is not null)
                 {
-                    Log.HeartbeatsAccepted(_logger, _options.Controller);
+                    Log.HeartbeatsAccepted(_logger, _client.Controller);
                     outage = null;
                 }
             }
@@ -143,7 +152,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
                 var reason = ex is OperationCanceledException ? $"no answer within {_options.RequestTimeout}" : ex.Message;
                 if (outage is null)
                 {
-                    Log.HeartbeatFailed(_logger, _options.Controller, reason, _options.HeartbeatInterval);
+                    Log.HeartbeatFailed(_logger, _client.Controller, reason, _options.HeartbeatInterval);
                 }
 
                 outage = reason;

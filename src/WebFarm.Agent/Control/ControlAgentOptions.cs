@@ -3,7 +3,8 @@ namespace WebFarm.Agent.Control;
 /// <summary>`webfarm agent` options.</summary>
 public sealed record ControlAgentOptions
 {
-    public required Uri Controller { get; init; }
+    /// <summary>The controller, or a leader/standby pair in any order: the agent follows the leader.</summary>
+    public required IReadOnlyList<Uri> Controllers { get; init; }
 
     /// <summary>The server's name in the farm.</summary>
     public required string Name { get; init; }

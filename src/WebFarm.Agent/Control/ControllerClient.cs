@@ -4,25 +4,37 @@ using System.Text.Json;
 
 namespace WebFarm.Agent.Control;
 
-/// <summary>The agent's side of the agent protocol: join and heartbeat, over HTTP + JSON.</summary>
+/// <summary>
+/// The agent's side of the agent protocol: join and heartbeat, over HTTP + JSON, to whichever of the given controllers
+/// leads (<see cref="LeaderFollower"/>).
+/// </summary>
 public sealed class ControllerClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly LeaderFollower _leader;
 
-    public ControllerClient(Uri controller, TimeSpan timeout)
+    public ControllerClient(IReadOnlyList<Uri> controllers, TimeSpan timeout)
     {
-        ArgumentNullException.ThrowIfNull(controller);
-        Controller = controller;
-        _http = new HttpClient { BaseAddress = controller, Timeout = timeout };
+        ArgumentNullException.ThrowIfNull(controllers);
+        _leader = new LeaderFollower(controllers);
+
+        // A controller that does not accept the connection within 2 s is passed over for the next one, so a dead
+        // leader's address costs a heartbeat at most 2 s, not the whole request timeout.
+        var handler = new SocketsHttpHandler { ConnectTimeout = timeout < TimeSpan.FromSeconds(2) ? timeout : TimeSpan.FromSeconds(2) };
+        _http = new HttpClient(handler) { Timeout = timeout };
     }
 
-    public Uri Controller { get; }
+    /// <summary>The controller that answered last (the leader, when several are given).</summary>
+    public Uri Controller => _leader.Current;
 
     /// <exception cref="AgentRefusedException">The controller refused the join (its message says why).</exception>
     /// <exception cref="HttpRequestException">The controller could not be reached.</exception>
     public async Task<JoinResponse> JoinAsync(JoinRequest request, CancellationToken cancellationToken)
     {
-        using var response = await _http.PostAsJsonAsync("api/agents/join", request, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+        using var response = await _leader.SendAsync(
+            _http,
+            controller => new HttpRequestMessage(HttpMethod.Post, new Uri(controller, "api/agents/join")) { Content = JsonContent.Create(request, options: ProtocolJson.Options) },
+            cancellationToken).ConfigureAwait(false);
         await ThrowIfRefusedAsync(response, "refused the join", cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadFromJsonAsync<JoinResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException($"controller {Controller} answered the join with an empty body");
@@ -32,12 +44,18 @@ public sealed class ControllerClient : IDisposable
     /// <exception cref="HttpRequestException">The controller could not be reached.</exception>
     public async Task<HeartbeatResponse> HeartbeatAsync(string credential, ServerLoad load, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/agents/heartbeat")
-        {
-            Content = JsonContent.Create(new HeartbeatRequest(load), options: ProtocolJson.Options),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _leader.SendAsync(
+            _http,
+            controller =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(controller, "api/agents/heartbeat"))
+                {
+                    Content = JsonContent.Create(new HeartbeatRequest(load), options: ProtocolJson.Options),
+                };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+                return request;
+            },
+            cancellationToken).ConfigureAwait(false);
         await ThrowIfRefusedAsync(response, "refused the heartbeat", cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadFromJsonAsync<HeartbeatResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException($"controller {Controller} answered the heartbeat with an empty body");

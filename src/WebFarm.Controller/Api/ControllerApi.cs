@@ -9,21 +9,25 @@ using WebFarm.Agent.Control;
 using WebFarm.Balancer.Admin;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
-using WebFarm.Controller.Rotation;
+using WebFarm.Controller.Hosting;
+using WebFarm.Controller.Leadership;
 
 namespace WebFarm.Controller.Api;
 
 /// <summary>
 /// The controller API, JSON under /api. Operator endpoints need the bearer token when one is set (the balancer
 /// admin API's check); the agent endpoints authenticate the agent instead: join by its one-time token, heartbeat
-/// by its credential. Bad input gets 400 {"error": "field: why"}; refusals 401/409 with the reason.
+/// by its credential. Bad input gets 400 {"error": "field: why"}; refusals 401/409 with the reason. Only the leader
+/// answers them: a standby answers every call but GET /api/controller with 503, its role and the leader's URL
+/// (<see cref="LeaderFollower"/>'s headers, and in the body), which agents and the CLI follow.
 /// </summary>
 internal static class ControllerApi
 {
     private const int MaxBodyBytes = 64 * 1024;
 
-    public static WebApplication Build(string listen, string? token, AgentRegistry registry, FarmRotation rotation, ILoggerFactory loggerFactory)
+    public static WebApplication Build(string listen, string? token, ControllerHost host, ILoggerFactory loggerFactory)
     {
+        var rotation = host.Rotation;
         var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
         var check = token is null ? null : new AdminTokenCheck(token);
         var logger = loggerFactory.CreateLogger("WebFarm.Controller");
@@ -33,6 +37,18 @@ internal static class ControllerApi
             {
                 await AdminHttp.WriteUnauthorized(context, "a valid bearer token is required (Authorization: Bearer <token>, or --token / $WEBFARM_TOKEN)");
                 return;
+            }
+
+            if (!context.Request.Path.Equals(StatusPath, StringComparison.Ordinal))
+            {
+                // Taken once per call: a step-down during the call does not swap the registry under it.
+                if (host.Role is not { } role)
+                {
+                    await WriteStandby(context, host.Leadership);
+                    return;
+                }
+
+                context.Items[typeof(LeaderRole)] = role;
             }
 
             try
@@ -58,16 +74,21 @@ internal static class ControllerApi
         });
         app.UseRouting();
 
+        app.MapGet(StatusPath, context =>
+        {
+            var view = host.Leadership;
+            return AdminHttp.WriteJson(context, new { role = view.IsLeader ? "leader" : "standby", self = host.Url.ToString(), leader = view.LeaderUrl, detail = view.Detail });
+        });
         app.MapPost("/api/agents/tokens", async context =>
         {
-            var (joinToken, expires) = await registry.CreateJoinTokenAsync(context.RequestAborted);
+            var (joinToken, expires) = await Registry(context).CreateJoinTokenAsync(context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
             await AdminHttp.WriteJson(context, new { token = joinToken, expires });
         });
         app.MapPost("/api/agents/join", async context =>
         {
             using var body = await AdminHttp.ReadBody(context);
-            var joined = await registry.JoinAsync(JoinRequestReader.Read(body.RootElement), context.RequestAborted);
+            var joined = await Registry(context).JoinAsync(JoinRequestReader.Read(body.RootElement), context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
             await AdminHttp.WriteJson(context, joined);
         });
@@ -90,12 +111,34 @@ internal static class ControllerApi
                 throw new AdminRequestException("load: is required, like {\"load\": {\"cpuPercent\": 12.5, ...}}");
             }
 
-            await AdminHttp.WriteJson(context, await registry.HeartbeatAsync(credential, heartbeat.Load, context.RequestAborted));
+            await AdminHttp.WriteJson(context, await Registry(context).HeartbeatAsync(credential, heartbeat.Load, context.RequestAborted));
         });
-        app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, registry.List()));
+        app.MapGet("/api/availability", context => AvailabilityEndpoint.HandleAsync(context, host));
+        app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, Registry(context).List()));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
+    }
+
+    /// <summary>Who leads; answered by a standby too (for operators, tests and `webfarm agents list`'s header).</summary>
+    private const string StatusPath = "/api/controller";
+
+    private static AgentRegistry Registry(HttpContext context) => ((LeaderRole)context.Items[typeof(LeaderRole)]!).Agents;
+
+    private static Task WriteStandby(HttpContext context, LeaderView view)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers[LeaderFollower.RoleHeader] = LeaderFollower.StandbyRole;
+        context.Response.Headers.RetryAfter = "1";
+        if (view.LeaderUrl is { } leader)
+        {
+            context.Response.Headers[LeaderFollower.LeaderHeader] = leader;
+        }
+
+        var error = view.LeaderUrl is { } url
+            ? $"this controller is the standby; the leader is {url}: send API calls there (or give both to --controller URL,URL)"
+            : $"this controller is not leading and knows no leader at this moment ({view.Detail}); retry shortly";
+        return AdminHttp.WriteJson(context, new { error, role = LeaderFollower.StandbyRole, leader = view.LeaderUrl });
     }
 
     private static bool IsAgentEndpoint(PathString path)

@@ -5,47 +5,57 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using WebFarm.Agent.Control;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Api;
+using WebFarm.Controller.Leadership;
 using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Hosting;
 
 /// <summary>
-/// A running controller: the store (SQLite in the data directory), the in-process balancer with one farm, the agent
-/// registry and the API. Start with <see cref="StartAsync"/>; stop by disposing.
+/// A running controller: the store (SQLite in the data directory, or a shared PostgreSQL), the in-process balancer
+/// with one farm, the API and the leader election; while it leads, the <see cref="LeaderRole"/> (agent registry).
+/// Start with <see cref="StartAsync"/>; stop by disposing.
 /// </summary>
 public sealed class ControllerHost : IAsyncDisposable
 {
     private readonly IControllerStore _store;
     private readonly FarmRotation _rotation;
-    private readonly AgentRegistry _registry;
-    private readonly WebApplication _api;
+    private readonly ControllerOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private WebApplication? _api;
+    private LeaderElection? _election;
+    private LeaderRole? _role;
     private int _stopped;
 
-    private ControllerHost(IControllerStore store, FarmRotation rotation, AgentRegistry registry, WebApplication api)
+    private ControllerHost(IControllerStore store, FarmRotation rotation, ControllerOptions options, ILoggerFactory loggerFactory)
     {
         _store = store;
         _rotation = rotation;
-        _registry = registry;
-        _api = api;
-        var addresses = api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        Url = new Uri(addresses?.FirstOrDefault() ?? throw new InvalidOperationException("the controller API has no address"));
+        _options = options;
+        _loggerFactory = loggerFactory;
     }
 
     /// <summary>The API's bound address (ephemeral port resolved).</summary>
-    public Uri Url { get; }
+    public Uri Url { get; private set; } = null!;
 
     /// <summary>The in-process balancer's client-facing address.</summary>
     public Uri BalancerUrl => _rotation.Balancer.ListenUris[0];
 
     public FarmRotation Rotation => _rotation;
 
-    public AgentRegistry Agents => _registry;
+    public IControllerStore Store => _store;
+
+    /// <summary>What only the leader runs; null while this controller stands by.</summary>
+    public LeaderRole? Role => Volatile.Read(ref _role);
+
+    /// <summary>Whether this controller leads, and who does.</summary>
+    public LeaderView Leadership => _election?.View ?? new LeaderView(false, null, "starting");
 
     /// <exception cref="ControllerStartException">A bad option, an unwritable data directory or an unusable store; nothing is left running.</exception>
     public static async Task<ControllerHost> StartAsync(ControllerOptions options, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
@@ -63,47 +73,44 @@ public sealed class ControllerHost : IAsyncDisposable
             throw new ControllerStartException(ex.Message, ex);
         }
 
-        var storePath = Path.Combine(dataDirectory, SqliteControllerStore.FileName);
-        IControllerStore store;
-        try
-        {
-            store = await SqliteControllerStore.OpenAsync(storePath, cancellationToken).ConfigureAwait(false);
-        }
-        catch (SqliteException ex)
-        {
-            throw new ControllerStartException($"--data-dir {dataDirectory}: cannot open the store {storePath} ({ex.Message})", ex);
-        }
-
+        var (store, opened) = await OpenStoreAsync(options, dataDirectory, cancellationToken).ConfigureAwait(false);
+        ILeaderLock? leaderLock = opened;
         FarmRotation? rotation = null;
-        AgentRegistry? registry = null;
-        WebApplication? api = null;
+        ControllerHost? host = null;
         try
         {
             rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
-            registry = new AgentRegistry(store, rotation, options, loggerFactory.CreateLogger("WebFarm.Controller"));
-            await registry.StartAsync(cancellationToken).ConfigureAwait(false);
-            api = ControllerApi.Build(options.Listen, options.Token, registry, rotation, loggerFactory);
-            await api.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new ControllerHost(store, rotation, registry, api);
+            host = new ControllerHost(store, rotation, options, loggerFactory);
+            host._api = ControllerApi.Build(options.Listen, options.Token, host, loggerFactory);
+            await host._api.StartAsync(cancellationToken).ConfigureAwait(false);
+            var addresses = host._api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+            host.Url = new Uri(addresses?.FirstOrDefault() ?? throw new InvalidOperationException("the controller API has no address"));
+            host._election = new LeaderElection(opened, options.Advertise ?? host.Url.ToString(), options.LeaderCheckInterval, loggerFactory.CreateLogger("WebFarm.Controller"), host.LeadAsync, host.StepDownAsync);
+            leaderLock = null; // The election owns it now.
+            await host._election.StartAsync(cancellationToken).ConfigureAwait(false);
+            return host;
         }
         catch (Exception ex)
         {
-            if (api is not null)
+            if (host is not null)
             {
-                await api.DisposeAsync().ConfigureAwait(false);
+                await host.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                if (rotation is not null)
+                {
+                    await rotation.DisposeAsync().ConfigureAwait(false);
+                }
+
+                await store.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (registry is not null)
+            if (leaderLock is not null)
             {
-                await registry.DisposeAsync().ConfigureAwait(false);
+                await leaderLock.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (rotation is not null)
-            {
-                await rotation.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await store.DisposeAsync().ConfigureAwait(false);
             if (ex is ConfigException config)
             {
                 throw new ControllerStartException($"the in-process balancer cannot start: {config.Message}", ex);
@@ -125,11 +132,68 @@ public sealed class ControllerHost : IAsyncDisposable
             return;
         }
 
-        await _api.StopAsync().ConfigureAwait(false);
-        await _api.DisposeAsync().ConfigureAwait(false);
-        await _registry.DisposeAsync().ConfigureAwait(false);
+        if (_api is not null)
+        {
+            await _api.StopAsync().ConfigureAwait(false);
+            await _api.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Steps down (stopping the leader role) and gives the lock up, so a standby takes over at once.
+        if (_election is not null)
+        {
+            await _election.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _rotation.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task LeadAsync(CancellationToken cancellationToken)
+        => Volatile.Write(ref _role, await LeaderRole.StartAsync(_store, _rotation, _options, _loggerFactory, cancellationToken).ConfigureAwait(false));
+
+    private async Task StepDownAsync()
+    {
+        var role = Interlocked.Exchange(ref _role, null);
+        if (role is not null)
+        {
+            await role.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<(IControllerStore Store, ILeaderLock Lock)> OpenStoreAsync(ControllerOptions options, string dataDirectory, CancellationToken cancellationToken)
+    {
+        if (options.Store is { } url)
+        {
+            NpgsqlConnectionStringBuilder connection;
+            try
+            {
+                connection = PostgresStoreUrl.Parse(url);
+            }
+            catch (FormatException ex)
+            {
+                throw new ControllerStartException($"--store {ex.Message}", ex);
+            }
+
+            try
+            {
+                var postgres = await PostgresControllerStore.OpenAsync(connection, cancellationToken).ConfigureAwait(false);
+                return (postgres, new PostgresLeaderLock(connection));
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                throw new ControllerStartException($"--store {PostgresStoreUrl.Redact(url)}: cannot open the PostgreSQL store ({ex.Message})", ex);
+            }
+        }
+
+        var storePath = Path.Combine(dataDirectory, SqliteControllerStore.FileName);
+        try
+        {
+            return (await SqliteControllerStore.OpenAsync(storePath, cancellationToken).ConfigureAwait(false), new SoleLeaderLock());
+        }
+        catch (SqliteException ex)
+        {
+            throw new ControllerStartException($"--data-dir {dataDirectory}: cannot open the store {storePath} ({ex.Message})", ex);
+        }
     }
 
     private static void Validate(ControllerOptions options)
@@ -137,6 +201,23 @@ public sealed class ControllerHost : IAsyncDisposable
         if (!ListenAddress.TryParse(options.Listen, out var listen, out var error))
         {
             throw new ControllerStartException($"--listen {error}");
+        }
+
+        if (options.Store is { } store && !PostgresStoreUrl.IsPostgres(store))
+        {
+            throw new ControllerStartException($"--store '{PostgresStoreUrl.Redact(store)}' is not a postgres:// URL (leave --store out for the embedded SQLite store in --data-dir)");
+        }
+
+        if (options.Advertise is { } advertise)
+        {
+            if (!Uri.TryCreate(advertise, UriKind.Absolute, out var advertised) || advertised.Scheme is not ("http" or "https"))
+            {
+                throw new ControllerStartException($"--advertise '{advertise}' is not an http(s) URL like http://10.0.0.10:8070");
+            }
+        }
+        else if (options.Store is not null && listen.AnyAddress)
+        {
+            throw new ControllerStartException($"--advertise is required: --listen {options.Listen} listens on every address, and the standby must tell agents and the CLI one URL where this controller leads");
         }
 
         if (!listen.IsLoopback && string.IsNullOrEmpty(options.Token))

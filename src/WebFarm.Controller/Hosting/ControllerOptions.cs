@@ -8,8 +8,23 @@ public sealed record ControllerOptions
     /// <summary>The controller API (agents and the CLI).</summary>
     public string Listen { get; init; } = DefaultListen;
 
-    /// <summary>Holds the store (controller.db).</summary>
+    /// <summary>Holds the embedded store (controller.db) when <see cref="Store"/> is not set.</summary>
     public required string DataDirectory { get; init; }
+
+    /// <summary>
+    /// null: the embedded SQLite store in <see cref="DataDirectory"/> (this controller always leads). A
+    /// postgres://user:password@host:5432/database URL: the shared store of a leader/standby pair.
+    /// </summary>
+    public string? Store { get; init; }
+
+    /// <summary>
+    /// The API URL a leader advertises to its standby (which hands it to agents and the CLI); default the bound
+    /// <see cref="Listen"/> URL, required when that listens on every address.
+    /// </summary>
+    public string? Advertise { get; init; }
+
+    /// <summary>How often a standby tries the leader lock and a leader confirms it still holds it.</summary>
+    public TimeSpan LeaderCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Bearer token for the operator API; required when <see cref="Listen"/> is not loopback.</summary>
     public string? Token { get; init; }
@@ -31,6 +46,9 @@ public sealed record ControllerOptions
 
     /// <summary>Heartbeats missed in a row before a server is lost (NLB: 5).</summary>
     public int MissedHeartbeats { get; init; } = 5;
+
+    /// <summary>How often availability samples the farm: downtime intervals are exact to about this.</summary>
+    public TimeSpan AvailabilitySampleInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How long a join token from `webfarm agents token` stays usable.</summary>
     public TimeSpan JoinTokenLifetime { get; init; } = TimeSpan.FromHours(1);

@@ -1,19 +1,31 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using WebFarm.Agent.Control;
 
 namespace WebFarm.Commands;
 
-/// <summary>A thin client for WebFarm's JSON APIs (the balancer's admin API, the controller's) that turns their answers into exit codes (0 ok, 1 refused) and messages.</summary>
+/// <summary>
+/// A thin client for WebFarm's JSON APIs (the balancer's admin API, the controller's) that turns their answers into
+/// exit codes (0 ok, 1 refused) and messages. Given several controller URLs, it calls the leader
+/// (<see cref="LeaderFollower"/>).
+/// </summary>
 internal sealed class AdminClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly LeaderFollower _leader;
     private readonly string _command;
 
     public AdminClient(Uri baseUri, string? token, string command)
+        : this([baseUri], token, command)
+    {
+    }
+
+    public AdminClient(IReadOnlyList<Uri> baseUris, string? token, string command)
     {
         _command = command;
-        _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        _leader = new LeaderFollower(baseUris);
+        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         if (!string.IsNullOrEmpty(token))
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -22,7 +34,7 @@ internal sealed class AdminClient : IDisposable
 
     public async Task<JsonDocument> GetJsonAsync(string path, CancellationToken ct)
     {
-        using var response = await _http.GetAsync(path, ct);
+        using var response = await SendAsync(HttpMethod.Get, path, null, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
         {
@@ -53,13 +65,7 @@ internal sealed class AdminClient : IDisposable
 
     public async Task<int> SendAsync(HttpMethod method, string path, object? body = null)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body);
-        }
-
-        using var response = await _http.SendAsync(request);
+        using var response = await SendAsync(method, path, body, CancellationToken.None);
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {
@@ -85,7 +91,7 @@ internal sealed class AdminClient : IDisposable
 
     public async Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct)
     {
-        using var response = await _http.PostAsync(path, content: null, ct);
+        using var response = await SendAsync(HttpMethod.Post, path, null, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
         {
@@ -114,4 +120,10 @@ internal sealed class AdminClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+        => _leader.SendAsync(
+            _http,
+            baseUri => new HttpRequestMessage(method, new Uri(baseUri, path)) { Content = body is null ? null : JsonContent.Create(body) },
+            ct);
 }

@@ -9,7 +9,7 @@ internal static class AgentCommand
 {
     public static Command Create()
     {
-        var controller = new Option<string>("--controller") { Description = "The controller's URL, like http://10.0.0.10:8070.", Required = true };
+        var controller = new Option<string>("--controller") { Description = "The controller's URL, like http://10.0.0.10:8070, or a leader/standby pair as URL,URL (the agent follows the leader).", Required = true };
         var name = new Option<string>("--name") { Description = "This server's name in the farm.", Required = true };
         var address = new Option<string>("--address") { Description = "The URL the balancer forwards to, like http://10.0.0.11:5000.", Required = true };
         var dataDir = new Option<string>("--data-dir") { Description = "Where the agent keeps its credential (agent.json).", Required = true };
@@ -21,17 +21,21 @@ internal static class AgentCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var url = parseResult.GetValue(controller)!;
-            if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var controllerUri) || controllerUri.Scheme is not ("http" or "https"))
+            IReadOnlyList<Uri> controllers;
+            try
             {
-                Console.Error.WriteLine($"webfarm agent: --controller '{url}' is not an http(s) URL like http://10.0.0.10:8070");
+                controllers = ControllerUrls.Parse(parseResult.GetValue(controller)!);
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"webfarm agent: {ex.Message}");
                 return 2;
             }
 
             using var loggerFactory = RoleLifetime.ConsoleLogging(parseResult.GetValue(logLevel));
             var options = new ControlAgentOptions
             {
-                Controller = controllerUri,
+                Controllers = controllers,
                 Name = parseResult.GetValue(name)!,
                 Address = parseResult.GetValue(address)!,
                 DataDirectory = parseResult.GetValue(dataDir)!,
@@ -50,7 +54,7 @@ internal static class AgentCommand
 
             await using (agent)
             {
-                Console.WriteLine($"agent {agent.Name} joined {controllerUri}; heartbeating every {options.HeartbeatInterval.TotalSeconds:0.#} s");
+                Console.WriteLine($"agent {agent.Name} joined {agent.Controller}; heartbeating every {options.HeartbeatInterval.TotalSeconds:0.#} s");
                 await RoleLifetime.WaitForStopAsync("webfarm agent: stopping...", cancellationToken);
             }
 

@@ -2,18 +2,19 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Agent.Control;
 
 namespace WebFarm.Commands;
 
 /// <summary>`webfarm agents token|list` against the controller API. Exit codes: 0 ok, 1 refused or unreachable, 2 bad arguments.</summary>
 internal static class AgentsCommand
 {
-    private static readonly Option<string> ControllerOption = new("--controller")
+    internal static readonly Option<string> ControllerOption = new("--controller")
     {
-        Description = "Controller API URL (default: $WEBFARM_CONTROLLER or http://127.0.0.1:8070).",
+        Description = "Controller API URL, or a leader/standby pair as URL,URL (default: $WEBFARM_CONTROLLER or http://127.0.0.1:8070).",
     };
 
-    private static readonly Option<string> TokenOption = new("--token")
+    internal static readonly Option<string> TokenOption = new("--token")
     {
         Description = "Bearer token for the controller API (default: $WEBFARM_TOKEN).",
     };
@@ -71,16 +72,23 @@ internal static class AgentsCommand
         return string.Create(CultureInfo.InvariantCulture, $"{used:0} / {total:0} MiB");
     }
 
-    private static async Task<int> Run(ParseResult parseResult, string name, Func<AdminClient, Task<int>> body)
+    /// <summary>Runs <paramref name="body"/> against the controller(s) of --controller with --token; unreachable or refused → 1, bad arguments → 2.</summary>
+    internal static async Task<int> Run(ParseResult parseResult, string name, Func<AdminClient, Task<int>> body)
     {
         var controller = parseResult.GetValue(ControllerOption) ?? Environment.GetEnvironmentVariable("WEBFARM_CONTROLLER") ?? "http://127.0.0.1:8070";
-        if (!Uri.TryCreate(controller.EndsWith('/') ? controller : controller + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        IReadOnlyList<Uri> baseUris;
+        try
         {
-            Console.Error.WriteLine($"{name}: --controller '{controller}' is not an http(s) URL like http://127.0.0.1:8070");
+            baseUris = ControllerUrls.Parse(controller);
+        }
+        catch (FormatException ex)
+        {
+            Console.Error.WriteLine($"{name}: {ex.Message}");
             return 2;
         }
 
-        using var api = new AdminClient(baseUri, parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"), name);
+        var baseUri = string.Join(",", baseUris);
+        using var api = new AdminClient(baseUris, parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"), name);
         try
         {
             return await body(api);

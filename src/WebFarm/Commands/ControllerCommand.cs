@@ -11,7 +11,9 @@ internal static class ControllerCommand
     public static Command Create()
     {
         var listen = new Option<string>("--listen") { Description = "Controller API URL (agents and the CLI).", DefaultValueFactory = _ => ControllerOptions.DefaultListen };
-        var dataDir = new Option<string>("--data-dir") { Description = "Directory for the store (controller.db).", Required = true };
+        var dataDir = new Option<string>("--data-dir") { Description = "Directory for the embedded store (controller.db).", Required = true };
+        var store = new Option<string?>("--store") { Description = "A shared PostgreSQL store for a leader/standby pair, like postgres://user@host:5432/webfarm (default: $WEBFARM_STORE, else the embedded SQLite store in --data-dir). The password may come from PGPASSWORD or ~/.pgpass." };
+        var advertise = new Option<string?>("--advertise") { Description = "The API URL agents and the CLI reach this controller at, when it leads (default: the --listen URL; required when that is http://*:PORT or 0.0.0.0)." };
         var token = new Option<string?>("--token") { Description = "Bearer token for the API (default: $WEBFARM_TOKEN); required when --listen is not loopback." };
         var balancerListen = new Option<string>("--balancer-listen") { Description = "The in-process balancer's client-facing URL.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var balancerAdmin = new Option<string?>("--balancer-admin") { Description = "The in-process balancer's admin API URL (for `webfarm servers`); off by default." };
@@ -20,7 +22,7 @@ internal static class ControllerCommand
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("controller", "Run the farm controller: agents join it, and it puts their servers in its balancer's rotation.")
         {
-            listen, dataDir, token, balancerListen, balancerAdmin, farm, healthPath, logLevel,
+            listen, dataDir, store, advertise, token, balancerListen, balancerAdmin, farm, healthPath, logLevel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -30,6 +32,8 @@ internal static class ControllerCommand
             {
                 Listen = parseResult.GetValue(listen)!,
                 DataDirectory = parseResult.GetValue(dataDir)!,
+                Store = parseResult.GetValue(store) ?? Environment.GetEnvironmentVariable("WEBFARM_STORE"),
+                Advertise = parseResult.GetValue(advertise),
                 Token = parseResult.GetValue(token) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"),
                 BalancerListen = parseResult.GetValue(balancerListen)!,
                 BalancerAdmin = parseResult.GetValue(balancerAdmin),
@@ -49,7 +53,7 @@ internal static class ControllerCommand
 
             await using (host)
             {
-                Console.WriteLine($"controller API on {host.Url}; balancer on {host.BalancerUrl} (farm {options.FarmName})");
+                Console.WriteLine($"controller API on {host.Url}; balancer on {host.BalancerUrl} (farm {options.FarmName}); {host.Leadership.Detail}");
                 await RoleLifetime.WaitForStopAsync("webfarm controller: stopping...", cancellationToken);
             }
 

@@ -116,7 +116,7 @@ public sealed class JoinTests : IDisposable
         Assert.Contains($"--data-dir {Path.Combine(file, "data")}: the directory cannot be created or written", controller.Message);
 
         var agent = await Assert.ThrowsAsync<DataDirectoryException>(() => ControlAgent.StartAsync(
-            new ControlAgentOptions { Controller = new Uri("http://127.0.0.1:1/"), Name = "web1", Address = "http://127.0.0.1:2", DataDirectory = Path.Combine(file, "agent") },
+            new ControlAgentOptions { Controllers = [new Uri("http://127.0.0.1:1/")], Name = "web1", Address = "http://127.0.0.1:2", DataDirectory = Path.Combine(file, "agent") },
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
             default));
         Assert.Contains("--data-dir", agent.Message);

@@ -25,12 +25,14 @@ internal sealed class TestController : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0")
+    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0", string? store = null, TimeSpan? availabilityInterval = null)
     {
         var options = new ControllerOptions
         {
             Listen = listen,
             DataDirectory = dataDirectory,
+            Store = store,
+            AvailabilitySampleInterval = availabilityInterval ?? TimeSpan.FromMilliseconds(500),
             Token = token,
             BalancerListen = "http://127.0.0.1:0",
             HealthPath = "/health",
@@ -63,7 +65,7 @@ internal sealed class TestController : IAsyncDisposable
 
     public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken)
         => ControlAgent.StartAsync(
-            new ControlAgentOptions { Controller = Host.Url, Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken },
+            new ControlAgentOptions { Controllers = [Host.Url], Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken },
             NullLogger.Instance,
             default);
 

@@ -18,6 +18,8 @@ internal sealed class MachineNetwork : IDisposable
 
     private static readonly string SubnetBase = "10." + (231 + NetworkIndex).ToString(CultureInfo.InvariantCulture) + ".";
 
+    private const string CutTable = "wfct_cut";
+
     private MachineNetwork(int count)
     {
         Count = count;
@@ -91,6 +93,25 @@ internal sealed class MachineNetwork : IDisposable
     }
 
     public void Dispose() => RemoveLeftovers();
+
+    /// <summary>
+    /// nftables inside machine <paramref name="machine"/> silently drops every packet to and from the host's
+    /// <paramref name="port"/> (no RST, no ICMP: a cut cable as the machine's software sees it). Deleting the namespace
+    /// deletes the table too.
+    /// </summary>
+    public static void DropTraffic(int machine, int port)
+    {
+        var ns = Namespace(machine);
+        var p = port.ToString(CultureInfo.InvariantCulture);
+        Must("ip", "netns", "exec", ns, "nft", "add", "table", "inet", CutTable);
+        Must("ip", "netns", "exec", ns, "nft", "add", "chain", "inet", CutTable, "out", "{ type filter hook output priority 0 ; }");
+        Must("ip", "netns", "exec", ns, "nft", "add", "chain", "inet", CutTable, "in", "{ type filter hook input priority 0 ; }");
+        Must("ip", "netns", "exec", ns, "nft", "add", "rule", "inet", CutTable, "out", "tcp", "dport", p, "drop");
+        Must("ip", "netns", "exec", ns, "nft", "add", "rule", "inet", CutTable, "in", "tcp", "sport", p, "drop");
+    }
+
+    /// <summary>Removes what <see cref="DropTraffic"/> added: packets pass again.</summary>
+    public static void PassTraffic(int machine) => Must("ip", "netns", "exec", Namespace(machine), "nft", "delete", "table", "inet", CutTable);
 
     /// <summary>Deletes every namespace and link named wfct-* (deleting a namespace also deletes the veth ends in it).</summary>
     private static void RemoveLeftovers()

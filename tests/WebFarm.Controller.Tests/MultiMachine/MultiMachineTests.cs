@@ -38,17 +38,51 @@ public sealed class MultiMachineTests : IAsyncLifetime
     }
 
     [NetnsFact]
-    public async Task Agents_join_from_their_machines_traffic_reaches_both_and_a_frozen_agent_is_lost_then_rejoins_without_a_failed_request()
+    public Task Agents_join_from_their_machines_traffic_reaches_both_and_a_frozen_agent_is_lost_then_rejoins_without_a_failed_request()
+        => LostAndBackUnderLoadAsync("its agent freezing", (_, agents) => agents[0].Freeze(), (_, agents) => agents[0].Thaw());
+
+    // nftables inside machine 1 drops every packet between it and the controller's API, both ways: the agent is cut off
+    // (its heartbeats vanish, no RST, no error) while its app still answers the balancer.
+    [NetnsFact]
+    public Task An_agent_cut_off_by_dropping_its_packets_is_lost_within_6_s_without_a_failed_request_and_rejoins_when_they_pass_again()
+        => LostAndBackUnderLoadAsync("its packets being dropped", (controller, _) => MachineNetwork.DropTraffic(1, controller.Host.Url.Port), (_, _) => MachineNetwork.PassTraffic(1));
+
+    /// <summary>
+    /// Two machines in rotation and GETs running through the balancer the whole time; <paramref name="silence"/> makes
+    /// web1's agent go quiet, <paramref name="restore"/> lets it heartbeat again: lost within 6 s, back, no failed GET.
+    /// </summary>
+    private async Task LostAndBackUnderLoadAsync(string cause, Action<TestController, WebFarmProcess[]> silence, Action<TestController, WebFarmProcess[]> restore)
     {
-        // The controller listens on the host side of machine 1's link; machine 2 reaches it through its default route.
-        await using var controller = await TestController.StartAsync(_dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
-        var agents = new AgentProcess[2];
+        var (controller, agents, client) = await StartFarmAsync();
+        await using var owned = controller;
+        using var ownedClient = client;
+        using var stopLoad = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var load = Task.Run(() => GetLoopAsync(client, maxRequests: 50_000, stopLoad.Token));
+
+        silence(controller, agents);
+        await AssertLostWithin6sThenRejoinsAsync(controller, client, cause, () => restore(controller, agents));
+
+        await stopLoad.CancelAsync();
+        var (sent, failures) = await load;
+        Assert.True(sent > 0, "the load loop sent requests");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {sent} GETs failed: {string.Join("; ", failures.Take(5))}\nagent web1:\n{agents[0].Output}");
+    }
+
+    /// <summary>
+    /// The controller on the host side of machine 1's link (machine 2 reaches it through its default route), and on
+    /// each machine a backend and a real `webfarm agent`; returns once both servers are ready and both take traffic.
+    /// </summary>
+    private async Task<(TestController Controller, WebFarmProcess[] Agents, HttpClient Client)> StartFarmAsync()
+    {
+        var controller = await TestController.StartAsync(_dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
+        var agents = new WebFarmProcess[2];
         for (var n = 1; n <= 2; n++)
         {
             var name = $"web{n}";
             _processes.Add(await BackendProcess.StartAsync(name, MachineNetwork.Namespace(n), MachineNetwork.MachineAddress(n), 5000));
-            agents[n - 1] = AgentProcess.Start(
+            agents[n - 1] = WebFarmProcess.Start(
                 MachineNetwork.Namespace(n),
+                "agent",
                 "--controller", controller.Host.Url.ToString(),
                 "--name", name,
                 "--address", $"http://{MachineNetwork.MachineAddress(n)}:5000",
@@ -62,7 +96,7 @@ public sealed class MultiMachineTests : IAsyncLifetime
             TimeSpan.FromSeconds(90),
             "both servers joined and passed their health check");
 
-        using var client = new HttpClient { BaseAddress = controller.Host.BalancerUrl, Timeout = TimeSpan.FromSeconds(10) };
+        var client = new HttpClient { BaseAddress = controller.Host.BalancerUrl, Timeout = TimeSpan.FromSeconds(10) };
         var seen = new HashSet<string>();
         for (var i = 0; i < 100 && seen.Count < 2; i++)
         {
@@ -72,15 +106,15 @@ public sealed class MultiMachineTests : IAsyncLifetime
         }
 
         Assert.Equal(["web1", "web2"], seen.Order());
+        return (controller, agents, client);
+    }
 
-        // Traffic runs through the balancer for the whole freeze and rejoin; every GET must succeed.
-        using var stopLoad = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var load = Task.Run(() => GetLoopAsync(client, maxRequests: 50_000, stopLoad.Token));
-
-        agents[0].Freeze();
-        var frozen = Stopwatch.StartNew();
-        await Eventually.True(async () => await controller.StateOfAsync("web1") == "lost", TimeSpan.FromSeconds(6), "web1 marked lost within 6 s of its agent freezing");
-        Assert.True(frozen.Elapsed >= TimeSpan.FromSeconds(3), $"web1 was marked lost after only {frozen.Elapsed}: heartbeats were missed before the freeze?");
+    /// <summary>web1's agent has just gone silent: lost within 6 s (not before 3 s), out of rotation, then back once <paramref name="restore"/> lets it heartbeat.</summary>
+    private static async Task AssertLostWithin6sThenRejoinsAsync(TestController controller, HttpClient client, string cause, Action restore)
+    {
+        var silent = Stopwatch.StartNew();
+        await Eventually.True(async () => await controller.StateOfAsync("web1") == "lost", TimeSpan.FromSeconds(6), $"web1 marked lost within 6 s of {cause}");
+        Assert.True(silent.Elapsed >= TimeSpan.FromSeconds(3), $"web1 was marked lost after only {silent.Elapsed}: heartbeats were missed before {cause}?");
         Assert.Equal("ready", await controller.StateOfAsync("web2"));
         Assert.Contains(await controller.EventsAsync(), e => e.GetProperty("server").GetString() == "web1" && e.GetProperty("kind").GetString() == "failed");
 
@@ -90,15 +124,10 @@ public sealed class MultiMachineTests : IAsyncLifetime
             Assert.Equal("web2", await client.GetStringAsync("/"));
         }
 
-        agents[0].Thaw();
-        await Eventually.True(async () => await controller.StateOfAsync("web1") == "ready", TimeSpan.FromSeconds(30), "web1 back in rotation after its agent thawed");
+        restore();
+        await Eventually.True(async () => await controller.StateOfAsync("web1") == "ready", TimeSpan.FromSeconds(30), "web1 back in rotation");
         Assert.Contains(await controller.EventsAsync(), e => e.GetProperty("server").GetString() == "web1" && e.GetProperty("kind").GetString() == "rejoined");
         await Eventually.True(async () => await client.GetStringAsync("/") == "web1", TimeSpan.FromSeconds(30), "web1 takes traffic again");
-
-        await stopLoad.CancelAsync();
-        var (sent, failures) = await load;
-        Assert.True(sent > 0, "the load loop sent requests");
-        Assert.True(failures.Count == 0, $"{failures.Count} of {sent} GETs failed: {string.Join("; ", failures.Take(5))}\nagent web1:\n{agents[0].Output}");
     }
 
     private static async Task<(int Sent, List<string> Failures)> GetLoopAsync(HttpClient client, int maxRequests, CancellationToken stop)
