@@ -150,6 +150,31 @@ public sealed partial class FrontEndFarmFeatureTests
     }
 
     [Fact]
+    public async Task The_affinity_cookie_goes_out_next_to_the_servers_own_cookies_on_both_paths()
+    {
+        await using var backend = await TestBackend.StartAsync(c =>
+        {
+            c.Response.Headers.Append("Set-Cookie", "app=1; path=/");
+            c.Response.Headers.Append("Set-Cookie", "theme=dark; path=/");
+            return c.Response.WriteAsync("ok");
+        });
+        var config = TestBalancer.SingleFarm([backend.Address], f => f with
+        {
+            Affinity = new AffinityOptions { Mode = AffinityMode.Cookie, Key = AffinityKey },
+        });
+
+        var (frontEnd, kestrel) = await OnBothPathsAsync(config, async (balancer, probe) =>
+        {
+            var response = await probe.GetAsync("/cookies");
+            return string.Join(" | ", response.Values("Set-Cookie"));
+        });
+
+        Assert.StartsWith("WebFarmAffinity=", frontEnd, StringComparison.Ordinal);
+        Assert.EndsWith(" | app=1; path=/ | theme=dark; path=/", frontEnd, StringComparison.Ordinal);
+        Assert.Equal(frontEnd, kestrel);
+    }
+
+    [Fact]
     public async Task Client_address_affinity_is_served_by_the_front_end_and_maps_each_address_to_the_server_kestrel_picks()
     {
         var backends = await NamedBackendsAsync(3);
