@@ -34,7 +34,7 @@ internal static partial class AttemptFailures
         server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
         view.PassiveHealth?.OnTransportFailure(server, upstreamError);
         var timedOut = exchange.TimedOut;
-        LogBodyFailed(logger, requestId, server, timedOut ? "idle timeout" : upstreamError.Message);
+        Log.BodyFailed(logger, requestId, server, timedOut ? "idle timeout" : upstreamError.Message);
         if (!target.HasStarted)
         {
             // Nothing reached the client yet: a clean error response is still possible.
@@ -89,7 +89,4 @@ internal static partial class AttemptFailures
         };
         return new AttemptResult(AttemptOutcome.FailedBeforeHeaders, StatusCodes.Status502BadGateway, $"WebFarm: server '{server.Name}' in farm '{farm.Name}' failed before sending response headers ({what})", bodyStarted);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId}: {Server} failed while sending the response body: {Error}")]
-    private static partial void LogBodyFailed(ILogger logger, string requestId, ServerRuntime server, string error);
 }

@@ -59,7 +59,7 @@ internal sealed partial class HandlerForwarder(ILogger logger)
         catch (Exception ex) when (ex is UriFormatException or FormatException or ArgumentException or InvalidOperationException)
         {
             // A request HttpClient cannot express (a target Uri refuses, say): nothing was sent; the client's failure.
-            LogUnsendable(_logger, ex, requestId);
+            Log.Unsendable(_logger, ex, requestId);
             content?.Dispose();
             await KestrelResponses.WriteFailureAsync(context, ForwardingFailure.UnsendableRequest, requestId).ConfigureAwait(false);
             return AttemptResult.Done;
@@ -94,7 +94,7 @@ internal sealed partial class HandlerForwarder(ILogger logger)
                 {
                     // No tunnel opens; the server's fault, counted like a malformed response.
                     var failure = ForwardingFailures.Describe(ForwardingFailure.InvalidUpgradeResponse);
-                    LogUpgradeRefused(_logger, failure.Level, requestId, server, failure.Reason);
+                    Log.UpgradeRefused(_logger, failure.Level, requestId, server, failure.Reason);
                     if (failure.CountsAgainstServer)
                     {
                         server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
@@ -254,7 +254,7 @@ internal sealed partial class HandlerForwarder(ILogger logger)
         }
         catch (Exception ex)
         {
-            LogUpgradeFailed(_logger, ex, server);
+            Log.UpgradeFailed(_logger, ex, server);
             context.Abort();
             return AttemptResult.Done;
         }
@@ -414,13 +414,4 @@ internal sealed partial class HandlerForwarder(ILogger logger)
 
         return new StringValues([.. list]);
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Request {RequestId} cannot be put into an upstream request")]
-    private static partial void LogUnsendable(ILogger logger, Exception exception, string requestId);
-
-    [LoggerMessage(Message = "Request {RequestId}: {Server} {Reason}")]
-    private static partial void LogUpgradeRefused(ILogger logger, LogLevel level, string requestId, ServerRuntime server, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Upgrade to {Server} failed")]
-    private static partial void LogUpgradeFailed(ILogger logger, Exception exception, ServerRuntime server);
 }

@@ -42,7 +42,7 @@ internal sealed partial class HttpForwarder
         if (refused != ForwardingFailure.None)
         {
             var description = ForwardingFailures.Describe(refused);
-            LogRefused(_logger, description.Level, requestId, refused, description.Reason);
+            Log.Refused(_logger, description.Level, requestId, refused, description.Reason);
             return KestrelResponses.WriteFailureAsync(context, refused, requestId);
         }
 
@@ -95,7 +95,7 @@ internal sealed partial class HttpForwarder
         {
             if (_pipeline.AccessLog.IsOn(snapshot))
             {
-                KestrelClient.Log(context, _pipeline.AccessLog, "-", "-", requestId, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                KestrelClient.WriteAccessLog(context, _pipeline.AccessLog, "-", "-", requestId, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         }
     }
@@ -160,10 +160,7 @@ internal sealed partial class HttpForwarder
     {
         if (_pipeline.AccessLog.IsOn(snapshot))
         {
-            KestrelClient.Log(context, _pipeline.AccessLog, farm.Name, "-", requestId, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            KestrelClient.WriteAccessLog(context, _pipeline.AccessLog, farm.Name, "-", requestId, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
     }
-
-    [LoggerMessage(Message = "Request {RequestId} refused ({Failure}): {Reason}")]
-    private static partial void LogRefused(ILogger logger, LogLevel level, string requestId, ForwardingFailure failure, string reason);
 }

@@ -77,10 +77,10 @@ internal readonly struct KestrelClient : IClientAdapter
     public void Abort() => KestrelResponses.Abort(_context);
 
     public void LogAccess(AccessLog log, string farm, string server, string requestId, double elapsedMilliseconds)
-        => Log(_context, log, farm, server, requestId, elapsedMilliseconds);
+        => WriteAccessLog(_context, log, farm, server, requestId, elapsedMilliseconds);
 
     /// <summary>The access-log line of a request Kestrel parsed (also for the requests no route matched).</summary>
-    public static void Log(HttpContext context, AccessLog log, string farm, string server, string requestId, double elapsedMilliseconds)
+    public static void WriteAccessLog(HttpContext context, AccessLog log, string farm, string server, string requestId, double elapsedMilliseconds)
     {
         var request = context.Request;
         log.Write(

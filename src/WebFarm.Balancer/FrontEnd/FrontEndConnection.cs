@@ -23,7 +23,7 @@ namespace WebFarm.Balancer.FrontEnd;
 /// pipeline's client adapter for the requests it serves (<see cref="IClientAdapter"/>) and the
 /// <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the server's response to.
 /// </summary>
-internal sealed class FrontEndConnection : IClientAdapter, IHttp1ResponseTarget
+internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1ResponseTarget
 {
     private readonly Http1FrontEnd _frontEnd;
     private readonly ConnectionContext _connection;
@@ -219,7 +219,7 @@ internal sealed class FrontEndConnection : IClientAdapter, IHttp1ResponseTarget
                 catch (Exception ex)
                 {
                     // A bug, not bad input (that is refused or handed off): lose this connection, never the listener.
-                    _frontEnd.Logger.LogError(ex, "The HTTP/1.1 front end failed while serving a request; closing the client connection");
+                    Log.ServeFailed(_frontEnd.Logger, ex);
                     Abort();
                     return;
                 }

@@ -16,8 +16,5 @@ internal sealed partial class AccessLog(ILoggerFactory loggerFactory)
     public bool IsOn(RuntimeSnapshot snapshot) => snapshot.Config.AccessLog && _logger.IsEnabled(LogLevel.Information);
 
     public void Write(IPAddress? client, string method, string? host, string target, string protocol, int status, string farm, string server, double elapsedMilliseconds, string requestId)
-        => LogLine(_logger, client, method, host, target, protocol, status, farm, server, elapsedMilliseconds, requestId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{ClientIp} \"{Method} {Host}{Target} {Protocol}\" {Status} {Farm}/{Server} {ElapsedMs:F1}ms id={RequestId}")]
-    private static partial void LogLine(ILogger logger, IPAddress? clientIp, string method, string? host, string target, string protocol, int status, string farm, string server, double elapsedMs, string requestId);
+        => Log.Line(_logger, client, method, host, target, protocol, status, farm, server, elapsedMilliseconds, requestId);
 }

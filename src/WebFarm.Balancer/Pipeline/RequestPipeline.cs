@@ -127,7 +127,7 @@ internal sealed partial class RequestPipeline
                 // A reload removed the farm while this request held its old view (docs/architecture.md, invariant 3).
                 gate?.Release();
                 var removed = ForwardingFailures.Describe(ForwardingFailure.FarmRemoved);
-                LogFarmRemoved(Logger, removed.Level, requestId, farm.Name);
+                Log.FarmRemoved(Logger, removed.Level, requestId, farm.Name);
                 await client.WriteErrorAsync(removed.Status, ForwardingFailures.Message(ForwardingFailure.FarmRemoved, farm.Name), requestId, retryAfter: true).ConfigureAwait(false);
                 return server;
             }
@@ -156,17 +156,11 @@ internal sealed partial class RequestPipeline
 
             tried ??= new ServerRuntime?[maxAttempts];
             tried[attempt - 1] = server;
-            LogRetrying(Logger, requestId, attempt, server, result.Message);
+            Log.Retrying(Logger, requestId, attempt, server, result.Message);
             lastFailure = result;
         }
 
         await client.WriteErrorAsync(lastFailure.StatusCode, lastFailure.Message!, requestId).ConfigureAwait(false);
         return null;
     }
-
-    [LoggerMessage(Message = "Request {RequestId}: farm {Farm} was removed by a configuration reload while the request waited for it; answered 503")]
-    private static partial void LogFarmRemoved(ILogger logger, LogLevel level, string requestId, string farm);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Request {RequestId}: attempt {Attempt} on {Server} failed ({Message}); retrying on another server")]
-    private static partial void LogRetrying(ILogger logger, string requestId, int attempt, ServerRuntime server, string? message);
 }
