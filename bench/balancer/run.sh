@@ -68,12 +68,14 @@ install_missing() {
   export PATH="$PATH:/usr/sbin"
 }
 
-# A free loopback port: nothing accepts a connection on it and it is not handed out twice in this run.
+# A free loopback port: nothing accepts a connection on it and it is not handed out twice in this run. Taken below
+# the ephemeral range, where no outgoing connection (wrk's, the proxies', memory.sh's 10,000) can hold it meanwhile.
 USED_PORTS=" "
+EPHEMERAL_LOW="$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
 free_port() {
   local port
   while true; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
     [[ "$USED_PORTS" == *" $port "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       USED_PORTS+="$port "
@@ -207,21 +209,24 @@ run_direct() {
   measure direct "http://127.0.0.1:$B1/" -
 }
 
-# run_haproxy NAME: HAProxy round robin; BACKEND_EXTRA and SERVER_EXTRA add lines to its backend and options to each
-# server line (the resilient pair below).
-run_haproxy() {
-  local name="${1:-haproxy}" port; port=$(free_port)
+# start_haproxy [NAME]: HAProxy with the same farm (round robin over the three backends); BACKEND_EXTRA and
+# SERVER_EXTRA add lines to its backend and options to each server line (the resilient pair). Sets HAPROXY_PID and
+# HAPROXY_PORT.
+start_haproxy() {
+  local name="${1:-haproxy}"
+  HAPROXY_PORT=$(free_port)
   cat >"$WORK/$name.cfg" <<CONF
 global
-  nbthread 1
-  maxconn 4096
+  nbthread ${HAPROXY_THREADS:-1}
+  maxconn ${HAPROXY_MAXCONN:-4096}${HAPROXY_ULIMIT:+
+  ulimit-n $HAPROXY_ULIMIT}
 defaults
   mode http
   timeout connect 5s
-  timeout client 60s
+  timeout client ${HAPROXY_CLIENT_TIMEOUT:-60s}
   timeout server 60s
 frontend fe
-  bind 127.0.0.1:$port
+  bind 127.0.0.1:$HAPROXY_PORT
   default_backend be
 backend be
   balance roundrobin${BACKEND_EXTRA:-}
@@ -230,11 +235,17 @@ backend be
   server b3 127.0.0.1:$B3${SERVER_EXTRA:+ ${SERVER_EXTRA//@NAME@/b3}}
 CONF
   taskset -c "$PROXY_CPU" haproxy -db -f "$WORK/$name.cfg" >"$WORK/$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  wait_http "http://127.0.0.1:$port/" || { cat "$WORK/$name.log" >&2; return 1; }
-  measure "$name" "http://127.0.0.1:$port/" "$pid"
-  stop_process "$pid"
+  HAPROXY_PID=$!
+  PIDS+=("$HAPROXY_PID")
+  wait_http "http://127.0.0.1:$HAPROXY_PORT/" || { cat "$WORK/$name.log" >&2; return 1; }
+}
+
+# run_haproxy NAME: measure HAProxy configured as start_haproxy makes it.
+run_haproxy() {
+  local name="${1:-haproxy}"
+  start_haproxy "$name"
+  measure "$name" "http://127.0.0.1:$HAPROXY_PORT/" "$HAPROXY_PID"
+  stop_process "$HAPROXY_PID"
 }
 
 run_nginx() {
@@ -300,13 +311,16 @@ print(enc(name) + "." + enc(mac))
 PY
 }
 
-# run_webfarm NAME [VAR=value ...]: the balancer as shipped, or with extra runtime settings.
-run_webfarm() {
+# start_webfarm NAME [VAR=value ...]: starts the balancer as shipped, or with extra runtime settings, and waits until
+# it answers; sets WEBFARM_PID and WEBFARM_PORT. WEBFARM_BENCH_ENV: the settings every benchmark run gets (memory.sh
+# clears them to measure the balancer exactly as shipped).
+WEBFARM_BENCH_ENV="${WEBFARM_BENCH_ENV-DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0}"
+start_webfarm() {
   local name="$1"; shift
-  local port admin; port=$(free_port); admin=$(free_port)
+  local admin; WEBFARM_PORT=$(free_port); admin=$(free_port)
   cat >"$WORK/farm-$name.json" <<CONF
 {
-  "Listen": [ "http://127.0.0.1:$port" ],
+  "Listen": [ "http://127.0.0.1:$WEBFARM_PORT" ],
   "Admin": { "Listen": "http://127.0.0.1:$admin" },
   "StateDirectory": "$WORK/state-$name",
   "AccessLog": false,${CONFIG_EXTRA:-}
@@ -324,12 +338,19 @@ run_webfarm() {
 CONF
   # WEBFARM_ENV: extra VAR=value settings for the balancer process (runtime knobs to compare).
   # shellcheck disable=SC2086
-  env DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0 DOTNET_PerfMapEnabled="$PROFILE" "$@" ${WEBFARM_ENV:-} \
+  env $WEBFARM_BENCH_ENV DOTNET_PerfMapEnabled="$PROFILE" "$@" ${WEBFARM_ENV:-} \
     taskset -c "$PROXY_CPU" "$WORK/webfarm/webfarm" balancer --config "$WORK/farm-$name.json" >"$WORK/$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  wait_http "http://127.0.0.1:$port/" 60 || { tail -30 "$WORK/$name.log" >&2; return 1; }
-  measure "$name" "http://127.0.0.1:$port/" "$pid"
+  WEBFARM_PID=$!
+  PIDS+=("$WEBFARM_PID")
+  wait_http "http://127.0.0.1:$WEBFARM_PORT/" 60 || { tail -30 "$WORK/$name.log" >&2; return 1; }
+}
+
+# run_webfarm NAME [VAR=value ...]: measures the balancer as shipped, or with extra runtime settings.
+run_webfarm() {
+  local name="$1"; shift
+  start_webfarm "$name" "$@"
+  local pid=$WEBFARM_PID
+  measure "$name" "http://127.0.0.1:$WEBFARM_PORT/" "$pid"
   if [[ "$PROFILE" == 1 && -f "$WORK/perf-$name.data" ]]; then
     perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso,symbol --stdio 2>/dev/null |
       grep -v '^#' | grep '%' | head -40 | cut -c1-220 | sed 's/ *$//' >"$WORK/perf-top-$name.txt" || true
@@ -469,4 +490,5 @@ main() {
   log "written to $file"
 }
 
-main "$@"
+# memory.sh sources this file for its helpers.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi

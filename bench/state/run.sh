@@ -26,26 +26,8 @@ N16=${N16:-2000000}  # requests per run with -P 16 (the same order of time)
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
-
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
-fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_ping() {
-  for _ in $(seq 1 200); do
-    [ "$(redis-cli -p "$1" PING 2>/dev/null)" = "PONG" ] && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2; exit 1
-}
+# shellcheck source=bench/state/common.sh
+source "$REPO/bench/state/common.sh"
 
 echo "Building webfarm (Release)..."
 if ! dotnet build "$REPO/src/WebFarm/WebFarm.csproj" -c Release -nologo -v q >"$OUT/build.log" 2>&1; then

@@ -111,6 +111,10 @@ public sealed class KeyWalkTests
         var expected = $"ERR pattern is {GlobPattern.MaxLength + 1} bytes long; webfarm state accepts glob patterns of at most {GlobPattern.MaxLength} bytes";
         Assert.Equal(expected, Assert.IsType<RespError>(await client.CallAsync("KEYS", pattern)).Message);
         Assert.Equal(expected, Assert.IsType<RespError>(await client.CallAsync("SCAN", "0", "MATCH", pattern)).Message);
+
+        // HSCAN reads its options by the same rule (it used to skip the length check).
+        Assert.Equal(1L, await client.CallAsync("HSET", "h", "f", "v"));
+        Assert.Equal(expected, Assert.IsType<RespError>(await client.CallAsync("HSCAN", "h", "0", "MATCH", pattern)).Message);
         Assert.Equal("PONG", await client.CallAsync("PING"));
     }
 }

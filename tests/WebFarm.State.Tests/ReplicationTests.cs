@@ -224,4 +224,35 @@ public sealed class ReplicationTests
         Assert.Equal(new object?[] { "1", "2" }, await reader.CallAsync("MGET", "m1", "m2"));
         Assert.Equal("READONLY You can't write against a read only replica.", Assert.IsType<RespError>(await reader.CallAsync("RENAME", "new", "x")).Message);
     }
+
+    [Fact]
+    public async Task A_publish_inside_exec_reaches_the_replicas_inside_the_transaction()
+    {
+        await using var master = await StateServer.StartAsync(new StateServerOptions { Port = 0 });
+
+        // A raw replica link, to see the stream itself: PUBLISH goes to replicas only, and used to arrive before MULTI.
+        await using var link = await RawClient.ConnectAsync(master.EndPoint);
+        Assert.Equal("OK", await link.CallAsync("REPLCONF", "capa", "webfarm"));
+        Assert.StartsWith("FULLRESYNC ", Assert.IsType<string>(await link.CallAsync("PSYNC", "?", "-1")));
+        await link.ReadSnapshotAsync();
+
+        await using var writer = await RawClient.ConnectAsync(master.EndPoint);
+        Assert.Equal("OK", await writer.CallAsync("MULTI"));
+        Assert.Equal("QUEUED", await writer.CallAsync("PUBLISH", "news", "m"));
+        Assert.Equal("QUEUED", await writer.CallAsync("SET", "k", "v"));
+        Assert.Equal(new object?[] { 0L, "OK" }, await writer.CallAsync("EXEC"));
+        Assert.Equal("OK", await writer.CallAsync("SET", "after", "1"));
+
+        var stream = new List<string>();
+        while (stream.Count == 0 || stream[^1] != "SET after 1")
+        {
+            var command = string.Join(' ', Assert.IsType<object?[]>(await link.ReadReplyAsync()));
+            if (command != "PING" && !command.StartsWith("SELECT ", StringComparison.Ordinal))
+            {
+                stream.Add(command);
+            }
+        }
+
+        Assert.Equal(["MULTI", "PUBLISH news m", "SET k v", "EXEC", "SET after 1"], stream);
+    }
 }

@@ -7,7 +7,7 @@ namespace WebFarm.Agent.Control;
 /// directory, so a restart rejoins as the same server) and then heartbeats every second with the machine's load.
 /// The heartbeat loop survives an unreachable controller: it keeps trying, logging once per outage.
 /// </summary>
-public sealed class ControlAgent : IAsyncDisposable
+public sealed partial class ControlAgent : IAsyncDisposable
 {
     private readonly ControlAgentOptions _options;
     private readonly ControllerClient _client;
@@ -63,18 +63,18 @@ public sealed class ControlAgent : IAsyncDisposable
                 var joined = await client.JoinAsync(new JoinRequest(options.JoinToken, options.Name, options.Address), cancellationToken).ConfigureAwait(false);
                 credential = new AgentCredential(joined.Name, joined.Address, joined.Credential);
                 credential.Save(dataDirectory);
-                logger.LogInformation("Joined controller {Controller} as server {Name} ({Address})", options.Controller, joined.Name, joined.Address);
+                Log.Joined(logger, options.Controller, joined.Name, joined.Address);
             }
             else
             {
                 if (!string.IsNullOrEmpty(options.JoinToken))
                 {
-                    logger.LogInformation("Already joined as {Name} (credential in {Path}); --join-token is not used", credential.Name, AgentCredential.PathIn(dataDirectory));
+                    Log.AlreadyJoined(logger, credential.Name, AgentCredential.PathIn(dataDirectory));
                 }
 
                 if (!string.Equals(credential.Address, options.Address, StringComparison.Ordinal))
                 {
-                    logger.LogWarning("--address {Address} differs from the address {Joined} this server joined with; the controller keeps {Joined}", options.Address, credential.Address, credential.Address);
+                    Log.AddressDiffers(logger, options.Address, credential.Address);
                 }
             }
 
@@ -88,7 +88,7 @@ public sealed class ControlAgent : IAsyncDisposable
                 throw new AgentRefusedException(401, $"{ex.Message}. The controller no longer knows server '{credential.Name}': remove {AgentCredential.PathIn(dataDirectory)} and join again with a new --join-token.");
             }
 
-            logger.LogInformation("Heartbeating to {Controller} every {Interval} as {Name}", options.Controller, options.HeartbeatInterval, credential.Name);
+            Log.Heartbeating(logger, options.Controller, options.HeartbeatInterval, credential.Name);
             agent._loop = agent.RunAsync();
             return agent;
         }
@@ -129,7 +129,7 @@ public sealed class ControlAgent : IAsyncDisposable
                 await HeartbeatOnceAsync(_stop.Token).ConfigureAwait(false);
                 if (outage is not null)
                 {
-                    _logger.LogInformation("Controller {Controller} accepts heartbeats again", _options.Controller);
+                    Log.HeartbeatsAccepted(_logger, _options.Controller);
                     outage = null;
                 }
             }
@@ -143,7 +143,7 @@ public sealed class ControlAgent : IAsyncDisposable
                 var reason = ex is OperationCanceledException ? $"no answer within {_options.RequestTimeout}" : ex.Message;
                 if (outage is null)
                 {
-                    _logger.LogWarning("Heartbeat to {Controller} failed: {Reason}; retrying every {Interval}", _options.Controller, reason, _options.HeartbeatInterval);
+                    Log.HeartbeatFailed(_logger, _options.Controller, reason, _options.HeartbeatInterval);
                 }
 
                 outage = reason;

@@ -20,14 +20,24 @@ public sealed class RespDistributedCache : IDistributedCache
     private readonly string _prefix;
     private readonly WebFarmMetrics? _metrics;
     private readonly TimeProvider _time;
+    private readonly int _writeReplicas;
+    private readonly long _waitMilliseconds;
 
-    /// <summary>Creates a cache whose keys are <paramref name="keyPrefix"/> + key.</summary>
-    public RespDistributedCache(RespClient client, string keyPrefix, TimeProvider? time = null, WebFarmMetrics? metrics = null)
+    /// <summary>
+    /// Creates a cache whose keys are <paramref name="keyPrefix"/> + key. With <paramref name="writeReplicas"/> above
+    /// zero a write counts as done only when that many replicas confirmed it (<c>WAIT</c>, up to half the client's
+    /// command timeout, at most 1 s); otherwise it throws <see cref="RespReplicationException"/>.
+    /// </summary>
+    public RespDistributedCache(RespClient client, string keyPrefix, TimeProvider? time = null, WebFarmMetrics? metrics = null, int writeReplicas = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(writeReplicas);
         _client = client ?? throw new ArgumentNullException(nameof(client));
         _prefix = keyPrefix ?? string.Empty;
         _time = time ?? TimeProvider.System;
         _metrics = metrics;
+        _writeReplicas = writeReplicas;
+        // WAIT holds the (multiplexed) socket it is sent on, so it must stay short when a replica is missing.
+        _waitMilliseconds = Math.Max(1, (long)Math.Min(1000, client.CommandTimeout.TotalMilliseconds / 2));
     }
 
     /// <inheritdoc />
@@ -73,17 +83,25 @@ public sealed class RespDistributedCache : IDistributedCache
             "absexp", absolute?.UtcTicks ?? NotPresent,
             "sldexp", sliding?.Ticks ?? NotPresent,
             "data", value);
+        // Same connection, in order: the expiry applies to the hash just written. Without a TTL, PERSIST clears an
+        // expiry left by an earlier version of the entry (HSET only updates fields).
+        var expiry = ttl is { } t
+            ? RespCommand.Create("PEXPIRE", _prefix + key, Milliseconds(t))
+            : RespCommand.Create("PERSIST", _prefix + key);
         try
         {
-            if (ttl is { } t)
+            if (_writeReplicas == 0)
             {
-                // Same connection, in order: the expiry applies to the hash just written.
-                await _client.ExecuteBatchAsync([set, RespCommand.Create("PEXPIRE", _prefix + key, Milliseconds(t))], token).ConfigureAwait(false);
+                await _client.ExecuteBatchAsync([set, expiry], token).ConfigureAwait(false);
             }
             else
             {
-                // HSET only updates fields: clear an expiry left by an earlier version of the entry.
-                await _client.ExecuteBatchAsync([set, RespCommand.Create("PERSIST", _prefix + key)], token).ConfigureAwait(false);
+                var replies = await _client.ExecuteBatchAsync([set, expiry, RespCommand.Create("WAIT", _writeReplicas, _waitMilliseconds)], token).ConfigureAwait(false);
+                if (replies[2].Integer < _writeReplicas)
+                {
+                    throw new RespReplicationException(
+                        $"Cache entry '{_prefix + key}' was confirmed by {replies[2].Integer} of {_writeReplicas} required replicas within {_waitMilliseconds} ms; not reported as stored.");
+                }
             }
         }
         catch (RespException ex)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using WebFarm.AspNetCore.Resp;
 using WebFarm.AspNetCore.Storage;
 
 namespace WebFarm.AspNetCore.Health;
@@ -20,6 +21,12 @@ public sealed class WebFarmMetrics
     /// <summary>The store error counter name.</summary>
     public const string StoreErrorsCounterName = "webfarm.store.errors";
 
+    /// <summary>Cluster redirections followed (tag <c>kind</c> = <c>moved</c> or <c>ask</c>).</summary>
+    public const string RedirectionsCounterName = "webfarm.store.cluster.redirections";
+
+    /// <summary>Cluster slot map reads (tag <c>result</c> = <c>ok</c> or <c>failed</c>).</summary>
+    public const string SlotMapRefreshesCounterName = "webfarm.store.cluster.slot_map_refreshes";
+
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
     private readonly Counter<long> _storeErrors;
@@ -30,12 +37,29 @@ public sealed class WebFarmMetrics
     private long _suppressed;
     private int _failing;
 
-    /// <summary>Creates the meter through the host's <see cref="IMeterFactory"/>.</summary>
-    public WebFarmMetrics(IMeterFactory meterFactory, IWebFarmStore store, ILogger<WebFarmMetrics> logger)
+    /// <summary>
+    /// Creates the meter through the host's <see cref="IMeterFactory"/>; with <paramref name="respStatistics"/> also the
+    /// cluster counters, read from the RESP client's Interlocked totals when a listener collects.
+    /// </summary>
+    public WebFarmMetrics(IMeterFactory meterFactory, IWebFarmStore store, ILogger<WebFarmMetrics> logger, RespClientStatistics? respStatistics = null)
     {
         var meter = meterFactory.Create(MeterName);
         _storeErrors = meter.CreateCounter<long>(StoreErrorsCounterName, unit: "{error}", description: "Failed operations against the shared session/cache/key store.");
         meter.CreateObservableGauge("webfarm.store.up", () => Volatile.Read(ref _failing) == 0 ? 1 : 0, description: "1 while the last store operation succeeded, 0 after a failure.");
+        if (respStatistics is not null)
+        {
+            meter.CreateObservableCounter(RedirectionsCounterName, () => new[]
+            {
+                new Measurement<long>(respStatistics.MovedRedirections, new KeyValuePair<string, object?>("kind", "moved")),
+                new Measurement<long>(respStatistics.AskRedirections, new KeyValuePair<string, object?>("kind", "ask")),
+            }, unit: "{redirection}", description: "MOVED and ASK redirections the RESP client followed (resharding, failover).");
+            meter.CreateObservableCounter(SlotMapRefreshesCounterName, () => new[]
+            {
+                new Measurement<long>(respStatistics.SlotMapRefreshes, new KeyValuePair<string, object?>("result", "ok")),
+                new Measurement<long>(respStatistics.SlotMapRefreshFailures, new KeyValuePair<string, object?>("result", "failed")),
+            }, unit: "{refresh}", description: "Cluster slot map reads by the RESP client.");
+        }
+
         _store = store;
         _storeTag = new("store", store.Kind);
         _logger = logger;

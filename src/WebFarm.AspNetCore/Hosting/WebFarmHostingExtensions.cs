@@ -54,7 +54,11 @@ public static class WebFarmHostingExtensions
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.AddSingleton<WebFarmMetrics>();
+        services.AddSingleton(sp => new WebFarmMetrics(
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<IWebFarmStore>(),
+            sp.GetRequiredService<ILogger<WebFarmMetrics>>(),
+            options.Store == WebFarmStore.Resp ? sp.GetRequiredService<RespClient>().Statistics : null));
 
         if (options.Store == WebFarmStore.Resp)
         {
@@ -104,6 +108,7 @@ public static class WebFarmHostingExtensions
             var clientOptions = new RespClientOptions
             {
                 Password = options.Password,
+                Topology = options.StateTopology,
                 CommandTimeout = options.StoreTimeout,
                 ConnectTimeout = options.StoreTimeout,
             };
@@ -116,7 +121,8 @@ public static class WebFarmHostingExtensions
         });
         services.AddSingleton<IWebFarmStore>(sp => new RespStore(sp.GetRequiredService<RespClient>()));
         services.AddSingleton<IDistributedCache>(sp => new RespDistributedCache(
-            sp.GetRequiredService<RespClient>(), options.CacheKeyPrefix, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebFarmMetrics>()));
+            sp.GetRequiredService<RespClient>(), options.CacheKeyPrefix, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WebFarmMetrics>(),
+            options.StateWriteReplicas));
         services.AddSingleton<IXmlRepository>(sp => new RespXmlRepository(
             sp.GetRequiredService<RespClient>(), options.CacheKeyPrefix + "DataProtection-Keys", sp.GetRequiredService<WebFarmMetrics>()));
     }

@@ -17,11 +17,26 @@ public sealed class WebFarmOptions
     /// <summary>The default state server endpoint.</summary>
     public const string DefaultStateEndpoint = "127.0.0.1:42424";
 
+    private string? _topologyText;
+
     /// <summary>Which store keeps sessions, cache entries and Data Protection keys. Default <see cref="WebFarmStore.Resp"/>.</summary>
     public WebFarmStore Store { get; set; } = WebFarmStore.Resp;
 
     /// <summary>RESP servers as host:port (several = primary plus replicas; the client follows the primary). Default 127.0.0.1:42424.</summary>
     public List<string> StateEndpoints { get; set; } = [];
+
+    /// <summary>
+    /// How the RESP endpoints are used: <see cref="RespTopology.Auto"/> (default; a node reporting
+    /// <c>cluster_enabled:1</c> makes it a cluster), <see cref="RespTopology.Primary"/> (one server or primary plus
+    /// replicas) or <see cref="RespTopology.Cluster"/> (the endpoints are seed nodes of a Redis/Valkey Cluster).
+    /// </summary>
+    public RespTopology StateTopology { get; set; } = RespTopology.Auto;
+
+    /// <summary>
+    /// RESP store: how many replicas must confirm a cache/session write (<c>WAIT</c>) before it counts as stored;
+    /// 0 (default) trusts the master's reply (Redis's asynchronous replication). See docs/member-library.md.
+    /// </summary>
+    public int StateWriteReplicas { get; set; }
 
     /// <summary>Password for the RESP store (<c>AUTH</c>); null for none.</summary>
     public string? Password { get; set; }
@@ -74,7 +89,7 @@ public sealed class WebFarmOptions
 
     /// <summary>
     /// Applies the environment variables <c>WEBFARM_SERVER_NAME</c>, <c>WEBFARM_STATE_ENDPOINT</c> (host:port,
-    /// or a comma list), <c>WEBFARM_STATE_PASSWORD</c>, <c>WEBFARM_APPLICATION_NAME</c> and
+    /// or a comma list), <c>WEBFARM_STATE_TOPOLOGY</c>, <c>WEBFARM_STATE_PASSWORD</c>, <c>WEBFARM_APPLICATION_NAME</c> and
     /// <c>WEBFARM_TRUSTED_PROXIES</c> (comma list); a set variable wins over configuration.
     /// </summary>
     internal void ApplyEnvironment(Func<string, string?> getVariable)
@@ -87,6 +102,15 @@ public sealed class WebFarmOptions
         if (NonEmpty(getVariable("WEBFARM_STATE_ENDPOINT")) is { } endpoints)
         {
             StateEndpoints = SplitList(endpoints);
+        }
+
+        if (NonEmpty(getVariable("WEBFARM_STATE_TOPOLOGY")) is { } topology)
+        {
+            // An unknown name is kept as an undefined value so Normalize reports it with the others.
+            StateTopology = Enum.TryParse<RespTopology>(topology, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                ? parsed
+                : (RespTopology)(-1);
+            _topologyText = topology;
         }
 
         if (NonEmpty(getVariable("WEBFARM_STATE_PASSWORD")) is { } password)
@@ -126,6 +150,16 @@ public sealed class WebFarmOptions
 
         if (Store == WebFarmStore.Resp)
         {
+            if (!Enum.IsDefined(StateTopology))
+            {
+                problems.Add($"{SectionName}:StateTopology (WEBFARM_STATE_TOPOLOGY) is '{_topologyText ?? StateTopology.ToString()}'; use Auto, Primary or Cluster.");
+            }
+
+            if (StateWriteReplicas is < 0 or > 16)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{SectionName}:StateWriteReplicas is {StateWriteReplicas}; use 0 (trust the master) to 16."));
+            }
+
             for (int i = 0; i < StateEndpoints.Count; i++)
             {
                 if (!RespEndPoint.TryParse(StateEndpoints[i], out _))

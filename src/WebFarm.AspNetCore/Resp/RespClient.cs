@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using WebFarm.AspNetCore.Resp.Cluster;
 
 namespace WebFarm.AspNetCore.Resp;
 
@@ -9,7 +10,9 @@ namespace WebFarm.AspNetCore.Resp;
 /// application. Commands are multiplexed round robin over <see cref="RespClientOptions.ConnectionCount"/>
 /// sockets and pipelined (everything queued on a socket goes out in one write). Broken sockets are
 /// replaced with exponential backoff; with several endpoints the client uses the one whose
-/// <c>ROLE</c> is <c>master</c> and finds the new primary after a failover.
+/// <c>ROLE</c> is <c>master</c> and finds the new primary after a failover. Against a Redis or Valkey Cluster
+/// (configured, or detected from <c>cluster_enabled:1</c>) commands are routed by hash slot instead
+/// (<see cref="RespTopology.Cluster"/>).
 /// </summary>
 public sealed class RespClient : IAsyncDisposable
 {
@@ -18,6 +21,9 @@ public sealed class RespClient : IAsyncDisposable
     private readonly RespConnectionSlot[] _slots;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _disposing = new();
+    private readonly RespConnector _connector;
+    private readonly RespClusterRouter _cluster;
+    private int _topology; // RespTopology; Auto until the first connection decides
     private int _primaryIndex;
     private int _nextSlot;
     private int _disposed;
@@ -42,7 +48,14 @@ public sealed class RespClient : IAsyncDisposable
             throw new ArgumentException("RespClientOptions.CommandTimeout and ConnectTimeout must be positive.", nameof(options));
         }
 
+        if (!Enum.IsDefined(options.Topology))
+        {
+            throw new ArgumentException($"RespClientOptions.Topology is {options.Topology}; use Auto, Primary or Cluster.", nameof(options));
+        }
+
         _options = options;
+        _topology = (int)options.Topology;
+        _connector = new RespConnector(options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _endPoints = new RespEndPoint[options.EndPoints.Count];
         for (int i = 0; i < _endPoints.Length; i++)
@@ -62,7 +75,18 @@ public sealed class RespClient : IAsyncDisposable
         {
             _slots[i] = new RespConnectionSlot(ConnectToPrimaryAsync, options.MaxReconnectBackoff, _disposing.Token);
         }
+
+        _cluster = new RespClusterRouter(options, _endPoints, _connector, Statistics, _logger, _disposing.Token);
     }
+
+    /// <summary>Primary or Cluster once known; Auto until the first connection to a server decided.</summary>
+    public RespTopology Topology => (RespTopology)Volatile.Read(ref _topology);
+
+    /// <summary>In cluster mode, the slot map in use (null before the first command read it, and outside cluster mode).</summary>
+    public ClusterSlotMap? ClusterMap => _cluster.Map;
+
+    /// <summary>Redirection and slot map counters (cluster mode).</summary>
+    public RespClientStatistics Statistics { get; } = new();
 
     /// <summary>The endpoints the client was given.</summary>
     public IReadOnlyList<RespEndPoint> EndPoints => _endPoints;
@@ -105,14 +129,30 @@ public sealed class RespClient : IAsyncDisposable
         return ExecuteCoreAsync(commands, cancellationToken);
     }
 
-    /// <summary>Sends PING and returns the round-trip time.</summary>
+    /// <summary>
+    /// Sends PING and returns the round-trip time. On a cluster every master of a freshly read slot map is pinged;
+    /// masters that do not answer (or slots without a master) throw <see cref="RespClusterUnavailableException"/>
+    /// naming each slot range and node.
+    /// </summary>
     public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
         long start = Stopwatch.GetTimestamp();
+        if (Topology == RespTopology.Cluster)
+        {
+            await _cluster.PingMastersAsync(cancellationToken).ConfigureAwait(false);
+            return Stopwatch.GetElapsedTime(start);
+        }
+
         var reply = await ExecuteAsync(RespCommand.Create("PING"), cancellationToken).ConfigureAwait(false);
         if (reply.AsString() != "PONG")
         {
             throw new RespProtocolException($"{CurrentEndPoint} answered PING with '{reply}' instead of PONG.");
+        }
+
+        if (Topology == RespTopology.Cluster)
+        {
+            // That PING was the first command and found a cluster: check every master, not just one.
+            await _cluster.PingMastersAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return Stopwatch.GetElapsedTime(start);
@@ -127,6 +167,7 @@ public sealed class RespClient : IAsyncDisposable
         }
 
         await _disposing.CancelAsync().ConfigureAwait(false);
+        await _cluster.DisposeAsync().ConfigureAwait(false);
         foreach (var slot in _slots)
         {
             if (slot.Current is { } connection)
@@ -141,7 +182,12 @@ public sealed class RespClient : IAsyncDisposable
     private async Task<RespValue[]> ExecuteCoreAsync(IReadOnlyList<RespCommand> commands, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        long started = Stopwatch.GetTimestamp();
+        if (Volatile.Read(ref _topology) == (int)RespTopology.Cluster)
+        {
+            return await _cluster.ExecuteAsync(commands, cancellationToken).ConfigureAwait(false);
+        }
+
+        var deadline = new RespDeadline(_options.CommandTimeout);
         TimeSpan timeout = _options.CommandTimeout;
         for (int attempt = 0; ; attempt++)
         {
@@ -149,11 +195,17 @@ public sealed class RespClient : IAsyncDisposable
             RespConnection connection;
             try
             {
-                connection = await slot.GetAsync().WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
+                connection = await slot.GetAsync().WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 throw new RespTimeoutException($"{commands[0].Name} timed out after {timeout.TotalMilliseconds:0} ms waiting for a connection to {CurrentEndPoint}.");
+            }
+
+            if (Volatile.Read(ref _topology) == (int)RespTopology.Cluster)
+            {
+                // This connection's handshake found a cluster node (Auto): route by slot from now on.
+                return await _cluster.ExecuteAsync(commands, cancellationToken).ConfigureAwait(false);
             }
 
             if (connection.EndPointIndex != Volatile.Read(ref _primaryIndex))
@@ -176,18 +228,7 @@ public sealed class RespClient : IAsyncDisposable
 
             try
             {
-                await Task.WhenAll(tasks).WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                Abandon(pending);
-                connection.OnCommandTimedOut(timeout);
-                throw new RespTimeoutException($"{commands[0].Name} got no reply from {connection.EndPoint} within {timeout.TotalMilliseconds:0} ms.");
-            }
-            catch (OperationCanceledException)
-            {
-                Abandon(pending);
-                throw;
+                await connection.WaitForRepliesAsync(pending, tasks, deadline, -1, cancellationToken).ConfigureAwait(false);
             }
             catch (RespConnectionException) when (attempt == 0 && !pending[0].WasWritten)
             {
@@ -231,20 +272,6 @@ public sealed class RespClient : IAsyncDisposable
         }
     }
 
-    private static TimeSpan Remaining(long started, TimeSpan timeout)
-    {
-        var left = timeout - Stopwatch.GetElapsedTime(started);
-        return left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1);
-    }
-
-    private static void Abandon(RespPendingCommand[] pending)
-    {
-        foreach (var p in pending)
-        {
-            p.Abandon();
-        }
-    }
-
     /// <summary>
     /// Opens a connection to the primary: tries the last known primary first, then the others in order.
     /// With a single endpoint the ROLE check is skipped (whatever is there is what the app asked for).
@@ -260,22 +287,24 @@ public sealed class RespClient : IAsyncDisposable
             RespConnection? connection = null;
             try
             {
-                connection = await RespConnection.ConnectAsync(endPoint, index, _options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-                if (_options.Password is not null)
+                connection = await _connector.OpenAsync(endPoint, index, cancellationToken).ConfigureAwait(false);
+                if (Volatile.Read(ref _topology) == (int)RespTopology.Auto)
                 {
-                    var auth = _options.User is null
-                        ? RespCommand.Create("AUTH", _options.Password)
-                        : RespCommand.Create("AUTH", _options.User, _options.Password);
-                    var reply = await HandshakeAsync(connection, auth, cancellationToken).ConfigureAwait(false);
-                    if (reply.IsError)
+                    var found = await _connector.DetectTopologyAsync(connection, cancellationToken).ConfigureAwait(false);
+                    if (found != RespTopology.Auto && Interlocked.CompareExchange(ref _topology, (int)found, (int)RespTopology.Auto) == (int)RespTopology.Auto)
                     {
-                        throw new RespConnectionException($"{endPoint} rejected AUTH: {reply.AsString()}");
+                        _logger.LogInformation("{EndPoint} reports cluster_enabled:{Enabled}: the RESP client runs in {Topology} mode.",
+                            endPoint, found == RespTopology.Cluster ? 1 : 0, found);
+                    }
+
+                    if (found == RespTopology.Cluster)
+                    {
+                        return connection;
                     }
                 }
-
                 if (_endPoints.Length > 1)
                 {
-                    var role = await HandshakeAsync(connection, RespCommand.Create("ROLE"), cancellationToken).ConfigureAwait(false);
+                    var role = await _connector.HandshakeAsync(connection, RespCommand.Create("ROLE"), cancellationToken).ConfigureAwait(false);
                     string? name = role.Kind == RespValueKind.Array && role.Items.Count > 0 ? role.Items[0].AsString() : null;
                     if (role.IsError && role.AsString()!.StartsWith("NOAUTH", StringComparison.Ordinal))
                     {
@@ -321,18 +350,5 @@ public sealed class RespClient : IAsyncDisposable
         throw new RespConnectionException(_endPoints.Length == 1
             ? detail + "."
             : $"No primary among {_endPoints.Length} endpoints: {detail}.");
-    }
-
-    private async Task<RespValue> HandshakeAsync(RespConnection connection, RespCommand command, CancellationToken cancellationToken)
-    {
-        var pending = new RespPendingCommand(command);
-        try
-        {
-            return await connection.Send(pending).WaitAsync(_options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new RespConnectionException($"{connection.EndPoint} did not answer {command.Name} within {_options.ConnectTimeout.TotalMilliseconds:0} ms.");
-        }
     }
 }

@@ -9,6 +9,13 @@ public sealed class RespClientOptions
     /// </summary>
     public IList<string> EndPoints { get; } = new List<string>();
 
+    /// <summary>
+    /// <see cref="RespTopology.Auto"/> (default): a cluster node among the endpoints (<c>cluster_enabled:1</c>) makes
+    /// this a cluster client; <see cref="RespTopology.Primary"/>: one server or primary plus replicas;
+    /// <see cref="RespTopology.Cluster"/>: the endpoints are seed nodes of a Redis or Valkey Cluster.
+    /// </summary>
+    public RespTopology Topology { get; set; } = RespTopology.Auto;
+
     /// <summary>Optional ACL user name sent with <c>AUTH</c>.</summary>
     public string? User { get; set; }
 

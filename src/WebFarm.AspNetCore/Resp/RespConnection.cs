@@ -93,6 +93,32 @@ internal sealed class RespConnection : IAsyncDisposable
     }
 
     /// <summary>
+    /// Waits for the replies of <paramref name="pending"/> (sent on this connection) within <paramref name="deadline"/>.
+    /// On timeout or cancellation the commands are abandoned (never sent if still queued); a timeout also checks
+    /// whether the socket is dead (<see cref="OnCommandTimedOut"/>) and throws <see cref="RespTimeoutException"/>
+    /// naming the server and, in a cluster, the <paramref name="slot"/> (-1: none). Connection failures propagate as they are.
+    /// </summary>
+    public async Task WaitForRepliesAsync(RespPendingCommand[] pending, Task<RespValue>[] replies, RespDeadline deadline, int slot, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(replies).WaitAsync(deadline.Remaining, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Abandon(pending);
+            OnCommandTimedOut(deadline.Timeout);
+            string where = slot < 0 ? string.Empty : $" (slot {slot})";
+            throw new RespTimeoutException($"{pending[0].Command.Name} got no reply from {EndPoint}{where} within {deadline.Timeout.TotalMilliseconds:0} ms.");
+        }
+        catch (OperationCanceledException)
+        {
+            Abandon(pending);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Called when a command on this connection timed out. If even the oldest in-flight command has
     /// waited the whole timeout, the server (or the path to it) is not answering at all: a half-open
     /// socket would otherwise swallow commands forever, so the connection is dropped and replaced.
@@ -156,6 +182,14 @@ internal sealed class RespConnection : IAsyncDisposable
         }
 
         _stream.Dispose();
+    }
+
+    private static void Abandon(RespPendingCommand[] pending)
+    {
+        foreach (var p in pending)
+        {
+            p.Abandon();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -7,9 +7,11 @@ internal sealed class RespStore(RespClient client) : IWebFarmStore
 {
     public string Kind => "resp";
 
-    public string Target => client.EndPoints.Count == 1
-        ? client.CurrentEndPoint.ToString()
-        : $"{client.CurrentEndPoint} (of {string.Join(", ", client.EndPoints)})";
+    public string Target => client.Topology == RespTopology.Cluster
+        ? $"cluster of {client.ClusterMap?.Shards.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} masters (seeds {string.Join(", ", client.EndPoints)})"
+        : client.EndPoints.Count == 1
+            ? client.CurrentEndPoint.ToString()
+            : $"{client.CurrentEndPoint} (of {string.Join(", ", client.EndPoints)})";
 
     public Task PingAsync(CancellationToken cancellationToken) => client.PingAsync(cancellationToken);
 }

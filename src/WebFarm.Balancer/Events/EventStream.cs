@@ -14,7 +14,7 @@ namespace WebFarm.Balancer.Events;
 /// event when full, and the subscriber is then handed an <see cref="EventKind.EventsLost"/> marker saying
 /// which sequences it missed. A slow dashboard therefore cannot stall a state change in the data plane.
 /// </remarks>
-public sealed class EventStream
+public sealed partial class EventStream
 {
     public const int DefaultCapacity = 10_000;
 
@@ -70,7 +70,7 @@ public sealed class EventStream
             }
         }
 
-        Log(published);
+        LogEvent(published);
         return published;
     }
 
@@ -188,7 +188,7 @@ public sealed class EventStream
         return new FarmEvent(lastLost, _time.GetUtcNow(), null, null, EventKind.EventsLost, $"{range} lost because {reason}.");
     }
 
-    private void Log(FarmEvent e)
+    private void LogEvent(FarmEvent e)
     {
         if (_logger is null)
         {
@@ -200,8 +200,7 @@ public sealed class EventStream
             : LogLevel.Information;
         if (_logger.IsEnabled(level))
         {
-            _logger.Log(level, "Event {Sequence} {Kind} farm={Farm} server={Server}: {Message}",
-                e.Sequence, EventKindNames.ToKebabCase(e.Kind), e.Farm ?? "-", e.Server ?? "-", e.Message);
+            Log.Event(_logger, level, e.Sequence, EventKindNames.ToKebabCase(e.Kind), e.Farm ?? "-", e.Server ?? "-", e.Message);
         }
     }
 

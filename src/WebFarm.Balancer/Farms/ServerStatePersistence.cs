@@ -8,7 +8,7 @@ namespace WebFarm.Balancer.Farms;
 /// state is put back on a server, and saving after every operator decision. Nothing is persisted without a
 /// state directory.
 /// </summary>
-internal sealed class ServerStatePersistence
+internal sealed partial class ServerStatePersistence
 {
     private readonly ServerStateStore? _store;
     private readonly ILogger _logger;
@@ -26,7 +26,7 @@ internal sealed class ServerStatePersistence
         var saved = _store is null ? null : _store.Load(out problem);
         if (problem is not null)
         {
-            _logger.LogWarning("Ignoring saved server states: {Problem}", problem);
+            Log.SavedStatesIgnored(_logger, problem);
         }
 
         return saved;
@@ -65,7 +65,7 @@ internal sealed class ServerStatePersistence
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _logger.LogError(ex, "Could not save server states to {Directory}", _store.Directory);
+            Log.SaveFailed(_logger, _store.Directory, ex);
         }
     }
 }

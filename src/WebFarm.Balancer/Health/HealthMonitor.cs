@@ -11,7 +11,7 @@ namespace WebFarm.Balancer.Health;
 /// The host starts and stops it; a config reload calls <see cref="Update"/>, which starts loops for new servers,
 /// stops those of removed ones and swaps the settings of the others without losing their rise/fall counts.
 /// </summary>
-public sealed class HealthMonitor : IAsyncDisposable
+public sealed partial class HealthMonitor : IAsyncDisposable
 {
     private readonly string _farm;
     private readonly IHealthStateSink _sink;
@@ -243,7 +243,7 @@ public sealed class HealthMonitor : IAsyncDisposable
             catch (Exception ex)
             {
                 // A probe never throws for a sick server; this is a bug, and the loop must survive it.
-                _logger.LogError(ex, "Health check loop for {Server} in farm {Farm} failed", loop.Server.Name, _farm);
+                Log.LoopFailed(_logger, loop.Server.Name, _farm, ex);
                 delay = loop.Settings.Interval;
             }
         }
@@ -251,7 +251,7 @@ public sealed class HealthMonitor : IAsyncDisposable
 
     private void Report(ServerRuntime server, bool healthy, string reason)
     {
-        _logger.LogInformation("Health of {Server} in farm {Farm}: {Healthy}, {Reason}", server.Name, _farm, healthy ? "healthy" : "unhealthy", reason);
+        Log.HealthReported(_logger, server.Name, _farm, healthy ? "healthy" : "unhealthy", reason);
         try
         {
             _sink.SetHealth(server, healthy, reason);
@@ -259,7 +259,7 @@ public sealed class HealthMonitor : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The server may have been removed by a reload between the probe and now.
-            _logger.LogDebug(ex, "Could not record the health of {Server} in farm {Farm}", server.Name, _farm);
+            Log.HealthNotRecorded(_logger, server.Name, _farm, ex);
         }
     }
 

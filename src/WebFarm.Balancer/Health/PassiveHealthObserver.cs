@@ -13,7 +13,7 @@ namespace WebFarm.Balancer.Health;
 /// ReactivationPeriod — unlike ARR, which never brought a live-traffic casualty back.
 /// Hot path: a successful response costs one bit test; a failure, a dictionary lookup and two Interlocked ops.
 /// </summary>
-public sealed class PassiveHealthObserver : IPassiveHealthObserver, IDisposable
+public sealed partial class PassiveHealthObserver : IPassiveHealthObserver, IDisposable
 {
     private readonly PassiveHealthOptions _settings;
     private readonly StatusCodeSet? _failureStatus;
@@ -82,7 +82,7 @@ public sealed class PassiveHealthObserver : IPassiveHealthObserver, IDisposable
 
             var last = statusCode != 0 ? "status " + statusCode : HealthProbe.Describe(error);
             var reason = $"{_settings.MaxFailures} failure(s) in live traffic within {DurationParser.Format(_settings.Window)} (last: {last})";
-            _logger.LogWarning("Server {Server} in farm {Farm} leaves rotation: {Reason}", server.Name, server.Farm, reason);
+            Log.LeavesRotation(_logger, server.Name, server.Farm, reason);
             state.Reset();
             SetHealth(server, false, reason);
             if (!_hasActiveCheck(server))
@@ -133,7 +133,7 @@ public sealed class PassiveHealthObserver : IPassiveHealthObserver, IDisposable
         catch (Exception ex)
         {
             // The server may have been removed by a reload meanwhile; never let this reach the request path.
-            _logger.LogDebug(ex, "Could not record the health of {Server} in farm {Farm}", server.Name, server.Farm);
+            Log.HealthNotRecorded(_logger, server.Name, server.Farm, ex);
         }
     }
 

@@ -23,7 +23,7 @@ namespace WebFarm.Balancer.Hosting;
 /// the runtime and, with a config file, the file watcher. Start with <see cref="StartAsync"/>, stop with
 /// <see cref="StopAsync"/> or by disposing.
 /// </summary>
-public sealed class BalancerHost : IAsyncDisposable
+public sealed partial class BalancerHost : IAsyncDisposable
 {
     private readonly WebApplication _dataPlane;
     private readonly Http1FrontEnd _frontEnd;
@@ -156,8 +156,8 @@ public sealed class BalancerHost : IAsyncDisposable
             ? null
             : new ConfigWatcher(configPath, configText!, runtime, Adjust, options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
         var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, configPath, options.ShutdownTimeout);
-        logger.LogInformation(
-            "Balancer listening on {Listen}; admin API on {Admin}; {Farms} farm(s); socket engine {Engine}",
+        Log.Listening(
+            logger,
             string.Join(", ", host.ListenUris),
             host.AdminUri?.ToString() ?? "(disabled)",
             config.Farms.Count,
@@ -214,8 +214,7 @@ public sealed class BalancerHost : IAsyncDisposable
         if (useEpoll)
         {
             // Registered after the socket transport, so Kestrel picks it (it tries the last-registered factory first).
-            var engineLogger = loggerFactory.CreateLogger("WebFarm.Transport");
-            EpollLoop.UnhandledException ??= ex => engineLogger.LogError(ex, "A callback on an epoll loop thread failed");
+            // It logs its own failures through the ILoggerFactory registered above.
             builder.Services.AddSingleton<IConnectionListenerFactory, EpollConnectionListenerFactory>();
         }
 

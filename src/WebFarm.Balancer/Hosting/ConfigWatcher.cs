@@ -12,7 +12,7 @@ namespace WebFarm.Balancer.Hosting;
 /// content hash, so an editor's several writes make one reload and touching the file makes none.
 /// A bad file raises config-rejected and keeps the running configuration.
 /// </summary>
-internal sealed class ConfigWatcher : IDisposable
+internal sealed partial class ConfigWatcher : IDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
@@ -49,12 +49,12 @@ internal sealed class ConfigWatcher : IDisposable
             _watcher.Changed += (_, _) => Schedule();
             _watcher.Created += (_, _) => Schedule();
             _watcher.Renamed += (_, _) => Schedule();
-            _watcher.Error += (_, e) => _logger.LogWarning(e.GetException(), "Config file watcher failed; falling back to polling {Path}", _path);
+            _watcher.Error += (_, e) => Log.WatcherFailed(_logger, _path, e.GetException());
             _watcher.EnableRaisingEvents = true;
         }
         catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
         {
-            _logger.LogWarning(ex, "Cannot watch {Path}; polling it every {Interval}", path, PollInterval);
+            Log.CannotWatch(_logger, path, PollInterval, ex);
         }
     }
 
@@ -102,7 +102,7 @@ internal sealed class ConfigWatcher : IDisposable
         catch (Exception ex)
         {
             // A timer callback must never throw: that would take the process down.
-            _logger.LogError(ex, "Reloading {Path} failed unexpectedly", _path);
+            Log.ReloadFailed(_logger, _path, ex);
         }
     }
 
@@ -125,7 +125,7 @@ internal sealed class ConfigWatcher : IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // A missing file is usually an editor's save-by-rename in progress; the next event retries.
-                _logger.LogWarning("Cannot read {Path}: {Message}; keeping the running configuration", _path, ex.Message);
+                Log.CannotRead(_logger, _path, ex.Message);
                 return false;
             }
 
@@ -147,16 +147,16 @@ internal sealed class ConfigWatcher : IDisposable
                 {
                     // Said in the event, not only in the log: whoever watches the events learns that a restart is due.
                     message += $"; {string.Join(", ", restartOnly)} changed: applied at the next restart";
-                    _logger.LogWarning("{Settings} changed in {Path}: applied at the next restart; the rest of the new configuration is applied now", string.Join(", ", restartOnly), _path);
+                    Log.RestartOnlyChanged(_logger, string.Join(", ", restartOnly), _path);
                 }
 
-                _logger.LogInformation("Reloaded {Path}", _path);
+                Log.Reloaded(_logger, _path);
                 _runtime.Events.Publish(null, null, EventKind.ConfigReloaded, message);
                 return true;
             }
             catch (ConfigException ex)
             {
-                _logger.LogError("Rejected {Path}, keeping the running configuration:{NewLine}{Errors}", _path, Environment.NewLine, string.Join(Environment.NewLine, ex.Errors));
+                Log.Rejected(_logger, _path, Environment.NewLine, string.Join(Environment.NewLine, ex.Errors));
                 var first = ex.Errors.Count > 0 ? ex.Errors[0].ToString() : ex.Message;
                 var more = ex.Errors.Count > 1 ? $" (and {ex.Errors.Count - 1} more)" : string.Empty;
                 _runtime.Events.Publish(null, null, EventKind.ConfigRejected, $"rejected, keeping the running configuration: {first}{more}");

@@ -1,17 +1,25 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace WebFarm.Balancer.Transport;
 
 /// <summary>One bound listening socket of the epoll transport.</summary>
-internal sealed class EpollConnectionListener : IConnectionListener
+internal sealed partial class EpollConnectionListener : IConnectionListener
 {
     private readonly Socket _listener;
+    private readonly ConnectionPipeOptions _pipeOptions;
+    private readonly ILogger _logger;
 
-    public EpollConnectionListener(Socket listener)
+    // Accepting is paused for lack of descriptors or memory; reported once per episode, not once per retry.
+    private bool _starved;
+
+    public EpollConnectionListener(Socket listener, PinnedBlockPool pool, ILogger logger)
     {
         _listener = listener;
+        _pipeOptions = new ConnectionPipeOptions(pool);
+        _logger = logger;
         EndPoint = listener.LocalEndPoint!;
     }
 
@@ -37,7 +45,14 @@ internal sealed class EpollConnectionListener : IConnectionListener
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
             {
                 // Out of descriptors or memory: the connection waits in the backlog. Retrying at once would spin a
-                // core until something closes, so pause briefly (as a client would retry).
+                // core until something closes, so pause briefly (as a client would retry). An operator needs to know
+                // (raise `ulimit -n`), once per episode.
+                if (!_starved)
+                {
+                    _starved = true;
+                    Log.AcceptStarved(_logger, EndPoint, ex.SocketErrorCode, ex);
+                }
+
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
                 continue;
             }
@@ -48,10 +63,16 @@ internal sealed class EpollConnectionListener : IConnectionListener
                 continue;
             }
 
+            if (_starved)
+            {
+                _starved = false;
+                Log.AcceptResumed(_logger, EndPoint);
+            }
+
             try
             {
                 accepted.NoDelay = true;
-                var connection = new EpollConnection(EpollSocket.FromAccepted(accepted));
+                var connection = new EpollConnection(EpollSocket.FromAccepted(accepted, _logger), _pipeOptions);
                 connection.Start();
                 return connection;
             }

@@ -43,9 +43,6 @@ internal sealed unsafe class EpollLoop
         thread.UnsafeStart();
     }
 
-    /// <summary>Called when a callback run by a loop throws (it never should: the data plane catches its own errors).</summary>
-    public static Action<Exception>? UnhandledException { get; set; }
-
     /// <summary>True on platforms where the transport works: Linux, 64-bit.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && Environment.Is64BitProcess;
 
@@ -114,6 +111,18 @@ internal sealed unsafe class EpollLoop
         return loops;
     }
 
+    private static void ReportFailure(EpollSocket socket, Exception exception)
+    {
+        try
+        {
+            socket.ReportLoopFailure(exception);
+        }
+        catch (Exception)
+        {
+            // A logger that throws must not end the loop either.
+        }
+    }
+
     private void Run()
     {
         t_current = this;
@@ -131,9 +140,10 @@ internal sealed unsafe class EpollLoop
                     continue;
                 }
 
-                UnhandledException?.Invoke(new Win32Exception(errno, "epoll_wait failed"));
-                Thread.Sleep(10);
-                continue;
+                // epoll_wait fails otherwise only with EBADF, EFAULT or EINVAL: this loop's own descriptor or buffer is
+                // broken, which nothing outside the loop can cause or repair. Every socket of the loop would wait
+                // forever, so the process stops with the reason rather than serve half its connections.
+                Environment.FailFast($"WebFarm epoll loop: epoll_wait failed: {new Win32Exception(errno).Message} (errno {errno})");
             }
 
             for (var i = 0; i < count; i++)
@@ -160,7 +170,9 @@ internal sealed unsafe class EpollLoop
                 }
                 catch (Exception ex)
                 {
-                    UnhandledException?.Invoke(ex);
+                    // Never expected (the data plane catches its own errors), so reported, and the loop goes on: an
+                    // exception escaping this thread would end the process.
+                    ReportFailure(socket, ex);
                 }
             }
         }

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using WebFarm.Balancer.Async;
 
 namespace WebFarm.Balancer.Transport;
@@ -12,9 +14,10 @@ namespace WebFarm.Balancer.Transport;
 /// calls made only when the direction's <see cref="ReadinessGate"/> says they can succeed, and a waiting operation
 /// resumes inline on the loop thread. The <see cref="Socket"/> it wraps owns the descriptor and is used for what is
 /// not on the hot path (accept, options, addresses, shutdown, close); it never runs an asynchronous operation, so
-/// .NET's own engine never registers it.
+/// .NET's own engine never registers it. What goes wrong on the loop thread for this socket is reported through the
+/// logger of whoever made it (the transport's for client connections).
 /// </summary>
-internal sealed class EpollSocket : ITcpChannel
+internal sealed partial class EpollSocket : ITcpChannel
 {
     private const int WouldBlock = int.MinValue;
     private const int Aborted = int.MinValue + 1;
@@ -25,12 +28,14 @@ internal sealed class EpollSocket : ITcpChannel
     private readonly SafeSocketHandle _handle;
     private readonly int _fd;
     private readonly EpollLoop _loop;
+    private readonly ILogger _logger;
     private readonly ReadinessGate _receive = new(ready: false);
     private readonly ReadinessGate _send;
     private int _disposed;
 
-    private EpollSocket(Socket socket, bool connected)
+    private EpollSocket(Socket socket, bool connected, ILogger logger)
     {
+        _logger = logger;
         socket.Blocking = false;
         _socket = socket;
         _handle = socket.SafeHandle;
@@ -52,17 +57,21 @@ internal sealed class EpollSocket : ITcpChannel
     /// <summary>The loop has seen the peer's FIN, a hang-up or an error (see <see cref="ReadinessGate.IsFinal"/>).</summary>
     internal bool ReceiveEndReported => _receive.IsFinal;
 
-    /// <summary>Takes over an accepted connection.</summary>
-    public static EpollSocket FromAccepted(Socket socket) => new(socket, connected: true);
+    /// <summary>Takes over an accepted connection; its loop failures are reported through <paramref name="logger"/>.</summary>
+    public static EpollSocket FromAccepted(Socket socket, ILogger logger) => new(socket, connected: true, logger);
 
-    /// <summary>Opens a connection to one address, or to each address of a name in turn until one accepts.</summary>
+    /// <summary>
+    /// Opens a connection to one address, or to each address of a name in turn until one accepts. Its loop failures
+    /// are reported through <paramref name="logger"/> (none: not reported).
+    /// </summary>
     /// <exception cref="SocketException">Refused or unreachable (the last address's error).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired first.</exception>
-    public static async ValueTask<EpollSocket> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken)
+    public static async ValueTask<EpollSocket> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken, ILogger? logger = null)
     {
+        logger ??= NullLogger.Instance;
         if (endPoint is IPEndPoint ip)
         {
-            return await ConnectAsync(ip, cancellationToken).ConfigureAwait(false);
+            return await ConnectAsync(ip, logger, cancellationToken).ConfigureAwait(false);
         }
 
         if (endPoint is not DnsEndPoint dns)
@@ -76,7 +85,7 @@ internal sealed class EpollSocket : ITcpChannel
         {
             try
             {
-                return await ConnectAsync(new IPEndPoint(address, dns.Port), cancellationToken).ConfigureAwait(false);
+                return await ConnectAsync(new IPEndPoint(address, dns.Port), logger, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException ex)
             {
@@ -102,6 +111,13 @@ internal sealed class EpollSocket : ITcpChannel
 
         return result == WouldBlock ? ReceiveWhenReadyAsync(buffer) : ValueTask.FromException<int>(ToException(result));
     }
+
+    /// <summary>
+    /// Completes when a receive may find bytes, the end of the stream or an error, without taking a buffer (at once when
+    /// it already may). A connection that waits here instead of in <see cref="ReceiveAsync"/> holds no buffer while
+    /// idle, as Kestrel's socket transport does with its zero-byte reads. Costs no system call.
+    /// </summary>
+    public ValueTask WaitUntilReceivableAsync() => _receive.WaitAsync();
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> data)
     {
@@ -155,6 +171,9 @@ internal sealed class EpollSocket : ITcpChannel
         _send.Close();
     }
 
+    /// <summary>Called by the loop thread when running <see cref="OnEvents"/> threw: what the loop resumed failed.</summary>
+    internal void ReportLoopFailure(Exception exception) => Log.LoopCallbackFailed(_logger, _fd, exception);
+
     /// <summary>Called by the loop thread with a report for this socket.</summary>
     internal void OnEvents(uint events)
     {
@@ -172,7 +191,7 @@ internal sealed class EpollSocket : ITcpChannel
         }
     }
 
-    private static async ValueTask<EpollSocket> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    private static async ValueTask<EpollSocket> ConnectAsync(IPEndPoint endPoint, ILogger logger, CancellationToken cancellationToken)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
         EpollSocket? epoll = null;
@@ -188,7 +207,7 @@ internal sealed class EpollSocket : ITcpChannel
             {
             }
 
-            epoll = new EpollSocket(socket, connected: false);
+            epoll = new EpollSocket(socket, connected: false, logger);
             using (cancellationToken.UnsafeRegister(static s => ((EpollSocket)s!).Dispose(), epoll))
             {
                 await epoll._send.WaitAsync().ConfigureAwait(false);

@@ -21,9 +21,16 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
     // releases (several per request).
     private int _idleCount;
 
+    // Blocks this pool made and has not let go of (idle or rented); changes only when a block is made or dropped, so
+    // counting costs the hot path nothing.
+    private int _blocks;
+
     public static PinnedBlockPool Instance { get; } = new();
 
     public override int MaxBufferSize => BlockSize;
+
+    /// <summary>Blocks rented and not returned yet (what the pool's users hold at this moment).</summary>
+    public int BlocksInUse => Volatile.Read(ref _blocks) - Volatile.Read(ref _idleCount);
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
@@ -38,6 +45,7 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
             return block;
         }
 
+        Interlocked.Increment(ref _blocks);
         return new Block(this);
     }
 
@@ -55,6 +63,7 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
         else
         {
             Interlocked.Decrement(ref _idleCount);
+            Interlocked.Decrement(ref _blocks);
         }
     }
 

@@ -9,7 +9,7 @@ using WebFarm.State.Storage;
 namespace WebFarm.State.Commands;
 
 /// <summary>Per-client state seen by commands: identity, authentication, transaction queue, reply writer.</summary>
-internal sealed class ClientSession(ServerContext server, long id, RespWriter reply, string address)
+internal sealed partial class ClientSession(ServerContext server, long id, RespWriter reply, string address)
 {
     public ServerContext Server { get; } = server;
 
@@ -95,7 +95,7 @@ internal sealed class ClientSession(ServerContext server, long id, RespWriter re
     private void DropSlowSubscriber(long limitBytes)
     {
         Interlocked.Increment(ref Server.DroppedSlowClients);
-        Server.Logger.LogWarning("Dropping client {Id} ({Address}): more than {Limit} bytes of Pub/Sub messages are waiting for it to read", Id, Address, limitBytes);
+        Log.SlowSubscriberDropped(Server.Logger, Id, Address, limitBytes);
         CloseRequested = true;
         Abort?.Invoke();
     }

@@ -9,7 +9,7 @@ namespace WebFarm.State.Commands;
 /// replica read-only rule, then the handler. Any failure becomes an error reply; the server never dies
 /// because of one command.
 /// </summary>
-internal static class CommandExecutor
+internal static partial class CommandExecutor
 {
     public static void Execute(ClientSession client, scoped CommandArgs args)
     {
@@ -77,7 +77,7 @@ internal static class CommandExecutor
         }
         catch (Exception ex)
         {
-            client.Server.Logger.LogError(ex, "Command {Command} failed for client {Id}", definition.Name, client.Id);
+            Log.CommandFailed(client.Server.Logger, definition.Name, client.Id, ex);
             client.Reply.Error("ERR internal error while executing '" + definition.Name + "': " + ex.Message);
         }
     }

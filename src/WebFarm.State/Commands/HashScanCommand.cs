@@ -41,41 +41,10 @@ internal static class HashScanCommand
             return;
         }
 
-        scoped ReadOnlySpan<byte> pattern = default;
-        var hasPattern = false;
-        long count = 10;
-        for (var i = 3; i < a.Count; i += 2)
+        if (ScanOptions.Parse(a, 3, allowType: false, out var options) is { } error)
         {
-            if (i + 1 >= a.Count)
-            {
-                c.Reply.Error(ErrorReplies.Syntax);
-                return;
-            }
-
-            if (Text.Is(a[i], "MATCH"u8))
-            {
-                pattern = a[i + 1];
-                hasPattern = !(pattern.Length == 1 && pattern[0] == '*');
-            }
-            else if (Text.Is(a[i], "COUNT"u8))
-            {
-                if (!Text.TryLong(a[i + 1], out count))
-                {
-                    c.Reply.Error(ErrorReplies.NotInteger);
-                    return;
-                }
-
-                if (count < 1)
-                {
-                    c.Reply.Error(ErrorReplies.Syntax);
-                    return;
-                }
-            }
-            else
-            {
-                c.Reply.Error(ErrorReplies.Syntax);
-                return;
-            }
+            c.Reply.Error(error);
+            return;
         }
 
         List<KeyValuePair<byte[], byte[]>> page;
@@ -93,11 +62,12 @@ internal static class HashScanCommand
         }
         else
         {
-            page = Page(hash, cursor, count, out cursor);
+            page = Page(hash, cursor, options.Count, out cursor);
         }
 
-        if (hasPattern)
+        if (options.PatternArg >= 0)
         {
+            var pattern = a[options.PatternArg];
             var matching = new List<KeyValuePair<byte[], byte[]>>(page.Count);
             foreach (var pair in page)
             {

@@ -246,59 +246,18 @@ internal static class KeyCommands
             return;
         }
 
-        scoped ReadOnlySpan<byte> pattern = default;
-        var hasPattern = false;
-        long count = 10;
-        var typeFilter = -1;
-        for (var i = 2; i < a.Count; i++)
+        if (ScanOptions.Parse(a, 2, allowType: true, out var options) is { } error)
         {
-            if (i + 1 >= a.Count)
-            {
-                c.Reply.Error(ErrorReplies.Syntax);
-                return;
-            }
-
-            if (Text.Is(a[i], "MATCH"u8))
-            {
-                pattern = a[++i];
-                hasPattern = !(pattern.Length == 1 && pattern[0] == '*');
-                if (GlobPattern.CheckLength(pattern) is { } tooLong)
-                {
-                    c.Reply.Error(tooLong);
-                    return;
-                }
-            }
-            else if (Text.Is(a[i], "COUNT"u8))
-            {
-                if (!Text.TryLong(a[++i], out count))
-                {
-                    c.Reply.Error(ErrorReplies.NotInteger);
-                    return;
-                }
-
-                if (count < 1)
-                {
-                    c.Reply.Error(ErrorReplies.Syntax);
-                    return;
-                }
-            }
-            else if (Text.Is(a[i], "TYPE"u8))
-            {
-                var type = a[++i];
-                typeFilter = Text.Is(type, "STRING"u8) ? (int)ValueKind.String : Text.Is(type, "HASH"u8) ? (int)ValueKind.Hash : int.MaxValue;
-            }
-            else
-            {
-                c.Reply.Error(ErrorReplies.Syntax);
-                return;
-            }
+            c.Reply.Error(error);
+            return;
         }
 
         var keys = c.Store.Keys;
         var index = keys.Count == 0 ? -1 : cursor == 0 ? keys.Count - 1 : (int)Math.Min(cursor - 1, (ulong)keys.Count - 1);
-        var visited = (int)Math.Min(count, index + 1);
+        var visited = (int)Math.Min(options.Count, index + 1);
         var next = index - visited;
-        KeyspaceWalk.Capture(c.Store, index - visited + 1, visited, pattern, !hasPattern, typeFilter, next < 0 ? 0 : next + 1).Run(c);
+        var pattern = options.PatternArg >= 0 ? a[options.PatternArg] : default;
+        KeyspaceWalk.Capture(c.Store, index - visited + 1, visited, pattern, options.PatternArg < 0, options.TypeFilter, next < 0 ? 0 : next + 1).Run(c);
     }
 
     private static void Keys(ClientSession c, scoped CommandArgs a)

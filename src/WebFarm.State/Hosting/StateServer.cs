@@ -14,7 +14,7 @@ namespace WebFarm.State.Hosting;
 /// append-only log and replication. Start one in-process with <see cref="StartAsync"/>; dispose it to
 /// stop (the log is flushed and fsynced).
 /// </summary>
-public sealed class StateServer : IAsyncDisposable
+public sealed partial class StateServer : IAsyncDisposable
 {
     private readonly ServerContext _context;
     private readonly IConnectionListener _listener;
@@ -97,7 +97,7 @@ public sealed class StateServer : IAsyncDisposable
 
         server._acceptLoop = Task.Run(server.AcceptLoopAsync);
         server._cron = Task.Run(server.CronAsync);
-        context.Logger.LogInformation("webfarm state listening on {EndPoint} (persistence: {Persistence})", server.EndPoint, options.Directory ?? "off");
+        Log.Listening(context.Logger, server.EndPoint, options.Directory ?? "off");
         return server;
     }
 
@@ -176,7 +176,7 @@ public sealed class StateServer : IAsyncDisposable
                     return;
                 }
 
-                _context.Logger.LogWarning("Accepting a connection failed: {Reason}", ex.Message);
+                Log.AcceptFailed(_context.Logger, ex.Message);
                 continue;
             }
 
@@ -281,7 +281,7 @@ public sealed class StateServer : IAsyncDisposable
             }
             else
             {
-                _context.Logger.LogWarning("A command still holds the store after the shutdown timeout; stopping without waiting for it");
+                Log.StoreStillHeld(_context.Logger);
             }
 
             if (link is not null)
@@ -296,7 +296,7 @@ public sealed class StateServer : IAsyncDisposable
             }
 
             await _listener.DisposeAsync();
-            _context.Logger.LogInformation("webfarm state on {EndPoint} stopped", EndPoint);
+            Log.Stopped(_context.Logger, EndPoint);
         }
         finally
         {

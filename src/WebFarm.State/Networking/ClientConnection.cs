@@ -13,7 +13,7 @@ namespace WebFarm.State.Networking;
 /// batch). A client that stops reading its replies is dropped after a stall timeout instead of growing
 /// the server's memory.
 /// </summary>
-internal sealed class ClientConnection : ICommandSink
+internal sealed partial class ClientConnection : ICommandSink
 {
     /// <summary>Flush long pipelines in slices so replies stream back while the rest executes.</summary>
     private const int YieldAfterReplyBytes = 256 * 1024;
@@ -71,7 +71,7 @@ internal sealed class ClientConnection : ICommandSink
                 var buffer = result.Buffer;
                 if (buffer.Length > _server.Options.MaxQueryBufferBytes)
                 {
-                    _server.Logger.LogWarning("Closing client {Id} ({Address}): query buffer of {Bytes} bytes exceeds the limit", _session.Id, _session.Address, buffer.Length);
+                    Log.QueryBufferTooLarge(_server.Logger, _session.Id, _session.Address, buffer.Length);
                     break;
                 }
 
@@ -124,7 +124,7 @@ internal sealed class ClientConnection : ICommandSink
                 {
                     Interlocked.Increment(ref _server.ProtocolErrors);
                     _session.Reply.Error("ERR " + error);
-                    _server.Logger.LogDebug("Closing client {Id} ({Address}) after a protocol error: {Error}", _session.Id, _session.Address, error);
+                    Log.ProtocolError(_server.Logger, _session.Id, _session.Address, error);
                     await FlushAsync(output);
                     break;
                 }
@@ -163,7 +163,7 @@ internal sealed class ClientConnection : ICommandSink
         }
         catch (Exception ex)
         {
-            _server.Logger.LogError(ex, "Client {Id} ({Address}) failed", _session.Id, _session.Address);
+            Log.ClientFailed(_server.Logger, _session.Id, _session.Address, ex);
         }
         finally
         {
@@ -198,7 +198,7 @@ internal sealed class ClientConnection : ICommandSink
             if (await Task.WhenAny(task, Task.Delay(_server.Options.ClientOutputStallTimeout)) != task)
             {
                 Interlocked.Increment(ref _server.DroppedSlowClients);
-                _server.Logger.LogWarning("Dropping client {Id} ({Address}): it has not read its replies for {Timeout}", _session.Id, _session.Address, _server.Options.ClientOutputStallTimeout);
+                Log.OutputStalled(_server.Logger, _session.Id, _session.Address, _server.Options.ClientOutputStallTimeout);
                 output.CancelPendingFlush();
                 _connection.Abort(new ConnectionAbortedException("client stopped reading replies"));
                 return false;

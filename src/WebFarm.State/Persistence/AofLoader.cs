@@ -8,7 +8,7 @@ namespace WebFarm.State.Persistence;
 /// Replays one log file. A torn tail (the process died mid-write) or a corrupt tail is cut off at the
 /// end of the last complete command, with a warning, instead of refusing to start.
 /// </summary>
-internal static class AofLoader
+internal static partial class AofLoader
 {
     public static async Task<long> ReplayAsync(string path, ReplaySink sink, ILogger logger, CancellationToken ct)
     {
@@ -63,9 +63,7 @@ internal static class AofLoader
         if (sink.CompleteOffset < fileLength)
         {
             problem ??= "a transaction without EXEC";
-            logger.LogWarning(
-                "Append-only log {Path} ends with {Problem} at byte {Offset} of {Length}: truncating the last {Bytes} bytes and starting with the {Commands} commands before it.",
-                path, problem, sink.CompleteOffset, fileLength, fileLength - sink.CompleteOffset, sink.Commands);
+            Log.TornTail(logger, path, problem, sink.CompleteOffset, fileLength, fileLength - sink.CompleteOffset, sink.Commands);
             await using var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
             truncate.SetLength(sink.CompleteOffset);
             truncate.Flush(flushToDisk: true);

@@ -15,7 +15,7 @@ namespace WebFarm.State.Persistence;
 /// snapshot as the new base in the background; the manifest makes each step atomic.
 /// Lock order: store lock, then file lock, then pending lock.
 /// </summary>
-internal sealed class AppendOnlyLog : ICommandLogSink, IAsyncDisposable
+internal sealed partial class AppendOnlyLog : ICommandLogSink, IAsyncDisposable
 {
     private readonly string _directory;
     private readonly AppendFsyncPolicy _policy;
@@ -109,7 +109,7 @@ internal sealed class AppendOnlyLog : ICommandLogSink, IAsyncDisposable
             }
         }
 
-        server.Logger.LogInformation("Loaded {Keys} keys from the append-only log in {Directory}", server.Store.Keys.Count, directory);
+        Log.Loaded(server.Logger, server.Store.Keys.Count, directory);
         var incr = new FileStream(Path.Combine(directory, manifest.Incrementals[^1]), FileMode.Append, FileAccess.Write, FileShare.Read, 1);
         var log = new AppendOnlyLog(server, directory, server.Options.AppendFsync, manifest, incr, baseSize);
         log._writer.Start();
@@ -171,7 +171,7 @@ internal sealed class AppendOnlyLog : ICommandLogSink, IAsyncDisposable
             catch (Exception ex)
             {
                 LastWriteOk = false;
-                _logger.LogError(ex, "Writing the append-only log failed; will retry");
+                Log.WriteFailed(_logger, ex);
             }
 
             if (stopping)
@@ -297,12 +297,12 @@ internal sealed class AppendOnlyLog : ICommandLogSink, IAsyncDisposable
 
             Rewrites++;
             LastRewriteOk = true;
-            _logger.LogInformation("Rewrote the append-only log: {Keys} keys, base {Bytes} bytes, in {Ms} ms", snapshot.Length, BaseSize, Environment.TickCount64 - started);
+            Log.Rewrote(_logger, snapshot.Length, BaseSize, Environment.TickCount64 - started);
         }
         catch (Exception ex)
         {
             LastRewriteOk = false;
-            _logger.LogError(ex, "Rewriting the append-only log failed; the previous files stay in use");
+            Log.RewriteFailed(_logger, ex);
         }
         finally
         {

@@ -13,7 +13,7 @@ namespace WebFarm.State.Replication;
 /// Replica side: connects to the master, authenticates, PSYNCs (partial when it can), loads the snapshot,
 /// then applies the stream and acknowledges its offset every second. Reconnects with backoff forever.
 /// </summary>
-internal sealed class ReplicaLink : IAsyncDisposable
+internal sealed partial class ReplicaLink : IAsyncDisposable
 {
     private readonly ServerContext _server;
     private readonly CancellationTokenSource _stop = new();
@@ -69,7 +69,7 @@ internal sealed class ReplicaLink : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                _server.Logger.LogWarning("Replication link to {Host}:{Port} failed: {Reason}", Host, Port, ex.Message);
+                Log.LinkFailed(_server.Logger, Host, Port, ex.Message);
             }
 
             State = ReplicaLinkState.Connecting;
@@ -127,11 +127,11 @@ internal sealed class ReplicaLink : IAsyncDisposable
             _masterReplId = replId;
             Offset = offset;
             SyncCount++;
-            _server.Logger.LogInformation("Full sync from {Host}:{Port} done at offset {Offset}", Host, Port, offset);
+            Log.FullSyncDone(_server.Logger, Host, Port, offset);
         }
         else if (reply.StartsWith("+CONTINUE", StringComparison.Ordinal))
         {
-            _server.Logger.LogInformation("Partial resync from {Host}:{Port} at offset {Offset}", Host, Port, Offset);
+            Log.PartialResync(_server.Logger, Host, Port, Offset);
         }
         else
         {

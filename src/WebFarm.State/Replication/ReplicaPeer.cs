@@ -15,7 +15,7 @@ namespace WebFarm.State.Replication;
 /// streams the backlog from the replica's offset. The connection's output belongs to this sender from
 /// PSYNC on; the connection's read loop only feeds REPLCONF ACKs back here.
 /// </summary>
-internal sealed class ReplicaPeer
+internal sealed partial class ReplicaPeer
 {
     private const int ChunkBytes = 256 * 1024;
     private readonly ServerContext _server;
@@ -86,7 +86,7 @@ internal sealed class ReplicaPeer
             }
 
             State = ReplicaPeerState.Online;
-            _server.Logger.LogInformation("Replica {Address} is online from offset {Offset} ({Mode})", Address, startOffset, snapshot is null ? "partial resync" : "full sync");
+            Log.ReplicaOnline(_server.Logger, Address, startOffset, snapshot is null ? "partial resync" : "full sync");
             while (!_stop.IsCancellationRequested)
             {
                 bool more;
@@ -114,7 +114,7 @@ internal sealed class ReplicaPeer
         }
         catch (Exception ex)
         {
-            _server.Logger.LogWarning("Dropping replica {Address}: {Reason}", Address, ex.Message);
+            Log.ReplicaDropped(_server.Logger, Address, ex.Message);
         }
         finally
         {

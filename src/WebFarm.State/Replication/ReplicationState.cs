@@ -10,7 +10,7 @@ namespace WebFarm.State.Replication;
 /// This server's place in replication: master (with a backlog and attached replicas) or replica (with a
 /// link to its master). Every member is used under the store lock.
 /// </summary>
-internal sealed class ReplicationState(ServerContext server)
+internal sealed partial class ReplicationState(ServerContext server)
 {
     private static readonly byte[] PingCommand = RespEncoder.Command("PING");
     private long _offsetWithoutBacklog;
@@ -87,7 +87,7 @@ internal sealed class ReplicationState(ServerContext server)
             _ = oldLink.DisposeAsync().AsTask();
         }
 
-        server.Logger.LogInformation("Now a replica of {Host}:{Port}", host, port);
+        Log.NowReplica(server.Logger, host, port);
     }
 
     public void BecomeMaster()
@@ -105,7 +105,7 @@ internal sealed class ReplicationState(ServerContext server)
         ReplId = NewReplId();
         Role = ReplicationRole.Master;
         server.Store.IsReplica = false;
-        server.Logger.LogInformation("Promoted to master at offset {Offset}", _offsetWithoutBacklog);
+        Log.Promoted(server.Logger, _offsetWithoutBacklog);
     }
 
     /// <summary>After a batch of commands: wake the senders if the stream grew.</summary>

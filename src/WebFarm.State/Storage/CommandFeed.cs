@@ -14,7 +14,11 @@ internal sealed class CommandFeed
     private static readonly byte[] ExecCommand = RespEncoder.Command("EXEC");
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private bool _inTransaction;
-    private bool _transactionOpened;
+
+    // Opened per sink: a PUBLISH inside EXEC goes to the replicas only, so the replication stream can need its MULTI
+    // before the log does (or without the log ever needing one).
+    private bool _logOpened;
+    private bool _replicationOpened;
 
     public ICommandLogSink? Log { get; set; }
 
@@ -65,6 +69,7 @@ internal sealed class CommandFeed
             Arg(args[i]);
         }
 
+        OpenReplicationTransaction();
         Replication.Append(_scratch.WrittenSpan);
         Written = true;
     }
@@ -94,12 +99,13 @@ internal sealed class CommandFeed
 
     public void End()
     {
-        if (_inTransaction && !_transactionOpened)
+        if (_inTransaction && !_logOpened && Log is not null)
         {
-            _transactionOpened = true;
-            Emit(MultiCommand);
+            _logOpened = true;
+            Log.Append(MultiCommand);
         }
 
+        OpenReplicationTransaction();
         Emit(_scratch.WrittenSpan);
     }
 
@@ -107,18 +113,34 @@ internal sealed class CommandFeed
     public void BeginTransaction()
     {
         _inTransaction = true;
-        _transactionOpened = false;
+        _logOpened = false;
+        _replicationOpened = false;
     }
 
     public void EndTransaction()
     {
-        if (_transactionOpened && Enabled)
+        if (_logOpened)
         {
-            Emit(ExecCommand);
+            Log?.Append(ExecCommand);
+        }
+
+        if (_replicationOpened)
+        {
+            Replication?.Append(ExecCommand);
         }
 
         _inTransaction = false;
-        _transactionOpened = false;
+        _logOpened = false;
+        _replicationOpened = false;
+    }
+
+    private void OpenReplicationTransaction()
+    {
+        if (_inTransaction && !_replicationOpened && Replication is not null)
+        {
+            _replicationOpened = true;
+            Replication.Append(MultiCommand);
+        }
     }
 
     private void Emit(ReadOnlySpan<byte> bytes)

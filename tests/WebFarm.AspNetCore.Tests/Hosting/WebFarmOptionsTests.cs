@@ -28,6 +28,29 @@ public sealed class WebFarmOptionsTests
         Assert.Equal("shop:", options.CacheKeyPrefix);
     }
 
+    [Theory]
+    [InlineData("cluster", WebFarm.AspNetCore.Resp.RespTopology.Cluster)]
+    [InlineData("Primary", WebFarm.AspNetCore.Resp.RespTopology.Primary)]
+    [InlineData("AUTO", WebFarm.AspNetCore.Resp.RespTopology.Auto)]
+    public void State_topology_comes_from_the_environment(string value, WebFarm.AspNetCore.Resp.RespTopology expected)
+    {
+        var options = new WebFarmOptions();
+        options.ApplyEnvironment(name => name == "WEBFARM_STATE_TOPOLOGY" ? value : null);
+        options.Normalize("HostApp");
+        Assert.Equal(expected, options.StateTopology);
+    }
+
+    [Theory]
+    [InlineData("sharded")]
+    [InlineData("7")]
+    public void An_unknown_state_topology_is_a_clear_error(string value)
+    {
+        var options = new WebFarmOptions();
+        options.ApplyEnvironment(name => name == "WEBFARM_STATE_TOPOLOGY" ? value : null);
+        var error = Assert.Throws<InvalidOperationException>(() => options.Normalize("HostApp"));
+        Assert.Contains($"WebFarm:StateTopology (WEBFARM_STATE_TOPOLOGY) is '{value}'; use Auto, Primary or Cluster.", error.Message);
+    }
+
     [Fact]
     public void Unset_environment_keeps_configuration_and_fills_defaults()
     {

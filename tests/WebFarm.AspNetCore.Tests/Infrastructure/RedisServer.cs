@@ -10,20 +10,25 @@ internal sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _directory;
     private readonly string? _password;
+    private readonly IReadOnlyList<string> _extraArgs;
     private Process? _process;
 
-    private RedisServer(string directory, int port, string? password)
+    private RedisServer(string directory, int port, string? password, IReadOnlyList<string> extraArgs)
     {
         _directory = directory;
         Port = port;
         _password = password;
+        _extraArgs = extraArgs;
     }
 
     public int Port { get; }
 
     public string EndPoint => $"127.0.0.1:{Port}";
 
-    public static async Task<RedisServer> StartAsync(string? password = null)
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Starts a server; <paramref name="extraArgs"/> (called once per port attempt) adds settings such as a cluster's.</summary>
+    public static async Task<RedisServer> StartAsync(string? password = null, Func<IReadOnlyList<string>>? extraArgs = null)
     {
         if (!File.Exists("/usr/bin/redis-server"))
         {
@@ -34,7 +39,7 @@ internal sealed class RedisServer : IAsyncDisposable
         for (int attempt = 0; attempt < 3; attempt++)
         {
             var directory = Directory.CreateTempSubdirectory("wf-redis-").FullName;
-            var server = new RedisServer(directory, FreePort.Next(), password);
+            var server = new RedisServer(directory, FreePort.Next(), password, extraArgs?.Invoke() ?? []);
             try
             {
                 await server.StartProcessAsync();
@@ -110,6 +115,11 @@ internal sealed class RedisServer : IAsyncDisposable
             RedirectStandardError = true,
         };
         foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory, "--daemonize", "no" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var arg in _extraArgs)
         {
             info.ArgumentList.Add(arg);
         }

@@ -3,10 +3,10 @@ using Microsoft.Extensions.Logging;
 
 namespace WebFarm.Balancer.Tests.Infrastructure;
 
-/// <summary>Keeps formatted log lines per category, for features whose output is a log (the access log).</summary>
+/// <summary>Keeps formatted log lines (and their exceptions) per category, for features whose output is a log (the access log, the transport's failure reports).</summary>
 public sealed class CapturingLoggerProvider : ILoggerProvider
 {
-    public ConcurrentQueue<(string Category, LogLevel Level, string Message)> Entries { get; } = new();
+    public ConcurrentQueue<(string Category, LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -22,6 +22,6 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => owner.Entries.Enqueue((category, logLevel, formatter(state, exception)));
+            => owner.Entries.Enqueue((category, logLevel, formatter(state, exception), exception));
     }
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging.Abstractions;
 using WebFarm.Balancer.Tests.Infrastructure;
 using WebFarm.Balancer.Transport;
 
@@ -44,7 +45,7 @@ public sealed class EpollConnectionTests
 
     private static async Task<Accepted> AcceptAsync(Action<Socket>? configureClient = null)
     {
-        var listener = await new EpollConnectionListenerFactory().BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var listener = await new EpollConnectionListenerFactory(NullLoggerFactory.Instance).BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         configureClient?.Invoke(client);
         await client.ConnectAsync(listener.EndPoint).WaitAsync(Deadline);
@@ -271,7 +272,7 @@ public sealed class EpollConnectionTests
     [Fact]
     public async Task Binding_a_port_in_use_throws_address_in_use()
     {
-        var factory = new EpollConnectionListenerFactory();
+        var factory = new EpollConnectionListenerFactory(NullLoggerFactory.Instance);
         await using var first = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
 
         await Assert.ThrowsAsync<AddressInUseException>(async () => await factory.BindAsync(first.EndPoint));
@@ -280,7 +281,7 @@ public sealed class EpollConnectionTests
     [Fact]
     public async Task Unbind_makes_a_waiting_and_a_later_accept_return_null()
     {
-        var factory = new EpollConnectionListenerFactory();
+        var factory = new EpollConnectionListenerFactory(NullLoggerFactory.Instance);
         await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         var waiting = listener.AcceptAsync();
         Assert.False(waiting.IsCompleted);
@@ -292,6 +293,51 @@ public sealed class EpollConnectionTests
     }
 
     // ---------------------------------------------------------------- 14. pinned block pool
+
+    [Fact]
+    public async Task Idle_keep_alive_connections_hold_no_pool_block_once_the_application_has_read_their_input()
+    {
+        // Issue 12: with 10,000 idle keep-alive clients every receive loop held a 4 KiB block while waiting, 41 MB.
+        const int Connections = 20;
+        using var pool = new PinnedBlockPool();
+        await using var listener = await new EpollConnectionListenerFactory(NullLoggerFactory.Instance, pool).BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var clients = new List<Socket>();
+        var connections = new List<ConnectionContext>();
+        try
+        {
+            for (var i = 0; i < Connections; i++)
+            {
+                var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                clients.Add(client);
+                await client.ConnectAsync(listener.EndPoint).WaitAsync(Deadline);
+                var connection = await listener.AcceptAsync().AsTask().WaitAsync(Deadline);
+                Assert.NotNull(connection);
+                connections.Add(connection);
+                await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n"u8.ToArray(), SocketFlags.None).WaitAsync(Deadline);
+                await ReadInputAsync(connection.Transport.Input, 27);
+            }
+
+            // Every request was read; the connections now wait for their next one.
+            await Eventually.True(() => pool.BlocksInUse == 0, Deadline, $"idle connections hold {pool.BlocksInUse} blocks");
+
+            // And a later request on an idle connection still arrives whole.
+            await clients[7].SendAsync("next"u8.ToArray(), SocketFlags.None).WaitAsync(Deadline);
+            Assert.Equal("next"u8.ToArray(), await ReadInputAsync(connections[7].Transport.Input, 4));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            foreach (var connection in connections)
+            {
+                connection.Abort(new ConnectionAbortedException("test over"));
+                await connection.DisposeAsync().AsTask().WaitAsync(Deadline);
+            }
+        }
+    }
 
     [Fact]
     public void Pinned_block_pool_hands_out_4_KiB_blocks_refuses_larger_ones_and_reuses_returned_blocks()

@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using WebFarm.Balancer.Tests.Infrastructure;
 using WebFarm.Balancer.Transport;
 
@@ -41,7 +43,7 @@ public sealed class EpollSocketTests
     }
 
     /// <summary>Connects with <see cref="EpollSocket.ConnectAsync"/> (or, with <paramref name="accepted"/>, wraps the accepted end with <see cref="EpollSocket.FromAccepted"/>).</summary>
-    private static async Task<Pair> ConnectAsync(bool accepted = false)
+    private static async Task<Pair> ConnectAsync(bool accepted = false, ILogger? logger = null)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -51,13 +53,17 @@ public sealed class EpollSocketTests
             var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await client.ConnectAsync(listener.LocalEndPoint!).WaitAsync(Deadline);
             var raw = await listener.AcceptAsync().WaitAsync(Deadline);
-            return new Pair(EpollSocket.FromAccepted(raw), client, raw);
+            return new Pair(EpollSocket.FromAccepted(raw, logger ?? NullLogger.Instance), client, raw);
         }
 
-        var connecting = EpollSocket.ConnectAsync(listener.LocalEndPoint!, CancellationToken.None).AsTask();
+        var connecting = EpollSocket.ConnectAsync(listener.LocalEndPoint!, CancellationToken.None, logger).AsTask();
         var peer = await listener.AcceptAsync().WaitAsync(Deadline);
         return new Pair(await connecting.WaitAsync(Deadline), peer, null);
     }
+
+    /// <summary>Registers a raw continuation that runs where the operation completes (on the loop thread), not through a scheduler.</summary>
+    private static void ContinueInline(ValueTask<int> operation, Action continuation)
+        => operation.ConfigureAwait(false).GetAwaiter().OnCompleted(continuation);
 
     private static Task<int> ReceiveAsync(EpollSocket socket, Memory<byte> buffer) => socket.ReceiveAsync(buffer).AsTask().WaitAsync(Deadline);
 
@@ -502,7 +508,7 @@ public sealed class EpollSocketTests
                     break;
                 }
 
-                echoes.Add(EchoAsync(EpollSocket.FromAccepted(accepted)));
+                echoes.Add(EchoAsync(EpollSocket.FromAccepted(accepted, NullLogger.Instance)));
             }
 
             await Task.WhenAll(echoes);
@@ -611,5 +617,38 @@ public sealed class EpollSocketTests
         Assert.Equal(1, received);
         Assert.NotNull(threadName);
         Assert.StartsWith("WebFarm epoll ", threadName);
+    }
+    // ---------------------------------------------------------------- 9. failures on the loop thread
+
+    /// <summary>
+    /// Code the loop resumes should never throw (async methods keep their exceptions), but a raw continuation can. The
+    /// loop reports it through the logger the socket was made with (issue 12: no static hook) and goes on serving.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_continuation_that_throws_on_the_loop_thread_is_logged_through_the_sockets_logger_and_the_loop_goes_on(bool accepted)
+    {
+        var provider = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(builder => builder.AddProvider(provider));
+        using var pair = await ConnectAsync(accepted, factory.CreateLogger("WebFarm.Transport"));
+        var buffer = new byte[16];
+        var waiting = pair.Epoll.ReceiveAsync(buffer);
+        Assert.False(waiting.IsCompleted);
+        ContinueInline(waiting, () => throw new InvalidOperationException("thrown by the test's continuation"));
+
+        await PeerSendAllAsync(pair.Peer, new byte[] { 1 });
+
+        await Eventually.True(() => provider.Entries.Any(e => e.Exception is InvalidOperationException), Deadline, "the failure is logged");
+        var entry = Assert.Single(provider.Entries);
+        Assert.Equal("WebFarm.Transport", entry.Category);
+        Assert.Equal(LogLevel.Error, entry.Level);
+        Assert.Equal("thrown by the test's continuation", entry.Exception!.Message);
+        Assert.Contains("epoll loop", entry.Message);
+
+        // The loop that ran the continuation still reports this socket's next bytes.
+        await PeerSendAllAsync(pair.Peer, new byte[] { 2 });
+        Assert.Equal(1, await ReceiveAsync(pair.Epoll, buffer));
+        Assert.Equal(2, buffer[0]);
     }
 }

@@ -122,6 +122,18 @@ public sealed class RawClient : IAsyncDisposable
         return bytes[..length];
     }
 
+    /// <summary>A full sync's snapshot: "$length" then the payload, with no CRLF after it (as Redis sends its RDB).</summary>
+    public async Task<byte[]> ReadSnapshotAsync()
+    {
+        var line = await ReadLineAsync();
+        if (line[0] != '$')
+        {
+            throw new InvalidDataException($"expected a snapshot length, got '{line}'");
+        }
+
+        return await ReadExactAsync(int.Parse(line.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>True when the server closed the connection (reads end) within the timeout.</summary>
     public async Task<bool> IsClosedByServerAsync(TimeSpan within)
     {
