@@ -4,7 +4,9 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient haproxy nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient haproxy haproxy-resilient nginx
+#   TARGETS="webfarm haproxy webfarm-resilient haproxy-resilient" CONNECTIONS=64 REPEAT=5 bench/balancer/run.sh   # issue 12's pairs
+# Rows named *-resilient are compared with haproxy-resilient (the same farm features), the others with haproxy.
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
 #
@@ -17,7 +19,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TARGETS="${TARGETS:-direct webfarm webfarm-resilient haproxy nginx}"
+TARGETS="${TARGETS:-direct webfarm webfarm-resilient haproxy haproxy-resilient nginx}"
 DURATION="${DURATION:-10s}"
 # Long enough for .NET tiered compilation to reach optimized code on a single core (with 3 s the balancer
 # is still partly running instrumented tier-0 code during the measurement).
@@ -207,10 +209,13 @@ run_direct() {
   measure direct "http://127.0.0.1:$B1/" -
 }
 
-# start_haproxy: HAProxy with the same farm (round robin over the three backends); sets HAPROXY_PID and HAPROXY_PORT.
+# start_haproxy [NAME]: HAProxy with the same farm (round robin over the three backends); BACKEND_EXTRA and
+# SERVER_EXTRA add lines to its backend and options to each server line (the resilient pair). Sets HAPROXY_PID and
+# HAPROXY_PORT.
 start_haproxy() {
+  local name="${1:-haproxy}"
   HAPROXY_PORT=$(free_port)
-  cat >"$WORK/haproxy.cfg" <<CONF
+  cat >"$WORK/$name.cfg" <<CONF
 global
   nbthread ${HAPROXY_THREADS:-1}
   maxconn ${HAPROXY_MAXCONN:-4096}${HAPROXY_ULIMIT:+
@@ -224,20 +229,22 @@ frontend fe
   bind 127.0.0.1:$HAPROXY_PORT
   default_backend be
 backend be
-  balance roundrobin
-  server b1 127.0.0.1:$B1
-  server b2 127.0.0.1:$B2
-  server b3 127.0.0.1:$B3
+  balance roundrobin${BACKEND_EXTRA:-}
+  server b1 127.0.0.1:$B1${SERVER_EXTRA:+ ${SERVER_EXTRA//@NAME@/b1}}
+  server b2 127.0.0.1:$B2${SERVER_EXTRA:+ ${SERVER_EXTRA//@NAME@/b2}}
+  server b3 127.0.0.1:$B3${SERVER_EXTRA:+ ${SERVER_EXTRA//@NAME@/b3}}
 CONF
-  taskset -c "$PROXY_CPU" haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+  taskset -c "$PROXY_CPU" haproxy -db -f "$WORK/$name.cfg" >"$WORK/$name.log" 2>&1 &
   HAPROXY_PID=$!
   PIDS+=("$HAPROXY_PID")
-  wait_http "http://127.0.0.1:$HAPROXY_PORT/" || { cat "$WORK/haproxy.log" >&2; return 1; }
+  wait_http "http://127.0.0.1:$HAPROXY_PORT/" || { cat "$WORK/$name.log" >&2; return 1; }
 }
 
+# run_haproxy NAME: measure HAProxy configured as start_haproxy makes it.
 run_haproxy() {
-  start_haproxy
-  measure haproxy "http://127.0.0.1:$HAPROXY_PORT/" "$HAPROXY_PID"
+  local name="${1:-haproxy}"
+  start_haproxy "$name"
+  measure "$name" "http://127.0.0.1:$HAPROXY_PORT/" "$HAPROXY_PID"
   stop_process "$HAPROXY_PID"
 }
 
@@ -361,17 +368,26 @@ best_rows() {
 
 report() {
   best_rows >"$WORK/best"
-  local ha_rps ha_cpu
+  # Each row is compared with HAProxy configured alike: "*-resilient" rows with haproxy-resilient, the rest with haproxy.
+  local ha_rps ha_cpu ha_p99 har_rps har_cpu har_p99
   ha_rps="$(awk '$1 == "haproxy" {print $2}' "$WORK/best")"
   ha_cpu="$(awk '$1 == "haproxy" {print $7}' "$WORK/best")"
+  ha_p99="$(awk '$1 == "haproxy" {print $4}' "$WORK/best")"
+  har_rps="$(awk '$1 == "haproxy-resilient" {print $2}' "$WORK/best")"
+  har_cpu="$(awk '$1 == "haproxy-resilient" {print $7}' "$WORK/best")"
+  har_p99="$(awk '$1 == "haproxy-resilient" {print $4}' "$WORK/best")"
   local syscol="" sysalign=""
   if [[ "$PROFILE" == 1 ]]; then syscol=" proxy syscalls / req |"; sysalign="---:|"; fi
-  echo "| target | requests/s | p50 ms | p99 ms | requests | errors | proxy CPU s / 100k req | req/s vs HAProxy | CPU vs HAProxy |$syscol"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|$sysalign"
-  awk -v ha_rps="${ha_rps:-0}" -v ha_cpu="${ha_cpu:--}" -v profile="$PROFILE" '{
-    r = (ha_rps > 0) ? sprintf("%.2fx", $2 / ha_rps) : "-"
-    c = ($7 != "-" && ha_cpu != "-" && ha_cpu > 0) ? sprintf("%.2fx", $7 / ha_cpu) : "-"
-    printf "| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |", $1, $2, $3, $4, $5, $6, $7, r, c
+  echo "| target | requests/s | p50 ms | p99 ms | requests | errors | proxy CPU s / 100k req | req/s vs HAProxy | CPU vs HAProxy | p99 vs HAProxy |$syscol"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|$sysalign"
+  awk -v ha_rps="${ha_rps:-0}" -v ha_cpu="${ha_cpu:--}" -v ha_p99="${ha_p99:-0}" \
+      -v har_rps="${har_rps:-0}" -v har_cpu="${har_cpu:--}" -v har_p99="${har_p99:-0}" -v profile="$PROFILE" '{
+    br = ha_rps; bc = ha_cpu; bp = ha_p99
+    if ($1 ~ /-resilient$/) { br = har_rps; bc = har_cpu; bp = har_p99 }
+    r = (br > 0) ? sprintf("%.2fx", $2 / br) : "-"
+    c = ($7 != "-" && bc != "-" && bc > 0) ? sprintf("%.2fx", $7 / bc) : "-"
+    p = (bp > 0) ? sprintf("%.2fx", $4 / bp) : "-"
+    printf "| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s | %s |", $1, $2, $3, $4, $5, $6, $7, r, c, p
     if (profile == 1) printf " %s |", $8
     printf "\n"
   }' "$WORK/best"
@@ -409,13 +425,26 @@ main() {
         FARM_EXTRA= ;;
       # Issue 3: the cost of resilience. Active health checks every second on every backend, passive health, and
       # cookie affinity with every wrk request carrying a valid cookie (bound to b2), so each request pays the
-      # cookie parse and MAC check.
+      # cookie parse and MAC check (and up to 3 attempts, the default). Compared with haproxy-resilient.
       webfarm-resilient)
         FARM_EXTRA='"Health": { "Path": "/", "Interval": "1s" }, "PassiveHealth": { "FailureStatus": "500-599" }, "Affinity": { "Mode": "Cookie", "Key": "'"$AFFINITY_KEY"'" },'
         WRK_HEADER="Cookie: WebFarmAffinity=$(affinity_cookie bench b2)"
         run_webfarm webfarm-resilient
         FARM_EXTRA=; WRK_HEADER= ;;
-      haproxy) run_haproxy ;;
+      haproxy) run_haproxy haproxy ;;
+      # Issue 12: HAProxy configured as the webfarm-resilient farm: HTTP health checks every second, layer-7
+      # observation of live traffic (passive health), an inserted affinity cookie with every wrk request carrying it
+      # (bound to b2), three retries with redispatch.
+      haproxy-resilient)
+        BACKEND_EXTRA='
+  option httpchk GET /
+  cookie SRV insert indirect nocache
+  retries 3
+  option redispatch'
+        SERVER_EXTRA='check inter 1s cookie @NAME@ observe layer7 error-limit 10 on-error mark-down'
+        WRK_HEADER="Cookie: SRV=b2"
+        run_haproxy haproxy-resilient
+        BACKEND_EXTRA=; SERVER_EXTRA=; WRK_HEADER= ;;
       nginx) run_nginx ;;
       *) log "unknown target $target"; exit 2 ;;
     esac

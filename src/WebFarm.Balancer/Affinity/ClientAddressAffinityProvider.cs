@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.LoadBalancing;
@@ -36,9 +35,10 @@ public sealed class ClientAddressAffinityProvider : IAffinityProvider
         _time = time ?? TimeProvider.System;
     }
 
-    public AffinityLookup Lookup(HttpContext context, IReadOnlyList<ServerRuntime> servers)
+    public AffinityLookup Lookup<TClient>(TClient client, IReadOnlyList<ServerRuntime> servers)
+        where TClient : IAffinityClient
     {
-        if (!ClientAddressHash.TryHash(context.Connection.RemoteIpAddress, _ipv4Bytes, _ipv6Bytes, out var key))
+        if (!ClientAddressHash.TryHash(client.RemoteAddress, _ipv4Bytes, _ipv6Bytes, out var key))
         {
             return AffinityLookup.Unbound;
         }
@@ -60,7 +60,8 @@ public sealed class ClientAddressAffinityProvider : IAffinityProvider
     }
 
     /// <summary>Nothing to do: the binding is a function of the address.</summary>
-    public void Bind(HttpContext context, ServerRuntime server, AffinityLookup previous)
+    public void Bind<TClient>(TClient client, ServerRuntime server, AffinityLookup previous)
+        where TClient : IAffinityClient
     {
     }
 

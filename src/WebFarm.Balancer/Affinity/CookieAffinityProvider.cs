@@ -1,7 +1,7 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 
@@ -21,6 +21,8 @@ public sealed class CookieAffinityProvider : IAffinityProvider
     private readonly AffinityFailurePolicy _onUnavailable;
     private readonly TimeSpan _drainTimeout;
     private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, string> _plainHeaders = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _secureHeaders = new(StringComparer.Ordinal);
 
     public CookieAffinityProvider(
         string farm,
@@ -57,17 +59,21 @@ public sealed class CookieAffinityProvider : IAffinityProvider
 
     public string CookieName => _cookieName;
 
-    public AffinityLookup Lookup(HttpContext context, IReadOnlyList<ServerRuntime> servers)
+    public AffinityLookup Lookup<TClient>(TClient client, IReadOnlyList<ServerRuntime> servers)
+        where TClient : IAffinityClient
     {
         // Hot path: no cookie collection, no decoding, no hashing. The value for a server is deterministic and
         // cached, so a genuine cookie is exactly one of the farm's cached values; anything else (forged, tampered,
         // for a server that left the farm) matches none and is ignored. Compared in constant time, so response
         // timing does not reveal how much of a guessed MAC was right.
-        if (!TryGetCookie(context.Request.Headers.Cookie, _cookieName, out var value) || value.Length > AffinityCookieCodec.MaxValueLength)
+        Span<char> buffer = stackalloc char[AffinityCookieCodec.MaxValueLength];
+        var length = client.CopyCookie(_cookieName, buffer);
+        if (length < 0)
         {
             return AffinityLookup.Unbound;
         }
 
+        var value = buffer[..length];
         for (var i = 0; i < servers.Count; i++)
         {
             var server = servers[i];
@@ -80,59 +86,40 @@ public sealed class CookieAffinityProvider : IAffinityProvider
         return AffinityLookup.Unbound;
     }
 
-    /// <summary>Finds <paramref name="name"/> in Cookie header values ("a=1; b=2") without allocating.</summary>
-    internal static bool TryGetCookie(StringValues headers, string name, out ReadOnlySpan<char> value)
-    {
-        foreach (var header in headers)
-        {
-            var rest = header.AsSpan();
-            while (!rest.IsEmpty)
-            {
-                var semicolon = rest.IndexOf(';');
-                var pair = (semicolon < 0 ? rest : rest[..semicolon]).Trim(" \t");
-                rest = semicolon < 0 ? default : rest[(semicolon + 1)..];
-                if (pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.Ordinal))
-                {
-                    value = pair[(name.Length + 1)..].Trim(" \t");
-                    if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
-                    {
-                        value = value[1..^1];
-                    }
-
-                    return true;
-                }
-            }
-        }
-
-        value = default;
-        return false;
-    }
-
     private static bool FixedTimeEquals(ReadOnlySpan<char> candidate, string expected)
         => candidate.Length == expected.Length
             && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(candidate), MemoryMarshal.AsBytes(expected.AsSpan()));
 
-    public void Bind(HttpContext context, ServerRuntime server, AffinityLookup previous)
+    public void Bind<TClient>(TClient client, ServerRuntime server, AffinityLookup previous)
+        where TClient : IAffinityClient
     {
         if (previous.Outcome == AffinityOutcome.Bound && ReferenceEquals(previous.Server, server))
         {
             return; // the client already holds this cookie
         }
 
-        var options = new CookieOptions
-        {
-            Path = "/",
-            HttpOnly = true,
-            SameSite = SameSiteMode.Lax,
-            Secure = context.Request.IsHttps,
-        };
-        if (_lifetime is { } lifetime)
-        {
-            options.MaxAge = lifetime;
-        }
-
-        context.Response.Cookies.Append(_cookieName, _codec.Encode(server.Name), options);
+        client.SetAffinityCookie(SetCookieValue(server.Name, client.IsHttps));
     }
+
+    /// <summary>The Set-Cookie value binding to <paramref name="server"/>, formatted by ASP.NET Core's cookie rules; made once per server and scheme.</summary>
+    private string SetCookieValue(string server, bool secure)
+        => (secure ? _secureHeaders : _plainHeaders).GetOrAdd(server, static (name, state) =>
+        {
+            var (provider, secure) = state;
+            var options = new CookieOptions
+            {
+                Path = "/",
+                HttpOnly = true,
+                SameSite = SameSiteMode.Lax,
+                Secure = secure,
+            };
+            if (provider._lifetime is { } lifetime)
+            {
+                options.MaxAge = lifetime;
+            }
+
+            return options.CreateCookieHeader(provider._cookieName, provider._codec.Encode(name)).ToString();
+        }, (this, secure));
 
     /// <summary>Null when <paramref name="name"/> is a valid cookie name (an RFC 6265 token), else why not.</summary>
     public static string? ValidateCookieName(string? name)

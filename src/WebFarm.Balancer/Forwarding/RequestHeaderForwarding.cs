@@ -98,11 +98,11 @@ internal static class RequestHeaderForwarding
             sink.Add("X-Forwarded-Host", host);
         }
 
-        sink.Add(HttpForwarder.RequestIdHeader, requestId);
-        var original = incoming[HttpForwarder.RequestIdHeader];
+        sink.Add(RequestIds.Header, requestId);
+        var original = incoming[RequestIds.Header];
         if (original.Count == 1 && !HeaderSyntax.HasUnsafeChars(original[0]))
         {
-            sink.Add(HttpForwarder.OriginalRequestIdHeader, original[0]!);
+            sink.Add(RequestIds.OriginalHeader, original[0]!);
         }
     }
 

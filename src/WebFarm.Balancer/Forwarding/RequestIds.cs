@@ -8,6 +8,12 @@ namespace WebFarm.Balancer.Forwarding;
 /// </summary>
 internal static class RequestIds
 {
+    /// <summary>The header that carries the id to the server and back to the client.</summary>
+    public const string Header = "X-Request-Id";
+
+    /// <summary>The header that carries the client's own X-Request-Id to the server.</summary>
+    public const string OriginalHeader = "X-Original-Request-Id";
+
     private static readonly string Prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     private static long _counter;
 

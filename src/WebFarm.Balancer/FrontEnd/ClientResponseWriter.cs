@@ -27,17 +27,26 @@ internal static class ClientResponseWriter
     public static void UpdateDate(DateTimeOffset now) => Volatile.Write(ref _dateLine, MakeDateLine(now));
 
     /// <summary>Room <see cref="WriteHead"/> needs for a server's head of <paramref name="headLength"/> bytes.</summary>
-    public static int HeadCapacity(int headLength, string requestId) => headLength + 256 + requestId.Length;
+    public static int HeadCapacity(int headLength, string requestId, string? setCookie) => headLength + 256 + requestId.Length + (setCookie?.Length ?? 0);
 
     /// <summary>
-    /// Writes the head of a server's response. Returns true when the body goes out chunked (the server's body was
-    /// chunked or delimited by its close; either way the client connection stays usable).
+    /// Writes the head of a server's response, with the balancer's affinity cookie (<paramref name="setCookie"/>, a
+    /// whole Set-Cookie value, or null) ahead of the server's own cookies as on Kestrel's path. Returns true when the
+    /// body goes out chunked (the server's body was chunked or delimited by its close; either way the client
+    /// connection stays usable).
     /// </summary>
-    public static bool WriteHead(Span<byte> destination, out int written, ReadOnlySpan<byte> data, in Http1ResponseHead head, bool requestWasHead, bool close, string requestId)
+    public static bool WriteHead(Span<byte> destination, out int written, ReadOnlySpan<byte> data, in Http1ResponseHead head, bool requestWasHead, bool close, string requestId, string? setCookie)
     {
         var block = data[..head.Length];
         var w = new ByteWriter(destination);
         w.Write(StatusLine(head.StatusCode));
+        if (setCookie is not null)
+        {
+            w.Write("Set-Cookie: "u8);
+            w.WriteAscii(setCookie);
+            w.Write("\r\n"u8);
+        }
+
         var connection = head.ConnectionNamesHeaders ? block.Slice(head.ConnectionValueStart, head.ConnectionValueLength) : default;
         var sawDate = false;
         var sawRequestId = false;

@@ -1,22 +1,29 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
+using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Affinity;
+using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.Forwarding.Http1;
+using WebFarm.Balancer.LoadBalancing;
+using WebFarm.Balancer.Pipeline;
 
 namespace WebFarm.Balancer.FrontEnd;
 
 /// <summary>
 /// One client connection on an HTTP/1.1 listener. It reads request heads off Kestrel's transport pipe and serves the
 /// plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
-/// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. It is also the
+/// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. It is the request
+/// pipeline's client adapter for the requests it serves (<see cref="IClientAdapter"/>) and the
 /// <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the server's response to.
 /// </summary>
-internal sealed class FrontEndConnection : IHttp1ResponseTarget
+internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1ResponseTarget
 {
     private readonly Http1FrontEnd _frontEnd;
     private readonly ConnectionContext _connection;
@@ -36,6 +43,11 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
     private bool _started;
     private bool _chunked;
     private bool _aborted;
+
+    // The request in progress: the affinity cookie to send with the server's head (null when none), and the status
+    // the client was answered with (for the access log; 200 until an answer starts, as Kestrel's default).
+    private string? _setCookie;
+    private int _status;
 
     public FrontEndConnection(Http1FrontEnd frontEnd, ConnectionContext connection)
     {
@@ -69,6 +81,15 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
     public bool CloseAfterResponse => Head.ConnectionClose || Volatile.Read(ref _closeRequested) != 0;
 
     public bool HasStarted => _started;
+
+    /// <summary>Every method the front end takes (GET, HEAD, OPTIONS, DELETE) is idempotent.</summary>
+    public bool IsIdempotent => true;
+
+    /// <summary>The front end takes no request with a body.</summary>
+    public bool CanReplayBody => true;
+
+    /// <summary>Client listeners are cleartext.</summary>
+    public bool IsHttps => false;
 
     public async Task RunAsync(ConnectionDelegate next)
     {
@@ -162,7 +183,7 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
                     return;
                 }
 
-                if (status == ClientHeadStatus.HandOff || !_frontEnd.Forwarder.TryTake(Head, out var snapshot, out var route, out var view))
+                if (status == ClientHeadStatus.HandOff || !_frontEnd.TryTake(Head, out var snapshot, out var route, out var view))
                 {
                     // Nothing consumed: Kestrel reads this request from the first byte, then the rest of the connection.
                     _input.AdvanceTo(buffer.Start);
@@ -185,17 +206,20 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
 
                 _input.AdvanceTo(buffer.GetPosition(Head.Length));
                 _frontEnd.Statistics.RecordRequest();
+                var start = Stopwatch.GetTimestamp();
                 _started = false;
                 _chunked = false;
                 _pendingHeadLength = 0;
+                _setCookie = null;
+                _status = StatusCodes.Status200OK;
                 try
                 {
-                    await _frontEnd.Forwarder.ServeAsync(this, snapshot, route, view).ConfigureAwait(false);
+                    await _frontEnd.Pipeline.ServeAsync(this, snapshot, route, view, RequestIds.Next(), start).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
                     // A bug, not bad input (that is refused or handed off): lose this connection, never the listener.
-                    _frontEnd.Logger.LogError(ex, "The HTTP/1.1 front end failed while serving a request; closing the client connection");
+                    Log.ServeFailed(_frontEnd.Logger, ex);
                     Abort();
                     return;
                 }
@@ -226,15 +250,63 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
         }
     }
 
+    public int CopyCookie(string name, Span<char> destination)
+    {
+        // The front end takes at most one Cookie line (ClientRequestHead), so the first is the only one.
+        for (var i = 0; i < Head.FieldCount; i++)
+        {
+            var field = Head.Field(i);
+            if (Ascii.EqualsIgnoreCase(Head.Name(field), "Cookie"u8))
+            {
+                return CookieHeader.Find(Head.Value(field), name, destination);
+            }
+        }
+
+        return -1;
+    }
+
+    public void SetAffinityCookie(string setCookie) => _setCookie = setCookie;
+
+    /// <summary>The front end takes only farms whose policy does not read the request (<see cref="ServingDecision.FrontEndServes"/>).</summary>
+    public ServerRuntime? Choose(ILoadBalancingPolicy policy, ReadOnlySpan<ServerRuntime> candidates)
+        => ((IRequestIndependentPolicy)policy).Choose(candidates);
+
+    /// <summary>Always the direct path: the front end takes only requests <see cref="ServingDecision"/> sends there.</summary>
+    public ValueTask<AttemptResult> AttemptAsync(Http1Forwarder direct, AttemptRequest request)
+    {
+        var trusted = request.Snapshot.TrustedProxies;
+        var pool = request.Transport.GetHttp1Pool(request.Server);
+        Upstream.Write(Head, pool, request.Route, request.View.Options.PreserveHost, !trusted.IsEmpty && trusted.Contains(RemoteAddress), ClientAddress, request.RequestId);
+        return direct.AttemptAsync(this, pool, Upstream.Bytes, Head.IsHead, request.Route.Farm, request.View, request.Server, request.RequestId, request.Exchange);
+    }
+
+    public void LogAccess(AccessLog log, string farm, string server, string requestId, double elapsedMilliseconds)
+    {
+        // The path needs no decoding (ClientRequestHead takes no '%' in it), so the raw target is what Kestrel logs
+        // as path and query.
+        log.Write(
+            RemoteAddress,
+            Encoding.ASCII.GetString(Head.Method),
+            Encoding.Latin1.GetString(Head.Value(Head.Field(Head.HostField))),
+            Encoding.ASCII.GetString(Head.Target),
+            "HTTP/1.1",
+            _status,
+            farm,
+            server,
+            elapsedMilliseconds,
+            requestId);
+    }
+
     public void StartResponse(ReadOnlySpan<byte> data, in Http1ResponseHead head, Http1ConnectionPool pool, string requestId)
     {
-        var capacity = ClientResponseWriter.HeadCapacity(head.Length, requestId);
+        var capacity = ClientResponseWriter.HeadCapacity(head.Length, requestId, _setCookie);
         if (_pendingHead.Length < capacity)
         {
             _pendingHead = new byte[capacity];
         }
 
-        _chunked = ClientResponseWriter.WriteHead(_pendingHead, out _pendingHeadLength, data, head, Head.IsHead, CloseAfterResponse, requestId);
+        _status = head.StatusCode;
+        _chunked = ClientResponseWriter.WriteHead(_pendingHead, out _pendingHeadLength, data, head, Head.IsHead, CloseAfterResponse, requestId, _setCookie);
     }
 
     public void Write(ReadOnlySpan<byte> body)
@@ -259,7 +331,7 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
     public ValueTask<bool> FlushAsync(ExchangeCancellation exchange)
     {
         CommitHead();
-        return HttpForwarder.FlushAsync(_output, exchange);
+        return ResponseFlush.FlushAsync(_output, exchange);
     }
 
     public void AddTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
@@ -289,6 +361,7 @@ internal sealed class FrontEndConnection : IHttp1ResponseTarget
         // A server head still pending is dropped: the client gets the error instead.
         _pendingHeadLength = 0;
         _started = true;
+        _status = statusCode;
         ClientResponseWriter.WriteError(_output, statusCode, message, requestId, retryAfter, Head.IsHead, CloseAfterResponse);
         try
         {

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Pipeline;
+using WebFarm.Balancer.Routing;
 
 namespace WebFarm.Balancer.FrontEnd;
 
@@ -17,18 +19,21 @@ internal sealed class Http1FrontEnd : IDisposable
 {
     private readonly ConcurrentDictionary<FrontEndConnection, byte> _connections = new();
     private readonly Timer _heartbeat;
+    private readonly BalancerRuntime _runtime;
 
-    public Http1FrontEnd(BalancerRuntime runtime, ILoggerFactory loggerFactory, TimeSpan keepAliveTimeout, TimeSpan requestHeadersTimeout)
+    public Http1FrontEnd(RequestPipeline pipeline, TimeSpan keepAliveTimeout, TimeSpan requestHeadersTimeout)
     {
-        Statistics = runtime.FrontEnd;
+        Pipeline = pipeline;
+        _runtime = pipeline.Runtime;
+        Statistics = _runtime.FrontEnd;
         KeepAliveTimeout = keepAliveTimeout;
         RequestHeadersTimeout = requestHeadersTimeout;
-        Logger = loggerFactory.CreateLogger("WebFarm.Forwarder");
-        Forwarder = new FrontEndForwarder(runtime, Logger);
+        Logger = pipeline.Logger;
         _heartbeat = new Timer(static state => ((Http1FrontEnd)state!).OnHeartbeat(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
-    public FrontEndForwarder Forwarder { get; }
+    /// <summary>The request pipeline the front end's connections hand their requests to (shared with Kestrel's path).</summary>
+    public RequestPipeline Pipeline { get; }
 
     public ILogger Logger { get; }
 
@@ -39,6 +44,31 @@ internal sealed class Http1FrontEnd : IDisposable
 
     /// <summary>How long a client may take to complete a request head it started.</summary>
     public TimeSpan RequestHeadersTimeout { get; }
+
+    /// <summary>
+    /// Whether the front end serves this request: a route matches and <see cref="ServingDecision.FrontEndServes"/> says
+    /// so for its farm. False hands the connection to Kestrel (which also answers requests no route matches).
+    /// </summary>
+    public bool TryTake(ClientRequestHead head, out RuntimeSnapshot snapshot, out CompiledRoute route, out FarmView view)
+    {
+        snapshot = _runtime.Snapshot;
+        route = null!;
+        view = null!;
+        if (!snapshot.Config.Http1FrontEnd)
+        {
+            return false;
+        }
+
+        var match = snapshot.Routes.Match(new ClientRouteView(head));
+        if (match is null)
+        {
+            return false;
+        }
+
+        view = match.Farm.View;
+        route = match;
+        return ServingDecision.FrontEndServes(snapshot.Config, view);
+    }
 
     /// <summary>The middleware for a listener's connection pipeline.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => new FrontEndConnection(this, connection).RunAsync(next);

@@ -13,6 +13,7 @@ using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.FrontEnd;
+using WebFarm.Balancer.Pipeline;
 using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Hosting;
@@ -115,14 +116,14 @@ public sealed partial class BalancerHost : IAsyncDisposable
         WebApplication? dataPlane = null;
         WebApplication? admin = null;
         var defaults = new KestrelServerLimits();
+        var pipeline = new RequestPipeline(runtime, loggerFactory);
         var frontEnd = new Http1FrontEnd(
-            runtime,
-            loggerFactory,
+            pipeline,
             options.ClientKeepAliveTimeout ?? defaults.KeepAliveTimeout,
             options.ClientRequestHeadersTimeout ?? defaults.RequestHeadersTimeout);
         try
         {
-            var forwarder = new HttpForwarder(runtime, loggerFactory);
+            var forwarder = new HttpForwarder(pipeline);
             dataPlane = BuildDataPlane(config.Listen, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
             await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
 

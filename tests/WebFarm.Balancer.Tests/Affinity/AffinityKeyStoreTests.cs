@@ -43,20 +43,20 @@ public sealed class AffinityKeyStoreTests : IDisposable
         var options = new AffinityOptions { Mode = AffinityMode.Cookie };
         var before = AffinityProviderFactory.Create("web", options, _directory)!;
         var issue = new DefaultHttpContext();
-        before.Bind(issue, servers[1], AffinityLookup.Unbound);
+        before.Bind(new HttpContextAffinityClient(issue), servers[1], AffinityLookup.Unbound);
         var cookie = SetCookieHeaderValue.Parse(issue.Response.Headers.SetCookie[0]).Value.ToString();
 
         // "Restart": a new provider, loading the key again from the state directory.
         var after = AffinityProviderFactory.Create("web", options, _directory)!;
         var request = new DefaultHttpContext();
         request.Request.Headers.Cookie = "WebFarmAffinity=" + cookie;
-        var lookup = after.Lookup(request, servers);
+        var lookup = after.Lookup(new HttpContextAffinityClient(request), servers);
         Assert.Equal(AffinityOutcome.Bound, lookup.Outcome);
         Assert.Same(servers[1], lookup.Server);
 
         // A new state directory means a new key: the old cookie is ignored, not trusted.
         var elsewhere = AffinityProviderFactory.Create("web", options, Path.Combine(_directory, "other"))!;
-        Assert.Equal(AffinityOutcome.Unbound, elsewhere.Lookup(request, servers).Outcome);
+        Assert.Equal(AffinityOutcome.Unbound, elsewhere.Lookup(new HttpContextAffinityClient(request), servers).Outcome);
     }
 
     [Fact]

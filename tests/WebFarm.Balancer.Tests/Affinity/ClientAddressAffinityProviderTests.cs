@@ -24,7 +24,7 @@ public sealed class ClientAddressAffinityProviderTests
 
     private ServerRuntime? Owner(IAffinityProvider provider, string address)
     {
-        var lookup = provider.Lookup(From(address), _servers);
+        var lookup = provider.Lookup(new HttpContextAffinityClient(From(address)), _servers);
         return lookup.Outcome == AffinityOutcome.Bound ? lookup.Server : null;
     }
 
@@ -98,13 +98,13 @@ public sealed class ClientAddressAffinityProviderTests
 
         _servers[2].State = ServerState.Offline;
         // Offline servers are out of the hash entirely: the client maps to a live server.
-        var lookup = provider.Lookup(From(address), _servers);
+        var lookup = provider.Lookup(new HttpContextAffinityClient(From(address)), _servers);
         Assert.Equal(AffinityOutcome.Bound, lookup.Outcome);
         Assert.NotSame(_servers[2], lookup.Server);
 
         _servers[2].State = ServerState.Online;
         _servers[2].Healthy = false;
-        var rejected = provider.Lookup(From(address), _servers);
+        var rejected = provider.Lookup(new HttpContextAffinityClient(From(address)), _servers);
         Assert.Equal(AffinityOutcome.Reject, rejected.Outcome);
         Assert.Same(_servers[2], rejected.Server);
     }
@@ -113,7 +113,7 @@ public sealed class ClientAddressAffinityProviderTests
     public void Without_an_address_or_any_server_it_is_unbound()
     {
         var provider = new ClientAddressAffinityProvider(network: false);
-        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(new DefaultHttpContext(), _servers));
-        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(From("10.0.0.1"), []));
+        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(new HttpContextAffinityClient(new DefaultHttpContext()), _servers));
+        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(new HttpContextAffinityClient(From("10.0.0.1")), []));
     }
 }

@@ -45,7 +45,7 @@ public sealed class CookieAffinityProviderTests
     private static string CookieFor(CookieAffinityProvider provider, ServerRuntime server)
     {
         var context = Request();
-        provider.Bind(context, server, AffinityLookup.Unbound);
+        provider.Bind(new HttpContextAffinityClient(context), server, AffinityLookup.Unbound);
         return IssuedCookie(context)!.Value.ToString();
     }
 
@@ -59,10 +59,10 @@ public sealed class CookieAffinityProviderTests
         for (var i = 0; i < 5; i++)
         {
             var context = Request(cookie);
-            var lookup = provider.Lookup(context, _servers);
+            var lookup = provider.Lookup(new HttpContextAffinityClient(context), _servers);
             Assert.Equal(AffinityOutcome.Bound, lookup.Outcome);
             Assert.Same(_servers[1], lookup.Server);
-            provider.Bind(context, lookup.Server!, lookup);
+            provider.Bind(new HttpContextAffinityClient(context), lookup.Server!, lookup);
             Assert.Null(IssuedCookie(context));
         }
     }
@@ -71,7 +71,7 @@ public sealed class CookieAffinityProviderTests
     public void Cookie_attributes_are_HttpOnly_SameSite_Lax_path_root_and_Secure_only_on_https()
     {
         var plain = Request();
-        Provider().Bind(plain, _servers[0], AffinityLookup.Unbound);
+        Provider().Bind(new HttpContextAffinityClient(plain), _servers[0], AffinityLookup.Unbound);
         var cookie = IssuedCookie(plain)!;
         Assert.Equal("WebFarmAffinity", cookie.Name.ToString());
         Assert.True(cookie.HttpOnly);
@@ -82,7 +82,7 @@ public sealed class CookieAffinityProviderTests
         Assert.Null(cookie.Expires);
 
         var https = Request(https: true);
-        Provider(lifetime: TimeSpan.FromHours(2)).Bind(https, _servers[0], AffinityLookup.Unbound);
+        Provider(lifetime: TimeSpan.FromHours(2)).Bind(new HttpContextAffinityClient(https), _servers[0], AffinityLookup.Unbound);
         var secure = IssuedCookie(https)!;
         Assert.True(secure.Secure);
         Assert.Equal(TimeSpan.FromHours(2), secure.MaxAge);
@@ -115,13 +115,13 @@ public sealed class CookieAffinityProviderTests
 
         foreach (var value in bad)
         {
-            var lookup = provider.Lookup(Request(value), _servers);
+            var lookup = provider.Lookup(new HttpContextAffinityClient(Request(value)), _servers);
             Assert.True(lookup.Outcome == AffinityOutcome.Unbound, $"cookie \"{value[..Math.Min(40, value.Length)]}\" was accepted");
             Assert.Null(lookup.Server);
         }
 
         // The genuine one still works.
-        Assert.Equal(AffinityOutcome.Bound, provider.Lookup(Request(cookie), _servers).Outcome);
+        Assert.Equal(AffinityOutcome.Bound, provider.Lookup(new HttpContextAffinityClient(Request(cookie)), _servers).Outcome);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class CookieAffinityProviderTests
         {
             var context = new DefaultHttpContext();
             context.Request.Headers.Cookie = headers;
-            return provider.Lookup(context, _servers);
+            return provider.Lookup(new HttpContextAffinityClient(context), _servers);
         }
 
         Assert.Same(_servers[2], With("a=1", $"b=2;\tWebFarmAffinity={cookie} ;c=3").Server);
@@ -150,12 +150,12 @@ public sealed class CookieAffinityProviderTests
         var gone = new ServerRuntime("web", "web9", new Uri("http://127.0.0.1:5009/"), 1, backup: false);
         var cookie = CookieFor(provider, gone);
 
-        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(Request(cookie), _servers));
+        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(new HttpContextAffinityClient(Request(cookie)), _servers));
     }
 
     [Fact]
     public void No_cookie_is_unbound()
-        => Assert.Equal(AffinityLookup.Unbound, Provider().Lookup(Request(), _servers));
+        => Assert.Equal(AffinityLookup.Unbound, Provider().Lookup(new HttpContextAffinityClient(Request()), _servers));
 
     [Theory]
     [InlineData(AffinityFailurePolicy.Redistribute, AffinityOutcome.Redistribute)]
@@ -166,13 +166,13 @@ public sealed class CookieAffinityProviderTests
         var cookie = CookieFor(provider, _servers[0]);
 
         _servers[0].Healthy = false;
-        var unhealthy = provider.Lookup(Request(cookie), _servers);
+        var unhealthy = provider.Lookup(new HttpContextAffinityClient(Request(cookie)), _servers);
         Assert.Equal(expected, unhealthy.Outcome);
         Assert.Same(_servers[0], unhealthy.Server);
 
         _servers[0].Healthy = true;
         _servers[0].State = ServerState.Offline;
-        var offline = provider.Lookup(Request(cookie), _servers);
+        var offline = provider.Lookup(new HttpContextAffinityClient(Request(cookie)), _servers);
         Assert.Equal(expected, offline.Outcome);
         Assert.Same(_servers[0], offline.Server);
     }
@@ -185,12 +185,12 @@ public sealed class CookieAffinityProviderTests
         _servers[0].State = ServerState.Offline;
 
         var context = Request(cookie);
-        var lookup = provider.Lookup(context, _servers);
+        var lookup = provider.Lookup(new HttpContextAffinityClient(context), _servers);
         Assert.Equal(AffinityOutcome.Redistribute, lookup.Outcome);
-        provider.Bind(context, _servers[2], lookup);
+        provider.Bind(new HttpContextAffinityClient(context), _servers[2], lookup);
         var reissued = IssuedCookie(context)!.Value.ToString();
 
-        var next = provider.Lookup(Request(reissued), _servers);
+        var next = provider.Lookup(new HttpContextAffinityClient(Request(reissued)), _servers);
         Assert.Equal(AffinityOutcome.Bound, next.Outcome);
         Assert.Same(_servers[2], next.Server);
     }
@@ -204,19 +204,19 @@ public sealed class CookieAffinityProviderTests
         Assert.NotNull(_servers[1].DrainingSince);
         Assert.False(_servers[1].IsAvailable); // so the policy never picks it for a new client
 
-        var bound = provider.Lookup(Request(cookie), _servers);
+        var bound = provider.Lookup(new HttpContextAffinityClient(Request(cookie)), _servers);
         Assert.Equal(AffinityOutcome.Bound, bound.Outcome);
         Assert.Same(_servers[1], bound.Server);
-        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(Request(), _servers));
+        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(new HttpContextAffinityClient(Request()), _servers));
 
         // Draining began 21 minutes ago: the drain timeout is over, the client moves.
         _servers[1].DrainingSince = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(21);
-        Assert.Equal(AffinityOutcome.Redistribute, provider.Lookup(Request(cookie), _servers).Outcome);
+        Assert.Equal(AffinityOutcome.Redistribute, provider.Lookup(new HttpContextAffinityClient(Request(cookie)), _servers).Outcome);
 
         // An unhealthy draining server keeps nobody.
         _servers[1].DrainingSince = DateTimeOffset.UtcNow;
         _servers[1].Healthy = false;
-        Assert.Equal(AffinityOutcome.Redistribute, provider.Lookup(Request(cookie), _servers).Outcome);
+        Assert.Equal(AffinityOutcome.Redistribute, provider.Lookup(new HttpContextAffinityClient(Request(cookie)), _servers).Outcome);
     }
 
     [Fact]
@@ -226,7 +226,7 @@ public sealed class CookieAffinityProviderTests
         var cookie = CookieFor(provider, _servers[2]);
         _servers[2].Weight = 0;
 
-        Assert.Equal(AffinityOutcome.Bound, provider.Lookup(Request(cookie), _servers).Outcome);
+        Assert.Equal(AffinityOutcome.Bound, provider.Lookup(new HttpContextAffinityClient(Request(cookie)), _servers).Outcome);
     }
 
     [Fact]

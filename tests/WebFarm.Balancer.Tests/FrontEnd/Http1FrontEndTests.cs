@@ -337,14 +337,12 @@ public sealed class Http1FrontEndTests
         await Eventually.True(() => balancer.Runtime.Farms["web"].Servers[0].InFlight == 0, Deadline, "the tunnel ended");
     }
 
-    // Farm or balancer settings under which a plain GET needs what only the Kestrel path does.
+    // Farm or balancer settings under which a plain GET needs what only the Kestrel path does (affinity, health and
+    // the access log are the front end's too: FrontEndFarmFeatureTests).
     [Theory]
-    [InlineData("cookie-affinity")]
-    [InlineData("client-ip-affinity")]
     [InlineData("client-ip-policy")]
     [InlineData("client-network-policy")]
     [InlineData("hash-policy")]
-    [InlineData("access-log")]
     [InlineData("direct-http1-off")]
     [InlineData("http2-farm")]
     public async Task Settings_the_front_end_does_not_implement_hand_every_request_to_kestrel(string setting)
@@ -352,8 +350,6 @@ public sealed class Http1FrontEndTests
         await using var backend = await StartEchoAsync(setting == "http2-farm" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2);
         var config = TestBalancer.SingleFarm([backend.Address], f => setting switch
         {
-            "cookie-affinity" => f with { Affinity = new AffinityOptions { Mode = AffinityMode.Cookie } },
-            "client-ip-affinity" => f with { Affinity = new AffinityOptions { Mode = AffinityMode.ClientIp } },
             "client-ip-policy" => f with { LoadBalancing = LoadBalancingAlgorithm.ClientIp },
             "client-network-policy" => f with { LoadBalancing = LoadBalancingAlgorithm.ClientNetwork },
             "hash-policy" => f with { LoadBalancing = LoadBalancingAlgorithm.Hash, HashKey = "header:X-User" },
@@ -361,11 +357,6 @@ public sealed class Http1FrontEndTests
             "http2-farm" => f with { HttpVersion = "2" },
             _ => f,
         });
-        if (setting == "access-log")
-        {
-            config = config with { AccessLog = true };
-        }
-
         await using var balancer = await TestBalancer.StartAsync(config);
         using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
         var stream = tcp.GetStream();
@@ -374,10 +365,6 @@ public sealed class Http1FrontEndTests
         var response = await ReadResponseAsync(stream);
 
         Assert.True(response.Status == 200 && response.Body == "GET /cfg body=", $"{setting}: {response}");
-        if (setting == "cookie-affinity")
-        {
-            Assert.Contains(response.Values("Set-Cookie"), c => c.StartsWith("WebFarmAffinity=", StringComparison.Ordinal));
-        }
 
         await AssertCountersAsync(balancer, requests: 0, handOffs: 1);
     }
@@ -757,8 +744,8 @@ public sealed class Http1FrontEndTests
         Assert.Equal("GET /before body=", (await ReadResponseAsync(stream)).Body);
         await AssertServedByFrontEndAsync(balancer, requests: 1);
 
-        // The access log is written by the Kestrel path only: from now on that path must serve.
-        balancer.Runtime.Apply(config with { AccessLog = true });
+        // A farm without the direct path needs the Kestrel path: from now on that path must serve.
+        balancer.Runtime.Apply(WithFarm(config, f => f with { DirectHttp1 = false }));
         await RawHttp.WriteAsync(stream, Get("/during"));
         Assert.Equal("GET /during body=", (await ReadResponseAsync(stream)).Body);
         await AssertCountersAsync(balancer, requests: 1, handOffs: 1);

@@ -1,16 +1,11 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Text;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Async;
-using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding.Headers;
-using WebFarm.Balancer.Routing;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
 
@@ -19,8 +14,10 @@ namespace WebFarm.Balancer.Forwarding.Http1;
 /// of our own instead of SocketsHttpHandler (see docs/architecture.md, "Two upstream paths"): the request head is
 /// written in one send, the response head is parsed in place from the receive buffer, and the body is copied to
 /// Kestrel's pipe as it arrives. Measured in bench/balancer, this removes most of the per-request objects and
-/// thread hops of HttpClient on the most common request shape. Retries across servers, statistics and passive
-/// health stay with <see cref="HttpForwarder"/>, which calls this for eligible attempts.
+/// thread hops of HttpClient on the most common request shape. Choosing the server, retries across servers and the
+/// error answers stay with the request pipeline (<see cref="Pipeline.RequestPipeline"/>); which attempts come here is
+/// decided by <see cref="Pipeline.ServingDecision"/>. Both client adapters use it: the response goes to an
+/// <see cref="IHttp1ResponseTarget"/> (Kestrel's response or the front end's connection).
 /// </summary>
 internal sealed class Http1Forwarder
 {
@@ -32,21 +29,6 @@ internal sealed class Http1Forwarder
     public Http1Forwarder(ILogger logger)
     {
         _logger = logger;
-    }
-
-    /// <summary>Requests without a body (and not upgrades) to http:// servers of HTTP/1.1 farms take this path.</summary>
-    public static bool CanForward(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade) =>
-        !hasBody && !isUpgrade && view.Transport.IsHttp11 && view.Options.DirectHttp1 && server.Address.Scheme == Uri.UriSchemeHttp;
-
-    /// <summary>One attempt of a request Kestrel parsed: its head is written from the <see cref="HttpContext"/>.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    public async ValueTask<AttemptResult> AttemptAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, FarmView view, ServerRuntime server, string requestId, ExchangeCancellation exchange)
-    {
-        var pool = view.Transport.GetHttp1Pool(server);
-        var request = context.Request;
-        var host = view.Options.PreserveHost && request.Host.HasValue ? request.Host.Value : pool.HostHeader;
-        using var head = Http1RequestHead.Create(context, pool.PathPrefix, HttpForwarder.BuildTarget(context, route), host, snapshot.TrustedProxies, requestId);
-        return await AttemptAsync(new KestrelResponseTarget(context), pool, head.Bytes, HttpMethods.IsHead(request.Method), route.Farm, view, server, requestId, exchange).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -171,7 +153,7 @@ internal sealed class Http1Forwarder
 
             if (copy.UpstreamError is not null)
             {
-                return await FailResponseBodyAsync(target, view, server, exchange, copy.UpstreamError, requestId, attemptStart).ConfigureAwait(false);
+                return await AttemptFailures.AfterHeadersAsync(_logger, target, view, server, exchange, copy.UpstreamError, requestId, attemptStart).ConfigureAwait(false);
             }
 
             server.Statistics.RecordResponse(status, Stopwatch.GetElapsedTime(attemptStart), 0, copy.Bytes);
@@ -197,34 +179,6 @@ internal sealed class Http1Forwarder
         }
     }
 
-    /// <summary>
-    /// The server failed (or went idle too long) after its response headers: count it against the server, then
-    /// tell the client with a 502/504 if nothing reached it yet, otherwise abort the client's response.
-    /// </summary>
-    public async ValueTask<AttemptResult> FailResponseBodyAsync<TTarget>(TTarget target, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception upstreamError, string requestId, long attemptStart)
-        where TTarget : IHttp1ResponseTarget
-    {
-        var farmName = server.Farm;
-        server.Statistics.RecordTransportFailure(Stopwatch.GetElapsedTime(attemptStart));
-        view.PassiveHealth?.OnTransportFailure(server, upstreamError);
-        var timedOut = exchange.TimedOut;
-        _logger.LogInformation("Request {RequestId}: {Server} failed while sending the response body: {Error}", requestId, server, timedOut ? "idle timeout" : upstreamError.Message);
-        if (!target.HasStarted)
-        {
-            // Nothing reached the client yet: a clean error response is still possible.
-            await target.WriteErrorAsync(
-                timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
-                timedOut
-                    ? $"WebFarm: server '{server.Name}' in farm '{farmName}' stopped sending its response (idle for {DurationParser.Format(exchange.Timeout)})"
-                    : $"WebFarm: server '{server.Name}' in farm '{farmName}' failed while sending its response",
-                requestId).ConfigureAwait(false);
-            return AttemptResult.Done;
-        }
-
-        target.Abort();
-        return AttemptResult.Done;
-    }
-
     private static AttemptResult FailBeforeHeaders<TTarget>(TTarget target, FarmRuntime farm, FarmView view, ServerRuntime server, ExchangeCancellation exchange, Exception error, long attemptStart)
         where TTarget : IHttp1ResponseTarget
     {
@@ -236,7 +190,7 @@ internal sealed class Http1Forwarder
             return AttemptResult.ClientGone;
         }
 
-        return HttpForwarder.FailBeforeHeaders(farm, view, server, exchange, error, attemptStart, bodyStarted: false);
+        return AttemptFailures.BeforeHeaders(farm, view, server, exchange, error, attemptStart, bodyStarted: false);
     }
 
     private static async ValueTask<BodyCopyResult> CopyFixedLengthAsync<TTarget>(Http1Connection connection, TTarget target, long length, ExchangeCancellation exchange)

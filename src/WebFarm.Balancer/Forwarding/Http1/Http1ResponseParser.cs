@@ -27,6 +27,9 @@ internal static class Http1ResponseParser
         "Retry-After", "WWW-Authenticate", "X-Request-Id", "Trailer",
     ];
 
+    /// <summary>The position of "Set-Cookie" in the known names.</summary>
+    private static readonly int SetCookieIndex = Array.IndexOf(KnownNames, "Set-Cookie");
+
     /// <summary>How many of the known names (from the first) have cacheable values.</summary>
     public const int CacheableNames = 19;
 
@@ -145,7 +148,8 @@ internal static class Http1ResponseParser
     /// <summary>
     /// Copies the end-to-end headers of a head already validated by <see cref="TryParse"/> to the client's response:
     /// hop-by-hop headers, those the server's Connection header names, framing headers and values with control
-    /// characters are left out. A name repeated by the server (Set-Cookie) is appended, not replaced.
+    /// characters are left out. A name repeated by the server is appended, not replaced, and so is every Set-Cookie (after
+    /// the affinity cookie the balancer may have set).
     /// </summary>
     public static void CopyHeaders(ReadOnlySpan<byte> data, in Http1ResponseHead head, IHeaderDictionary headers, Http1HeaderValueCache values)
     {
@@ -174,7 +178,8 @@ internal static class Http1ResponseParser
 
             var nameString = NameString(name, out var known);
             var valueString = known < CacheableNames ? values.Get(known, value) : Encoding.Latin1.GetString(value);
-            if (SeenBefore(block[headersStart..(position - lineEnd - 1)], name))
+            // Set-Cookie is always appended: the balancer's affinity cookie may already be there, and must stay.
+            if (known == SetCookieIndex || SeenBefore(block[headersStart..(position - lineEnd - 1)], name))
             {
                 headers.Append(nameString, valueString);
             }

@@ -22,7 +22,7 @@ internal readonly struct KestrelResponseTarget(HttpContext context) : IHttp1Resp
 
     public void Write(ReadOnlySpan<byte> body) => context.Response.BodyWriter.Write(body);
 
-    public ValueTask<bool> FlushAsync(ExchangeCancellation exchange) => HttpForwarder.FlushAsync(context.Response.BodyWriter, exchange);
+    public ValueTask<bool> FlushAsync(ExchangeCancellation exchange) => ResponseFlush.FlushAsync(context.Response.BodyWriter, exchange);
 
     public void AddTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
@@ -41,7 +41,7 @@ internal readonly struct KestrelResponseTarget(HttpContext context) : IHttp1Resp
     }
 
     public ValueTask WriteErrorAsync(int statusCode, string message, string requestId, bool retryAfter = false)
-        => new(HttpForwarder.WriteErrorAsync(context, statusCode, message, requestId, retryAfter));
+        => new(KestrelResponses.WriteErrorAsync(context, statusCode, message, requestId, retryAfter));
 
-    public void Abort() => HttpForwarder.AbortClient(context);
+    public void Abort() => KestrelResponses.Abort(context);
 }

@@ -1,0 +1,11 @@
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.LoadBalancing;
+
+namespace WebFarm.Balancer.Pipeline;
+
+/// <summary>The farm's policy, applied to the request as its client adapter presents it.</summary>
+internal readonly struct AdapterChooser<TClient>(TClient client, ILoadBalancingPolicy policy) : ICandidateChooser
+    where TClient : IClientAdapter
+{
+    public ServerRuntime? Choose(ReadOnlySpan<ServerRuntime> candidates) => client.Choose(policy, candidates);
+}

@@ -1,0 +1,34 @@
+using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.LoadBalancing;
+
+namespace WebFarm.Balancer.Pipeline;
+
+/// <summary>
+/// The one place that decides which client adapter and which upstream attempt serve a request (the front end's
+/// head-level checks, what its strict parser takes, stay with <see cref="FrontEnd.ClientRequestHead"/>):
+/// <list type="bullet">
+/// <item>the front end serves a request whose farm the direct HTTP/1.1 path serves whole and whose policy does not read
+/// the request; anything else is handed to Kestrel;</item>
+/// <item>an attempt takes the direct HTTP/1.1 path when the request has no body and is no upgrade, the farm is
+/// HTTP/1.1 with <c>DirectHttp1</c> on and the server is <c>http://</c>; otherwise SocketsHttpHandler.</item>
+/// </list>
+/// Affinity (cookie or client address), active and passive health and the access log do not matter here: the pipeline
+/// runs them the same way for both adapters.
+/// </summary>
+internal static class ServingDecision
+{
+    /// <summary>Whether the front end serves requests routed to <paramref name="view"/> under <paramref name="config"/>.</summary>
+    public static bool FrontEndServes(BalancerConfig config, FarmView view)
+        => config.Http1FrontEnd && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy;
+
+    /// <summary>Whether an attempt on <paramref name="server"/> takes the direct HTTP/1.1 path.</summary>
+    public static bool UsesDirectPath(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade)
+        => !hasBody && !isUpgrade && DirectFarm(view) && server.Address.Scheme == Uri.UriSchemeHttp;
+
+    /// <summary>Whether "OPTIONS *" can go out: only the direct path writes the asterisk form (HttpClient cannot).</summary>
+    public static bool CanSendAsteriskForm(FarmView view, bool hasBody)
+        => !hasBody && DirectFarm(view) && view.AllServersCleartext;
+
+    private static bool DirectFarm(FarmView view) => view.Transport.IsHttp11 && view.Options.DirectHttp1;
+}
