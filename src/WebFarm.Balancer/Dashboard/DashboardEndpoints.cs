@@ -54,7 +54,8 @@ internal static class DashboardEndpoints
             if (string.IsNullOrEmpty(token) || !access.Matches(token))
             {
                 var error = string.IsNullOrEmpty(token) ? "Enter the admin token." : "That is not this balancer's admin token.";
-                await WriteHtml(context, StatusCodes.Status401Unauthorized, DashboardHtml.Page("Log in", "login", null, false, DashboardPages.Login(error)));
+                // The form again with the reason, as 200: a 401 document is logged as an error in the browser's console.
+                await WriteHtml(context, StatusCodes.Status200OK, DashboardHtml.Page("Log in", "login", null, false, DashboardPages.Login(error)));
                 return;
             }
 
@@ -169,7 +170,8 @@ internal static class DashboardEndpoints
         response.Headers.ContentSecurityPolicy = DashboardHtml.ContentSecurityPolicy;
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.XFrameOptions = "DENY";
-        response.Headers["Referrer-Policy"] = "no-referrer";
+        // "same-origin", not "no-referrer": with no-referrer chromium sends "Origin: null" on the login form's POST.
+        response.Headers["Referrer-Policy"] = "same-origin";
         NoStore(context);
         return response.WriteAsync(html, context.RequestAborted);
     }

@@ -88,6 +88,9 @@ internal static class DashboardFragments
     public static string ServerCharts(ServerRuntime server, MetricsHistory history)
         => Charts([(server.Name, history.Of(server.Farm, server.Name, MetricsHistory.Span))]);
 
+    /// <summary>Health checks the server page lists (the newest; the history keeps more for the API to come).</summary>
+    private const int ChecksShown = 15;
+
     /// <summary>The server's latest health checks, newest first, with their reasons.</summary>
     public static string HealthChecks(ServerRuntime server)
     {
@@ -98,7 +101,7 @@ internal static class DashboardFragments
         }
 
         var html = new StringBuilder("<div class=\"table-wrap\"><table class=\"checks\"><caption class=\"sr-only\">Latest health checks</caption><thead><tr><th scope=\"col\">Time (UTC)</th><th scope=\"col\">Result</th><th scope=\"col\">Status</th><th scope=\"col\">Latency</th><th scope=\"col\">Reason</th></tr></thead><tbody>");
-        for (var i = checks.Count - 1; i >= 0; i--)
+        for (var i = checks.Count - 1; i >= Math.Max(0, checks.Count - ChecksShown); i--)
         {
             var c = checks[i];
             html.Append("<tr><td>").Append(c.Time.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)).Append("</td><td class=\"").Append(c.Healthy ? "ok" : "bad").Append("\">")

@@ -47,7 +47,7 @@ internal static class DashboardPages
         html.Append("<p id=\"result\" class=\"result\" role=\"status\" aria-live=\"polite\"></p></section>");
         html.Append("<section aria-labelledby=\"checks\"><h2 id=\"checks\">Health checks</h2><div data-fragment=\"").Append(fragments).Append("/health\" data-every=\"2000\">")
             .Append(DashboardFragments.HealthChecks(server)).Append("</div></section>");
-        html.Append("<section aria-labelledby=\"latency\"><h2 id=\"latency\">Latency</h2><div data-fragment=\"").Append(fragments).Append("/latency\" data-every=\"5000\">")
+        html.Append("<section aria-labelledby=\"latency\"><h2 id=\"latency\">Latency</h2><div class=\"histogram\" data-fragment=\"").Append(fragments).Append("/latency\" data-every=\"5000\">")
             .Append(DashboardFragments.Latency(server)).Append("</div></section>");
         html.Append("<section aria-labelledby=\"traffic\"><h2 id=\"traffic\">Last 15 minutes</h2><div class=\"charts\" data-fragment=\"").Append(fragments).Append("/charts\" data-every=\"5000\">")
             .Append(DashboardFragments.ServerCharts(server, history)).Append("</div></section>");

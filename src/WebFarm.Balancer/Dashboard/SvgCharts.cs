@@ -93,18 +93,19 @@ internal static class SvgCharts
 
         var svg = Open(title, $"{title}: {total} response(s)");
         svg.Append(CultureInfo.InvariantCulture, $"<text class=\"chart-title\" x=\"{Left}\" y=\"14\">{Encode(title)}</text>");
+        const int top = Top + 14; // Room for the count over the highest bar below the title.
         var plotWidth = Width - Left - Right;
-        var plotHeight = Height - Top - Bottom - 10;
+        var plotHeight = Height - top - Bottom;
         var slot = bars.Count == 0 ? plotWidth : plotWidth / (double)bars.Count;
         for (var i = 0; i < bars.Count; i++)
         {
             var (label, count) = bars[i];
             var h = max == 0 ? 0 : plotHeight * count / (double)max;
             var x = Left + (slot * i);
-            svg.Append(CultureInfo.InvariantCulture, $"<rect class=\"bar\" x=\"{x + 2:0.#}\" y=\"{Top + plotHeight - h:0.#}\" width=\"{Math.Max(1, slot - 4):0.#}\" height=\"{h:0.#}\"><title>{Encode(label)}: {count}</title></rect>");
+            svg.Append(CultureInfo.InvariantCulture, $"<rect class=\"bar\" x=\"{x + 2:0.#}\" y=\"{top + plotHeight - h:0.#}\" width=\"{Math.Max(1, slot - 4):0.#}\" height=\"{h:0.#}\"><title>{Encode(label)}: {count}</title></rect>");
             if (count > 0)
             {
-                svg.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{x + (slot / 2):0.#}\" y=\"{Top + plotHeight - h - 3:0.#}\" text-anchor=\"middle\">{count}</text>");
+                svg.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{x + (slot / 2):0.#}\" y=\"{top + plotHeight - h - 3:0.#}\" text-anchor=\"middle\">{count}</text>");
             }
 
             svg.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{x + (slot / 2):0.#}\" y=\"{Height - 6}\" text-anchor=\"middle\">{Encode(label)}</text>");

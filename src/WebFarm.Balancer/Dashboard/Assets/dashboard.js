@@ -114,6 +114,7 @@
             element.innerHTML = html;
           }
           element.removeAttribute('aria-busy');
+          setLive('live', 'ok');
         }
       } catch {
         setLive('reconnecting…', 'warn');
