@@ -11,9 +11,9 @@ namespace WebFarm.Balancer.Dashboard;
 /// </summary>
 internal static class SvgCharts
 {
-    private const int Width = 640;
+    private const int Width = 520;
     private const int Height = 170;
-    private const int Left = 52;
+    private const int Left = 46;
     private const int Right = 8;
     private const int Top = 22;
     private const int Bottom = 22;
@@ -36,7 +36,7 @@ internal static class SvgCharts
         var plotHeight = Height - Top - Bottom;
         var from = to - span;
         var svg = Open(title, $"{title}, last {span.TotalMinutes:0} minutes, highest {Format(max)} {unit}");
-        svg.Append(CultureInfo.InvariantCulture, $"<text class=\"chart-title\" x=\"{Left}\" y=\"14\">{Encode(title)} ({Encode(unit)})</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text class=\"chart-title\" x=\"{Left}\" y=\"15\">{Encode(title)} ({Encode(unit)})</text>");
         for (var i = 0; i <= 2; i++)
         {
             var y = Top + (plotHeight * i / 2.0);
@@ -66,15 +66,14 @@ internal static class SvgCharts
             svg.Append("\"/>");
         }
 
-        // Legend along the top right, one swatch per server.
-        var legendX = Width - Right;
-        for (var index = series.Count - 1; index >= 0; index--)
+        // Legend along the bottom, between "-15 min" and "now", one swatch per server.
+        var legendX = Left + 70.0;
+        for (var index = 0; index < series.Count; index++)
         {
             var name = series[index].Name;
-            var width = 14 + (name.Length * 7);
-            legendX -= width;
-            svg.Append(CultureInfo.InvariantCulture, $"<rect class=\"swatch s{index % Palette}\" x=\"{legendX}\" y=\"6\" width=\"9\" height=\"9\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"legend\" x=\"{legendX + 12}\" y=\"14\">{Encode(name)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<rect class=\"swatch s{index % Palette}\" x=\"{legendX:0.#}\" y=\"{Height - 15}\" width=\"9\" height=\"9\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"legend\" x=\"{legendX + 12:0.#}\" y=\"{Height - 6}\">{Encode(name)}</text>");
+            legendX += 20 + (name.Length * 8);
         }
 
         return svg.Append("</svg>").ToString();
@@ -92,7 +91,7 @@ internal static class SvgCharts
         }
 
         var svg = Open(title, $"{title}: {total} response(s)");
-        svg.Append(CultureInfo.InvariantCulture, $"<text class=\"chart-title\" x=\"{Left}\" y=\"14\">{Encode(title)}</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text class=\"chart-title\" x=\"{Left}\" y=\"15\">{Encode(title)}</text>");
         const int top = Top + 14; // Room for the count over the highest bar below the title.
         var plotWidth = Width - Left - Right;
         var plotHeight = Height - top - Bottom;
