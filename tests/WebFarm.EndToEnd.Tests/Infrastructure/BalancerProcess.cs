@@ -46,7 +46,7 @@ internal sealed class BalancerProcess : IAsyncDisposable
             {
                 ["web"] = new
                 {
-                    Health = new { Path = "/health", Interval = "1s", Timeout = "1s", Rise = 1, Fall = 1 },
+                    Health = new { Path = "/health", Interval = "1s", Timeout = "1s", Rise = 1, Fall = 2 },
                     Servers = servers.Select(s => new { s.Name, s.Address }).ToArray(),
                 },
             },
