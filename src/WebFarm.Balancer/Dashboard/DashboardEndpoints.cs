@@ -200,7 +200,7 @@ internal static class DashboardEndpoints
     {
         var values = context.Request.Query["period"];
         var text = values.Count == 0 ? "24h" : values[0] ?? string.Empty;
-        if (values.Count > 1 || !DurationParser.TryParse(text, out period, out var error))
+        if (values.Count > 1 || !DurationParser.TryParse(text, out period, out _))
         {
             throw new AdminRequestException($"period: expected a duration like 1h, 24h or 7d, got \"{values}\"");
         }
@@ -210,7 +210,6 @@ internal static class DashboardEndpoints
             throw new AdminRequestException($"period: {text} is out of range (1m to 366d)");
         }
 
-        _ = error;
         return text;
     }
 

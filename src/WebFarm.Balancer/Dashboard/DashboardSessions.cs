@@ -104,17 +104,6 @@ internal sealed class DashboardSessions(TimeProvider? time = null)
         return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(session.CsrfToken));
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _sessions.Count;
-            }
-        }
-    }
-
     private void DropExpiredOrOldest(DateTimeOffset now)
     {
         DashboardSession? oldest = null;
