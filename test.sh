@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Real peers the tests drive: redis-cli/redis-benchmark/redis-server, PostgreSQL; `ip` (iproute2) for the
-# controller tests' network namespaces, `nft` (nftables) to cut a machine off inside its namespace.
-packages=(redis-server redis-tools postgresql iproute2 nftables)
+# controller tests' network namespaces, `nft` (nftables) to cut a machine off inside its namespace; Debian's chromium
+# for the dashboard's browser tests (Playwright drives it by ExecutablePath and downloads no browser).
+packages=(redis-server redis-tools postgresql iproute2 nftables chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

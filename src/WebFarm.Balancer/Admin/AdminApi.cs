@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Dashboard;
 using WebFarm.Balancer.Events;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Hosting;
@@ -17,7 +18,8 @@ using WebFarm.Balancer.Statistics;
 namespace WebFarm.Balancer.Admin;
 
 /// <summary>
-/// The admin API: JSON under /api (farms, servers, stats, events) and /metrics, on its own listener.
+/// The admin API: JSON under /api (farms, servers, stats, events) and /metrics, on its own listener, and the
+/// dashboard under /dashboard (<see cref="DashboardEndpoints"/>); who may do what is <see cref="AdminAccess"/>.
 /// Bad input gets 400 with {"error": "..."} naming the field; unknown farms and servers get 404.
 /// </summary>
 internal static class AdminApi
@@ -29,12 +31,13 @@ internal static class AdminApi
     {
         var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        var check = token is null ? null : new AdminTokenCheck(token);
+        var access = new AdminAccess(token is null ? null : new AdminTokenCheck(token), new DashboardSessions());
+        var history = new MetricsHistory(runtime);
+        lifetime.ApplicationStopping.Register(history.Dispose);
         app.Use(async (context, next) =>
         {
-            if (check is not null && !check.IsAuthorized(context.Request))
+            if (!await access.AllowAsync(context))
             {
-                await AdminHttp.WriteUnauthorized(context, "a valid bearer token is required (Authorization: Bearer <token>)");
                 return;
             }
 
@@ -195,6 +198,7 @@ internal static class AdminApi
             context.Response.ContentType = PrometheusTextWriter.ContentType;
             await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd), context.RequestAborted);
         });
+        DashboardEndpoints.Map(app, runtime, access, history, DateTimeOffset.UtcNow);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
     }

@@ -14,11 +14,12 @@ internal sealed class AdminTokenCheck(string token)
 
     public bool IsAuthorized(HttpRequest request)
     {
-        if (PresentedToken(request) is not { } presented)
-        {
-            return false;
-        }
+        return PresentedToken(request) is { } presented && Matches(presented);
+    }
 
+    /// <summary>True when <paramref name="presented"/> is the token (the dashboard's login form uses this too).</summary>
+    public bool Matches(string presented)
+    {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
         return CryptographicOperations.FixedTimeEquals(hash, _expected);

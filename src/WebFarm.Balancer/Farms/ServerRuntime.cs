@@ -78,8 +78,18 @@ public sealed class ServerRuntime
     public Health.HealthProbeResult? LastHealthCheck
     {
         get => Volatile.Read(ref _lastHealthCheck);
-        internal set => Volatile.Write(ref _lastHealthCheck, value);
+        internal set
+        {
+            Volatile.Write(ref _lastHealthCheck, value);
+            if (value is not null)
+            {
+                HealthChecks.Add(value);
+            }
+        }
     }
+
+    /// <summary>The latest periodic health checks, for the dashboard's server page.</summary>
+    public Health.HealthCheckHistory HealthChecks { get; } = new();
 
     /// <summary>When the server last entered <see cref="ServerState.Draining"/> (null if it never did).</summary>
     public DateTimeOffset? DrainingSince

@@ -53,6 +53,9 @@ public sealed partial class BalancerHost : IAsyncDisposable
     /// <summary>The admin API base address, or null when the admin API is disabled.</summary>
     public Uri? AdminUri { get; }
 
+    /// <summary>The dashboard's address on the admin listener, or null when the admin API is disabled.</summary>
+    public Uri? DashboardUri => AdminUri is null ? null : Dashboard.DashboardAddress.Of(AdminUri);
+
     /// <summary>The watched config file (full path), or null for an in-memory config.</summary>
     public string? ConfigPath { get; }
 

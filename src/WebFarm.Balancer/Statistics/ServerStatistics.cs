@@ -121,6 +121,12 @@ public sealed class ServerStatistics
     /// <summary>Adds this server's window histogram into a farm-wide one.</summary>
     internal long AddHistogram(Span<long> bins) => _window.AddHistogram(bins);
 
+    /// <summary>Adds the histogram of the last <paramref name="seconds"/> seconds (1-60) into <paramref name="bins"/>.</summary>
+    internal long AddHistogram(Span<long> bins, int seconds) => _window.AddHistogram(bins, seconds);
+
+    /// <summary>5xx responses plus transport failures since the server joined: what the dashboard calls errors.</summary>
+    public long Errors => ResponsesOfClass(5) + TransportFailures;
+
     /// <summary>An immutable copy of the counters together with the server's live state.</summary>
     public ServerStatisticsSnapshot Snapshot(ServerRuntime server)
     {

@@ -70,6 +70,11 @@ internal static class BalancerCommand
 
             await using (host)
             {
+                if (host.DashboardUri is { } dashboard)
+                {
+                    Console.WriteLine($"Dashboard: {dashboard}");
+                }
+
                 await RoleLifetime.WaitForStopAsync("webfarm balancer: stopping (waiting for requests in flight)...", cancellationToken);
             }
 

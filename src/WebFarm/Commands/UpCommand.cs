@@ -93,6 +93,7 @@ internal static class UpCommand
         await using (farm.ConfigureAwait(false))
         {
             Console.WriteLine($"WebFarm is up: open {farm.Url}  (admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.");
+            Console.WriteLine($"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.AdminUrl)}");
             var view = new FarmConsoleView(farm, live);
             await view.RunAsync(stop, farm.StopAsync).ConfigureAwait(false);
             Console.WriteLine("stopped");

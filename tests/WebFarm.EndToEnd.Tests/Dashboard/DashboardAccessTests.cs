@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace WebFarm.EndToEnd.Tests.Dashboard;
+
+/// <summary>
+/// The dashboard's login (the admin token, once, in a form; then an HttpOnly, SameSite=Strict cookie) and its CSRF
+/// protection, in the browser and over plain HTTP against a real `webfarm balancer`.
+/// </summary>
+[Collection(DashboardCollection.Name)]
+public sealed partial class DashboardAccessTests(DashboardBrowser browser)
+{
+    private const string Token = "dashboard-test-token-0123456789";
+    private const string Drain = "/dashboard/api/farms/web/servers/web1/drain";
+
+    [Fact(Timeout = 180_000)]
+    public async Task The_login_form_refuses_a_wrong_token_and_accepts_the_right_one()
+    {
+        await using var farm = await DashboardFarm.StartAsync(servers: 1, token: Token);
+        var (page, errors) = await browser.NewPageAsync();
+        await page.GotoAsync(farm.Dashboard);
+        await Expect(page).ToHaveURLAsync(new Uri(farm.Balancer.AdminUrl, "/dashboard/login").ToString());
+
+        await page.FillAsync("#token", "not-the-token-at-all-0000");
+        await page.ClickAsync("button[type=submit]");
+        await Expect(page.Locator("#login-error")).ToHaveTextAsync("That is not this balancer's admin token.");
+        Assert.Empty(await page.Context.CookiesAsync());
+
+        await page.FillAsync("#token", Token);
+        await page.ClickAsync("button[type=submit]");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
+        await Expect(page.Locator("[data-k='web|web1|state']")).ToHaveTextAsync("Online");
+        await Expect(page.Locator("#live")).ToHaveTextAsync("live");
+
+        var cookie = Assert.Single(await page.Context.CookiesAsync());
+        Assert.Equal("webfarm_dashboard", cookie.Name);
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.Equal("/dashboard", cookie.Path);
+        Assert.DoesNotContain(Token, cookie.Value, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.Empty(await page.EvaluateAsync<string>("document.cookie")); // HttpOnly: scripts cannot read it.
+
+        // Logging out ends the session: the next page asks for the token again.
+        await page.ClickAsync("#logout");
+        await Expect(page).ToHaveURLAsync(new Uri(farm.Balancer.AdminUrl, "/dashboard/login").ToString());
+        await page.GotoAsync(farm.Dashboard);
+        await Expect(page.Locator("#token")).ToBeVisibleAsync();
+        Assert.Empty(errors);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task An_action_without_the_CSRF_token_is_refused()
+    {
+        await using var farm = await DashboardFarm.StartAsync(servers: 1, token: Token);
+        using var client = Client(farm, out _);
+
+        using (var login = await client.PostAsync("/dashboard/login", new FormUrlEncodedContent([new("token", Token)])))
+        {
+            Assert.Equal(HttpStatusCode.SeeOther, login.StatusCode);
+        }
+
+        var csrf = CsrfMeta().Match(await client.GetStringAsync("/dashboard/")).Groups[1].Value;
+        Assert.NotEmpty(csrf);
+
+        // Logged in, but without the page's CSRF token (what a cross-site form could send): refused, nothing changes.
+        using (var refused = await client.PostAsync(Drain, null))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("X-WebFarm-Csrf", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var wrong = await Send(client, Drain, "a" + csrf))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+        }
+
+        Assert.Equal("online", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
+
+        // The token without the login cookie: not logged in.
+        using (var anonymous = Client(farm, out _))
+        using (var noCookie = await Send(anonymous, Drain, csrf))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, noCookie.StatusCode);
+        }
+
+        using (var accepted = await Send(client, Drain, csrf))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        Assert.Equal("draining", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Without_a_token_a_browser_still_needs_the_CSRF_token_and_the_CLI_does_not()
+    {
+        await using var farm = await DashboardFarm.StartAsync(servers: 1);
+        using var client = Client(farm, out _);
+        var csrf = CsrfMeta().Match(await client.GetStringAsync("/dashboard/")).Groups[1].Value;
+
+        using (var refused = await client.PostAsync(Drain, null))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        // Another site's page posting to the loopback admin API: the browser adds Origin, and it is refused.
+        using (var crossSite = new HttpRequestMessage(HttpMethod.Post, "/api/farms/web/servers/web1/drain"))
+        {
+            crossSite.Headers.Add("Origin", "http://attacker.example");
+            using var response = await client.SendAsync(crossSite);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
+        Assert.Equal("online", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
+
+        using (var page = await Send(client, Drain, csrf))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        }
+
+        // The CLI (no Origin, no cookie) keeps working against a loopback API without a token.
+        await farm.Balancer.SetStateAsync("web1", "online");
+        Assert.Equal("online", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
+    }
+
+    private static HttpClient Client(DashboardFarm farm, out CookieContainer cookies)
+    {
+        cookies = new CookieContainer();
+        return new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, AllowAutoRedirect = false })
+        {
+            BaseAddress = farm.Balancer.AdminUrl,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    private static Task<HttpResponseMessage> Send(HttpClient client, string path, string csrf)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Add("X-WebFarm-Csrf", csrf);
+        return client.SendAsync(request);
+    }
+
+    [GeneratedRegex("<meta name=\"webfarm-csrf\" content=\"([^\"]+)\">")]
+    private static partial Regex CsrfMeta();
+}
