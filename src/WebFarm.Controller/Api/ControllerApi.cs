@@ -6,9 +6,11 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
+using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Admin;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
+using WebFarm.Controller.Releases;
 using WebFarm.Controller.Rotation;
 
 namespace WebFarm.Controller.Api;
@@ -22,7 +24,7 @@ internal static class ControllerApi
 {
     private const int MaxBodyBytes = 64 * 1024;
 
-    public static WebApplication Build(string listen, string? token, AgentRegistry registry, FarmRotation rotation, ILoggerFactory loggerFactory)
+    public static WebApplication Build(string listen, string? token, AgentRegistry registry, FarmRotation rotation, ReleaseLibrary releases, ILoggerFactory loggerFactory)
     {
         var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
         var check = token is null ? null : new AdminTokenCheck(token);
@@ -46,6 +48,10 @@ internal static class ControllerApi
                 await (ex.StatusCode == StatusCodes.Status401Unauthorized
                     ? AdminHttp.WriteUnauthorized(context, ex.Message)
                     : AdminHttp.WriteError(context, ex.StatusCode, ex.Message));
+            }
+            catch (TreeRefusedException ex)
+            {
+                await AdminHttp.WriteError(context, StatusCodes.Status400BadRequest, ex.Message);
             }
             catch (AdminRequestException ex)
             {
@@ -92,6 +98,7 @@ internal static class ControllerApi
 
             await AdminHttp.WriteJson(context, await registry.HeartbeatAsync(credential, heartbeat.Load, context.RequestAborted));
         });
+        ReleaseApi.Map(app, releases, registry);
         app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, registry.List()));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
@@ -99,5 +106,5 @@ internal static class ControllerApi
     }
 
     private static bool IsAgentEndpoint(PathString path)
-        => path.Equals("/api/agents/join", StringComparison.Ordinal) || path.Equals("/api/agents/heartbeat", StringComparison.Ordinal);
+        => path.Equals("/api/agents/join", StringComparison.Ordinal) || path.Equals("/api/agents/heartbeat", StringComparison.Ordinal) || ReleaseApi.IsAgentEndpoint(path);
 }

@@ -11,6 +11,7 @@ using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Api;
 using WebFarm.Controller.Rotation;
+using WebFarm.Controller.Releases;
 using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Hosting;
@@ -27,9 +28,10 @@ public sealed class ControllerHost : IAsyncDisposable
     private readonly WebApplication _api;
     private int _stopped;
 
-    private ControllerHost(IControllerStore store, FarmRotation rotation, AgentRegistry registry, WebApplication api)
+    private ControllerHost(IControllerStore store, FarmRotation rotation, AgentRegistry registry, ReleaseLibrary releases, WebApplication api)
     {
         _store = store;
+        Releases = releases;
         _rotation = rotation;
         _registry = registry;
         _api = api;
@@ -46,6 +48,9 @@ public sealed class ControllerHost : IAsyncDisposable
     public FarmRotation Rotation => _rotation;
 
     public AgentRegistry Agents => _registry;
+
+    /// <summary>The stored releases and content sets (releases.db and blobs/ in the data directory).</summary>
+    public ReleaseLibrary Releases { get; }
 
     /// <exception cref="ControllerStartException">A bad option, an unwritable data directory or an unusable store; nothing is left running.</exception>
     public static async Task<ControllerHost> StartAsync(ControllerOptions options, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
@@ -76,15 +81,17 @@ public sealed class ControllerHost : IAsyncDisposable
 
         FarmRotation? rotation = null;
         AgentRegistry? registry = null;
+        ReleaseLibrary? releases = null;
         WebApplication? api = null;
         try
         {
+            releases = await ReleaseLibrary.OpenAsync(dataDirectory, options.KeepReleases, options.Limits, null, cancellationToken).ConfigureAwait(false);
             rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
             registry = new AgentRegistry(store, rotation, options, loggerFactory.CreateLogger("WebFarm.Controller"));
             await registry.StartAsync(cancellationToken).ConfigureAwait(false);
-            api = ControllerApi.Build(options.Listen, options.Token, registry, rotation, loggerFactory);
+            api = ControllerApi.Build(options.Listen, options.Token, registry, rotation, releases, loggerFactory);
             await api.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new ControllerHost(store, rotation, registry, api);
+            return new ControllerHost(store, rotation, registry, releases, api);
         }
         catch (Exception ex)
         {
@@ -103,7 +110,17 @@ public sealed class ControllerHost : IAsyncDisposable
                 await rotation.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (releases is not null)
+            {
+                await releases.DisposeAsync().ConfigureAwait(false);
+            }
+
             await store.DisposeAsync().ConfigureAwait(false);
+            if (ex is SqliteException sqlite)
+            {
+                throw new ControllerStartException($"--data-dir {dataDirectory}: cannot open the release catalog {Path.Combine(dataDirectory, "releases.db")} ({sqlite.Message})", ex);
+            }
+
             if (ex is ConfigException config)
             {
                 throw new ControllerStartException($"the in-process balancer cannot start: {config.Message}", ex);
@@ -129,6 +146,7 @@ public sealed class ControllerHost : IAsyncDisposable
         await _api.DisposeAsync().ConfigureAwait(false);
         await _registry.DisposeAsync().ConfigureAwait(false);
         await _rotation.DisposeAsync().ConfigureAwait(false);
+        await Releases.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -157,6 +175,16 @@ public sealed class ControllerHost : IAsyncDisposable
         if (options.BalancerAdmin is { } admin && !ListenAddress.TryParse(admin, out _, out error))
         {
             throw new ControllerStartException($"--balancer-admin {error}");
+        }
+
+        if (options.KeepReleases < 1)
+        {
+            throw new ControllerStartException($"--keep-releases {options.KeepReleases}: at least 1 release per app must be kept");
+        }
+
+        if (options.Limits.MaxFileBytes < 1 || options.Limits.MaxPackageBytes < options.Limits.MaxFileBytes)
+        {
+            throw new ControllerStartException($"--max-file-size {options.Limits.MaxFileBytes} and --max-release-size {options.Limits.MaxPackageBytes}: the file size must be at least 1 byte and at most the release size");
         }
 
         if (!ConfigValidator.IsValidName(options.FarmName))
