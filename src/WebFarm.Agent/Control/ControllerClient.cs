@@ -85,6 +85,25 @@ public sealed class ControllerClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
+    /// <summary>The "error" of the controller's JSON error body, or the body as it is (a proxy's page?).</summary>
+    public static string ErrorText(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error))
+            {
+                return error.GetString() ?? body;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not the controller's JSON error: shown as it is.
+        }
+
+        return body;
+    }
+
     private static HttpRequestMessage Authorized(HttpMethod method, string path, string credential)
     {
         var request = new HttpRequestMessage(method, path);
@@ -99,21 +118,7 @@ public sealed class ControllerClient : IDisposable
             return;
         }
 
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var reason = body;
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error))
-            {
-                reason = error.GetString() ?? body;
-            }
-        }
-        catch (JsonException)
-        {
-            // Not the controller's JSON error (a proxy's page?): show the body as it is.
-        }
-
+        var reason = ErrorText(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
         var status = (int)response.StatusCode;
         if (status >= 500)
         {

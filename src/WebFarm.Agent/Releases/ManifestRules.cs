@@ -25,11 +25,6 @@ public static class ManifestRules
             throw new TreeRefusedException("files: is required (a list of {path, size, mode, sha256})");
         }
 
-        if (manifest.Files.Count > limits.MaxFiles)
-        {
-            throw new TreeRefusedException($"{manifest.Files.Count} files is over the limit of {limits.MaxFiles}");
-        }
-
         var files = new HashSet<string>(StringComparer.Ordinal);
         var directories = new HashSet<string>(StringComparer.Ordinal);
         long total = 0;
@@ -50,25 +45,11 @@ public static class ManifestRules
                 throw new TreeRefusedException($"'{entry.Path}': {modeProblem}");
             }
 
-            if (entry.Size < 0)
-            {
-                throw new TreeRefusedException($"'{entry.Path}': size {entry.Size} is negative");
-            }
-
-            if (entry.Size > limits.MaxFileBytes)
-            {
-                throw new TreeRefusedException($"'{entry.Path}': {entry.Size} bytes is over the file size limit of {limits.MaxFileBytes} bytes");
-            }
-
+            total += entry.Size;
+            CheckSize(entry.Path, entry.Size, total, files.Count + 1, limits);
             if (!IsSha256(entry.Sha256))
             {
                 throw new TreeRefusedException($"'{entry.Path}': sha256 '{entry.Sha256}' is not 64 lowercase hex digits");
-            }
-
-            total += entry.Size;
-            if (total > limits.MaxPackageBytes)
-            {
-                throw new TreeRefusedException($"the files add up to more than the package size limit of {limits.MaxPackageBytes} bytes");
             }
 
             if (!files.Add(entry.Path))
@@ -88,6 +69,32 @@ public static class ManifestRules
             {
                 throw new TreeRefusedException($"'{directory}': is both a file and the directory of other entries");
             }
+        }
+    }
+
+    /// <summary>The size limits, for an entry of <paramref name="size"/> bytes that makes the tree <paramref name="total"/> bytes in <paramref name="count"/> files.</summary>
+    /// <exception cref="TreeRefusedException">A limit is passed.</exception>
+    public static void CheckSize(string path, long size, long total, int count, TreeLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        if (size < 0)
+        {
+            throw new TreeRefusedException($"'{path}': size {size} is negative");
+        }
+
+        if (size > limits.MaxFileBytes)
+        {
+            throw new TreeRefusedException($"'{path}': {size} bytes is over the file size limit of {limits.MaxFileBytes} bytes");
+        }
+
+        if (total > limits.MaxPackageBytes)
+        {
+            throw new TreeRefusedException($"the package is over the size limit of {limits.MaxPackageBytes} bytes (at '{path}', {total} bytes so far)");
+        }
+
+        if (count > limits.MaxFiles)
+        {
+            throw new TreeRefusedException($"the package has more than the limit of {limits.MaxFiles} files (at '{path}')");
         }
     }
 

@@ -33,20 +33,16 @@ internal static class ReleaseApi
     {
         app.MapPost("/api/blobs/missing", async context =>
         {
-            AllowBody(context, MaxManifestBodyBytes);
-            using var body = await AdminHttp.ReadBody(context);
-            if (body.RootElement.ValueKind != JsonValueKind.Object || !body.RootElement.TryGetProperty("hashes", out var hashes) || hashes.ValueKind != JsonValueKind.Array)
+            // The manifest is checked here, before any blob is sent: a package the controller would refuse costs no upload.
+            var manifest = await ReadManifestAsync(context);
+            ManifestRules.Check(manifest.Manifest, library.Limits);
+            var hashes = new List<string?>(manifest.Manifest.Files.Count);
+            foreach (var file in manifest.Manifest.Files)
             {
-                throw new AdminRequestException("hashes: is required, a list of SHA-256 hex strings");
+                hashes.Add(file.Sha256);
             }
 
-            var list = new List<string?>(hashes.GetArrayLength());
-            foreach (var hash in hashes.EnumerateArray())
-            {
-                list.Add(hash.ValueKind == JsonValueKind.String ? hash.GetString() : hash.GetRawText());
-            }
-
-            await AdminHttp.WriteJson(context, new { missing = library.Missing(list) });
+            await AdminHttp.WriteJson(context, new { missing = library.Missing(hashes) });
         });
         app.MapPut("/api/blobs/{sha256}", async context =>
         {
@@ -124,6 +120,15 @@ internal static class ReleaseApi
     private static async Task CreateAsync(HttpContext context, ReleaseLibrary library, string kind, string routeKey)
     {
         var name = (string)context.Request.RouteValues[routeKey]!;
+        var (manifest, message) = await ReadManifestAsync(context);
+        var record = await library.CreateAsync(kind, name, message, manifest, context.RequestAborted);
+        context.Response.StatusCode = StatusCodes.Status201Created;
+        await AdminHttp.WriteJson(context, View(record, library));
+    }
+
+    /// <summary>A body like {"message": "...", "files": [{"path", "size", "mode", "sha256"}]}.</summary>
+    private static async Task<(TreeManifest Manifest, string? Message)> ReadManifestAsync(HttpContext context)
+    {
         AllowBody(context, MaxManifestBodyBytes);
         using var body = await AdminHttp.ReadBody(context);
         TreeManifest? manifest;
@@ -146,9 +151,7 @@ internal static class ReleaseApi
             throw new AdminRequestException("files: is required (a list of {path, size, mode, sha256})");
         }
 
-        var record = await library.CreateAsync(kind, name, message, manifest, context.RequestAborted);
-        context.Response.StatusCode = StatusCodes.Status201Created;
-        await AdminHttp.WriteJson(context, View(record, library));
+        return (manifest, message);
     }
 
     private static async Task<List<object>> ListAsync(ReleaseLibrary library, string kind, string? name, CancellationToken cancellationToken)
