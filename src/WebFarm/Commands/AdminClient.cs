@@ -10,15 +10,18 @@ internal sealed class AdminClient : IDisposable
     private readonly HttpClient _http;
     private readonly string _command;
 
-    public AdminClient(Uri baseUri, string? token, string command)
+    public AdminClient(Uri baseUri, string? token, string command, TimeSpan? timeout = null)
     {
         _command = command;
-        _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient { BaseAddress = baseUri, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         if (!string.IsNullOrEmpty(token))
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
     }
+
+    /// <summary>The client itself (base address and token set), for requests this class has no shape for (uploads).</summary>
+    public HttpClient Http => _http;
 
     public async Task<JsonDocument> GetJsonAsync(string path, CancellationToken ct)
     {
