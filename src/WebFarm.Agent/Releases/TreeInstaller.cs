@@ -44,6 +44,12 @@ public sealed class TreeInstaller
         {
             StagedTree.RemoveLeftovers(set);
         }
+
+        // New links a crash left before their rename.
+        foreach (var link in Directory.EnumerateFileSystemEntries(ContentDirectory, StagedTree.IncomingPrefix + "*"))
+        {
+            File.Delete(link);
+        }
     }
 
     public BlobStore Blobs { get; }
@@ -96,11 +102,8 @@ public sealed class TreeInstaller
         var name = version.ToString(CultureInfo.InvariantCulture);
         await StagedTree.BuildAsync(manifest, Blobs, Path.Combine(versions, name), cancellationToken).ConfigureAwait(false);
 
-        // rename(2) replaces the old link in one step: a reader opens the old version or the new one, never a mix.
-        var link = ContentPath(set);
-        var newLink = Path.Combine(ContentDirectory, $"{StagedTree.IncomingPrefix}{set}-{Guid.NewGuid():N}");
-        File.CreateSymbolicLink(newLink, Path.Combine(".versions", set, name));
-        File.Move(newLink, link, overwrite: true);
+        // One rename replaces the old link: a reader opens the old version or the new one, never a mix.
+        LinkSwap.Point(ContentPath(set), Path.Combine(".versions", set, name));
 
         // Older versions go once nothing new can open them (a reader that opened a file keeps it until it closes it).
         foreach (var old in Directory.EnumerateDirectories(versions))

@@ -49,8 +49,10 @@ internal static class ReleasesCommand
         return table;
     }
 
-    private static string Size(long bytes)
-        => bytes >= 1 << 20
-            ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.0} MiB")
-            : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB");
+    private static string Size(long bytes) => bytes switch
+    {
+        >= 1 << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.0} MiB"),
+        >= 1 << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+    };
 }
