@@ -25,7 +25,7 @@ internal sealed class TestController : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0")
+    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0", Func<ControllerOptions, ControllerOptions>? configure = null)
     {
         var options = new ControllerOptions
         {
@@ -35,6 +35,7 @@ internal sealed class TestController : IAsyncDisposable
             BalancerListen = "http://127.0.0.1:0",
             HealthPath = "/health",
         };
+        options = configure?.Invoke(options) ?? options;
         return new TestController(await ControllerHost.StartAsync(options, NullLoggerFactory.Instance, default), token);
     }
 
@@ -61,9 +62,9 @@ internal sealed class TestController : IAsyncDisposable
         return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 
-    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken)
+    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken, WebFarm.Agent.Releases.TreeLimits? limits = null)
         => ControlAgent.StartAsync(
-            new ControlAgentOptions { Controller = Host.Url, Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken },
+            new ControlAgentOptions { Controller = Host.Url, Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken, Limits = limits ?? WebFarm.Agent.Releases.TreeLimits.Default },
             NullLogger.Instance,
             default);
 
