@@ -81,15 +81,7 @@ internal static class ControllerApi
         {
             var credential = AdminTokenCheck.PresentedToken(context.Request);
             using var body = await AdminHttp.ReadBody(context);
-            HeartbeatRequest? heartbeat;
-            try
-            {
-                heartbeat = body.RootElement.Deserialize<HeartbeatRequest>(ProtocolJson.Options);
-            }
-            catch (JsonException ex)
-            {
-                throw new AdminRequestException($"body: not a heartbeat ({ex.Message})");
-            }
+            var heartbeat = Read<HeartbeatRequest>(body, "a heartbeat");
 
             if (heartbeat?.Load is null)
             {
@@ -103,6 +95,19 @@ internal static class ControllerApi
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
+    }
+
+    /// <summary>An agent protocol record from a request body; a body that is not one → 400 "body: not WHAT (why)".</summary>
+    internal static T? Read<T>(JsonDocument body, string what)
+    {
+        try
+        {
+            return body.RootElement.Deserialize<T>(ProtocolJson.Options);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            throw new AdminRequestException($"body: not {what} ({ex.Message})");
+        }
     }
 
     private static bool IsAgentEndpoint(PathString path)

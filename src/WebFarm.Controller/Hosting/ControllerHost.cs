@@ -10,8 +10,8 @@ using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Api;
-using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Releases;
+using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Hosting;

@@ -8,6 +8,7 @@ using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Admin;
 using WebFarm.Controller.Agents;
+using WebFarm.Controller.Api;
 
 namespace WebFarm.Controller.Releases;
 
@@ -79,15 +80,7 @@ internal static class ReleaseApi
             var server = registry.AuthenticateAgent(AdminTokenCheck.PresentedToken(context.Request));
             AllowBody(context, MaxManifestBodyBytes);
             using var body = await AdminHttp.ReadBody(context);
-            SyncRequest? report;
-            try
-            {
-                report = body.RootElement.Deserialize<SyncRequest>(ProtocolJson.Options);
-            }
-            catch (JsonException ex)
-            {
-                throw new AdminRequestException($"body: not a sync report ({ex.Message})");
-            }
+            var report = ControllerApi.Read<SyncRequest>(body, "a sync report");
 
             if (report?.Releases is null || report.Content is null || report.Failures is null)
             {
@@ -131,19 +124,11 @@ internal static class ReleaseApi
     {
         AllowBody(context, MaxManifestBodyBytes);
         using var body = await AdminHttp.ReadBody(context);
-        TreeManifest? manifest;
+        var manifest = ControllerApi.Read<TreeManifest>(body, "a manifest like {\"message\": \"...\", \"files\": [{\"path\", \"size\", \"mode\", \"sha256\"}]}");
         string? message = null;
-        try
+        if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("message", out var text) && text.ValueKind != JsonValueKind.Null)
         {
-            manifest = body.RootElement.Deserialize<TreeManifest>(ProtocolJson.Options);
-            if (body.RootElement.TryGetProperty("message", out var text) && text.ValueKind != JsonValueKind.Null)
-            {
-                message = text.GetString();
-            }
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            throw new AdminRequestException($"body: not a manifest like {{\"message\": \"...\", \"files\": [{{\"path\", \"size\", \"mode\", \"sha256\"}}]}} ({ex.Message})");
+            message = text.ValueKind == JsonValueKind.String ? text.GetString() : throw new AdminRequestException("message: must be a string");
         }
 
         if (manifest?.Files is null)

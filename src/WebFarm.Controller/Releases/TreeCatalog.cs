@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
+using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Releases;
 
@@ -43,21 +44,7 @@ internal sealed class TreeCatalog : IAsyncDisposable
     /// <exception cref="SqliteException">The file cannot be opened or is not a SQLite database.</exception>
     public static async Task<TreeCatalog> OpenAsync(string path, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            using var command = connection.CreateCommand();
-            command.CommandText = Schema;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return new TreeCatalog(connection);
+        return new TreeCatalog(await SqliteFile.OpenAsync(path, Schema, cancellationToken).ConfigureAwait(false));
     }
 
     public async Task AddAsync(TreeRecord record, TreeManifest manifest, CancellationToken cancellationToken)
@@ -110,11 +97,7 @@ internal sealed class TreeCatalog : IAsyncDisposable
     public Task<TreeManifest?> GetManifestAsync(string kind, string name, long id, CancellationToken cancellationToken)
         => RunAsync(async () =>
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT manifest FROM trees WHERE kind = $kind AND name = $name AND id = $id";
-            command.Parameters.AddWithValue("$kind", kind);
-            command.Parameters.AddWithValue("$name", name);
-            command.Parameters.AddWithValue("$id", id);
+            using var command = TreeCommand("SELECT manifest FROM trees", kind, name, id);
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string json
                 ? JsonSerializer.Deserialize<TreeManifest>(json, ProtocolJson.Options)
                 : null;
@@ -123,11 +106,7 @@ internal sealed class TreeCatalog : IAsyncDisposable
     public Task DeleteAsync(string kind, string name, long id, CancellationToken cancellationToken)
         => RunAsync(async () =>
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "DELETE FROM trees WHERE kind = $kind AND name = $name AND id = $id";
-            command.Parameters.AddWithValue("$kind", kind);
-            command.Parameters.AddWithValue("$name", name);
-            command.Parameters.AddWithValue("$id", id);
+            using var command = TreeCommand("DELETE FROM trees", kind, name, id);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
@@ -142,6 +121,17 @@ internal sealed class TreeCatalog : IAsyncDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary><paramref name="statement"/> on the one row of (kind, name, id).</summary>
+    private SqliteCommand TreeCommand(string statement, string kind, string name, long id)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = statement + " WHERE kind = $kind AND name = $name AND id = $id";
+        command.Parameters.AddWithValue("$kind", kind);
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$id", id);
+        return command;
     }
 
     private async Task<T> RunAsync<T>(Func<Task<T>> body, CancellationToken cancellationToken)

@@ -44,21 +44,7 @@ public sealed class SqliteControllerStore : IControllerStore
     /// <exception cref="SqliteException">The file cannot be opened or is not a SQLite database.</exception>
     public static async Task<SqliteControllerStore> OpenAsync(string path, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            using var command = connection.CreateCommand();
-            command.CommandText = Schema;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return new SqliteControllerStore(connection);
+        return new SqliteControllerStore(await SqliteFile.OpenAsync(path, Schema, cancellationToken).ConfigureAwait(false));
     }
 
     public async Task AddJoinTokenAsync(byte[] tokenHash, DateTimeOffset created, DateTimeOffset expires, CancellationToken cancellationToken)
