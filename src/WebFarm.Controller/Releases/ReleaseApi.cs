@@ -47,6 +47,8 @@ internal static class ReleaseApi
         });
         app.MapPut("/api/blobs/{sha256}", async context =>
         {
+            // Raised first: a blob already stored is answered without reading the body, which Kestrel then drains.
+            AllowBody(context, library.Limits.MaxFileBytes);
             var sha256 = (string)context.Request.RouteValues["sha256"]!;
             if (library.Blobs.Contains(sha256))
             {
@@ -54,7 +56,6 @@ internal static class ReleaseApi
                 return;
             }
 
-            AllowBody(context, library.Limits.MaxFileBytes);
             await library.StoreBlobAsync(sha256, context.Request.Body, context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
             await AdminHttp.WriteJson(context, new { sha256, stored = true });
