@@ -59,7 +59,7 @@ internal sealed class TreeCatalog : IAsyncDisposable
             command.Parameters.AddWithValue("$kind", record.Kind);
             command.Parameters.AddWithValue("$name", record.Name);
             command.Parameters.AddWithValue("$id", record.Id);
-            command.Parameters.AddWithValue("$created", record.Created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$created", SqliteFile.FormatTime(record.Created));
             command.Parameters.AddWithValue("$message", (object?)record.Message ?? DBNull.Value);
             command.Parameters.AddWithValue("$size", record.Size);
             command.Parameters.AddWithValue("$files", record.Files);
@@ -84,7 +84,7 @@ internal sealed class TreeCatalog : IAsyncDisposable
                     reader.GetString(0),
                     reader.GetString(1),
                     reader.GetInt64(2),
-                    DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                    SqliteFile.ParseTime(reader.GetString(3)),
                     reader.IsDBNull(4) ? null : reader.GetString(4),
                     reader.GetInt64(5),
                     reader.GetInt32(6),

@@ -187,8 +187,7 @@ public sealed class SqliteControllerStore : IControllerStore
         }
     }
 
-    // Round-trip ISO-8601 in UTC: sortable as text and exact.
-    private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+    private static string Format(DateTimeOffset time) => SqliteFile.FormatTime(time);
 
-    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+    private static DateTimeOffset Parse(string text) => SqliteFile.ParseTime(text);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace WebFarm.Controller.Store;
@@ -24,4 +25,9 @@ internal static class SqliteFile
             throw;
         }
     }
+
+    /// <summary>Times are stored as round-trip ISO-8601 in UTC: sortable as text and exact.</summary>
+    public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 }
