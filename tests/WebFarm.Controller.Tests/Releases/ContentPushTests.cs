@@ -42,6 +42,8 @@ public sealed class ContentPushTests : IDisposable
         Assert.Equal(size, farm.Transfer.BytesReceived - received);
         await Eventually.True(() => farm.Agents.All(a => a.Releases.Installer.InstalledContent().Contains(new TreeRef("static", 2))), Wait, "both agents swap to version 2");
 
+        // The controller counts a blob once its response is written, which can be just after the agent has it all.
+        await Eventually.True(() => farm.Transfer.BlobsSent - sent >= 2, Wait, "the controller counts both sends");
         Assert.Equal(2, farm.Transfer.BlobsSent - sent);
         Assert.Equal(2 * size, farm.Transfer.BytesSent - sentBytes);
         for (var i = 0; i < farm.Agents.Length; i++)
@@ -52,8 +54,10 @@ public sealed class ContentPushTests : IDisposable
             Assert.Equal(Path.Combine(".versions", "static", "2"), new FileInfo(path).LinkTarget);
             Assert.Equal(ReleaseFarm.Snapshot(folder), ReleaseFarm.Snapshot(path));
 
-            // The old version is gone once the link points at the new one; nothing staged is left behind.
-            Assert.Equal(["2"], Directory.EnumerateDirectories(Path.Combine(installer.ContentDirectory, ".versions", "static")).Select(Path.GetFileName));
+            // The old version is deleted right after the link points at the new one (awaited: the swap is visible
+            // first, by design); nothing staged is left behind.
+            var versions = Path.Combine(installer.ContentDirectory, ".versions", "static");
+            await Eventually.True(() => Directory.EnumerateDirectories(versions).Select(Path.GetFileName).SequenceEqual(["2"]), Wait, "version 1 is removed after the swap");
             Assert.Empty(Directory.EnumerateFileSystemEntries(installer.ContentDirectory, StagedTree.IncomingPrefix + "*"));
         }
     }
