@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using WebFarm.Agent.Releases;
 
 namespace WebFarm.Agent.Control;
 
@@ -18,13 +19,17 @@ public sealed partial class ControlAgent : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private long _heartbeats;
 
-    private ControlAgent(ControlAgentOptions options, ControllerClient client, AgentCredential credential, ILogger logger)
+    private ControlAgent(ControlAgentOptions options, ControllerClient client, AgentCredential credential, string dataDirectory, ILogger logger)
     {
         _options = options;
         _client = client;
         _credential = credential;
         _logger = logger;
+        Releases = new ReleaseSync(client, credential.Credential, dataDirectory, options.Limits, options.HeartbeatInterval, logger);
     }
+
+    /// <summary>The releases and content sets on this server, kept in step with the controller.</summary>
+    public ReleaseSync Releases { get; }
 
     /// <summary>The server this agent joined as.</summary>
     public string Name => _credential.Name;
@@ -81,7 +86,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
                 }
             }
 
-            var agent = new ControlAgent(options, client, credential, logger);
+            var agent = new ControlAgent(options, client, credential, dataDirectory, logger);
             try
             {
                 await agent.HeartbeatOnceAsync(cancellationToken).ConfigureAwait(false);
@@ -93,6 +98,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
 
             Log.Heartbeating(logger, client.Controller, options.HeartbeatInterval, credential.Name);
             agent._loop = agent.RunAsync();
+            agent.Releases.Start();
             return agent;
         }
         catch
@@ -106,6 +112,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Releases.DisposeAsync().ConfigureAwait(false);
         _client.Dispose();
         _stop.Dispose();
     }

@@ -21,6 +21,9 @@ public sealed record ControlAgentOptions
     /// <summary>NLB's heartbeat period: 1 s.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>What a release or content set may hold on this server (refused before anything is fetched when over).</summary>
+    public Releases.TreeLimits Limits { get; init; } = Releases.TreeLimits.Default;
+
     /// <summary>Per request; a heartbeat that takes longer is a missed one.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -61,7 +61,73 @@ public sealed class ControllerClient : IDisposable
             ?? throw new HttpRequestException($"controller {Controller} answered the heartbeat with an empty body");
     }
 
+    /// <summary>Tells what this agent holds and learns what it should hold (<see cref="Releases.ReleaseSync"/>).</summary>
+    /// <exception cref="AgentRefusedException">The controller does not accept the credential.</exception>
+    /// <exception cref="HttpRequestException">The controller could not be reached.</exception>
+    public async Task<Releases.SyncResponse> SyncAsync(string credential, Releases.SyncRequest sync, CancellationToken cancellationToken)
+    {
+        using var request = Authorized(HttpMethod.Post, "api/agents/sync", credential);
+        request.Content = JsonContent.Create(sync, options: ProtocolJson.Options);
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await ThrowIfRefusedAsync(response, "refused the sync", cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<Releases.SyncResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+            ?? throw new HttpRequestException($"controller {Controller} answered the sync with an empty body");
+    }
+
+    /// <summary>A release's or content set version's manifest ("release" or "content").</summary>
+    public async Task<Releases.TreeManifest> GetManifestAsync(string credential, string kind, string name, long id, CancellationToken cancellationToken)
+    {
+        using var request = Authorized(HttpMethod.Get, $"api/agents/{(kind == Releases.TreeInstaller.ContentKind ? "content" : "releases")}/{Uri.EscapeDataString(name)}/{id}", credential);
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await ThrowIfRefusedAsync(response, $"refused {kind} {name} #{id}", cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<Releases.TreeManifest>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+            ?? throw new HttpRequestException($"controller {Controller} answered {kind} {name} #{id} with an empty body");
+    }
+
+    /// <summary>A blob's bytes, streamed (disposing the stream ends the response).</summary>
+    public async Task<Stream> OpenBlobAsync(string credential, string sha256, CancellationToken cancellationToken)
+    {
+        using var request = Authorized(HttpMethod.Get, $"api/agents/blobs/{sha256}", credential);
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ThrowIfRefusedAsync(response, $"refused blob {sha256}", cancellationToken).ConfigureAwait(false);
+            return await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The "error" of the controller's JSON error body, or the body as it is (a proxy's page?).</summary>
+    public static string ErrorText(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error))
+            {
+                return error.GetString() ?? body;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not the controller's JSON error: shown as it is.
+        }
+
+        return body;
+    }
+
+    private static HttpRequestMessage Authorized(HttpMethod method, string path, string credential)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        return request;
+    }
 
     private async Task ThrowIfRefusedAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
     {
@@ -70,21 +136,7 @@ public sealed class ControllerClient : IDisposable
             return;
         }
 
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var reason = body;
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("error", out var error))
-            {
-                reason = error.GetString() ?? body;
-            }
-        }
-        catch (JsonException)
-        {
-            // Not the controller's JSON error (a proxy's page?): show the body as it is.
-        }
-
+        var reason = ErrorText(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
         var status = (int)response.StatusCode;
         if (status >= 500)
         {

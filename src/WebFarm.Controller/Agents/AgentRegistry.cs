@@ -103,10 +103,7 @@ public sealed class AgentRegistry : IAsyncDisposable
     /// <exception cref="AgentRefusal">401 when the credential is missing or unknown.</exception>
     public async Task<HeartbeatResponse> HeartbeatAsync(string? credential, ServerLoad load, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(credential) || !_byCredential.TryGetValue(Convert.ToHexString(Hash(credential)), out var server))
-        {
-            throw new AgentRefusal(401, "unknown agent credential (Authorization: Bearer <credential from the join>); join again with a new join token");
-        }
+        var server = Authenticate(credential);
 
         var now = _time.GetUtcNow();
         AgentState state;
@@ -134,6 +131,10 @@ public sealed class AgentRegistry : IAsyncDisposable
         return new HeartbeatResponse(server.Name, state.ToString().ToLowerInvariant());
     }
 
+    /// <summary>The name of the server whose agent holds <paramref name="credential"/>.</summary>
+    /// <exception cref="AgentRefusal">401 when the credential is missing or unknown.</exception>
+    public string AuthenticateAgent(string? credential) => Authenticate(credential).Name;
+
     public IReadOnlyList<AgentInfo> List()
     {
         var list = new List<AgentInfo>(_byName.Count);
@@ -147,6 +148,16 @@ public sealed class AgentRegistry : IAsyncDisposable
 
         list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return list;
+    }
+
+    private TrackedServer Authenticate(string? credential)
+    {
+        if (string.IsNullOrEmpty(credential) || !_byCredential.TryGetValue(Convert.ToHexString(Hash(credential)), out var server))
+        {
+            throw new AgentRefusal(401, "unknown agent credential (Authorization: Bearer <credential from the join>); join again with a new join token");
+        }
+
+        return server;
     }
 
     public async ValueTask DisposeAsync()

@@ -6,11 +6,13 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
+using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Admin;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Leadership;
+using WebFarm.Controller.Releases;
 
 namespace WebFarm.Controller.Api;
 
@@ -63,6 +65,10 @@ internal static class ControllerApi
                     ? AdminHttp.WriteUnauthorized(context, ex.Message)
                     : AdminHttp.WriteError(context, ex.StatusCode, ex.Message));
             }
+            catch (TreeRefusedException ex)
+            {
+                await AdminHttp.WriteError(context, StatusCodes.Status400BadRequest, ex.Message);
+            }
             catch (AdminRequestException ex)
             {
                 await AdminHttp.WriteError(context, StatusCodes.Status400BadRequest, ex.Message);
@@ -96,15 +102,7 @@ internal static class ControllerApi
         {
             var credential = AdminTokenCheck.PresentedToken(context.Request);
             using var body = await AdminHttp.ReadBody(context);
-            HeartbeatRequest? heartbeat;
-            try
-            {
-                heartbeat = body.RootElement.Deserialize<HeartbeatRequest>(ProtocolJson.Options);
-            }
-            catch (JsonException ex)
-            {
-                throw new AdminRequestException($"body: not a heartbeat ({ex.Message})");
-            }
+            var heartbeat = Read<HeartbeatRequest>(body, "a heartbeat");
 
             if (heartbeat?.Load is null)
             {
@@ -114,6 +112,7 @@ internal static class ControllerApi
             await AdminHttp.WriteJson(context, await Registry(context).HeartbeatAsync(credential, heartbeat.Load, context.RequestAborted));
         });
         app.MapGet("/api/availability", context => AvailabilityEndpoint.HandleAsync(context, host));
+        ReleaseApi.Map(app, host.Releases, Registry);
         app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, Registry(context).List()));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
@@ -141,6 +140,19 @@ internal static class ControllerApi
         return AdminHttp.WriteJson(context, new { error, role = LeaderFollower.StandbyRole, leader = view.LeaderUrl });
     }
 
+    /// <summary>An agent protocol record from a request body; a body that is not one → 400 "body: not WHAT (why)".</summary>
+    internal static T? Read<T>(JsonDocument body, string what)
+    {
+        try
+        {
+            return body.RootElement.Deserialize<T>(ProtocolJson.Options);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            throw new AdminRequestException($"body: not {what} ({ex.Message})");
+        }
+    }
+
     private static bool IsAgentEndpoint(PathString path)
-        => path.Equals("/api/agents/join", StringComparison.Ordinal) || path.Equals("/api/agents/heartbeat", StringComparison.Ordinal);
+        => path.Equals("/api/agents/join", StringComparison.Ordinal) || path.Equals("/api/agents/heartbeat", StringComparison.Ordinal) || ReleaseApi.IsAgentEndpoint(path);
 }

@@ -12,6 +12,7 @@ using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Api;
 using WebFarm.Controller.Leadership;
+using WebFarm.Controller.Releases;
 using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Store;
 
@@ -33,9 +34,10 @@ public sealed class ControllerHost : IAsyncDisposable
     private LeaderRole? _role;
     private int _stopped;
 
-    private ControllerHost(IControllerStore store, FarmRotation rotation, ControllerOptions options, ILoggerFactory loggerFactory)
+    private ControllerHost(IControllerStore store, FarmRotation rotation, ReleaseLibrary releases, ControllerOptions options, ILoggerFactory loggerFactory)
     {
         _store = store;
+        Releases = releases;
         _rotation = rotation;
         _options = options;
         _loggerFactory = loggerFactory;
@@ -57,6 +59,9 @@ public sealed class ControllerHost : IAsyncDisposable
     /// <summary>Whether this controller leads, and who does.</summary>
     public LeaderView Leadership => _election?.View ?? new LeaderView(false, null, "starting");
 
+    /// <summary>The stored releases and content sets (releases.db and blobs/ in the data directory).</summary>
+    public ReleaseLibrary Releases { get; }
+
     /// <exception cref="ControllerStartException">A bad option, an unwritable data directory or an unusable store; nothing is left running.</exception>
     public static async Task<ControllerHost> StartAsync(ControllerOptions options, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
     {
@@ -77,10 +82,12 @@ public sealed class ControllerHost : IAsyncDisposable
         ILeaderLock? leaderLock = opened;
         FarmRotation? rotation = null;
         ControllerHost? host = null;
+        ReleaseLibrary? releases = null;
         try
         {
+            releases = await ReleaseLibrary.OpenAsync(dataDirectory, options.KeepReleases, options.Limits, null, cancellationToken).ConfigureAwait(false);
             rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
-            host = new ControllerHost(store, rotation, options, loggerFactory);
+            host = new ControllerHost(store, rotation, releases, options, loggerFactory);
             host._api = ControllerApi.Build(options.Listen, options.Token, host, loggerFactory);
             await host._api.StartAsync(cancellationToken).ConfigureAwait(false);
             var addresses = host._api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
@@ -109,6 +116,16 @@ public sealed class ControllerHost : IAsyncDisposable
             if (leaderLock is not null)
             {
                 await leaderLock.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (host is null && releases is not null)
+            {
+                await releases.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (ex is SqliteException sqlite)
+            {
+                throw new ControllerStartException($"--data-dir {dataDirectory}: cannot open the release catalog {Path.Combine(dataDirectory, "releases.db")} ({sqlite.Message})", ex);
             }
 
             if (ex is ConfigException config)
@@ -145,6 +162,7 @@ public sealed class ControllerHost : IAsyncDisposable
         }
 
         await _rotation.DisposeAsync().ConfigureAwait(false);
+        await Releases.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -238,6 +256,16 @@ public sealed class ControllerHost : IAsyncDisposable
         if (options.BalancerAdmin is { } admin && !ListenAddress.TryParse(admin, out _, out error))
         {
             throw new ControllerStartException($"--balancer-admin {error}");
+        }
+
+        if (options.KeepReleases < 1)
+        {
+            throw new ControllerStartException($"--keep-releases {options.KeepReleases}: at least 1 release per app must be kept");
+        }
+
+        if (options.Limits.MaxFileBytes < 1 || options.Limits.MaxPackageBytes < options.Limits.MaxFileBytes)
+        {
+            throw new ControllerStartException($"--max-file-size {options.Limits.MaxFileBytes} and --max-release-size {options.Limits.MaxPackageBytes}: the file size must be at least 1 byte and at most the release size");
         }
 
         if (!ConfigValidator.IsValidName(options.FarmName))

@@ -50,6 +50,12 @@ public sealed record ControllerOptions
     /// <summary>How often availability samples the farm: downtime intervals are exact to about this.</summary>
     public TimeSpan AvailabilitySampleInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Releases kept per app (and versions per content set); the blobs only older ones used are removed.</summary>
+    public int KeepReleases { get; init; } = 5;
+
+    /// <summary>What an uploaded release or content set may hold.</summary>
+    public WebFarm.Agent.Releases.TreeLimits Limits { get; init; } = WebFarm.Agent.Releases.TreeLimits.Default;
+
     /// <summary>How long a join token from `webfarm agents token` stays usable.</summary>
     public TimeSpan JoinTokenLifetime { get; init; } = TimeSpan.FromHours(1);
 }

@@ -28,20 +28,7 @@ public sealed class SqliteControllerStore : IControllerStore
     /// <exception cref="SqliteException">The file cannot be opened or is not a SQLite database.</exception>
     public static async Task<SqliteControllerStore> OpenAsync(string path, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = connection.Command("PRAGMA journal_mode = WAL;\nPRAGMA synchronous = NORMAL;\n" + ControllerSchema.CreateSql(Dialect));
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return new SqliteControllerStore(connection);
+        return new SqliteControllerStore(await SqliteFile.OpenAsync(path, "PRAGMA journal_mode = WAL;\nPRAGMA synchronous = NORMAL;\n" + ControllerSchema.CreateSql(Dialect), cancellationToken).ConfigureAwait(false));
     }
 
     public Task AddJoinTokenAsync(byte[] tokenHash, DateTimeOffset created, DateTimeOffset expires, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Globalization;
 
 namespace WebFarm.Controller.Store;
 
@@ -27,13 +26,13 @@ internal static class StoreValues
     }
 
     public static object Time(SqlDialect dialect, DateTimeOffset time)
-        => dialect == SqlDialect.Sqlite ? time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) : time.ToUniversalTime();
+        => dialect == SqlDialect.Sqlite ? SqliteFile.FormatTime(time) : time.ToUniversalTime();
 
     public static object? Time(SqlDialect dialect, DateTimeOffset? time) => time is { } value ? Time(dialect, value) : null;
 
     public static DateTimeOffset ReadTime(DbDataReader reader, int ordinal, SqlDialect dialect)
         => dialect == SqlDialect.Sqlite
-            ? DateTimeOffset.Parse(reader.GetString(ordinal), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)
+            ? SqliteFile.ParseTime(reader.GetString(ordinal))
             : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
     public static DateTimeOffset? ReadNullableTime(DbDataReader reader, int ordinal, SqlDialect dialect)

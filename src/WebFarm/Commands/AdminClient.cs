@@ -15,21 +15,38 @@ internal sealed class AdminClient : IDisposable
     private readonly HttpClient _http;
     private readonly LeaderFollower _leader;
     private readonly string _command;
+    private HttpClient? _bound;
 
-    public AdminClient(Uri baseUri, string? token, string command)
-        : this([baseUri], token, command)
+    public AdminClient(Uri baseUri, string? token, string command, TimeSpan? timeout = null)
+        : this([baseUri], token, command, timeout)
     {
     }
 
-    public AdminClient(IReadOnlyList<Uri> baseUris, string? token, string command)
+    public AdminClient(IReadOnlyList<Uri> baseUris, string? token, string command, TimeSpan? timeout = null)
     {
         _command = command;
         _leader = new LeaderFollower(baseUris);
-        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         if (!string.IsNullOrEmpty(token))
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
+    }
+
+    /// <summary>
+    /// A client bound to the leading controller (base address and token set), for requests this class has no shape for
+    /// (uploads); the leader is found first by one followed call.
+    /// </summary>
+    public async Task<HttpClient> LeaderHttpAsync(CancellationToken ct)
+    {
+        (await GetJsonAsync("api/agents", ct)).Dispose();
+        if (_bound is null)
+        {
+            _bound = new HttpClient { BaseAddress = _leader.Current, Timeout = _http.Timeout };
+            _bound.DefaultRequestHeaders.Authorization = _http.DefaultRequestHeaders.Authorization;
+        }
+
+        return _bound;
     }
 
     public async Task<JsonDocument> GetJsonAsync(string path, CancellationToken ct)
@@ -119,7 +136,11 @@ internal sealed class AdminClient : IDisposable
         return body.Length > 200 ? body[..200] : body;
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _bound?.Dispose();
+        _http.Dispose();
+    }
 
     private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
         => _leader.SendAsync(

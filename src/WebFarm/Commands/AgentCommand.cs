@@ -14,10 +14,12 @@ internal static class AgentCommand
         var address = new Option<string>("--address") { Description = "The URL the balancer forwards to, like http://10.0.0.11:5000.", Required = true };
         var dataDir = new Option<string>("--data-dir") { Description = "Where the agent keeps its credential (agent.json).", Required = true };
         var joinToken = new Option<string?>("--join-token") { Description = "One-time token from `webfarm agents token`; only for the first join." };
+        var maxReleaseSize = new Option<string?>("--max-release-size") { Description = "Largest release or content set this server installs (like 1gb, 500mb; default 1gb)." };
+        var maxFileSize = new Option<string?>("--max-file-size") { Description = "Largest file in a release this server installs (default 256mb)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("agent", "Run the agent of a web server: joins the controller and heartbeats with the machine's load.")
         {
-            controller, name, address, dataDir, joinToken, logLevel,
+            controller, name, address, dataDir, joinToken, maxReleaseSize, maxFileSize, logLevel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -32,6 +34,12 @@ internal static class AgentCommand
                 return 2;
             }
 
+            if (!TreeLimitOptions.TryParse(parseResult.GetValue(maxReleaseSize), parseResult.GetValue(maxFileSize), out var limits, out var limitError))
+            {
+                Console.Error.WriteLine($"webfarm agent: {limitError}");
+                return 2;
+            }
+
             using var loggerFactory = RoleLifetime.ConsoleLogging(parseResult.GetValue(logLevel));
             var options = new ControlAgentOptions
             {
@@ -40,6 +48,7 @@ internal static class AgentCommand
                 Address = parseResult.GetValue(address)!,
                 DataDirectory = parseResult.GetValue(dataDir)!,
                 JoinToken = parseResult.GetValue(joinToken),
+                Limits = limits,
             };
             ControlAgent agent;
             try

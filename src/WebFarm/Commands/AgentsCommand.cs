@@ -9,21 +9,11 @@ namespace WebFarm.Commands;
 /// <summary>`webfarm agents token|list` against the controller API. Exit codes: 0 ok, 1 refused or unreachable, 2 bad arguments.</summary>
 internal static class AgentsCommand
 {
-    internal static readonly Option<string> ControllerOption = new("--controller")
-    {
-        Description = "Controller API URL, or a leader/standby pair as URL,URL (default: $WEBFARM_CONTROLLER or http://127.0.0.1:8070).",
-    };
-
-    internal static readonly Option<string> TokenOption = new("--token")
-    {
-        Description = "Bearer token for the controller API (default: $WEBFARM_TOKEN).",
-    };
-
     public static Command Create()
     {
         var command = new Command("agents", "Join tokens and the agents of a farm controller.");
-        var token = new Command("token", "Print a one-time join token for `webfarm agent --join-token` (valid for 1 hour).") { ControllerOption, TokenOption };
-        token.SetAction((parseResult, ct) => Run(parseResult, "webfarm agents token", async api =>
+        var token = new Command("token", "Print a one-time join token for `webfarm agent --join-token` (valid for 1 hour).") { ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption };
+        token.SetAction((parseResult, ct) => ControllerCommandLine.Run(parseResult, "webfarm agents token", async api =>
         {
             var (status, json) = await api.PostForJsonAsync("api/agents/tokens", ct);
             using (json)
@@ -36,8 +26,8 @@ internal static class AgentsCommand
 
             return status;
         }));
-        var list = new Command("list", "Show every joined server: address, state, last heartbeat and load.") { ControllerOption, TokenOption };
-        list.SetAction((parseResult, ct) => Run(parseResult, "webfarm agents list", async api =>
+        var list = new Command("list", "Show every joined server: address, state, last heartbeat and load.") { ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption };
+        list.SetAction((parseResult, ct) => ControllerCommandLine.Run(parseResult, "webfarm agents list", async api =>
         {
             using var agents = await api.GetJsonAsync("api/agents", ct);
             var table = new Table().AddColumns("Server", "Address", "State", "Last heartbeat", "CPU", "Memory", "Load avg", "Detail");
@@ -70,38 +60,5 @@ internal static class AgentsCommand
         var used = load.GetProperty("memoryUsedBytes").GetInt64() / MiB;
         var total = load.GetProperty("memoryTotalBytes").GetInt64() / MiB;
         return string.Create(CultureInfo.InvariantCulture, $"{used:0} / {total:0} MiB");
-    }
-
-    /// <summary>Runs <paramref name="body"/> against the controller(s) of --controller with --token; unreachable or refused → 1, bad arguments → 2.</summary>
-    internal static async Task<int> Run(ParseResult parseResult, string name, Func<AdminClient, Task<int>> body)
-    {
-        var controller = parseResult.GetValue(ControllerOption) ?? Environment.GetEnvironmentVariable("WEBFARM_CONTROLLER") ?? "http://127.0.0.1:8070";
-        IReadOnlyList<Uri> baseUris;
-        try
-        {
-            baseUris = ControllerUrls.Parse(controller);
-        }
-        catch (FormatException ex)
-        {
-            Console.Error.WriteLine($"{name}: {ex.Message}");
-            return 2;
-        }
-
-        var baseUri = string.Join(",", baseUris);
-        using var api = new AdminClient(baseUris, parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"), name);
-        try
-        {
-            return await body(api);
-        }
-        catch (HttpRequestException ex)
-        {
-            Console.Error.WriteLine($"{name}: the controller at {baseUri} refused or cannot be reached: {ex.Message}");
-            return 1;
-        }
-        catch (TaskCanceledException)
-        {
-            Console.Error.WriteLine($"{name}: the controller at {baseUri} did not answer in time");
-            return 1;
-        }
     }
 }

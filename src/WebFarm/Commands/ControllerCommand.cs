@@ -19,14 +19,23 @@ internal static class ControllerCommand
         var balancerAdmin = new Option<string?>("--balancer-admin") { Description = "The in-process balancer's admin API URL (for `webfarm servers`); off by default." };
         var farm = new Option<string>("--farm") { Description = "Name of the farm joined servers are added to.", DefaultValueFactory = _ => "web" };
         var healthPath = new Option<string>("--health-path") { Description = "Path a server's address must answer with 200-399 to be put in rotation.", DefaultValueFactory = _ => "/" };
+        var keepReleases = new Option<int>("--keep-releases") { Description = "Releases kept per app (and versions per content set); older ones and the files only they used are removed.", DefaultValueFactory = _ => 5 };
+        var maxReleaseSize = new Option<string?>("--max-release-size") { Description = "Largest release or content set accepted (like 1gb, 500mb; default 1gb)." };
+        var maxFileSize = new Option<string?>("--max-file-size") { Description = "Largest file in a release accepted (default 256mb)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("controller", "Run the farm controller: agents join it, and it puts their servers in its balancer's rotation.")
         {
-            listen, dataDir, store, advertise, token, balancerListen, balancerAdmin, farm, healthPath, logLevel,
+            listen, dataDir, store, advertise, token, balancerListen, balancerAdmin, farm, healthPath, keepReleases, maxReleaseSize, maxFileSize, logLevel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             InlineSocketCompletions.EnableUnlessConfigured();
+            if (!TreeLimitOptions.TryParse(parseResult.GetValue(maxReleaseSize), parseResult.GetValue(maxFileSize), out var limits, out var limitError))
+            {
+                Console.Error.WriteLine($"webfarm controller: {limitError}");
+                return 2;
+            }
+
             using var loggerFactory = RoleLifetime.ConsoleLogging(parseResult.GetValue(logLevel));
             var options = new ControllerOptions
             {
@@ -39,6 +48,8 @@ internal static class ControllerCommand
                 BalancerAdmin = parseResult.GetValue(balancerAdmin),
                 FarmName = parseResult.GetValue(farm)!,
                 HealthPath = parseResult.GetValue(healthPath)!,
+                KeepReleases = parseResult.GetValue(keepReleases),
+                Limits = limits,
             };
             ControllerHost host;
             try

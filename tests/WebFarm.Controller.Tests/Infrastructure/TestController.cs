@@ -25,7 +25,7 @@ internal sealed class TestController : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0", string? store = null, TimeSpan? availabilityInterval = null)
+    public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0", string? store = null, TimeSpan? availabilityInterval = null, Func<ControllerOptions, ControllerOptions>? configure = null)
     {
         var options = new ControllerOptions
         {
@@ -37,6 +37,7 @@ internal sealed class TestController : IAsyncDisposable
             BalancerListen = "http://127.0.0.1:0",
             HealthPath = "/health",
         };
+        options = configure?.Invoke(options) ?? options;
         return new TestController(await ControllerHost.StartAsync(options, NullLoggerFactory.Instance, default), token);
     }
 
@@ -63,9 +64,9 @@ internal sealed class TestController : IAsyncDisposable
         return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 
-    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken)
+    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken, WebFarm.Agent.Releases.TreeLimits? limits = null)
         => ControlAgent.StartAsync(
-            new ControlAgentOptions { Controllers = [Host.Url], Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken },
+            new ControlAgentOptions { Controllers = [Host.Url], Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken, Limits = limits ?? WebFarm.Agent.Releases.TreeLimits.Default },
             NullLogger.Instance,
             default);
 

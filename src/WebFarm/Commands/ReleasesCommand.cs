@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace WebFarm.Commands;
+
+/// <summary>`webfarm releases APP`: the app's kept releases, newest first, and the servers holding each.</summary>
+internal static class ReleasesCommand
+{
+    public static Command Create()
+    {
+        var app = new Argument<string>("APP") { Description = "The app's name." };
+        var command = new Command("releases", "List an app's releases: id, time, message, size, files changed, servers holding it.")
+        {
+            app, ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption,
+        };
+        command.SetAction((parseResult, ct) => ControllerCommandLine.Run(parseResult, "webfarm releases", async api =>
+        {
+            using var releases = await api.GetJsonAsync($"api/apps/{Uri.EscapeDataString(parseResult.GetValue(app)!)}/releases", ct);
+            AnsiConsole.Write(Table(releases.RootElement, "Release"));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A table of releases or content set versions as the controller lists them.</summary>
+    public static Table Table(JsonElement list, string idColumn)
+    {
+        var table = new Table().AddColumns(idColumn, "Created (UTC)", "Message", "Size", "Files", "Changed", "On servers");
+        foreach (var r in list.EnumerateArray())
+        {
+            var servers = string.Join(", ", r.GetProperty("installedOn").EnumerateArray().Select(s => s.GetString()));
+            foreach (var refused in r.GetProperty("refusedBy").EnumerateObject())
+            {
+                servers += $"{(servers.Length > 0 ? ", " : string.Empty)}{refused.Name}: refused ({refused.Value.GetString()})";
+            }
+
+            table.AddRow(
+                Markup.Escape(r.TryGetProperty("name", out var name) && idColumn != "Release" ? $"{name.GetString()} #{r.GetProperty("id")}" : r.GetProperty("id").ToString()),
+                r.GetProperty("created").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                Markup.Escape(r.GetProperty("message").GetString() ?? string.Empty),
+                Size(r.GetProperty("size").GetInt64()),
+                r.GetProperty("files").ToString(),
+                r.GetProperty("changed").ToString(),
+                Markup.Escape(servers.Length == 0 ? "-" : servers));
+        }
+
+        return table;
+    }
+
+    private static string Size(long bytes) => bytes switch
+    {
+        >= 1 << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.0} MiB"),
+        >= 1 << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+    };
+}

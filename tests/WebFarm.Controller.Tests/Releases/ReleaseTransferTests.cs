@@ -1,0 +1,98 @@
+using WebFarm.Agent.Releases;
+using WebFarm.Controller.Tests.Infrastructure;
+
+namespace WebFarm.Controller.Tests.Releases;
+
+/// <summary>Releases end to end: `webfarm deploy`'s upload, the controller's store, three agents installing over loopback HTTP.</summary>
+public sealed class ReleaseTransferTests : IDisposable
+{
+    private static readonly TimeSpan Install = TimeSpan.FromSeconds(60);
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_second_release_differing_in_one_file_moves_only_that_file_up_once_and_down_once_per_agent()
+    {
+        await using var farm = await ReleaseFarm.StartAsync(_dir, agents: 3);
+        var site = _dir.Sub("site");
+        ReleaseFarm.WriteFiles(site, count: 50, bytes: 4096);
+
+        var first = await farm.UploadAsync(TreeInstaller.ReleaseKind, "hello", site, "first");
+        Assert.Equal(1, first.Id);
+        Assert.Equal(50, first.BlobsSent);
+        await Eventually.True(() => farm.Agents.All(a => Directory.Exists(a.Releases.Installer.ReleasePath("hello", 1))), Install, "every agent installs release 1");
+        foreach (var agent in farm.Agents)
+        {
+            Assert.Equal(ReleaseFarm.Snapshot(site), ReleaseFarm.Snapshot(agent.Releases.Installer.ReleasePath("hello", 1)));
+        }
+
+        // One file changes; 49 stay the same.
+        var changed = Path.Combine(site, "d3", "f0013.txt");
+        File.WriteAllText(changed, "version 2 of this page\n");
+        var changedBytes = new FileInfo(changed).Length;
+        var received = farm.Transfer.BytesReceived;
+        var sent = farm.Transfer.BytesSent;
+        var fetched = farm.Agents.Select(a => a.Releases.Installer.BytesFetched).ToArray();
+
+        var second = await farm.UploadAsync(TreeInstaller.ReleaseKind, "hello", site, "second");
+        Assert.Equal(2, second.Id);
+        Assert.Equal(1, second.Changed);
+        Assert.Equal(1, second.BlobsSent);
+        Assert.Equal(changedBytes, farm.Transfer.BytesReceived - received);
+        await Eventually.True(() => farm.Agents.All(a => Directory.Exists(a.Releases.Installer.ReleasePath("hello", 2))), Install, "every agent installs release 2");
+
+        // The controller counts a blob once its response is written, which can be just after the agent has it all.
+        await Eventually.True(() => farm.Transfer.BytesSent - sent >= 3 * changedBytes, Install, "the controller counts the three sends");
+        Assert.Equal(3 * changedBytes, farm.Transfer.BytesSent - sent);
+        for (var i = 0; i < farm.Agents.Length; i++)
+        {
+            var installer = farm.Agents[i].Releases.Installer;
+            Assert.Equal(changedBytes, installer.BytesFetched - fetched[i]);
+            Assert.Equal(ReleaseFarm.Snapshot(site), ReleaseFarm.Snapshot(installer.ReleasePath("hello", 2)));
+            Assert.True(Directory.Exists(installer.ReleasePath("hello", 1)), "the previous release stays for a rollback");
+        }
+
+        // `webfarm releases hello`: newest first, with the message, the change count and where each is.
+        await Eventually.True(async () => (await farm.ListAsync(TreeInstaller.ReleaseKind, "hello"))[0].GetProperty("installedOn").GetArrayLength() == 3, Install, "the agents report release 2");
+        var list = await farm.ListAsync(TreeInstaller.ReleaseKind, "hello");
+        Assert.Equal([2L, 1L], list.Select(r => r.GetProperty("id").GetInt64()));
+        Assert.Equal("second", list[0].GetProperty("message").GetString());
+        Assert.Equal(1, list[0].GetProperty("changed").GetInt32());
+        Assert.Equal(50, list[0].GetProperty("files").GetInt32());
+        Assert.Equal(["web1", "web2", "web3"], list[0].GetProperty("installedOn").EnumerateArray().Select(s => s.GetString()));
+    }
+
+    [Fact]
+    public async Task Only_the_last_releases_are_kept_and_files_no_kept_release_uses_are_removed_from_the_controller()
+    {
+        await using var farm = await ReleaseFarm.StartAsync(_dir, agents: 0, configure: o => o with { KeepReleases = 2 });
+        var site = _dir.Sub("site");
+        ReleaseFarm.WriteFiles(site, count: 3, bytes: 100);
+        var onlyInFirst = Path.Combine(site, "d0", "f0000.txt");
+        var firstHash = await BlobStore.HashFileAsync(onlyInFirst, default);
+        var shared = await BlobStore.HashFileAsync(Path.Combine(site, "d1", "f0001.txt"), default);
+        await farm.UploadAsync(TreeInstaller.ReleaseKind, "hello", site);
+        for (var version = 2; version <= 3; version++)
+        {
+            File.WriteAllText(onlyInFirst, $"version {version}\n");
+            await farm.UploadAsync(TreeInstaller.ReleaseKind, "hello", site);
+        }
+
+        var list = await farm.ListAsync(TreeInstaller.ReleaseKind, "hello");
+        Assert.Equal([3L, 2L], list.Select(r => r.GetProperty("id").GetInt64()));
+        var blobs = farm.Controller.Host.Releases.Blobs;
+        Assert.False(blobs.Contains(firstHash), "the blob only release 1 used is removed with it");
+        Assert.True(blobs.Contains(shared), "a blob the kept releases use stays");
+        Assert.True(blobs.Contains(await BlobStore.HashFileAsync(onlyInFirst, default)));
+
+        // Numbering goes on after a pruned release, also after a restart of the controller.
+        await farm.Controller.Host.DisposeAsync();
+        await using var restarted = await TestController.StartAsync(_dir.Sub("controller"), configure: o => o with { KeepReleases = 2 });
+        File.WriteAllText(onlyInFirst, "version 4\n");
+        using var package = await WebFarm.Controller.Releases.Packaging.PackageReader.ReadAsync(site, TreeLimits.Default, null, default);
+        var fourth = await WebFarm.Controller.Releases.Packaging.ReleaseUploader.UploadAsync(restarted.Http, TreeInstaller.ReleaseKind, "hello", null, package, default);
+        Assert.Equal(4, fourth.Id);
+        Assert.Equal(1, fourth.BlobsSent);
+    }
+}
