@@ -30,11 +30,11 @@ public sealed class ControllerClient : IDisposable
 
     /// <exception cref="AgentRefusedException">The controller does not accept the credential.</exception>
     /// <exception cref="HttpRequestException">The controller could not be reached.</exception>
-    public async Task<HeartbeatResponse> HeartbeatAsync(string credential, ServerLoad load, CancellationToken cancellationToken)
+    public async Task<HeartbeatResponse> HeartbeatAsync(string credential, HeartbeatRequest heartbeat, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/agents/heartbeat")
         {
-            Content = JsonContent.Create(new HeartbeatRequest(load), options: ProtocolJson.Options),
+            Content = JsonContent.Create(heartbeat, options: ProtocolJson.Options),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
