@@ -135,7 +135,7 @@ public sealed class ControlAgent : IAsyncDisposable
     private async Task HeartbeatOnceAsync(CancellationToken cancellationToken)
     {
         var acknowledged = Interlocked.Read(ref _traceAcknowledged);
-        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch));
+        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch), _options.AllowCommands);
         var response = await _client.HeartbeatAsync(_credential.Credential, request, cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _traceAcknowledged, response.TraceReceived);
         if (response.TraceClearUpTo is { } clear)

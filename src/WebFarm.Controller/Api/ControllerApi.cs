@@ -9,6 +9,8 @@ using WebFarm.Agent.Control;
 using WebFarm.Balancer.Admin;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
+using WebFarm.Controller.Apps;
+using WebFarm.Controller.Trace;
 using WebFarm.Controller.Rotation;
 
 namespace WebFarm.Controller.Api;
@@ -22,7 +24,7 @@ internal static class ControllerApi
 {
     private const int MaxBodyBytes = 64 * 1024;
 
-    public static WebApplication Build(string listen, string? token, AgentRegistry registry, FarmRotation rotation, ILoggerFactory loggerFactory)
+    public static WebApplication Build(string listen, string? token, AgentRegistry registry, FarmRotation rotation, AppCatalog apps, RollingRestart restart, TraceStore trace, ILoggerFactory loggerFactory)
     {
         var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
         var check = token is null ? null : new AdminTokenCheck(token);
@@ -46,6 +48,14 @@ internal static class ControllerApi
                 await (ex.StatusCode == StatusCodes.Status401Unauthorized
                     ? AdminHttp.WriteUnauthorized(context, ex.Message)
                     : AdminHttp.WriteError(context, ex.StatusCode, ex.Message));
+            }
+            catch (Exception ex) when (AdminApi.FarmErrorStatus(ex) is { } status)
+            {
+                await AdminHttp.WriteError(context, status, ex.Message);
+            }
+            catch (ApiException ex)
+            {
+                await AdminHttp.WriteError(context, ex.StatusCode, ex.Message);
             }
             catch (AdminRequestException ex)
             {
@@ -90,10 +100,15 @@ internal static class ControllerApi
                 throw new AdminRequestException("load: is required, like {\"load\": {\"cpuPercent\": 12.5, ...}}");
             }
 
-            await AdminHttp.WriteJson(context, await registry.HeartbeatAsync(credential, heartbeat.Load, context.RequestAborted));
+            var local = context.Connection.LocalIpAddress;
+            var trustedProxies = local is null ? "127.0.0.1" : (local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local).ToString();
+            await AdminHttp.WriteJson(context, await registry.HeartbeatAsync(credential, heartbeat, trustedProxies, context.RequestAborted));
         });
         app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, registry.List()));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
+        AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
+        AppEndpoints.Map(app, registry, apps, restart);
+        TraceEndpoints.Map(app, registry, trace);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
     }

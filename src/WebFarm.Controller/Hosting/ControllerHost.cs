@@ -10,8 +10,10 @@ using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Api;
+using WebFarm.Controller.Apps;
 using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Store;
+using WebFarm.Controller.Trace;
 
 namespace WebFarm.Controller.Hosting;
 
@@ -64,7 +66,7 @@ public sealed class ControllerHost : IAsyncDisposable
         }
 
         var storePath = Path.Combine(dataDirectory, SqliteControllerStore.FileName);
-        IControllerStore store;
+        SqliteControllerStore store;
         try
         {
             store = await SqliteControllerStore.OpenAsync(storePath, cancellationToken).ConfigureAwait(false);
@@ -80,9 +82,12 @@ public sealed class ControllerHost : IAsyncDisposable
         try
         {
             rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
-            registry = new AgentRegistry(store, rotation, options, loggerFactory.CreateLogger("WebFarm.Controller"));
+            var apps = new AppCatalog(store, rotation, options);
+            await apps.StartAsync(cancellationToken).ConfigureAwait(false);
+            var trace = new TraceStore();
+            registry = new AgentRegistry(store, rotation, apps, trace, options, loggerFactory.CreateLogger("WebFarm.Controller"));
             await registry.StartAsync(cancellationToken).ConfigureAwait(false);
-            api = ControllerApi.Build(options.Listen, options.Token, registry, rotation, loggerFactory);
+            api = ControllerApi.Build(options.Listen, options.Token, registry, rotation, apps, new RollingRestart(registry, apps, rotation), trace, loggerFactory);
             await api.StartAsync(cancellationToken).ConfigureAwait(false);
             return new ControllerHost(store, rotation, registry, api);
         }
@@ -162,6 +167,15 @@ public sealed class ControllerHost : IAsyncDisposable
         if (!ConfigValidator.IsValidName(options.FarmName))
         {
             throw new ControllerStartException($"--farm '{options.FarmName}' must be 1-64 characters of letters, digits, '-', '_' or '.'");
+        }
+
+        if (options.StateEndpoint is { } state)
+        {
+            var colon = state.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(state.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                throw new ControllerStartException($"--state-endpoint '{state}' is not host:port, like 10.0.0.10:42424");
+            }
         }
 
         if (WebFarm.Agent.Readiness.HealthRule.CheckPath(options.HealthPath) is { } problem)

@@ -10,7 +10,7 @@ namespace WebFarm.Controller.Store;
 /// one caller at a time: the controller's writes are a heartbeat a second per server, far below what one
 /// connection sustains, and it keeps every transaction trivially serial.
 /// </summary>
-public sealed class SqliteControllerStore : IControllerStore
+public sealed partial class SqliteControllerStore : IControllerStore
 {
     public const string FileName = "controller.db";
 
@@ -49,7 +49,7 @@ public sealed class SqliteControllerStore : IControllerStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var command = connection.CreateCommand();
-            command.CommandText = Schema;
+            command.CommandText = Schema + AppsSchema;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch

@@ -10,10 +10,10 @@ internal sealed class AdminClient : IDisposable
     private readonly HttpClient _http;
     private readonly string _command;
 
-    public AdminClient(Uri baseUri, string? token, string command)
+    public AdminClient(Uri baseUri, string? token, string command, TimeSpan? timeout = null)
     {
         _command = command;
-        _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient { BaseAddress = baseUri, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         if (!string.IsNullOrEmpty(token))
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -83,9 +83,12 @@ internal sealed class AdminClient : IDisposable
         return 0;
     }
 
-    public async Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct)
+    public Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct) => PostForJsonAsync(path, content: null, ct);
+
+    /// <summary>POSTs <paramref name="content"/>; on refusal prints the API's error and returns (1, null).</summary>
+    public async Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, HttpContent? content, CancellationToken ct)
     {
-        using var response = await _http.PostAsync(path, content: null, ct);
+        using var response = await _http.PostAsync(path, content, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
         {

@@ -14,10 +14,11 @@ internal static class AgentCommand
         var address = new Option<string>("--address") { Description = "The URL the balancer forwards to, like http://10.0.0.11:5000.", Required = true };
         var dataDir = new Option<string>("--data-dir") { Description = "Where the agent keeps its credential (agent.json).", Required = true };
         var joinToken = new Option<string?>("--join-token") { Description = "One-time token from `webfarm agents token`; only for the first join." };
+        var allowCommands = new Option<bool>("--allow-commands") { Description = "Run commands sent with `webfarm run` (off by default: refused)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("agent", "Run the agent of a web server: joins the controller and heartbeats with the machine's load.")
+        var command = new Command("agent", "Run the agent of a web server: joins the controller, heartbeats with the machine's load and runs the apps the controller assigns.")
         {
-            controller, name, address, dataDir, joinToken, logLevel,
+            controller, name, address, dataDir, joinToken, allowCommands, logLevel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -36,6 +37,7 @@ internal static class AgentCommand
                 Address = parseResult.GetValue(address)!,
                 DataDirectory = parseResult.GetValue(dataDir)!,
                 JoinToken = parseResult.GetValue(joinToken),
+                AllowCommands = parseResult.GetValue(allowCommands),
             };
             ControlAgent agent;
             try

@@ -8,21 +8,11 @@ namespace WebFarm.Commands;
 /// <summary>`webfarm agents token|list` against the controller API. Exit codes: 0 ok, 1 refused or unreachable, 2 bad arguments.</summary>
 internal static class AgentsCommand
 {
-    private static readonly Option<string> ControllerOption = new("--controller")
-    {
-        Description = "Controller API URL (default: $WEBFARM_CONTROLLER or http://127.0.0.1:8070).",
-    };
-
-    private static readonly Option<string> TokenOption = new("--token")
-    {
-        Description = "Bearer token for the controller API (default: $WEBFARM_TOKEN).",
-    };
-
     public static Command Create()
     {
         var command = new Command("agents", "Join tokens and the agents of a farm controller.");
-        var token = new Command("token", "Print a one-time join token for `webfarm agent --join-token` (valid for 1 hour).") { ControllerOption, TokenOption };
-        token.SetAction((parseResult, ct) => Run(parseResult, "webfarm agents token", async api =>
+        var token = new Command("token", "Print a one-time join token for `webfarm agent --join-token` (valid for 1 hour).") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        token.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm agents token", async api =>
         {
             var (status, json) = await api.PostForJsonAsync("api/agents/tokens", ct);
             using (json)
@@ -35,8 +25,8 @@ internal static class AgentsCommand
 
             return status;
         }));
-        var list = new Command("list", "Show every joined server: address, state, last heartbeat and load.") { ControllerOption, TokenOption };
-        list.SetAction((parseResult, ct) => Run(parseResult, "webfarm agents list", async api =>
+        var list = new Command("list", "Show every joined server: address, state, last heartbeat and load.") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        list.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm agents list", async api =>
         {
             using var agents = await api.GetJsonAsync("api/agents", ct);
             var table = new Table().AddColumns("Server", "Address", "State", "Last heartbeat", "CPU", "Memory", "Load avg", "Detail");
@@ -69,31 +59,5 @@ internal static class AgentsCommand
         var used = load.GetProperty("memoryUsedBytes").GetInt64() / MiB;
         var total = load.GetProperty("memoryTotalBytes").GetInt64() / MiB;
         return string.Create(CultureInfo.InvariantCulture, $"{used:0} / {total:0} MiB");
-    }
-
-    private static async Task<int> Run(ParseResult parseResult, string name, Func<AdminClient, Task<int>> body)
-    {
-        var controller = parseResult.GetValue(ControllerOption) ?? Environment.GetEnvironmentVariable("WEBFARM_CONTROLLER") ?? "http://127.0.0.1:8070";
-        if (!Uri.TryCreate(controller.EndsWith('/') ? controller : controller + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
-        {
-            Console.Error.WriteLine($"{name}: --controller '{controller}' is not an http(s) URL like http://127.0.0.1:8070");
-            return 2;
-        }
-
-        using var api = new AdminClient(baseUri, parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"), name);
-        try
-        {
-            return await body(api);
-        }
-        catch (HttpRequestException ex)
-        {
-            Console.Error.WriteLine($"{name}: the controller at {baseUri} refused or cannot be reached: {ex.Message}");
-            return 1;
-        }
-        catch (TaskCanceledException)
-        {
-            Console.Error.WriteLine($"{name}: the controller at {baseUri} did not answer in time");
-            return 1;
-        }
     }
 }

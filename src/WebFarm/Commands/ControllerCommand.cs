@@ -17,10 +17,11 @@ internal static class ControllerCommand
         var balancerAdmin = new Option<string?>("--balancer-admin") { Description = "The in-process balancer's admin API URL (for `webfarm servers`); off by default." };
         var farm = new Option<string>("--farm") { Description = "Name of the farm joined servers are added to.", DefaultValueFactory = _ => "web" };
         var healthPath = new Option<string>("--health-path") { Description = "Path a server's address must answer with 200-399 to be put in rotation.", DefaultValueFactory = _ => "/" };
+        var stateEndpoint = new Option<string?>("--state-endpoint") { Description = "host:port of the state service the apps' instances use (WEBFARM_STATE_ENDPOINT)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("controller", "Run the farm controller: agents join it, and it puts their servers in its balancer's rotation.")
         {
-            listen, dataDir, token, balancerListen, balancerAdmin, farm, healthPath, logLevel,
+            listen, dataDir, token, balancerListen, balancerAdmin, farm, healthPath, stateEndpoint, logLevel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -35,6 +36,7 @@ internal static class ControllerCommand
                 BalancerAdmin = parseResult.GetValue(balancerAdmin),
                 FarmName = parseResult.GetValue(farm)!,
                 HealthPath = parseResult.GetValue(healthPath)!,
+                StateEndpoint = parseResult.GetValue(stateEndpoint),
             };
             ControllerHost host;
             try
