@@ -208,7 +208,7 @@ internal sealed class BackendProcess : IAsyncDisposable
     }
 
     /// <summary>tests/WebFarm.TestBackend/bin/{Configuration}/net10.0/WebFarm.TestBackend.dll, built as a project reference.</summary>
-    private static string LocateProgram()
+    public static string LocateProgram()
     {
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = output.Name;

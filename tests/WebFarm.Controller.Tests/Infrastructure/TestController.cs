@@ -26,6 +26,9 @@ internal sealed class TestController : IAsyncDisposable
     public HttpClient Http { get; }
 
     public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0")
+        => await StartAsync(dataDirectory, token, listen, options => options);
+
+    public static async Task<TestController> StartAsync(string dataDirectory, string? token, string listen, Func<ControllerOptions, ControllerOptions> configure)
     {
         var options = new ControllerOptions
         {
@@ -35,7 +38,7 @@ internal sealed class TestController : IAsyncDisposable
             BalancerListen = "http://127.0.0.1:0",
             HealthPath = "/health",
         };
-        return new TestController(await ControllerHost.StartAsync(options, NullLoggerFactory.Instance, default), token);
+        return new TestController(await ControllerHost.StartAsync(configure(options), NullLoggerFactory.Instance, default), token);
     }
 
     public async Task<string> NewJoinTokenAsync()
@@ -61,11 +64,22 @@ internal sealed class TestController : IAsyncDisposable
         return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 
-    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken)
+    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken, bool allowCommands = false)
         => ControlAgent.StartAsync(
-            new ControlAgentOptions { Controller = Host.Url, Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken },
+            new ControlAgentOptions { Controller = Host.Url, Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken, AllowCommands = allowCommands },
             NullLogger.Instance,
             default);
+
+    /// <summary>GET <paramref name="path"/> as JSON elements (an array answer).</summary>
+    public async Task<List<JsonElement>> ListAsync(string path)
+    {
+        using var json = JsonDocument.Parse(await Http.GetStringAsync(path));
+        return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
+    }
+
+    /// <summary>The rows of GET /api/ps for one app.</summary>
+    public async Task<List<JsonElement>> InstancesAsync(string app)
+        => [.. (await ListAsync("api/ps")).Where(r => r.GetProperty("app").GetString() == app)];
 
     public async ValueTask DisposeAsync()
     {
@@ -92,6 +106,20 @@ internal sealed class TestController : IAsyncDisposable
         var text = await response.Content.ReadAsStringAsync();
         using var json = JsonDocument.Parse(text);
         return ((int)response.StatusCode, json.RootElement.TryGetProperty("error", out var error) ? error.GetString()! : text);
+    }
+
+    /// <summary>Sends without a body; the status and the API's error text (the body when it is no error).</summary>
+    public async Task<(int Status, string Error)> SendAsync(HttpMethod method, string path)
+    {
+        using var response = await Http.SendAsync(new HttpRequestMessage(method, path));
+        var text = await response.Content.ReadAsStringAsync();
+        if (text.Length == 0)
+        {
+            return ((int)response.StatusCode, text);
+        }
+
+        using var json = JsonDocument.Parse(text);
+        return ((int)response.StatusCode, json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error) ? error.GetString()! : text);
     }
 
     public Task<HttpResponseMessage> PostJsonAsync<T>(string path, T value) => Http.PostAsJsonAsync(path, value, ProtocolJson.Options);
