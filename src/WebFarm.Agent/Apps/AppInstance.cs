@@ -25,12 +25,16 @@ internal sealed class AppInstance : IAsyncDisposable
     private readonly ProcessUsage _usage = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _health = Task.CompletedTask;
+    private static readonly IReadOnlySet<int> EmptyPorts = new HashSet<int>();
+
     private readonly string? _failure;
+    private readonly IPAddress _bind;
     private volatile bool _healthy;
     private volatile string _detail;
 
-    private AppInstance(DesiredApp app, string? restartToken, int port, SupervisedInstance? instance, string? failure, TraceRing trace, HealthProbe probe, TimeSpan interval)
+    private AppInstance(DesiredApp app, string? restartToken, int port, IPAddress bind, SupervisedInstance? instance, string? failure, TraceRing trace, HealthProbe probe, TimeSpan interval)
     {
+        _bind = bind;
         App = app;
         RestartToken = restartToken;
         Port = port;
@@ -57,6 +61,13 @@ internal sealed class AppInstance : IAsyncDisposable
     /// <summary>True when it could not be started (no free port, bad command): retried by the supervisor.</summary>
     public bool Failed => _failure is not null;
 
+    /// <summary>
+    /// True when its process is down (crashed, backing off) and another process now holds its port: restarting on that
+    /// port would crash again, so the supervisor replaces it on another port of the range.
+    /// </summary>
+    public bool PortLost => _instance is { State: InstanceState.Crashed or InstanceState.BackingOff }
+        && PortRange.FindFree(_bind, Port, Port, EmptyPorts) is null;
+
     /// <summary>Starts an instance of <paramref name="app"/> on the first free port of its range (<paramref name="preferredPort"/> first).</summary>
     public static AppInstance Start(DesiredApp app, string? restartToken, string serverName, IPAddress bind, int? preferredPort, IReadOnlySet<int> taken, TraceRing trace, HealthProbe probe, TimeSpan interval)
     {
@@ -71,7 +82,7 @@ internal sealed class AppInstance : IAsyncDisposable
         {
             var reason = string.Create(CultureInfo.InvariantCulture, $"no free port in {app.PortFrom}-{app.PortTo} on {bind}: every port of the app's range is taken on this server");
             trace.Add("agent", $"app {app.Name}: {reason}");
-            return new AppInstance(app, restartToken, 0, null, reason, trace, probe, interval);
+            return new AppInstance(app, restartToken, 0, bind, null, reason, trace, probe, interval);
         }
 
         var host = bind.ToString();
@@ -109,7 +120,7 @@ internal sealed class AppInstance : IAsyncDisposable
             // member library's own drain delay then covers a balancer that still has connections open.
             DrainAsync = null,
         });
-        var result = new AppInstance(app, restartToken, port.Value, instance, null, trace, probe, interval);
+        var result = new AppInstance(app, restartToken, port.Value, bind, instance, null, trace, probe, interval);
         instance.StateChanged += result.OnStateChanged;
         trace.Add("agent", string.Create(CultureInfo.InvariantCulture, $"app {app.Name}: starting {launch} on port {port}"));
         instance.Start();

@@ -15,7 +15,7 @@ namespace WebFarm.Agent.Apps;
 /// </summary>
 public sealed class AppSupervisor : IAsyncDisposable
 {
-    /// <summary>How often a failed placeholder (no free port, bad command) is retried without a new desired list.</summary>
+    /// <summary>How often a failed placeholder (no free port) or an instance whose port was taken is retried without a new desired list.</summary>
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(5);
 
     private readonly string _serverName;
@@ -111,7 +111,7 @@ public sealed class AppSupervisor : IAsyncDisposable
                     desired = _desired;
                 }
 
-                if (desired is { } target && (target.Version != _appliedVersion || _running.Values.Any(i => i.Failed)))
+                if (desired is { } target && (target.Version != _appliedVersion || _running.Values.Any(i => i.Failed || i.PortLost)))
                 {
                     await ReconcileAsync(target.Apps, token).ConfigureAwait(false);
                     _appliedVersion = target.Version;
@@ -152,13 +152,15 @@ public sealed class AppSupervisor : IAsyncDisposable
             {
                 var sameDefinition = SameDefinition(current.App, app);
                 var restartAsked = app.RestartToken is not null && app.RestartToken != current.RestartToken;
-                if (sameDefinition && !restartAsked && !current.Failed)
+                var portLost = current.PortLost;
+                if (sameDefinition && !restartAsked && !current.Failed && !portLost)
                 {
                     continue;
                 }
 
-                _trace.Add("agent", $"app {app.Name}: {(!sameDefinition ? "its definition changed" : restartAsked ? "restart requested" : "retrying")}; replacing the instance");
-                preferredPort = current.Port == 0 ? null : current.Port;
+                var why = !sameDefinition ? "its definition changed" : restartAsked ? "restart requested" : portLost ? $"another process holds its port {current.Port}" : "retrying";
+                _trace.Add("agent", $"app {app.Name}: {why}; replacing the instance");
+                preferredPort = current.Port == 0 || portLost ? null : current.Port;
                 await StopAsync(app.Name).ConfigureAwait(false);
             }
 
@@ -171,10 +173,10 @@ public sealed class AppSupervisor : IAsyncDisposable
 
     private async Task StopAsync(string name)
     {
-        var instance = _running[name];
+        // Reported (as stopping) until its process has exited, so `webfarm ps` never hides a process that still runs.
+        await _running[name].DisposeAsync().ConfigureAwait(false);
         _running.Remove(name);
         Publish();
-        await instance.DisposeAsync().ConfigureAwait(false);
     }
 
     private void Publish() => _instances = [.. _running.Values];
