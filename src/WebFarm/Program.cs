@@ -10,6 +10,7 @@ root.Subcommands.Add(AppsCommand.Create());
 root.Subcommands.Add(BalancerCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(PsCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ServersCommand.Create());
 root.Subcommands.Add(StateCommand.Create());
 root.Subcommands.Add(TraceCommand.Create());

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Apps;
+using WebFarm.Agent.Commands;
 using WebFarm.Agent.Trace;
 
 namespace WebFarm.Agent.Control;
@@ -24,6 +25,7 @@ public sealed class ControlAgent : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly AgentCredential _credential;
     private readonly AppSupervisor _apps;
+    private readonly CommandRunner _commands;
     private Task _loop = Task.CompletedTask;
     private long _heartbeats;
     private long _traceAcknowledged;
@@ -35,6 +37,7 @@ public sealed class ControlAgent : IAsyncDisposable
         _credential = credential;
         _logger = logger;
         Trace = new TraceRing();
+        _commands = new CommandRunner(options.AllowCommands, Trace);
         _apps = new AppSupervisor(credential.Name, BindAddress(credential.Address), Trace, logger, options.HeartbeatInterval);
     }
 
@@ -135,8 +138,11 @@ public sealed class ControlAgent : IAsyncDisposable
     private async Task HeartbeatOnceAsync(CancellationToken cancellationToken)
     {
         var acknowledged = Interlocked.Read(ref _traceAcknowledged);
-        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch), _options.AllowCommands);
+        var results = _commands.Pending();
+        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch), _options.AllowCommands, results);
         var response = await _client.HeartbeatAsync(_credential.Credential, request, cancellationToken).ConfigureAwait(false);
+        _commands.Sent(results.Count);
+        _commands.Accept(response.Commands);
         Interlocked.Exchange(ref _traceAcknowledged, response.TraceReceived);
         if (response.TraceClearUpTo is { } clear)
         {

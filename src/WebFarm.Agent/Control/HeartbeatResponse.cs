@@ -7,4 +7,5 @@ namespace WebFarm.Agent.Control;
 /// <param name="Apps">The apps this server should run.</param>
 /// <param name="TraceReceived">The newest trace sequence the controller holds for this agent: the next batch starts after it.</param>
 /// <param name="TraceClearUpTo">When set, the agent forgets its trace up to this sequence (`webfarm trace --clear`).</param>
-public sealed record HeartbeatResponse(string Name, string State, string? AppsVersion = null, IReadOnlyList<DesiredApp>? Apps = null, long TraceReceived = 0, long? TraceClearUpTo = null);
+/// <param name="Commands">`webfarm run` commands for this server whose result the controller has not received yet.</param>
+public sealed record HeartbeatResponse(string Name, string State, string? AppsVersion = null, IReadOnlyList<DesiredApp>? Apps = null, long TraceReceived = 0, long? TraceClearUpTo = null, IReadOnlyList<CommandRequest>? Commands = null);

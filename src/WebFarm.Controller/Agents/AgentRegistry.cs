@@ -163,8 +163,12 @@ public sealed class AgentRegistry : IAsyncDisposable
         await _store.RecordHeartbeatAsync(server.Name, now, heartbeat.Load, cancellationToken).ConfigureAwait(false);
         var received = _trace.Receive(server.Name, heartbeat.Trace);
         var (version, apps) = _apps.DesiredFor(server.Name, trustedProxies);
-        return new HeartbeatResponse(server.Name, StateName(state), version, apps, received, _trace.ClearedUpTo(server.Name));
+        var commands = Commands?.Exchange(server.Name, heartbeat.CommandResults);
+        return new HeartbeatResponse(server.Name, StateName(state), version, apps, received, _trace.ClearedUpTo(server.Name), commands);
     }
+
+    /// <summary>`webfarm run`'s commands, exchanged with each heartbeat (set once at start-up).</summary>
+    internal Commands.CommandDispatcher? Commands { get; set; }
 
     /// <summary>The joined servers' names.</summary>
     public IReadOnlyCollection<string> Names => [.. _byName.Keys];

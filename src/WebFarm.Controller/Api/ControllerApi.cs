@@ -109,6 +109,7 @@ internal static class ControllerApi
         AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
         AppEndpoints.Map(app, registry, apps, restart);
         TraceEndpoints.Map(app, registry, trace);
+        RunEndpoint.Map(app, registry.Commands!);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
     }

@@ -100,7 +100,8 @@ internal static class AppDefinitionReader
             ? property.Value.GetString()!
             : throw new AdminRequestException($"{property.Name}: expected a string, got {property.Value.GetRawText()}");
 
-    private static List<string> Strings(JsonProperty property)
+    /// <summary>A list of strings, each problem named by its index ("arguments[1]: expected a string").</summary>
+    public static List<string> Strings(JsonProperty property)
     {
         if (property.Value.ValueKind != JsonValueKind.Array)
         {

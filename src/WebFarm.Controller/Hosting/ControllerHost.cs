@@ -86,6 +86,7 @@ public sealed class ControllerHost : IAsyncDisposable
             await apps.StartAsync(cancellationToken).ConfigureAwait(false);
             var trace = new TraceStore();
             registry = new AgentRegistry(store, rotation, apps, trace, options, loggerFactory.CreateLogger("WebFarm.Controller"));
+            registry.Commands = new Commands.CommandDispatcher(registry);
             await registry.StartAsync(cancellationToken).ConfigureAwait(false);
             api = ControllerApi.Build(options.Listen, options.Token, registry, rotation, apps, new RollingRestart(registry, apps, rotation), trace, loggerFactory);
             await api.StartAsync(cancellationToken).ConfigureAwait(false);
