@@ -64,6 +64,15 @@ public sealed class AppsOnAgentsTests : IAsyncLifetime
 
         Assert.Equal(["web1", "web2"], seen.Order());
 
+        // Farm-level server operations go through the controller with the balancer admin API's own endpoints.
+        var drain = await WebFarmCli.RunAsync(TimeSpan.FromMinutes(1), "servers", "drain", "web1", "--farm", "hello", "--controller", _controller.Host.Url.ToString());
+        Assert.True(drain.ExitCode == 0, drain.Stderr + drain.Stdout);
+        Assert.Equal(WebFarm.Balancer.Farms.ServerState.Draining, _controller.Host.Rotation.Runtime.GetServer("hello", "web1").State);
+        var unknown = await WebFarmCli.RunAsync(TimeSpan.FromMinutes(1), "servers", "online", "web9", "--farm", "hello", "--controller", _controller.Host.Url.ToString());
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("404", unknown.Stderr);
+        Assert.Equal(0, (await WebFarmCli.RunAsync(TimeSpan.FromMinutes(1), "servers", "online", "web1", "--farm", "hello", "--controller", _controller.Host.Url.ToString())).ExitCode);
+
         // The trace: the agents' events and the apps' own output, merged; --filter and --server narrow it.
         await Eventually.True(async () => (await _controller.ListAsync("api/trace?filter=LISTENING")).Count == 2, TimeSpan.FromSeconds(30), "both instances' first output line reached the controller");
         var web1 = await _controller.ListAsync("api/trace?server=web1");
