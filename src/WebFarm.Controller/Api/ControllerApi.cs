@@ -10,8 +10,8 @@ using WebFarm.Balancer.Admin;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Apps;
-using WebFarm.Controller.Trace;
 using WebFarm.Controller.Rotation;
+using WebFarm.Controller.Trace;
 
 namespace WebFarm.Controller.Api;
 

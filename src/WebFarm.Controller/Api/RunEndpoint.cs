@@ -37,10 +37,10 @@ internal static class RunEndpoint
             switch (property.Name)
             {
                 case "servers":
-                    servers = property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() == "all" ? [] : Apps.AppDefinitionReader.Strings(property);
+                    servers = property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() == "all" ? [] : JsonFields.Strings(property);
                     break;
                 case "command":
-                    command = Apps.AppDefinitionReader.Strings(property);
+                    command = JsonFields.Strings(property);
                     break;
                 case "timeoutSeconds":
                     if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetDouble(out timeout) || timeout <= 0 || timeout > MaxTimeoutSeconds)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using WebFarm.Balancer.Admin;
+using WebFarm.Controller.Api;
 
 namespace WebFarm.Controller.Apps;
 
@@ -28,25 +29,25 @@ internal static class AppDefinitionReader
             switch (property.Name)
             {
                 case "name":
-                    name = String(property);
+                    name = JsonFields.String(property);
                     break;
                 case "command":
-                    command = String(property);
+                    command = JsonFields.String(property);
                     break;
                 case "ports":
-                    ports = String(property);
+                    ports = JsonFields.String(property);
                     break;
                 case "healthPath":
-                    healthPath = String(property);
+                    healthPath = JsonFields.String(property);
                     break;
                 case "arguments":
-                    arguments = Strings(property);
+                    arguments = JsonFields.Strings(property);
                     break;
                 case "servers":
-                    servers = property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() == "all" ? [] : Strings(property);
+                    servers = property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() == "all" ? [] : JsonFields.Strings(property);
                     break;
                 case "hosts":
-                    hosts = Strings(property);
+                    hosts = JsonFields.Strings(property);
                     break;
                 case "environment":
                     environment = Environment(property);
@@ -93,30 +94,6 @@ internal static class AppDefinitionReader
         }
 
         return (from, to);
-    }
-
-    private static string String(JsonProperty property)
-        => property.Value.ValueKind == JsonValueKind.String
-            ? property.Value.GetString()!
-            : throw new AdminRequestException($"{property.Name}: expected a string, got {property.Value.GetRawText()}");
-
-    /// <summary>A list of strings, each problem named by its index ("arguments[1]: expected a string").</summary>
-    public static List<string> Strings(JsonProperty property)
-    {
-        if (property.Value.ValueKind != JsonValueKind.Array)
-        {
-            throw new AdminRequestException($"{property.Name}: expected a list of strings, got {property.Value.GetRawText()}");
-        }
-
-        var list = new List<string>();
-        foreach (var item in property.Value.EnumerateArray())
-        {
-            list.Add(item.ValueKind == JsonValueKind.String
-                ? item.GetString()!
-                : throw new AdminRequestException($"{property.Name}[{list.Count}]: expected a string, got {item.GetRawText()}"));
-        }
-
-        return list;
     }
 
     private static Dictionary<string, string> Environment(JsonProperty property)
