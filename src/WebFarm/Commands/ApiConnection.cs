@@ -46,7 +46,7 @@ internal static class ApiConnection
         }
         catch (HttpRequestException ex)
         {
-            Console.Error.WriteLine($"{command}: {what} at {baseUri} refused or cannot be reached: {ex.Message}");
+            Console.Error.WriteLine($"{command}: cannot reach {what} at {baseUri}, or it refused: {ex.Message}");
             return ApiError;
         }
         catch (TaskCanceledException)
