@@ -7,13 +7,17 @@ var root = new RootCommand("WebFarm: turn several machines into one web site.");
 root.Subcommands.Add(AgentCommand.Create());
 root.Subcommands.Add(AgentsCommand.Create());
 root.Subcommands.Add(AvailabilityCommand.Create());
+root.Subcommands.Add(AppsCommand.Create());
 root.Subcommands.Add(BalancerCommand.Create());
 root.Subcommands.Add(ContentCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(DeployCommand.Create());
 root.Subcommands.Add(ReleasesCommand.Create());
+root.Subcommands.Add(PsCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ServersCommand.Create());
 root.Subcommands.Add(StateCommand.Create());
+root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
 var parseResult = root.Parse(args);
 if (parseResult.Errors.Count > 0)

@@ -1,23 +1,35 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
+using WebFarm.Agent.Apps;
+using WebFarm.Agent.Commands;
 using WebFarm.Agent.Releases;
+using WebFarm.Agent.Trace;
 
 namespace WebFarm.Agent.Control;
 
 /// <summary>
 /// `webfarm agent`: joins the controller once (with a one-time token; the credential it gets is kept in the data
-/// directory, so a restart rejoins as the same server) and then heartbeats every second with the machine's load.
-/// The heartbeat loop survives an unreachable controller: it keeps trying, logging once per outage.
+/// directory, so a restart rejoins as the same server) and then heartbeats every second with the machine's load, its
+/// app instances and its new trace messages; each answer carries the apps the controller wants it to run
+/// (<see cref="AppSupervisor"/>). The heartbeat loop survives an unreachable controller: it keeps trying, logging
+/// once per outage, and the apps keep running.
 /// </summary>
 public sealed partial class ControlAgent : IAsyncDisposable
 {
+    /// <summary>Trace messages sent per heartbeat: a full ring (1,000) catches up in 5 s without one huge request.</summary>
+    private const int MaxTraceBatch = 200;
+
     private readonly ControlAgentOptions _options;
     private readonly ControllerClient _client;
     private readonly LoadSampler _sampler = new();
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly AgentCredential _credential;
+    private readonly AppSupervisor _apps;
+    private readonly CommandRunner _commands;
     private Task _loop = Task.CompletedTask;
     private long _heartbeats;
+    private long _traceAcknowledged;
 
     private ControlAgent(ControlAgentOptions options, ControllerClient client, AgentCredential credential, string dataDirectory, ILogger logger)
     {
@@ -26,10 +38,19 @@ public sealed partial class ControlAgent : IAsyncDisposable
         _credential = credential;
         _logger = logger;
         Releases = new ReleaseSync(client, credential.Credential, dataDirectory, options.Limits, options.HeartbeatInterval, logger);
+        Trace = new TraceRing();
+        _commands = new CommandRunner(options.AllowCommands, Trace);
+        _apps = new AppSupervisor(credential.Name, BindAddress(credential.Address), Trace, logger, options.HeartbeatInterval);
     }
 
     /// <summary>The releases and content sets on this server, kept in step with the controller.</summary>
     public ReleaseSync Releases { get; }
+
+    /// <summary>The last messages of this server (its apps' output lines and the agent's events).</summary>
+    public TraceRing Trace { get; }
+
+    /// <summary>The app instances this agent runs, as reported with each heartbeat.</summary>
+    public IReadOnlyList<InstanceReport> Instances => _apps.Report();
 
     /// <summary>The server this agent joined as.</summary>
     public string Name => _credential.Name;
@@ -93,7 +114,13 @@ public sealed partial class ControlAgent : IAsyncDisposable
             }
             catch (AgentRefusedException ex) when (ex.StatusCode == 401)
             {
+                await agent._apps.DisposeAsync().ConfigureAwait(false);
                 throw new AgentRefusedException(401, $"{ex.Message}. The controller no longer knows server '{credential.Name}': remove {AgentCredential.PathIn(dataDirectory)} and join again with a new --join-token.");
+            }
+            catch
+            {
+                await agent._apps.DisposeAsync().ConfigureAwait(false);
+                throw;
             }
 
             Log.Heartbeating(logger, client.Controller, options.HeartbeatInterval, credential.Name);
@@ -113,15 +140,39 @@ public sealed partial class ControlAgent : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await Releases.DisposeAsync().ConfigureAwait(false);
+        await _apps.DisposeAsync().ConfigureAwait(false); // Stops every instance (SIGTERM, then SIGKILL after the timeout).
         _client.Dispose();
         _stop.Dispose();
     }
 
     private async Task HeartbeatOnceAsync(CancellationToken cancellationToken)
     {
-        await _client.HeartbeatAsync(_credential.Credential, _sampler.Sample(), cancellationToken).ConfigureAwait(false);
+        var acknowledged = Interlocked.Read(ref _traceAcknowledged);
+        var results = _commands.Pending();
+        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch), _options.AllowCommands, results);
+        var response = await _client.HeartbeatAsync(_credential.Credential, request, cancellationToken).ConfigureAwait(false);
+        _commands.Sent(results.Count);
+        _commands.Accept(response.Commands);
+        Interlocked.Exchange(ref _traceAcknowledged, response.TraceReceived);
+        if (response.TraceClearUpTo is { } clear)
+        {
+            Trace.Clear(clear);
+        }
+
+        if (response.AppsVersion is { } version)
+        {
+            _apps.Desire(version, response.Apps ?? []);
+        }
+
         Interlocked.Increment(ref _heartbeats);
     }
+
+    /// <summary>
+    /// Where app instances listen: the address this server joined with when it is an IP address (the balancer
+    /// reaches them there), else every address.
+    /// </summary>
+    private static IPAddress BindAddress(string address)
+        => Uri.TryCreate(address, UriKind.Absolute, out var uri) && IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? ip : IPAddress.Any;
 
     private async Task RunAsync()
     {
@@ -145,6 +196,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
 
                 if (outage is not null)
                 {
+                    Trace.Add("agent", $"controller {_client.Controller} accepts heartbeats again");
                     Log.HeartbeatsAccepted(_logger, _client.Controller);
                     outage = null;
                 }
@@ -159,6 +211,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
                 var reason = ex is OperationCanceledException ? $"no answer within {_options.RequestTimeout}" : ex.Message;
                 if (outage is null)
                 {
+                    Trace.Add("agent", $"heartbeat to {_client.Controller} failed: {reason}; the apps keep running");
                     Log.HeartbeatFailed(_logger, _client.Controller, reason, _options.HeartbeatInterval);
                 }
 

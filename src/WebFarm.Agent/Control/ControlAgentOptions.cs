@@ -18,6 +18,9 @@ public sealed record ControlAgentOptions
     /// <summary>A one-time join token; needed only for the first join.</summary>
     public string? JoinToken { get; init; }
 
+    /// <summary>Runs commands sent by `webfarm run` (off by default: an agent refuses them).</summary>
+    public bool AllowCommands { get; init; }
+
     /// <summary>NLB's heartbeat period: 1 s.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -42,7 +42,7 @@ public sealed class ControllerClient : IDisposable
 
     /// <exception cref="AgentRefusedException">The controller does not accept the credential.</exception>
     /// <exception cref="HttpRequestException">The controller could not be reached.</exception>
-    public async Task<HeartbeatResponse> HeartbeatAsync(string credential, ServerLoad load, CancellationToken cancellationToken)
+    public async Task<HeartbeatResponse> HeartbeatAsync(string credential, HeartbeatRequest heartbeat, CancellationToken cancellationToken)
     {
         using var response = await _leader.SendAsync(
             _http,
@@ -50,7 +50,7 @@ public sealed class ControllerClient : IDisposable
             {
                 var request = new HttpRequestMessage(HttpMethod.Post, new Uri(controller, "api/agents/heartbeat"))
                 {
-                    Content = JsonContent.Create(new HeartbeatRequest(load), options: ProtocolJson.Options),
+                    Content = JsonContent.Create(heartbeat, options: ProtocolJson.Options),
                 };
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
                 return request;

@@ -170,13 +170,7 @@ public sealed class LocalFarmHost : IAsyncDisposable
                 DrainTimeout = _options.DrainTimeout,
                 StopTimeout = _options.StopTimeout,
                 DrainAsync = DrainAsync,
-                Environment = new Dictionary<string, string>
-                {
-                    ["WEBFARM_SERVER_NAME"] = name,
-                    ["WEBFARM_STATE_ENDPOINT"] = StateEndpoint,
-                    ["WEBFARM_APPLICATION_NAME"] = App.AppName,
-                    ["WEBFARM_TRUSTED_PROXIES"] = "127.0.0.1",
-                },
+                Environment = MemberLibrary.Environment(name, StateEndpoint, App.AppName, trustedProxies: "127.0.0.1"),
             });
             instance.StateChanged += OnInstanceChanged;
             _instances.Add(instance);

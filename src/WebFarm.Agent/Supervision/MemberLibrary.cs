@@ -27,6 +27,28 @@ public static class MemberLibrary
         return File.Exists(Path.Combine(app.WorkingDirectory, AssemblyName + ".dll"));
     }
 
+    /// <summary>
+    /// The member library's environment for one instance (docs/member-library.md): who it is, where the state service
+    /// is, which application's sessions and keys it shares, and which addresses (the balancer's) it trusts for
+    /// X-Forwarded-*. One rule for `webfarm up` and for apps the controller assigns to agents.
+    /// </summary>
+    /// <param name="stateEndpoint">host:port of the state service; null leaves WEBFARM_STATE_ENDPOINT unset.</param>
+    public static Dictionary<string, string> Environment(string serverName, string? stateEndpoint, string applicationName, string trustedProxies)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["WEBFARM_SERVER_NAME"] = serverName,
+            ["WEBFARM_APPLICATION_NAME"] = applicationName,
+            ["WEBFARM_TRUSTED_PROXIES"] = trustedProxies,
+        };
+        if (stateEndpoint is not null)
+        {
+            environment["WEBFARM_STATE_ENDPOINT"] = stateEndpoint;
+        }
+
+        return environment;
+    }
+
     /// <summary>What `webfarm up` says, once, about an app that does not use the member library.</summary>
     public static string Notice(string appName)
         => $"note: {appName} does not use the WebFarm member library ({AssemblyName}), so each server keeps its own sessions and its own "

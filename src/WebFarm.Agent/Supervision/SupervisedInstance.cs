@@ -34,10 +34,13 @@ public sealed class SupervisedInstance : IAsyncDisposable
         _options = options;
         _spawner = spawner ?? ProcessSpawner.Shared;
         Output = new OutputTail(options.OutputLines);
-        Address = new Uri($"http://127.0.0.1:{options.Port}/");
+        // Bound to every address (an agent's app the balancer reaches from another machine): probed on loopback.
+        var probeHost = options.BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
+        var bindHost = options.BindAddress.Contains(':', StringComparison.Ordinal) ? $"[{options.BindAddress}]" : options.BindAddress;
+        Address = new Uri($"http://{probeHost}:{options.Port}/");
         _environment = new Dictionary<string, string>(options.Environment)
         {
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{options.Port}",
+            ["ASPNETCORE_URLS"] = $"http://{bindHost}:{options.Port}",
         };
     }
 
@@ -266,6 +269,7 @@ public sealed class SupervisedInstance : IAsyncDisposable
         if (e.Data is not null)
         {
             Output.Add(e.Data);
+            _options.OutputObserver?.Invoke(e.Data);
         }
     }
 

@@ -11,6 +11,12 @@ public sealed record SupervisedInstanceOptions
     /// <summary>The loopback port the instance listens on (ASPNETCORE_URLS); kept across restarts.</summary>
     public required int Port { get; init; }
 
+    /// <summary>
+    /// The address the instance listens on (ASPNETCORE_URLS): loopback for `webfarm up`, where the balancer is in the
+    /// same machine; the machine's own address (or 0.0.0.0) for an agent's app, which a balancer elsewhere reaches.
+    /// </summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
+
     /// <summary>Extra environment variables (WEBFARM_*); ASPNETCORE_URLS is set from <see cref="Port"/>.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
@@ -27,6 +33,9 @@ public sealed record SupervisedInstanceOptions
     /// rotation and wait for its in-flight requests (the balancer's drain). Null: no drain.
     /// </summary>
     public Func<SupervisedInstance, CancellationToken, Task>? DrainAsync { get; init; }
+
+    /// <summary>Called with every line the child writes (stdout and stderr, from their reader threads); must not block.</summary>
+    public Action<string>? OutputObserver { get; init; }
 
     /// <summary>How many lines of the child's output to keep for diagnostics.</summary>
     public int OutputLines { get; init; } = 50;

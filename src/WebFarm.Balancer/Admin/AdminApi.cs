@@ -45,17 +45,9 @@ internal static class AdminApi
             {
                 await next(context);
             }
-            catch (FarmNotFoundException ex)
+            catch (Exception ex) when (FarmErrorStatus(ex) is { } status)
             {
-                await AdminHttp.WriteError(context, StatusCodes.Status404NotFound, ex.Message);
-            }
-            catch (ServerNotFoundException ex)
-            {
-                await AdminHttp.WriteError(context, StatusCodes.Status404NotFound, ex.Message);
-            }
-            catch (ServerConflictException ex)
-            {
-                await AdminHttp.WriteError(context, StatusCodes.Status409Conflict, ex.Message);
+                await AdminHttp.WriteError(context, status, ex.Message);
             }
             catch (AdminRequestException ex)
             {
@@ -68,6 +60,32 @@ internal static class AdminApi
         });
         app.UseRouting();
 
+        MapFarms(app, runtime);
+        app.MapGet("/api/stats", context => AdminHttp.WriteJson(context, Snapshots(runtime)));
+        app.MapGet("/api/farms/{farm}/stats", context =>
+        {
+            var farm = runtime.GetFarm(Route(context, "farm"));
+            return AdminHttp.WriteJson(context, farm.Statistics.Snapshot(farm.Servers));
+        });
+        app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, runtime.Events));
+        app.MapGet("/api/events/stream", context => StreamEvents(context, runtime, lifetime.ApplicationStopping));
+        app.MapGet("/metrics", async context =>
+        {
+            context.Response.ContentType = PrometheusTextWriter.ContentType;
+            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd), context.RequestAborted);
+        });
+        DashboardEndpoints.Map(app, runtime, access, history, DateTimeOffset.UtcNow);
+        app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
+        return app;
+    }
+
+    /// <summary>
+    /// The farm and server endpoints (list, add, remove, online, drain, offline, weight, verify, a farm's stats), shared
+    /// by the balancer's admin API and the controller's API (`webfarm servers --controller`). Their errors are mapped by
+    /// <see cref="FarmErrorStatus"/>.
+    /// </summary>
+    public static void MapFarms(WebApplication app, BalancerRuntime runtime)
+    {
         app.MapGet("/api/farms", context =>
         {
             var list = new List<FarmInfo>();
@@ -185,23 +203,15 @@ internal static class AdminApi
             var result = await runtime.VerifyAsync(Route(context, "farm"), Route(context, "server"), context.RequestAborted);
             await AdminHttp.WriteJson(context, result);
         });
-        app.MapGet("/api/stats", context => AdminHttp.WriteJson(context, Snapshots(runtime)));
-        app.MapGet("/api/farms/{farm}/stats", context =>
-        {
-            var farm = runtime.GetFarm(Route(context, "farm"));
-            return AdminHttp.WriteJson(context, farm.Statistics.Snapshot(farm.Servers));
-        });
-        app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, runtime.Events));
-        app.MapGet("/api/events/stream", context => StreamEvents(context, runtime, lifetime.ApplicationStopping));
-        app.MapGet("/metrics", async context =>
-        {
-            context.Response.ContentType = PrometheusTextWriter.ContentType;
-            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd), context.RequestAborted);
-        });
-        DashboardEndpoints.Map(app, runtime, access, history, DateTimeOffset.UtcNow);
-        app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
-        return app;
     }
+
+    /// <summary>The status for an unknown farm or server (404) or a taken server name (409); null for other errors.</summary>
+    public static int? FarmErrorStatus(Exception ex) => ex switch
+    {
+        FarmNotFoundException or ServerNotFoundException => StatusCodes.Status404NotFound,
+        ServerConflictException => StatusCodes.Status409Conflict,
+        _ => null,
+    };
 
     private static List<FarmStatisticsSnapshot> Snapshots(BalancerRuntime runtime)
     {

@@ -372,7 +372,7 @@ internal static class ConfigValidator
         return kind is "header" or "cookie" or "query" && HeaderSyntax.IsToken(key[(colon + 1)..]);
     }
 
-    private static bool IsValidHostPattern(string host)
+    internal static bool IsValidHostPattern(string host)
     {
         var name = host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host;
         if (name.Length == 0)

@@ -23,6 +23,12 @@ public enum EventKind
     PanicLeft,
     AffinityRedistributed,
 
+    /// <summary>The controller: an app was added (`webfarm apps add`); its farm exists from now on.</summary>
+    AppAdded,
+
+    /// <summary>The controller: an app was removed; its farm is gone and its agents stop its instances.</summary>
+    AppRemoved,
+
     /// <summary>
     /// Not a farm event: a marker a subscriber receives in place of events it was too slow to take
     /// (its Sequence is the last one lost, so reading on from it stays gap-free).

@@ -6,9 +6,11 @@ using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Events;
+using WebFarm.Controller.Apps;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Store;
+using WebFarm.Controller.Trace;
 
 namespace WebFarm.Controller.Agents;
 
@@ -28,15 +30,21 @@ public sealed class AgentRegistry : IAsyncDisposable
     private readonly ControllerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly AppCatalog _apps;
+    private readonly InstanceRotation _instances;
+    private readonly TraceStore _trace;
     private readonly ConcurrentDictionary<string, TrackedServer> _byName = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TrackedServer> _byCredential = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private Task _monitor = Task.CompletedTask;
 
-    public AgentRegistry(IControllerStore store, FarmRotation rotation, ControllerOptions options, ILogger logger, TimeProvider? time = null)
+    public AgentRegistry(IControllerStore store, FarmRotation rotation, AppCatalog apps, TraceStore trace, ControllerOptions options, ILogger logger, TimeProvider? time = null)
     {
         _store = store;
         _rotation = rotation;
+        _apps = apps;
+        _instances = new InstanceRotation(rotation, apps);
+        _trace = trace;
         _options = options;
         _logger = logger;
         _time = time ?? TimeProvider.System;
@@ -100,8 +108,14 @@ public sealed class AgentRegistry : IAsyncDisposable
         return new JoinResponse(server.Name, server.Address, credential);
     }
 
+    /// <summary>
+    /// Records a heartbeat: load, app instances (healthy ones come into their app's farm), trace messages; answers
+    /// with the server's state, the apps it should run and how much of its trace the controller holds.
+    /// </summary>
+    /// <param name="trustedProxies">The controller's own address on the agent's network (the heartbeat's local
+    /// address): the balancer connects to the apps from it, so their member library trusts it for X-Forwarded-*.</param>
     /// <exception cref="AgentRefusal">401 when the credential is missing or unknown.</exception>
-    public async Task<HeartbeatResponse> HeartbeatAsync(string? credential, ServerLoad load, CancellationToken cancellationToken)
+    public async Task<HeartbeatResponse> HeartbeatAsync(string? credential, HeartbeatRequest heartbeat, string trustedProxies, CancellationToken cancellationToken)
     {
         var server = Authenticate(credential);
 
@@ -112,11 +126,12 @@ public sealed class AgentRegistry : IAsyncDisposable
             var silence = now - server.LastHeartbeat;
             server.LastHeartbeat = now;
             server.HeartbeatSeen = true;
-            server.Load = load;
+            server.Load = heartbeat.Load;
+            server.AllowCommands = heartbeat.AllowCommands;
             if (server.State == AgentState.Lost)
             {
                 server.State = AgentState.Joined;
-                Publish(server, EventKind.Rejoined, $"server {server.Name} rejoined: its agent heartbeats again after {Seconds(silence)}; back in rotation once {_rotation.Health.Path} passes");
+                Publish(server, EventKind.Rejoined, $"server {server.Name} rejoined: its agent heartbeats again after {Seconds(silence)}; back in rotation once {_rotation.Health.Path} passes or its apps report healthy");
                 StartReadiness(server);
             }
             else if (server.State == AgentState.Joined && server.Readiness is null)
@@ -124,16 +139,45 @@ public sealed class AgentRegistry : IAsyncDisposable
                 StartReadiness(server);
             }
 
+            var added = _instances.Observe(server, heartbeat.Instances ?? []);
+            if (added.Count > 0)
+            {
+                _logger.LogInformation("Server {Name} is ready for load balancing in app(s) {Apps}", server.Name, string.Join(", ", added));
+            }
+
+            if (server.State == AgentState.Joined && server.InRotation.Count > 0)
+            {
+                // Its apps serve: ready, whatever its own --address does (the readiness loop probes that one).
+                server.Readiness?.Cancel();
+                server.Readiness = null;
+                server.State = AgentState.Ready;
+                server.Detail = $"in rotation for app(s) {string.Join(", ", server.InRotation.Order(StringComparer.Ordinal))} since {FarmEventJson.FormatTime(now)}";
+            }
+
             state = server.State;
         }
 
-        await _store.RecordHeartbeatAsync(server.Name, now, load, cancellationToken).ConfigureAwait(false);
-        return new HeartbeatResponse(server.Name, state.ToString().ToLowerInvariant());
+        await _store.RecordHeartbeatAsync(server.Name, now, heartbeat.Load, cancellationToken).ConfigureAwait(false);
+        var received = _trace.Receive(server.Name, heartbeat.Trace);
+        var (version, apps) = _apps.DesiredFor(server.Name, trustedProxies);
+        var commands = Commands?.Exchange(server.Name, heartbeat.CommandResults);
+        return new HeartbeatResponse(server.Name, StateName(state), version, apps, received, _trace.ClearedUpTo(server.Name), commands);
     }
 
     /// <summary>The name of the server whose agent holds <paramref name="credential"/>.</summary>
     /// <exception cref="AgentRefusal">401 when the credential is missing or unknown.</exception>
     public string AuthenticateAgent(string? credential) => Authenticate(credential).Name;
+
+    /// <summary>`webfarm run`'s commands, exchanged with each heartbeat (set once at start-up).</summary>
+    internal Commands.CommandDispatcher? Commands { get; set; }
+
+    /// <summary>The joined servers' names.</summary>
+    public IReadOnlyCollection<string> Names => [.. _byName.Keys];
+
+    /// <summary>A joined server, null when none has that name.</summary>
+    internal TrackedServer? Find(string name) => _byName.GetValueOrDefault(name);
+
+    internal InstanceRotation Instances => _instances;
 
     public IReadOnlyList<AgentInfo> List()
     {
@@ -213,6 +257,7 @@ public sealed class AgentRegistry : IAsyncDisposable
         server.Detail = server.HeartbeatSeen ? $"no heartbeat since {FarmEventJson.FormatTime(server.LastHeartbeat)}" : "no heartbeat since the controller started";
         Publish(server, EventKind.Failed, $"server {server.Name} failed: its agent is lost (no heartbeat for {Seconds(silence)}, {_options.MissedHeartbeats} missed){(wasReady ? "; taken out of rotation" : string.Empty)}");
         _rotation.TakeOut(server.Name);
+        _instances.TakeAllOut(server);
     }
 
     // Called under server.Lock.
@@ -281,6 +326,8 @@ public sealed class AgentRegistry : IAsyncDisposable
 
     private void Publish(TrackedServer server, EventKind kind, string message)
         => _rotation.Runtime.Events.Publish(_rotation.FarmName, server.Name, kind, message);
+
+    private static string StateName(AgentState state) => state.ToString().ToLowerInvariant();
 
     private static string Seconds(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.0} s");
 

@@ -24,6 +24,18 @@ internal sealed class TrackedServer(string name, string address, DateTimeOffset 
 
     public string Detail { get; set; } = "waiting for its first heartbeat";
 
+    /// <summary>Its app instances as its agent last reported them.</summary>
+    public IReadOnlyList<InstanceReport> Instances { get; set; } = [];
+
+    /// <summary>The apps whose farm has this server in rotation (put there by the controller).</summary>
+    public HashSet<string> InRotation { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Apps a rolling restart holds out of rotation on this server until it brings them back itself.</summary>
+    public HashSet<string> Held { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether its agent runs `webfarm run` commands (started with --allow-commands).</summary>
+    public bool AllowCommands { get; set; }
+
     /// <summary>Set while a readiness loop probes the address; cancelled when the server is lost.</summary>
     public CancellationTokenSource? Readiness { get; set; }
 

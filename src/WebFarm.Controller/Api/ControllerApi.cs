@@ -10,6 +10,7 @@ using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Admin;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
+using WebFarm.Controller.Apps;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Leadership;
 using WebFarm.Controller.Releases;
@@ -69,6 +70,14 @@ internal static class ControllerApi
             {
                 await AdminHttp.WriteError(context, StatusCodes.Status400BadRequest, ex.Message);
             }
+            catch (Exception ex) when (AdminApi.FarmErrorStatus(ex) is { } status)
+            {
+                await AdminHttp.WriteError(context, status, ex.Message);
+            }
+            catch (ApiException ex)
+            {
+                await AdminHttp.WriteError(context, ex.StatusCode, ex.Message);
+            }
             catch (AdminRequestException ex)
             {
                 await AdminHttp.WriteError(context, StatusCodes.Status400BadRequest, ex.Message);
@@ -109,12 +118,18 @@ internal static class ControllerApi
                 throw new AdminRequestException("load: is required, like {\"load\": {\"cpuPercent\": 12.5, ...}}");
             }
 
-            await AdminHttp.WriteJson(context, await Registry(context).HeartbeatAsync(credential, heartbeat.Load, context.RequestAborted));
+            var local = context.Connection.LocalIpAddress;
+            var trustedProxies = local is null ? "127.0.0.1" : (local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local).ToString();
+            await AdminHttp.WriteJson(context, await Registry(context).HeartbeatAsync(credential, heartbeat, trustedProxies, context.RequestAborted));
         });
         app.MapGet("/api/availability", context => AvailabilityEndpoint.HandleAsync(context, host));
         ReleaseApi.Map(app, host.Releases, Registry);
         app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, Registry(context).List()));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
+        AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
+        AppEndpoints.Map(app, Leader);
+        TraceEndpoints.Map(app, Leader);
+        RunEndpoint.Map(app, Leader);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
     }
@@ -122,7 +137,9 @@ internal static class ControllerApi
     /// <summary>Who leads; answered by a standby too (for operators, tests and `webfarm agents list`'s header).</summary>
     private const string StatusPath = "/api/controller";
 
-    private static AgentRegistry Registry(HttpContext context) => ((LeaderRole)context.Items[typeof(LeaderRole)]!).Agents;
+    private static LeaderRole Leader(HttpContext context) => (LeaderRole)context.Items[typeof(LeaderRole)]!;
+
+    private static AgentRegistry Registry(HttpContext context) => Leader(context).Agents;
 
     private static Task WriteStandby(HttpContext context, LeaderView view)
     {

@@ -20,13 +20,13 @@ internal static class JoinRequestReader
             switch (property.Name)
             {
                 case "joinToken":
-                    token = String(property);
+                    token = JsonFields.String(property);
                     break;
                 case "name":
-                    name = String(property);
+                    name = JsonFields.String(property);
                     break;
                 case "address":
-                    address = String(property);
+                    address = JsonFields.String(property);
                     break;
                 default:
                     throw new AdminRequestException($"{property.Name}: unknown field (expected joinToken, name and address)");
@@ -37,10 +37,5 @@ internal static class JoinRequestReader
             token ?? throw new AdminRequestException("joinToken: is required (get one with `webfarm agents token`)"),
             name ?? throw new AdminRequestException("name: is required"),
             address ?? throw new AdminRequestException("address: is required, like \"http://10.0.0.11:5000\""));
-
-        static string String(JsonProperty property)
-            => property.Value.ValueKind == JsonValueKind.String
-                ? property.Value.GetString()!
-                : throw new AdminRequestException($"{property.Name}: expected a string, got {property.Value.GetRawText()}");
     }
 }

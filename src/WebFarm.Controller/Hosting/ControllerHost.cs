@@ -273,6 +273,15 @@ public sealed class ControllerHost : IAsyncDisposable
             throw new ControllerStartException($"--farm '{options.FarmName}' must be 1-64 characters of letters, digits, '-', '_' or '.'");
         }
 
+        if (options.StateEndpoint is { } state)
+        {
+            var colon = state.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(state.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                throw new ControllerStartException($"--state-endpoint '{state}' is not host:port, like 10.0.0.10:42424");
+            }
+        }
+
         if (WebFarm.Agent.Readiness.HealthRule.CheckPath(options.HealthPath) is { } problem)
         {
             throw new ControllerStartException($"--health-path '{options.HealthPath}': {problem}");

@@ -41,6 +41,9 @@ public sealed record ControllerOptions
     /// <summary>What a server's address must answer (200-399) before it takes traffic, and while it does.</summary>
     public string HealthPath { get; init; } = "/";
 
+    /// <summary>The state service apps' instances use (WEBFARM_STATE_ENDPOINT, host:port); null leaves it to each app's environment.</summary>
+    public string? StateEndpoint { get; init; }
+
     /// <summary>The agents' heartbeat period (NLB: 1 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -1,33 +1,53 @@
 using Microsoft.Extensions.Logging;
 using WebFarm.Controller.Agents;
+using WebFarm.Controller.Apps;
 using WebFarm.Controller.Availability;
+using WebFarm.Controller.Commands;
 using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Store;
+using WebFarm.Controller.Trace;
 
 namespace WebFarm.Controller.Hosting;
 
 /// <summary>
 /// What only the leading controller runs: the agent registry (heartbeats, lost detection, putting servers in and out
-/// of the balancer's rotation) and availability recording. Started when the controller takes the leader lock,
+/// of the balancer's rotation), the apps (their farms, rolling restarts), the merged trace, `webfarm run`'s commands
+/// and availability recording. Started when the controller takes the leader lock,
 /// disposed when it steps down; a standby has none, so it never marks a server lost, touches a balancer or records
 /// downtime.
 /// </summary>
 public sealed class LeaderRole : IAsyncDisposable
 {
-    private LeaderRole(AgentRegistry agents, AvailabilityMonitor availability)
+    private LeaderRole(AgentRegistry agents, AppCatalog apps, TraceStore trace, FarmRotation rotation, AvailabilityMonitor availability)
     {
         Agents = agents;
+        Apps = apps;
+        Trace = trace;
         Availability = availability;
+        Restart = new RollingRestart(agents, apps, rotation);
+        Commands = agents.Commands!;
     }
 
     public AgentRegistry Agents { get; }
+
+    public AppCatalog Apps { get; }
+
+    public TraceStore Trace { get; }
+
+    public RollingRestart Restart { get; }
+
+    public CommandDispatcher Commands { get; }
 
     public AvailabilityMonitor Availability { get; }
 
     public static async Task<LeaderRole> StartAsync(IControllerStore store, FarmRotation rotation, ControllerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("WebFarm.Controller");
-        var agents = new AgentRegistry(store, rotation, options, logger);
+        var apps = new AppCatalog(store, rotation, options);
+        await apps.StartAsync(cancellationToken).ConfigureAwait(false);
+        var trace = new TraceStore();
+        var agents = new AgentRegistry(store, rotation, apps, trace, options, logger);
+        agents.Commands = new CommandDispatcher(agents);
         AvailabilityMonitor? availability = null;
         try
         {
@@ -46,7 +66,7 @@ public sealed class LeaderRole : IAsyncDisposable
             throw;
         }
 
-        return new LeaderRole(agents, availability);
+        return new LeaderRole(agents, apps, trace, rotation, availability);
     }
 
     public async ValueTask DisposeAsync()

@@ -13,6 +13,9 @@ namespace WebFarm.Controller.Rotation;
 /// </summary>
 public sealed class FarmRotation : IAsyncDisposable
 {
+    /// <summary>A server that comes (back) in warms up over 10 s rather than taking its full share at once.</summary>
+    private static readonly TimeSpan SlowStart = TimeSpan.FromSeconds(10);
+
     private readonly HealthProbe _probe = new();
 
     private FarmRotation(BalancerHost balancer, string farm, HealthCheckOptions health)
@@ -40,8 +43,7 @@ public sealed class FarmRotation : IAsyncDisposable
             StateDirectory = null, // The controller's store is the truth: servers are re-added as their agents heartbeat.
             Farms = new Dictionary<string, FarmOptions>(StringComparer.Ordinal)
             {
-                // A server that comes (back) in warms up over 10 s rather than taking its full share at once.
-                [farm] = new FarmOptions { Health = health, SlowStart = TimeSpan.FromSeconds(10), Affinity = new AffinityOptions { Mode = AffinityMode.None }, Servers = [] },
+                [farm] = new FarmOptions { Health = health, SlowStart = SlowStart, Affinity = new AffinityOptions { Mode = AffinityMode.None }, Servers = [] },
             },
         };
         var host = await BalancerHost.StartAsync(new BalancerHostOptions { Config = config, LoggerFactory = loggerFactory, ShutdownTimeout = TimeSpan.FromSeconds(5) }, cancellationToken).ConfigureAwait(false);
@@ -53,27 +55,82 @@ public sealed class FarmRotation : IAsyncDisposable
         => _probe.ProbeAsync(new Uri(address), Health, cancellationToken);
 
     /// <summary>Puts the server in rotation: added (slow start) if the farm does not have it, else set online.</summary>
-    public void BringIn(string name, string address)
+    public void BringIn(string name, string address) => BringIn(FarmName, name, address);
+
+    /// <summary>
+    /// Puts the server in <paramref name="farm"/>'s rotation: added (slow start) if the farm does not have it, replaced
+    /// when its address changed (an app instance on another port), else set online.
+    /// </summary>
+    public void BringIn(string farm, string name, string address)
     {
-        var existing = Runtime.GetFarm(FarmName).FindServer(name);
+        var existing = Runtime.GetFarm(farm).FindServer(name);
+        if (existing is not null && !string.Equals(existing.Address.ToString().TrimEnd('/'), address.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+        {
+            Runtime.RemoveServer(farm, name);
+            existing = null;
+        }
+
         if (existing is null)
         {
-            Runtime.AddServer(FarmName, new ServerOptions { Name = name, Address = address });
+            Runtime.AddServer(farm, new ServerOptions { Name = name, Address = address });
         }
         else
         {
-            Runtime.SetState(FarmName, name, ServerState.Online);
+            Runtime.SetState(farm, name, ServerState.Online);
         }
     }
 
     /// <summary>Takes the server out of rotation (offline: requests in flight finish, no new ones).</summary>
-    public void TakeOut(string name)
+    public void TakeOut(string name) => TakeOut(FarmName, name);
+
+    /// <summary>Takes the server out of <paramref name="farm"/>'s rotation, if the farm has it.</summary>
+    public void TakeOut(string farm, string name)
     {
-        if (Runtime.GetFarm(FarmName).FindServer(name) is not null)
+        if (Runtime.Farms.TryGetValue(farm, out var f) && f.FindServer(name) is not null)
         {
-            Runtime.SetState(FarmName, name, ServerState.Offline);
+            Runtime.SetState(farm, name, ServerState.Offline);
         }
     }
+
+    /// <summary>
+    /// The balancer's configuration with one farm per app (its health path, slow start) beside the servers' farm, and
+    /// the routes: each app's host names to its farm; the requests no host claims to the app without host names, or
+    /// to the servers' farm when every app has some. Without apps: the servers' farm alone, taking everything.
+    /// </summary>
+    /// <exception cref="ConfigException">The result is not a valid balancer configuration (its reason).</exception>
+    public BalancerConfig ConfigFor(IReadOnlyList<Apps.AppDefinition> apps)
+    {
+        var current = Runtime.Config;
+        var farms = new Dictionary<string, FarmOptions>(StringComparer.Ordinal) { [FarmName] = current.Farms[FarmName] };
+        var routes = new List<RouteOptions>();
+        string? catchAll = null;
+        foreach (var app in apps)
+        {
+            var check = WebFarm.Agent.Readiness.HealthRule.ForPath(app.HealthPath, "healthPath").ToCheckOptions(Health.Interval, Health.Timeout, Health.Rise, Health.Fall);
+            farms[app.Name] = new FarmOptions { Health = check, SlowStart = SlowStart, Affinity = new AffinityOptions { Mode = AffinityMode.None }, Servers = [] };
+            foreach (var host in app.Hosts)
+            {
+                routes.Add(new RouteOptions { Host = host, Farm = app.Name });
+            }
+
+            if (app.Hosts.Count == 0)
+            {
+                catchAll = app.Name;
+            }
+        }
+
+        if (apps.Count > 0)
+        {
+            routes.Add(new RouteOptions { Farm = catchAll ?? FarmName });
+        }
+
+        var config = current with { Farms = farms, Routes = routes };
+        BalancerConfigLoader.Validate(config);
+        return config;
+    }
+
+    /// <summary>Applies <see cref="ConfigFor"/>: app farms appear and go, servers in kept farms keep their state.</summary>
+    public void ApplyApps(IReadOnlyList<Apps.AppDefinition> apps) => Runtime.Apply(ConfigFor(apps));
 
     public async ValueTask DisposeAsync()
     {

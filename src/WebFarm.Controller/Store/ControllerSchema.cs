@@ -1,8 +1,8 @@
 namespace WebFarm.Controller.Store;
 
 /// <summary>
-/// The controller store's tables, described once for both dialects (a new feature's tables, like apps, are added
-/// here and both stores create them). Statements that both dialects accept as written (named @parameters, plain
+/// The controller store's tables, described once for both dialects (a new feature's tables are added here and both
+/// stores create them). Statements that both dialects accept as written (named @parameters, plain
 /// SELECT/INSERT/UPDATE) live next to the stores; only the types and the values bound for <see cref="ColumnType.Time"/>
 /// differ.
 /// </summary>
@@ -56,7 +56,17 @@ public static class ControllerSchema
         ],
         ["subject_kind", "subject"]);
 
-    public static readonly IReadOnlyList<StoreTable> Tables = [JoinTokens, Servers, Downtime, AvailabilitySubjects];
+    /// <summary>Apps: one row per app, its definition (command, ports, health, environment, placement) as JSON.</summary>
+    public static readonly StoreTable Apps = new(
+        "apps",
+        [
+            new("name", ColumnType.Text),
+            new("definition", ColumnType.Text),
+            new("created", ColumnType.Time),
+        ],
+        ["name"]);
+
+    public static readonly IReadOnlyList<StoreTable> Tables = [JoinTokens, Servers, Downtime, AvailabilitySubjects, Apps];
 
     /// <summary>Every table's CREATE statements in <paramref name="dialect"/>.</summary>
     public static string CreateSql(SqlDialect dialect) => string.Concat(Tables.Select(t => t.CreateSql(dialect)));

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 using WebFarm.Agent.Control;
+using WebFarm.Controller.Apps;
 using WebFarm.Controller.Availability;
 
 namespace WebFarm.Controller.Store;
@@ -102,6 +103,15 @@ public sealed class PostgresControllerStore : IControllerStore
 
     public Task<IReadOnlyList<DowntimeRecord>> ListDowntimeAsync(DateTimeOffset since, CancellationToken cancellationToken)
         => On(c => AvailabilityTables.ListDowntimeAsync(c, Dialect, since, cancellationToken), cancellationToken);
+
+    public Task<bool> AddAppAsync(AppDefinition app, DateTimeOffset created, CancellationToken cancellationToken)
+        => On(c => AppTables.AddAsync(c, Dialect, app, created, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<AppDefinition>> ListAppsAsync(CancellationToken cancellationToken)
+        => On(c => AppTables.ListAsync(c, cancellationToken), cancellationToken);
+
+    public Task<bool> RemoveAppAsync(string name, CancellationToken cancellationToken)
+        => On(c => AppTables.RemoveAsync(c, name, cancellationToken), cancellationToken);
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 

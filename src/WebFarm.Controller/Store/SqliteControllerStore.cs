@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using WebFarm.Agent.Control;
+using WebFarm.Controller.Apps;
 using WebFarm.Controller.Availability;
 
 namespace WebFarm.Controller.Store;
@@ -60,6 +61,15 @@ public sealed class SqliteControllerStore : IControllerStore
 
     public Task<IReadOnlyList<DowntimeRecord>> ListDowntimeAsync(DateTimeOffset since, CancellationToken cancellationToken)
         => Serially(() => AvailabilityTables.ListDowntimeAsync(_connection, Dialect, since, cancellationToken), cancellationToken);
+
+    public Task<bool> AddAppAsync(AppDefinition app, DateTimeOffset created, CancellationToken cancellationToken)
+        => Serially(() => AppTables.AddAsync(_connection, Dialect, app, created, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<AppDefinition>> ListAppsAsync(CancellationToken cancellationToken)
+        => Serially(() => AppTables.ListAsync(_connection, cancellationToken), cancellationToken);
+
+    public Task<bool> RemoveAppAsync(string name, CancellationToken cancellationToken)
+        => Serially(() => AppTables.RemoveAsync(_connection, name, cancellationToken), cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -106,9 +106,12 @@ internal sealed class AdminClient : IDisposable
         return 0;
     }
 
-    public async Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct)
+    public Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct) => PostForJsonAsync(path, body: null, ct);
+
+    /// <summary>POSTs <paramref name="body"/> as JSON; on refusal prints the API's error and returns (1, null).</summary>
+    public async Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, object? body, CancellationToken ct)
     {
-        using var response = await SendAsync(HttpMethod.Post, path, null, ct);
+        using var response = await SendAsync(HttpMethod.Post, path, body, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
         {

@@ -16,10 +16,11 @@ internal static class AgentCommand
         var joinToken = new Option<string?>("--join-token") { Description = "One-time token from `webfarm agents token`; only for the first join." };
         var maxReleaseSize = new Option<string?>("--max-release-size") { Description = "Largest release or content set this server installs (like 1gb, 500mb; default 1gb)." };
         var maxFileSize = new Option<string?>("--max-file-size") { Description = "Largest file in a release this server installs (default 256mb)." };
+        var allowCommands = new Option<bool>("--allow-commands") { Description = "Run commands sent with `webfarm run` (off by default: refused)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("agent", "Run the agent of a web server: joins the controller and heartbeats with the machine's load.")
+        var command = new Command("agent", "Run the agent of a web server: joins the controller, heartbeats with the machine's load and runs the apps the controller assigns.")
         {
-            controller, name, address, dataDir, joinToken, maxReleaseSize, maxFileSize, logLevel,
+            controller, name, address, dataDir, joinToken, maxReleaseSize, maxFileSize, allowCommands, logLevel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -49,6 +50,7 @@ internal static class AgentCommand
                 DataDirectory = parseResult.GetValue(dataDir)!,
                 JoinToken = parseResult.GetValue(joinToken),
                 Limits = limits,
+                AllowCommands = parseResult.GetValue(allowCommands),
             };
             ControlAgent agent;
             try

@@ -12,8 +12,8 @@ internal static class AgentsCommand
     public static Command Create()
     {
         var command = new Command("agents", "Join tokens and the agents of a farm controller.");
-        var token = new Command("token", "Print a one-time join token for `webfarm agent --join-token` (valid for 1 hour).") { ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption };
-        token.SetAction((parseResult, ct) => ControllerCommandLine.Run(parseResult, "webfarm agents token", async api =>
+        var token = new Command("token", "Print a one-time join token for `webfarm agent --join-token` (valid for 1 hour).") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        token.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm agents token", async api =>
         {
             var (status, json) = await api.PostForJsonAsync("api/agents/tokens", ct);
             using (json)
@@ -26,8 +26,8 @@ internal static class AgentsCommand
 
             return status;
         }));
-        var list = new Command("list", "Show every joined server: address, state, last heartbeat and load.") { ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption };
-        list.SetAction((parseResult, ct) => ControllerCommandLine.Run(parseResult, "webfarm agents list", async api =>
+        var list = new Command("list", "Show every joined server: address, state, last heartbeat and load.") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        list.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm agents list", async api =>
         {
             using var agents = await api.GetJsonAsync("api/agents", ct);
             var table = new Table().AddColumns("Server", "Address", "State", "Last heartbeat", "CPU", "Memory", "Load avg", "Detail");

@@ -14,9 +14,9 @@ internal static class AvailabilityCommand
         var app = new Option<string?>("--app") { Description = "Only this app, its servers and the farm." };
         var command = new Command("availability", "Availability of the farm, each app and each server: percentage, nines, scheduled and unscheduled downtime, and the downtime list.")
         {
-            since, app, ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption,
+            since, app, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
-        command.SetAction((parseResult, ct) => ControllerCommandLine.Run(parseResult, "webfarm availability", async api =>
+        command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm availability", async api =>
         {
             var query = "api/availability?since=" + Uri.EscapeDataString(parseResult.GetValue(since)!);
             if (parseResult.GetValue(app) is { } name)

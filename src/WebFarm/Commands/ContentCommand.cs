@@ -15,11 +15,11 @@ internal static class ContentCommand
         var message = new Option<string?>("--message", "-m") { Description = "What this version changes." };
         var push = new Command("push", "Publish a new version of a content set: only changed files are sent; each server swaps it in atomically.")
         {
-            set, path, message, ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption,
+            set, path, message, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         push.SetAction((parseResult, ct) => DeployCommand.UploadAsync(parseResult, "webfarm content push", TreeInstaller.ContentKind, parseResult.GetValue(set)!, parseResult.GetValue(path)!, parseResult.GetValue(message), ct));
-        var list = new Command("list", "List the content sets' kept versions and the servers holding each.") { ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption };
-        list.SetAction((parseResult, ct) => ControllerCommandLine.Run(parseResult, "webfarm content list", async api =>
+        var list = new Command("list", "List the content sets' kept versions and the servers holding each.") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        list.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm content list", async api =>
         {
             using var versions = await api.GetJsonAsync("api/content", ct);
             AnsiConsole.Write(ReleasesCommand.Table(versions.RootElement, "Set #version"));

@@ -22,10 +22,11 @@ internal static class ControllerCommand
         var keepReleases = new Option<int>("--keep-releases") { Description = "Releases kept per app (and versions per content set); older ones and the files only they used are removed.", DefaultValueFactory = _ => 5 };
         var maxReleaseSize = new Option<string?>("--max-release-size") { Description = "Largest release or content set accepted (like 1gb, 500mb; default 1gb)." };
         var maxFileSize = new Option<string?>("--max-file-size") { Description = "Largest file in a release accepted (default 256mb)." };
+        var stateEndpoint = new Option<string?>("--state-endpoint") { Description = "host:port of the state service the apps' instances use (WEBFARM_STATE_ENDPOINT)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("controller", "Run the farm controller: agents join it, and it puts their servers in its balancer's rotation.")
         {
-            listen, dataDir, store, advertise, token, balancerListen, balancerAdmin, farm, healthPath, keepReleases, maxReleaseSize, maxFileSize, logLevel,
+            listen, dataDir, store, advertise, token, balancerListen, balancerAdmin, farm, healthPath, keepReleases, maxReleaseSize, maxFileSize, stateEndpoint, logLevel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -50,6 +51,7 @@ internal static class ControllerCommand
                 HealthPath = parseResult.GetValue(healthPath)!,
                 KeepReleases = parseResult.GetValue(keepReleases),
                 Limits = limits,
+                StateEndpoint = parseResult.GetValue(stateEndpoint),
             };
             ControllerHost host;
             try

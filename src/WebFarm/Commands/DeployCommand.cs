@@ -22,7 +22,7 @@ internal static class DeployCommand
         var message = new Option<string?>("--message", "-m") { Description = "What this release changes (shown by `webfarm releases`)." };
         var command = new Command("deploy", "Upload a release of an app to the controller: only files it does not have yet are sent; the agents install it.")
         {
-            app, path, message, ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption,
+            app, path, message, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         command.SetAction((parseResult, ct) => UploadAsync(parseResult, "webfarm deploy", TreeInstaller.ReleaseKind, parseResult.GetValue(app)!, parseResult.GetValue(path)!, parseResult.GetValue(message), ct));
         return command;
@@ -30,7 +30,7 @@ internal static class DeployCommand
 
     /// <summary>Packages and uploads a release or a content set version (shared by `deploy` and `content push`).</summary>
     public static Task<int> UploadAsync(ParseResult parseResult, string command, string kind, string name, string path, string? message, CancellationToken ct)
-        => ControllerCommandLine.Run(parseResult, command, async api =>
+        => ApiConnection.ControllerAsync(parseResult, command, async api =>
         {
             LocalPackage package;
             try

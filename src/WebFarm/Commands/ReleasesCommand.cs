@@ -13,9 +13,9 @@ internal static class ReleasesCommand
         var app = new Argument<string>("APP") { Description = "The app's name." };
         var command = new Command("releases", "List an app's releases: id, time, message, size, files changed, servers holding it.")
         {
-            app, ControllerCommandLine.ControllerOption, ControllerCommandLine.TokenOption,
+            app, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
-        command.SetAction((parseResult, ct) => ControllerCommandLine.Run(parseResult, "webfarm releases", async api =>
+        command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm releases", async api =>
         {
             using var releases = await api.GetJsonAsync($"api/apps/{Uri.EscapeDataString(parseResult.GetValue(app)!)}/releases", ct);
             AnsiConsole.Write(Table(releases.RootElement, "Release"));

@@ -8,23 +8,18 @@ using Spectre.Console;
 namespace WebFarm.Commands;
 
 /// <summary>
-/// `webfarm servers list|add|remove|online|offline|drain|weight|verify` against a balancer's admin API
-/// (NLB Manager / `wlbs drainstop` for WebFarm). Exit codes: 0 ok, 1 the API refused or is unreachable, 2 bad arguments.
+/// `webfarm servers list|add|remove|online|offline|drain|weight|verify` against a balancer's admin API, or with
+/// --controller against the farm controller's balancer (NLB Manager / `wlbs drainstop` for WebFarm). Exit codes: 0 ok, 1 the API refused or is unreachable, 2 bad arguments.
 /// </summary>
 internal static class ServersCommand
 {
-    private const int Ok = 0;
-    private const int ApiError = 1;
-    private const int BadArguments = 2;
+    private const int Ok = ApiConnection.Ok;
+    private const int ApiError = ApiConnection.ApiError;
+    private const int BadArguments = ApiConnection.BadArguments;
 
     private static readonly Option<string> AdminOption = new("--admin")
     {
         Description = "Admin API base URL (default: $WEBFARM_ADMIN or http://127.0.0.1:8089).",
-    };
-
-    private static readonly Option<string> TokenOption = new("--token")
-    {
-        Description = "Bearer token for the admin API (default: $WEBFARM_TOKEN).",
     };
 
     private static readonly Option<string> FarmOption = new("--farm", "-f")
@@ -49,7 +44,8 @@ internal static class ServersCommand
     private static Command WithCommonOptions(Command command)
     {
         command.Options.Add(AdminOption);
-        command.Options.Add(TokenOption);
+        command.Options.Add(ApiConnection.ControllerOption);
+        command.Options.Add(ApiConnection.TokenOption);
         command.Options.Add(FarmOption);
         return command;
     }
@@ -188,31 +184,16 @@ internal static class ServersCommand
         return command;
     }
 
-    private static async Task<int> Run(ParseResult parseResult, Func<AdminClient, Task<int>> body)
+    /// <summary>Against the controller with --controller (its farms: the servers' farm and one per app), else the admin API.</summary>
+    private static Task<int> Run(ParseResult parseResult, Func<AdminClient, Task<int>> body)
     {
-        var admin = parseResult.GetValue(AdminOption) ?? Environment.GetEnvironmentVariable("WEBFARM_ADMIN") ?? "http://127.0.0.1:8089";
-        if (!Uri.TryCreate(admin.EndsWith('/') ? admin : admin + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        if (parseResult.GetValue(ApiConnection.ControllerOption) is not null)
         {
-            Console.Error.WriteLine($"webfarm servers: --admin '{admin}' is not an http(s) URL like http://127.0.0.1:8089");
-            return BadArguments;
+            return ApiConnection.ControllerAsync(parseResult, "webfarm servers", body);
         }
 
-        var token = parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN");
-        using var api = new AdminClient(baseUri, token, "webfarm servers");
-        try
-        {
-            return await body(api);
-        }
-        catch (HttpRequestException ex)
-        {
-            Console.Error.WriteLine($"webfarm servers: cannot reach the admin API at {baseUri}: {ex.Message}");
-            return ApiError;
-        }
-        catch (TaskCanceledException)
-        {
-            Console.Error.WriteLine($"webfarm servers: the admin API at {baseUri} did not answer in time");
-            return ApiError;
-        }
+        var admin = parseResult.GetValue(AdminOption) ?? Environment.GetEnvironmentVariable("WEBFARM_ADMIN") ?? "http://127.0.0.1:8089";
+        return ApiConnection.RunAsync(parseResult, "webfarm servers", "--admin", admin, "the admin API", body);
     }
 
     private static void PrintFarm(JsonElement farm)

@@ -41,17 +41,8 @@ public sealed class JoinTests : IDisposable
     public async Task The_agent_command_refused_a_join_exits_1_with_the_controllers_reason()
     {
         await using var controller = await TestController.StartAsync(_dir.Sub("controller"));
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])[RepositoryPaths.WebFarmDll, "agent", "--controller", controller.Host.Url.ToString(), "--name", "web1", "--address", "http://127.0.0.1:1", "--data-dir", _dir.Sub("agent"), "--join-token", "wfj_wrong"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var agent = System.Diagnostics.Process.Start(start)!;
-        var stdout = agent.StandardOutput.ReadToEndAsync();
-        var stderr = await agent.StandardError.ReadToEndAsync();
-        await agent.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(agent.ExitCode == 1, $"exit code {agent.ExitCode}: {stderr}{await stdout}");
+        var (exitCode, stdout, stderr) = await WebFarmCli.RunAsync(TimeSpan.FromSeconds(60), "agent", "--controller", controller.Host.Url.ToString(), "--name", "web1", "--address", "http://127.0.0.1:1", "--data-dir", _dir.Sub("agent"), "--join-token", "wfj_wrong");
+        Assert.True(exitCode == 1, $"exit code {exitCode}: {stderr}{stdout}");
         Assert.Contains("webfarm agent: cannot join: controller", stderr);
         Assert.Contains("refused the join (401): the join token is not valid", stderr);
         Assert.Empty(await controller.AgentsAsync());

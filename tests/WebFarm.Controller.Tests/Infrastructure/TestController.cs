@@ -64,11 +64,22 @@ internal sealed class TestController : IAsyncDisposable
         return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 
-    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken, WebFarm.Agent.Releases.TreeLimits? limits = null)
+    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken, WebFarm.Agent.Releases.TreeLimits? limits = null, bool allowCommands = false)
         => ControlAgent.StartAsync(
-            new ControlAgentOptions { Controllers = [Host.Url], Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken, Limits = limits ?? WebFarm.Agent.Releases.TreeLimits.Default },
+            new ControlAgentOptions { Controllers = [Host.Url], Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken, Limits = limits ?? WebFarm.Agent.Releases.TreeLimits.Default, AllowCommands = allowCommands },
             NullLogger.Instance,
             default);
+
+    /// <summary>GET <paramref name="path"/> as JSON elements (an array answer).</summary>
+    public async Task<List<JsonElement>> ListAsync(string path)
+    {
+        using var json = JsonDocument.Parse(await Http.GetStringAsync(path));
+        return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
+    }
+
+    /// <summary>The rows of GET /api/ps for one app.</summary>
+    public async Task<List<JsonElement>> InstancesAsync(string app)
+        => [.. (await ListAsync("api/ps")).Where(r => r.GetProperty("app").GetString() == app)];
 
     public async ValueTask DisposeAsync()
     {
@@ -95,6 +106,20 @@ internal sealed class TestController : IAsyncDisposable
         var text = await response.Content.ReadAsStringAsync();
         using var json = JsonDocument.Parse(text);
         return ((int)response.StatusCode, json.RootElement.TryGetProperty("error", out var error) ? error.GetString()! : text);
+    }
+
+    /// <summary>Sends without a body; the status and the API's error text (the body when it is no error).</summary>
+    public async Task<(int Status, string Error)> SendAsync(HttpMethod method, string path)
+    {
+        using var response = await Http.SendAsync(new HttpRequestMessage(method, path));
+        var text = await response.Content.ReadAsStringAsync();
+        if (text.Length == 0)
+        {
+            return ((int)response.StatusCode, text);
+        }
+
+        using var json = JsonDocument.Parse(text);
+        return ((int)response.StatusCode, json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error) ? error.GetString()! : text);
     }
 
     public Task<HttpResponseMessage> PostJsonAsync<T>(string path, T value) => Http.PostAsJsonAsync(path, value, ProtocolJson.Options);

@@ -57,15 +57,16 @@ public sealed class MultiMachineTests : IAsyncLifetime
         await using var owned = controller;
         using var ownedClient = client;
         using var stopLoad = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var load = Task.Run(() => GetLoopAsync(client, maxRequests: 50_000, stopLoad.Token));
+        var loop = new LoadLoop();
+        var load = loop.RunAsync(client, stopLoad.Token);
 
         silence(controller, agents);
         await AssertLostWithin6sThenRejoinsAsync(controller, client, cause, () => restore(controller, agents));
 
         await stopLoad.CancelAsync();
-        var (sent, failures) = await load;
-        Assert.True(sent > 0, "the load loop sent requests");
-        Assert.True(failures.Count == 0, $"{failures.Count} of {sent} GETs failed: {string.Join("; ", failures.Take(5))}\nagent web1:\n{agents[0].Output}");
+        await load;
+        Assert.True(loop.Sent > 0, "the load loop sent requests");
+        Assert.True(loop.Failures.Count == 0, $"{loop.Failures.Count} of {loop.Sent} GETs failed: {string.Join("; ", loop.Failures.Take(5))}\nagent web1:\n{agents[0].Output}");
     }
 
     /// <summary>
@@ -128,31 +129,5 @@ public sealed class MultiMachineTests : IAsyncLifetime
         await Eventually.True(async () => await controller.StateOfAsync("web1") == "ready", TimeSpan.FromSeconds(30), "web1 back in rotation");
         Assert.Contains(await controller.EventsAsync(), e => e.GetProperty("server").GetString() == "web1" && e.GetProperty("kind").GetString() == "rejoined");
         await Eventually.True(async () => await client.GetStringAsync("/") == "web1", TimeSpan.FromSeconds(30), "web1 takes traffic again");
-    }
-
-    private static async Task<(int Sent, List<string> Failures)> GetLoopAsync(HttpClient client, int maxRequests, CancellationToken stop)
-    {
-        var failures = new List<string>();
-        var sent = 0;
-        while (sent < maxRequests && !stop.IsCancellationRequested)
-        {
-            sent++;
-            try
-            {
-                using var response = await client.GetAsync("/", CancellationToken.None);
-                if ((int)response.StatusCode != 200)
-                {
-                    failures.Add($"status {(int)response.StatusCode}");
-                }
-            }
-            catch (HttpRequestException ex)
-            {
-                failures.Add(ex.Message);
-            }
-
-            await Task.Delay(10, CancellationToken.None);
-        }
-
-        return (sent, failures);
     }
 }

@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Net;
+using WebFarm.Agent.Control;
+using WebFarm.Agent.Readiness;
+using WebFarm.Agent.Supervision;
+using WebFarm.Agent.Trace;
+using WebFarm.Balancer.Health;
+
+namespace WebFarm.Agent.Apps;
+
+/// <summary>
+/// One app instance on an agent: a <see cref="SupervisedInstance"/> on a port of the app's range (restarts with
+/// backoff, SIGTERM then SIGKILL on stop), probed with the app's health path every interval, its output lines copied
+/// to the agent's trace. An instance that cannot start (no free port, a command that does not exist) stays as a
+/// failed placeholder with the reason, which the agent reports and retries.
+/// </summary>
+internal sealed class AppInstance : IAsyncDisposable
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly SupervisedInstance? _instance;
+    private readonly TraceRing _trace;
+    private readonly HealthProbe _probe;
+    private readonly TimeSpan _interval;
+    private readonly ProcessUsage _usage = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _health = Task.CompletedTask;
+    private static readonly IReadOnlySet<int> EmptyPorts = new HashSet<int>();
+
+    private readonly string? _failure;
+    private readonly IPAddress _bind;
+    private volatile bool _healthy;
+    private volatile string _detail;
+
+    private AppInstance(DesiredApp app, string? restartToken, int port, IPAddress bind, SupervisedInstance? instance, string? failure, TraceRing trace, HealthProbe probe, TimeSpan interval)
+    {
+        _bind = bind;
+        App = app;
+        RestartToken = restartToken;
+        Port = port;
+        _instance = instance;
+        _failure = failure;
+        _trace = trace;
+        _probe = probe;
+        _interval = interval;
+        _detail = failure ?? "starting";
+        if (instance is not null)
+        {
+            _health = Task.Run(HealthLoopAsync);
+        }
+    }
+
+    /// <summary>The definition it runs (its <see cref="DesiredApp.RestartToken"/> may be older than the controller's).</summary>
+    public DesiredApp App { get; }
+
+    /// <summary>The restart request this instance's start carried out.</summary>
+    public string? RestartToken { get; }
+
+    public int Port { get; }
+
+    /// <summary>True when it could not be started (no free port, bad command): retried by the supervisor.</summary>
+    public bool Failed => _failure is not null;
+
+    /// <summary>
+    /// True when its process is down (crashed, backing off) and another process now holds its port: restarting on that
+    /// port would crash again, so the supervisor replaces it on another port of the range.
+    /// </summary>
+    public bool PortLost => _instance is { State: InstanceState.Crashed or InstanceState.BackingOff }
+        && PortRange.FindFree(_bind, Port, Port, EmptyPorts) is null;
+
+    /// <summary>Starts an instance of <paramref name="app"/> on the first free port of its range (<paramref name="preferredPort"/> first).</summary>
+    public static AppInstance Start(DesiredApp app, string? restartToken, string serverName, IPAddress bind, int? preferredPort, IReadOnlySet<int> taken, TraceRing trace, HealthProbe probe, TimeSpan interval)
+    {
+        int? port = null;
+        if (preferredPort is { } preferred && preferred >= app.PortFrom && preferred <= app.PortTo)
+        {
+            port = PortRange.FindFree(bind, preferred, preferred, taken);
+        }
+
+        port ??= PortRange.FindFree(bind, app.PortFrom, app.PortTo, taken);
+        if (port is null)
+        {
+            var reason = string.Create(CultureInfo.InvariantCulture, $"no free port in {app.PortFrom}-{app.PortTo} on {bind}: every port of the app's range is taken on this server");
+            trace.Add("agent", $"app {app.Name}: {reason}");
+            return new AppInstance(app, restartToken, 0, bind, null, reason, trace, probe, interval);
+        }
+
+        var host = bind.ToString();
+        var arguments = new List<string>(app.Arguments.Count);
+        foreach (var argument in app.Arguments)
+        {
+            arguments.Add(argument
+                .Replace("{port}", port.Value.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+                .Replace("{host}", host, StringComparison.Ordinal)
+                .Replace("{server}", serverName, StringComparison.Ordinal));
+        }
+
+        AppLaunch launch;
+        if (app.Command.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            var dll = AppLaunch.ForDll(app.Command);
+            launch = dll with { Arguments = [.. dll.Arguments, .. arguments], AppName = app.Name };
+        }
+        else
+        {
+            var directory = Path.IsPathRooted(app.Command) ? Path.GetDirectoryName(app.Command)! : Environment.CurrentDirectory;
+            launch = new AppLaunch(app.Command, arguments, directory, app.Name);
+        }
+
+        var source = app.Name;
+        var instance = new SupervisedInstance(new SupervisedInstanceOptions
+        {
+            Name = app.Name,
+            Launch = launch,
+            Port = port.Value,
+            BindAddress = host,
+            Environment = app.Environment,
+            OutputObserver = line => trace.Add(source, line),
+            // The controller drains the server in the app's farm before it asks for a stop or a restart; the
+            // member library's own drain delay then covers a balancer that still has connections open.
+            DrainAsync = null,
+        });
+        var result = new AppInstance(app, restartToken, port.Value, bind, instance, null, trace, probe, interval);
+        instance.StateChanged += result.OnStateChanged;
+        trace.Add("agent", string.Create(CultureInfo.InvariantCulture, $"app {app.Name}: starting {launch} on port {port}"));
+        instance.Start();
+        return result;
+    }
+
+    public InstanceReport Report()
+    {
+        var pid = _instance?.ProcessId;
+        double cpu = 0;
+        long memory = 0;
+        if (pid is { } id)
+        {
+            lock (_usage)
+            {
+                (cpu, memory) = _usage.Sample(id);
+            }
+        }
+
+        var state = _instance is null ? "failed" : JsonState(_instance.State);
+        return new InstanceReport(App.Name, Port, pid, state, _healthy && pid is not null, _detail, _instance?.StartedAt, _instance?.Restarts ?? 0, RestartToken, cpu, memory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _health.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_instance is not null)
+        {
+            await _instance.StopAsync().ConfigureAwait(false);
+            _trace.Add("agent", string.Create(CultureInfo.InvariantCulture, $"app {App.Name}: stopped the instance on port {Port}"));
+        }
+
+        _stop.Dispose();
+    }
+
+    private static string JsonState(InstanceState state) => state switch
+    {
+        InstanceState.BackingOff => "backingOff",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
+    private void OnStateChanged(InstanceStateChange change)
+    {
+        if (change.Current is InstanceState.Crashed or InstanceState.Running)
+        {
+            // A crash is known at once: unhealthy now, not after the next probe.
+            _healthy = false;
+            _detail = change.Reason;
+            _trace.Add("agent", $"app {App.Name}: {change.Current.ToString().ToLowerInvariant()}: {change.Reason}");
+        }
+    }
+
+    private async Task HealthLoopAsync()
+    {
+        var rule = HealthRule.ForPath(App.HealthPath, "healthPath").ToCheckOptions(_interval, ProbeTimeout, rise: 1, fall: 1);
+        var token = _stop.Token;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                if (_instance!.State == InstanceState.Running)
+                {
+                    var result = await _probe.ProbeAsync(_instance.Address, rule, token).ConfigureAwait(false);
+                    var healthy = result.Healthy && _instance.State == InstanceState.Running;
+                    if (healthy != _healthy)
+                    {
+                        _trace.Add("agent", $"app {App.Name}: {(healthy ? "healthy" : "unhealthy")} (GET {App.HealthPath}: {result.Reason})");
+                    }
+
+                    _healthy = healthy;
+                    _detail = $"GET {App.HealthPath}: {result.Reason}";
+                }
+
+                await Task.Delay(_interval, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using WebFarm.Balancer.Admin;
+using WebFarm.Controller.Agents;
+using WebFarm.Controller.Apps;
+using WebFarm.Controller.Hosting;
+
+namespace WebFarm.Controller.Api;
+
+/// <summary>The apps API (`webfarm apps`, `webfarm ps`): add, list, remove, rolling restart, and the instances.</summary>
+internal static class AppEndpoints
+{
+    public static void Map(WebApplication app, Func<HttpContext, LeaderRole> leader)
+    {
+        app.MapGet("/api/apps", context => AdminHttp.WriteJson(context, leader(context).Apps.Apps));
+        app.MapPost("/api/apps", async context =>
+        {
+            using var body = await AdminHttp.ReadBody(context);
+            var added = await leader(context).Apps.AddAsync(AppDefinitionReader.Read(body.RootElement), leader(context).Agents.Names, context.RequestAborted);
+            context.Response.StatusCode = StatusCodes.Status201Created;
+            context.Response.Headers.Location = $"/api/apps/{added.Name}";
+            await AdminHttp.WriteJson(context, added);
+        });
+        app.MapGet("/api/apps/{name}", context => AdminHttp.WriteJson(context, leader(context).Apps.Get(Route(context, "name"))));
+        app.MapDelete("/api/apps/{name}", async context =>
+        {
+            await leader(context).Apps.RemoveAsync(Route(context, "name"), context.RequestAborted);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+        });
+        app.MapPost("/api/apps/{name}/restart", async context =>
+        {
+            var steps = await leader(context).Restart.RunAsync(Route(context, "name"), context.RequestAborted);
+            await AdminHttp.WriteJson(context, new { completed = steps.TrueForAll(s => s.Outcome != "failed"), servers = steps });
+        });
+        app.MapGet("/api/ps", context =>
+        {
+            var server = ServerQuery(context, leader(context).Agents);
+            var rows = new List<ProcessInfo>();
+            var now = DateTimeOffset.UtcNow;
+            foreach (var name in leader(context).Agents.Names.Order(StringComparer.Ordinal))
+            {
+                if ((server is not null && name != server) || leader(context).Agents.Find(name) is not { } tracked)
+                {
+                    continue;
+                }
+
+                lock (tracked.Lock)
+                {
+                    foreach (var i in tracked.Instances)
+                    {
+                        rows.Add(new ProcessInfo(
+                            name,
+                            i.App,
+                            i.Port,
+                            i.ProcessId,
+                            tracked.State == AgentState.Lost ? "unknown (agent lost)" : i.State,
+                            i.Healthy,
+                            tracked.InRotation.Contains(i.App),
+                            i.StartedAt,
+                            i.StartedAt is { } started ? Math.Round((now - started).TotalSeconds, 1) : null,
+                            i.CpuPercent,
+                            i.MemoryBytes,
+                            leader(context).Agents.Instances.InFlight(i.App, name),
+                            i.Restarts,
+                            i.Detail));
+                    }
+                }
+            }
+
+            return AdminHttp.WriteJson(context, rows);
+        });
+    }
+
+    /// <summary>The ?server= filter: null when absent; 404 when no such server has joined.</summary>
+    public static string? ServerQuery(HttpContext context, AgentRegistry registry)
+    {
+        var server = context.Request.Query["server"].ToString();
+        if (server.Length == 0)
+        {
+            return null;
+        }
+
+        return registry.Find(server) is not null
+            ? server
+            : throw new ApiException(404, $"server: no server named '{server}' has joined (servers: {(registry.Names.Count == 0 ? "none" : string.Join(", ", registry.Names.Order(StringComparer.Ordinal)))})");
+    }
+
+    private static string Route(HttpContext context, string name) => (string)context.Request.RouteValues[name]!;
+}

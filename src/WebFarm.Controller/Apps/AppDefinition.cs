@@ -1,0 +1,32 @@
+namespace WebFarm.Controller.Apps;
+
+/// <summary>
+/// An app of the farm (`webfarm apps add`): what each of its servers runs, on which ports, how its health is judged,
+/// where it runs and which requests reach it. Immutable; stored as JSON in the apps table.
+/// </summary>
+/// <param name="Name">Also the name of its farm in the balancer (the balancer's name rules).</param>
+/// <param name="Command">The program, or an app's .dll (run with the dotnet host), as a path on the servers.</param>
+/// <param name="Arguments">Its arguments; {port}, {host} and {server} are replaced on each server.</param>
+/// <param name="PortFrom">First port of the range an instance may listen on.</param>
+/// <param name="PortTo">Last port of the range (inclusive).</param>
+/// <param name="HealthPath">GET this path; 2xx/3xx means ready for load balancing.</param>
+/// <param name="Environment">Set for every instance, over the member library's WEBFARM_* variables.</param>
+/// <param name="Servers">The servers it runs on; empty: every server, including those that join later.</param>
+/// <param name="Hosts">Host names (or *.example.com patterns) routed to it; empty: the requests no app's host claims.</param>
+public sealed record AppDefinition(
+    string Name,
+    string Command,
+    IReadOnlyList<string> Arguments,
+    int PortFrom,
+    int PortTo,
+    string HealthPath,
+    IReadOnlyDictionary<string, string> Environment,
+    IReadOnlyList<string> Servers,
+    IReadOnlyList<string> Hosts)
+{
+    public const string DefaultHealthPath = "/healthz";
+
+    public bool RunsOn(string server) => Servers.Count == 0 || Servers.Contains(server, StringComparer.Ordinal);
+
+    public string Ports => PortFrom == PortTo ? PortFrom.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{PortFrom}-{PortTo}");
+}

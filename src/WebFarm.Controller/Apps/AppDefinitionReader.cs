@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text.Json;
+using WebFarm.Balancer.Admin;
+using WebFarm.Controller.Api;
+
+namespace WebFarm.Controller.Apps;
+
+/// <summary>
+/// Reads POST /api/apps strictly: an object with name, command, ports ("5000-5009") and the optional arguments,
+/// healthPath, environment, servers ("all" or a list) and hosts. Every problem names its field; unknown fields are refused.
+/// The checks that need the rest of the farm (taken names, ports, hosts, unknown servers) are <see cref="AppCatalog"/>'s.
+/// </summary>
+internal static class AppDefinitionReader
+{
+    private const string Example = "{\"name\": \"hello\", \"command\": \"/srv/hello/Hello.dll\", \"ports\": \"5000-5009\"}";
+
+    public static AppDefinition Read(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new AdminRequestException($"body: expected a JSON object like {Example}");
+        }
+
+        string? name = null, command = null, ports = null, healthPath = null;
+        IReadOnlyList<string> arguments = [], servers = [], hosts = [];
+        IReadOnlyDictionary<string, string> environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "name":
+                    name = JsonFields.String(property);
+                    break;
+                case "command":
+                    command = JsonFields.String(property);
+                    break;
+                case "ports":
+                    ports = JsonFields.String(property);
+                    break;
+                case "healthPath":
+                    healthPath = JsonFields.String(property);
+                    break;
+                case "arguments":
+                    arguments = JsonFields.Strings(property);
+                    break;
+                case "servers":
+                    servers = property.Value.ValueKind == JsonValueKind.String && property.Value.GetString() == "all" ? [] : JsonFields.Strings(property);
+                    break;
+                case "hosts":
+                    hosts = JsonFields.Strings(property);
+                    break;
+                case "environment":
+                    environment = Environment(property);
+                    break;
+                default:
+                    throw new AdminRequestException($"{property.Name}: unknown field (expected name, command, arguments, ports, healthPath, environment, servers, hosts)");
+            }
+        }
+
+        if (name is null)
+        {
+            throw new AdminRequestException("name: is required");
+        }
+        if (string.IsNullOrWhiteSpace(command))
+        {
+            throw new AdminRequestException("command: is required: the program or the app's .dll, as a path on the servers");
+        }
+
+        var (from, to) = ParsePorts(ports ?? throw new AdminRequestException("ports: is required, like \"5000-5009\" (the range an instance may listen on)"));
+        healthPath ??= AppDefinition.DefaultHealthPath;
+        if (WebFarm.Agent.Readiness.HealthRule.CheckPath(healthPath) is { } problem)
+        {
+            throw new AdminRequestException($"healthPath: '{healthPath}': {problem}");
+        }
+
+        return new AppDefinition(name, command, arguments, from, to, healthPath, environment, servers, hosts);
+    }
+
+    /// <summary>"5000" or "5000-5009": ports 1 to 65535, the first not above the last.</summary>
+    public static (int From, int To) ParsePorts(string text)
+    {
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        var first = dash < 0 ? text : text[..dash];
+        var last = dash < 0 ? text : text[(dash + 1)..];
+        if (!int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var from) || !int.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var to)
+            || from is < 1 or > 65535 || to is < 1 or > 65535)
+        {
+            throw new AdminRequestException($"ports: '{text}' is not a port or a range of ports from 1 to 65535, like \"5000-5009\"");
+        }
+
+        if (from > to)
+        {
+            throw new AdminRequestException($"ports: '{text}' starts above its end");
+        }
+
+        return (from, to);
+    }
+
+    private static Dictionary<string, string> Environment(JsonProperty property)
+    {
+        if (property.Value.ValueKind != JsonValueKind.Object)
+        {
+            throw new AdminRequestException($"environment: expected an object of names and string values, got {property.Value.GetRawText()}");
+        }
+
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var variable in property.Value.EnumerateObject())
+        {
+            if (variable.Name.Length == 0 || variable.Name.Contains('=', StringComparison.Ordinal) || variable.Name.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new AdminRequestException($"environment: '{variable.Name}' is not a variable name (not empty, no '=')");
+            }
+
+            environment[variable.Name] = variable.Value.ValueKind == JsonValueKind.String
+                ? variable.Value.GetString()!
+                : throw new AdminRequestException($"environment.{variable.Name}: expected a string, got {variable.Value.GetRawText()}");
+        }
+
+        return environment;
+    }
+}

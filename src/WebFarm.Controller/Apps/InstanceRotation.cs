@@ -1,0 +1,77 @@
+using WebFarm.Agent.Control;
+using WebFarm.Balancer.Farms;
+using WebFarm.Controller.Agents;
+using WebFarm.Controller.Rotation;
+
+namespace WebFarm.Controller.Apps;
+
+/// <summary>
+/// "Ready for load balancing", per app instance: a server joins its app's farm (slow start) once its agent heartbeats
+/// and reports the instance healthy; an instance whose process is gone is marked failed at once (the farm's own
+/// health checks bring it back); a lost agent takes all its instances out. Called under the server's lock.
+/// </summary>
+internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog)
+{
+    /// <summary>The instance's address as the balancer reaches it: the server's joined address with the instance's port.</summary>
+    public static string AddressOf(string serverAddress, int port) => new UriBuilder(serverAddress) { Port = port, Path = string.Empty }.Uri.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>Takes in the healthy instances the heartbeat reports, marks failed those whose process is gone.</summary>
+    /// <returns>The apps that came into rotation with this heartbeat.</returns>
+    public List<string> Observe(TrackedServer server, IReadOnlyList<InstanceReport> reports)
+    {
+        var added = new List<string>();
+        server.Instances = reports;
+        server.InRotation.RemoveWhere(app => catalog.Find(app) is null); // Removed apps took their farm with them.
+        if (server.State == AgentState.Lost)
+        {
+            return added;
+        }
+
+        foreach (var report in reports)
+        {
+            var app = catalog.Find(report.App);
+            if (app is null || !app.RunsOn(server.Name) || server.Held.Contains(app.Name) || report.Port == 0)
+            {
+                continue;
+            }
+
+            var address = AddressOf(server.Address, report.Port);
+            if (report.Healthy)
+            {
+                if (!server.InRotation.Contains(app.Name) || AddressChanged(app.Name, server.Name, address))
+                {
+                    rotation.BringIn(app.Name, server.Name, address);
+                    server.InRotation.Add(app.Name);
+                    added.Add(app.Name);
+                }
+            }
+            else if (report.ProcessId is null && server.InRotation.Contains(app.Name) && Find(app.Name, server.Name) is { Healthy: true })
+            {
+                // Crashed: out now rather than after the health checks' fall count; they bring it back.
+                rotation.Runtime.SetHealth(app.Name, server.Name, healthy: false, $"its agent reports the instance {report.State}: {report.Detail}");
+            }
+        }
+
+        return added;
+    }
+
+    /// <summary>Takes every app instance of a lost server out of rotation (offline: requests in flight finish).</summary>
+    public void TakeAllOut(TrackedServer server)
+    {
+        foreach (var app in server.InRotation)
+        {
+            rotation.TakeOut(app, server.Name);
+        }
+
+        server.InRotation.Clear();
+    }
+
+    /// <summary>The requests in flight to the server in the app's farm (0 when it is not there).</summary>
+    public int InFlight(string app, string server) => Find(app, server)?.InFlight ?? 0;
+
+    private ServerRuntime? Find(string app, string server)
+        => rotation.Runtime.Farms.TryGetValue(app, out var farm) ? farm.FindServer(server) : null;
+
+    private bool AddressChanged(string app, string server, string address)
+        => Find(app, server) is { } existing && !string.Equals(existing.Address.ToString().TrimEnd('/'), address, StringComparison.OrdinalIgnoreCase);
+}

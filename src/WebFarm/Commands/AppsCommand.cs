@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace WebFarm.Commands;
+
+/// <summary>`webfarm apps add|list|remove|restart` against the controller API (WFF's application operations).</summary>
+internal static class AppsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("apps", "The apps the farm's agents run: add, list, remove, rolling restart.");
+        command.Subcommands.Add(Add());
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Remove());
+        command.Subcommands.Add(Restart());
+        return command;
+    }
+
+    private static Command Add()
+    {
+        var name = new Argument<string>("name") { Description = "The app's name (also its farm in the balancer)." };
+        var run = new Option<string>("--command") { Description = "The program, or the app's .dll, as a path on the servers.", Required = true };
+        var ports = new Option<string>("--ports") { Description = "The port range instances listen on, like 5000-5009.", Required = true };
+        var health = new Option<string?>("--health-path") { Description = "GET this path; 2xx/3xx means healthy (default /healthz)." };
+        var environment = new Option<string[]>("--env") { Description = "NAME=VALUE set for every instance (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var servers = new Option<string>("--servers") { Description = "all (default, also servers that join later) or web1,web2.", DefaultValueFactory = _ => "all" };
+        var hosts = new Option<string[]>("--host") { Description = "A host name routed to the app (repeatable); none: the requests no app's host claims." };
+        var arguments = new Argument<string[]>("arguments") { Description = "The program's arguments (after --); {port}, {host} and {server} are replaced on each server.", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("add", "Add an app: every chosen server's agent runs an instance, which joins the app's farm once healthy.")
+        {
+            name, run, ports, health, environment, servers, hosts, arguments, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+        };
+        command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps add", async api =>
+        {
+            var env = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in parseResult.GetValue(environment) ?? [])
+            {
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                if (equals <= 0)
+                {
+                    Console.Error.WriteLine($"webfarm apps add: --env '{pair}' is not NAME=VALUE");
+                    return ApiConnection.BadArguments;
+                }
+
+                env[pair[..equals]] = pair[(equals + 1)..];
+            }
+
+            var serverList = parseResult.GetValue(servers)!;
+            var body = new Dictionary<string, object?>
+            {
+                ["name"] = parseResult.GetValue(name),
+                ["command"] = parseResult.GetValue(run),
+                ["arguments"] = parseResult.GetValue(arguments) ?? [],
+                ["ports"] = parseResult.GetValue(ports),
+                ["environment"] = env,
+                ["servers"] = serverList == "all" ? "all" : serverList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                ["hosts"] = parseResult.GetValue(hosts) ?? [],
+            };
+            if (parseResult.GetValue(health) is { } path)
+            {
+                body["healthPath"] = path;
+            }
+
+            var (status, json) = await api.PostForJsonAsync("api/apps", body, ct);
+            json?.Dispose();
+            if (status == ApiConnection.Ok)
+            {
+                Console.WriteLine($"app {parseResult.GetValue(name)} added; its servers start it at their next heartbeat (`webfarm ps`)");
+            }
+
+            return status;
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var command = new Command("list", "Show the apps: command, ports, health path, servers and hosts.") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps list", async api =>
+        {
+            using var apps = await api.GetJsonAsync("api/apps", ct);
+            var table = new Table().AddColumns("App", "Command", "Ports", "Health", "Servers", "Hosts");
+            foreach (var a in apps.RootElement.EnumerateArray())
+            {
+                var servers = a.GetProperty("servers").EnumerateArray().Select(s => s.GetString()).ToList();
+                var hosts = a.GetProperty("hosts").EnumerateArray().Select(s => s.GetString()).ToList();
+                var arguments = a.GetProperty("arguments").EnumerateArray().Select(s => s.GetString());
+                table.AddRow(
+                    Markup.Escape(a.GetProperty("name").GetString()!),
+                    Markup.Escape(string.Join(' ', [a.GetProperty("command").GetString(), .. arguments])),
+                    string.Create(CultureInfo.InvariantCulture, $"{a.GetProperty("portFrom").GetInt32()}-{a.GetProperty("portTo").GetInt32()}"),
+                    Markup.Escape(a.GetProperty("healthPath").GetString()!),
+                    Markup.Escape(servers.Count == 0 ? "all" : string.Join(", ", servers)),
+                    Markup.Escape(hosts.Count == 0 ? "(default)" : string.Join(", ", hosts)));
+            }
+
+            AnsiConsole.Write(table);
+            return ApiConnection.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var name = new Argument<string>("name") { Description = "The app to remove (its instances stop)." };
+        var command = new Command("remove", "Remove an app: its farm leaves the balancer and its agents stop its instances.") { name, ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps remove", api => api.SendAsync(HttpMethod.Delete, $"api/apps/{Uri.EscapeDataString(parseResult.GetValue(name)!)}")));
+        return command;
+    }
+
+    private static Command Restart()
+    {
+        var name = new Argument<string>("name") { Description = "The app to restart." };
+        var command = new Command("restart", "Rolling restart: one server at a time, drained first, back once healthy; no request fails.") { name, ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(
+            parseResult,
+            "webfarm apps restart",
+            async api =>
+            {
+                var (status, json) = await api.PostForJsonAsync($"api/apps/{Uri.EscapeDataString(parseResult.GetValue(name)!)}/restart", body: null, ct);
+                if (json is null)
+                {
+                    return status;
+                }
+
+                using (json)
+                {
+                    var table = new Table().AddColumns("Server", "Outcome", "Seconds", "Detail");
+                    foreach (var step in json.RootElement.GetProperty("servers").EnumerateArray())
+                    {
+                        var outcome = step.GetProperty("outcome").GetString()!;
+                        table.AddRow(
+                            Markup.Escape(step.GetProperty("server").GetString()!),
+                            outcome switch { "restarted" => "[green]restarted[/]", "failed" => "[red]failed[/]", _ => "[yellow]" + Markup.Escape(outcome) + "[/]" },
+                            step.GetProperty("seconds").GetDouble().ToString("0.0", CultureInfo.InvariantCulture),
+                            Markup.Escape(step.GetProperty("detail").GetString()!));
+                    }
+
+                    AnsiConsole.Write(table);
+                    return json.RootElement.GetProperty("completed").GetBoolean() ? ApiConnection.Ok : ApiConnection.ApiError;
+                }
+            },
+            timeout: TimeSpan.FromMinutes(30))); // One server at a time, each up to its drain and health timeouts.
+        return command;
+    }
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text.Json;
+using WebFarm.Balancer.Configuration;
+
+namespace WebFarm.Commands;
+
+/// <summary>
+/// `webfarm run --servers all|web1,web2 [--timeout 30s] -- COMMAND...`: runs a command on servers whose agent allows
+/// it, prints each server's output and exit code. Exit code 0 when every server's command exited 0, else 1.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var servers = new Option<string>("--servers") { Description = "all, or web1,web2.", Required = true };
+        var timeout = new Option<string>("--timeout") { Description = "Kill the command after this long, like 30s or 5m.", DefaultValueFactory = _ => "30s" };
+        var command = new Argument<string[]>("command") { Description = "The program and its arguments (after --; no shell).", Arity = ArgumentArity.OneOrMore };
+        var run = new Command("run", "Run a command on servers whose agent was started with --allow-commands; prints each server's output and exit code.")
+        {
+            servers, timeout, command, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+        };
+        run.SetAction((parseResult, ct) =>
+        {
+            var text = parseResult.GetValue(timeout)!;
+            if (!DurationParser.TryParse(text, out var limit, out _) || limit <= TimeSpan.Zero)
+            {
+                Console.Error.WriteLine($"webfarm run: --timeout '{text}' is not a duration like 30s or 5m");
+                return Task.FromResult(ApiConnection.BadArguments);
+            }
+
+            return ApiConnection.ControllerAsync(
+                parseResult,
+                "webfarm run",
+                async api =>
+                {
+                    var list = parseResult.GetValue(servers)!;
+                    var body = new Dictionary<string, object?>
+                    {
+                        ["servers"] = list == "all" ? "all" : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                        ["command"] = parseResult.GetValue(command),
+                        ["timeoutSeconds"] = limit.TotalSeconds,
+                    };
+                    var (status, json) = await api.PostForJsonAsync("api/run", body, ct);
+                    if (json is null)
+                    {
+                        return status;
+                    }
+
+                    using (json)
+                    {
+                        var allZero = true;
+                        foreach (var r in json.RootElement.GetProperty("results").EnumerateArray())
+                        {
+                            var exit = r.GetProperty("exitCode");
+                            var error = r.GetProperty("error");
+                            var verdict = exit.ValueKind == JsonValueKind.Number ? $"exit code {exit.GetInt32()}" : error.GetString();
+                            allZero &= exit.ValueKind == JsonValueKind.Number && exit.GetInt32() == 0;
+                            Console.WriteLine($"== {r.GetProperty("server").GetString()}: {verdict}");
+                            Console.Write(r.GetProperty("output").GetString());
+                        }
+
+                        return allZero ? ApiConnection.Ok : ApiConnection.ApiError;
+                    }
+                },
+                timeout: limit + TimeSpan.FromSeconds(30));
+        });
+        return run;
+    }
+}

@@ -1,0 +1,80 @@
+namespace WebFarm.Controller.Tests.Infrastructure;
+
+/// <summary>
+/// GETs through the balancer until stopped, bounded generously in count (far above what a fast machine sends while a
+/// test runs) and firmly in time by the caller's token; every non-200 or transport failure is recorded.
+/// </summary>
+internal sealed class LoadLoop
+{
+    private readonly List<string> _failures = [];
+    private readonly HashSet<string> _bodies = [];
+    private int _sent;
+
+    public int Sent => Volatile.Read(ref _sent);
+
+    /// <summary>The distinct bodies answered so far (the test backend answers with its server's name).</summary>
+    public IReadOnlyCollection<string> Bodies
+    {
+        get
+        {
+            lock (_bodies)
+            {
+                return [.. _bodies];
+            }
+        }
+    }
+
+    public IReadOnlyList<string> Failures
+    {
+        get
+        {
+            lock (_failures)
+            {
+                return [.. _failures];
+            }
+        }
+    }
+
+    public Task RunAsync(HttpClient client, CancellationToken stop, int maxRequests = 1_000_000, string path = "/")
+        => Task.Run(async () =>
+        {
+            while (Sent < maxRequests && !stop.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _sent);
+                try
+                {
+                    using var response = await client.GetAsync(path, CancellationToken.None);
+                    var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                    if ((int)response.StatusCode != 200)
+                    {
+                        Fail($"status {(int)response.StatusCode}: {body}");
+                    }
+                    else
+                    {
+                        lock (_bodies)
+                        {
+                            _bodies.Add(body);
+                        }
+                    }
+                }
+                catch (HttpRequestException ex)
+                {
+                    Fail(ex.Message);
+                }
+                catch (TaskCanceledException ex)
+                {
+                    Fail("timed out: " + ex.Message);
+                }
+
+                await Task.Delay(10, CancellationToken.None);
+            }
+        });
+
+    private void Fail(string reason)
+    {
+        lock (_failures)
+        {
+            _failures.Add(reason);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using System.Diagnostics;
+
+namespace WebFarm.Controller.Tests.Infrastructure;
+
+/// <summary>Runs the real `webfarm` executable (a CLI command) and returns its exit code and output.</summary>
+internal static class WebFarmCli
+{
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])[RepositoryPaths.WebFarmDll, .. arguments])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start webfarm");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"webfarm {string.Join(' ', arguments)} did not exit within {timeout}: {await stdout}{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
