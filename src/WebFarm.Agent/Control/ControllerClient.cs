@@ -66,9 +66,15 @@ public sealed class ControllerClient : IDisposable
     /// <exception cref="HttpRequestException">The controller could not be reached.</exception>
     public async Task<Releases.SyncResponse> SyncAsync(string credential, Releases.SyncRequest sync, CancellationToken cancellationToken)
     {
-        using var request = Authorized(HttpMethod.Post, "api/agents/sync", credential);
-        request.Content = JsonContent.Create(sync, options: ProtocolJson.Options);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _leader.SendAsync(
+            _http,
+            controller =>
+            {
+                var request = Authorized(controller, HttpMethod.Post, "api/agents/sync", credential);
+                request.Content = JsonContent.Create(sync, options: ProtocolJson.Options);
+                return request;
+            },
+            cancellationToken).ConfigureAwait(false);
         await ThrowIfRefusedAsync(response, "refused the sync", cancellationToken).ConfigureAwait(false);
         return await response.Content.ReadFromJsonAsync<Releases.SyncResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException($"controller {Controller} answered the sync with an empty body");
@@ -122,9 +128,12 @@ public sealed class ControllerClient : IDisposable
         return body;
     }
 
-    private static HttpRequestMessage Authorized(HttpMethod method, string path, string credential)
+    /// <summary>A request to the controller that leads now (the heartbeat's follower keeps <see cref="Controller"/> current).</summary>
+    private HttpRequestMessage Authorized(HttpMethod method, string path, string credential) => Authorized(Controller, method, path, credential);
+
+    private static HttpRequestMessage Authorized(Uri controller, HttpMethod method, string path, string credential)
     {
-        var request = new HttpRequestMessage(method, path);
+        var request = new HttpRequestMessage(method, new Uri(controller, path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
         return request;
     }
