@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using WebFarm.Agent.Control;
+using WebFarm.Controller.Apps;
 using WebFarm.Controller.Availability;
 using WebFarm.Controller.Store;
 
@@ -38,6 +39,35 @@ public abstract class ControllerStoreContract
             Assert.Equal(Now.AddSeconds(3), server.LastHeartbeat);
             Assert.Equal(12.5, server.Load!.CpuPercent);
             Assert.Equal(JoinOutcome.TokenUsed, await reopened.JoinAsync(token, Server("web3", RandomNumberGenerator.GetBytes(32)), default));
+        }
+    }
+
+    [Fact]
+    public async Task Apps_are_added_once_listed_by_name_kept_across_reopening_and_removed()
+    {
+        var hello = new AppDefinition("hello", "/srv/hello/Hello.dll", ["--port", "{port}"], 5000, 5009, "/healthz", new Dictionary<string, string> { ["MODE"] = "live" }, ["web1"], ["hello.example"]);
+        var admin = hello with { Name = "admin", Servers = [], Hosts = [] };
+        await using (var store = await OpenAsync())
+        {
+            Assert.True(await store.AddAppAsync(hello, Now, default));
+            Assert.False(await store.AddAppAsync(hello with { Command = "other" }, Now, default));
+            Assert.True(await store.AddAppAsync(admin, Now, default));
+        }
+
+        await using (var reopened = await OpenAsync())
+        {
+            var apps = await reopened.ListAppsAsync(default);
+            Assert.Equal(["admin", "hello"], apps.Select(a => a.Name));
+            var stored = apps[1];
+            Assert.Equal("/srv/hello/Hello.dll", stored.Command);
+            Assert.Equal(["--port", "{port}"], stored.Arguments);
+            Assert.Equal((5000, 5009), (stored.PortFrom, stored.PortTo));
+            Assert.Equal("live", stored.Environment["MODE"]);
+            Assert.Equal(["web1"], stored.Servers);
+            Assert.Equal(["hello.example"], stored.Hosts);
+            Assert.True(await reopened.RemoveAppAsync("hello", default));
+            Assert.False(await reopened.RemoveAppAsync("hello", default));
+            Assert.Equal(["admin"], (await reopened.ListAppsAsync(default)).Select(a => a.Name));
         }
     }
 
