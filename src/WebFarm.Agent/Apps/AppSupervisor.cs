@@ -13,7 +13,7 @@ namespace WebFarm.Agent.Apps;
 /// token is new), so that a slow stop never delays a heartbeat. Instances keep running whatever happens to the
 /// controller: only a new desired list changes them.
 /// </summary>
-public sealed class AppSupervisor : IAsyncDisposable
+public sealed partial class AppSupervisor : IAsyncDisposable
 {
     /// <summary>How often a failed placeholder (no free port) or an instance whose port was taken is retried without a new desired list.</summary>
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(5);
@@ -124,7 +124,7 @@ public sealed class AppSupervisor : IAsyncDisposable
             catch (Exception ex)
             {
                 // One bad reconcile must not end supervision: the next wake tries again.
-                _logger.LogError(ex, "Reconciling the apps failed");
+                Log.ReconcileFailed(_logger, ex);
                 _trace.Add("agent", $"reconciling the apps failed: {ex.Message}");
             }
         }

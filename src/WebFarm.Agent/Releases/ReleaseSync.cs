@@ -10,7 +10,7 @@ namespace WebFarm.Agent.Releases;
 /// answer lists and it lacks. A refused tree (a broken rule, a limit, a corrupt blob) is not fetched again; a failure
 /// to reach the controller is retried at the next period.
 /// </summary>
-public sealed class ReleaseSync : ITreeSource, IAsyncDisposable
+public sealed partial class ReleaseSync : ITreeSource, IAsyncDisposable
 {
     private readonly ControllerClient _client;
     private readonly string _credential;
@@ -93,7 +93,7 @@ public sealed class ReleaseSync : ITreeSource, IAsyncDisposable
         catch (TreeRefusedException ex)
         {
             _refused[key] = ex.Message;
-            _logger.LogError("Refused {Kind} {Name} #{Id}: {Reason}; nothing of it was installed", kind, tree.Name, tree.Id, ex.Message);
+            Log.Refused(_logger, kind, tree.Name, tree.Id, ex.Message);
         }
     }
 
@@ -107,7 +107,7 @@ public sealed class ReleaseSync : ITreeSource, IAsyncDisposable
                 await SyncOnceAsync(_stop.Token).ConfigureAwait(false);
                 if (outage is not null)
                 {
-                    _logger.LogInformation("Release sync with {Controller} works again", _client.Controller);
+                    Log.SyncWorksAgain(_logger, _client.Controller);
                     outage = null;
                 }
 
@@ -122,7 +122,7 @@ public sealed class ReleaseSync : ITreeSource, IAsyncDisposable
                 // Retried every period, logged once per outage (the heartbeat loop reports the controller's reachability too).
                 if (outage is null)
                 {
-                    _logger.LogWarning("Release sync with {Controller} failed: {Reason}; retrying every {Interval}", _client.Controller, ex.Message, _interval);
+                    Log.SyncFailed(_logger, _client.Controller, ex.Message, _interval);
                 }
 
                 outage = ex.Message;
