@@ -9,50 +9,26 @@ namespace WebFarm.Controller.Tests.MultiMachine;
 /// machine, takes traffic, is restarted server by server under load, and `ps`, `run` and `trace` see all three.
 /// </summary>
 [Collection(nameof(MultiMachineTests))] // One network at a time: the namespaces have fixed names.
-public sealed class AppsOnMachinesTests : IAsyncLifetime
+public sealed class AppsOnMachinesTests() : MachinesTest(3)
 {
     private const string OperatorToken = "apps-on-machines-operator-token";
     private static readonly TimeSpan CliTimeout = TimeSpan.FromMinutes(2);
-    private readonly TempDirectory _dir = new();
-    private readonly List<WebFarmProcess> _agents = [];
-    private MachineNetwork? _network;
-
-    public Task InitializeAsync()
-    {
-        if (MachineNetwork.IsPermitted(out _))
-        {
-            _network = MachineNetwork.Create(3);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var agent in _agents)
-        {
-            await agent.DisposeAsync();
-        }
-
-        _network?.Dispose();
-        _dir.Dispose();
-    }
 
     [NetnsFact]
     public async Task An_app_runs_on_three_machines_takes_traffic_restarts_rolling_without_a_failed_request_and_ps_run_trace_see_all_three()
     {
-        await using var controller = await TestController.StartAsync(_dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
+        await using var controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
         string[] api = ["--controller", controller.Host.Url.ToString(), "--token", OperatorToken];
         for (var n = 1; n <= 3; n++)
         {
             // The agent's own address serves nothing: its server becomes ready through its app instance.
-            _agents.Add(WebFarmProcess.Start(
+            Processes.Add(WebFarmProcess.Start(
                 MachineNetwork.Namespace(n),
                 "agent",
                 "--controller", controller.Host.Url.ToString(),
                 "--name", $"web{n}",
                 "--address", $"http://{MachineNetwork.MachineAddress(n)}:1",
-                "--data-dir", _dir.Sub("agent" + n),
+                "--data-dir", Dir.Sub("agent" + n),
                 "--join-token", await controller.NewJoinTokenAsync(),
                 "--allow-commands"));
         }

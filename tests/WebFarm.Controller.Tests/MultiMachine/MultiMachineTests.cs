@@ -9,33 +9,9 @@ namespace WebFarm.Controller.Tests.MultiMachine;
 /// carry traffic.
 /// </summary>
 [Collection(nameof(MultiMachineTests))] // One network at a time: the namespaces have fixed names.
-public sealed class MultiMachineTests : IAsyncLifetime
+public sealed class MultiMachineTests() : MachinesTest(2)
 {
     private const string OperatorToken = "multi-machine-operator-token";
-    private readonly TempDirectory _dir = new();
-    private readonly List<IAsyncDisposable> _processes = [];
-    private MachineNetwork? _network;
-
-    public Task InitializeAsync()
-    {
-        if (MachineNetwork.IsPermitted(out _))
-        {
-            _network = MachineNetwork.Create(2);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var process in _processes)
-        {
-            await process.DisposeAsync();
-        }
-
-        _network?.Dispose();
-        _dir.Dispose();
-    }
 
     [NetnsFact]
     public Task Agents_join_from_their_machines_traffic_reaches_both_and_a_frozen_agent_is_lost_then_rejoins_without_a_failed_request()
@@ -75,21 +51,21 @@ public sealed class MultiMachineTests : IAsyncLifetime
     /// </summary>
     private async Task<(TestController Controller, WebFarmProcess[] Agents, HttpClient Client)> StartFarmAsync()
     {
-        var controller = await TestController.StartAsync(_dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
+        var controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
         var agents = new WebFarmProcess[2];
         for (var n = 1; n <= 2; n++)
         {
             var name = $"web{n}";
-            _processes.Add(await BackendProcess.StartAsync(name, MachineNetwork.Namespace(n), MachineNetwork.MachineAddress(n), 5000));
+            Processes.Add(await BackendProcess.StartAsync(name, MachineNetwork.Namespace(n), MachineNetwork.MachineAddress(n), 5000));
             agents[n - 1] = WebFarmProcess.Start(
                 MachineNetwork.Namespace(n),
                 "agent",
                 "--controller", controller.Host.Url.ToString(),
                 "--name", name,
                 "--address", $"http://{MachineNetwork.MachineAddress(n)}:5000",
-                "--data-dir", _dir.Sub("agent" + n),
+                "--data-dir", Dir.Sub("agent" + n),
                 "--join-token", await controller.NewJoinTokenAsync());
-            _processes.Add(agents[n - 1]);
+            Processes.Add(agents[n - 1]);
         }
 
         await Eventually.True(
