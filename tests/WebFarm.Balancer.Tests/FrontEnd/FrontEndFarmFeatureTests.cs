@@ -316,6 +316,9 @@ public sealed partial class FrontEndFarmFeatureTests
             {
                 provider.Entries.Clear();
                 var ok = await probe.GetAsync("/logged?x=1");
+
+                // Written once the response has gone out, so it can follow the client's read by a moment.
+                await Eventually.True(() => provider.Entries.Any(e => e.Category == "WebFarm.AccessLog"), because: "the access log line");
                 var lines = provider.Entries.Where(e => e.Category == "WebFarm.AccessLog").Select(e => e.Message).ToList();
                 var line = Assert.Single(lines);
                 Assert.EndsWith("id=" + ok.RequestId, line, StringComparison.Ordinal);
