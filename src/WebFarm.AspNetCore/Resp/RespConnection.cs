@@ -293,6 +293,12 @@ internal sealed class RespConnection : IAsyncDisposable
                 }
             }
         }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+            // A node that hangs up while our bytes are still unread in its socket sends RST instead of FIN: the same
+            // hang-up, reported the same way (the hostile-node tests saw either, depending on timing).
+            Fail(new RespConnectionException($"{EndPoint} closed the connection (reset).", ex));
+        }
         catch (Exception ex)
         {
             Fail(ex);
