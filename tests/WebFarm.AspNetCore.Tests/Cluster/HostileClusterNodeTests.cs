@@ -10,7 +10,7 @@ namespace WebFarm.AspNetCore.Tests.Cluster;
 /// </summary>
 public sealed class HostileClusterNodeTests
 {
-    // Far above the client's own timeouts (1 s connect, 2 s command): reaching it means the client hung.
+    // Far above the client's own timeouts (5 s connect, 10 s command): reaching it means the client hung.
     private static readonly TimeSpan HangBound = TimeSpan.FromSeconds(30);
 
     [Theory]
@@ -106,8 +106,11 @@ public sealed class HostileClusterNodeTests
         {
             Topology = RespTopology.Auto,
             ConnectionCount = 1,
-            ConnectTimeout = TimeSpan.FromSeconds(1),
-            CommandTimeout = TimeSpan.FromSeconds(2),
+            // Generous for a cold process: whichever case runs first pays the JIT inside the deadline (measured ~400 ms
+            // from start to the first reply on a quiet machine), and the slot-map read is bounded by ConnectTimeout. With
+            // 1 s, a loaded CI machine turned the hang-up case into a timeout. Only the silent node waits this out.
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            CommandTimeout = TimeSpan.FromSeconds(10),
             MaxReconnectBackoff = TimeSpan.FromMilliseconds(200),
         };
         options.EndPoints.Add(endPoint);
