@@ -86,13 +86,13 @@ internal sealed partial class CertificateStore : IDisposable
 
         if (problems.Count == 0 && loaded.Count == 0)
         {
-            problems.Add(new CertificateProblem(string.Empty, folder, "the folder holds no certificate (name.pem + name.key, a PEM with both, or name.pfx)"));
+            problems.Add(new CertificateProblem(string.Empty, folder, $"{folder} holds no certificate (name.pem + name.key, a PEM with both, or name.pfx)"));
         }
 
         var @default = loaded.Count == 0 ? null : defaultName is null ? loaded[0] : loaded.Find(c => c.Name == defaultName);
         if (problems.Count == 0 && @default is null)
         {
-            problems.Add(new CertificateProblem(defaultName!, folder, $"DefaultCertificate '{defaultName}' is not in the folder (certificates: {string.Join(", ", loaded.ConvertAll(c => c.Name))})"));
+            problems.Add(new CertificateProblem(defaultName!, folder, $"DefaultCertificate '{defaultName}' is not in {folder} (certificates: {string.Join(", ", loaded.ConvertAll(c => c.Name))})"));
         }
 
         if (problems.Count > 0)
