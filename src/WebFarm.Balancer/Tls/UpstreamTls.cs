@@ -106,7 +106,8 @@ internal sealed class UpstreamTls
         using var custom = new X509Chain { ChainPolicy = ChainPolicy() };
         if (chain is not null)
         {
-            // The intermediates the server sent.
+            // The intermediates the server sent (SslStream puts them in the extra store) and what the first build found.
+            custom.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
             foreach (var element in chain.ChainElements)
             {
                 custom.ChainPolicy.ExtraStore.Add(element.Certificate);
