@@ -78,6 +78,29 @@ public sealed class UpstreamTlsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Skipping_verification_is_a_warning_once_when_a_farm_starts_skipping_not_per_request_or_reload()
+    {
+        using var logs = new CapturingLoggerProvider();
+        var config = TestBalancer.SingleFarm([_backend.Address], f => f with { TlsInsecureSkipVerify = true });
+        await using var balancer = await TestBalancer.StartAsync(config, loggerFactory: logs.Factory);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("secure hello, HTTP/1.1 https", await balancer.Client.GetStringAsync("/"));
+        }
+
+        // A reload that keeps skipping says nothing new; one that turns it off and on again says it again.
+        balancer.Runtime.Apply(balancer.Runtime.Config with { AccessLog = true });
+        bool IsSkipWarning((string Category, Microsoft.Extensions.Logging.LogLevel Level, string Message, Exception? Exception) e)
+            => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("Farm 'web' does not verify its https servers' certificates (TlsInsecureSkipVerify)", StringComparison.Ordinal);
+        Assert.Single(logs.Entries, IsSkipWarning);
+        var verifying = balancer.Runtime.Config with { Farms = new Dictionary<string, FarmOptions> { ["web"] = balancer.Runtime.Config.Farms["web"] with { TlsInsecureSkipVerify = false } } };
+        balancer.Runtime.Apply(verifying);
+        Assert.Equal(HttpStatusCode.BadGateway, (await balancer.Client.GetAsync("/")).StatusCode);
+        balancer.Runtime.Apply(config with { StateDirectory = balancer.Runtime.Config.StateDirectory, Listen = balancer.Runtime.Config.Listen, Admin = balancer.Runtime.Config.Admin });
+        Assert.Equal(2, logs.Entries.Count(IsSkipWarning));
+    }
+
+    [Fact]
     public async Task Health_checks_follow_the_farms_rule()
     {
         var health = new HealthCheckOptions { Path = "/healthz", Interval = TimeSpan.FromMilliseconds(200), Timeout = TimeSpan.FromSeconds(5), Rise = 1, Fall = 1 };
