@@ -4,9 +4,14 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient haproxy haproxy-resilient nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient webfarm-tls webfarm-tls-close haproxy haproxy-resilient haproxy-tls haproxy-tls-close nginx
+#   TARGETS="webfarm-tls haproxy-tls webfarm-tls-close haproxy-tls-close" REPEAT=3 bench/balancer/run.sh   # issue 17: HTTPS
 #   TARGETS="webfarm haproxy webfarm-resilient haproxy-resilient" CONNECTIONS=64 REPEAT=5 bench/balancer/run.sh   # issue 12's pairs
-# Rows named *-resilient are compared with haproxy-resilient (the same farm features), the others with haproxy.
+# Rows named *-resilient are compared with haproxy-resilient (the same farm features), *-tls with haproxy-tls, *-tls-close
+# with haproxy-tls-close, the others with haproxy.
+# The -tls rows terminate TLS 1.3 with the same certificate (ECDSA P-256, made with openssl for the run; wrk offers no
+# ALPN, so HTTP/1.1) and forward in cleartext; -tls-close sends "Connection: close", so every request is a new
+# connection and a full handshake.
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
 #
@@ -57,6 +62,7 @@ install_missing() {
   command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
   command -v taskset >/dev/null || missing+=(util-linux)
   command -v curl >/dev/null || missing+=(curl)
+  command -v openssl >/dev/null || missing+=(openssl)
   if [[ "$PROFILE" == 1 ]] && ! command -v perf >/dev/null; then missing+=(linux-perf); fi
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
@@ -102,7 +108,7 @@ stop_process() {
 
 wait_http() { # url [seconds]
   local url="$1" deadline=$((SECONDS + ${2:-30}))
-  until curl -sf -o /dev/null "$url"; do
+  until curl -skf -o /dev/null "$url"; do
     if ((SECONDS > deadline)); then log "timed out waiting for $url"; return 1; fi
     sleep 0.2
   done
@@ -226,7 +232,7 @@ defaults
   timeout client ${HAPROXY_CLIENT_TIMEOUT:-60s}
   timeout server 60s
 frontend fe
-  bind 127.0.0.1:$HAPROXY_PORT
+  bind 127.0.0.1:$HAPROXY_PORT${HAPROXY_BIND_EXTRA:-}
   default_backend be
 backend be
   balance roundrobin${BACKEND_EXTRA:-}
@@ -237,14 +243,14 @@ CONF
   taskset -c "$PROXY_CPU" haproxy -db -f "$WORK/$name.cfg" >"$WORK/$name.log" 2>&1 &
   HAPROXY_PID=$!
   PIDS+=("$HAPROXY_PID")
-  wait_http "http://127.0.0.1:$HAPROXY_PORT/" || { cat "$WORK/$name.log" >&2; return 1; }
+  wait_http "${SCHEME:-http}://127.0.0.1:$HAPROXY_PORT/" || { cat "$WORK/$name.log" >&2; return 1; }
 }
 
 # run_haproxy NAME: measure HAProxy configured as start_haproxy makes it.
 run_haproxy() {
   local name="${1:-haproxy}"
   start_haproxy "$name"
-  measure "$name" "http://127.0.0.1:$HAPROXY_PORT/" "$HAPROXY_PID"
+  measure "$name" "${SCHEME:-http}://127.0.0.1:$HAPROXY_PORT/" "$HAPROXY_PID"
   stop_process "$HAPROXY_PID"
 }
 
@@ -284,6 +290,17 @@ CONF
   stop_process "$pid"
 }
 
+# One certificate for every TLS target (the balancer reads its folder, HAProxy one PEM with the key): ECDSA P-256, what
+# most sites serve today, so the handshake rows compare the same signature work.
+make_certificate() {
+  [[ -f "$WORK/tls/haproxy.pem" ]] && return
+  mkdir -p "$WORK/tls/webfarm"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$WORK/tls/webfarm/bench.key" -out "$WORK/tls/webfarm/bench.pem" >"$WORK/tls/openssl.log" 2>&1
+  cat "$WORK/tls/webfarm/bench.pem" "$WORK/tls/webfarm/bench.key" >"$WORK/tls/haproxy.pem"
+}
+
 build_webfarm() {
   if [[ -n "${WEBFARM_DIR:-}" ]]; then
     log "using the prebuilt webfarm in $WEBFARM_DIR"
@@ -317,10 +334,14 @@ PY
 WEBFARM_BENCH_ENV="${WEBFARM_BENCH_ENV-DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0}"
 start_webfarm() {
   local name="$1"; shift
-  local admin; WEBFARM_PORT=$(free_port); admin=$(free_port)
+  local admin listen; WEBFARM_PORT=$(free_port); admin=$(free_port)
+  listen="\"http://127.0.0.1:$WEBFARM_PORT\""
+  if [[ "${SCHEME:-http}" == https ]]; then
+    listen="{ \"Url\": \"https://127.0.0.1:$WEBFARM_PORT\", \"Certificates\": \"$WORK/tls/webfarm\" }"
+  fi
   cat >"$WORK/farm-$name.json" <<CONF
 {
-  "Listen": [ "http://127.0.0.1:$WEBFARM_PORT" ],
+  "Listen": [ $listen ],
   "Admin": { "Listen": "http://127.0.0.1:$admin" },
   "StateDirectory": "$WORK/state-$name",
   "AccessLog": false,${CONFIG_EXTRA:-}
@@ -342,7 +363,7 @@ CONF
     taskset -c "$PROXY_CPU" "$WORK/webfarm/webfarm" balancer --config "$WORK/farm-$name.json" >"$WORK/$name.log" 2>&1 &
   WEBFARM_PID=$!
   PIDS+=("$WEBFARM_PID")
-  wait_http "http://127.0.0.1:$WEBFARM_PORT/" 60 || { tail -30 "$WORK/$name.log" >&2; return 1; }
+  wait_http "${SCHEME:-http}://127.0.0.1:$WEBFARM_PORT/" 60 || { tail -30 "$WORK/$name.log" >&2; return 1; }
 }
 
 # run_webfarm NAME [VAR=value ...]: measures the balancer as shipped, or with extra runtime settings.
@@ -350,7 +371,7 @@ run_webfarm() {
   local name="$1"; shift
   start_webfarm "$name" "$@"
   local pid=$WEBFARM_PID
-  measure "$name" "http://127.0.0.1:$WEBFARM_PORT/" "$pid"
+  measure "$name" "${SCHEME:-http}://127.0.0.1:$WEBFARM_PORT/" "$pid"
   if [[ "$PROFILE" == 1 && -f "$WORK/perf-$name.data" ]]; then
     perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso,symbol --stdio 2>/dev/null |
       grep -v '^#' | grep '%' | head -40 | cut -c1-220 | sed 's/ *$//' >"$WORK/perf-top-$name.txt" || true
@@ -368,29 +389,29 @@ best_rows() {
 
 report() {
   best_rows >"$WORK/best"
-  # Each row is compared with HAProxy configured alike: "*-resilient" rows with haproxy-resilient, the rest with haproxy.
-  local ha_rps ha_cpu ha_p99 har_rps har_cpu har_p99
-  ha_rps="$(awk '$1 == "haproxy" {print $2}' "$WORK/best")"
-  ha_cpu="$(awk '$1 == "haproxy" {print $7}' "$WORK/best")"
-  ha_p99="$(awk '$1 == "haproxy" {print $4}' "$WORK/best")"
-  har_rps="$(awk '$1 == "haproxy-resilient" {print $2}' "$WORK/best")"
-  har_cpu="$(awk '$1 == "haproxy-resilient" {print $7}' "$WORK/best")"
-  har_p99="$(awk '$1 == "haproxy-resilient" {print $4}' "$WORK/best")"
+  # Each row is compared with HAProxy configured alike: a row named "*-SUFFIX" with "haproxy-SUFFIX" when that was
+  # measured (resilient, tls, tls-close), the rest with plain haproxy.
   local syscol="" sysalign=""
   if [[ "$PROFILE" == 1 ]]; then syscol=" proxy syscalls / req |"; sysalign="---:|"; fi
   echo "| target | requests/s | p50 ms | p99 ms | requests | errors | proxy CPU s / 100k req | req/s vs HAProxy | CPU vs HAProxy | p99 vs HAProxy |$syscol"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|$sysalign"
-  awk -v ha_rps="${ha_rps:-0}" -v ha_cpu="${ha_cpu:--}" -v ha_p99="${ha_p99:-0}" \
-      -v har_rps="${har_rps:-0}" -v har_cpu="${har_cpu:--}" -v har_p99="${har_p99:-0}" -v profile="$PROFILE" '{
-    br = ha_rps; bc = ha_cpu; bp = ha_p99
-    if ($1 ~ /-resilient$/) { br = har_rps; bc = har_cpu; bp = har_p99 }
-    r = (br > 0) ? sprintf("%.2fx", $2 / br) : "-"
-    c = ($7 != "-" && bc != "-" && bc > 0) ? sprintf("%.2fx", $7 / bc) : "-"
-    p = (bp > 0) ? sprintf("%.2fx", $4 / bp) : "-"
-    printf "| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s | %s |", $1, $2, $3, $4, $5, $6, $7, r, c, p
-    if (profile == 1) printf " %s |", $8
-    printf "\n"
-  }' "$WORK/best"
+  awk -v profile="$PROFILE" '
+    { name[NR] = $1; line[NR] = $0; rps[$1] = $2; cpu[$1] = $7; p99[$1] = $4 }
+    END {
+      for (i = 1; i <= NR; i++) {
+        split(line[i], f, " ")
+        n = f[1]; base = "haproxy"
+        dash = index(n, "-")
+        if (dash > 0 && (("haproxy-" substr(n, dash + 1)) in rps)) base = "haproxy-" substr(n, dash + 1)
+        br = (base in rps) ? rps[base] : 0; bc = (base in cpu) ? cpu[base] : "-"; bp = (base in p99) ? p99[base] : 0
+        r = (br > 0) ? sprintf("%.2fx", f[2] / br) : "-"
+        c = (f[7] != "-" && bc != "-" && bc > 0) ? sprintf("%.2fx", f[7] / bc) : "-"
+        p = (bp > 0) ? sprintf("%.2fx", f[4] / bp) : "-"
+        printf "| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s | %s |", f[1], f[2], f[3], f[4], f[5], f[6], f[7], r, c, p
+        if (profile == 1) printf " %s |", f[8]
+        printf "\n"
+      }
+    }' "$WORK/best"
 }
 
 main() {
@@ -431,6 +452,26 @@ main() {
         WRK_HEADER="Cookie: WebFarmAffinity=$(affinity_cookie bench b2)"
         run_webfarm webfarm-resilient
         FARM_EXTRA=; WRK_HEADER= ;;
+      # Issue 17: HTTPS in front, cleartext to the backends, TLS 1.3 (both ends' default), HTTP/1.1 (wrk offers no ALPN).
+      webfarm-tls)
+        make_certificate
+        SCHEME=https run_webfarm webfarm-tls ;;
+      webfarm-tls-close)
+        make_certificate
+        WRK_HEADER="Connection: close"
+        SCHEME=https run_webfarm webfarm-tls-close
+        WRK_HEADER= ;;
+      haproxy-tls)
+        make_certificate
+        HAPROXY_BIND_EXTRA=" ssl crt $WORK/tls/haproxy.pem ssl-min-ver TLSv1.2 alpn h2,http/1.1"
+        SCHEME=https run_haproxy haproxy-tls
+        HAPROXY_BIND_EXTRA= ;;
+      haproxy-tls-close)
+        make_certificate
+        HAPROXY_BIND_EXTRA=" ssl crt $WORK/tls/haproxy.pem ssl-min-ver TLSv1.2 alpn h2,http/1.1"
+        WRK_HEADER="Connection: close"
+        SCHEME=https run_haproxy haproxy-tls-close
+        HAPROXY_BIND_EXTRA=; WRK_HEADER= ;;
       haproxy) run_haproxy haproxy ;;
       # Issue 12: HAProxy configured as the webfarm-resilient farm: HTTP health checks every second, layer-7
       # observation of live traffic (passive health), an inserted affinity cookie with every wrk request carrying it

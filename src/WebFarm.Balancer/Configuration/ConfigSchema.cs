@@ -18,12 +18,29 @@ internal static class ConfigSchema
         new("Token", static (r, v, p, a) => a with { Token = r.ReadString(v, p, allowNull: true) }, static a => String(a.Token)),
         new("TokenFile", static (r, v, p, a) => a with { TokenFile = r.ReadString(v, p, allowNull: true) }, static a => String(a.TokenFile)));
 
-    /// <summary>An object item of <c>Listen</c> (a string item is just the URL); documented in the Listen row.</summary>
+    /// <summary>Strict-Transport-Security of an https listener (documented as "Listen[].Hsts.*").</summary>
+    public static readonly ConfigSection<HstsOptions> Hsts = new(
+        ["Listen[].Hsts."],
+        static () => new HstsOptions(),
+        new("MaxAge", static (r, v, p, h) => h with { MaxAge = r.ReadDuration(v, p, h.MaxAge) }, static h => Duration(h.MaxAge)),
+        new("IncludeSubDomains", static (r, v, p, h) => h with { IncludeSubDomains = r.ReadBool(v, p, false) }, static h => Bool(h.IncludeSubDomains)),
+        new("Preload", static (r, v, p, h) => h with { Preload = r.ReadBool(v, p, false) }, static h => Bool(h.Preload)));
+
+    /// <summary>An object item of <c>Listen</c> (a string item is just the URL); documented as "Listen[].*".</summary>
     public static readonly ConfigSection<ListenEndpoint> ListenItem = new(
-        [],
+        ["Listen[]."],
         static () => new ListenEndpoint(null!), // Url: set by its key or reported missing by the reader
         new("Url", static (r, v, p, l) => l with { Url = r.ReadString(v, p, allowNull: false)! }, static _ => null),
-        new("Protocols", static (r, v, p, l) => l with { Protocols = r.ReadEnum(v, p, ListenProtocols.Http1AndHttp2) }, static l => Enum(l.Protocols)));
+        new("Protocols", static (r, v, p, l) => l with { Protocols = r.ReadEnum(v, p, ListenProtocols.Http1AndHttp2) }, static l => Enum(l.Protocols)),
+        new("Certificates", static (r, v, p, l) => l with { Certificates = r.ReadString(v, p, allowNull: true) }, static l => String(l.Certificates)),
+        new("CertificatePassword", static (r, v, p, l) => l with { CertificatePassword = r.ReadString(v, p, allowNull: true) }, static l => String(l.CertificatePassword)),
+        new("DefaultCertificate", static (r, v, p, l) => l with { DefaultCertificate = r.ReadString(v, p, allowNull: true) }, static l => String(l.DefaultCertificate)),
+        new("RedirectToHttps", static (r, v, p, l) => l with { RedirectToHttps = r.ReadBool(v, p, false) }, static l => Bool(l.RedirectToHttps)),
+        new(
+            "HttpsPort",
+            static (r, v, p, l) => l with { HttpsPort = v.ValueKind == JsonValueKind.Null ? null : r.ReadInt(v, p, 443) },
+            static l => Int(l.HttpsPort)),
+        new("Hsts", static (r, v, p, l) => l with { Hsts = v.ValueKind == JsonValueKind.Null ? null : Hsts.Read(r, v, p) }, static l => Null));
 
     public static readonly ConfigSection<TimeoutOptions> Timeouts = new(
         ["Timeouts."],
@@ -103,6 +120,8 @@ internal static class ConfigSchema
         new("HttpVersion", static (r, v, p, f) => f with { HttpVersion = r.ReadVersionString(v, p) ?? f.HttpVersion }, static f => String(f.HttpVersion)),
         new("DirectHttp1", static (r, v, p, f) => f with { DirectHttp1 = r.ReadBool(v, p, true) }, static f => Bool(f.DirectHttp1)),
         new("PreserveHost", static (r, v, p, f) => f with { PreserveHost = r.ReadBool(v, p, true) }, static f => Bool(f.PreserveHost)),
+        new("TlsCaFile", static (r, v, p, f) => f with { TlsCaFile = r.ReadString(v, p, allowNull: true) }, static f => String(f.TlsCaFile)),
+        new("TlsInsecureSkipVerify", static (r, v, p, f) => f with { TlsInsecureSkipVerify = r.ReadBool(v, p, false) }, static f => Bool(f.TlsInsecureSkipVerify)),
         new("Timeouts", static (r, v, p, f) => f with { Timeouts = Timeouts.Read(r, v, p) }, showDefault: null),
         new("Limits", static (r, v, p, f) => f with { Limits = Limits.Read(r, v, p) }, showDefault: null),
         new("MinimumHealthyServers", static (r, v, p, f) => f with { MinimumHealthyServers = r.ReadInt(v, p, 0) }, static f => Int(f.MinimumHealthyServers)),
@@ -140,7 +159,7 @@ internal static class ConfigSchema
     public static IEnumerable<(string Row, string? Default)> DocumentedDefaults()
         => Root.DocRows().Concat(Admin.DocRows()).Concat(Farm.DocRows()).Concat(Timeouts.DocRows()).Concat(Limits.DocRows())
             .Concat(Retries.DocRows()).Concat(Health.DocRows()).Concat(PassiveHealth.DocRows()).Concat(Affinity.DocRows())
-            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(ListenItem.DocRows());
+            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows());
 
     /// <summary>"" (or null) means: only transport failures count.</summary>
     private static StatusCodeSet? ReadFailureStatus(ConfigReader reader, JsonElement value, string path)

@@ -28,13 +28,7 @@ internal static class ConfigValidator
             Error("$.Listen", "at least one listen URL is required, like \"http://127.0.0.1:8080\"");
         }
 
-        for (var i = 0; i < config.Listen.Count; i++)
-        {
-            if (!ListenAddress.TryParse(config.Listen[i].Url, out _, out var why))
-            {
-                Error($"$.Listen[{i}]", why);
-            }
-        }
+        ValidateListen(config.Listen, Error);
 
         ValidateAdmin(config.Admin, Error);
 
@@ -116,6 +110,91 @@ internal static class ConfigValidator
         }
     }
 
+    /// <summary>Each listener's URL and the options that belong to its scheme (certificates and HSTS to https, redirects to http).</summary>
+    private static void ValidateListen(IReadOnlyList<ListenEndpoint> listen, Action<string, string> error)
+    {
+        int? firstHttpsPort = null;
+        foreach (var endpoint in listen)
+        {
+            if (endpoint.IsHttps && ListenAddress.TryParse(endpoint.Url, out var https, out _, allowHttps: true))
+            {
+                firstHttpsPort ??= https.Port;
+            }
+        }
+
+        for (var i = 0; i < listen.Count; i++)
+        {
+            var endpoint = listen[i];
+            var path = $"$.Listen[{i}]";
+            if (!ListenAddress.TryParse(endpoint.Url, out _, out var why, allowHttps: true))
+            {
+                error(path, why);
+                continue;
+            }
+
+            if (endpoint.IsHttps)
+            {
+                if (string.IsNullOrWhiteSpace(endpoint.Certificates))
+                {
+                    error(path + ".Certificates", "is required for an https listener: the folder of its certificates (name.pem + name.key, a PEM with both, or name.pfx)");
+                }
+
+                if (endpoint.RedirectToHttps)
+                {
+                    error(path + ".RedirectToHttps", "is for http listeners (this one is already https)");
+                }
+
+                if (endpoint.HttpsPort is not null)
+                {
+                    error(path + ".HttpsPort", "is for http listeners that redirect to https");
+                }
+
+                if (endpoint.Hsts is { } hsts)
+                {
+                    ValidateHsts(hsts, path + ".Hsts", error);
+                }
+
+                continue;
+            }
+
+            foreach (var (key, set) in new (string, bool)[] { ("Certificates", endpoint.Certificates is not null), ("CertificatePassword", endpoint.CertificatePassword is not null), ("DefaultCertificate", endpoint.DefaultCertificate is not null), ("Hsts", endpoint.Hsts is not null) })
+            {
+                if (set)
+                {
+                    error($"{path}.{key}", $"is for https listeners; \"{endpoint.Url}\" is http");
+                }
+            }
+
+            if (endpoint.HttpsPort is { } port && port is < 1 or > 65535)
+            {
+                error(path + ".HttpsPort", $"{port} is not a port number (1-65535)");
+            }
+            else if (endpoint.HttpsPort is not null && !endpoint.RedirectToHttps)
+            {
+                error(path + ".HttpsPort", "only means something with \"RedirectToHttps\": true");
+            }
+            else if (endpoint.RedirectToHttps && endpoint.HttpsPort is null && firstHttpsPort is null or 0)
+            {
+                error(path + ".HttpsPort", firstHttpsPort is null
+                    ? "is required: RedirectToHttps needs the https port to name, and no https listener is configured"
+                    : "is required: the https listener's port is 0 (chosen at start), so a redirect cannot name it");
+            }
+        }
+    }
+
+    private static void ValidateHsts(HstsOptions hsts, string path, Action<string, string> error)
+    {
+        if (hsts.MaxAge < TimeSpan.Zero)
+        {
+            error(path + ".MaxAge", "must not be negative (\"0s\" tells browsers to forget the host's policy)");
+        }
+
+        if (hsts.Preload && (!hsts.IncludeSubDomains || hsts.MaxAge < TimeSpan.FromDays(365)))
+        {
+            error(path + ".Preload", "needs IncludeSubDomains and a MaxAge of at least 365d (the preload list's rules)");
+        }
+    }
+
     private static void ValidateAdmin(AdminOptions admin, Action<string, string> error)
     {
         if (admin.Token is not null && admin.TokenFile is not null)
@@ -163,6 +242,16 @@ internal static class ConfigValidator
         if (farm.HashKey is not null && !IsValidHashKey(farm.HashKey))
         {
             error(path + ".HashKey", $"\"{farm.HashKey}\" is not \"header:NAME\", \"cookie:NAME\", \"path\" or \"query:NAME\"");
+        }
+
+        if (farm.TlsInsecureSkipVerify && farm.TlsCaFile is not null)
+        {
+            error(path + ".TlsInsecureSkipVerify", "contradicts TlsCaFile: either verify server certificates against the CA file or skip verification");
+        }
+
+        if (farm.TlsCaFile is { Length: 0 })
+        {
+            error(path + ".TlsCaFile", "must be a file name or null (the system's trusted roots)");
         }
 
         if (farm.HttpVersion is not ("1.1" or "2" or "2.0"))

@@ -22,6 +22,15 @@ public sealed record FarmOptions
     /// <summary>Send the client's Host header (true) or the server address's host (false).</summary>
     public bool PreserveHost { get; init; } = true;
 
+    /// <summary>
+    /// https servers: a PEM file of the certificate authorities their certificates must chain to (relative to the config
+    /// file), in place of the system's store; null: the system's trusted roots.
+    /// </summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>https servers: accept any certificate (no chain, name or date check). Named per farm and logged as a warning.</summary>
+    public bool TlsInsecureSkipVerify { get; init; }
+
     public TimeoutOptions Timeouts { get; init; } = new();
 
     public LimitOptions Limits { get; init; } = new();

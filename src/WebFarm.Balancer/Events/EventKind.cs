@@ -29,6 +29,12 @@ public enum EventKind
     /// <summary>The controller: an app was removed; its farm is gone and its agents stop its instances.</summary>
     AppRemoved,
 
+    /// <summary>An https listener's certificate folder changed and its new or changed certificates are in use for new handshakes.</summary>
+    CertificatesReloaded,
+
+    /// <summary>A certificate in an https listener's folder could not be used at a rescan; the listener keeps what it had.</summary>
+    CertificateRejected,
+
     /// <summary>
     /// Not a farm event: a marker a subscriber receives in place of events it was too slow to take
     /// (its Sequence is the last one lost, so reading on from it stays gap-free).

@@ -170,7 +170,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
             return await monitor.VerifyAsync(server, f.Options.Health, cancellationToken).ConfigureAwait(false);
         }
 
-        using var probe = new HealthProbe();
+        using var probe = new HealthProbe(time: null, trust: () => f.View.Transport.Tls);
         return await probe.ProbeAsync(server, server.Options?.Health ?? f.Options.Health ?? new HealthCheckOptions(), cancellationToken).ConfigureAwait(false);
     }
 

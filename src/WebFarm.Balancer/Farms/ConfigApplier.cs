@@ -5,6 +5,7 @@ using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.Health;
 using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Routing;
+using WebFarm.Balancer.Tls;
 
 namespace WebFarm.Balancer.Farms;
 
@@ -13,17 +14,19 @@ namespace WebFarm.Balancer.Farms;
 /// affinity, passive health), then the <see cref="RuntimeSnapshot"/>, and publishes them. Also builds the servers
 /// added and removed through the API. Every method is called with the runtime's change lock held.
 /// </summary>
-internal sealed class ConfigApplier
+internal sealed partial class ConfigApplier
 {
     private readonly BalancerRuntime _runtime;
     private readonly HealthMonitorSet _monitors;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
 
     public ConfigApplier(BalancerRuntime runtime, HealthMonitorSet monitors, ILoggerFactory loggerFactory)
     {
         _runtime = runtime;
         _monitors = monitors;
         _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("WebFarm.Balancer");
     }
 
     /// <summary>Adds a server to <paramref name="farm"/>'s view (the caller checked the name is free).</summary>
@@ -85,6 +88,21 @@ internal sealed class ConfigApplier
             catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
             {
                 throw new ConfigException([new ConfigError(config.SourcePath, $"$.Farms.{name}.Affinity", ex.Message)]);
+            }
+        }
+
+        // Reading a farm's CA file can fail too: before anything changes.
+        var baseDirectory = config.SourcePath is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(config.SourcePath)!;
+        var trust = new Dictionary<string, UpstreamTls>(StringComparer.Ordinal);
+        foreach (var (name, options) in config.Farms)
+        {
+            try
+            {
+                trust[name] = UpstreamTls.For(options, baseDirectory);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new ConfigException([new ConfigError(config.SourcePath, $"$.Farms.{name}.TlsCaFile", ex.Message)]);
             }
         }
 
@@ -153,7 +171,14 @@ internal sealed class ConfigApplier
             var policy = oldView is not null && oldView.Options.LoadBalancing == options.LoadBalancing && oldView.Options.HashKey == options.HashKey
                 ? oldView.Policy
                 : LoadBalancingPolicyFactory.Create(options.LoadBalancing, options.HashKey);
-            var transport = oldView is not null && oldView.Transport.Matches(options) ? oldView.Transport : new FarmTransport(options, config.UsesEpoll);
+            var tls = trust[name];
+            var transport = oldView is not null && oldView.Transport.Matches(options, tls) ? oldView.Transport : new FarmTransport(options, config.UsesEpoll, tls);
+            if (tls.SkipVerify && oldView?.Transport.Tls.SkipVerify != true)
+            {
+                // Once, when a farm starts skipping verification: said where an operator looks, not per request.
+                Log.InsecureSkipVerify(_logger, name);
+            }
+
             var affinity = affinities[name];
             var passive = oldView is not null && SamePassive(oldView.Options, options)
                 ? oldView.PassiveHealth

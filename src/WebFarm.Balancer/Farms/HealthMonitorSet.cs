@@ -69,7 +69,7 @@ internal sealed class HealthMonitorSet
                 return;
             }
 
-            monitor = new HealthMonitor(farm.Name, _sink, logger: _loggerFactory.CreateLogger("WebFarm.Health"));
+            monitor = new HealthMonitor(farm.Name, _sink, probe: null, _loggerFactory.CreateLogger("WebFarm.Health"), time: null, trust: () => farm.View.Transport.Tls);
             _monitors[farm.Name] = monitor;
             monitor.Update(targets);
             if (_started)

@@ -79,6 +79,18 @@ internal static partial class AttemptFailures
             return new AttemptResult(AttemptOutcome.ConnectFailed, StatusCodes.Status502BadGateway, $"WebFarm: cannot connect to server '{server.Name}' in farm '{farm.Name}' ({reason})", bodyStarted);
         }
 
+        if (ex is HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } tls)
+        {
+            // A connection failure as far as retries go (nothing was sent; another server may hold a good certificate),
+            // with SslStream's reason, e.g. "the remote certificate is invalid because of errors in the certificate chain: UntrustedRoot".
+            var reason = tls.InnerException?.Message ?? tls.Message;
+            return new AttemptResult(
+                AttemptOutcome.ConnectFailed,
+                ForwardingFailures.Describe(ForwardingFailure.UpstreamTlsFailed).Status,
+                $"WebFarm: server '{server.Name}' in farm '{farm.Name}': {ForwardingFailures.Describe(ForwardingFailure.UpstreamTlsFailed).Reason} ({reason})",
+                bodyStarted);
+        }
+
         var what = ex switch
         {
             HttpRequestException { HttpRequestError: var error } => error.ToString(),

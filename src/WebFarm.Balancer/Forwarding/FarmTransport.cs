@@ -2,6 +2,7 @@ using System.Net;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding.Http1;
+using WebFarm.Balancer.Tls;
 
 namespace WebFarm.Balancer.Forwarding;
 
@@ -24,9 +25,11 @@ internal sealed class FarmTransport : IDisposable
     private int _disposed;
 
     /// <param name="useEpoll">The direct path's connections use the epoll transport (restart-only, so never a reason to rebuild).</param>
-    public FarmTransport(FarmOptions options, bool useEpoll = false)
+    /// <param name="tls">How https servers' certificates are checked (null: against the system's trusted roots).</param>
+    public FarmTransport(FarmOptions options, bool useEpoll = false, UpstreamTls? tls = null)
     {
         UsesEpoll = useEpoll;
+        Tls = tls ?? UpstreamTls.SystemRoots;
         Timeouts = options.Timeouts;
         HttpVersion = options.HttpVersion;
         Version = options.HttpVersion is "2" or "2.0" ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
@@ -48,6 +51,9 @@ internal sealed class FarmTransport : IDisposable
             // bytes. The default refuses anything but ASCII, which turned a client's obs-text into a "server failure".
             RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
             Expect100ContinueTimeout = TimeSpan.FromSeconds(1),
+
+            // https servers only (the direct path carries http:// servers): the farm's trust, one rule with its health checks.
+            SslOptions = Tls.ClientOptions(),
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }
@@ -56,6 +62,9 @@ internal sealed class FarmTransport : IDisposable
     public bool IsHttp11 => ReferenceEquals(Version, System.Net.HttpVersion.Version11);
 
     public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>How this farm checks https servers' certificates.</summary>
+    public UpstreamTls Tls { get; }
 
     /// <summary>The direct path opens its server connections on the epoll transport.</summary>
     public bool UsesEpoll { get; }
@@ -94,8 +103,9 @@ internal sealed class FarmTransport : IDisposable
         }
     }
 
-    /// <summary>True when <paramref name="options"/> needs no new transport.</summary>
-    public bool Matches(FarmOptions options) => options.Timeouts == Timeouts && options.HttpVersion == HttpVersion;
+    /// <summary>True when <paramref name="options"/> and <paramref name="tls"/> need no new transport.</summary>
+    public bool Matches(FarmOptions options, UpstreamTls tls)
+        => options.Timeouts == Timeouts && options.HttpVersion == HttpVersion && tls.Fingerprint == Tls.Fingerprint;
 
     /// <summary>
     /// Takes a use of this transport; false when it was retired meanwhile (a reload replaced it), in which case

@@ -45,6 +45,12 @@ internal enum ForwardingFailure
     InvalidUpgradeResponse,
 
     /// <summary>
+    /// The TLS handshake with an https server failed: its certificate is not trusted by the farm's rule (system roots or
+    /// TlsCaFile), names another host, or is outside its validity period, or the server speaks no TLS the balancer accepts.
+    /// </summary>
+    UpstreamTlsFailed,
+
+    /// <summary>
     /// The request chose a server of a farm that a configuration reload has since removed (it read the old snapshot,
     /// e.g. while waiting in the server's queue): the farm's transport is retired and no newer view will come.
     /// </summary>

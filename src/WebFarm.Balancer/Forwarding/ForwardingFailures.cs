@@ -19,6 +19,7 @@ internal static class ForwardingFailures
         ForwardingFailure.InvalidRequestLine => Client(StatusCodes.Status400BadRequest, "not an HTTP/1.x request line"),
         ForwardingFailure.UnsendableRequest => Client(StatusCodes.Status400BadRequest, "the request cannot be forwarded as sent"),
         ForwardingFailure.InvalidUpgradeResponse => new(StatusCodes.Status502BadGateway, "the server's 101 answer has no valid Sec-WebSocket-Accept", LogLevel.Warning, CountsAgainstServer: true),
+        ForwardingFailure.UpstreamTlsFailed => new(StatusCodes.Status502BadGateway, "the TLS handshake with the server failed", LogLevel.Warning, CountsAgainstServer: true),
         // Neither the client's fault nor the server's; the same request sent again is routed by the new configuration.
         ForwardingFailure.FarmRemoved => new(StatusCodes.Status503ServiceUnavailable, "was removed by a configuration reload", LogLevel.Information, CountsAgainstServer: false),
         _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, null),

@@ -9,6 +9,7 @@ using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.Pipeline;
 using WebFarm.Balancer.Routing;
+using WebFarm.Balancer.Tls;
 
 namespace WebFarm.Balancer.Forwarding;
 
@@ -44,6 +45,18 @@ internal sealed partial class HttpForwarder
             var description = ForwardingFailures.Describe(refused);
             Log.Refused(_logger, description.Level, requestId, refused, description.Reason);
             return KestrelResponses.WriteFailureAsync(context, refused, requestId);
+        }
+
+        if (context.Features.Get<ListenerPolicy>() is { } listener)
+        {
+            if (listener.RedirectPort != 0)
+            {
+                var redirect = HttpsRedirect.WriteAsync(context, listener.RedirectPort, requestId);
+                LogAccessWithoutFarm(context, snapshot, requestId, start);
+                return redirect;
+            }
+
+            listener.AddHsts(context.Response);
         }
 
         var route = snapshot.Routes.Match(context.Request);
@@ -85,6 +98,14 @@ internal sealed partial class HttpForwarder
         return failure;
     }
 
+    private void LogAccessWithoutFarm(HttpContext context, RuntimeSnapshot snapshot, string requestId, long start)
+    {
+        if (_pipeline.AccessLog.IsOn(snapshot))
+        {
+            KestrelClient.WriteAccessLog(context, _pipeline.AccessLog, "-", "-", requestId, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }
+
     private async Task WriteNoRouteAsync(HttpContext context, RuntimeSnapshot snapshot, string requestId, long start)
     {
         try
@@ -93,10 +114,7 @@ internal sealed partial class HttpForwarder
         }
         finally
         {
-            if (_pipeline.AccessLog.IsOn(snapshot))
-            {
-                KestrelClient.WriteAccessLog(context, _pipeline.AccessLog, "-", "-", requestId, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-            }
+            LogAccessWithoutFarm(context, snapshot, requestId, start);
         }
     }
 

@@ -25,12 +25,18 @@ public sealed partial class HealthMonitor : IAsyncDisposable
     private bool _disposed;
 
     public HealthMonitor(string farm, IHealthStateSink sink, HealthProbe? probe = null, ILogger? logger = null, TimeProvider? time = null)
+        : this(farm, sink, probe, logger, time, trust: null)
+    {
+    }
+
+    /// <param name="trust">The farm's rule for https servers' certificates (for the probe this monitor makes; null: system roots).</param>
+    internal HealthMonitor(string farm, IHealthStateSink sink, HealthProbe? probe, ILogger? logger, TimeProvider? time, Func<Tls.UpstreamTls>? trust)
     {
         _farm = farm;
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
         _ownsProbe = probe is null;
         _time = time ?? TimeProvider.System;
-        _probe = probe ?? new HealthProbe(_time);
+        _probe = probe ?? new HealthProbe(_time, trust);
         _logger = logger ?? NullLogger.Instance;
     }
 

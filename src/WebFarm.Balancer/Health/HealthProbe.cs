@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Text;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Tls;
 
 namespace WebFarm.Balancer.Health;
 
@@ -30,6 +31,15 @@ public sealed class HealthProbe : IDisposable
     private readonly TimeProvider _time;
 
     public HealthProbe(TimeProvider? time = null)
+        : this(time, trust: null)
+    {
+    }
+
+    /// <param name="trust">
+    /// The farm's rule for https servers' certificates, read at each handshake (a reload may change it); null: the
+    /// system's trusted roots.
+    /// </param>
+    internal HealthProbe(TimeProvider? time, Func<UpstreamTls>? trust)
     {
         _time = time ?? TimeProvider.System;
         var handler = new SocketsHttpHandler
@@ -45,6 +55,11 @@ public sealed class HealthProbe : IDisposable
             MaxResponseHeadersLength = 64, // KiB
             ActivityHeadersPropagator = null,
         };
+        if (trust is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust().Accepts(certificate, chain, errors);
+        }
+
         _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 

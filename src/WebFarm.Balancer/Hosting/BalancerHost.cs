@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,6 +15,7 @@ using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.FrontEnd;
 using WebFarm.Balancer.Pipeline;
+using WebFarm.Balancer.Tls;
 using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Hosting;
@@ -29,11 +31,13 @@ public sealed partial class BalancerHost : IAsyncDisposable
     private readonly Http1FrontEnd _frontEnd;
     private readonly WebApplication? _admin;
     private readonly ConfigWatcher? _watcher;
+    private readonly ListenerTls _tls;
     private readonly TimeSpan _shutdownTimeout;
     private int _stopped;
 
-    private BalancerHost(BalancerRuntime runtime, WebApplication dataPlane, Http1FrontEnd frontEnd, WebApplication? admin, ConfigWatcher? watcher, string? configPath, TimeSpan shutdownTimeout)
+    private BalancerHost(BalancerRuntime runtime, WebApplication dataPlane, Http1FrontEnd frontEnd, WebApplication? admin, ConfigWatcher? watcher, ListenerTls tls, string? configPath, TimeSpan shutdownTimeout)
     {
+        _tls = tls;
         Runtime = runtime;
         _dataPlane = dataPlane;
         _frontEnd = frontEnd;
@@ -116,6 +120,17 @@ public sealed partial class BalancerHost : IAsyncDisposable
         var token = ResolveToken(config, baseDirectory);
 
         var runtime = new BalancerRuntime(config, stateDirectory, loggerFactory);
+        ListenerTls tls;
+        try
+        {
+            tls = ListenerTls.Open(config, baseDirectory, runtime.Events, loggerFactory.CreateLogger("WebFarm.Tls"));
+        }
+        catch
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         WebApplication? dataPlane = null;
         WebApplication? admin = null;
         var defaults = new KestrelServerLimits();
@@ -127,7 +142,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
         try
         {
             var forwarder = new HttpForwarder(pipeline);
-            dataPlane = BuildDataPlane(config.Listen, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
+            dataPlane = BuildDataPlane(config.Listen, tls, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
             await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
 
             if (!string.IsNullOrEmpty(config.Admin.Listen))
@@ -151,6 +166,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
             }
 
             frontEnd.Dispose();
+            tls.Dispose();
             await runtime.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -158,7 +174,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
         var watcher = configPath is null
             ? null
             : new ConfigWatcher(configPath, configText!, runtime, Adjust, options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
-        var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, configPath, options.ShutdownTimeout);
+        var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, tls, configPath, options.ShutdownTimeout);
         Log.Listening(
             logger,
             string.Join(", ", host.ListenUris),
@@ -193,6 +209,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
         {
             await _dataPlane.DisposeAsync().ConfigureAwait(false);
             _frontEnd.Dispose();
+            _tls.Dispose();
             if (_admin is not null)
             {
                 await _admin.DisposeAsync().ConfigureAwait(false);
@@ -204,7 +221,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, bool useEpoll, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
+    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, ListenerTls tls, bool useEpoll, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
@@ -238,9 +255,14 @@ public sealed partial class BalancerHost : IAsyncDisposable
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.KeepAliveTimeout = frontEnd.KeepAliveTimeout;
             kestrel.Limits.RequestHeadersTimeout = frontEnd.RequestHeadersTimeout;
-            foreach (var endpoint in listen)
+            for (var i = 0; i < listen.Count; i++)
             {
-                Listen(kestrel, endpoint.Url, endpoint.Protocols, frontEnd.Wrap);
+                var endpoint = listen[i];
+                var policy = ListenerPolicy.For(endpoint, tls.FirstHttpsPort);
+
+                // The front end serves cleartext listeners only: TLS listeners and redirecting ones are Kestrel's
+                // (docs/https.md, "Which code serves https").
+                Listen(kestrel, endpoint.Url, endpoint.Protocols, policy is null ? frontEnd.Wrap : null, tls.Store(i), policy);
             }
         });
         var app = builder.Build();
@@ -248,25 +270,42 @@ public sealed partial class BalancerHost : IAsyncDisposable
         return app;
     }
 
-    /// <param name="http1Middleware">Wraps the connection pipeline of HTTP/1.1 listeners (the front end); null for none.</param>
-    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols, Func<ConnectionDelegate, ConnectionDelegate>? http1Middleware = null)
+    /// <param name="http1Middleware">Wraps the connection pipeline of cleartext HTTP/1.1 listeners (the front end); null for none.</param>
+    /// <param name="certificates">An https listener's certificates; null for cleartext.</param>
+    /// <param name="policy">A redirect or HSTS, set as a connection feature for Kestrel's requests; null for none.</param>
+    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols, Func<ConnectionDelegate, ConnectionDelegate>? http1Middleware = null, CertificateStore? certificates = null, ListenerPolicy? policy = null)
     {
-        if (!ListenAddress.TryParse(url, out var address, out var error))
+        if (!ListenAddress.TryParse(url, out var address, out var error, allowHttps: certificates is not null))
         {
             throw new ConfigException([new ConfigError(null, "$.Listen", error)]);
         }
 
-        // Listeners are cleartext (no ALPN): Kestrel cannot offer both versions on one such port, so
-        // Http1AndHttp2 means HTTP/1.1 here and HTTP/2 clients use a "Protocols": "Http2" (h2c) listener.
+        // Cleartext listeners have no ALPN: Kestrel cannot offer both versions on one such port, so Http1AndHttp2
+        // means HTTP/1.1 there and HTTP/2 clients use a "Protocols": "Http2" (h2c) listener. TLS listeners offer what
+        // the setting says through ALPN.
         var kestrelProtocols = protocols switch
         {
             ListenProtocols.Http2 => HttpProtocols.Http2,
+            ListenProtocols.Http1AndHttp2 when certificates is not null => HttpProtocols.Http1AndHttp2,
             _ => HttpProtocols.Http1,
         };
         void Configure(ListenOptions o)
         {
             o.Protocols = kestrelProtocols;
-            if (http1Middleware is not null && kestrelProtocols == HttpProtocols.Http1)
+            if (policy is not null)
+            {
+                o.Use(next => connection =>
+                {
+                    connection.Features.Set(policy);
+                    return next(connection);
+                });
+            }
+
+            if (certificates is not null)
+            {
+                o.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = CertificateStore.OnConnection, OnConnectionState = certificates });
+            }
+            else if (http1Middleware is not null && kestrelProtocols == HttpProtocols.Http1)
             {
                 o.Use(http1Middleware);
             }

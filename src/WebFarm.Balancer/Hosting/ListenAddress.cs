@@ -4,14 +4,15 @@ using System.Net;
 namespace WebFarm.Balancer.Hosting;
 
 /// <summary>
-/// A parsed listen URL ("http://127.0.0.1:8080", "http://*:80", "http://localhost:0", "http://[::1]:8080").
-/// Only http: TLS offload is a separate feature.
+/// A parsed listen URL ("http://127.0.0.1:8080", "http://*:80", "http://localhost:0", "http://[::1]:8080", and for
+/// client listeners "https://0.0.0.0:443"). The admin API and the controller's listeners are http only.
 /// </summary>
-public readonly record struct ListenAddress(IPAddress? Address, bool AnyAddress, bool Localhost, int Port)
+public readonly record struct ListenAddress(IPAddress? Address, bool AnyAddress, bool Localhost, int Port, bool Https = false)
 {
     public bool IsLoopback => Localhost || (Address is not null && IPAddress.IsLoopback(Address));
 
-    public static bool TryParse(string? url, out ListenAddress address, out string error)
+    /// <param name="allowHttps">Whether https:// is accepted (client listeners only).</param>
+    public static bool TryParse(string? url, out ListenAddress address, out string error, bool allowHttps = false)
     {
         address = default;
         if (string.IsNullOrWhiteSpace(url))
@@ -20,11 +21,18 @@ public readonly record struct ListenAddress(IPAddress? Address, bool AnyAddress,
             return false;
         }
 
-        const string prefix = "http://";
+        var https = url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        if (https && !allowHttps)
+        {
+            error = $"\"{url}\": this listener is http only (https is for client listeners in Listen)";
+            return false;
+        }
+
+        var prefix = https ? "https://" : "http://";
         if (!url.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
         {
-            error = url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-                ? $"\"{url}\": https listeners are not supported yet (terminate TLS in front, or use http://)"
+            error = allowHttps
+                ? $"\"{url}\" is not an http:// or https:// URL like \"http://127.0.0.1:8080\""
                 : $"\"{url}\" is not an http:// URL like \"http://127.0.0.1:8080\"";
             return false;
         }
@@ -33,7 +41,7 @@ public readonly record struct ListenAddress(IPAddress? Address, bool AnyAddress,
         var colon = rest.LastIndexOf(':');
         if (colon < 0 || rest.EndsWith(']'))
         {
-            error = $"\"{url}\" needs a port, like \"http://127.0.0.1:8080\"";
+            error = $"\"{url}\" needs a port, like \"{prefix}127.0.0.1:8080\"";
             return false;
         }
 
@@ -46,15 +54,15 @@ public readonly record struct ListenAddress(IPAddress? Address, bool AnyAddress,
 
         if (host is "*" or "+" or "0.0.0.0" or "[::]")
         {
-            address = new ListenAddress(null, AnyAddress: true, Localhost: false, port);
+            address = new ListenAddress(null, AnyAddress: true, Localhost: false, port, https);
         }
         else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
         {
-            address = new ListenAddress(null, AnyAddress: false, Localhost: true, port);
+            address = new ListenAddress(null, AnyAddress: false, Localhost: true, port, https);
         }
         else if (IPAddress.TryParse(host.Trim('[', ']'), out var ip))
         {
-            address = new ListenAddress(ip, AnyAddress: false, Localhost: false, port);
+            address = new ListenAddress(ip, AnyAddress: false, Localhost: false, port, https);
         }
         else
         {

@@ -120,7 +120,7 @@ public sealed class ConfigLoaderTests
 
         string Reason(string path) => Assert.Single(ex.Errors, e => e.Path == path).Reason;
         Assert.All(ex.Errors, e => Assert.Equal("/etc/webfarm/farm.json", e.File));
-        Assert.Contains("https listeners are not supported", Reason("$.Listen[0]"));
+        Assert.Contains("is required for an https listener", Reason("$.Listen[0].Certificates"));
         Assert.Contains("\"Fastest\" is not one of: RoundRobin", Reason("$.Farms.web.LoadBalancing"));
         Assert.Contains("unknown duration unit", Reason("$.Farms.web.Timeouts.Connect"));
         Assert.Contains("unknown key 'Wieght'", Reason("$.Farms.web.Servers[0].Wieght"));

@@ -38,7 +38,7 @@ public class ConfigReaderErrorTests
             $.Listen[0]: expected a URL string or an object {"Url": ..., "Protocols": ...}, got the number 1
             $.Listen[1].Url: expected a string, got the number 2
             $.Listen[1].Protocols: "Http3" is not one of: Http1, Http2, Http1AndHttp2
-            $.Listen[1].Q: unknown key 'Q' (expected one of: Url, Protocols)
+            $.Listen[1].Q: unknown key 'Q' (expected one of: Url, Protocols, Certificates, CertificatePassword, DefaultCertificate, RedirectToHttps, HttpsPort, Hsts)
             $.Listen[1].Url: is required
             $.Listen[2].Url: is required
             $.Admin.Listen: expected a string or null, got the number 1
@@ -68,7 +68,7 @@ public class ConfigReaderErrorTests
             $.Farms.web.PassiveHealth: expected an object, got the number 2
             $.Farms.web.Affinity: expected an object, got null
             $.Farms.web.Servers: expected an array, got an object
-            $.Farms.web.Nope: unknown key 'Nope' (expected one of: LoadBalancing, HashKey, HttpVersion, DirectHttp1, PreserveHost, Timeouts, Limits, MinimumHealthyServers, SlowStart, Retries, Health, PassiveHealth, Affinity, Servers)
+            $.Farms.web.Nope: unknown key 'Nope' (expected one of: LoadBalancing, HashKey, HttpVersion, DirectHttp1, PreserveHost, TlsCaFile, TlsInsecureSkipVerify, Timeouts, Limits, MinimumHealthyServers, SlowStart, Retries, Health, PassiveHealth, Affinity, Servers)
             """
         },
         {

@@ -38,7 +38,8 @@ public sealed class TestBackend : IAsyncDisposable
 
     public static Task<TestBackend> StartAsync(RequestDelegate handler) => StartAsync(handler, HttpProtocols.Http1AndHttp2);
 
-    public static async Task<TestBackend> StartAsync(RequestDelegate handler, HttpProtocols protocols, bool webSockets = false)
+    /// <param name="certificate">Serve https with this certificate (TLS 1.2/1.3, ALPN per <paramref name="protocols"/>); null: http.</param>
+    public static async Task<TestBackend> StartAsync(RequestDelegate handler, HttpProtocols protocols, bool webSockets = false, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
@@ -47,7 +48,14 @@ public sealed class TestBackend : IAsyncDisposable
         {
             k.Limits.MaxRequestBodySize = null;
             k.Limits.MinRequestBodyDataRate = null;
-            k.Listen(IPAddress.Loopback, 0, o => o.Protocols = protocols);
+            k.Listen(IPAddress.Loopback, 0, o =>
+            {
+                o.Protocols = protocols;
+                if (certificate is not null)
+                {
+                    o.UseHttps(certificate);
+                }
+            });
         });
         var app = builder.Build();
         TestBackend? backend = null;
