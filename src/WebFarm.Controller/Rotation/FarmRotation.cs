@@ -40,6 +40,13 @@ public sealed class FarmRotation : IAsyncDisposable
 
         balancers.AddRange(sync.Balancers);
         Balancers = balancers;
+        var endpoints = new List<BalancerEndpoint>(sync.Balancers.Count);
+        foreach (var external in sync.Balancers)
+        {
+            endpoints.Add(external.Endpoint);
+        }
+
+        TrustedProxies = new TrustedBalancerAddresses(balancer is not null, endpoints);
     }
 
     /// <summary>The in-process balancer; null when only external balancers serve.</summary>
@@ -54,6 +61,9 @@ public sealed class FarmRotation : IAsyncDisposable
 
     /// <summary>Every balancer that follows the rotation: the in-process one (when served), then the external ones in the order given.</summary>
     public IReadOnlyList<IRotationBalancer> Balancers { get; }
+
+    /// <summary>The balancers' addresses as a server's apps see them (WEBFARM_TRUSTED_PROXIES).</summary>
+    public TrustedBalancerAddresses TrustedProxies { get; }
 
     /// <summary>Keeps the external balancers in step while this controller leads.</summary>
     public BalancerSync Sync { get; }
