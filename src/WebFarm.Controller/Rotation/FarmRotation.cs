@@ -1,8 +1,8 @@
+using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Health;
 using WebFarm.Balancer.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace WebFarm.Controller.Rotation;
 
