@@ -78,6 +78,11 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
             {
                 return;
             }
+            catch (Exception ex)
+            {
+                // A failure ReconcileAsync does not expect must not end the loop: this balancer would never be driven again.
+                Publish(Status with { InStep = false, Error = $"balancer {Name}: reconciliation failed ({ex.GetType().Name}: {ex.Message}); retried" });
+            }
 
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(interval);
@@ -143,7 +148,7 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
         {
             throw;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or AdminApiException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or AdminApiException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
         {
             Interlocked.Add(ref _changes, applied);
             var previous = Status;

@@ -94,20 +94,15 @@ internal static class ControllerCommand
     {
         endpoints = [];
         error = null;
+        if (urls.Length == 0)
+        {
+            error = tokens.Length > 0 ? "--balancer-token is given without --balancer" : null;
+            return error is null;
+        }
+
         if (tokens.Length == 0 && Environment.GetEnvironmentVariable("WEBFARM_BALANCER_TOKEN") is { Length: > 0 } fromEnvironment)
         {
             tokens = [fromEnvironment];
-        }
-
-        if (urls.Length == 0)
-        {
-            if (tokens.Length > 0 && Environment.GetEnvironmentVariable("WEBFARM_BALANCER_TOKEN") is null)
-            {
-                error = "--balancer-token is given without --balancer";
-                return false;
-            }
-
-            return true;
         }
 
         if (tokens.Length > 1 && tokens.Length != urls.Length)

@@ -116,6 +116,7 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
     [Theory]
     [InlineData(new[] { "--balancer", "http://127.0.0.1:9/", "--balancer", "http://127.0.0.1:10/", "--balancer-token", "x1234567890123456", "--balancer-token", "y1234567890123456", "--balancer-token", "z1234567890123456" }, "--balancer-token is given 3 times for 2 --balancer URLs")]
     [InlineData(new[] { "--balancer", "ftp://127.0.0.1:9/" }, "--balancer 'ftp://127.0.0.1:9/' is not an http(s) URL")]
+    [InlineData(new[] { "--balancer-token", "x1234567890123456" }, "--balancer-token is given without --balancer")]
     [InlineData(new[] { "--balancer", "http://127.0.0.1:9/", "--balancer", "http://127.0.0.1:9" }, "--balancer http://127.0.0.1:9 is given twice")]
     [InlineData(new[] { "--balancer", "http://127.0.0.1:9/", "--balancer-admin", "http://127.0.0.1:0" }, "--balancer-admin http://127.0.0.1:0 is the in-process balancer's admin API, and there is none")]
     public async Task Bad_balancer_options_are_refused_naming_the_option(string[] arguments, string expected)
