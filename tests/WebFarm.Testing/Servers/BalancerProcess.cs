@@ -75,9 +75,10 @@ public sealed class BalancerProcess : IAsyncDisposable
     public async Task RestartAsync(bool forgetState)
     {
         await KillAsync();
-        if (forgetState)
+        var state = Path.Combine(_directory, ".webfarm");
+        if (forgetState && Directory.Exists(state))
         {
-            Directory.Delete(Path.Combine(_directory, ".webfarm"), recursive: true);
+            Directory.Delete(state, recursive: true);
         }
 
         _output.Clear();
