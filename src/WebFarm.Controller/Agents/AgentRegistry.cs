@@ -112,8 +112,8 @@ public sealed class AgentRegistry : IAsyncDisposable
     /// Records a heartbeat: load, app instances (healthy ones come into their app's farm), trace messages; answers
     /// with the server's state, the apps it should run and how much of its trace the controller holds.
     /// </summary>
-    /// <param name="trustedProxies">The controller's own address on the agent's network (the heartbeat's local
-    /// address): the balancer connects to the apps from it, so their member library trusts it for X-Forwarded-*.</param>
+    /// <param name="trustedProxies">The controller's own address on the heartbeat's connection: the apps' trusted proxy
+    /// when the route to the server cannot be read (see <see cref="TrustedBalancerAddresses"/>).</param>
     /// <exception cref="AgentRefusal">401 when the credential is missing or unknown.</exception>
     public async Task<HeartbeatResponse> HeartbeatAsync(string? credential, HeartbeatRequest heartbeat, string trustedProxies, CancellationToken cancellationToken)
     {
@@ -159,7 +159,7 @@ public sealed class AgentRegistry : IAsyncDisposable
 
         await _store.RecordHeartbeatAsync(server.Name, now, heartbeat.Load, cancellationToken).ConfigureAwait(false);
         var received = _trace.Receive(server.Name, heartbeat.Trace);
-        var (version, apps) = _apps.DesiredFor(server.Name, trustedProxies);
+        var (version, apps) = _apps.DesiredFor(server.Name, _rotation.TrustedProxies.For(server.Address, trustedProxies));
         var commands = Commands?.Exchange(server.Name, heartbeat.CommandResults);
         return new HeartbeatResponse(server.Name, StateName(state), version, apps, received, _trace.ClearedUpTo(server.Name), commands);
     }

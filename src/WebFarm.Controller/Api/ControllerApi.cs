@@ -126,6 +126,16 @@ internal static class ControllerApi
         ReleaseApi.Map(app, host.Releases, Registry);
         app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, Registry(context).List()));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
+        app.MapGet("/api/balancers", context =>
+        {
+            var list = new List<Rotation.BalancerStatus>(rotation.Balancers.Count);
+            foreach (var balancer in rotation.Balancers)
+            {
+                list.Add(balancer.Status);
+            }
+
+            return AdminHttp.WriteJson(context, list);
+        });
         AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
         AppEndpoints.Map(app, Leader);
         TraceEndpoints.Map(app, Leader);

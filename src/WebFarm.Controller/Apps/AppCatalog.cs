@@ -123,7 +123,7 @@ public sealed class AppCatalog
     }
 
     /// <summary>The apps <paramref name="server"/> should run, and their version (a digest of them: equal lists, equal versions).</summary>
-    /// <param name="trustedProxies">The address the controller (and its balancer) has on the server's network.</param>
+    /// <param name="trustedProxies">The balancers' addresses as the server sees them (comma list).</param>
     public (string Version, List<DesiredApp> Apps) DesiredFor(string server, string trustedProxies)
     {
         var list = new List<DesiredApp>();

@@ -132,7 +132,7 @@ public sealed class RollingRestart(AgentRegistry registry, AppCatalog catalog, F
         timeout.CancelAfter(DrainTimeout);
         try
         {
-            await rotation.Runtime.WaitDrainedAsync(app, server, timeout.Token).ConfigureAwait(false);
+            await rotation.WaitDrainedAsync(app, server, timeout.Token).ConfigureAwait(false); // On every balancer, external ones too.
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -46,8 +46,8 @@ public sealed class ControllerHost : IAsyncDisposable
     /// <summary>The API's bound address (ephemeral port resolved).</summary>
     public Uri Url { get; private set; } = null!;
 
-    /// <summary>The in-process balancer's client-facing address.</summary>
-    public Uri BalancerUrl => _rotation.Balancer.ListenUris[0];
+    /// <summary>The in-process balancer's client-facing address; null when only external balancers serve.</summary>
+    public Uri? BalancerUrl => _rotation.Balancer?.ListenUris[0];
 
     public FarmRotation Rotation => _rotation;
 
@@ -86,7 +86,8 @@ public sealed class ControllerHost : IAsyncDisposable
         try
         {
             releases = await ReleaseLibrary.OpenAsync(dataDirectory, options.KeepReleases, options.Limits, null, cancellationToken).ConfigureAwait(false);
-            rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
+            rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, options.Balancers, options.BalancerSyncInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
+            await CheckBalancerTokensAsync(rotation, cancellationToken).ConfigureAwait(false);
             host = new ControllerHost(store, rotation, releases, options, loggerFactory);
             host._api = ControllerApi.Build(options.Listen, options.Token, host, loggerFactory);
             await host._api.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -167,14 +168,41 @@ public sealed class ControllerHost : IAsyncDisposable
     }
 
     private async Task LeadAsync(CancellationToken cancellationToken)
-        => Volatile.Write(ref _role, await LeaderRole.StartAsync(_store, _rotation, _options, _loggerFactory, cancellationToken).ConfigureAwait(false));
+    {
+        Volatile.Write(ref _role, await LeaderRole.StartAsync(_store, _rotation, _options, _loggerFactory, cancellationToken).ConfigureAwait(false));
+
+        // Only the leader drives the balancers; removals wait one lost-detection window (BalancerSync.Start).
+        _rotation.Sync.Start(_options.HeartbeatInterval * (_options.MissedHeartbeats + 1));
+    }
 
     private async Task StepDownAsync()
     {
+        await _rotation.Sync.StopAsync().ConfigureAwait(false);
         var role = Interlocked.Exchange(ref _role, null);
         if (role is not null)
         {
             await role.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A balancer that refuses the controller's token is a start-up error naming it (a wrong --balancer-token would
+    /// otherwise only show as a farm that never changes); one that cannot be reached now is retried.
+    /// </summary>
+    private static async Task CheckBalancerTokensAsync(FarmRotation rotation, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        foreach (var balancer in rotation.Sync.Balancers)
+        {
+            if (await balancer.CheckTokenAsync(cancellationToken).ConfigureAwait(false) is { } refused)
+            {
+                problems.Add(refused);
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ControllerStartException(string.Join("; ", problems));
         }
     }
 
@@ -248,14 +276,41 @@ public sealed class ControllerHost : IAsyncDisposable
             throw new ControllerStartException($"--token must be at least {ConfigValidator.MinTokenLength} characters");
         }
 
-        if (!ListenAddress.TryParse(options.BalancerListen, out _, out error))
+        if (options.BalancerListen is null && options.Balancers.Count == 0)
+        {
+            throw new ControllerStartException("no balancer: give --balancer-listen for the in-process balancer, or --balancer URL for external ones");
+        }
+
+        if (options.BalancerListen is { } balancerListen && !ListenAddress.TryParse(balancerListen, out _, out error))
         {
             throw new ControllerStartException($"--balancer-listen {error}");
         }
 
-        if (options.BalancerAdmin is { } admin && !ListenAddress.TryParse(admin, out _, out error))
+        if (options.BalancerAdmin is { } admin)
         {
-            throw new ControllerStartException($"--balancer-admin {error}");
+            if (options.BalancerListen is null)
+            {
+                throw new ControllerStartException($"--balancer-admin {admin} is the in-process balancer's admin API, and there is none: add --balancer-listen to run one beside the --balancer ones");
+            }
+
+            if (!ListenAddress.TryParse(admin, out _, out error))
+            {
+                throw new ControllerStartException($"--balancer-admin {error}");
+            }
+        }
+
+        var balancers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var balancer in options.Balancers)
+        {
+            if (!balancer.AdminUrl.IsAbsoluteUri || balancer.AdminUrl.Scheme is not ("http" or "https"))
+            {
+                throw new ControllerStartException($"--balancer '{balancer.AdminUrl}' is not an http(s) URL of a balancer's admin API, like http://10.0.0.5:8089");
+            }
+
+            if (!balancers.Add(balancer.Display))
+            {
+                throw new ControllerStartException($"--balancer {balancer.Display} is given twice");
+            }
         }
 
         if (options.KeepReleases < 1)

@@ -29,8 +29,17 @@ public sealed record ControllerOptions
     /// <summary>Bearer token for the operator API; required when <see cref="Listen"/> is not loopback.</summary>
     public string? Token { get; init; }
 
-    /// <summary>The in-process balancer's client-facing listener.</summary>
-    public string BalancerListen { get; init; } = "http://127.0.0.1:8080";
+    /// <summary>
+    /// The in-process balancer's client-facing listener; null: no in-process balancer serves (only with
+    /// <see cref="Balancers"/>: the controller then drives those alone).
+    /// </summary>
+    public string? BalancerListen { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>External `webfarm balancer`s driven through their admin API (`--balancer URL --balancer-token TOKEN`).</summary>
+    public IReadOnlyList<WebFarm.Controller.Rotation.BalancerEndpoint> Balancers { get; init; } = [];
+
+    /// <summary>The longest an external balancer that came back (or was changed by hand) waits to be reconciled.</summary>
+    public TimeSpan BalancerSyncInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The in-process balancer's admin API (for `webfarm servers`); null = disabled.</summary>
     public string? BalancerAdmin { get; init; }

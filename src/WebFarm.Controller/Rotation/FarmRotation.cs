@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Health;
@@ -6,48 +7,116 @@ using WebFarm.Balancer.Hosting;
 namespace WebFarm.Controller.Rotation;
 
 /// <summary>
-/// The controller's in-process balancer (the same <see cref="BalancerHost"/> as `webfarm balancer`, from an in-memory
-/// config with one farm) and the rules that put servers in and out of its rotation: a server comes in once its
-/// address passes the farm's health check (added with slow start the first time, set online afterwards) and goes
-/// offline when its agent is lost.
+/// The controller's balancer runtime and the rules that put servers in and out of its rotation: a server comes in
+/// once its address passes the farm's health check (added with slow start the first time, set online afterwards) and
+/// goes offline when its agent is lost. The rules change this one runtime; every balancer follows it
+/// (<see cref="Balancers"/>): the in-process one (the same <see cref="BalancerHost"/> as `webfarm balancer`, from an
+/// in-memory config) serves from it directly, external `webfarm balancer`s are reconciled to it through their admin
+/// API (<see cref="Sync"/>). With only external balancers the runtime is not served: it is where the rules, the
+/// controller's health checks and slow start run.
 /// </summary>
 public sealed class FarmRotation : IAsyncDisposable
 {
     /// <summary>A server that comes (back) in warms up over 10 s rather than taking its full share at once.</summary>
     private static readonly TimeSpan SlowStart = TimeSpan.FromSeconds(10);
 
+    /// <summary>The listener a runtime that is not served names: a balancer configuration needs one, it is never opened.</summary>
+    private const string UnservedListen = "http://127.0.0.1:0";
+
     private readonly HealthProbe _probe = new();
 
-    private FarmRotation(BalancerHost balancer, string farm, HealthCheckOptions health)
+    private FarmRotation(BalancerHost? balancer, BalancerRuntime runtime, string farm, HealthCheckOptions health, BalancerSync sync)
     {
         Balancer = balancer;
+        Runtime = runtime;
         FarmName = farm;
         Health = health;
+        Sync = sync;
+        var balancers = new List<IRotationBalancer>();
+        if (balancer is not null)
+        {
+            balancers.Add(new InProcessBalancer(runtime));
+        }
+
+        balancers.AddRange(sync.Balancers);
+        Balancers = balancers;
+        var endpoints = new List<BalancerEndpoint>(sync.Balancers.Count);
+        foreach (var external in sync.Balancers)
+        {
+            endpoints.Add(external.Endpoint);
+        }
+
+        TrustedProxies = new TrustedBalancerAddresses(balancer is not null, endpoints);
     }
 
-    public BalancerHost Balancer { get; }
+    /// <summary>The in-process balancer; null when only external balancers serve.</summary>
+    public BalancerHost? Balancer { get; }
 
     public string FarmName { get; }
 
     public HealthCheckOptions Health { get; }
 
-    public BalancerRuntime Runtime => Balancer.Runtime;
+    /// <summary>Where the rules are applied: the in-process balancer's runtime, or an unserved one.</summary>
+    public BalancerRuntime Runtime { get; }
 
-    public static async Task<FarmRotation> StartAsync(string farm, string listen, string? admin, string? adminToken, string healthPath, TimeSpan interval, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
+    /// <summary>Every balancer that follows the rotation: the in-process one (when served), then the external ones in the order given.</summary>
+    public IReadOnlyList<IRotationBalancer> Balancers { get; }
+
+    /// <summary>The balancers' addresses as a server's apps see them (WEBFARM_TRUSTED_PROXIES).</summary>
+    public TrustedBalancerAddresses TrustedProxies { get; }
+
+    /// <summary>Keeps the external balancers in step while this controller leads.</summary>
+    public BalancerSync Sync { get; }
+
+    /// <param name="listen">The in-process balancer's client listener; null: not served (external balancers only).</param>
+    public static async Task<FarmRotation> StartAsync(string farm, string? listen, string? admin, string? adminToken, string healthPath, TimeSpan interval, IReadOnlyList<BalancerEndpoint> external, TimeSpan syncInterval, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(external);
+        loggerFactory ??= Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         var health = WebFarm.Agent.Readiness.HealthRule.ForPath(healthPath, "--health-path").ToCheckOptions(interval, interval, rise: 2, fall: 2);
         var config = new BalancerConfig
         {
-            Listen = [new ListenEndpoint(listen)],
-            Admin = new AdminOptions { Listen = admin, Token = adminToken },
+            Listen = [new ListenEndpoint(listen ?? UnservedListen)],
+            Admin = new AdminOptions { Listen = listen is null ? null : admin, Token = adminToken },
             StateDirectory = null, // The controller's store is the truth: servers are re-added as their agents heartbeat.
             Farms = new Dictionary<string, FarmOptions>(StringComparer.Ordinal)
             {
                 [farm] = new FarmOptions { Health = health, SlowStart = SlowStart, Affinity = new AffinityOptions { Mode = AffinityMode.None }, Servers = [] },
             },
         };
-        var host = await BalancerHost.StartAsync(new BalancerHostOptions { Config = config, LoggerFactory = loggerFactory, ShutdownTimeout = TimeSpan.FromSeconds(5) }, cancellationToken).ConfigureAwait(false);
-        return new FarmRotation(host, farm, health);
+        BalancerHost? host = null;
+        BalancerRuntime runtime;
+        if (listen is null)
+        {
+            runtime = new BalancerRuntime(config, stateDirectory: null, loggerFactory);
+            await runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            host = await BalancerHost.StartAsync(new BalancerHostOptions { Config = config, LoggerFactory = loggerFactory, ShutdownTimeout = TimeSpan.FromSeconds(5) }, cancellationToken).ConfigureAwait(false);
+            runtime = host.Runtime;
+        }
+
+        var logger = loggerFactory.CreateLogger("WebFarm.Controller.Balancers");
+        var balancers = new List<ExternalBalancer>(external.Count);
+        foreach (var endpoint in external)
+        {
+            balancers.Add(new ExternalBalancer(endpoint, logger));
+        }
+
+        return new FarmRotation(host, runtime, farm, health, new BalancerSync(runtime, balancers, syncInterval));
+    }
+
+    /// <summary>Completes when <paramref name="server"/> has no request in flight in <paramref name="farm"/> on any balancer.</summary>
+    public Task WaitDrainedAsync(string farm, string server, CancellationToken cancellationToken)
+    {
+        var waits = new Task[Balancers.Count];
+        for (var i = 0; i < waits.Length; i++)
+        {
+            waits[i] = Balancers[i].WaitDrainedAsync(farm, server, cancellationToken);
+        }
+
+        return Task.WhenAll(waits);
     }
 
     /// <summary>One probe of <paramref name="address"/> with the farm's health check.</summary>
@@ -135,6 +204,14 @@ public sealed class FarmRotation : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _probe.Dispose();
-        await Balancer.DisposeAsync().ConfigureAwait(false);
+        await Sync.DisposeAsync().ConfigureAwait(false); // Leaves the external balancers serving as they are.
+        if (Balancer is not null)
+        {
+            await Balancer.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            await Runtime.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

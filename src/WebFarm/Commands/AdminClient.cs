@@ -1,7 +1,7 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using WebFarm.Agent.Control;
+using WebFarm.Balancer.Admin;
 
 namespace WebFarm.Commands;
 
@@ -27,10 +27,7 @@ internal sealed class AdminClient : IDisposable
         _command = command;
         _leader = new LeaderFollower(baseUris);
         _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(30) };
-        if (!string.IsNullOrEmpty(token))
-        {
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
+        AdminApiClient.Authorize(_http, token);
     }
 
     /// <summary>
@@ -55,7 +52,7 @@ internal sealed class AdminClient : IDisposable
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
         {
-            throw new HttpRequestException($"{(int)response.StatusCode} {ErrorText(text)}");
+            throw new HttpRequestException($"{(int)response.StatusCode} {AdminApiClient.ErrorText(text)}");
         }
 
         return JsonDocument.Parse(text);
@@ -86,7 +83,7 @@ internal sealed class AdminClient : IDisposable
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {
-            Console.Error.WriteLine($"{_command}: {(int)response.StatusCode} {ErrorText(text)}");
+            Console.Error.WriteLine($"{_command}: {(int)response.StatusCode} {AdminApiClient.ErrorText(text)}");
             return 1;
         }
 
@@ -115,28 +112,11 @@ internal sealed class AdminClient : IDisposable
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
         {
-            Console.Error.WriteLine($"{_command}: {(int)response.StatusCode} {ErrorText(text)}");
+            Console.Error.WriteLine($"{_command}: {(int)response.StatusCode} {AdminApiClient.ErrorText(text)}");
             return (1, null);
         }
 
         return (0, JsonDocument.Parse(text));
-    }
-
-    private static string ErrorText(string body)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(body);
-            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error))
-            {
-                return error.GetString() ?? body;
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return body.Length > 200 ? body[..200] : body;
     }
 
     public void Dispose()

@@ -6,7 +6,8 @@ namespace WebFarm.Controller.Tests.MultiMachine;
 /// <summary>
 /// Three "machines" (network namespaces), each with a real `webfarm agent --allow-commands` process; the controller
 /// and its balancer on the host. Everything is driven through the real `webfarm` CLI: the app is added, runs on every
-/// machine, takes traffic, is restarted server by server under load, and `ps`, `run` and `trace` see all three.
+/// machine, takes traffic, is restarted server by server under load, each machine's instance trusts the balancer at the
+/// address it has on that machine's link, and `ps`, `run` and `trace` see all three.
 /// </summary>
 [Collection(nameof(MultiMachineTests))] // One network at a time: the namespaces have fixed names.
 public sealed class AppsOnMachinesTests() : MachinesTest(3)
@@ -78,6 +79,16 @@ public sealed class AppsOnMachinesTests() : MachinesTest(3)
         {
             var section = run.Stdout.Split("== ").Single(s => s.StartsWith($"web{n}: exit code 0", StringComparison.Ordinal));
             Assert.Contains(MachineNetwork.MachineAddress(n) + "/24", section);
+        }
+
+        // Each machine's instance trusts the balancer at the address it connects from on that machine's own link
+        // (10.x.N.1), not at the address machine 1's heartbeats reach the controller on.
+        foreach (var (server, pid) in pidsAfter)
+        {
+            var environ = await WebFarmCli.RunAsync(CliTimeout, ["run", "--servers", server, .. api, "--", "sh", "-c", $"tr '\\0' '\\n' < /proc/{pid}/environ"]);
+            Assert.True(environ.ExitCode == 0, environ.Stderr + environ.Stdout);
+            var n = int.Parse(server.AsSpan(3), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains($"WEBFARM_TRUSTED_PROXIES={MachineNetwork.HostAddress(n)}\n", environ.Stdout.ReplaceLineEndings("\n"));
         }
 
         var failing = await WebFarmCli.RunAsync(CliTimeout, ["run", "--servers", "web2", .. api, "--", "sh", "-c", "exit 7"]);

@@ -108,7 +108,7 @@ public sealed class GeneratedApps : IAsyncLifetime
 
     private async Task BuildAsync(string solution)
     {
-        var startInfo = new ProcessStartInfo(UpProcess.DotNetHost, ["build", solution, "-c", "Release", "-nologo", "-v:q", "-nodeReuse:false", "-clp:NoSummary;ErrorsOnly"])
+        var startInfo = new ProcessStartInfo(RepositoryPaths.DotNetHost, ["build", solution, "-c", "Release", "-nologo", "-v:q", "-nodeReuse:false", "-clp:NoSummary;ErrorsOnly"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

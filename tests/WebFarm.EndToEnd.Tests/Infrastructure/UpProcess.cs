@@ -160,7 +160,7 @@ internal sealed partial class UpProcess : IAsyncDisposable
 
     private static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments)
     {
-        var startInfo = new ProcessStartInfo(DotNetHost, [RepositoryPaths.WebFarmDll, .. arguments])
+        var startInfo = new ProcessStartInfo(RepositoryPaths.DotNetHost, [RepositoryPaths.WebFarmDll, .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -169,8 +169,6 @@ internal sealed partial class UpProcess : IAsyncDisposable
         };
         return startInfo;
     }
-
-    public static string DotNetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
 
     private void OnLine(string? line)
     {

@@ -18,6 +18,9 @@ public static class RepositoryPaths
     /// <summary>src/WebFarm's webfarm.dll (the CLI).</summary>
     public static string WebFarmDll => Built(Path.Combine("src", "WebFarm"), "webfarm.dll");
 
+    /// <summary>The dotnet host that runs the tests (the SDK's DOTNET_HOST_PATH), else `dotnet` from PATH: what runs webfarm.dll.</summary>
+    public static string DotNetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
+
     /// <summary>samples/HelloFarm's HelloFarm.dll.</summary>
     public static string HelloFarmDll => Built(Path.Combine("samples", "HelloFarm"), "HelloFarm.dll");
 

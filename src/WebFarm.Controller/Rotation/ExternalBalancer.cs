@@ -1,0 +1,289 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Admin;
+using WebFarm.Balancer.Farms;
+
+namespace WebFarm.Controller.Rotation;
+
+/// <summary>
+/// An external `webfarm balancer` driven through its admin API. It is reconciled, not sent a log of changes: each
+/// round reads its farms (GET /api/farms), compares them with the <see cref="DesiredRotation"/> and applies the
+/// difference (add, replace, state, weight, and removal of servers the controller added and no longer wants). So a
+/// balancer that was down, restarted or changed by hand is put back in step on the next round, and it keeps serving
+/// its last configuration whenever the controller is not there to drive it.
+/// </summary>
+public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
+{
+    /// <summary>How long one admin call may take: a balancer that does not answer is retried next round, never waited on.</summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(200);
+
+    private readonly AdminApiClient _client;
+    private readonly ILogger _logger;
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private BalancerStatus _status;
+    private int _changes;
+
+    public ExternalBalancer(BalancerEndpoint endpoint, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        Endpoint = endpoint;
+        _logger = logger;
+        _client = new AdminApiClient(endpoint.AdminUrl, endpoint.Token, CallTimeout);
+        _status = new BalancerStatus(endpoint.Display, InProcess: false, InStep: false, LastReconciled: null, ChangesApplied: 0, Error: "not reconciled yet", MissingFarms: []);
+    }
+
+    public BalancerEndpoint Endpoint { get; }
+
+    public string Name => Endpoint.Display;
+
+    public BalancerStatus Status => Volatile.Read(ref _status);
+
+    /// <summary>
+    /// One call to see that the balancer accepts the token. Returns null when it does, or when it cannot be reached
+    /// now (it is retried); the reason when it refuses the token, naming the balancer.
+    /// </summary>
+    public async Task<string?> CheckTokenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.ListFarmsAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (AdminApiException ex) when (ex.IsTokenRefused)
+        {
+            return Describe(ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or AdminApiException)
+        {
+            Log.NotReachableAtStart(_logger, Name, Describe(ex));
+            return null;
+        }
+    }
+
+    /// <summary>Asks for a round now (the desired rotation changed).</summary>
+    public void Nudge() => _wake.Writer.TryWrite(true);
+
+    /// <summary>Rounds until <paramref name="cancellationToken"/>: on each nudge, and every <paramref name="interval"/> to notice a balancer that came back or was changed by hand.</summary>
+    public async Task RunAsync(Func<DesiredRotation> desired, Func<bool> mayRemove, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ReconcileAsync(desired(), mayRemove(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A failure ReconcileAsync does not expect must not end the loop: this balancer would never be driven again.
+                Publish(Status with { InStep = false, Error = $"balancer {Name}: reconciliation failed ({ex.GetType().Name}: {ex.Message}); retried" });
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(interval);
+            try
+            {
+                await _wake.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+                _wake.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The interval passed: a round anyway.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One round: reads the balancer's farms and makes them what <paramref name="desired"/> says. A server the
+    /// controller wants out of rotation (offline, draining) and the balancer lacks is not added: it would take
+    /// requests between the add and the state change. Servers from the balancer's own configuration file are left
+    /// alone unless the controller names them; servers added at run time are removed only when
+    /// <paramref name="mayRemove"/> (not in the first heartbeat window of a new leader, whose runtime fills as
+    /// agents heartbeat). A farm the balancer lacks is reported, not created: the admin API cannot create farms.
+    /// Never throws for the balancer's failures: they go into <see cref="Status"/> and the next round retries.
+    /// </summary>
+    public async Task ReconcileAsync(DesiredRotation desired, bool mayRemove, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        var applied = 0;
+        try
+        {
+            var actual = await _client.ListFarmsAsync(cancellationToken).ConfigureAwait(false);
+            var byName = new Dictionary<string, RemoteFarm>(StringComparer.Ordinal);
+            foreach (var farm in actual)
+            {
+                byName[farm.Name] = farm;
+            }
+
+            var missing = new List<string>();
+            foreach (var (farmName, wanted) in desired.Farms)
+            {
+                if (!byName.TryGetValue(farmName, out var farm))
+                {
+                    if (wanted.Count > 0)
+                    {
+                        missing.Add(farmName);
+                    }
+
+                    continue;
+                }
+
+                applied += await ReconcileFarmAsync(farmName, wanted, farm.Servers, mayRemove, cancellationToken).ConfigureAwait(false);
+            }
+
+            Interlocked.Add(ref _changes, applied);
+            var error = missing.Count == 0 ? null : $"balancer {Name} has no farm {string.Join(", ", missing.Select(m => $"'{m}'"))} in its configuration: add the farm(s) to its config file so the controller can put servers in them";
+            Publish(new BalancerStatus(Name, InProcess: false, InStep: error is null, DateTimeOffset.UtcNow, Volatile.Read(ref _changes), error, missing));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or AdminApiException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+        {
+            Interlocked.Add(ref _changes, applied);
+            var previous = Status;
+            Publish(previous with { InStep = false, ChangesApplied = Volatile.Read(ref _changes), Error = Describe(ex) });
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task WaitDrainedAsync(string farm, string server, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            IReadOnlyList<RemoteFarm> farms;
+            try
+            {
+                farms = await _client.ListFarmsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or AdminApiException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                Log.DrainNotSeen(_logger, Name, farm, server, Describe(ex));
+                return;
+            }
+
+            var found = farms.FirstOrDefault(f => f.Name == farm)?.Servers.FirstOrDefault(s => s.Name == server);
+            if (found is null || found is { State: not ServerState.Online, InFlight: 0 })
+            {
+                return;
+            }
+
+            Nudge(); // Still online here: the drain may not have been applied yet.
+            await Task.Delay(DrainPoll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task<int> ReconcileFarmAsync(string farm, IReadOnlyList<DesiredServer> wanted, IReadOnlyList<RemoteServer> actual, bool mayRemove, CancellationToken cancellationToken)
+    {
+        var applied = 0;
+        var present = new Dictionary<string, RemoteServer>(StringComparer.Ordinal);
+        foreach (var s in actual)
+        {
+            present[s.Name] = s;
+        }
+
+        foreach (var w in wanted)
+        {
+            if (present.Remove(w.Name, out var have) && !w.IsAt(have.Address))
+            {
+                await _client.RemoveServerAsync(farm, w.Name, cancellationToken).ConfigureAwait(false);
+                Log.Changed(_logger, Name, farm, w.Name, $"removed: its address is now {w.Address}, not {have.Address}");
+                applied++;
+                have = null;
+            }
+
+            if (have is null)
+            {
+                if (w.State == ServerState.Online)
+                {
+                    await _client.AddServerAsync(farm, w.Name, w.Address, w.Weight, cancellationToken).ConfigureAwait(false);
+                    Log.Changed(_logger, Name, farm, w.Name, $"added at {w.Address}, weight {w.Weight}");
+                    applied++;
+                }
+
+                continue;
+            }
+
+            if (have.State != w.State)
+            {
+                await _client.SetStateAsync(farm, w.Name, w.State, cancellationToken).ConfigureAwait(false);
+                Log.Changed(_logger, Name, farm, w.Name, $"{have.State} -> {w.State}");
+                applied++;
+            }
+
+            if (have.Weight != w.Weight)
+            {
+                await _client.SetWeightAsync(farm, w.Name, w.Weight, cancellationToken).ConfigureAwait(false);
+                Log.Changed(_logger, Name, farm, w.Name, $"weight {have.Weight} -> {w.Weight}");
+                applied++;
+            }
+        }
+
+        if (mayRemove)
+        {
+            foreach (var extra in present.Values)
+            {
+                if (extra.AddedAtRuntime)
+                {
+                    await _client.RemoveServerAsync(farm, extra.Name, cancellationToken).ConfigureAwait(false);
+                    Log.Changed(_logger, Name, farm, extra.Name, "removed: the controller no longer has it");
+                    applied++;
+                }
+            }
+        }
+
+        return applied;
+    }
+
+    private void Publish(BalancerStatus next)
+    {
+        var previous = Interlocked.Exchange(ref _status, next);
+        if (next.Error is not null && next.Error != previous.Error)
+        {
+            Log.OutOfStep(_logger, next.Error);
+        }
+        else if (next.InStep && !previous.InStep)
+        {
+            Log.InStep(_logger, Name);
+        }
+    }
+
+    private string Describe(Exception ex) => ex switch
+    {
+        AdminApiException { IsTokenRefused: true } refused => $"balancer {Name} refused the controller's token ({(int)refused.Status}: {refused.Error}): check --balancer-token for it",
+        AdminApiException api => $"balancer {Name} answered {api.Message}",
+        TaskCanceledException => $"balancer {Name} did not answer within {CallTimeout.TotalSeconds:0} s; retried",
+        HttpRequestException http => $"balancer {Name} cannot be reached ({http.Message}); retried",
+        _ => $"balancer {Name} gave an answer the controller cannot read ({ex.Message})",
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Balancer {Balancer}: {Farm}/{Server} {Change}")]
+        public static partial void Changed(ILogger logger, string balancer, string farm, string server, string change);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "{Reason}")]
+        public static partial void OutOfStep(ILogger logger, string reason);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Balancer {Balancer} follows the rotation")]
+        public static partial void InStep(ILogger logger, string balancer);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Balancer {Balancer} cannot be reached at start ({Reason}); it is retried and reconciled when it answers")]
+        public static partial void NotReachableAtStart(ILogger logger, string balancer, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Balancer {Balancer}: cannot see {Farm}/{Server} drained ({Reason}); not waiting for it")]
+        public static partial void DrainNotSeen(ILogger logger, string balancer, string farm, string server, string reason);
+    }
+}
