@@ -14,6 +14,7 @@ using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.FrontEnd;
 using WebFarm.Balancer.Pipeline;
+using WebFarm.Balancer.Tcp;
 using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Hosting;
@@ -25,23 +26,25 @@ namespace WebFarm.Balancer.Hosting;
 /// </summary>
 public sealed partial class BalancerHost : IAsyncDisposable
 {
-    private readonly WebApplication _dataPlane;
+    private readonly WebApplication? _dataPlane;
+    private readonly TcpFrontEnd _tcp;
     private readonly Http1FrontEnd _frontEnd;
     private readonly WebApplication? _admin;
     private readonly ConfigWatcher? _watcher;
     private readonly TimeSpan _shutdownTimeout;
     private int _stopped;
 
-    private BalancerHost(BalancerRuntime runtime, WebApplication dataPlane, Http1FrontEnd frontEnd, WebApplication? admin, ConfigWatcher? watcher, string? configPath, TimeSpan shutdownTimeout)
+    private BalancerHost(BalancerRuntime runtime, WebApplication? dataPlane, TcpFrontEnd tcp, Http1FrontEnd frontEnd, WebApplication? admin, ConfigWatcher? watcher, string? configPath, TimeSpan shutdownTimeout)
     {
         Runtime = runtime;
         _dataPlane = dataPlane;
+        _tcp = tcp;
         _frontEnd = frontEnd;
         _admin = admin;
         _watcher = watcher;
         ConfigPath = configPath;
         _shutdownTimeout = shutdownTimeout;
-        ListenUris = Addresses(dataPlane);
+        ListenUris = dataPlane is null ? [] : Addresses(dataPlane);
         AdminUri = admin is null ? null : Addresses(admin)[0];
     }
 
@@ -49,6 +52,9 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
     /// <summary>The client-facing addresses actually bound (ephemeral ports resolved).</summary>
     public IReadOnlyList<Uri> ListenUris { get; }
+
+    /// <summary>Every bound port of the TCP listeners (ephemeral ports resolved), in configuration order.</summary>
+    public IReadOnlyList<IPEndPoint> TcpEndPoints => _tcp.EndPoints;
 
     /// <summary>The admin API base address, or null when the admin API is disabled.</summary>
     public Uri? AdminUri { get; }
@@ -98,7 +104,8 @@ public sealed partial class BalancerHost : IAsyncDisposable
             var adjusted = c;
             if (options.ListenOverride is not null)
             {
-                adjusted = adjusted with { Listen = options.ListenOverride };
+                // The override replaces the HTTP listeners; TCP listeners (port rules) stay as configured.
+                adjusted = adjusted with { Listen = [.. options.ListenOverride, .. c.Listen.Where(l => l.Protocol == TrafficProtocol.Tcp)] };
             }
 
             if (options.AdminOverride is not null)
@@ -118,6 +125,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
         var runtime = new BalancerRuntime(config, stateDirectory, loggerFactory);
         WebApplication? dataPlane = null;
         WebApplication? admin = null;
+        TcpFrontEnd? tcp = null;
         var defaults = new KestrelServerLimits();
         var pipeline = new RequestPipeline(runtime, loggerFactory);
         var frontEnd = new Http1FrontEnd(
@@ -127,8 +135,15 @@ public sealed partial class BalancerHost : IAsyncDisposable
         try
         {
             var forwarder = new HttpForwarder(pipeline);
-            dataPlane = BuildDataPlane(config.Listen, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
-            await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
+            var httpListen = config.Listen.Where(l => l.Protocol == TrafficProtocol.Http).ToList();
+            if (httpListen.Count > 0)
+            {
+                // Without HTTP listeners Kestrel is not started at all (it would bind its default localhost:5000).
+                dataPlane = BuildDataPlane(httpListen, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
+                await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            tcp = TcpFrontEnd.Start(config.Listen, runtime, loggerFactory);
 
             if (!string.IsNullOrEmpty(config.Admin.Listen))
             {
@@ -150,6 +165,11 @@ public sealed partial class BalancerHost : IAsyncDisposable
                 await dataPlane.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (tcp is not null)
+            {
+                await tcp.DisposeAsync().ConfigureAwait(false);
+            }
+
             frontEnd.Dispose();
             await runtime.DisposeAsync().ConfigureAwait(false);
             throw;
@@ -158,10 +178,10 @@ public sealed partial class BalancerHost : IAsyncDisposable
         var watcher = configPath is null
             ? null
             : new ConfigWatcher(configPath, configText!, runtime, Adjust, options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
-        var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, configPath, options.ShutdownTimeout);
+        var host = new BalancerHost(runtime, dataPlane, tcp, frontEnd, admin, watcher, configPath, options.ShutdownTimeout);
         Log.Listening(
             logger,
-            string.Join(", ", host.ListenUris),
+            string.Join(", ", host.ListenUris.Select(u => u.ToString()).Concat(host.TcpEndPoints.Select(e => "tcp://" + e))),
             host.AdminUri?.ToString() ?? "(disabled)",
             config.Farms.Count,
             config.UsesEpoll ? "epoll" : InlineSocketCompletions.Enabled ? "sockets (inline I/O)" : "sockets");
@@ -183,7 +203,14 @@ public sealed partial class BalancerHost : IAsyncDisposable
         timeout.CancelAfter(_shutdownTimeout);
         try
         {
-            await _dataPlane.StopAsync(timeout.Token).ConfigureAwait(false);
+            // TCP connections have no request boundary to finish at: stopping closes them (drain servers first to
+            // move clients gracefully, docs/tcp.md).
+            await _tcp.DisposeAsync().ConfigureAwait(false);
+            if (_dataPlane is not null)
+            {
+                await _dataPlane.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+
             if (_admin is not null)
             {
                 await _admin.StopAsync(timeout.Token).ConfigureAwait(false);
@@ -191,7 +218,11 @@ public sealed partial class BalancerHost : IAsyncDisposable
         }
         finally
         {
-            await _dataPlane.DisposeAsync().ConfigureAwait(false);
+            if (_dataPlane is not null)
+            {
+                await _dataPlane.DisposeAsync().ConfigureAwait(false);
+            }
+
             _frontEnd.Dispose();
             if (_admin is not null)
             {
