@@ -17,15 +17,21 @@
 # Goals: webfarm >= 0.8x HAProxy's connections/s and >= 0.9x its throughput.
 set -euo pipefail
 
+# Read before run.sh sets its own defaults.
 TCP_TARGETS="${TARGETS:-direct webfarm haproxy}"
+TCP_DURATION="${DURATION:-5s}"
+TCP_WARMUP="${WARMUP:-5s}"
+TCP_REPEAT="${REPEAT:-3}"
+TCP_CONNECTIONS="${CONNECTIONS:-50}"
+
 # shellcheck source=../balancer/run.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../balancer/run.sh"
 
 TARGETS="$TCP_TARGETS"
-DURATION="${DURATION:-5s}"
-WARMUP="${WARMUP:-5s}"
-REPEAT="${REPEAT:-3}"
-CONNECTIONS="${CONNECTIONS:-50}"
+DURATION="$TCP_DURATION"
+WARMUP="$TCP_WARMUP"
+REPEAT="$TCP_REPEAT"
+CONNECTIONS="$TCP_CONNECTIONS"
 STREAMS="${STREAMS:-4}"
 FILE_MIB="${FILE_MIB:-256}"
 
@@ -34,9 +40,14 @@ start_tcp_backend() {
   B1=$(free_port)
   mkdir -p "$WORK/backend"
   head -c "$((FILE_MIB * 1024 * 1024))" /dev/urandom >"$WORK/backend/big"
+  # nginx's worker runs as an unprivileged user: let it reach the file in the private work directory.
+  chmod 755 "$WORK" "$WORK/backend"
+  chmod 644 "$WORK/backend/big"
   cat >"$WORK/backend/nginx.conf" <<CONF
 worker_processes 1;
+daemon off;
 pid $WORK/backend/nginx.pid;
+error_log $WORK/backend/error.log warn;
 events { worker_connections 8192; }
 http {
   access_log off;
@@ -61,7 +72,7 @@ start_tcp_haproxy() {
   cat >"$WORK/haproxy-tcp.cfg" <<CONF
 global
   nbthread 1
-  maxconn 20000
+  maxconn 4096
 defaults
   mode tcp
   timeout connect 5s
@@ -126,6 +137,7 @@ measure_tcp() {
   [[ "$pid" != - ]] && before=$(cpu_ticks "$pid")
   out="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$STREAMS" -d"$DURATION" "http://127.0.0.1:$port/big")"
   [[ "$pid" != - ]] && after=$(cpu_ticks "$pid")
+  if grep -q "Non-2xx" <<<"$out"; then log "$name: /big did not answer 200"; echo "$out" >&2; return 1; fi
   mibs="$(to_mib "$(awk '/^Transfer\/sec:/ {print $2}' <<<"$out")")"
   if [[ "$pid" != - ]]; then
     gib_cpu="$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v m="$mibs" -v d="${DURATION%s}" 'BEGIN { printf "%.2f", t / hz / (m * d / 1024) }')"
