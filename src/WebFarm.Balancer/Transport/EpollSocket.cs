@@ -32,6 +32,7 @@ internal sealed partial class EpollSocket : ITcpChannel
     private readonly ReadinessGate _receive = new(ready: false);
     private readonly ReadinessGate _send;
     private int _disposed;
+    private EndPoint? _connectedTo;
 
     private EpollSocket(Socket socket, bool connected, ILogger logger)
     {
@@ -47,9 +48,10 @@ internal sealed partial class EpollSocket : ITcpChannel
         _loop.Register(this, _fd);
     }
 
-    public EndPoint? LocalEndPoint => _socket.LocalEndPoint;
+    /// <remarks>A connection this socket opened (see <see cref="StartConnect"/>) is unknown to <see cref="Socket"/>, which then reports no addresses: they are asked of the kernel and kept.</remarks>
+    public EndPoint? LocalEndPoint => _socket.LocalEndPoint ?? QueryLocalEndPoint();
 
-    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+    public EndPoint? RemoteEndPoint => _socket.RemoteEndPoint ?? _connectedTo;
 
     /// <summary>Dispose has begun; the gates close right after, so a direction that is not ready is closed for good.</summary>
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -199,7 +201,7 @@ internal sealed partial class EpollSocket : ITcpChannel
         {
             StartConnect(socket, endPoint);
 
-            epoll = new EpollSocket(socket, connected: false, logger);
+            epoll = new EpollSocket(socket, connected: false, logger) { _connectedTo = endPoint };
             using (cancellationToken.UnsafeRegister(static s => ((EpollSocket)s!).Dispose(), epoll))
             {
                 await epoll._send.WaitAsync().ConfigureAwait(false);
@@ -284,6 +286,40 @@ internal sealed partial class EpollSocket : ITcpChannel
                 throw new SocketException((int)Errno.ToSocketError(errno));
             }
         }
+    }
+
+    /// <summary>getsockname(2), for a connection opened with <see cref="StartConnect"/>; null once closed.</summary>
+    private unsafe IPEndPoint? QueryLocalEndPoint()
+    {
+        if (IsDisposed || !TryReference())
+        {
+            return null;
+        }
+
+        Span<byte> address = stackalloc byte[28];
+        uint length = 28;
+        int result;
+        try
+        {
+            fixed (byte* pointer = address)
+            {
+                result = Libc.GetSockName(_fd, pointer, &length);
+            }
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+
+        if (result != 0)
+        {
+            return null;
+        }
+
+        var port = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(address[2..]);
+        return MemoryMarshal.Read<ushort>(address) == Libc.AF_INET
+            ? new IPEndPoint(new IPAddress(address.Slice(4, 4)), port)
+            : new IPEndPoint(new IPAddress(address.Slice(8, 16), MemoryMarshal.Read<uint>(address[24..])), port);
     }
 
     private static Exception ToException(int result)

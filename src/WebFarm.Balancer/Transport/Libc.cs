@@ -62,6 +62,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
     public static partial int Connect(nint fd, byte* address, uint length);
 
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    public static partial int GetSockName(nint fd, byte* address, uint* length);
+
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(nint fd, int level, int name, int* value, uint* length);
 
