@@ -6,8 +6,9 @@ cd "$(dirname "$0")"
 
 # Real peers the tests drive: redis-cli/redis-benchmark/redis-server, PostgreSQL; `ip` (iproute2) for the
 # controller tests' network namespaces, `nft` (nftables) to cut a machine off inside its namespace; Debian's chromium
-# for the dashboard's browser tests (Playwright drives it by ExecutablePath and downloads no browser).
-packages=(redis-server redis-tools postgresql iproute2 nftables chromium)
+# for the dashboard's browser tests (Playwright drives it by ExecutablePath and downloads no browser); nginx as the
+# peer that parses the PROXY protocol header of TCP farms (TcpProxyProtocolTests).
+packages=(redis-server redis-tools postgresql iproute2 nftables chromium nginx)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

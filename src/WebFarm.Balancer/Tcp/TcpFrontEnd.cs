@@ -43,7 +43,7 @@ internal sealed class TcpFrontEnd : IAsyncDisposable
     }
 
     /// <summary>Binds the TCP listeners of <paramref name="listen"/> (validated) and starts accepting.</summary>
-    /// <exception cref="System.Net.Sockets.SocketException">A port is taken (nothing stays bound).</exception>
+    /// <exception cref="IOException">A port is taken (nothing stays bound; the message names the listener and the port).</exception>
     public static TcpFrontEnd Start(IReadOnlyList<ListenEndpoint> listen, BalancerRuntime runtime, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger("WebFarm.Tcp");

@@ -39,14 +39,16 @@ internal sealed partial class TcpPortListener : IAsyncDisposable
     /// <summary>The connections open now (the sweeper's view).</summary>
     public ICollection<TcpSession> Sessions => _sessions.Keys;
 
-    /// <summary>Binds every port of <paramref name="address"/>; throws (and closes what it bound) when one is taken.</summary>
+    /// <summary>Binds every port of <paramref name="address"/>; when one cannot be bound, closes what it bound and throws.</summary>
+    /// <exception cref="IOException">A port is taken or not allowed (the message names the listener and the port).</exception>
     public static TcpPortListener Bind(TcpListenAddress address, string url, string farm, int maxConnections, BalancerRuntime runtime, ILogger logger)
     {
         var listener = new TcpPortListener(farm, new TcpListenerStatistics(url, farm, maxConnections), runtime, logger);
         var endPoints = new List<IPEndPoint>();
+        var port = address.FirstPort;
         try
         {
-            for (var port = address.FirstPort; port <= address.LastPort; port++)
+            for (; port <= address.LastPort; port++)
             {
                 var socket = new Socket(address.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 listener._sockets.Add(socket);
@@ -61,14 +63,15 @@ internal sealed partial class TcpPortListener : IAsyncDisposable
                 endPoints.Add((IPEndPoint)socket.LocalEndPoint!);
             }
         }
-        catch
+        catch (SocketException ex)
         {
             foreach (var socket in listener._sockets)
             {
                 socket.Dispose();
             }
 
-            throw;
+            // The same exception type as an HTTP listener's "address already in use", which `webfarm balancer` reports.
+            throw new IOException($"TCP listener \"{url}\" cannot listen on {new IPEndPoint(address.Address, port)}: {ex.Message}", ex);
         }
 
         listener.EndPoints = endPoints;

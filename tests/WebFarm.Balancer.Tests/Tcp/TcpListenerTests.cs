@@ -80,6 +80,40 @@ public sealed class TcpListenerTests
         Assert.Equal("still here", await busy.ReadLineAsync());
     }
 
+    [Fact]
+    public async Task A_taken_port_in_a_range_is_refused_by_name_and_nothing_stays_bound()
+    {
+        // A range of two ports whose second one this test holds (found by retrying: bounded, 20 tries).
+        Socket? taken = null;
+        var first = 0;
+        for (var attempt = 0; taken is null && attempt < 20; attempt++)
+        {
+            first = FreePort.Next();
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, first + 1));
+                socket.Listen(1);
+                taken = socket;
+            }
+            catch (SocketException)
+            {
+                socket.Dispose();
+            }
+        }
+
+        Assert.NotNull(taken);
+        using (taken)
+        {
+            var range = $"127.0.0.1:{first}-{first + 1}";
+            var ex = await Assert.ThrowsAsync<IOException>(() => TestBalancer.StartAsync(TcpFarm.Config(["tcp://127.0.0.1:1"], listen: range)));
+
+            Assert.StartsWith($"TCP listener \"{range}\" cannot listen on 127.0.0.1:{first + 1}: ", ex.Message, StringComparison.Ordinal);
+            using var again = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            again.Bind(new IPEndPoint(IPAddress.Loopback, first)); // the port bound before the taken one was released
+        }
+    }
+
     /// <summary>Starts a balancer on a range of free consecutive ports (retried when one is taken meanwhile).</summary>
     private static async Task<TestBalancer> StartOnFreeRangeAsync(TcpBackend server, int ports)
     {
@@ -95,7 +129,7 @@ public sealed class TcpListenerTests
             {
                 return await TestBalancer.StartAsync(TcpFarm.Config([server.Address], listen: $"127.0.0.1:{first}-{first + ports - 1}"));
             }
-            catch (SocketException) when (attempt < 20)
+            catch (IOException) when (attempt < 20)
             {
                 // A port of the range was taken: try another range.
             }
