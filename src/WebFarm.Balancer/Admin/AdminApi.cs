@@ -67,12 +67,13 @@ internal static class AdminApi
             var farm = runtime.GetFarm(Route(context, "farm"));
             return AdminHttp.WriteJson(context, farm.Statistics.Snapshot(farm.Servers));
         });
+        app.MapGet("/api/tcp", context => AdminHttp.WriteJson(context, runtime.TcpListeners));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, runtime.Events));
         app.MapGet("/api/events/stream", context => StreamEvents(context, runtime, lifetime.ApplicationStopping));
         app.MapGet("/metrics", async context =>
         {
             context.Response.ContentType = PrometheusTextWriter.ContentType;
-            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd), context.RequestAborted);
+            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd, runtime.TcpListeners), context.RequestAborted);
         });
         DashboardEndpoints.Map(app, runtime, access, history, DateTimeOffset.UtcNow);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));

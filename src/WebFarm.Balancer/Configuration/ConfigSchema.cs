@@ -32,6 +32,9 @@ internal static class ConfigSchema
         static () => new ListenEndpoint(null!), // Url: set by its key or reported missing by the reader
         new("Url", static (r, v, p, l) => l with { Url = r.ReadString(v, p, allowNull: false)! }, static _ => null),
         new("Protocols", static (r, v, p, l) => l with { Protocols = r.ReadEnum(v, p, ListenProtocols.Http1AndHttp2) }, static l => Enum(l.Protocols)),
+        new("Protocol", static (r, v, p, l) => l with { Protocol = r.ReadEnum(v, p, TrafficProtocol.Http) }, static l => Enum(l.Protocol)),
+        new("Farm", static (r, v, p, l) => l with { Farm = r.ReadString(v, p, allowNull: true) }, static l => String(l.Farm)),
+        new("MaxConnections", static (r, v, p, l) => l with { MaxConnections = r.ReadInt(v, p, 0) }, static l => Int(l.MaxConnections)),
         new("Certificates", static (r, v, p, l) => l with { Certificates = r.ReadString(v, p, allowNull: true) }, static l => String(l.Certificates)),
         new("CertificatePassword", static (r, v, p, l) => l with { CertificatePassword = r.ReadString(v, p, allowNull: true) }, static l => String(l.CertificatePassword)),
         new("DefaultCertificate", static (r, v, p, l) => l with { DefaultCertificate = r.ReadString(v, p, allowNull: true) }, static l => String(l.DefaultCertificate)),
@@ -74,7 +77,8 @@ internal static class ConfigSchema
         new("Rise", static (r, v, p, h) => h with { Rise = r.ReadInt(v, p, h.Rise) }, static h => Int(h.Rise)),
         new("Fall", static (r, v, p, h) => h with { Fall = r.ReadInt(v, p, h.Fall) }, static h => Int(h.Fall)),
         new("Host", static (r, v, p, h) => h with { Host = r.ReadString(v, p, allowNull: true) }, static h => String(h.Host)),
-        new("HttpVersion", static (r, v, p, h) => h with { HttpVersion = r.ReadVersionString(v, p) ?? h.HttpVersion }, static h => String(h.HttpVersion)));
+        new("HttpVersion", static (r, v, p, h) => h with { HttpVersion = r.ReadVersionString(v, p) ?? h.HttpVersion }, static h => String(h.HttpVersion)),
+        new("Type", static (r, v, p, h) => h with { Type = r.ReadEnum(v, p, HealthCheckType.Auto) }, static h => Enum(h.Type)));
 
     /// <summary>Live-traffic health (documented in its own table, "### PassiveHealth").</summary>
     public static readonly ConfigSection<PassiveHealthOptions> PassiveHealth = new(
@@ -115,6 +119,8 @@ internal static class ConfigSchema
     public static readonly ConfigSection<FarmOptions> Farm = new(
         [string.Empty],
         static () => new FarmOptions(),
+        new("Protocol", static (r, v, p, f) => f with { Protocol = r.ReadEnum(v, p, TrafficProtocol.Http) }, static f => Enum(f.Protocol)),
+        new("ProxyProtocol", static (r, v, p, f) => f with { ProxyProtocol = r.ReadEnum(v, p, ProxyProtocolVersion.None) }, static f => Enum(f.ProxyProtocol)),
         new("LoadBalancing", static (r, v, p, f) => f with { LoadBalancing = r.ReadEnum(v, p, LoadBalancingAlgorithm.RoundRobin) }, static f => Enum(f.LoadBalancing)),
         new("HashKey", static (r, v, p, f) => f with { HashKey = r.ReadString(v, p, allowNull: true) }, static f => String(f.HashKey)),
         new("HttpVersion", static (r, v, p, f) => f with { HttpVersion = r.ReadVersionString(v, p) ?? f.HttpVersion }, static f => String(f.HttpVersion)),

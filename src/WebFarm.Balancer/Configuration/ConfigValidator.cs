@@ -11,7 +11,7 @@ namespace WebFarm.Balancer.Configuration;
 /// unknown farms in routes, duplicate names...). Collects every error with its JSON path.
 /// Runs on configs read from files and on configs built in code alike.
 /// </summary>
-internal static class ConfigValidator
+internal static partial class ConfigValidator
 {
     /// <summary>The shortest bearer token accepted (admin API, controller API): guessing stays out of reach.</summary>
     public const int MinTokenLength = 16;
@@ -61,9 +61,10 @@ internal static class ConfigValidator
             ValidateFarm(farm, path, Error);
         }
 
-        if (config.Routes.Count == 0 && config.Farms.Count > 1)
+        ValidateTcp(config, Error);
+        if (config.Routes.Count == 0 && HttpFarmCount(config) > 1)
         {
-            Error("$.Routes", "routes are required when there is more than one farm (with a single farm every request goes to it)");
+            Error("$.Routes", "routes are required when there is more than one HTTP farm (with a single farm every request goes to it)");
         }
 
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -71,9 +72,13 @@ internal static class ConfigValidator
         {
             var route = config.Routes[i];
             var path = $"$.Routes[{i}]";
-            if (!config.Farms.ContainsKey(route.Farm))
+            if (!config.Farms.TryGetValue(route.Farm, out var routeFarm))
             {
                 Error(path + ".Farm", $"unknown farm '{route.Farm}' (farms: {string.Join(", ", config.Farms.Keys)})");
+            }
+            else if (routeFarm.Protocol == TrafficProtocol.Tcp)
+            {
+                Error(path + ".Farm", $"farm '{route.Farm}' is a TCP farm: routes send HTTP requests; a TCP farm takes connections from a listener with \"Protocol\": \"Tcp\" and \"Farm\": \"{route.Farm}\"");
             }
 
             if (route.Host is not null && !IsValidHostPattern(route.Host))
@@ -126,6 +131,20 @@ internal static class ConfigValidator
         {
             var endpoint = listen[i];
             var path = $"$.Listen[{i}]";
+            if (endpoint.Protocol == TrafficProtocol.Tcp)
+            {
+                // The address and farm are ValidateTcp's; TLS and redirects are HTTP listeners' (a TCP rule relays bytes).
+                foreach (var (key, set) in new (string, bool)[] { ("Certificates", endpoint.Certificates is not null), ("CertificatePassword", endpoint.CertificatePassword is not null), ("DefaultCertificate", endpoint.DefaultCertificate is not null), ("Hsts", endpoint.Hsts is not null), ("RedirectToHttps", endpoint.RedirectToHttps), ("HttpsPort", endpoint.HttpsPort is not null) })
+                {
+                    if (set)
+                    {
+                        error($"{path}.{key}", "is for http and https listeners; a \"Protocol\": \"Tcp\" listener relays bytes as they are");
+                    }
+                }
+
+                continue;
+            }
+
             if (!ListenAddress.TryParse(endpoint.Url, out _, out var why, allowHttps: true))
             {
                 error(path, why);
@@ -362,9 +381,13 @@ internal static class ConfigValidator
             problems.Add(("Name", $"'{server.Name}' must be 1-64 characters of letters, digits, '-', '_' or '.'"));
         }
 
-        if (!Uri.TryCreate(server.Address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+        if (!Uri.TryCreate(server.Address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "tcp") || string.IsNullOrEmpty(uri.Host))
         {
-            problems.Add(("Address", $"\"{server.Address}\" is not an http:// or https:// URL like \"http://10.0.0.5:5000\""));
+            problems.Add(("Address", $"\"{server.Address}\" is not an http:// or https:// URL like \"http://10.0.0.5:5000\" (or, in a TCP farm, tcp://host:port)"));
+        }
+        else if (uri.Scheme == "tcp" && (uri.IsDefaultPort || uri.AbsolutePath != "/"))
+        {
+            problems.Add(("Address", $"\"{server.Address}\": a TCP server is tcp://host:port, with a port and nothing after it"));
         }
         else if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo))
         {

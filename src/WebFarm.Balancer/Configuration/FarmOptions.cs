@@ -5,6 +5,12 @@ namespace WebFarm.Balancer.Configuration;
 /// <summary>One farm: how to pick a server, how to talk to servers, and the servers.</summary>
 public sealed record FarmOptions
 {
+    /// <summary>Http (requests) or Tcp (whole connections from a TCP listener; docs/tcp.md).</summary>
+    public TrafficProtocol Protocol { get; init; } = TrafficProtocol.Http;
+
+    /// <summary>TCP farms: the PROXY protocol header sent to the servers first, so they see the client's address.</summary>
+    public ProxyProtocolVersion ProxyProtocol { get; init; } = ProxyProtocolVersion.None;
+
     public LoadBalancingAlgorithm LoadBalancing { get; init; } = LoadBalancingAlgorithm.RoundRobin;
 
     /// <summary>For Hash: "header:NAME", "cookie:NAME", "path" or "query:NAME".</summary>

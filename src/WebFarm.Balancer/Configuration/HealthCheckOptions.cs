@@ -26,4 +26,7 @@ public sealed record HealthCheckOptions
 
     /// <summary>"1.1" or "2"; independent of the farm's traffic version.</summary>
     public string HttpVersion { get; init; } = "1.1";
+
+    /// <summary>Auto: an HTTP check on HTTP farms, a TCP connect on TCP farms.</summary>
+    public HealthCheckType Type { get; init; } = HealthCheckType.Auto;
 }

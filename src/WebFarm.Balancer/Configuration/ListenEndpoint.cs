@@ -3,10 +3,20 @@ namespace WebFarm.Balancer.Configuration;
 /// <summary>
 /// One client-facing listener: "http://127.0.0.1:8080", "http://*:80", "https://[::]:443". An https listener
 /// terminates TLS with the certificates of its <see cref="Certificates"/> folder (docs/https.md); an http listener may
-/// send every request to https instead (<see cref="RedirectToHttps"/>).
+/// send every request to https instead (<see cref="RedirectToHttps"/>). With <see cref="Protocol"/> Tcp, a port rule:
+/// "0.0.0.0:7000" or a range "0.0.0.0:7000-7010" whose connections all go to <see cref="Farm"/> (docs/tcp.md).
 /// </summary>
 public sealed record ListenEndpoint(string Url, ListenProtocols Protocols = ListenProtocols.Http1AndHttp2)
 {
+    /// <summary>Http (routed requests) or Tcp (a port rule to <see cref="Farm"/>).</summary>
+    public TrafficProtocol Protocol { get; init; } = TrafficProtocol.Http;
+
+    /// <summary>Tcp listeners: the farm every connection goes to (HTTP listeners route by Routes instead).</summary>
+    public string? Farm { get; init; }
+
+    /// <summary>Tcp listeners: open connections allowed at once on the whole listener (every port of its range); 0 = unlimited.</summary>
+    public int MaxConnections { get; init; }
+
     /// <summary>https: the folder of certificates (PEM pairs, combined PEM, PFX), relative to the config file.</summary>
     public string? Certificates { get; init; }
 

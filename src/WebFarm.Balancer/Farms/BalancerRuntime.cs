@@ -57,6 +57,9 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     /// <summary>What the HTTP/1.1 front end served itself and how often it handed a connection to Kestrel.</summary>
     public WebFarm.Balancer.FrontEnd.FrontEndStatistics FrontEnd { get; } = new();
 
+    /// <summary>The TCP listeners' counters (empty without TCP listeners), set when they are bound.</summary>
+    public IReadOnlyList<WebFarm.Balancer.Tcp.TcpListenerStatistics> TcpListeners { get; internal set; } = [];
+
     public BalancerMetrics Metrics { get; }
 
     /// <summary>Absolute state directory, or null when nothing is persisted.</summary>
@@ -109,6 +112,11 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
         lock (_changeLock)
         {
             var f = GetFarm(farm);
+            if (ConfigValidator.ServerProtocolMismatch(f.Options, options.Address) is { } mismatch)
+            {
+                throw new ArgumentException("Address: " + mismatch, nameof(options));
+            }
+
             if (f.FindServer(options.Name) is not null)
             {
                 throw new ServerConflictException(farm, options.Name);

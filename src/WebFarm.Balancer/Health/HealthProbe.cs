@@ -25,6 +25,8 @@ public sealed class HealthProbe : IDisposable
     /// <summary>Characters of body kept in a result.</summary>
     public const int ExcerptLength = 200;
 
+    private const string TcpScheme = "tcp";
+
     private static readonly ProductInfoHeaderValue UserAgent = new("WebFarm-HealthCheck", "1.0");
 
     private readonly HttpMessageInvoker _invoker;
@@ -78,7 +80,14 @@ public sealed class HealthProbe : IDisposable
     {
         ArgumentNullException.ThrowIfNull(serverAddress);
         ArgumentNullException.ThrowIfNull(settings);
-        var url = ResolveTarget(settings.Path, serverAddress);
+        var tcpServer = serverAddress.Scheme == TcpScheme;
+        if (settings.Type == HealthCheckType.Connect || (settings.Type == HealthCheckType.Auto && tcpServer))
+        {
+            return await ConnectProbeAsync(serverAddress, settings, cancellationToken).ConfigureAwait(false);
+        }
+
+        // An HTTP check of a TCP server (a service with an HTTP status port) speaks cleartext HTTP to the same port.
+        var url = ResolveTarget(settings.Path, tcpServer ? new UriBuilder(serverAddress) { Scheme = Uri.UriSchemeHttp }.Uri : serverAddress);
         var version = ParseVersion(settings.HttpVersion);
         var started = _time.GetUtcNow();
         var startTimestamp = Stopwatch.GetTimestamp();
@@ -164,6 +173,33 @@ public sealed class HealthProbe : IDisposable
     }
 
     public void Dispose() => _invoker.Dispose();
+
+    /// <summary>
+    /// A TCP connect check: the server passes when it accepts a connection within the timeout (closed at once, as
+    /// HAProxy's default <c>check</c> in <c>mode tcp</c> does). A new connection each time, as a new client opens one.
+    /// </summary>
+    private async Task<HealthProbeResult> ConnectProbeAsync(Uri serverAddress, HealthCheckOptions settings, CancellationToken cancellationToken)
+    {
+        var started = _time.GetUtcNow();
+        var startTimestamp = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.Timeout);
+        var target = new Uri($"tcp://{serverAddress.Authority}");
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(serverAddress.IdnHost, serverAddress.Port, timeout.Token).ConfigureAwait(false);
+            return new(started, target, null, Stopwatch.GetElapsedTime(startTimestamp), string.Empty, true, "connected");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Failure(started, target, null, startTimestamp, $"connect timed out after {DurationParser.Format(settings.Timeout)}");
+        }
+        catch (SocketException ex)
+        {
+            return Failure(started, target, null, startTimestamp, Describe(ex));
+        }
+    }
 
     /// <summary>The URL probed: <paramref name="path"/> when it is an absolute http(s) URL, else resolved against the server's address.</summary>
     public static Uri ResolveTarget(string path, Uri serverAddress)

@@ -16,6 +16,7 @@ using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.FrontEnd;
 using WebFarm.Balancer.Pipeline;
 using WebFarm.Balancer.Tls;
+using WebFarm.Balancer.Tcp;
 using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Hosting;
@@ -27,7 +28,8 @@ namespace WebFarm.Balancer.Hosting;
 /// </summary>
 public sealed partial class BalancerHost : IAsyncDisposable
 {
-    private readonly WebApplication _dataPlane;
+    private readonly WebApplication? _dataPlane;
+    private readonly TcpFrontEnd _tcp;
     private readonly Http1FrontEnd _frontEnd;
     private readonly WebApplication? _admin;
     private readonly ConfigWatcher? _watcher;
@@ -35,17 +37,18 @@ public sealed partial class BalancerHost : IAsyncDisposable
     private readonly TimeSpan _shutdownTimeout;
     private int _stopped;
 
-    private BalancerHost(BalancerRuntime runtime, WebApplication dataPlane, Http1FrontEnd frontEnd, WebApplication? admin, ConfigWatcher? watcher, ListenerTls tls, string? configPath, TimeSpan shutdownTimeout)
+    private BalancerHost(BalancerRuntime runtime, WebApplication? dataPlane, TcpFrontEnd tcp, Http1FrontEnd frontEnd, WebApplication? admin, ConfigWatcher? watcher, ListenerTls tls, string? configPath, TimeSpan shutdownTimeout)
     {
         _tls = tls;
         Runtime = runtime;
         _dataPlane = dataPlane;
+        _tcp = tcp;
         _frontEnd = frontEnd;
         _admin = admin;
         _watcher = watcher;
         ConfigPath = configPath;
         _shutdownTimeout = shutdownTimeout;
-        ListenUris = Addresses(dataPlane);
+        ListenUris = dataPlane is null ? [] : Addresses(dataPlane);
         AdminUri = admin is null ? null : Addresses(admin)[0];
     }
 
@@ -53,6 +56,9 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
     /// <summary>The client-facing addresses actually bound (ephemeral ports resolved).</summary>
     public IReadOnlyList<Uri> ListenUris { get; }
+
+    /// <summary>Every bound port of the TCP listeners (ephemeral ports resolved), in configuration order.</summary>
+    public IReadOnlyList<IPEndPoint> TcpEndPoints => _tcp.EndPoints;
 
     /// <summary>The admin API base address, or null when the admin API is disabled.</summary>
     public Uri? AdminUri { get; }
@@ -102,7 +108,8 @@ public sealed partial class BalancerHost : IAsyncDisposable
             var adjusted = c;
             if (options.ListenOverride is not null)
             {
-                adjusted = adjusted with { Listen = options.ListenOverride };
+                // The override replaces the HTTP listeners; TCP listeners (port rules) stay as configured.
+                adjusted = adjusted with { Listen = [.. options.ListenOverride, .. c.Listen.Where(l => l.Protocol == TrafficProtocol.Tcp)] };
             }
 
             if (options.AdminOverride is not null)
@@ -133,6 +140,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
         WebApplication? dataPlane = null;
         WebApplication? admin = null;
+        TcpFrontEnd? tcp = null;
         var defaults = new KestrelServerLimits();
         var pipeline = new RequestPipeline(runtime, loggerFactory);
         var frontEnd = new Http1FrontEnd(
@@ -142,8 +150,14 @@ public sealed partial class BalancerHost : IAsyncDisposable
         try
         {
             var forwarder = new HttpForwarder(pipeline);
-            dataPlane = BuildDataPlane(config.Listen, tls, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
-            await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (config.Listen.Any(l => l.Protocol == TrafficProtocol.Http))
+            {
+                // Without HTTP listeners Kestrel is not started at all (it would bind its default localhost:5000).
+                dataPlane = BuildDataPlane(config.Listen, tls, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
+                await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            tcp = TcpFrontEnd.Start(config.Listen, runtime, loggerFactory);
 
             if (!string.IsNullOrEmpty(config.Admin.Listen))
             {
@@ -165,6 +179,11 @@ public sealed partial class BalancerHost : IAsyncDisposable
                 await dataPlane.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (tcp is not null)
+            {
+                await tcp.DisposeAsync().ConfigureAwait(false);
+            }
+
             frontEnd.Dispose();
             tls.Dispose();
             await runtime.DisposeAsync().ConfigureAwait(false);
@@ -174,10 +193,10 @@ public sealed partial class BalancerHost : IAsyncDisposable
         var watcher = configPath is null
             ? null
             : new ConfigWatcher(configPath, configText!, runtime, Adjust, options.ReloadDebounce, loggerFactory.CreateLogger("WebFarm.Config"));
-        var host = new BalancerHost(runtime, dataPlane, frontEnd, admin, watcher, tls, configPath, options.ShutdownTimeout);
+        var host = new BalancerHost(runtime, dataPlane, tcp, frontEnd, admin, watcher, tls, configPath, options.ShutdownTimeout);
         Log.Listening(
             logger,
-            string.Join(", ", host.ListenUris),
+            string.Join(", ", host.ListenUris.Select(u => u.ToString()).Concat(host.TcpEndPoints.Select(e => "tcp://" + e))),
             host.AdminUri?.ToString() ?? "(disabled)",
             config.Farms.Count,
             config.UsesEpoll ? "epoll" : InlineSocketCompletions.Enabled ? "sockets (inline I/O)" : "sockets");
@@ -199,7 +218,14 @@ public sealed partial class BalancerHost : IAsyncDisposable
         timeout.CancelAfter(_shutdownTimeout);
         try
         {
-            await _dataPlane.StopAsync(timeout.Token).ConfigureAwait(false);
+            // TCP connections have no request boundary to finish at: stopping closes them (drain servers first to
+            // move clients gracefully, docs/tcp.md).
+            await _tcp.DisposeAsync().ConfigureAwait(false);
+            if (_dataPlane is not null)
+            {
+                await _dataPlane.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+
             if (_admin is not null)
             {
                 await _admin.StopAsync(timeout.Token).ConfigureAwait(false);
@@ -207,7 +233,11 @@ public sealed partial class BalancerHost : IAsyncDisposable
         }
         finally
         {
-            await _dataPlane.DisposeAsync().ConfigureAwait(false);
+            if (_dataPlane is not null)
+            {
+                await _dataPlane.DisposeAsync().ConfigureAwait(false);
+            }
+
             _frontEnd.Dispose();
             _tls.Dispose();
             if (_admin is not null)
@@ -258,6 +288,11 @@ public sealed partial class BalancerHost : IAsyncDisposable
             for (var i = 0; i < listen.Count; i++)
             {
                 var endpoint = listen[i];
+                if (endpoint.Protocol == TrafficProtocol.Tcp)
+                {
+                    continue; // TcpFrontEnd's; the index stays the config's, which tls.Store counts by
+                }
+
                 var policy = ListenerPolicy.For(endpoint, tls.FirstHttpsPort);
 
                 // The front end serves cleartext listeners only: TLS listeners and redirecting ones are Kestrel's

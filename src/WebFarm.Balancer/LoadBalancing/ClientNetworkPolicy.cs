@@ -7,10 +7,13 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// Consistent hash of the client's network (NLB "Class C" affinity): IPv4 /24, IPv6 /64. Clients behind a
 /// pool of proxies that share a network keep the same server.
 /// </summary>
-public sealed class ClientNetworkPolicy : ILoadBalancingPolicy
+public sealed class ClientNetworkPolicy : IClientAddressPolicy
 {
     public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
-        => ClientAddressHash.TryHash(context.Connection.RemoteIpAddress, ipv4Bytes: 3, ipv6Bytes: 8, out var hash)
+        => Choose(context.Connection.RemoteIpAddress, candidates);
+
+    public ServerRuntime? Choose(System.Net.IPAddress? client, ReadOnlySpan<ServerRuntime> candidates)
+        => ClientAddressHash.TryHash(client, ipv4Bytes: 3, ipv6Bytes: 8, out var hash)
             ? RendezvousHash.Choose(hash, candidates)
             : WeightedRandom.Choose(candidates);
 }

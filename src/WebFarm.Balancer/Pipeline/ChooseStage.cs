@@ -24,7 +24,7 @@ internal static class ChooseStage
         ReadOnlySpan<ServerRuntime?> tried,
         EventStream events,
         out ServerRuntime? server)
-        where TClient : IClientAdapter
+        where TClient : IChoosingClient
     {
         server = null;
         var affinity = view.Affinity;

@@ -14,7 +14,7 @@ namespace WebFarm.Balancer.Pipeline;
 /// the policy's view of the request, the attempt on the upstream path <see cref="ServingDecision"/> picks, the
 /// response target, the client-gone signal, and how an error and an access-log line are written.
 /// </summary>
-internal interface IClientAdapter : IAffinityClient
+internal interface IClientAdapter : IChoosingClient
 {
     /// <summary>The method may be sent again after a failure that may have reached the server (RFC 9110 9.2.2).</summary>
     bool IsIdempotent { get; }
@@ -27,9 +27,6 @@ internal interface IClientAdapter : IAffinityClient
 
     /// <summary>Part of the response may have reached the client: no error answer and no retry are possible any more.</summary>
     bool HasStarted { get; }
-
-    /// <summary>The farm's policy applied to this request (request-independent policies ignore it).</summary>
-    ServerRuntime? Choose(ILoadBalancingPolicy policy, ReadOnlySpan<ServerRuntime> candidates);
 
     /// <summary>One attempt on <see cref="AttemptRequest.Server"/>, on the upstream path <see cref="ServingDecision"/> picks.</summary>
     ValueTask<AttemptResult> AttemptAsync(Http1Forwarder direct, AttemptRequest request);

@@ -24,6 +24,11 @@ internal sealed class RouteTable
             // A single farm without routes takes everything.
             foreach (var farm in farms.Values)
             {
+                if (config.Farms.TryGetValue(farm.Name, out var options) && options.Protocol == TrafficProtocol.Tcp)
+                {
+                    continue; // TCP farms take connections from their listeners, never requests
+                }
+
                 list.Add(new CompiledRoute(0, null, null, null, farm, false));
             }
         }

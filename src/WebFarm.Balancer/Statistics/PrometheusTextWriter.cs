@@ -21,13 +21,18 @@ public static class PrometheusTextWriter
     private static readonly (string Label, double Quantile)[] s_quantiles = [("0.5", 0.5), ("0.95", 0.95), ("0.99", 0.99)];
 
     /// <summary>Returns the exposition text for <paramref name="farms"/>.</summary>
-    public static string Write(IEnumerable<FarmStatisticsSnapshot> farms, FrontEnd.FrontEndStatistics? frontEnd = null)
+    public static string Write(IEnumerable<FarmStatisticsSnapshot> farms, FrontEnd.FrontEndStatistics? frontEnd = null, IReadOnlyList<Tcp.TcpListenerStatistics>? tcpListeners = null)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         Write(writer, farms);
         if (frontEnd is not null)
         {
             WriteFrontEnd(writer, frontEnd);
+        }
+
+        if (tcpListeners is { Count: > 0 })
+        {
+            WriteTcpListeners(writer, tcpListeners);
         }
 
         return writer.ToString();
@@ -120,9 +125,10 @@ public static class PrometheusTextWriter
         }
 
         ServerFamily(writer, servers, "webfarm_server_transport_failures_total", "counter", "Requests that failed at the transport level (connect, reset, timeout).", static s => s.TransportFailures);
-        ServerFamily(writer, servers, "webfarm_server_bytes_in_total", "counter", "Request body bytes sent to the server.", static s => s.BytesIn);
-        ServerFamily(writer, servers, "webfarm_server_bytes_out_total", "counter", "Response body bytes received from the server.", static s => s.BytesOut);
-        ServerFamily(writer, servers, "webfarm_server_in_flight", "gauge", "Requests currently being forwarded to the server.", static s => s.InFlight);
+        ServerFamily(writer, servers, "webfarm_server_bytes_in_total", "counter", "Request body bytes sent to the server (TCP farms: every byte sent).", static s => s.BytesIn);
+        ServerFamily(writer, servers, "webfarm_server_bytes_out_total", "counter", "Response body bytes received from the server (TCP farms: every byte received).", static s => s.BytesOut);
+        ServerFamily(writer, servers, "webfarm_server_in_flight", "gauge", "Requests currently being forwarded to the server (TCP farms: open connections).", static s => s.InFlight);
+        ServerFamily(writer, servers, "webfarm_server_connections_total", "counter", "TCP connections made to the server for clients (TCP farms).", static s => s.Connections);
         ServerFamily(writer, servers, "webfarm_server_requests_per_second", "gauge", "Requests completed per second over the last 10 seconds.", static s => s.RequestsPerSecond);
         ServerFamily(writer, servers, "webfarm_server_response_time_ewma_seconds", "gauge", "Moving average of the response time (used by LeastResponseTime).", static s => s.ResponseTimeEwmaMs / 1000.0);
 
@@ -175,6 +181,28 @@ public static class PrometheusTextWriter
             {
                 Sample(writer, "webfarm_server_state", s.Farm, s.Server, "state", state.ToString().ToLowerInvariant(), s.State == state ? 1 : 0);
             }
+        }
+    }
+
+    /// <summary>The TCP listeners' counters, labelled with the listener's farm and address.</summary>
+    public static void WriteTcpListeners(TextWriter writer, IReadOnlyList<Tcp.TcpListenerStatistics> listeners)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(listeners);
+        TcpFamily(writer, listeners, "webfarm_tcp_connections_open", "gauge", "Client connections open on the TCP listener.", static l => l.Open);
+        TcpFamily(writer, listeners, "webfarm_tcp_connections_total", "counter", "Client connections the TCP listener accepted.", static l => l.Total);
+        TcpFamily(writer, listeners, "webfarm_tcp_over_limit_total", "counter", "Connections closed at once because the listener had MaxConnections open.", static l => l.OverLimit);
+        TcpFamily(writer, listeners, "webfarm_tcp_no_server_total", "counter", "Connections closed because no server could take them.", static l => l.NoServer);
+        TcpFamily(writer, listeners, "webfarm_tcp_idle_closed_total", "counter", "Connections closed after the farm's idle timeout.", static l => l.IdleClosed);
+        TcpFamily(writer, listeners, "webfarm_tcp_drain_closed_total", "counter", "Connections closed because their server drained past the drain timeout or went offline.", static l => l.DrainClosed);
+    }
+
+    private static void TcpFamily(TextWriter writer, IReadOnlyList<Tcp.TcpListenerStatistics> listeners, string name, string type, string help, Func<Tcp.TcpListenerStatistics, double> value)
+    {
+        Family(writer, name, type, help);
+        foreach (var l in listeners)
+        {
+            Sample(writer, name, l.Farm, null, "listener", l.Listener, value(l));
         }
     }
 

@@ -17,6 +17,7 @@ public sealed class ServerStatistics
     private long _transportFailures;
     private long _bytesIn;
     private long _bytesOut;
+    private long _connections;
     private long _responseTimeSamples;
     private long _ewmaBits; // double stored as bits so it can be updated with CompareExchange
 
@@ -66,6 +67,18 @@ public sealed class ServerStatistics
 
     /// <summary>Response body bytes received from the server (and relayed to the client).</summary>
     public long BytesOut => Volatile.Read(ref _bytesOut);
+
+    /// <summary>TCP connections made to the server for clients (TCP farms; 0 for HTTP farms).</summary>
+    public long Connections => Volatile.Read(ref _connections);
+
+    /// <summary>A TCP connection to the server was made for a client.</summary>
+    public void RecordConnection() => Interlocked.Increment(ref _connections);
+
+    /// <summary>Bytes a TCP connection sent to the server (counted as they go, so long connections show progress).</summary>
+    public void AddBytesIn(int bytes) => Interlocked.Add(ref _bytesIn, bytes);
+
+    /// <summary>Bytes a TCP connection received from the server and relayed to the client.</summary>
+    public void AddBytesOut(int bytes) => Interlocked.Add(ref _bytesOut, bytes);
 
     /// <summary>Records a request that got a response from the server.</summary>
     /// <param name="elapsed">From sending the request to the end of the response.</param>
@@ -156,6 +169,7 @@ public sealed class ServerStatistics
             ResponseTimeEwmaMs: ResponseTimeEwmaMs)
         {
             LastHealthCheck = server.LastHealthCheck,
+            Connections = Connections,
         };
     }
 

@@ -36,6 +36,9 @@ public sealed record ServerStatisticsSnapshot(
     /// <summary>The last periodic active health check, or null when the server has none (yet).</summary>
     public Health.HealthProbeResult? LastHealthCheck { get; init; }
 
+    /// <summary>TCP connections made to the server (TCP farms; open ones are <see cref="InFlight"/>).</summary>
+    public long Connections { get; init; }
+
     /// <summary>Captures <paramref name="server"/>'s state and statistics.</summary>
     public static ServerStatisticsSnapshot Capture(ServerRuntime server)
     {

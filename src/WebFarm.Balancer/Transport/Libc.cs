@@ -15,6 +15,9 @@ internal static unsafe partial class Libc
     public const int ETIMEDOUT = 110;
     public const int ECONNREFUSED = 111;
     public const int EHOSTUNREACH = 113;
+    public const int EINPROGRESS = 115;
+    public const ushort AF_INET = 2;
+    public const ushort AF_INET6 = 10;
 
     public const uint EPOLLIN = 0x001;
     public const uint EPOLLOUT = 0x004;
@@ -55,6 +58,12 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(nint fd, MessageHeader* message, int flags);
+
+    [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
+    public static partial int Connect(nint fd, byte* address, uint length);
+
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    public static partial int GetSockName(nint fd, byte* address, uint* length);
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(nint fd, int level, int name, int* value, uint* length);

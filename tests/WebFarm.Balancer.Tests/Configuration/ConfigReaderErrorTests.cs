@@ -38,7 +38,7 @@ public class ConfigReaderErrorTests
             $.Listen[0]: expected a URL string or an object {"Url": ..., "Protocols": ...}, got the number 1
             $.Listen[1].Url: expected a string, got the number 2
             $.Listen[1].Protocols: "Http3" is not one of: Http1, Http2, Http1AndHttp2
-            $.Listen[1].Q: unknown key 'Q' (expected one of: Url, Protocols, Certificates, CertificatePassword, DefaultCertificate, RedirectToHttps, HttpsPort, Hsts)
+            $.Listen[1].Q: unknown key 'Q' (expected one of: Url, Protocols, Protocol, Farm, MaxConnections, Certificates, CertificatePassword, DefaultCertificate, RedirectToHttps, HttpsPort, Hsts)
             $.Listen[1].Url: is required
             $.Listen[2].Url: is required
             $.Admin.Listen: expected a string or null, got the number 1
@@ -68,7 +68,7 @@ public class ConfigReaderErrorTests
             $.Farms.web.PassiveHealth: expected an object, got the number 2
             $.Farms.web.Affinity: expected an object, got null
             $.Farms.web.Servers: expected an array, got an object
-            $.Farms.web.Nope: unknown key 'Nope' (expected one of: LoadBalancing, HashKey, HttpVersion, DirectHttp1, PreserveHost, TlsCaFile, TlsInsecureSkipVerify, Timeouts, Limits, MinimumHealthyServers, SlowStart, Retries, Health, PassiveHealth, Affinity, Servers)
+            $.Farms.web.Nope: unknown key 'Nope' (expected one of: Protocol, ProxyProtocol, LoadBalancing, HashKey, HttpVersion, DirectHttp1, PreserveHost, TlsCaFile, TlsInsecureSkipVerify, Timeouts, Limits, MinimumHealthyServers, SlowStart, Retries, Health, PassiveHealth, Affinity, Servers)
             """
         },
         {
@@ -104,7 +104,7 @@ public class ConfigReaderErrorTests
             $.Farms.web.Health.Fall: expected a whole number, got null
             $.Farms.web.Health.Host: expected a string or null, got the number 1
             $.Farms.web.Health.HttpVersion: expected a string, got null
-            $.Farms.web.Health.Q: unknown key 'Q' (expected one of: Path, Interval, Timeout, ExpectedStatus, ExpectedBody, Rise, Fall, Host, HttpVersion)
+            $.Farms.web.Health.Q: unknown key 'Q' (expected one of: Path, Interval, Timeout, ExpectedStatus, ExpectedBody, Rise, Fall, Host, HttpVersion, Type)
             $.Farms.web.PassiveHealth.FailureStatus: "abc" in "abc" is not a status code or range (use "200" or "200-399")
             $.Farms.web.PassiveHealth.MaxFailures: expected a whole number, got the string "3"
             $.Farms.web.PassiveHealth.Window: expected a duration string like "5s", "250ms" or "00:00:05", got the number 1
@@ -139,7 +139,7 @@ public class ConfigReaderErrorTests
             $.Farms.web.Servers[1].Weight: expected a whole number, got the string "1"
             $.Farms.web.Servers[1].Backup: expected true or false, got the string "no"
             $.Farms.web.Servers[1].MaxConcurrentRequests: expected a whole number, got the string "5"
-            $.Farms.web.Servers[1].Health.Q: unknown key 'Q' (expected one of: Path, Interval, Timeout, ExpectedStatus, ExpectedBody, Rise, Fall, Host, HttpVersion)
+            $.Farms.web.Servers[1].Health.Q: unknown key 'Q' (expected one of: Path, Interval, Timeout, ExpectedStatus, ExpectedBody, Rise, Fall, Host, HttpVersion, Type)
             $.Farms.web.Servers[1].X: unknown key 'X' (expected one of: Name, Address, Weight, Backup, MaxConcurrentRequests, Health)
             $.Farms.web.Servers[1].Name: is required
             $.Farms.web.Servers[1].Address: is required (like "http://10.0.0.5:5000")

@@ -444,6 +444,7 @@ public sealed class EpollSocketTests
         using var epoll = await EpollSocket.ConnectAsync(new DnsEndPoint("localhost", port), CancellationToken.None).AsTask().WaitAsync(Deadline);
         using var peer = await listener.AcceptAsync().WaitAsync(Deadline);
         Assert.Equal(port, ((IPEndPoint)epoll.RemoteEndPoint!).Port);
+        Assert.Equal(peer.RemoteEndPoint, epoll.LocalEndPoint);
         await epoll.SendAsync("hello"u8.ToArray()).AsTask().WaitAsync(Deadline);
         var buffer = new byte[5];
         var n = await peer.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(Deadline);
