@@ -6,7 +6,7 @@ namespace WebFarm.Balancer.FrontEnd;
 
 /// <summary>
 /// A client's request head as the front end reads it: copied out of the connection's input into a buffer of its own
-/// (one per connection, reused) and parsed strictly. Only the plainest requests are <see cref="ClientHeadStatus.Complete"/>:
+/// (part of the <see cref="RequestBuffers"/> a connection rents for one request) and parsed strictly. Only the plainest requests are <see cref="ClientHeadStatus.Complete"/>:
 /// GET, HEAD, OPTIONS or DELETE in origin form over HTTP/1.1, CRLF line ends, no body, no upgrade, no Expect, no
 /// obs-fold, no control characters, one Host, a path that needs no decoding or normalisation. Anything else is a
 /// hand-off: Kestrel, whose parser is the authority on what is malformed, sees the same bytes and answers.
@@ -30,10 +30,13 @@ internal sealed class ClientRequestHead
     private static readonly SearchValues<byte> HostBytes =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:[]"u8);
 
-    // Sized for common heads and grown on demand: a connection should not cost 32 KiB before its first request.
+    // Sized for common heads and grown on demand (up to MaxLength): most heads are well under 1 KiB.
     private byte[] _bytes = new byte[1024];
     private char[] _chars = new char[256];
     private HeaderField[] _fields = new HeaderField[16];
+
+    /// <summary>Bytes held by this head's buffers (they grow with the longest head parsed).</summary>
+    public int Capacity => Math.Max(_bytes.Length, _chars.Length * sizeof(char));
 
     /// <summary>Bytes of the head, final CRLF CRLF included.</summary>
     public int Length { get; private set; }
