@@ -5,6 +5,7 @@ using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.Health;
 using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Routing;
+using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Farms;
 
@@ -18,12 +19,14 @@ internal sealed class ConfigApplier
     private readonly BalancerRuntime _runtime;
     private readonly HealthMonitorSet _monitors;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _transportLogger;
 
     public ConfigApplier(BalancerRuntime runtime, HealthMonitorSet monitors, ILoggerFactory loggerFactory)
     {
         _runtime = runtime;
         _monitors = monitors;
         _loggerFactory = loggerFactory;
+        _transportLogger = loggerFactory.CreateLogger(EpollConnectionListenerFactory.LogCategory);
     }
 
     /// <summary>Adds a server to <paramref name="farm"/>'s view (the caller checked the name is free).</summary>
@@ -153,7 +156,7 @@ internal sealed class ConfigApplier
             var policy = oldView is not null && oldView.Options.LoadBalancing == options.LoadBalancing && oldView.Options.HashKey == options.HashKey
                 ? oldView.Policy
                 : LoadBalancingPolicyFactory.Create(options.LoadBalancing, options.HashKey);
-            var transport = oldView is not null && oldView.Transport.Matches(options) ? oldView.Transport : new FarmTransport(options, config.UsesEpoll);
+            var transport = oldView is not null && oldView.Transport.Matches(options) ? oldView.Transport : new FarmTransport(options, config.UsesEpoll, _transportLogger);
             var affinity = affinities[name];
             var passive = oldView is not null && SamePassive(oldView.Options, options)
                 ? oldView.PassiveHealth
