@@ -283,9 +283,14 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
 
     public void SetAffinityCookie(string setCookie) => _setCookie = setCookie;
 
-    /// <summary>The front end takes only farms whose policy does not read the request (<see cref="ServingDecision.FrontEndServes"/>).</summary>
+    /// <summary>
+    /// The front end takes only farms whose policy ignores the request or reads it through <see cref="IPolicyRequest"/>
+    /// (<see cref="ServingDecision.FrontEndServes"/>); a policy that reads the request reads the parsed head.
+    /// </summary>
     public ServerRuntime? Choose(ILoadBalancingPolicy policy, ReadOnlySpan<ServerRuntime> candidates)
-        => ((IRequestIndependentPolicy)policy).Choose(candidates);
+        => policy is IRequestReadingPolicy reading
+            ? reading.Choose(new ClientPolicyView(Head, RemoteAddress), candidates)
+            : ((IRequestIndependentPolicy)policy).Choose(candidates);
 
     /// <summary>Always the direct path: the front end takes only requests <see cref="ServingDecision"/> sends there.</summary>
     public ValueTask<AttemptResult> AttemptAsync(Http1Forwarder direct, AttemptRequest request)
