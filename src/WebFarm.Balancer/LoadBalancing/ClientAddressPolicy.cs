@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Farms;
 
 namespace WebFarm.Balancer.LoadBalancing;
@@ -8,7 +7,7 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// <see cref="ClientNetworkPolicy"/>). Without a remote address (e.g. in-process transports) it falls back to
 /// weighted random.
 /// </summary>
-public abstract class ClientAddressPolicy : IRequestReadingPolicy
+public abstract class ClientAddressPolicy : RequestReadingPolicy
 {
     private readonly int _ipv4Bytes;
     private readonly int _ipv6Bytes;
@@ -19,14 +18,7 @@ public abstract class ClientAddressPolicy : IRequestReadingPolicy
         _ipv6Bytes = ipv6Bytes;
     }
 
-    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
-        => Choose(new HttpRequestPolicyView(context), candidates);
-
-    ServerRuntime? IRequestReadingPolicy.Choose<TRequest>(in TRequest request, ReadOnlySpan<ServerRuntime> candidates)
-        => Choose(request, candidates);
-
-    internal ServerRuntime? Choose<TRequest>(in TRequest request, ReadOnlySpan<ServerRuntime> candidates)
-        where TRequest : struct, IPolicyRequest
+    internal sealed override ServerRuntime? Choose<TRequest>(in TRequest request, ReadOnlySpan<ServerRuntime> candidates)
         => ClientAddressHash.TryHash(request.RemoteAddress, _ipv4Bytes, _ipv6Bytes, out var hash)
             ? RendezvousHash.Choose(hash, candidates)
             : WeightedRandom.Choose(candidates);

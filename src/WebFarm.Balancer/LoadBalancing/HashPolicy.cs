@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using WebFarm.Balancer.Farms;
 
@@ -15,7 +14,7 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// Request.Cookies / Request.Query, which would parse and allocate a collection per request. Cookie and query values
 /// are hashed as sent (not unescaped), which is stable for a given client.
 /// </remarks>
-public sealed class HashPolicy : IRequestReadingPolicy
+public sealed class HashPolicy : RequestReadingPolicy
 {
     private readonly HashKeySpec _key;
 
@@ -31,14 +30,7 @@ public sealed class HashPolicy : IRequestReadingPolicy
 
     public HashKeySpec Key => _key;
 
-    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
-        => Choose(new HttpRequestPolicyView(context), candidates);
-
-    ServerRuntime? IRequestReadingPolicy.Choose<TRequest>(in TRequest request, ReadOnlySpan<ServerRuntime> candidates)
-        => Choose(request, candidates);
-
-    internal ServerRuntime? Choose<TRequest>(in TRequest request, ReadOnlySpan<ServerRuntime> candidates)
-        where TRequest : struct, IPolicyRequest
+    internal override ServerRuntime? Choose<TRequest>(in TRequest request, ReadOnlySpan<ServerRuntime> candidates)
         => TryHashKey(request, out var hash)
             ? RendezvousHash.Choose(hash, candidates)
             : WeightedRandom.Choose(candidates);

@@ -82,6 +82,17 @@ public sealed partial class FrontEndFarmFeatureTests
         }
     }
 
+    /// <summary>
+    /// Observations of "key -> servers" lines: each key always went to one server, the front end's choices equal
+    /// Kestrel's, and the keys are spread over more than one server (so equality is not trivial).
+    /// </summary>
+    private static void AssertStickyAndSpreadAlike(string frontEnd, string kestrel)
+    {
+        Assert.DoesNotContain(",", frontEnd, StringComparison.Ordinal);
+        Assert.Equal(kestrel, frontEnd);
+        Assert.True(frontEnd.Split('\n').Select(l => l[(l.IndexOf('>', StringComparison.Ordinal) + 2)..]).Distinct().Count() > 1, frontEnd);
+    }
+
     private static string Backend(RawResponse response) => Assert.Single(response.Values("X-Backend"));
 
     /// <summary>The affinity cookie's Set-Cookie line, or null when the response set none.</summary>
@@ -207,11 +218,7 @@ public sealed partial class FrontEndFarmFeatureTests
                 return string.Join("\n", observed);
             });
 
-            Assert.DoesNotContain(",", frontEnd, StringComparison.Ordinal);
-            Assert.Equal(kestrel, frontEnd);
-
-            // Eight addresses over three servers: more than one server is used (the hash spreads them).
-            Assert.True(frontEnd.Split('\n').Select(l => l[(l.IndexOf('>', StringComparison.Ordinal) + 2)..]).Distinct().Count() > 1, frontEnd);
+            AssertStickyAndSpreadAlike(frontEnd, kestrel);
         }
         finally
         {
@@ -270,11 +277,7 @@ public sealed partial class FrontEndFarmFeatureTests
                 return string.Join("\n", observed);
             });
 
-            Assert.DoesNotContain(",", frontEnd, StringComparison.Ordinal);
-            Assert.Equal(kestrel, frontEnd);
-
-            // Twelve keys over three servers: more than one server is used (the hash spreads them).
-            Assert.True(frontEnd.Split('\n').Select(l => l[(l.IndexOf('>', StringComparison.Ordinal) + 2)..]).Distinct().Count() > 1, frontEnd);
+            AssertStickyAndSpreadAlike(frontEnd, kestrel);
         }
         finally
         {
