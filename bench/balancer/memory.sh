@@ -7,6 +7,11 @@
 #   TARGETS=webfarm CLIENTS=1000 bench/balancer/memory.sh
 #   WEBFARM_ENV="DOTNET_GCgen0size=0x400000" bench/balancer/memory.sh   # the balancer with other runtime settings
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/memory.sh     # skip the Release build
+#   DETAIL=1 TARGETS=webfarm bench/balancer/memory.sh   # also what the memory is made of (see below)
+#
+# DETAIL=1 adds, for each reading, the split of /proc/PID/smaps_rollup (file-backed pages: the runtime and assemblies
+# mapped; anonymous: GC heap, JIT code, native heap, stacks) and, for the balancer with connections held, the live GC
+# heap by type (`dotnet-gcdump report`, when dotnet-gcdump is on PATH: `dotnet tool install -g dotnet-gcdump`).
 #
 # The balancer runs exactly as shipped: no DOTNET_* settings (unless WEBFARM_ENV gives some), on every core; HAProxy
 # with its default thread count (one per core). Goals: the balancer idle <= 40 MiB, with 10,000 connections
@@ -52,6 +57,32 @@ rss_kib() {
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
+# detail NAME PID MOMENT: with DETAIL=1, appends what the process's memory is made of to $WORK/memory-detail.
+detail() {
+  [[ "${DETAIL:-0}" == 1 ]] || return 0
+  local name="$1" pid="$2" moment="$3"
+  {
+    echo "#### $name, $moment"
+    echo
+    awk '/^(Rss|Anonymous|Pss_File|Pss_Anon|Private_Dirty|Shared_Clean):/ {printf "%s %.1f MiB; ", $1, $2 / 1024} END {print ""}' \
+      "/proc/$pid/smaps_rollup"
+    # The largest mappings by resident size (file name, or the kind of anonymous mapping).
+    echo
+    echo '```'
+    awk '/^[0-9a-f]+-[0-9a-f]+ / {name = ($6 == "" ? "[anonymous]" : $6)} /^Rss:/ {rss[name] += $2}
+      END {for (n in rss) if (rss[n] >= 1024) printf "%8.1f MiB  %s\n", rss[n] / 1024, n}' "/proc/$pid/smaps" | sort -rn | head -25
+    echo '```'
+    if [[ "$name" == webfarm && "$moment" == loaded ]] && command -v dotnet-gcdump >/dev/null; then
+      echo
+      echo '```'
+      dotnet-gcdump collect -p "$pid" -o "$WORK/$name.gcdump" >/dev/null 2>&1 &&
+        dotnet-gcdump report "$WORK/$name.gcdump" 2>/dev/null | head -40
+      echo '```'
+    fi
+    echo
+  } >>"$WORK/memory-detail"
+}
+
 established() { # port -> established connections accepted on it
   ss -Htn state established "( sport = :$1 )" | wc -l
 }
@@ -61,6 +92,7 @@ measure_memory() {
   local name="$1" pid="$2" port="$3" count="$4" idle loaded after held
   sleep "$SETTLE"
   idle=$(rss_kib "$pid")
+  detail "$name" "$pid" idle
   log "$name: idle $(mib "$idle") MiB; opening $count keep-alive connections"
   coproc CLIENT { ulimit -n "$CLIENT_FDS"; exec python3 "$ROOT/bench/balancer/idle_clients.py" 127.0.0.1 "$port" "$count" 2>"$WORK/clients-$name.err"; }
   local client_pid=$CLIENT_PID ready=""
@@ -73,6 +105,7 @@ measure_memory() {
   sleep "$SETTLE"
   loaded=$(rss_kib "$pid")
   held=$(established "$port")
+  detail "$name" "$pid" loaded
   log "$name: $held connections held, $(mib "$loaded") MiB; closing them"
   eval "exec ${CLIENT[1]}>&-"
   wait "$client_pid" || true
@@ -92,6 +125,7 @@ memory_main() {
   ulimit -n "$hard"
   CLIENT_FDS=$((CLIENTS + 100))
   : >"$WORK/memory-rows"
+  : >"$WORK/memory-detail"
   if [[ " $TARGETS " == *" webfarm"* ]]; then build_webfarm; fi
   start_backends
   for target in $TARGETS; do
@@ -126,6 +160,10 @@ memory_main() {
     while read -r name idle loaded held after; do
       echo "| $name | $(mib "$idle") | $(mib "$loaded") | $held | $(mib "$after") |"
     done <"$WORK/memory-rows"
+    if [[ -s "$WORK/memory-detail" ]]; then
+      echo
+      cat "$WORK/memory-detail"
+    fi
   } >"$file"
   cat "$file"
   log "written to $file"

@@ -6,6 +6,7 @@ using WebFarm.Balancer.Health;
 using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Routing;
 using WebFarm.Balancer.Tls;
+using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Farms;
 
@@ -20,6 +21,7 @@ internal sealed partial class ConfigApplier
     private readonly HealthMonitorSet _monitors;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly ILogger _transportLogger;
 
     public ConfigApplier(BalancerRuntime runtime, HealthMonitorSet monitors, ILoggerFactory loggerFactory)
     {
@@ -27,6 +29,7 @@ internal sealed partial class ConfigApplier
         _monitors = monitors;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger("WebFarm.Balancer");
+        _transportLogger = loggerFactory.CreateLogger(EpollConnectionListenerFactory.LogCategory);
     }
 
     /// <summary>Adds a server to <paramref name="farm"/>'s view (the caller checked the name is free).</summary>
@@ -172,7 +175,7 @@ internal sealed partial class ConfigApplier
                 ? oldView.Policy
                 : LoadBalancingPolicyFactory.Create(options.LoadBalancing, options.HashKey);
             var tls = trust[name];
-            var transport = oldView is not null && oldView.Transport.Matches(options, tls) ? oldView.Transport : new FarmTransport(options, config.UsesEpoll, tls);
+            var transport = oldView is not null && oldView.Transport.Matches(options, tls) ? oldView.Transport : new FarmTransport(options, config.UsesEpoll, tls, _transportLogger);
             if (tls.SkipVerify && oldView?.Transport.Tls.SkipVerify != true)
             {
                 // Once, when a farm starts skipping verification: said where an operator looks, not per request.

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding.Http1;
@@ -19,6 +20,7 @@ internal sealed class FarmTransport : IDisposable
 
     private readonly Lock _poolsLock = new();
     private readonly List<Http1ConnectionPool> _pools = [];
+    private readonly ILogger? _transportLogger;
     private Timer? _sweeper;
     private int _active;
     private int _retired;
@@ -26,10 +28,12 @@ internal sealed class FarmTransport : IDisposable
 
     /// <param name="useEpoll">The direct path's connections use the epoll transport (restart-only, so never a reason to rebuild).</param>
     /// <param name="tls">How https servers' certificates are checked (null: against the system's trusted roots).</param>
-    public FarmTransport(FarmOptions options, bool useEpoll = false, UpstreamTls? tls = null)
+    /// <param name="transportLogger">Where the epoll transport reports failures of the direct path's connections.</param>
+    public FarmTransport(FarmOptions options, bool useEpoll = false, UpstreamTls? tls = null, ILogger? transportLogger = null)
     {
         UsesEpoll = useEpoll;
         Tls = tls ?? UpstreamTls.SystemRoots;
+        _transportLogger = transportLogger;
         Timeouts = options.Timeouts;
         HttpVersion = options.HttpVersion;
         Version = options.HttpVersion is "2" or "2.0" ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
@@ -178,7 +182,7 @@ internal sealed class FarmTransport : IDisposable
                 current.Dispose();
             }
 
-            var pool = new Http1ConnectionPool(this, address, new Uri(address), UsesEpoll);
+            var pool = new Http1ConnectionPool(this, address, new Uri(address), UsesEpoll, _transportLogger);
             if (Volatile.Read(ref _disposed) != 0)
             {
                 pool.Dispose();

@@ -6,7 +6,7 @@ namespace WebFarm.Balancer.FrontEnd;
 
 /// <summary>
 /// A client's request head as the front end reads it: copied out of the connection's input into a buffer of its own
-/// (one per connection, reused) and parsed strictly. Only the plainest requests are <see cref="ClientHeadStatus.Complete"/>:
+/// (part of the <see cref="RequestBuffers"/> a connection rents for one request) and parsed strictly. Only the plainest requests are <see cref="ClientHeadStatus.Complete"/>:
 /// GET, HEAD, OPTIONS or DELETE in origin form over HTTP/1.1, CRLF line ends, no body, no upgrade, no Expect, no
 /// obs-fold, no control characters, one Host, a path that needs no decoding or normalisation. Anything else is a
 /// hand-off: Kestrel, whose parser is the authority on what is malformed, sees the same bytes and answers.
@@ -30,10 +30,14 @@ internal sealed class ClientRequestHead
     private static readonly SearchValues<byte> HostBytes =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:[]"u8);
 
-    // Sized for common heads and grown on demand: a connection should not cost 32 KiB before its first request.
+    // Sized for common heads and grown on demand (up to MaxLength): most heads are well under 1 KiB.
     private byte[] _bytes = new byte[1024];
     private char[] _chars = new char[256];
+    private char[] _valueChars = new char[64];
     private HeaderField[] _fields = new HeaderField[16];
+
+    /// <summary>Bytes held by this head's buffers (they grow with the longest head parsed).</summary>
+    public int Capacity => Math.Max(_bytes.Length, Math.Max(_chars.Length, _valueChars.Length) * sizeof(char));
 
     /// <summary>Bytes of the head, final CRLF CRLF included.</summary>
     public int Length { get; private set; }
@@ -71,6 +75,9 @@ internal sealed class ClientRequestHead
     /// <summary>The path as characters: no decoding needed (no '%'), no dot segments.</summary>
     public ReadOnlySpan<char> Path => _chars.AsSpan(_hostNameLength, PathLength);
 
+    /// <summary>The query as characters, as sent, without its '?' (empty when there is none).</summary>
+    public ReadOnlySpan<char> Query => PathLength < TargetLength ? _chars.AsSpan(_hostNameLength + PathLength + 1, TargetLength - PathLength - 1) : default;
+
     private int _hostNameLength;
 
     public HeaderField Field(int index) => _fields[index];
@@ -78,6 +85,13 @@ internal sealed class ClientRequestHead
     public ReadOnlySpan<byte> Name(HeaderField field) => _bytes.AsSpan(field.NameStart, field.NameLength);
 
     public ReadOnlySpan<byte> Value(HeaderField field) => _bytes.AsSpan(field.ValueStart, field.ValueLength);
+
+    /// <summary>A header value as characters, its bytes read as Latin-1 as Kestrel reads them (valid until the next call).</summary>
+    public ReadOnlySpan<char> ValueChars(HeaderField field)
+    {
+        Reserve(ref _valueChars, field.ValueLength);
+        return _valueChars.AsSpan(0, Encoding.Latin1.GetChars(Value(field), _valueChars));
+    }
 
     /// <summary>True when exactly one <paramref name="name"/> header is present with exactly <paramref name="value"/>.</summary>
     public bool HasSingleHeader(string name, string value)
@@ -297,16 +311,17 @@ internal sealed class ClientRequestHead
             return false;
         }
 
-        // Host name and path as characters for route matching: one widening copy, no strings.
+        // Host name and target as characters for route matching and the policies that read the path or query: one
+        // widening copy, no strings.
         var host = Value(_fields[HostField]);
         var hostName = host[0] == (byte)'[' ? host[..(host.IndexOf((byte)']') + 1)] : host[..(host.IndexOf((byte)':') is var c and >= 0 ? c : host.Length)];
-        Reserve(ref _chars, hostName.Length + PathLength);
+        Reserve(ref _chars, hostName.Length + TargetLength);
         if (hostName.IsEmpty || Ascii.ToUtf16(hostName, _chars, out _hostNameLength) != OperationStatus.Done)
         {
             return false;
         }
 
-        return Ascii.ToUtf16(Target[..PathLength], _chars.AsSpan(_hostNameLength), out _) == OperationStatus.Done;
+        return Ascii.ToUtf16(Target, _chars.AsSpan(_hostNameLength), out _) == OperationStatus.Done;
     }
 
     /// <summary>Checks the headers that decide whether the front end may serve the request.</summary>

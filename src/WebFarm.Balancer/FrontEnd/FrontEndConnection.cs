@@ -21,7 +21,9 @@ namespace WebFarm.Balancer.FrontEnd;
 /// plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
 /// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. It is the request
 /// pipeline's client adapter for the requests it serves (<see cref="IClientAdapter"/>) and the
-/// <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the server's response to.
+/// <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the server's response to. Between requests it
+/// holds no buffer: the head, the upstream head and the response head live in <see cref="RequestBuffers"/> rented for
+/// one request, and the transport's pipe holds no block while nothing was received.
 /// </summary>
 internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1ResponseTarget
 {
@@ -36,9 +38,13 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
     private int _timedOut;
     private int _closeRequested;
 
-    // The response in progress. Its head waits in _head until the first body byte or flush, so that a server failing
-    // right after its head still gets the client a clean 502 (nothing of the response went into the pipe yet).
-    private byte[] _pendingHead = new byte[1024];
+    // The request in progress (null between requests): its head, the head sent upstream and the response head.
+    private RequestBuffers? _request;
+
+    // The response in progress. Its head waits in the request's buffers until the first body byte or flush, so that a
+    // server failing right after its head still gets the client a clean 502 (nothing of the response went into the
+    // pipe yet).
+    private byte[]? _pendingHead;
     private int _pendingHeadLength;
     private bool _started;
     private bool _chunked;
@@ -65,9 +71,8 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
         _clientAddress = FormatAddress(remote);
     }
 
-    public ClientRequestHead Head { get; } = new();
-
-    public UpstreamHeadWriter Upstream { get; } = new();
+    /// <summary>The request in progress (only while one is: see <see cref="RequestBuffers"/>).</summary>
+    private ClientRequestHead Head => _request!.Head;
 
     public IPAddress? RemoteAddress { get; }
 
@@ -144,11 +149,15 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
                         return;
                     }
 
+                    _request ??= _frontEnd.Buffers.Rent();
                     status = Head.Parse(buffer);
                     if (status != ClientHeadStatus.Incomplete)
                     {
                         break;
                     }
+
+                    // Nothing is kept between reads of a partial head: the next read parses it again from its start.
+                    ReleaseRequest();
 
                     if (result.IsCompleted)
                     {
@@ -187,6 +196,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
                 {
                     // Nothing consumed: Kestrel reads this request from the first byte, then the rest of the connection.
                     _input.AdvanceTo(buffer.Start);
+                    ReleaseRequest();
                     _frontEnd.Unregister(this);
                     registered = false;
 
@@ -218,13 +228,18 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
                 }
                 catch (Exception ex)
                 {
-                    // A bug, not bad input (that is refused or handed off): lose this connection, never the listener.
+                    // A bug, not bad input (that is refused or handed off): lose this connection, never the listener. Its
+                    // buffers are not reused, since whatever failed may still hold them.
                     Log.ServeFailed(_frontEnd.Logger, ex);
+                    _frontEnd.Buffers.Forget();
+                    _request = null;
                     Abort();
                     return;
                 }
 
-                if (_aborted || CloseAfterResponse)
+                var close = _aborted || CloseAfterResponse;
+                ReleaseRequest();
+                if (close)
                 {
                     return;
                 }
@@ -232,6 +247,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
         }
         finally
         {
+            ReleaseRequest();
             shutdown?.Dispose();
             if (registered)
             {
@@ -267,17 +283,23 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
 
     public void SetAffinityCookie(string setCookie) => _setCookie = setCookie;
 
-    /// <summary>The front end takes only farms whose policy does not read the request (<see cref="ServingDecision.FrontEndServes"/>).</summary>
+    /// <summary>
+    /// The front end takes only farms whose policy ignores the request or reads it through <see cref="IPolicyRequest"/>
+    /// (<see cref="ServingDecision.FrontEndServes"/>); a policy that reads the request reads the parsed head.
+    /// </summary>
     public ServerRuntime? Choose(ILoadBalancingPolicy policy, ReadOnlySpan<ServerRuntime> candidates)
-        => ((IRequestIndependentPolicy)policy).Choose(candidates);
+        => policy is IRequestReadingPolicy reading
+            ? reading.Choose(new ClientPolicyView(Head, RemoteAddress), candidates)
+            : ((IRequestIndependentPolicy)policy).Choose(candidates);
 
     /// <summary>Always the direct path: the front end takes only requests <see cref="ServingDecision"/> sends there.</summary>
     public ValueTask<AttemptResult> AttemptAsync(Http1Forwarder direct, AttemptRequest request)
     {
         var trusted = request.Snapshot.TrustedProxies;
         var pool = request.Transport.GetHttp1Pool(request.Server);
-        Upstream.Write(Head, pool, request.Route, request.View.Options.PreserveHost, !trusted.IsEmpty && trusted.Contains(RemoteAddress), ClientAddress, request.RequestId);
-        return direct.AttemptAsync(this, pool, Upstream.Bytes, Head.IsHead, request.Route.Farm, request.View, request.Server, request.RequestId, request.Exchange);
+        var upstream = _request!.Upstream;
+        upstream.Write(Head, pool, request.Route, request.View.Options.PreserveHost, !trusted.IsEmpty && trusted.Contains(RemoteAddress), ClientAddress, request.RequestId);
+        return direct.AttemptAsync(this, pool, upstream.Bytes, Head.IsHead, request.Route.Farm, request.View, request.Server, request.RequestId, request.Exchange);
     }
 
     public void LogAccess(AccessLog log, string farm, string server, string requestId, double elapsedMilliseconds)
@@ -299,12 +321,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
 
     public void StartResponse(ReadOnlySpan<byte> data, in Http1ResponseHead head, Http1ConnectionPool pool, string requestId)
     {
-        var capacity = ClientResponseWriter.HeadCapacity(head.Length, requestId, _setCookie);
-        if (_pendingHead.Length < capacity)
-        {
-            _pendingHead = new byte[capacity];
-        }
-
+        _pendingHead = _request!.ResponseHead(ClientResponseWriter.HeadCapacity(head.Length, requestId, _setCookie));
         _status = head.StatusCode;
         _chunked = ClientResponseWriter.WriteHead(_pendingHead, out _pendingHeadLength, data, head, Head.IsHead, CloseAfterResponse, requestId, _setCookie);
     }
@@ -388,8 +405,19 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
         if (_pendingHeadLength > 0)
         {
             _started = true;
-            _output.Write(_pendingHead.AsSpan(0, _pendingHeadLength));
+            _output.Write(_pendingHead!.AsSpan(0, _pendingHeadLength));
             _pendingHeadLength = 0;
+        }
+    }
+
+    /// <summary>Gives the request's buffers back (nothing refers to them once its response is done or it was handed off).</summary>
+    private void ReleaseRequest()
+    {
+        if (_request is not null)
+        {
+            _pendingHead = null;
+            _frontEnd.Buffers.Return(_request);
+            _request = null;
         }
     }
 

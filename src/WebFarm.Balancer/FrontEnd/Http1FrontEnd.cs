@@ -39,6 +39,9 @@ internal sealed class Http1FrontEnd : IDisposable
 
     public FrontEndStatistics Statistics { get; }
 
+    /// <summary>The buffers a connection rents for one request (none are held by idle connections).</summary>
+    public RequestBufferPool Buffers { get; } = new();
+
     /// <summary>How long a connection may wait for its next request.</summary>
     public TimeSpan KeepAliveTimeout { get; }
 

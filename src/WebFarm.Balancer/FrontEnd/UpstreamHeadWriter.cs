@@ -10,12 +10,16 @@ namespace WebFarm.Balancer.FrontEnd;
 /// Writes the request head a server gets for a request the front end parsed, by the rules of
 /// <see cref="RequestHeaderForwarding"/> applied to raw header lines: hop-by-hop headers stay behind ("TE: trailers"
 /// excepted), the headers the balancer sets (Host, X-Forwarded-*, X-Request-Id) are replaced, a trusted proxy's
-/// X-Forwarded-* are appended to. The client's other lines go out byte for byte. One buffer per client connection.
+/// X-Forwarded-* are appended to. The client's other lines go out byte for byte. Part of the
+/// <see cref="RequestBuffers"/> a connection rents for one request.
 /// </summary>
 internal sealed class UpstreamHeadWriter
 {
     private byte[] _buffer = new byte[1024];
     private int _length;
+
+    /// <summary>Bytes held by the buffer (it grows with the longest head written).</summary>
+    public int Capacity => _buffer.Length;
 
     public ReadOnlyMemory<byte> Bytes => _buffer.AsMemory(0, _length);
 

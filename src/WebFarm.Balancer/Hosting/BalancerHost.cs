@@ -54,6 +54,9 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
     public BalancerRuntime Runtime { get; }
 
+    /// <summary>The HTTP/1.1 front end of the client listeners.</summary>
+    internal Http1FrontEnd FrontEnd => _frontEnd;
+
     /// <summary>The client-facing addresses actually bound (ephemeral ports resolved).</summary>
     public IReadOnlyList<Uri> ListenUris { get; }
 

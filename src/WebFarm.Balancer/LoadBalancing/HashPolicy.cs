@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using WebFarm.Balancer.Farms;
 
@@ -11,12 +9,12 @@ namespace WebFarm.Balancer.LoadBalancing;
 /// A request without the key is balanced by weighted random.
 /// </summary>
 /// <remarks>
-/// Keys are hashed straight from the request's strings: the Cookie header and the query string are scanned
-/// as spans rather than through Request.Cookies / Request.Query, which would parse and allocate a
-/// collection per request. Cookie and query values are hashed as sent (not unescaped), which is stable
-/// for a given client.
+/// Keys are hashed straight from the request's characters (<see cref="IPolicyRequest"/>, the same for Kestrel's path
+/// and the HTTP/1.1 front end): the Cookie header and the query string are scanned as spans rather than through
+/// Request.Cookies / Request.Query, which would parse and allocate a collection per request. Cookie and query values
+/// are hashed as sent (not unescaped), which is stable for a given client.
 /// </remarks>
-public sealed class HashPolicy : ILoadBalancingPolicy
+public sealed class HashPolicy : RequestReadingPolicy
 {
     private readonly HashKeySpec _key;
 
@@ -32,32 +30,33 @@ public sealed class HashPolicy : ILoadBalancingPolicy
 
     public HashKeySpec Key => _key;
 
-    public ServerRuntime? Choose(HttpContext context, ReadOnlySpan<ServerRuntime> candidates)
-        => TryHashKey(context.Request, out var hash)
+    internal override ServerRuntime? Choose<TRequest>(in TRequest request, ReadOnlySpan<ServerRuntime> candidates)
+        => TryHashKey(request, out var hash)
             ? RendezvousHash.Choose(hash, candidates)
             : WeightedRandom.Choose(candidates);
 
-    internal bool TryHashKey(HttpRequest request, out ulong hash)
+    internal bool TryHashKey<TRequest>(in TRequest request, out ulong hash)
+        where TRequest : struct, IPolicyRequest
     {
         hash = 0;
         switch (_key.Source)
         {
             case HashKeySource.Path:
-                hash = StableHash.Hash(request.Path.Value.AsSpan());
+                hash = StableHash.Hash(request.Path);
                 return true;
 
             case HashKeySource.Header:
                 {
-                    var values = request.Headers[_key.Name!];
-                    if (StringValues.IsNullOrEmpty(values))
+                    var count = request.HeaderCount(_key.Name!);
+                    if (count == 0 || (count == 1 && request.Header(_key.Name!, 0).IsEmpty))
                     {
                         return false;
                     }
 
                     var state = StableHash.Seed;
-                    for (var i = 0; i < values.Count; i++)
+                    for (var i = 0; i < count; i++)
                     {
-                        state = StableHash.AppendSeparator(StableHash.Append(state, values[i].AsSpan()));
+                        state = StableHash.AppendSeparator(StableHash.Append(state, request.Header(_key.Name!, i)));
                     }
 
                     hash = StableHash.Mix(state);
@@ -66,10 +65,10 @@ public sealed class HashPolicy : ILoadBalancingPolicy
 
             case HashKeySource.Cookie:
                 {
-                    var cookies = request.Headers[HeaderNames.Cookie];
-                    for (var i = 0; i < cookies.Count; i++)
+                    var count = request.HeaderCount(HeaderNames.Cookie);
+                    for (var i = 0; i < count; i++)
                     {
-                        if (TryFindPair(cookies[i].AsSpan(), _key.Name!, ';', out var value))
+                        if (TryFindPair(request.Header(HeaderNames.Cookie, i), _key.Name!, ';', out var value))
                         {
                             hash = StableHash.Hash(value);
                             return true;
@@ -81,13 +80,7 @@ public sealed class HashPolicy : ILoadBalancingPolicy
 
             case HashKeySource.Query:
                 {
-                    var query = request.QueryString.Value.AsSpan();
-                    if (query.StartsWith('?'))
-                    {
-                        query = query[1..];
-                    }
-
-                    if (TryFindPair(query, _key.Name!, '&', out var value))
+                    if (TryFindPair(request.Query, _key.Name!, '&', out var value))
                     {
                         hash = StableHash.Hash(value);
                         return true;

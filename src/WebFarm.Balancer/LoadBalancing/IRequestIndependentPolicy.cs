@@ -4,7 +4,8 @@ namespace WebFarm.Balancer.LoadBalancing;
 
 /// <summary>
 /// A policy whose choice does not depend on the request (round robin, least requests, ...). The HTTP/1.1 front end
-/// serves a farm's requests itself only with such a policy: it has no <see cref="Microsoft.AspNetCore.Http.HttpContext"/>.
+/// has no <see cref="Microsoft.AspNetCore.Http.HttpContext"/>: it serves a farm's requests itself only with such a
+/// policy or one that reads the request through <see cref="IPolicyRequest"/> (<see cref="IRequestReadingPolicy"/>).
 /// </summary>
 public interface IRequestIndependentPolicy : ILoadBalancingPolicy
 {

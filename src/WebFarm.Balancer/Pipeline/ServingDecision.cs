@@ -8,8 +8,9 @@ namespace WebFarm.Balancer.Pipeline;
 /// The one place that decides which client adapter and which upstream attempt serve a request (the front end's
 /// head-level checks, what its strict parser takes, stay with <see cref="FrontEnd.ClientRequestHead"/>):
 /// <list type="bullet">
-/// <item>the front end serves a request whose farm the direct HTTP/1.1 path serves whole and whose policy does not read
-/// the request; anything else is handed to Kestrel;</item>
+/// <item>the front end serves a request whose farm the direct HTTP/1.1 path serves whole and whose policy ignores the
+/// request or reads it through <see cref="IPolicyRequest"/> (every built-in policy); anything else is handed to
+/// Kestrel;</item>
 /// <item>an attempt takes the direct HTTP/1.1 path when the request has no body and is no upgrade, the farm is
 /// HTTP/1.1 with <c>DirectHttp1</c> on and the server is <c>http://</c>; otherwise SocketsHttpHandler.</item>
 /// </list>
@@ -20,7 +21,7 @@ internal static class ServingDecision
 {
     /// <summary>Whether the front end serves requests routed to <paramref name="view"/> under <paramref name="config"/>.</summary>
     public static bool FrontEndServes(BalancerConfig config, FarmView view)
-        => config.Http1FrontEnd && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy;
+        => config.Http1FrontEnd && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy or IRequestReadingPolicy;
 
     /// <summary>Whether an attempt on <paramref name="server"/> takes the direct HTTP/1.1 path.</summary>
     public static bool UsesDirectPath(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade)

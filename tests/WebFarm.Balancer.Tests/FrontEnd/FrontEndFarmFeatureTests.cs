@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Events;
+using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Tests.Infrastructure;
 using static WebFarm.Balancer.Tests.Infrastructure.RawHttp;
 
@@ -79,6 +80,17 @@ public sealed partial class FrontEndFarmFeatureTests
         {
             await backend.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Observations of "key -> servers" lines: each key always went to one server, the front end's choices equal
+    /// Kestrel's, and the keys are spread over more than one server (so equality is not trivial).
+    /// </summary>
+    private static void AssertStickyAndSpreadAlike(string frontEnd, string kestrel)
+    {
+        Assert.DoesNotContain(",", frontEnd, StringComparison.Ordinal);
+        Assert.Equal(kestrel, frontEnd);
+        Assert.True(frontEnd.Split('\n').Select(l => l[(l.IndexOf('>', StringComparison.Ordinal) + 2)..]).Distinct().Count() > 1, frontEnd);
     }
 
     private static string Backend(RawResponse response) => Assert.Single(response.Values("X-Backend"));
@@ -206,11 +218,66 @@ public sealed partial class FrontEndFarmFeatureTests
                 return string.Join("\n", observed);
             });
 
-            Assert.DoesNotContain(",", frontEnd, StringComparison.Ordinal);
-            Assert.Equal(kestrel, frontEnd);
+            AssertStickyAndSpreadAlike(frontEnd, kestrel);
+        }
+        finally
+        {
+            await DisposeAllAsync(backends);
+        }
+    }
 
-            // Eight addresses over three servers: more than one server is used (the hash spreads them).
-            Assert.True(frontEnd.Split('\n').Select(l => l[(l.IndexOf('>', StringComparison.Ordinal) + 2)..]).Distinct().Count() > 1, frontEnd);
+    /// <summary>
+    /// The policies that read the request (Hash by header, cookie, path or query parameter; ClientIp; ClientNetwork) read
+    /// the front end's parsed head through the same view as Kestrel's request, so every key lands on the same server
+    /// on both paths. Twelve keys, each sent twice; the first header key comes on two lines (both are hashed).
+    /// </summary>
+    [Theory]
+    [InlineData("header:X-User")]
+    [InlineData("cookie:session")]
+    [InlineData("path")]
+    [InlineData("query:user")]
+    [InlineData("client-ip")]
+    [InlineData("client-network")]
+    public async Task Policies_that_read_the_request_are_served_by_the_front_end_and_pick_the_server_kestrel_picks(string policy)
+    {
+        var backends = await NamedBackendsAsync(3);
+        try
+        {
+            var config = TestBalancer.SingleFarm(backends.Select(b => b.Address), f => policy switch
+            {
+                "client-ip" => f with { LoadBalancing = LoadBalancingAlgorithm.ClientIp },
+                "client-network" => f with { LoadBalancing = LoadBalancingAlgorithm.ClientNetwork },
+                _ => f with { LoadBalancing = LoadBalancingAlgorithm.Hash, HashKey = policy },
+            });
+
+            var (frontEnd, kestrel) = await OnBothPathsAsync(config, async (balancer, probe) =>
+            {
+                var observed = new List<string>();
+                for (var key = 0; key < 12; key++)
+                {
+                    var (path, headers, from) = policy switch
+                    {
+                        "header:X-User" => ("/h", key == 0 ? "X-User: a\r\nX-User: b\r\n" : $"X-User: user-{key}\r\n", (string?)null),
+                        "cookie:session" => ("/c", $"Cookie: theme=dark; session=s{key}; lang=en\r\n", null),
+                        "path" => ($"/items/{key}/detail", "", null),
+                        "query:user" => ($"/q?page=2&user=u{key}&x", "", null),
+                        "client-ip" => ("/ip", "", $"127.0.0.{key + 1}"),
+                        _ => ("/net", "", $"127.0.{key + 1}.1"),
+                    };
+
+                    var servers = new HashSet<string>();
+                    for (var i = 0; i < 2; i++)
+                    {
+                        servers.Add(Backend(await probe.GetAsync(path, headers, from)));
+                    }
+
+                    observed.Add($"{key} -> {string.Join(",", servers)}");
+                }
+
+                return string.Join("\n", observed);
+            });
+
+            AssertStickyAndSpreadAlike(frontEnd, kestrel);
         }
         finally
         {

@@ -337,12 +337,9 @@ public sealed class Http1FrontEndTests
         await Eventually.True(() => balancer.Runtime.Farms["web"].Servers[0].InFlight == 0, Deadline, "the tunnel ended");
     }
 
-    // Farm or balancer settings under which a plain GET needs what only the Kestrel path does (affinity, health and
-    // the access log are the front end's too: FrontEndFarmFeatureTests).
+    // Farm or balancer settings under which a plain GET needs what only the Kestrel path does (affinity, health, the
+    // access log and every load-balancing policy are the front end's too: FrontEndFarmFeatureTests).
     [Theory]
-    [InlineData("client-ip-policy")]
-    [InlineData("client-network-policy")]
-    [InlineData("hash-policy")]
     [InlineData("direct-http1-off")]
     [InlineData("http2-farm")]
     public async Task Settings_the_front_end_does_not_implement_hand_every_request_to_kestrel(string setting)
@@ -350,9 +347,6 @@ public sealed class Http1FrontEndTests
         await using var backend = await StartEchoAsync(setting == "http2-farm" ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2);
         var config = TestBalancer.SingleFarm([backend.Address], f => setting switch
         {
-            "client-ip-policy" => f with { LoadBalancing = LoadBalancingAlgorithm.ClientIp },
-            "client-network-policy" => f with { LoadBalancing = LoadBalancingAlgorithm.ClientNetwork },
-            "hash-policy" => f with { LoadBalancing = LoadBalancingAlgorithm.Hash, HashKey = "header:X-User" },
             "direct-http1-off" => f with { DirectHttp1 = false },
             "http2-farm" => f with { HttpVersion = "2" },
             _ => f,

@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using WebFarm.Balancer.FrontEnd;
 using WebFarm.Balancer.LoadBalancing;
 
 namespace WebFarm.Balancer.Tests.LoadBalancing;
@@ -99,6 +103,37 @@ public class HashPolicyTests
     public void Pair_scanner_requires_the_exact_name(string list, string name, char separator)
     {
         Assert.False(HashPolicy.TryFindPair(list, name, separator, out _));
+    }
+
+    /// <summary>
+    /// The front end's view of a raw head hashes as Kestrel's request does, also for obs-text (bytes 0x80-0xFF, which
+    /// Kestrel reads as Latin-1 in the balancer) and for a header sent on two lines. End to end, with every key shape
+    /// on real balancers: FrontEndFarmFeatureTests (whose test servers refuse obs-text, hence this direct check).
+    /// </summary>
+    [Theory]
+    [InlineData("header:X-User")]
+    [InlineData("cookie:sid")]
+    [InlineData("query:u")]
+    [InlineData("path")]
+    public void The_front_ends_view_of_a_head_hashes_as_kestrels_request(string key)
+    {
+        var policy = new HashPolicy(HashKeySpec.Parse(key));
+        var raw = "GET /p/caf?x=1&u=ete HTTP/1.1\r\nHost: t\r\nX-User: caf\u00e9\r\nCookie: a=1; sid=\u00e9t\u00e9\r\nX-User:  second \r\n\r\n";
+        var head = new ClientRequestHead();
+        Assert.Equal(ClientHeadStatus.Complete, head.Parse(new ReadOnlySequence<byte>(Encoding.Latin1.GetBytes(raw))));
+
+        // What Kestrel gives for the same bytes (header values read as Latin-1, whitespace trimmed, one value per line).
+        var kestrel = Request(r =>
+        {
+            r.Path = "/p/caf";
+            r.QueryString = new QueryString("?x=1&u=ete");
+            r.Headers["X-User"] = new StringValues(["caf\u00e9", "second"]);
+            r.Headers.Cookie = "a=1; sid=\u00e9t\u00e9";
+        });
+
+        Assert.True(policy.TryHashKey(new HttpRequestPolicyView(kestrel), out var expected));
+        Assert.True(policy.TryHashKey(new ClientPolicyView(head, null), out var actual));
+        Assert.Equal(expected, actual);
     }
 
     private static DefaultHttpContext Request(Action<HttpRequest> configure)

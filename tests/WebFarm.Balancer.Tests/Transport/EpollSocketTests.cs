@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using WebFarm.Balancer.Forwarding.Http1;
 using WebFarm.Balancer.Tests.Infrastructure;
 using WebFarm.Balancer.Transport;
 
@@ -621,5 +622,36 @@ public sealed class EpollSocketTests
         await PeerSendAllAsync(pair.Peer, new byte[] { 2 });
         Assert.Equal(1, await ReceiveAsync(pair.Epoll, buffer));
         Assert.Equal(2, buffer[0]);
+    }
+
+    /// <summary>
+    /// The direct path's server connections report their loop failures too: <see cref="Http1ConnectionPool"/> opens them
+    /// with the transport logger the balancer gives it (before, they were opened with none and such a failure vanished).
+    /// </summary>
+    [Fact]
+    public async Task A_continuation_that_throws_on_the_loop_thread_of_a_pooled_server_connection_is_logged()
+    {
+        var provider = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(builder => builder.AddProvider(provider));
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(16);
+        var address = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}";
+        using var pool = new Http1ConnectionPool(this, address, new Uri(address), useEpoll: true, factory.CreateLogger("WebFarm.Transport"));
+
+        var connecting = pool.ConnectAsync(Deadline, CancellationToken.None).AsTask();
+        using var peer = await listener.AcceptAsync().WaitAsync(Deadline);
+        using var connection = await connecting.WaitAsync(Deadline);
+        var socket = Assert.IsType<EpollSocket>(connection.Channel);
+        var waiting = socket.ReceiveAsync(new byte[16]);
+        Assert.False(waiting.IsCompleted);
+        ContinueInline(waiting, () => throw new InvalidOperationException("thrown by the test's continuation"));
+
+        await PeerSendAllAsync(peer, new byte[] { 1 });
+
+        await Eventually.True(() => provider.Entries.Any(e => e.Exception is InvalidOperationException), Deadline, "the failure is logged");
+        var entry = Assert.Single(provider.Entries);
+        Assert.Equal("WebFarm.Transport", entry.Category);
+        Assert.Equal(LogLevel.Error, entry.Level);
     }
 }

@@ -41,6 +41,9 @@ internal sealed class Http1Connection : IDisposable
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>The connection to the server (the epoll transport's socket or .NET's).</summary>
+    public ITcpChannel Channel => _channel;
+
     /// <summary>The received bytes not consumed yet.</summary>
     public ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Forwarding.Http1;
@@ -16,13 +18,16 @@ internal sealed class Http1ConnectionPool : IDisposable
     private readonly Lock _lock = new();
     private readonly EndPoint _endPoint;
     private readonly bool _useEpoll;
+    private readonly ILogger _transportLogger;
     private Http1Connection[] _idle = new Http1Connection[16];
     private int _count;
     private bool _disposed;
 
-    public Http1ConnectionPool(object owner, string baseAddress, Uri address, bool useEpoll = false)
+    /// <param name="transportLogger">Where the epoll transport reports failures of this pool's connections (category <c>WebFarm.Transport</c>).</param>
+    public Http1ConnectionPool(object owner, string baseAddress, Uri address, bool useEpoll = false, ILogger? transportLogger = null)
     {
         _useEpoll = useEpoll;
+        _transportLogger = transportLogger ?? NullLogger.Instance;
         Owner = owner;
         BaseAddress = baseAddress;
         _endPoint = IPAddress.TryParse(address.IdnHost, out var ip)
@@ -93,7 +98,7 @@ internal sealed class Http1ConnectionPool : IDisposable
         try
         {
             ITcpChannel channel = _useEpoll
-                ? await EpollSocket.ConnectAsync(_endPoint, deadline.Token).ConfigureAwait(false)
+                ? await EpollSocket.ConnectAsync(_endPoint, deadline.Token, _transportLogger).ConfigureAwait(false)
                 : await SocketChannel.ConnectAsync(_endPoint, deadline.Token).ConfigureAwait(false);
             return new Http1Connection(channel);
         }
