@@ -149,7 +149,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
     {
         var acknowledged = Interlocked.Read(ref _traceAcknowledged);
         var results = _commands.Pending();
-        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch), _options.AllowCommands, results);
+        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch), _options.AllowCommands, results, _options.Labels);
         var response = await _client.HeartbeatAsync(_credential.Credential, request, cancellationToken).ConfigureAwait(false);
         _commands.Sent(results.Count);
         _commands.Accept(response.Commands);

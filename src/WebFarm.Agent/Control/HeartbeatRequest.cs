@@ -9,4 +9,6 @@ namespace WebFarm.Agent.Control;
 /// <param name="Trace">Trace messages the controller has not acknowledged yet, oldest first (a bounded batch).</param>
 /// <param name="AllowCommands">Whether the agent was started with --allow-commands (`webfarm run`).</param>
 /// <param name="CommandResults">The results of `webfarm run` commands finished since the last heartbeat.</param>
-public sealed record HeartbeatRequest(ServerLoad Load, IReadOnlyList<InstanceReport>? Instances = null, string? AppsVersion = null, IReadOnlyList<TraceEntry>? Trace = null, bool AllowCommands = false, IReadOnlyList<CommandResult>? CommandResults = null);
+/// <param name="Labels">The server's labels (`--label k=v`), with every heartbeat so an agent restarted with other
+/// labels changes them; null from agents without labels.</param>
+public sealed record HeartbeatRequest(ServerLoad Load, IReadOnlyList<InstanceReport>? Instances = null, string? AppsVersion = null, IReadOnlyList<TraceEntry>? Trace = null, bool AllowCommands = false, IReadOnlyList<CommandResult>? CommandResults = null, IReadOnlyDictionary<string, string>? Labels = null);

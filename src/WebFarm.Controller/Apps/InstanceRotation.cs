@@ -30,7 +30,7 @@ internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog
         foreach (var report in reports)
         {
             var app = catalog.Find(report.App);
-            if (app is null || !app.RunsOn(server.Name) || server.Held.Contains(app.Name) || report.Port == 0)
+            if (app is null || !app.RunsOn(server.Name, server.Labels) || server.Held.Contains(app.Name) || report.Port == 0)
             {
                 continue;
             }
