@@ -198,6 +198,20 @@ public sealed class AgentRegistry : IAsyncDisposable
 
     internal InstanceRotation Instances => _instances;
 
+    /// <summary>The CPU % its agent last reported for <paramref name="name"/>'s machine; null when unknown or lost.</summary>
+    public double? CpuPercentOf(string name)
+    {
+        if (!_byName.TryGetValue(name, out var server))
+        {
+            return null;
+        }
+
+        lock (server.Lock)
+        {
+            return server.State == AgentState.Lost ? null : server.Load?.CpuPercent;
+        }
+    }
+
     public IReadOnlyList<AgentInfo> List()
     {
         var list = new List<AgentInfo>(_byName.Count);
