@@ -179,7 +179,7 @@ public sealed class AgentRegistry : IAsyncDisposable
 
         var received = _trace.Receive(server.Name, heartbeat.Trace);
         var (version, apps) = _apps.DesiredFor(server.Name, labels, trustedProxies);
-        var commands = Commands?.Exchange(server.Name, heartbeat.CommandResults);
+        var commands = Commands?.Exchange(server.Name, heartbeat.CommandResults, heartbeat.CommandOutput);
         return new HeartbeatResponse(server.Name, StateName(state), version, apps, received, _trace.ClearedUpTo(server.Name), commands);
     }
 

@@ -68,7 +68,8 @@ internal static class AppEndpoints
                             i.ProbeLatencyMs,
                             balanced is { Statistics.ResponseTimeSamples: > 0 } ? Math.Round(balanced.Statistics.ResponseTimeEwmaMs, 2) : null,
                             Math.Round(balanced?.LoadFactor ?? 1, 3),
-                            Math.Round(balanced?.EffectiveWeight ?? 0, 3)));
+                            Math.Round(balanced?.EffectiveWeight ?? 0, 3),
+                            balanced?.Statistics.Requests ?? 0));
                     }
                 }
             }

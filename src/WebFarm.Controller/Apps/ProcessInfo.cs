@@ -1,7 +1,7 @@
 namespace WebFarm.Controller.Apps;
 
 /// <summary>One row of GET /api/ps (`webfarm ps`): an app instance on a server, as its agent last reported it, with
-/// the balancer's own figures for it: requests in flight, its moving average of response times and the load factor
+/// the balancer's own figures for it: requests in flight, requests served, its moving average of response times and the load factor
 /// its effective weight is scaled by (1 unless its app has `loadBalancing: reported`).</summary>
 public sealed record ProcessInfo(
     string Server,
@@ -21,4 +21,5 @@ public sealed record ProcessInfo(
     double? ProbeLatencyMs,
     double? ResponseTimeMs,
     double LoadFactor,
-    double EffectiveWeight);
+    double EffectiveWeight,
+    long Requests);
