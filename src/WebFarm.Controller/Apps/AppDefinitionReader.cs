@@ -112,40 +112,19 @@ internal static class AppDefinitionReader
 
     private static Dictionary<string, string> Labels(JsonProperty property)
     {
-        if (property.Value.ValueKind != JsonValueKind.Object)
-        {
-            throw new AdminRequestException($"on: expected an object of labels like {{\"role\": \"web\"}}, got {property.Value.GetRawText()}");
-        }
-
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var label in property.Value.EnumerateObject())
-        {
-            labels[label.Name] = label.Value.ValueKind == JsonValueKind.String
-                ? label.Value.GetString()!
-                : throw new AdminRequestException($"on.{label.Name}: expected a string, got {label.Value.GetRawText()}");
-        }
-
+        var labels = JsonFields.StringMap(property, "an object of labels like {\"role\": \"web\"}");
         return WebFarm.Agent.Control.ServerLabels.Check(labels) is { } problem ? throw new AdminRequestException($"on: {problem}") : labels;
     }
 
     private static Dictionary<string, string> Environment(JsonProperty property)
     {
-        if (property.Value.ValueKind != JsonValueKind.Object)
+        var environment = JsonFields.StringMap(property, "an object of names and string values");
+        foreach (var name in environment.Keys)
         {
-            throw new AdminRequestException($"environment: expected an object of names and string values, got {property.Value.GetRawText()}");
-        }
-
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var variable in property.Value.EnumerateObject())
-        {
-            if (variable.Name.Length == 0 || variable.Name.Contains('=', StringComparison.Ordinal) || variable.Name.Contains('\0', StringComparison.Ordinal))
+            if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
             {
-                throw new AdminRequestException($"environment: '{variable.Name}' is not a variable name (not empty, no '=')");
+                throw new AdminRequestException($"environment: '{name}' is not a variable name (not empty, no '=')");
             }
-
-            environment[variable.Name] = variable.Value.ValueKind == JsonValueKind.String
-                ? variable.Value.GetString()!
-                : throw new AdminRequestException($"environment.{variable.Name}: expected a string, got {variable.Value.GetRawText()}");
         }
 
         return environment;
