@@ -18,6 +18,10 @@ public sealed class LoadWeights(BalancerRuntime runtime, Func<IReadOnlyList<AppD
     // Per (app, server): the response-time samples seen at the last tick and the latency then measured.
     private readonly Dictionary<(string App, string Server), (long Samples, double LatencyMs)> _seen = [];
 
+    // The (app, server) pairs this tick measured: the memory of removed apps and servers is dropped after each tick.
+    private readonly HashSet<(string App, string Server)> _current = [];
+    private readonly List<(string App, string Server)> _gone = [];
+
     /// <summary>Ticks every <paramref name="interval"/> (1 s: the agents' heartbeat, so each tick sees new CPU figures) until disposed.</summary>
     public void Start(TimeSpan interval, ILogger logger)
         => _loop = Task.Run(async () =>
@@ -57,6 +61,7 @@ public sealed class LoadWeights(BalancerRuntime runtime, Func<IReadOnlyList<AppD
     /// <summary>One update of every app's farm.</summary>
     public void Tick()
     {
+        _current.Clear();
         foreach (var app in apps())
         {
             if (!runtime.Farms.TryGetValue(app.Name, out var farm))
@@ -82,7 +87,24 @@ public sealed class LoadWeights(BalancerRuntime runtime, Func<IReadOnlyList<AppD
 
             Update(app.Name, servers);
         }
+
+        _gone.Clear();
+        foreach (var key in _seen.Keys)
+        {
+            if (!_current.Contains(key))
+            {
+                _gone.Add(key);
+            }
+        }
+
+        foreach (var key in _gone)
+        {
+            _seen.Remove(key);
+        }
     }
+
+    /// <summary>How many servers it remembers a measurement of (for the tests: removed apps and servers are forgotten).</summary>
+    internal int Remembered => _seen.Count;
 
     private void Update(string app, IReadOnlyList<ServerRuntime> servers)
     {
@@ -94,6 +116,7 @@ public sealed class LoadWeights(BalancerRuntime runtime, Func<IReadOnlyList<AppD
             var server = servers[i];
             costs[i] = double.NaN;
             var key = (app, server.Name);
+            _current.Add(key);
             var samples = server.Statistics.ResponseTimeSamples;
             if (samples > 0 && (!_seen.TryGetValue(key, out var seen) || samples != seen.Samples))
             {

@@ -144,9 +144,11 @@ public sealed class LoadWeightsTests : IAsyncLifetime
         }
 
         Assert.True(Server("web2").LoadFactor < 0.5);
+        Assert.Equal(2, weights.Remembered);
         _app = App(AppDefinition.StaticLoadBalancing);
         weights.Tick();
         Assert.Equal(1.0, Server("web2").LoadFactor);
+        Assert.Equal(0, weights.Remembered); // Nothing kept for an app that no longer weighs by load.
     }
 
     [Theory]
