@@ -32,6 +32,9 @@ internal sealed class AppInstance : IAsyncDisposable
     private volatile bool _healthy;
     private volatile string _detail;
 
+    // The health probe's round trip, a moving average (a quarter of each new probe): one slow probe does not jump it.
+    private double _probeLatencyMs = double.NaN;
+
     private AppInstance(DesiredApp app, string? restartToken, int port, IPAddress bind, SupervisedInstance? instance, string? failure, TraceRing trace, HealthProbe probe, TimeSpan interval)
     {
         _bind = bind;
@@ -141,7 +144,8 @@ internal sealed class AppInstance : IAsyncDisposable
         }
 
         var state = _instance is null ? "failed" : JsonState(_instance.State);
-        return new InstanceReport(App.Name, Port, pid, state, _healthy && pid is not null, _detail, _instance?.StartedAt, _instance?.Restarts ?? 0, RestartToken, cpu, memory);
+        var latency = Volatile.Read(ref _probeLatencyMs);
+        return new InstanceReport(App.Name, Port, pid, state, _healthy && pid is not null, _detail, _instance?.StartedAt, _instance?.Restarts ?? 0, RestartToken, cpu, memory, double.IsNaN(latency) || pid is null ? null : Math.Round(latency, 2));
     }
 
     public async ValueTask DisposeAsync()
@@ -193,6 +197,12 @@ internal sealed class AppInstance : IAsyncDisposable
 
                     _healthy = healthy;
                     _detail = $"GET {App.HealthPath}: {result.Reason}";
+                    if (result.StatusCode is not null)
+                    {
+                        var previous = Volatile.Read(ref _probeLatencyMs);
+                        var sample = result.Latency.TotalMilliseconds;
+                        Volatile.Write(ref _probeLatencyMs, double.IsNaN(previous) ? sample : previous + (0.25 * (sample - previous)));
+                    }
                 }
 
                 await Task.Delay(_interval, token).ConfigureAwait(false);

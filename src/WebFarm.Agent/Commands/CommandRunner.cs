@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Supervision;
 using WebFarm.Agent.Trace;
@@ -10,13 +9,19 @@ namespace WebFarm.Agent.Commands;
 
 /// <summary>
 /// Runs `webfarm run` commands on this server, only when the agent was started with --allow-commands (off by
-/// default: every command is refused with the reason). Each id runs once; results wait for the next heartbeat.
+/// default: every command is refused with the reason). Each id runs once. Output lines queue as they are printed and
+/// go with the next heartbeat (<see cref="Outgoing"/>), so the operator sees them while the command runs; a result
+/// goes only after every line of its command has gone.
 /// </summary>
 public sealed class CommandRunner(bool allowed, TraceRing trace)
 {
+    /// <summary>Output kept per command (its first 64 K characters): a chatty command cannot fill the agent's memory.</summary>
     private const int MaxOutputChars = 64 * 1024;
+
     private readonly ConcurrentDictionary<string, bool> _seen = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<CommandResult> _results = new();
+    private readonly Lock _lock = new();
+    private readonly List<CommandOutput> _lines = [];
+    private readonly List<CommandResult> _results = [];
 
     public bool Allowed => allowed;
 
@@ -32,14 +37,43 @@ public sealed class CommandRunner(bool allowed, TraceRing trace)
         }
     }
 
-    /// <summary>Results not sent yet; <see cref="Sent"/> forgets them once a heartbeat carried them.</summary>
-    public List<CommandResult> Pending() => [.. _results];
-
-    public void Sent(int count)
+    /// <summary>
+    /// What the next heartbeat carries: the oldest <paramref name="maxLines"/> output lines, and the results of the
+    /// commands none of whose lines stay behind. Nothing is forgotten until <see cref="Sent"/>.
+    /// </summary>
+    public (List<CommandOutput> Lines, List<CommandResult> Results) Outgoing(int maxLines)
     {
-        for (var i = 0; i < count; i++)
+        lock (_lock)
         {
-            _results.TryDequeue(out _);
+            var lines = _lines.GetRange(0, Math.Min(maxLines, _lines.Count));
+            var results = new List<CommandResult>(_results.Count);
+            foreach (var result in _results)
+            {
+                if (!_lines.Skip(lines.Count).Any(l => l.Id == result.Id))
+                {
+                    results.Add(result);
+                }
+            }
+
+            return (lines, results);
+        }
+    }
+
+    /// <summary>Forgets what a heartbeat the controller answered carried.</summary>
+    public void Sent(List<CommandOutput> lines, List<CommandResult> results)
+    {
+        lock (_lock)
+        {
+            _lines.RemoveRange(0, lines.Count); // Only this loop removes, and lines are only appended meanwhile.
+            _results.RemoveAll(results.Contains);
+        }
+    }
+
+    private void Finish(CommandResult result)
+    {
+        lock (_lock)
+        {
+            _results.Add(result);
         }
     }
 
@@ -49,18 +83,19 @@ public sealed class CommandRunner(bool allowed, TraceRing trace)
         if (!allowed)
         {
             trace.Add("agent", $"refused `webfarm run {text}`: the agent was not started with --allow-commands");
-            _results.Enqueue(new CommandResult(request.Id, null, string.Empty, "this agent was not started with --allow-commands (commands are off by default)"));
+            Finish(new CommandResult(request.Id, null, string.Empty, "this agent was not started with --allow-commands (commands are off by default)"));
             return;
         }
 
         if (request.Command.Count == 0)
         {
-            _results.Enqueue(new CommandResult(request.Id, null, string.Empty, "no command"));
+            Finish(new CommandResult(request.Id, null, string.Empty, "no command"));
             return;
         }
 
         trace.Add("agent", $"running `{text}`");
-        var output = new StringBuilder();
+        long seq = 0;
+        var chars = 0;
         void Keep(object sender, DataReceivedEventArgs e)
         {
             if (e.Data is null)
@@ -68,12 +103,15 @@ public sealed class CommandRunner(bool allowed, TraceRing trace)
                 return;
             }
 
-            lock (output)
+            lock (_lock)
             {
-                if (output.Length < MaxOutputChars)
+                if (chars >= MaxOutputChars)
                 {
-                    output.Append(e.Data).Append('\n');
+                    return;
                 }
+
+                chars += e.Data.Length + 1;
+                _lines.Add(new CommandOutput(request.Id, seq++, chars < MaxOutputChars ? e.Data : e.Data + $" [output cut at {MaxOutputChars / 1024} K characters]"));
             }
         }
 
@@ -85,7 +123,7 @@ public sealed class CommandRunner(bool allowed, TraceRing trace)
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            _results.Enqueue(new CommandResult(request.Id, null, string.Empty, $"could not start '{request.Command[0]}': {ex.Message}"));
+            Finish(new CommandResult(request.Id, null, string.Empty, $"could not start '{request.Command[0]}': {ex.Message}"));
             return;
         }
 
@@ -108,16 +146,10 @@ public sealed class CommandRunner(bool allowed, TraceRing trace)
                 error = string.Create(CultureInfo.InvariantCulture, $"timed out after {request.TimeoutSeconds:0.#} s; killed");
             }
 
-            process.WaitForExit(); // Drains the output readers.
-            string collected;
-            lock (output)
-            {
-                collected = output.ToString();
-            }
-
+            process.WaitForExit(); // Drains the output readers: every line is queued before the result.
             var exitCode = error is null ? process.ExitCode : (int?)null;
             trace.Add("agent", error is null ? $"`{text}` exited with {exitCode}" : $"`{text}` {error}");
-            _results.Enqueue(new CommandResult(request.Id, exitCode, collected, error));
+            Finish(new CommandResult(request.Id, exitCode, string.Empty, error));
         }
     }
 }

@@ -19,6 +19,9 @@ public sealed partial class ControlAgent : IAsyncDisposable
     /// <summary>Trace messages sent per heartbeat: a full ring (1,000) catches up in 5 s without one huge request.</summary>
     private const int MaxTraceBatch = 200;
 
+    /// <summary>`webfarm run` output lines per heartbeat: 64 K characters of output reach the controller in a few seconds.</summary>
+    private const int MaxCommandLines = 1000;
+
     private readonly ControlAgentOptions _options;
     private readonly ControllerClient _client;
     private readonly LoadSampler _sampler = new();
@@ -148,10 +151,10 @@ public sealed partial class ControlAgent : IAsyncDisposable
     private async Task HeartbeatOnceAsync(CancellationToken cancellationToken)
     {
         var acknowledged = Interlocked.Read(ref _traceAcknowledged);
-        var results = _commands.Pending();
-        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch), _options.AllowCommands, results);
+        var (lines, results) = _commands.Outgoing(MaxCommandLines);
+        var request = new HeartbeatRequest(_sampler.Sample(), _apps.Report(), _apps.AppliedVersion, Trace.Since(acknowledged, MaxTraceBatch), _options.AllowCommands, results, _options.Labels, lines);
         var response = await _client.HeartbeatAsync(_credential.Credential, request, cancellationToken).ConfigureAwait(false);
-        _commands.Sent(results.Count);
+        _commands.Sent(lines, results);
         _commands.Accept(response.Commands);
         Interlocked.Exchange(ref _traceAcknowledged, response.TraceReceived);
         if (response.TraceClearUpTo is { } clear)

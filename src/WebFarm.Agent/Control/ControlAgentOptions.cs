@@ -18,6 +18,9 @@ public sealed record ControlAgentOptions
     /// <summary>A one-time join token; needed only for the first join.</summary>
     public string? JoinToken { get; init; }
 
+    /// <summary>The server's labels (`--label role=web`), which apps placed with `--on` select; checked by <see cref="ServerLabels"/>.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = ServerLabels.None;
+
     /// <summary>Runs commands sent by `webfarm run` (off by default: an agent refuses them).</summary>
     public bool AllowCommands { get; init; }
 

@@ -9,4 +9,8 @@ namespace WebFarm.Agent.Control;
 /// <param name="Trace">Trace messages the controller has not acknowledged yet, oldest first (a bounded batch).</param>
 /// <param name="AllowCommands">Whether the agent was started with --allow-commands (`webfarm run`).</param>
 /// <param name="CommandResults">The results of `webfarm run` commands finished since the last heartbeat.</param>
-public sealed record HeartbeatRequest(ServerLoad Load, IReadOnlyList<InstanceReport>? Instances = null, string? AppsVersion = null, IReadOnlyList<TraceEntry>? Trace = null, bool AllowCommands = false, IReadOnlyList<CommandResult>? CommandResults = null);
+/// <param name="CommandOutput">Lines `webfarm run` commands printed since the last heartbeat, in order (a bounded
+/// batch); a command's result is sent only once all its lines have been.</param>
+/// <param name="Labels">The server's labels (`--label k=v`), with every heartbeat so an agent restarted with other
+/// labels changes them; null from agents without labels.</param>
+public sealed record HeartbeatRequest(ServerLoad Load, IReadOnlyList<InstanceReport>? Instances = null, string? AppsVersion = null, IReadOnlyList<TraceEntry>? Trace = null, bool AllowCommands = false, IReadOnlyList<CommandResult>? CommandResults = null, IReadOnlyDictionary<string, string>? Labels = null, IReadOnlyList<CommandOutput>? CommandOutput = null);

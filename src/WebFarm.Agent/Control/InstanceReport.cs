@@ -12,6 +12,8 @@ namespace WebFarm.Agent.Control;
 /// <param name="RestartToken">The last restart request it carried out (see <see cref="DesiredApp.RestartToken"/>).</param>
 /// <param name="CpuPercent">The process's CPU use since the previous heartbeat, in % of one core.</param>
 /// <param name="MemoryBytes">Its resident memory.</param>
+/// <param name="ProbeLatencyMs">Its recent latency as the agent measures it on its own machine (no network between):
+/// the health probe's round trip, a moving average over the last probes; null before the first answer.</param>
 public sealed record InstanceReport(
     string App,
     int Port,
@@ -23,4 +25,5 @@ public sealed record InstanceReport(
     int Restarts,
     string? RestartToken,
     double CpuPercent,
-    long MemoryBytes);
+    long MemoryBytes,
+    double? ProbeLatencyMs = null);

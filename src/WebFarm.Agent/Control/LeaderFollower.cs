@@ -43,7 +43,12 @@ public sealed class LeaderFollower
     /// </summary>
     /// <exception cref="HttpRequestException">No controller could be reached (the last failure, naming them all).</exception>
     /// <exception cref="TaskCanceledException">The last controller tried did not answer in time.</exception>
-    public async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<Uri, HttpRequestMessage> request, CancellationToken cancellationToken)
+    public Task<HttpResponseMessage> SendAsync(HttpClient http, Func<Uri, HttpRequestMessage> request, CancellationToken cancellationToken)
+        => SendAsync(http, request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+
+    /// <inheritdoc cref="SendAsync(HttpClient, Func{Uri, HttpRequestMessage}, CancellationToken)"/>
+    /// <param name="completion">ResponseHeadersRead for an answer read as it streams (`webfarm run`).</param>
+    public async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<Uri, HttpRequestMessage> request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(request);
@@ -58,7 +63,7 @@ public sealed class LeaderFollower
             try
             {
                 using var message = request(target);
-                response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                response = await http.SendAsync(message, completion, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {

@@ -149,6 +149,21 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
 
     public void SetWeight(string farm, string name, int weight) => _states.SetWeight(farm, name, weight);
 
+    /// <summary>
+    /// Scales the server's effective weight by <paramref name="factor"/> (in (0, 1]) for the load it reports, the way
+    /// slow start scales it while warming up; its operator weight and state are left alone.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The factor is not in (0, 1].</exception>
+    public void SetLoadFactor(string farm, string name, double factor)
+    {
+        if (!(factor > 0 && factor <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "a load factor is above 0 and at most 1 (load alone never takes a server out)");
+        }
+
+        GetServer(farm, name).LoadFactor = factor;
+    }
+
     /// <summary>Completes when the server is Draining and has no request in flight (at once if already so).</summary>
     public Task WaitDrainedAsync(string farm, string name, CancellationToken cancellationToken = default)
         => _states.WaitDrainedAsync(farm, name, cancellationToken);

@@ -52,12 +52,21 @@ public sealed class ServerRuntime
     }
 
     /// <summary>
-    /// The weight policies use. Equal to <see cref="Weight"/> unless a warm-up (slow start) scales it down.
+    /// The weight policies use: <see cref="Weight"/> scaled by two factors, each in (0, 1] and written off the hot path
+    /// (a request reads two doubles): <see cref="WarmupFactor"/> (slow start) and <see cref="LoadFactor"/> (the load
+    /// the server reports, set by the farm controller). Equal to <see cref="Weight"/> when both are 1.
     /// </summary>
-    public double EffectiveWeight => Weight * WarmupFactor;
+    public double EffectiveWeight => Weight * WarmupFactor * LoadFactor;
 
     /// <summary>Slow-start multiplier in (0, 1]; 1 when no warm-up is in progress.</summary>
     public double WarmupFactor { get; set; } = 1.0;
+
+    /// <summary>
+    /// Load multiplier in (0, 1]: 1 unless the farm controller lowers it from the server's reported load
+    /// (<see cref="BalancerRuntime.SetLoadFactor"/>). Not an operator decision, so it is not saved, and never 0: load
+    /// alone does not take a server out of rotation.
+    /// </summary>
+    public double LoadFactor { get; internal set; } = 1.0;
 
     public ServerState State
     {

@@ -58,7 +58,7 @@ public sealed class AgentRegistry : IAsyncDisposable
         var now = _time.GetUtcNow();
         foreach (var record in await _store.ListServersAsync(cancellationToken).ConfigureAwait(false))
         {
-            var server = new TrackedServer(record.Name, record.Address, record.JoinedAt, now) { Load = record.Load };
+            var server = new TrackedServer(record.Name, record.Address, record.JoinedAt, now) { Load = record.Load, Labels = record.Labels ?? ServerLabels.None };
             _byName[record.Name] = server;
             _byCredential[Convert.ToHexString(record.CredentialHash)] = server;
         }
@@ -118,11 +118,24 @@ public sealed class AgentRegistry : IAsyncDisposable
     public async Task<HeartbeatResponse> HeartbeatAsync(string? credential, HeartbeatRequest heartbeat, string trustedProxies, CancellationToken cancellationToken)
     {
         var server = Authenticate(credential);
+        var labels = heartbeat.Labels ?? ServerLabels.None;
+        if (ServerLabels.Check(labels) is { } labelProblem)
+        {
+            throw new AgentRefusal(400, $"labels: {labelProblem}");
+        }
 
         var now = _time.GetUtcNow();
         AgentState state;
+        bool labelsChanged;
         lock (server.Lock)
         {
+            labelsChanged = !SameLabels(server.Labels, labels);
+            if (labelsChanged)
+            {
+                // Placement reads them from here on: the answer below already lists the apps they select.
+                server.Labels = labels;
+            }
+
             var silence = now - server.LastHeartbeat;
             server.LastHeartbeat = now;
             server.HeartbeatSeen = true;
@@ -158,9 +171,15 @@ public sealed class AgentRegistry : IAsyncDisposable
         }
 
         await _store.RecordHeartbeatAsync(server.Name, now, heartbeat.Load, cancellationToken).ConfigureAwait(false);
+        if (labelsChanged)
+        {
+            await _store.SetLabelsAsync(server.Name, labels, cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("Server {Name} has the labels {Labels}", server.Name, ServerLabels.Format(labels));
+        }
+
         var received = _trace.Receive(server.Name, heartbeat.Trace);
-        var (version, apps) = _apps.DesiredFor(server.Name, _rotation.TrustedProxies.For(server.Address, trustedProxies));
-        var commands = Commands?.Exchange(server.Name, heartbeat.CommandResults);
+        var (version, apps) = _apps.DesiredFor(server.Name, labels, _rotation.TrustedProxies.For(server.Address, trustedProxies));
+        var commands = Commands?.Exchange(server.Name, heartbeat.CommandResults, heartbeat.CommandOutput);
         return new HeartbeatResponse(server.Name, StateName(state), version, apps, received, _trace.ClearedUpTo(server.Name), commands);
     }
 
@@ -178,6 +197,20 @@ public sealed class AgentRegistry : IAsyncDisposable
     internal TrackedServer? Find(string name) => _byName.GetValueOrDefault(name);
 
     internal InstanceRotation Instances => _instances;
+
+    /// <summary>The CPU % its agent last reported for <paramref name="name"/>'s machine; null when unknown or lost.</summary>
+    public double? CpuPercentOf(string name)
+    {
+        if (!_byName.TryGetValue(name, out var server))
+        {
+            return null;
+        }
+
+        lock (server.Lock)
+        {
+            return server.State == AgentState.Lost ? null : server.Load?.CpuPercent;
+        }
+    }
 
     public IReadOnlyList<AgentInfo> List()
     {
@@ -326,6 +359,9 @@ public sealed class AgentRegistry : IAsyncDisposable
 
     private void Publish(TrackedServer server, EventKind kind, string message)
         => _rotation.Runtime.Events.Publish(_rotation.FarmName, server.Name, kind, message);
+
+    private static bool SameLabels(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+        => a.Count == b.Count && ServerLabels.Match(a, b);
 
     private static string StateName(AgentState state) => state.ToString().ToLowerInvariant();
 

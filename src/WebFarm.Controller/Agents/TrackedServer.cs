@@ -22,6 +22,9 @@ internal sealed class TrackedServer(string name, string address, DateTimeOffset 
 
     public ServerLoad? Load { get; set; }
 
+    /// <summary>Its labels (`--label`), from the store until its agent's heartbeats report them.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; set; } = ServerLabels.None;
+
     public string Detail { get; set; } = "waiting for its first heartbeat";
 
     /// <summary>Its app instances as its agent last reported them.</summary>
@@ -39,5 +42,5 @@ internal sealed class TrackedServer(string name, string address, DateTimeOffset 
     /// <summary>Set while a readiness loop probes the address; cancelled when the server is lost.</summary>
     public CancellationTokenSource? Readiness { get; set; }
 
-    public AgentInfo ToInfo() => new(Name, Address, State, JoinedAt, HeartbeatSeen ? LastHeartbeat : null, Load, Detail);
+    public AgentInfo ToInfo() => new(Name, Address, State, JoinedAt, HeartbeatSeen ? LastHeartbeat : null, Load, Detail, Labels);
 }

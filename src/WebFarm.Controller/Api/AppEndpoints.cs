@@ -49,6 +49,7 @@ internal static class AppEndpoints
                 {
                     foreach (var i in tracked.Instances)
                     {
+                        var balanced = leader(context).Agents.Instances.Find(i.App, name);
                         rows.Add(new ProcessInfo(
                             name,
                             i.App,
@@ -61,9 +62,14 @@ internal static class AppEndpoints
                             i.StartedAt is { } started ? Math.Round((now - started).TotalSeconds, 1) : null,
                             i.CpuPercent,
                             i.MemoryBytes,
-                            leader(context).Agents.Instances.InFlight(i.App, name),
+                            balanced?.InFlight ?? 0,
                             i.Restarts,
-                            i.Detail));
+                            i.Detail,
+                            i.ProbeLatencyMs,
+                            balanced is { Statistics.ResponseTimeSamples: > 0 } ? Math.Round(balanced.Statistics.ResponseTimeEwmaMs, 2) : null,
+                            Math.Round(balanced?.LoadFactor ?? 1, 3),
+                            Math.Round(balanced?.EffectiveWeight ?? 0, 3),
+                            balanced?.Statistics.Requests ?? 0));
                     }
                 }
             }

@@ -29,4 +29,25 @@ internal static class JsonFields
 
         return list;
     }
+
+    /// <summary>An object of string values, each problem named by its key ("environment.A: expected a string, got 3").</summary>
+    /// <param name="property">The field.</param>
+    /// <param name="expected">What the field holds, for the message when it is no object ("an object of names and string values").</param>
+    public static Dictionary<string, string> StringMap(JsonProperty property, string expected)
+    {
+        if (property.Value.ValueKind != JsonValueKind.Object)
+        {
+            throw new AdminRequestException($"{property.Name}: expected {expected}, got {property.Value.GetRawText()}");
+        }
+
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in property.Value.EnumerateObject())
+        {
+            map[item.Name] = item.Value.ValueKind == JsonValueKind.String
+                ? item.Value.GetString()!
+                : throw new AdminRequestException($"{property.Name}.{item.Name}: expected a string, got {item.Value.GetRawText()}");
+        }
+
+        return map;
+    }
 }

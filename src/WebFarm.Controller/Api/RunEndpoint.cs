@@ -9,10 +9,19 @@ using WebFarm.Controller.Hosting;
 
 namespace WebFarm.Controller.Api;
 
-/// <summary>POST /api/run {"servers": "all" | ["web1"], "command": ["uptime"], "timeoutSeconds": 30} (`webfarm run`).</summary>
+/// <summary>
+/// POST /api/run {"servers": "all" | ["web1"], "command": ["uptime"], "timeoutSeconds": 30} (`webfarm run`). The
+/// answer is {"results": [...]} once every server is done; with <c>Accept: application/x-ndjson</c> it streams
+/// instead: one <see cref="RunEvent"/> per line (each output line as the agents' heartbeats bring it, then each
+/// server's exit), flushed as it comes. Bad input is refused before anything runs, in both forms.
+/// </summary>
 internal static class RunEndpoint
 {
+    public const string StreamMediaType = "application/x-ndjson";
+
     private const double MaxTimeoutSeconds = 3600;
+
+    private static readonly byte[] NewLine = "\n"u8.ToArray();
 
     public static void Map(WebApplication app, Func<HttpContext, LeaderRole> leader)
     {
@@ -20,8 +29,26 @@ internal static class RunEndpoint
         {
             using var body = await AdminHttp.ReadBody(context);
             var (servers, command, timeout) = Read(body.RootElement);
-            var results = await leader(context).Commands.RunAsync(servers, command, timeout, context.RequestAborted);
-            await AdminHttp.WriteJson(context, new { results });
+            if (!context.Request.Headers.Accept.ToString().Contains(StreamMediaType, StringComparison.OrdinalIgnoreCase))
+            {
+                var results = await leader(context).Commands.RunAsync(servers, command, timeout, context.RequestAborted);
+                await AdminHttp.WriteJson(context, new { results });
+                return;
+            }
+
+            var (_, events) = leader(context).Commands.Start(servers, command, timeout, context.RequestAborted);
+            context.Response.ContentType = StreamMediaType;
+            await context.Response.StartAsync(context.RequestAborted);
+            await foreach (var e in events.ReadAllAsync(context.RequestAborted))
+            {
+                await context.Response.BodyWriter.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(e, WebFarm.Agent.Control.ProtocolJson.Options), context.RequestAborted);
+                await context.Response.BodyWriter.WriteAsync(NewLine, context.RequestAborted);
+                if (events.Count == 0)
+                {
+                    // Flushed whenever nothing more is waiting: a line reaches the operator as it comes.
+                    await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+                }
+            }
         });
     }
 

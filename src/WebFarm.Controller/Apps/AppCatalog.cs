@@ -123,13 +123,14 @@ public sealed class AppCatalog
     }
 
     /// <summary>The apps <paramref name="server"/> should run, and their version (a digest of them: equal lists, equal versions).</summary>
+    /// <param name="labels">The server's labels (apps placed with `on` select by them).</param>
     /// <param name="trustedProxies">The balancers' addresses as the server sees them (comma list).</param>
-    public (string Version, List<DesiredApp> Apps) DesiredFor(string server, string trustedProxies)
+    public (string Version, List<DesiredApp> Apps) DesiredFor(string server, IReadOnlyDictionary<string, string> labels, string trustedProxies)
     {
         var list = new List<DesiredApp>();
         foreach (var app in _apps)
         {
-            if (!app.RunsOn(server))
+            if (!app.RunsOn(server, labels))
             {
                 continue;
             }

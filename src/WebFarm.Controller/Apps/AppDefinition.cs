@@ -13,6 +13,11 @@ namespace WebFarm.Controller.Apps;
 /// <param name="Environment">Set for every instance, over the member library's WEBFARM_* variables.</param>
 /// <param name="Servers">The servers it runs on; empty: every server, including those that join later.</param>
 /// <param name="Hosts">Host names (or *.example.com patterns) routed to it; empty: the requests no app's host claims.</param>
+/// <param name="LoadBalancing"><see cref="StaticLoadBalancing"/> (the default: the operator's weights alone) or
+/// <see cref="ReportedLoadBalancing"/> (each server's effective weight also follows the load it reports; see
+/// Load/ReportedLoadWeights).</param>
+/// <param name="On">Placement by labels: it runs only on servers whose labels include every one of these (null or
+/// empty: no condition). Combined with <paramref name="Servers"/>: a server must satisfy both.</param>
 public sealed record AppDefinition(
     string Name,
     string Command,
@@ -22,11 +27,24 @@ public sealed record AppDefinition(
     string HealthPath,
     IReadOnlyDictionary<string, string> Environment,
     IReadOnlyList<string> Servers,
-    IReadOnlyList<string> Hosts)
+    IReadOnlyList<string> Hosts,
+    string LoadBalancing = AppDefinition.StaticLoadBalancing,
+    IReadOnlyDictionary<string, string>? On = null)
 {
     public const string DefaultHealthPath = "/healthz";
 
-    public bool RunsOn(string server) => Servers.Count == 0 || Servers.Contains(server, StringComparer.Ordinal);
+    /// <summary>Weights are the operator's alone.</summary>
+    public const string StaticLoadBalancing = "static";
+
+    /// <summary>Effective weights also follow the load the servers report.</summary>
+    public const string ReportedLoadBalancing = "reported";
+
+    /// <summary>Whether its servers' effective weights follow their reported load.</summary>
+    public bool WeighsByLoad => LoadBalancing == ReportedLoadBalancing;
+
+    /// <summary>Whether it runs on <paramref name="server"/>, whose labels are <paramref name="labels"/>.</summary>
+    public bool RunsOn(string server, IReadOnlyDictionary<string, string> labels)
+        => (Servers.Count == 0 || Servers.Contains(server, StringComparer.Ordinal)) && WebFarm.Agent.Control.ServerLabels.Match(On, labels);
 
     public string Ports => PortFrom == PortTo ? PortFrom.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{PortFrom}-{PortTo}");
 }

@@ -7,7 +7,8 @@ namespace WebFarm.Controller.Apps;
 
 /// <summary>
 /// Reads POST /api/apps strictly: an object with name, command, ports ("5000-5009") and the optional arguments,
-/// healthPath, environment, servers ("all" or a list) and hosts. Every problem names its field; unknown fields are refused.
+/// healthPath, environment, servers ("all" or a list), hosts, loadBalancing ("static" or "reported") and on (labels
+/// a server must have, like {"role": "web"}). Every problem names its field; unknown fields are refused.
 /// The checks that need the rest of the farm (taken names, ports, hosts, unknown servers) are <see cref="AppCatalog"/>'s.
 /// </summary>
 internal static class AppDefinitionReader
@@ -21,7 +22,8 @@ internal static class AppDefinitionReader
             throw new AdminRequestException($"body: expected a JSON object like {Example}");
         }
 
-        string? name = null, command = null, ports = null, healthPath = null;
+        string? name = null, command = null, ports = null, healthPath = null, loadBalancing = null;
+        IReadOnlyDictionary<string, string>? on = null;
         IReadOnlyList<string> arguments = [], servers = [], hosts = [];
         IReadOnlyDictionary<string, string> environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var property in root.EnumerateObject())
@@ -52,8 +54,14 @@ internal static class AppDefinitionReader
                 case "environment":
                     environment = Environment(property);
                     break;
+                case "loadBalancing":
+                    loadBalancing = JsonFields.String(property);
+                    break;
+                case "on":
+                    on = Labels(property);
+                    break;
                 default:
-                    throw new AdminRequestException($"{property.Name}: unknown field (expected name, command, arguments, ports, healthPath, environment, servers, hosts)");
+                    throw new AdminRequestException($"{property.Name}: unknown field (expected name, command, arguments, ports, healthPath, environment, servers, hosts, loadBalancing, on)");
             }
         }
 
@@ -73,7 +81,13 @@ internal static class AppDefinitionReader
             throw new AdminRequestException($"healthPath: '{healthPath}': {problem}");
         }
 
-        return new AppDefinition(name, command, arguments, from, to, healthPath, environment, servers, hosts);
+        loadBalancing ??= AppDefinition.StaticLoadBalancing;
+        if (loadBalancing is not (AppDefinition.StaticLoadBalancing or AppDefinition.ReportedLoadBalancing))
+        {
+            throw new AdminRequestException($"loadBalancing: '{loadBalancing}' is not a mode; expected \"{AppDefinition.StaticLoadBalancing}\" (the operator's weights alone) or \"{AppDefinition.ReportedLoadBalancing}\" (weights follow the load the servers report)");
+        }
+
+        return new AppDefinition(name, command, arguments, from, to, healthPath, environment, servers, hosts, loadBalancing, on is { Count: > 0 } ? on : null);
     }
 
     /// <summary>"5000" or "5000-5009": ports 1 to 65535, the first not above the last.</summary>
@@ -96,24 +110,21 @@ internal static class AppDefinitionReader
         return (from, to);
     }
 
+    private static Dictionary<string, string> Labels(JsonProperty property)
+    {
+        var labels = JsonFields.StringMap(property, "an object of labels like {\"role\": \"web\"}");
+        return WebFarm.Agent.Control.ServerLabels.Check(labels) is { } problem ? throw new AdminRequestException($"on: {problem}") : labels;
+    }
+
     private static Dictionary<string, string> Environment(JsonProperty property)
     {
-        if (property.Value.ValueKind != JsonValueKind.Object)
+        var environment = JsonFields.StringMap(property, "an object of names and string values");
+        foreach (var name in environment.Keys)
         {
-            throw new AdminRequestException($"environment: expected an object of names and string values, got {property.Value.GetRawText()}");
-        }
-
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var variable in property.Value.EnumerateObject())
-        {
-            if (variable.Name.Length == 0 || variable.Name.Contains('=', StringComparison.Ordinal) || variable.Name.Contains('\0', StringComparison.Ordinal))
+            if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
             {
-                throw new AdminRequestException($"environment: '{variable.Name}' is not a variable name (not empty, no '=')");
+                throw new AdminRequestException($"environment: '{name}' is not a variable name (not empty, no '=')");
             }
-
-            environment[variable.Name] = variable.Value.ValueKind == JsonValueKind.String
-                ? variable.Value.GetString()!
-                : throw new AdminRequestException($"environment.{variable.Name}: expected a string, got {variable.Value.GetRawText()}");
         }
 
         return environment;

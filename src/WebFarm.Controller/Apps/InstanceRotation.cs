@@ -30,7 +30,7 @@ internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog
         foreach (var report in reports)
         {
             var app = catalog.Find(report.App);
-            if (app is null || !app.RunsOn(server.Name) || server.Held.Contains(app.Name) || report.Port == 0)
+            if (app is null || !app.RunsOn(server.Name, server.Labels) || server.Held.Contains(app.Name) || report.Port == 0)
             {
                 continue;
             }
@@ -66,10 +66,8 @@ internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog
         server.InRotation.Clear();
     }
 
-    /// <summary>The requests in flight to the server in the app's farm (0 when it is not there).</summary>
-    public int InFlight(string app, string server) => Find(app, server)?.InFlight ?? 0;
-
-    private ServerRuntime? Find(string app, string server)
+    /// <summary>The balancer's server of <paramref name="app"/>'s farm named <paramref name="server"/>, null when it is not there.</summary>
+    public ServerRuntime? Find(string app, string server)
         => rotation.Runtime.Farms.TryGetValue(app, out var farm) ? farm.FindServer(server) : null;
 
     private bool AddressChanged(string app, string server, string address)

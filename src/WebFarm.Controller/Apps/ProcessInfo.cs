@@ -1,7 +1,8 @@
 namespace WebFarm.Controller.Apps;
 
 /// <summary>One row of GET /api/ps (`webfarm ps`): an app instance on a server, as its agent last reported it, with
-/// the requests the balancer has in flight to it.</summary>
+/// the balancer's own figures for it: requests in flight, requests served, its moving average of response times and the load factor
+/// its effective weight is scaled by (1 unless its app has `loadBalancing: reported`).</summary>
 public sealed record ProcessInfo(
     string Server,
     string App,
@@ -16,4 +17,9 @@ public sealed record ProcessInfo(
     long MemoryBytes,
     int InFlight,
     int Restarts,
-    string Detail);
+    string Detail,
+    double? ProbeLatencyMs,
+    double? ResponseTimeMs,
+    double LoadFactor,
+    double EffectiveWeight,
+    long Requests);

@@ -40,7 +40,7 @@ public sealed class RollingRestart(AgentRegistry registry, AppCatalog catalog, F
             var steps = new List<RestartStep>();
             foreach (var name in registry.Names.Order(StringComparer.Ordinal))
             {
-                if (!app.RunsOn(name) || registry.Find(name) is not { } server)
+                if (registry.Find(name) is not { } server || !app.RunsOn(name, LabelsOf(server)))
                 {
                     continue;
                 }
@@ -163,4 +163,12 @@ public sealed class RollingRestart(AgentRegistry registry, AppCatalog catalog, F
 
     private static RestartStep Step(string server, string outcome, string detail, long started)
         => new(server, outcome, detail, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1));
+
+    private static IReadOnlyDictionary<string, string> LabelsOf(Agents.TrackedServer server)
+    {
+        lock (server.Lock)
+        {
+            return server.Labels;
+        }
+    }
 }

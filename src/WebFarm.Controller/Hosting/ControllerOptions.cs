@@ -59,6 +59,9 @@ public sealed record ControllerOptions
     /// <summary>Heartbeats missed in a row before a server is lost (NLB: 5).</summary>
     public int MissedHeartbeats { get; init; } = 5;
 
+    /// <summary>How often load-driven weights (apps with `loadBalancing: reported`) are updated from the measured load.</summary>
+    public TimeSpan LoadWeightInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often availability samples the farm: downtime intervals are exact to about this.</summary>
     public TimeSpan AvailabilitySampleInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 

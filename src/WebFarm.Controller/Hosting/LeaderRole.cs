@@ -3,6 +3,7 @@ using WebFarm.Controller.Agents;
 using WebFarm.Controller.Apps;
 using WebFarm.Controller.Availability;
 using WebFarm.Controller.Commands;
+using WebFarm.Controller.Load;
 using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Store;
 using WebFarm.Controller.Trace;
@@ -12,14 +13,15 @@ namespace WebFarm.Controller.Hosting;
 /// <summary>
 /// What only the leading controller runs: the agent registry (heartbeats, lost detection, putting servers in and out
 /// of the balancer's rotation), the apps (their farms, rolling restarts), the merged trace, `webfarm run`'s commands
-/// and availability recording. Started when the controller takes the leader lock,
+/// availability recording and load-driven weights. Started when the controller takes the leader lock,
 /// disposed when it steps down; a standby has none, so it never marks a server lost, touches a balancer or records
 /// downtime.
 /// </summary>
 public sealed class LeaderRole : IAsyncDisposable
 {
-    private LeaderRole(AgentRegistry agents, AppCatalog apps, TraceStore trace, FarmRotation rotation, AvailabilityMonitor availability)
+    private LeaderRole(AgentRegistry agents, AppCatalog apps, TraceStore trace, FarmRotation rotation, AvailabilityMonitor availability, LoadWeights loadWeights)
     {
+        LoadWeights = loadWeights;
         Agents = agents;
         Apps = apps;
         Trace = trace;
@@ -39,6 +41,9 @@ public sealed class LeaderRole : IAsyncDisposable
     public CommandDispatcher Commands { get; }
 
     public AvailabilityMonitor Availability { get; }
+
+    /// <summary>Load-driven weights of the apps that ask for them.</summary>
+    public LoadWeights LoadWeights { get; }
 
     public static async Task<LeaderRole> StartAsync(IControllerStore store, FarmRotation rotation, ControllerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
@@ -66,11 +71,14 @@ public sealed class LeaderRole : IAsyncDisposable
             throw;
         }
 
-        return new LeaderRole(agents, apps, trace, rotation, availability);
+        var loadWeights = new LoadWeights(rotation.Runtime, () => apps.Apps, agents.CpuPercentOf);
+        loadWeights.Start(options.LoadWeightInterval, logger);
+        return new LeaderRole(agents, apps, trace, rotation, availability, loadWeights);
     }
 
     public async ValueTask DisposeAsync()
     {
+        await LoadWeights.DisposeAsync().ConfigureAwait(false);
         await Availability.DisposeAsync().ConfigureAwait(false);
         await Agents.DisposeAsync().ConfigureAwait(false);
     }

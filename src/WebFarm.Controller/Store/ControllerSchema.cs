@@ -66,7 +66,19 @@ public static class ControllerSchema
         ],
         ["name"]);
 
-    public static readonly IReadOnlyList<StoreTable> Tables = [JoinTokens, Servers, Downtime, AvailabilitySubjects, Apps];
+    /// <summary>
+    /// Servers' labels (`webfarm agent --label k=v`) as JSON, as their agents last reported them. A table of its own
+    /// rather than a column of <see cref="Servers"/>, so a store created before labels gains it with CREATE IF NOT EXISTS.
+    /// </summary>
+    public static readonly StoreTable ServerLabels = new(
+        "server_labels",
+        [
+            new("server", ColumnType.Text),
+            new("labels", ColumnType.Text),
+        ],
+        ["server"]);
+
+    public static readonly IReadOnlyList<StoreTable> Tables = [JoinTokens, Servers, Downtime, AvailabilitySubjects, Apps, ServerLabels];
 
     /// <summary>Every table's CREATE statements in <paramref name="dialect"/>.</summary>
     public static string CreateSql(SqlDialect dialect) => string.Concat(Tables.Select(t => t.CreateSql(dialect)));

@@ -25,6 +25,9 @@ public interface IControllerStore : IAppStore, IAsyncDisposable
     /// <summary>Keeps the last heartbeat and load of a server (false when there is no such server).</summary>
     Task<bool> RecordHeartbeatAsync(string name, DateTimeOffset time, ServerLoad load, CancellationToken cancellationToken);
 
+    /// <summary>Keeps a server's labels (replacing those it had).</summary>
+    Task SetLabelsAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);
+
     /// <summary>Records that <paramref name="subject"/> is tracked from <paramref name="firstSeen"/> (kept if already recorded).</summary>
     Task AddAvailabilitySubjectAsync(SubjectKind kind, string subject, DateTimeOffset firstSeen, CancellationToken cancellationToken);
 

@@ -86,6 +86,9 @@ public sealed class PostgresControllerStore : IControllerStore
     public Task<bool> RecordHeartbeatAsync(string name, DateTimeOffset time, ServerLoad load, CancellationToken cancellationToken)
         => On(c => ServerTables.RecordHeartbeatAsync(c, Dialect, name, time, load, cancellationToken), cancellationToken);
 
+    public Task SetLabelsAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+        => On(c => ServerTables.SetLabelsAsync(c, name, labels, cancellationToken), cancellationToken);
+
     public Task AddAvailabilitySubjectAsync(SubjectKind kind, string subject, DateTimeOffset firstSeen, CancellationToken cancellationToken)
         => On(c => AvailabilityTables.AddSubjectAsync(c, Dialect, kind, subject, firstSeen, cancellationToken), cancellationToken);
 

@@ -9,4 +9,5 @@ public sealed record ServerRecord(
     byte[] CredentialHash,
     DateTimeOffset JoinedAt,
     DateTimeOffset? LastHeartbeat,
-    ServerLoad? Load);
+    ServerLoad? Load,
+    IReadOnlyDictionary<string, string>? Labels = null);

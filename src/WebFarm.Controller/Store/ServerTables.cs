@@ -79,7 +79,7 @@ internal static class ServerTables
 
     public static async Task<IReadOnlyList<ServerRecord>> ListServersAsync(DbConnection connection, SqlDialect dialect, CancellationToken cancellationToken)
     {
-        await using var command = connection.Command("SELECT name, address, credential_hash, joined_at, last_heartbeat, load FROM servers ORDER BY name");
+        await using var command = connection.Command("SELECT s.name, s.address, s.credential_hash, s.joined_at, s.last_heartbeat, s.load, l.labels FROM servers s LEFT JOIN server_labels l ON l.server = s.name ORDER BY s.name");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<ServerRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -90,7 +90,8 @@ internal static class ServerTables
                 (byte[])reader.GetValue(2),
                 StoreValues.ReadTime(reader, 3, dialect),
                 StoreValues.ReadNullableTime(reader, 4, dialect),
-                reader.IsDBNull(5) ? null : JsonSerializer.Deserialize<ServerLoad>(reader.GetString(5), ProtocolJson.Options)));
+                reader.IsDBNull(5) ? null : JsonSerializer.Deserialize<ServerLoad>(reader.GetString(5), ProtocolJson.Options),
+                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6), ProtocolJson.Options)));
         }
 
         return list;
@@ -101,6 +102,13 @@ internal static class ServerTables
         await using var command = connection.Command("UPDATE servers SET last_heartbeat = @time, load = @load WHERE name = @name")
             .With("@name", name).With("@time", StoreValues.Time(dialect, time)).With("@load", JsonSerializer.Serialize(load, ProtocolJson.Options));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public static async Task SetLabelsAsync(DbConnection connection, string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Command("INSERT INTO server_labels (server, labels) VALUES (@name, @labels) ON CONFLICT (server) DO UPDATE SET labels = excluded.labels")
+            .With("@name", name).With("@labels", JsonSerializer.Serialize(labels, ProtocolJson.Options));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     // SQLSTATE unique_violation (both PostgreSQL and the SQL standard's class 23).

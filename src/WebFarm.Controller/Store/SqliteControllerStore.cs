@@ -44,6 +44,9 @@ public sealed class SqliteControllerStore : IControllerStore
     public Task<bool> RecordHeartbeatAsync(string name, DateTimeOffset time, ServerLoad load, CancellationToken cancellationToken)
         => Serially(() => ServerTables.RecordHeartbeatAsync(_connection, Dialect, name, time, load, cancellationToken), cancellationToken);
 
+    public Task SetLabelsAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+        => Serially(() => ServerTables.SetLabelsAsync(_connection, name, labels, cancellationToken), cancellationToken);
+
     public Task AddAvailabilitySubjectAsync(SubjectKind kind, string subject, DateTimeOffset firstSeen, CancellationToken cancellationToken)
         => Serially(() => AvailabilityTables.AddSubjectAsync(_connection, Dialect, kind, subject, firstSeen, cancellationToken), cancellationToken);
 

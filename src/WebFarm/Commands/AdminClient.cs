@@ -119,6 +119,34 @@ internal sealed class AdminClient : IDisposable
         return (0, JsonDocument.Parse(text));
     }
 
+    /// <summary>
+    /// POSTs <paramref name="body"/> as JSON asking for a streamed answer of <paramref name="mediaType"/>; returns the
+    /// response with its headers read (the caller reads and disposes it), or null after printing the API's refusal.
+    /// </summary>
+    public async Task<HttpResponseMessage?> PostForStreamAsync(string path, object body, string mediaType, CancellationToken ct)
+    {
+        var response = await _leader.SendAsync(
+            _http,
+            baseUri =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, path)) { Content = JsonContent.Create(body) };
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+                return request;
+            },
+            HttpCompletionOption.ResponseHeadersRead,
+            ct);
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            Console.Error.WriteLine($"{_command}: {(int)response.StatusCode} {AdminApiClient.ErrorText(await response.Content.ReadAsStringAsync(ct))}");
+            return null;
+        }
+    }
+
     public void Dispose()
     {
         _bound?.Dispose();

@@ -17,10 +17,11 @@ internal static class AgentCommand
         var maxReleaseSize = new Option<string?>("--max-release-size") { Description = "Largest release or content set this server installs (like 1gb, 500mb; default 1gb)." };
         var maxFileSize = new Option<string?>("--max-file-size") { Description = "Largest file in a release this server installs (default 256mb)." };
         var allowCommands = new Option<bool>("--allow-commands") { Description = "Run commands sent with `webfarm run` (off by default: refused)." };
+        var labels = new Option<string[]>("--label") { Description = "A label of this server, KEY=VALUE like role=web (repeatable); apps added with --on role=web run only on servers that have it.", AllowMultipleArgumentsPerToken = false };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level.", DefaultValueFactory = _ => LogLevel.Information };
         var command = new Command("agent", "Run the agent of a web server: joins the controller, heartbeats with the machine's load and runs the apps the controller assigns.")
         {
-            controller, name, address, dataDir, joinToken, maxReleaseSize, maxFileSize, allowCommands, logLevel,
+            controller, name, address, dataDir, joinToken, maxReleaseSize, maxFileSize, allowCommands, labels, logLevel,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -28,6 +29,17 @@ internal static class AgentCommand
             try
             {
                 controllers = ControllerUrls.Parse(parseResult.GetValue(controller)!);
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"webfarm agent: {ex.Message}");
+                return 2;
+            }
+
+            Dictionary<string, string> serverLabels;
+            try
+            {
+                serverLabels = ServerLabels.Parse(parseResult.GetValue(labels) ?? [], "--label");
             }
             catch (FormatException ex)
             {
@@ -51,6 +63,7 @@ internal static class AgentCommand
                 JoinToken = parseResult.GetValue(joinToken),
                 Limits = limits,
                 AllowCommands = parseResult.GetValue(allowCommands),
+                Labels = serverLabels,
             };
             ControlAgent agent;
             try

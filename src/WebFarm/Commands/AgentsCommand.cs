@@ -30,7 +30,7 @@ internal static class AgentsCommand
         list.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm agents list", async api =>
         {
             using var agents = await api.GetJsonAsync("api/agents", ct);
-            var table = new Table().AddColumns("Server", "Address", "State", "Last heartbeat", "CPU", "Memory", "Load avg", "Detail");
+            var table = new Table().AddColumns("Server", "Address", "State", "Last heartbeat", "CPU", "Memory", "Load avg", "Labels", "Detail");
             foreach (var a in agents.RootElement.EnumerateArray())
             {
                 var state = a.GetProperty("state").GetString() ?? "?";
@@ -43,6 +43,7 @@ internal static class AgentsCommand
                     load.ValueKind == JsonValueKind.Object ? load.GetProperty("cpuPercent").GetDouble().ToString("0.0", CultureInfo.InvariantCulture) + " %" : "-",
                     load.ValueKind == JsonValueKind.Object ? Memory(load) : "-",
                     load.ValueKind == JsonValueKind.Object ? load.GetProperty("loadAverage1").GetDouble().ToString("0.00", CultureInfo.InvariantCulture) : "-",
+                    Markup.Escape(a.TryGetProperty("labels", out var labels) && labels.ValueKind == JsonValueKind.Object && labels.EnumerateObject().Any() ? string.Join(", ", labels.EnumerateObject().Select(l => $"{l.Name}={l.Value.GetString()}")) : "-"),
                     Markup.Escape(a.GetProperty("detail").GetString() ?? string.Empty));
             }
 

@@ -28,10 +28,13 @@ internal static class AppsCommand
         var environment = new Option<string[]>("--env") { Description = "NAME=VALUE set for every instance (repeatable).", AllowMultipleArgumentsPerToken = false };
         var servers = new Option<string>("--servers") { Description = "all (default, also servers that join later) or web1,web2.", DefaultValueFactory = _ => "all" };
         var hosts = new Option<string[]>("--host") { Description = "A host name routed to the app (repeatable); none: the requests no app's host claims." };
+        var loadBalancing = new Option<string>("--load-balancing") { Description = "static (default: the servers' weights alone) or reported (effective weights also follow the load the servers report: slower or busier servers get less new traffic).", DefaultValueFactory = _ => "static" };
+        loadBalancing.AcceptOnlyFromAmong("static", "reported");
+        var on = new Option<string[]>("--on") { Description = "Run only on servers with this label, KEY=VALUE like role=web (repeatable: every one must match; agents get labels with --label).", AllowMultipleArgumentsPerToken = false };
         var arguments = new Argument<string[]>("arguments") { Description = "The program's arguments (after --); {port}, {host} and {server} are replaced on each server.", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("add", "Add an app: every chosen server's agent runs an instance, which joins the app's farm once healthy.")
         {
-            name, run, ports, health, environment, servers, hosts, arguments, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            name, run, ports, health, environment, servers, hosts, loadBalancing, on, arguments, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps add", async api =>
         {
@@ -48,6 +51,17 @@ internal static class AppsCommand
                 env[pair[..equals]] = pair[(equals + 1)..];
             }
 
+            Dictionary<string, string> placement;
+            try
+            {
+                placement = WebFarm.Agent.Control.ServerLabels.Parse(parseResult.GetValue(on) ?? [], "--on");
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"webfarm apps add: {ex.Message}");
+                return ApiConnection.BadArguments;
+            }
+
             var serverList = parseResult.GetValue(servers)!;
             var body = new Dictionary<string, object?>
             {
@@ -58,6 +72,8 @@ internal static class AppsCommand
                 ["environment"] = env,
                 ["servers"] = serverList == "all" ? "all" : serverList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 ["hosts"] = parseResult.GetValue(hosts) ?? [],
+                ["loadBalancing"] = parseResult.GetValue(loadBalancing),
+                ["on"] = placement,
             };
             if (parseResult.GetValue(health) is { } path)
             {
@@ -82,7 +98,7 @@ internal static class AppsCommand
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps list", async api =>
         {
             using var apps = await api.GetJsonAsync("api/apps", ct);
-            var table = new Table().AddColumns("App", "Command", "Ports", "Health", "Servers", "Hosts");
+            var table = new Table().AddColumns("App", "Command", "Ports", "Health", "Servers", "On", "Hosts", "Load balancing");
             foreach (var a in apps.RootElement.EnumerateArray())
             {
                 var servers = a.GetProperty("servers").EnumerateArray().Select(s => s.GetString()).ToList();
@@ -94,7 +110,9 @@ internal static class AppsCommand
                     string.Create(CultureInfo.InvariantCulture, $"{a.GetProperty("portFrom").GetInt32()}-{a.GetProperty("portTo").GetInt32()}"),
                     Markup.Escape(a.GetProperty("healthPath").GetString()!),
                     Markup.Escape(servers.Count == 0 ? "all" : string.Join(", ", servers)),
-                    Markup.Escape(hosts.Count == 0 ? "(default)" : string.Join(", ", hosts)));
+                    Markup.Escape(a.TryGetProperty("on", out var labels) && labels.ValueKind == JsonValueKind.Object ? string.Join(", ", labels.EnumerateObject().Select(l => $"{l.Name}={l.Value.GetString()}")) : "any"),
+                    Markup.Escape(hosts.Count == 0 ? "(default)" : string.Join(", ", hosts)),
+                    Markup.Escape(a.GetProperty("loadBalancing").GetString()!));
             }
 
             AnsiConsole.Write(table);

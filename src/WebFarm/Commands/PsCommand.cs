@@ -16,7 +16,7 @@ internal static class PsCommand
         {
             var query = parseResult.GetValue(server) is { } name ? "?server=" + Uri.EscapeDataString(name) : string.Empty;
             using var rows = await api.GetJsonAsync("api/ps" + query, ct);
-            var table = new Table().AddColumns("Server", "App", "Pid", "Port", "State", "Uptime", "CPU", "Memory", "In flight", "Restarts", "Detail");
+            var table = new Table().AddColumns("Server", "App", "Pid", "Port", "State", "Uptime", "CPU", "Memory", "In flight", "Latency", "Probe", "Weight x", "Restarts", "Detail");
             foreach (var r in rows.RootElement.EnumerateArray())
             {
                 var healthy = r.GetProperty("healthy").GetBoolean();
@@ -31,6 +31,9 @@ internal static class PsCommand
                     r.GetProperty("cpuPercent").GetDouble().ToString("0.0", CultureInfo.InvariantCulture) + " %",
                     (r.GetProperty("memoryBytes").GetInt64() / (1024.0 * 1024)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
                     r.GetProperty("inFlight").GetInt32().ToString(CultureInfo.InvariantCulture),
+                    Milliseconds(r.GetProperty("responseTimeMs")),
+                    Milliseconds(r.GetProperty("probeLatencyMs")),
+                    r.GetProperty("loadFactor").GetDouble().ToString("0.00", CultureInfo.InvariantCulture),
                     r.GetProperty("restarts").GetInt32().ToString(CultureInfo.InvariantCulture),
                     Markup.Escape(r.GetProperty("detail").GetString()!));
             }
@@ -40,6 +43,9 @@ internal static class PsCommand
         }));
         return command;
     }
+
+    private static string Milliseconds(JsonElement value)
+        => value.ValueKind == JsonValueKind.Number ? value.GetDouble().ToString("0.0", CultureInfo.InvariantCulture) + " ms" : "-";
 
     private static string Uptime(TimeSpan span)
         => span.TotalHours >= 1

@@ -7,7 +7,8 @@ namespace WebFarm.Commands;
 
 /// <summary>
 /// `webfarm run --servers all|web1,web2 [--timeout 30s] -- COMMAND...`: runs a command on servers whose agent allows
-/// it, prints each server's output and exit code. Exit code 0 when every server's command exited 0, else 1.
+/// it, prints each server's output lines as they arrive (`web1| line`; the API streams them as NDJSON), then each
+/// server's exit code. Exit code 0 when every server's command exited 0, else 1.
 /// </summary>
 internal static class RunCommand
 {
@@ -41,27 +42,37 @@ internal static class RunCommand
                         ["command"] = parseResult.GetValue(command),
                         ["timeoutSeconds"] = limit.TotalSeconds,
                     };
-                    var (status, json) = await api.PostForJsonAsync("api/run", body, ct);
-                    if (json is null)
+                    using var response = await api.PostForStreamAsync("api/run", body, "application/x-ndjson", ct);
+                    if (response is null)
                     {
-                        return status;
+                        return ApiConnection.ApiError;
                     }
 
-                    using (json)
+                    // Lines as they come; the exit codes once all are in, in server order.
+                    var exits = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                    var allZero = true;
+                    using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+                    while (await reader.ReadLineAsync(ct) is { } line)
                     {
-                        var allZero = true;
-                        foreach (var r in json.RootElement.GetProperty("results").EnumerateArray())
+                        using var e = JsonDocument.Parse(line);
+                        var server = e.RootElement.GetProperty("server").GetString()!;
+                        if (e.RootElement.GetProperty("kind").GetString() == "output")
                         {
-                            var exit = r.GetProperty("exitCode");
-                            var error = r.GetProperty("error");
-                            var verdict = exit.ValueKind == JsonValueKind.Number ? $"exit code {exit.GetInt32()}" : error.GetString();
-                            allZero &= exit.ValueKind == JsonValueKind.Number && exit.GetInt32() == 0;
-                            Console.WriteLine($"== {r.GetProperty("server").GetString()}: {verdict}");
-                            Console.Write(r.GetProperty("output").GetString());
+                            Console.WriteLine($"{server}| {e.RootElement.GetProperty("line").GetString()}");
+                            continue;
                         }
 
-                        return allZero ? ApiConnection.Ok : ApiConnection.ApiError;
+                        var exit = e.RootElement.GetProperty("exitCode");
+                        allZero &= exit.ValueKind == JsonValueKind.Number && exit.GetInt32() == 0;
+                        exits[server] = exit.ValueKind == JsonValueKind.Number ? $"exit code {exit.GetInt32()}" : e.RootElement.GetProperty("error").GetString() ?? "no exit code";
                     }
+
+                    foreach (var (server, verdict) in exits)
+                    {
+                        Console.WriteLine($"== {server}: {verdict}");
+                    }
+
+                    return allZero && exits.Count > 0 ? ApiConnection.Ok : ApiConnection.ApiError;
                 },
                 timeout: limit + TimeSpan.FromSeconds(30));
         });

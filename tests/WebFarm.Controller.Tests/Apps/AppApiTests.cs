@@ -26,6 +26,13 @@ public sealed class AppApiTests : IDisposable
     [InlineData("""{"name":"hello world","command":"/bin/app","ports":"5000"}""", "name: 'hello world' must be 1-64 characters")]
     [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","hosts":["bad host"]}""", "hosts: 'bad host' is not a host name")]
     [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","replicas":3}""", "replicas: unknown field")]
+    [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","loadBalancing":"adaptive"}""", "loadBalancing: 'adaptive' is not a mode; expected \"static\"")]
+    [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","loadBalancing":true}""", "loadBalancing: expected a string, got true")]
+    [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","on":"role=web"}""", "on: expected an object of labels like {\"role\": \"web\"}, got \"role=web\"")]
+    [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","on":{"role":"we b"}}""", "on: 'role=we b': value 'we b' has ' ': only letters, digits")]
+    [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","on":{"":"web"}}""", "on: '=web': key is empty")]
+    [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","on":{"role":"-web"}}""", "on: 'role=-web': value '-web' must begin and end with a letter or a digit")]
+    [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","on":{"role":1}}""", "on.role: expected a string, got 1")]
     public async Task A_bad_app_is_a_400_naming_the_field_and_nothing_is_stored(string body, string expected)
     {
         await using var controller = await TestController.StartAsync(_dir.Sub("controller"));

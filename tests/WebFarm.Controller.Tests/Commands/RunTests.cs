@@ -83,6 +83,83 @@ public sealed class RunTests : IAsyncLifetime
         Assert.Empty(await _controller.ListAsync("api/trace?filter=running"));
     }
 
+    [Fact]
+    public async Task Output_streams_per_server_as_it_is_printed_before_the_command_ends_then_each_exit()
+    {
+        // Prints, waits for a file the test creates only after it has seen the first lines, prints again.
+        var gate = _dir.Sub("go");
+        var body = JsonSerializer.Serialize(new { servers = new[] { "web1", "web2" }, command = new[] { "sh", "-c", Script(gate), "x" }, timeoutSeconds = 120 });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/run") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/x-ndjson"));
+        using var response = await _controller.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+
+        var events = new List<(string Server, string Kind, string? Line, int? Exit)>();
+        while (events.Count < 2)
+        {
+            events.Add(await NextEventAsync(reader, limit.Token));
+        }
+
+        // Both first lines came while both commands still wait: nothing was held until the end.
+        Assert.Equal([("web1", "output", "first-x", null), ("web2", "output", "first-x", null)], events.OrderBy(e => e.Server));
+        Assert.False(File.Exists(gate));
+
+        await File.WriteAllTextAsync(gate, "go");
+        while (events.Count(e => e.Kind == "exit") < 2)
+        {
+            events.Add(await NextEventAsync(reader, limit.Token));
+        }
+
+        Assert.Null(await reader.ReadLineAsync(limit.Token)); // The stream ends after the last exit.
+        foreach (var server in new[] { "web1", "web2" })
+        {
+            Assert.Equal([("output", "first-x", null), ("output", "second-x", null), ("exit", null, 0)], events.Where(e => e.Server == server).Select(e => (e.Kind, e.Line, e.Exit)));
+        }
+    }
+
+    [Fact]
+    public async Task The_cli_prints_each_server_s_lines_as_they_arrive_then_the_exit_codes()
+    {
+        var gate = _dir.Sub("go-cli");
+        using var cli = WebFarmCli.Start("run", "--servers", "web1", "--timeout", "2m", "--controller", _controller.Host.Url.ToString(), "--", "sh", "-c", Script(gate), "x");
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            Assert.Equal("web1| first-x", await cli.StandardOutput.ReadLineAsync(limit.Token));
+            Assert.False(cli.HasExited, "the CLI printed the first line while the command still ran");
+
+            await File.WriteAllTextAsync(gate, "go");
+            var rest = await cli.StandardOutput.ReadToEndAsync(limit.Token);
+            await cli.WaitForExitAsync(limit.Token);
+            Assert.Equal("web1| second-x\n== web1: exit code 0\n", rest);
+            Assert.Equal(0, cli.ExitCode);
+        }
+        finally
+        {
+            if (!cli.HasExited)
+            {
+                cli.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static string Script(string gate) => $"echo first-$0; while [ ! -e '{gate}' ]; do sleep 0.05; done; echo second-$0";
+
+    private static async Task<(string Server, string Kind, string? Line, int? Exit)> NextEventAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        var line = await reader.ReadLineAsync(cancellationToken) ?? throw new Xunit.Sdk.XunitException("the stream ended early");
+        using var json = JsonDocument.Parse(line);
+        var e = json.RootElement;
+        return (
+            e.GetProperty("server").GetString()!,
+            e.GetProperty("kind").GetString()!,
+            e.GetProperty("line").GetString(),
+            e.GetProperty("exitCode").ValueKind == JsonValueKind.Number ? e.GetProperty("exitCode").GetInt32() : null);
+    }
+
     private async Task<(int Status, string Body)> RunAsync(string body)
     {
         using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");

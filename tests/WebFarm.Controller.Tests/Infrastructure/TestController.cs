@@ -64,9 +64,9 @@ internal sealed class TestController : IAsyncDisposable
         return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
     }
 
-    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken, WebFarm.Agent.Releases.TreeLimits? limits = null, bool allowCommands = false)
+    public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken, WebFarm.Agent.Releases.TreeLimits? limits = null, bool allowCommands = false, IReadOnlyDictionary<string, string>? labels = null)
         => ControlAgent.StartAsync(
-            new ControlAgentOptions { Controllers = [Host.Url], Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken, Limits = limits ?? WebFarm.Agent.Releases.TreeLimits.Default, AllowCommands = allowCommands },
+            new ControlAgentOptions { Controllers = [Host.Url], Name = name, Address = address, DataDirectory = dataDirectory, JoinToken = joinToken, Limits = limits ?? WebFarm.Agent.Releases.TreeLimits.Default, AllowCommands = allowCommands, Labels = labels ?? ServerLabels.None },
             NullLogger.Instance,
             default);
 

@@ -72,14 +72,18 @@ public sealed class AppsOnMachinesTests() : MachinesTest(3)
         Assert.Equal(1, psOne.ExitCode);
         Assert.Contains("server: no server named 'web9' has joined", psOne.Stderr);
 
-        // `run` executes on each machine: each one prints its own address.
+        // `run` executes on each machine: each one prints its own address (its lines prefixed with its name as they
+        // come), then the exit codes.
         var run = await WebFarmCli.RunAsync(CliTimeout, ["run", "--servers", "all", "--timeout", "20s", .. api, "--", "ip", "-o", "-4", "addr", "show"]);
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         for (var n = 1; n <= 3; n++)
         {
-            var section = run.Stdout.Split("== ").Single(s => s.StartsWith($"web{n}: exit code 0", StringComparison.Ordinal));
-            Assert.Contains(MachineNetwork.MachineAddress(n) + "/24", section);
+            Assert.Contains(lines, l => l.StartsWith($"web{n}| ", StringComparison.Ordinal) && l.Contains(MachineNetwork.MachineAddress(n) + "/24", StringComparison.Ordinal));
+            Assert.Contains($"== web{n}: exit code 0", lines);
         }
+
+        Assert.Equal(["== web1: exit code 0", "== web2: exit code 0", "== web3: exit code 0"], lines.TakeLast(3));
 
         // Each machine's instance trusts the balancer at the address it connects from on that machine's own link
         // (10.x.N.1), not at the address machine 1's heartbeats reach the controller on.

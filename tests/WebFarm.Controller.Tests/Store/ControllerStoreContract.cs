@@ -43,10 +43,30 @@ public abstract class ControllerStoreContract
     }
 
     [Fact]
+    public async Task A_server_s_labels_are_kept_across_reopening_and_replaced_whole()
+    {
+        var token = RandomNumberGenerator.GetBytes(32);
+        await using (var store = await OpenAsync())
+        {
+            await store.AddJoinTokenAsync(token, Now, Now.AddHours(1), default);
+            Assert.Equal(JoinOutcome.Joined, await store.JoinAsync(token, Server("web1", RandomNumberGenerator.GetBytes(32)), default));
+            Assert.Null(Assert.Single(await store.ListServersAsync(default)).Labels);
+            await store.SetLabelsAsync("web1", new Dictionary<string, string> { ["role"] = "web", ["zone"] = "a" }, default);
+            await store.SetLabelsAsync("web1", new Dictionary<string, string> { ["role"] = "db" }, default);
+        }
+
+        await using (var reopened = await OpenAsync())
+        {
+            var labels = Assert.Single(await reopened.ListServersAsync(default)).Labels!;
+            Assert.Equal(new Dictionary<string, string> { ["role"] = "db" }, labels);
+        }
+    }
+
+    [Fact]
     public async Task Apps_are_added_once_listed_by_name_kept_across_reopening_and_removed()
     {
-        var hello = new AppDefinition("hello", "/srv/hello/Hello.dll", ["--port", "{port}"], 5000, 5009, "/healthz", new Dictionary<string, string> { ["MODE"] = "live" }, ["web1"], ["hello.example"]);
-        var admin = hello with { Name = "admin", Servers = [], Hosts = [] };
+        var hello = new AppDefinition("hello", "/srv/hello/Hello.dll", ["--port", "{port}"], 5000, 5009, "/healthz", new Dictionary<string, string> { ["MODE"] = "live" }, ["web1"], ["hello.example"], AppDefinition.ReportedLoadBalancing, new Dictionary<string, string> { ["role"] = "web" });
+        var admin = hello with { Name = "admin", Servers = [], Hosts = [], LoadBalancing = AppDefinition.StaticLoadBalancing, On = null };
         await using (var store = await OpenAsync())
         {
             Assert.True(await store.AddAppAsync(hello, Now, default));
@@ -65,6 +85,10 @@ public abstract class ControllerStoreContract
             Assert.Equal("live", stored.Environment["MODE"]);
             Assert.Equal(["web1"], stored.Servers);
             Assert.Equal(["hello.example"], stored.Hosts);
+            Assert.Equal(AppDefinition.ReportedLoadBalancing, stored.LoadBalancing);
+            Assert.Equal("web", stored.On!["role"]);
+            Assert.Equal(AppDefinition.StaticLoadBalancing, apps[0].LoadBalancing);
+            Assert.Null(apps[0].On);
             Assert.True(await reopened.RemoveAppAsync("hello", default));
             Assert.False(await reopened.RemoveAppAsync("hello", default));
             Assert.Equal(["admin"], (await reopened.ListAppsAsync(default)).Select(a => a.Name));
