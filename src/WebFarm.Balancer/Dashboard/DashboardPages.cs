@@ -107,7 +107,7 @@ internal static class DashboardPages
         return html.ToString();
     }
 
-    public static string Login(string? error)
+    public static string Login(DashboardSite site, string? error)
     {
         var html = new StringBuilder("<h1>Log in</h1><form class=\"login\" method=\"post\" action=\"/dashboard/login\">");
         if (error is not null)
@@ -115,7 +115,7 @@ internal static class DashboardPages
             html.Append("<p class=\"bad\" role=\"alert\" id=\"login-error\">").Append(Encode(error)).Append("</p>");
         }
 
-        html.Append("<p>This balancer's admin API needs its token (Admin.Token or Admin.TokenFile in the configuration).</p>");
+        html.Append("<p>This ").Append(site.Product).Append("'s API needs its token (").Append(Encode(site.TokenSource)).Append(").</p>");
         html.Append("<label for=\"token\">Admin token</label> <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required autofocus> ");
         html.Append("<button type=\"submit\" class=\"primary\">Log in</button></form>");
         return html.ToString();
