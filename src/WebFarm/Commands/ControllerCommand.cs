@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Dashboard;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Hosting;
 
@@ -67,6 +68,7 @@ internal static class ControllerCommand
             await using (host)
             {
                 Console.WriteLine($"controller API on {host.Url}; balancer on {host.BalancerUrl} (farm {options.FarmName}); {host.Leadership.Detail}");
+                Console.WriteLine($"Dashboard: {DashboardAddress.Of(host.Url)}");
                 await RoleLifetime.WaitForStopAsync("webfarm controller: stopping...", cancellationToken);
             }
 

@@ -57,7 +57,7 @@ public sealed class DashboardPageTests(DashboardBrowser browser)
         await page.FocusAsync("#action-drain");
         await page.Keyboard.PressAsync("Enter");
         await Expect(dialog).ToBeVisibleAsync();
-        await Expect(dialog).ToContainTextAsync("Drain web1?");
+        await Expect(dialog).ToContainTextAsync("Drain web1 in farm web?");
         await page.Keyboard.PressAsync("Escape");
         await Expect(page.Locator("#result")).ToHaveTextAsync("Drain: cancelled.");
         Assert.Equal("online", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
