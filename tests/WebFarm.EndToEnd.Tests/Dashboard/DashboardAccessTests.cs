@@ -127,6 +127,13 @@ public sealed partial class DashboardAccessTests(DashboardBrowser browser)
         Assert.Equal("online", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Wrong_tokens_are_limited_per_client_on_the_login_form_and_the_API()
+    {
+        await using var farm = await DashboardFarm.StartAsync(servers: 1, token: Token);
+        await LoginLimit.AssertAsync(farm.Balancer.AdminUrl, Token, "/api/farms");
+    }
+
     private static HttpClient Client(DashboardFarm farm, out CookieContainer cookies)
     {
         cookies = new CookieContainer();
