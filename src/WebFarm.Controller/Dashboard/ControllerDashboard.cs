@@ -7,9 +7,9 @@ using WebFarm.Balancer.Admin;
 using WebFarm.Balancer.Dashboard;
 using WebFarm.Controller.Api;
 using WebFarm.Controller.Availability;
-using AvailabilityReport = WebFarm.Controller.Availability.AvailabilityReport;
 using WebFarm.Controller.Hosting;
 using static WebFarm.Balancer.Dashboard.DashboardResponses;
+using AvailabilityReport = WebFarm.Controller.Availability.AvailabilityReport;
 
 namespace WebFarm.Controller.Dashboard;
 

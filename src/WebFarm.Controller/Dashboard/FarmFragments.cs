@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text;
 using WebFarm.Balancer.Dashboard;
 using WebFarm.Controller.Availability;
-using AvailabilityReport = WebFarm.Controller.Availability.AvailabilityReport;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Rotation;
 using static WebFarm.Balancer.Dashboard.DashboardHtml;
+using AvailabilityReport = WebFarm.Controller.Availability.AvailabilityReport;
 using Cells = System.Collections.Generic.Dictionary<string, WebFarm.Balancer.Dashboard.DashboardCells.Cell>;
 
 namespace WebFarm.Controller.Dashboard;

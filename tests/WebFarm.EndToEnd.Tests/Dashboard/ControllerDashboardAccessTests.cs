@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -10,7 +9,7 @@ namespace WebFarm.EndToEnd.Tests.Dashboard;
 /// action, the wrong-token limit; agents keep joining and heartbeating with their own credentials meanwhile.
 /// </summary>
 [Collection(DashboardCollection.Name)]
-public sealed partial class ControllerDashboardAccessTests(DashboardBrowser browser)
+public sealed class ControllerDashboardAccessTests(DashboardBrowser browser)
 {
     private const string Token = "controller-dashboard-token-0123456789";
 
@@ -19,33 +18,18 @@ public sealed partial class ControllerDashboardAccessTests(DashboardBrowser brow
     {
         await using var farm = await ControllerFarm.StartAsync(servers: 1, token: Token);
         var (page, errors) = await browser.NewPageAsync();
-        await page.GotoAsync(farm.Dashboard);
-        await Expect(page).ToHaveURLAsync(new Uri(farm.Url, "/dashboard/login").ToString());
-        await page.FillAsync("#token", "not-the-token-at-all-0000");
-        await page.ClickAsync("button[type=submit]");
-        await Expect(page.Locator("#login-error")).ToHaveTextAsync("That is not this controller's admin token.");
-        Assert.Empty(await page.Context.CookiesAsync());
-
-        await page.FillAsync("#token", Token);
-        await page.ClickAsync("button[type=submit]");
-        await Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
+        await DashboardLogin.LogInThroughTheFormAsync(page, farm.Url, Token, "controller");
         await Expect(page.Locator("[data-k='@agent|web1|state']")).ToHaveTextAsync("ready");
-        await Expect(page.Locator("#live")).ToHaveTextAsync("live");
-        var cookie = Assert.Single(await page.Context.CookiesAsync());
-        Assert.True(cookie.HttpOnly);
-        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
-        Assert.DoesNotContain(Token, await page.ContentAsync(), StringComparison.Ordinal);
         Assert.Empty(errors);
 
         // Over plain HTTP: logged in, an action without the page's CSRF token is refused and changes nothing.
-        using var client = new HttpClient(new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = farm.Url, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = DashboardLogin.Client(farm.Url);
         using (var login = await client.PostAsync("/dashboard/login", new FormUrlEncodedContent([new("token", Token)])))
         {
             Assert.Equal(HttpStatusCode.SeeOther, login.StatusCode);
         }
 
-        var csrf = CsrfMeta().Match(await client.GetStringAsync("/dashboard/")).Groups[1].Value;
-        Assert.NotEmpty(csrf);
+        var csrf = await DashboardLogin.CsrfTokenAsync(client);
         const string drain = "/dashboard/api/farms/web/servers/web1/drain";
         using (var refused = await client.PostAsync(drain, null))
         {
@@ -82,7 +66,4 @@ public sealed partial class ControllerDashboardAccessTests(DashboardBrowser brow
         var heartbeat = DateTimeOffset.Parse(Assert.Single(await farm.AgentsAsync()).GetProperty("lastHeartbeat").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         await Eventually.True(async () => DateTimeOffset.Parse((await farm.AgentsAsync())[0].GetProperty("lastHeartbeat").GetString()!, System.Globalization.CultureInfo.InvariantCulture) > heartbeat, TimeSpan.FromSeconds(20), "a later heartbeat");
     }
-
-    [GeneratedRegex("<meta name=\"webfarm-csrf\" content=\"([^\"]+)\">")]
-    private static partial Regex CsrfMeta();
 }
