@@ -20,6 +20,8 @@ internal static class FarmCells
     public const string Agent = "@agent";
     public const string Instance = "@instance";
 
+    private static readonly string[] s_units = ["B", "KiB", "MiB", "GiB", "TiB"];
+
     /// <summary>Names what the overview's tables list; when it changes the script fetches the tables again.</summary>
     public static string Structure(LeaderRole role, FarmRotation rotation)
     {
@@ -128,15 +130,14 @@ internal static class FarmCells
     /// <summary>Binary units, as free(1) and /proc/meminfo readers show them.</summary>
     public static string Bytes(long bytes)
     {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
         double value = bytes;
         var unit = 0;
-        while (value >= 1024 && unit < units.Length - 1)
+        while (value >= 1024 && unit < s_units.Length - 1)
         {
             value /= 1024;
             unit++;
         }
 
-        return value.ToString(value >= 100 || unit == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + " " + units[unit];
+        return value.ToString(value >= 100 || unit == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + " " + s_units[unit];
     }
 }

@@ -41,9 +41,6 @@ public sealed partial class ControllerDashboardTests(DashboardBrowser browser)
         var agents = await farm.AgentsAsync();
         Assert.All(agents, a => Assert.True(a.GetProperty("load").GetProperty("memoryTotalBytes").GetInt64() > 0, a.ToString()));
 
-        // The heartbeat age is refreshed in place: a later value replaces the first without a reload.
-        var first = await Agent(page, "web1", "heartbeat").TextContentAsync();
-        await Expect(Agent(page, "web1", "heartbeat")).Not.ToHaveTextAsync(first!);
         Assert.Equal(42, await page.EvaluateAsync<int>(NoReloadMarker));
         await Screenshots.SaveAsync(page, "controller-overview-desktop");
         Assert.Empty(errors);
