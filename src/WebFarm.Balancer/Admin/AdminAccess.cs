@@ -13,15 +13,21 @@ namespace WebFarm.Balancer.Admin;
 /// 401), none otherwise; every state-changing request needs the session's CSRF token in X-WebFarm-Csrf. The
 /// dashboard reaches the API as /dashboard/api/..., which is rewritten to /api/... once allowed, so the cookie can
 /// stay scoped to /dashboard.</item>
+/// <item>Wrong tokens, as a bearer token or on the login form, count against the client in <see cref="Throttle"/>: past
+/// its limit the client gets 429 with Retry-After instead of an answer to its token.</item>
 /// </list>
+/// The balancer's admin listener and the controller's API (which passes its agents' own endpoints by) both use it.
 /// </summary>
-internal sealed class AdminAccess(AdminTokenCheck? check, DashboardSessions sessions)
+/// <param name="bearerHint">How to present the token, for the 401 message.</param>
+internal sealed class AdminAccess(AdminTokenCheck? check, DashboardSessions sessions, LoginThrottle throttle, string bearerHint = "Authorization: Bearer <token>")
 {
     public const string DashboardApiPrefix = "/dashboard/api";
 
     public bool TokenRequired => check is not null;
 
     public DashboardSessions Sessions => sessions;
+
+    public LoginThrottle Throttle => throttle;
 
     /// <summary>True when <paramref name="token"/> is the admin token (the login form); true for anything without one.</summary>
     public bool Matches(string token) => check?.Matches(token) ?? true;
@@ -39,11 +45,28 @@ internal sealed class AdminAccess(AdminTokenCheck? check, DashboardSessions sess
                 return true; // Redirects to the dashboard, which asks for the login itself.
             }
 
-            var bearer = check is not null && check.IsAuthorized(request);
-            if (check is not null && !bearer)
+            var bearer = false;
+            if (check is not null)
             {
-                await AdminHttp.WriteUnauthorized(context, "a valid bearer token is required (Authorization: Bearer <token>)");
-                return false;
+                var presented = AdminTokenCheck.PresentedToken(request);
+                var client = context.Connection.RemoteIpAddress;
+                if (presented is not null && throttle.RetryAfter(client) is { } wait)
+                {
+                    await WriteThrottled(context, wait);
+                    return false;
+                }
+
+                bearer = presented is not null && check.Matches(presented);
+                if (!bearer)
+                {
+                    if (presented is not null)
+                    {
+                        throttle.RecordFailure(client);
+                    }
+
+                    await AdminHttp.WriteUnauthorized(context, $"a valid bearer token is required ({bearerHint})");
+                    return false;
+                }
             }
 
             if (changesState && !bearer && FromBrowser(request))
@@ -88,6 +111,13 @@ internal sealed class AdminAccess(AdminTokenCheck? check, DashboardSessions sess
         }
 
         return true;
+    }
+
+    /// <summary>429 Too Many Requests with Retry-After in whole seconds and the reason.</summary>
+    public static Task WriteThrottled(HttpContext context, TimeSpan wait)
+    {
+        context.Response.Headers.RetryAfter = LoginThrottle.Seconds(wait);
+        return AdminHttp.WriteError(context, StatusCodes.Status429TooManyRequests, LoginThrottle.Message(context.Connection.RemoteIpAddress, wait));
     }
 
     /// <summary>Browsers send Origin on cross-origin and state-changing requests and Sec-Fetch-Site on all; the CLI and curl send neither.</summary>

@@ -31,7 +31,7 @@ internal static class AdminApi
     {
         var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        var access = new AdminAccess(token is null ? null : new AdminTokenCheck(token), new DashboardSessions());
+        var access = new AdminAccess(token is null ? null : new AdminTokenCheck(token), new DashboardSessions(), new LoginThrottle());
         var history = new MetricsHistory(runtime);
         lifetime.ApplicationStopping.Register(history.Dispose);
         app.Use(async (context, next) =>
@@ -251,7 +251,8 @@ internal static class AdminApi
         return AdminHttp.WriteJson(context, ServerInfo.From(server));
     }
 
-    private static async Task StreamEvents(HttpContext context, BalancerRuntime runtime, CancellationToken stopping)
+    /// <summary>GET /api/events/stream: server-sent events from ?since= (or Last-Event-ID, or now), until the client or the host stops.</summary>
+    public static async Task StreamEvents(HttpContext context, BalancerRuntime runtime, CancellationToken stopping)
     {
         var since = AdminHttp.QueryLong(context, "since", -1);
         if (since < 0)

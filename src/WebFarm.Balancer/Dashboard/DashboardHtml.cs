@@ -19,7 +19,7 @@ internal static class DashboardHtml
     /// <summary>A path segment for links: farm and server names are config names, but encode them anyway.</summary>
     public static string Segment(string name) => Uri.EscapeDataString(name);
 
-    public static string Page(string title, string page, string? csrfToken, bool canLogOut, string body, string bodyAttributes = "")
+    public static string Page(DashboardSite site, string title, string page, string? csrfToken, bool canLogOut, string body, string bodyAttributes = "")
     {
         var html = new StringBuilder(body.Length + 2048);
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -36,9 +36,11 @@ internal static class DashboardHtml
         html.Append("</head><body data-page=\"").Append(page).Append('"').Append(bodyAttributes).Append('>');
         html.Append("<a class=\"skip\" href=\"#main\">Skip to content</a>");
         html.Append("<header><a class=\"brand\" href=\"/dashboard/\">WebFarm</a><nav aria-label=\"Dashboard\">");
-        Nav(html, "/dashboard/", "Overview", page == "overview");
-        Nav(html, "/dashboard/events", "Events", page == "events");
-        Nav(html, "/dashboard/availability", "Availability", page == "availability");
+        foreach (var link in site.Nav)
+        {
+            Nav(html, link.Href, link.Text, page == link.Page);
+        }
+
         html.Append("</nav><span id=\"live\" class=\"live\" role=\"status\" aria-live=\"polite\">connecting…</span>");
         if (canLogOut)
         {

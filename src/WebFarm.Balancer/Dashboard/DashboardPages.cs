@@ -36,14 +36,8 @@ internal static class DashboardPages
         }
 
         html.Append("</dl>");
-        html.Append("<section aria-labelledby=\"actions\" class=\"actions\"><h2 id=\"actions\">Actions</h2><div class=\"buttons\">");
-        Action(html, "drain", "Drain", "POST", api + "/drain", $"Drain {name}? It takes no new requests; requests in flight finish.");
-        Action(html, "online", "Online", "POST", api + "/online", $"Bring {name} online? It takes requests again once healthy.");
-        Action(html, "offline-drain", "Offline (after drain)", "POST", api + "/offline?drain=true", $"Take {name} offline after its requests in flight finish?");
-        Action(html, "offline", "Offline now", "POST", api + "/offline", $"Take {name} offline now? It takes no new requests; requests in flight finish.");
-        Action(html, "verify", "Verify now", "POST", api + "/verify", $"Run a health check of {name} now? (It does not change its state.)");
-        html.Append("</div><form class=\"weight\" data-url=\"").Append(api).Append("/weight\"><label for=\"weight-input\">Weight</label> <input id=\"weight-input\" name=\"weight\" type=\"number\" min=\"0\" max=\"10000\" step=\"1\" required value=\"")
-            .Append(server.Weight).Append("\"> <button type=\"submit\">Set weight</button></form>");
+        html.Append("<section aria-labelledby=\"actions\" class=\"actions\"><h2 id=\"actions\">Actions</h2>");
+        ServerActions(html, farm, name, server.Weight, string.Empty);
         html.Append("<p id=\"result\" class=\"result\" role=\"status\" aria-live=\"polite\"></p></section>");
         html.Append("<section aria-labelledby=\"checks\"><h2 id=\"checks\">Health checks</h2><div data-fragment=\"").Append(fragments).Append("/health\" data-every=\"2000\">")
             .Append(DashboardFragments.HealthChecks(server)).Append("</div></section>");
@@ -53,7 +47,7 @@ internal static class DashboardPages
             .Append(DashboardFragments.ServerCharts(server, history)).Append("</div></section>");
         html.Append("<section aria-labelledby=\"server-events\"><h2 id=\"server-events\">Events</h2><ol class=\"events\" data-events=\"50\" data-farm=\"").Append(Encode(farm))
             .Append("\" data-server=\"").Append(Encode(name)).Append("\"></ol></section>");
-        html.Append("<dialog id=\"confirm\" aria-labelledby=\"confirm-text\"><form method=\"dialog\"><p id=\"confirm-text\"></p><div class=\"buttons\"><button value=\"cancel\" autofocus>Cancel</button> <button value=\"ok\" class=\"primary\">Confirm</button></div></form></dialog>");
+        html.Append(ConfirmDialog);
         return html.ToString();
     }
 
@@ -107,7 +101,7 @@ internal static class DashboardPages
         return html.ToString();
     }
 
-    public static string Login(string? error)
+    public static string Login(DashboardSite site, string? error)
     {
         var html = new StringBuilder("<h1>Log in</h1><form class=\"login\" method=\"post\" action=\"/dashboard/login\">");
         if (error is not null)
@@ -115,10 +109,31 @@ internal static class DashboardPages
             html.Append("<p class=\"bad\" role=\"alert\" id=\"login-error\">").Append(Encode(error)).Append("</p>");
         }
 
-        html.Append("<p>This balancer's admin API needs its token (Admin.Token or Admin.TokenFile in the configuration).</p>");
+        html.Append("<p>This ").Append(site.Product).Append("'s API needs its token (").Append(Encode(site.TokenSource)).Append(").</p>");
         html.Append("<label for=\"token\">Admin token</label> <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required autofocus> ");
         html.Append("<button type=\"submit\" class=\"primary\">Log in</button></form>");
         return html.ToString();
+    }
+
+    /// <summary>The dialog every action asks in first (the script fills in the question).</summary>
+    public const string ConfirmDialog = "<dialog id=\"confirm\" aria-labelledby=\"confirm-text\"><form method=\"dialog\"><p id=\"confirm-text\"></p><div class=\"buttons\"><button value=\"cancel\" autofocus>Cancel</button> <button value=\"ok\" class=\"primary\">Confirm</button></div></form></dialog>";
+
+    /// <summary>
+    /// A server's actions in one farm: drain, online, offline (after drain or now), verify, weight; each calls the API
+    /// through /dashboard/api after the confirm dialog. <paramref name="idPrefix"/> keeps the ids apart when a page
+    /// holds the actions of several farms (the controller's server page).
+    /// </summary>
+    public static void ServerActions(StringBuilder html, string farm, string name, int weight, string idPrefix)
+    {
+        var api = $"/dashboard/api/farms/{Segment(farm)}/servers/{Segment(name)}";
+        html.Append("<div class=\"buttons\">");
+        Action(html, idPrefix + "drain", "Drain", "POST", api + "/drain", $"Drain {name} in farm {farm}? It takes no new requests; requests in flight finish.");
+        Action(html, idPrefix + "online", "Online", "POST", api + "/online", $"Bring {name} online in farm {farm}? It takes requests again once healthy.");
+        Action(html, idPrefix + "offline-drain", "Offline (after drain)", "POST", api + "/offline?drain=true", $"Take {name} offline in farm {farm} after its requests in flight finish?");
+        Action(html, idPrefix + "offline", "Offline now", "POST", api + "/offline", $"Take {name} offline in farm {farm} now? It takes no new requests; requests in flight finish.");
+        Action(html, idPrefix + "verify", "Verify now", "POST", api + "/verify", $"Run a health check of {name} in farm {farm} now? (It does not change its state.)");
+        html.Append("</div><form class=\"weight\" data-url=\"").Append(api).Append("/weight\"><label for=\"").Append(idPrefix).Append("weight-input\">Weight</label> <input id=\"").Append(idPrefix)
+            .Append("weight-input\" name=\"weight\" type=\"number\" min=\"0\" max=\"10000\" step=\"1\" required value=\"").Append(weight).Append("\"> <button type=\"submit\">Set weight</button></form>");
     }
 
     private static void Action(StringBuilder html, string id, string text, string method, string url, string question)

@@ -8,9 +8,11 @@ using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Admin;
+using WebFarm.Balancer.Dashboard;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Apps;
+using WebFarm.Controller.Dashboard;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Leadership;
 using WebFarm.Controller.Releases;
@@ -32,17 +34,17 @@ internal static class ControllerApi
     {
         var rotation = host.Rotation;
         var app = AdminHttp.CreateApp(listen, MaxBodyBytes, loggerFactory);
-        var check = token is null ? null : new AdminTokenCheck(token);
+        // The balancer admin API's access rules, for the operator API and the dashboard alike; agents authenticate themselves.
+        var access = new AdminAccess(token is null ? null : new AdminTokenCheck(token), new DashboardSessions(), new LoginThrottle(), "Authorization: Bearer <token>, or --token / $WEBFARM_TOKEN");
         var logger = loggerFactory.CreateLogger("WebFarm.Controller");
         app.Use(async (context, next) =>
         {
-            if (check is not null && !IsAgentEndpoint(context.Request.Path) && !check.IsAuthorized(context.Request))
+            if (!IsAgentEndpoint(context.Request.Path) && !await access.AllowAsync(context))
             {
-                await AdminHttp.WriteUnauthorized(context, "a valid bearer token is required (Authorization: Bearer <token>, or --token / $WEBFARM_TOKEN)");
                 return;
             }
 
-            if (!context.Request.Path.Equals(StatusPath, StringComparison.Ordinal))
+            if (!context.Request.Path.Equals(StatusPath, StringComparison.Ordinal) && !ControllerDashboard.ServedByStandby(context.Request.Path))
             {
                 // Taken once per call: a step-down during the call does not swap the registry under it.
                 if (host.Role is not { } role)
@@ -136,10 +138,12 @@ internal static class ControllerApi
 
             return AdminHttp.WriteJson(context, list);
         });
+        app.MapGet("/api/events/stream", context => AdminApi.StreamEvents(context, rotation.Runtime, app.Lifetime.ApplicationStopping));
         AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
         AppEndpoints.Map(app, Leader);
         TraceEndpoints.Map(app, Leader);
         RunEndpoint.Map(app, Leader);
+        ControllerDashboard.Map(app, host, access);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Dashboard;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Rotation;
@@ -81,6 +82,7 @@ internal static class ControllerCommand
                 var external = endpoints.Count == 0 ? string.Empty : $"; drives balancer(s) {string.Join(", ", endpoints.Select(e => e.Display))}";
                 var served = host.BalancerUrl is null ? "no in-process balancer" : $"balancer on {host.BalancerUrl}";
                 Console.WriteLine($"controller API on {host.Url}; {served} (farm {options.FarmName}){external}; {host.Leadership.Detail}");
+                Console.WriteLine($"Dashboard: {DashboardAddress.Of(host.Url)}");
                 await RoleLifetime.WaitForStopAsync("webfarm controller: stopping...", cancellationToken);
             }
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using WebFarm.Balancer.Farms;
 using WebFarm.Controller.Tests.Infrastructure;
-using WebFarm.Controller.Tests.MultiMachine;
 
 namespace WebFarm.Controller.Tests.Availability;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using WebFarm.Agent.Control;
 using WebFarm.Controller.Tests.Infrastructure;
-using WebFarm.Controller.Tests.MultiMachine;
 using Xunit.Abstractions;
 
 namespace WebFarm.Controller.Tests.Leadership;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -10,7 +9,7 @@ namespace WebFarm.EndToEnd.Tests.Dashboard;
 /// protection, in the browser and over plain HTTP against a real `webfarm balancer`.
 /// </summary>
 [Collection(DashboardCollection.Name)]
-public sealed partial class DashboardAccessTests(DashboardBrowser browser)
+public sealed class DashboardAccessTests(DashboardBrowser browser)
 {
     private const string Token = "dashboard-test-token-0123456789";
     private const string Drain = "/dashboard/api/farms/web/servers/web1/drain";
@@ -20,29 +19,8 @@ public sealed partial class DashboardAccessTests(DashboardBrowser browser)
     {
         await using var farm = await DashboardFarm.StartAsync(servers: 1, token: Token);
         var (page, errors) = await browser.NewPageAsync();
-        await page.GotoAsync(farm.Dashboard);
-        await Expect(page).ToHaveURLAsync(new Uri(farm.Balancer.AdminUrl, "/dashboard/login").ToString());
-
-        await page.FillAsync("#token", "not-the-token-at-all-0000");
-        await page.ClickAsync("button[type=submit]");
-        await Expect(page.Locator("#login-error")).ToHaveTextAsync("That is not this balancer's admin token.");
-        Assert.Empty(await page.Context.CookiesAsync());
-
-        await page.FillAsync("#token", Token);
-        await page.ClickAsync("button[type=submit]");
-        await Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
+        await DashboardLogin.LogInThroughTheFormAsync(page, farm.Balancer.AdminUrl, Token, "balancer");
         await Expect(page.Locator("[data-k='web|web1|state']")).ToHaveTextAsync("Online");
-        await Expect(page.Locator("#live")).ToHaveTextAsync("live");
-
-        var cookie = Assert.Single(await page.Context.CookiesAsync());
-        Assert.Equal("webfarm_dashboard", cookie.Name);
-        Assert.True(cookie.HttpOnly);
-        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
-        Assert.Equal("/dashboard", cookie.Path);
-        Assert.DoesNotContain(Token, cookie.Value, StringComparison.Ordinal);
-        Assert.DoesNotContain(Token, page.Url, StringComparison.Ordinal);
-        Assert.DoesNotContain(Token, await page.ContentAsync(), StringComparison.Ordinal);
-        Assert.Empty(await page.EvaluateAsync<string>("document.cookie")); // HttpOnly: scripts cannot read it.
 
         // Logging out ends the session: the next page asks for the token again.
         await page.ClickAsync("#logout");
@@ -56,14 +34,14 @@ public sealed partial class DashboardAccessTests(DashboardBrowser browser)
     public async Task An_action_without_the_CSRF_token_is_refused()
     {
         await using var farm = await DashboardFarm.StartAsync(servers: 1, token: Token);
-        using var client = Client(farm, out _);
+        using var client = Client(farm);
 
         using (var login = await client.PostAsync("/dashboard/login", new FormUrlEncodedContent([new("token", Token)])))
         {
             Assert.Equal(HttpStatusCode.SeeOther, login.StatusCode);
         }
 
-        var csrf = CsrfMeta().Match(await client.GetStringAsync("/dashboard/")).Groups[1].Value;
+        var csrf = await DashboardLogin.CsrfTokenAsync(client);
         Assert.NotEmpty(csrf);
 
         // Logged in, but without the page's CSRF token (what a cross-site form could send): refused, nothing changes.
@@ -81,7 +59,7 @@ public sealed partial class DashboardAccessTests(DashboardBrowser browser)
         Assert.Equal("online", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
 
         // The token without the login cookie: not logged in.
-        using (var anonymous = Client(farm, out _))
+        using (var anonymous = Client(farm))
         using (var noCookie = await Send(anonymous, Drain, csrf))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, noCookie.StatusCode);
@@ -99,8 +77,8 @@ public sealed partial class DashboardAccessTests(DashboardBrowser browser)
     public async Task Without_a_token_a_browser_still_needs_the_CSRF_token_and_the_CLI_does_not()
     {
         await using var farm = await DashboardFarm.StartAsync(servers: 1);
-        using var client = Client(farm, out _);
-        var csrf = CsrfMeta().Match(await client.GetStringAsync("/dashboard/")).Groups[1].Value;
+        using var client = Client(farm);
+        var csrf = await DashboardLogin.CsrfTokenAsync(client);
 
         using (var refused = await client.PostAsync(Drain, null))
         {
@@ -127,15 +105,14 @@ public sealed partial class DashboardAccessTests(DashboardBrowser browser)
         Assert.Equal("online", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
     }
 
-    private static HttpClient Client(DashboardFarm farm, out CookieContainer cookies)
+    [Fact(Timeout = 120_000)]
+    public async Task Wrong_tokens_are_limited_per_client_on_the_login_form_and_the_API()
     {
-        cookies = new CookieContainer();
-        return new HttpClient(new SocketsHttpHandler { CookieContainer = cookies, AllowAutoRedirect = false })
-        {
-            BaseAddress = farm.Balancer.AdminUrl,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+        await using var farm = await DashboardFarm.StartAsync(servers: 1, token: Token);
+        await LoginLimit.AssertAsync(farm.Balancer.AdminUrl, Token, "/api/farms");
     }
+
+    private static HttpClient Client(DashboardFarm farm) => DashboardLogin.Client(farm.Balancer.AdminUrl);
 
     private static Task<HttpResponseMessage> Send(HttpClient client, string path, string csrf)
     {
@@ -144,6 +121,4 @@ public sealed partial class DashboardAccessTests(DashboardBrowser browser)
         return client.SendAsync(request);
     }
 
-    [GeneratedRegex("<meta name=\"webfarm-csrf\" content=\"([^\"]+)\">")]
-    private static partial Regex CsrfMeta();
 }

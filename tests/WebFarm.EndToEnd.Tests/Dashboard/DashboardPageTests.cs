@@ -57,7 +57,7 @@ public sealed class DashboardPageTests(DashboardBrowser browser)
         await page.FocusAsync("#action-drain");
         await page.Keyboard.PressAsync("Enter");
         await Expect(dialog).ToBeVisibleAsync();
-        await Expect(dialog).ToContainTextAsync("Drain web1?");
+        await Expect(dialog).ToContainTextAsync("Drain web1 in farm web?");
         await page.Keyboard.PressAsync("Escape");
         await Expect(page.Locator("#result")).ToHaveTextAsync("Drain: cancelled.");
         Assert.Equal("online", (await farm.Balancer.GetServerAsync("web1")).GetProperty("state").GetString());
@@ -162,7 +162,8 @@ public sealed class DashboardPageTests(DashboardBrowser browser)
     {
         await using var up = await UpProcess.StartAsync(servers: 2);
         var dashboard = new Uri(up.AdminUrl, "/dashboard/").ToString();
-        Assert.Contains($"Dashboard: {dashboard}", up.Output, StringComparison.Ordinal);
+        // Printed right after "WebFarm is up:" (what UpProcess waits for): the line may be read a moment later.
+        await Eventually.True(() => up.Output.Contains($"Dashboard: {dashboard}", StringComparison.Ordinal), TimeSpan.FromSeconds(20), $"`webfarm up` printed its dashboard; output:\n{up.Output}");
         var (page, errors) = await browser.NewPageAsync();
         await page.GotoAsync(dashboard);
 

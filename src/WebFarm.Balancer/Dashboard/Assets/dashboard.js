@@ -293,13 +293,197 @@
     for (const button of document.querySelectorAll('.actions button[data-url]')) {
       button.addEventListener('click', () => act(button.textContent, button.dataset.confirm, button.dataset.method, button.dataset.url, undefined, button));
     }
-    const weightForm = document.querySelector('form.weight');
-    weightForm.addEventListener('submit', event => {
-      event.preventDefault();
-      const input = weightForm.querySelector('input');
-      const weight = Number(input.value);
-      act('Set weight', 'Set the weight to ' + weight + '?', 'PUT', weightForm.dataset.url, { weight }, input);
+    for (const weightForm of document.querySelectorAll('form.weight')) {
+      weightForm.addEventListener('submit', event => {
+        event.preventDefault();
+        const input = weightForm.querySelector('input');
+        const weight = Number(input.value);
+        act('Set weight', 'Set the weight to ' + weight + '?', 'PUT', weightForm.dataset.url, { weight }, input);
+      });
+    }
+  }
+
+  // ---- Trace (the controller's dashboard): the merged trace, followed live by polling what is after the last id.
+  const trace = document.getElementById('trace');
+
+  function traceLine(r) {
+    const item = document.createElement('li');
+    item.dataset.id = String(r.id);
+    const time = document.createElement('time');
+    time.dateTime = r.time;
+    time.textContent = r.time.substring(11, 23);
+    time.title = r.time;
+    const server = document.createElement('span');
+    server.className = 'where';
+    server.textContent = r.server;
+    const source = document.createElement('span');
+    source.className = 'kind';
+    source.textContent = r.source;
+    const message = document.createElement('span');
+    message.className = 'message';
+    message.textContent = r.message;
+    item.append(time, ' ', server, ' ', source, ' ', message);
+    return item;
+  }
+
+  if (trace) {
+    const serverSelect = document.getElementById('trace-server');
+    const filterInput = document.getElementById('trace-filter');
+    const follow = document.getElementById('trace-follow');
+    const status = document.getElementById('trace-status');
+    const maxLines = 2000;
+    let after = 0;
+    let following = true;
+    let busy = false;
+    let generation = 0;
+    let typing = 0;
+
+    const query = () => {
+      const params = new URLSearchParams({ after: String(after) });
+      if (serverSelect.value) {
+        params.set('server', serverSelect.value);
+      }
+      if (filterInput.value) {
+        params.set('filter', filterInput.value);
+      }
+      return '/dashboard/api/trace?' + params;
+    };
+
+    const poll = async () => {
+      if (!following || busy) {
+        return;
+      }
+      busy = true;
+      const mine = generation;
+      try {
+        const response = await get(query());
+        if (!response || mine !== generation) {
+          return;
+        }
+        const records = await response.json();
+        if (mine !== generation) {
+          return;
+        }
+        const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+        for (const r of records) {
+          trace.append(traceLine(r));
+          after = Math.max(after, r.id);
+        }
+        while (trace.children.length > maxLines) {
+          trace.firstElementChild.remove();
+        }
+        if (records.length > 0 && atBottom) {
+          trace.lastElementChild.scrollIntoView({ block: 'end' });
+        }
+        setLive('live', 'ok');
+      } catch {
+        setLive('reconnecting…', 'warn');
+      } finally {
+        if (mine === generation) {
+          busy = false;
+        }
+      }
+    };
+
+    // A new server or filter: start over from the oldest message the controller keeps.
+    const restart = () => {
+      generation++;
+      busy = false;
+      after = 0;
+      trace.replaceChildren();
+      poll();
+    };
+
+    serverSelect.addEventListener('change', restart);
+    filterInput.addEventListener('input', () => {
+      clearTimeout(typing);
+      typing = setTimeout(restart, 300);
     });
+    follow.addEventListener('click', () => {
+      following = !following;
+      follow.setAttribute('aria-pressed', String(!following));
+      follow.textContent = following ? 'Pause' : 'Follow';
+      status.textContent = following ? '' : 'Paused: new messages are kept by the controller and shown when you follow again.';
+      poll();
+    });
+    document.getElementById('trace-clear').addEventListener('click', async event => {
+      const server = serverSelect.value;
+      const button = event.currentTarget;
+      if (!await confirmAction('Clear the trace of ' + (server || 'every server') + '? The controller and the agents drop the messages they hold.')) {
+        status.textContent = 'Clear: cancelled.';
+        button.focus();
+        return;
+      }
+      const response = await call('DELETE', '/dashboard/api/trace' + (server ? '?server=' + encodeURIComponent(server) : ''));
+      if (response.ok) {
+        trace.replaceChildren();
+        status.textContent = 'Cleared ' + response.data.cleared + ' message(s).';
+      } else {
+        status.textContent = 'Clear refused (' + response.status + '): ' + (response.data && response.data.error ? response.data.error : response.text);
+      }
+      button.focus();
+    });
+    poll();
+    setInterval(poll, 1000);
+  }
+
+  // ---- Deployments (the controller's dashboard, when it has the deployments API): each one's progress per server.
+  const deployments = document.getElementById('deployments');
+
+  function cellsRow(tag, values) {
+    const row = document.createElement('tr');
+    for (const value of values) {
+      const cell = document.createElement(tag);
+      cell.textContent = value ?? '–';
+      row.append(cell);
+    }
+    return row;
+  }
+
+  async function refreshDeployments() {
+    try {
+      const response = await get(deployments.dataset.api);
+      if (!response) {
+        return;
+      }
+      const list = await response.json();
+      const parts = [];
+      for (const d of list) {
+        const section = document.createElement('section');
+        section.className = 'deployment state-' + d.state;
+        const title = document.createElement('h2');
+        title.textContent = d.app + ' ' + (d.previousRelease ? d.previousRelease + ' → ' : '') + d.release + ': ' + d.state;
+        const facts = document.createElement('p');
+        facts.className = 'summary';
+        facts.textContent = d.strategy + ' · started ' + d.startedAt + (d.finishedAt ? ' · finished ' + d.finishedAt : '') + (d.error ? ' · ' + d.error : '');
+        const table = document.createElement('table');
+        table.className = 'servers';
+        const head = document.createElement('thead');
+        head.append(cellsRow('th', ['Server', 'Phase', 'Since', 'Release', 'Error', 'Output']));
+        const rows = document.createElement('tbody');
+        for (const s of d.servers || []) {
+          rows.append(cellsRow('td', [s.server, s.phase, s.phaseSince, s.release, s.error, s.output]));
+        }
+        table.append(head, rows);
+        section.append(title, facts, table);
+        parts.push(section);
+      }
+      if (parts.length === 0) {
+        const none = document.createElement('p');
+        none.textContent = 'No deployment yet.';
+        parts.push(none);
+      }
+      deployments.replaceChildren(...parts);
+      deployments.removeAttribute('aria-busy');
+      setLive('live', 'ok');
+    } catch {
+      setLive('reconnecting…', 'warn');
+    }
+  }
+
+  if (deployments) {
+    refreshDeployments();
+    setInterval(refreshDeployments, 2000);
   }
 
   const logout = document.getElementById('logout');
@@ -308,6 +492,10 @@
       await call('POST', '/dashboard/logout');
       location.assign('/dashboard/login');
     });
+  }
+
+  if (body.dataset.page !== 'login' && !document.querySelector('[data-k], [data-fragment], ol[data-events], #trace, #deployments')) {
+    setLive('up to date', 'ok'); // Nothing on this page changes by itself.
   }
 
   if (body.dataset.page !== 'login') {

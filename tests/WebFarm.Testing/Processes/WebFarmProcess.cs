@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace WebFarm.Controller.Tests.MultiMachine;
+namespace WebFarm.Testing;
 
 /// <summary>
 /// `webfarm` (agent, controller, a CLI command) as a real process, on the host or inside a machine's namespace
 /// (`ip netns exec` execs dotnet in place, so the process id is webfarm's own: SIGSTOP freezes it, SIGKILL kills it).
 /// </summary>
-internal sealed class WebFarmProcess : IAsyncDisposable
+public sealed class WebFarmProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
