@@ -15,8 +15,8 @@ using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.FrontEnd;
 using WebFarm.Balancer.Pipeline;
-using WebFarm.Balancer.Tls;
 using WebFarm.Balancer.Tcp;
+using WebFarm.Balancer.Tls;
 using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.Hosting;
