@@ -23,4 +23,8 @@ public sealed record InstanceReport(
     int Restarts,
     string? RestartToken,
     double CpuPercent,
-    long MemoryBytes);
+    long MemoryBytes)
+{
+    /// <summary>The release it runs (see <see cref="DesiredApp.Release"/>), null for an app with a command of its own.</summary>
+    public long? Release { get; init; }
+}

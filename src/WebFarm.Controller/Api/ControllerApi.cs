@@ -128,6 +128,7 @@ internal static class ControllerApi
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
         AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
         AppEndpoints.Map(app, Leader);
+        DeploymentEndpoints.Map(app, Leader);
         TraceEndpoints.Map(app, Leader);
         RunEndpoint.Map(app, Leader);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no controller endpoint {context.Request.Method} {context.Request.Path}"));

@@ -167,7 +167,7 @@ public sealed class ControllerHost : IAsyncDisposable
     }
 
     private async Task LeadAsync(CancellationToken cancellationToken)
-        => Volatile.Write(ref _role, await LeaderRole.StartAsync(_store, _rotation, _options, _loggerFactory, cancellationToken).ConfigureAwait(false));
+        => Volatile.Write(ref _role, await LeaderRole.StartAsync(_store, _rotation, Releases, _options, _loggerFactory, cancellationToken).ConfigureAwait(false));
 
     private async Task StepDownAsync()
     {
