@@ -49,6 +49,9 @@ internal static class AppEndpoints
                 {
                     foreach (var i in tracked.Instances)
                     {
+                        // Of an app that runs releases, only the serving release's instance is in rotation (a deployment's
+                        // new one is in the farm under its own entry until it takes the server's).
+                        var serving = i.Release is null || leader(context).Apps.Releases.For(i.App, name)?.Serving == i.Release;
                         rows.Add(new ProcessInfo(
                             name,
                             i.App,
@@ -56,14 +59,14 @@ internal static class AppEndpoints
                             i.ProcessId,
                             tracked.State == AgentState.Lost ? "unknown (agent lost)" : i.State,
                             i.Healthy,
-                            tracked.InRotation.Contains(i.App),
+                            serving && tracked.InRotation.Contains(i.App),
                             i.StartedAt,
                             i.StartedAt is { } started ? Math.Round((now - started).TotalSeconds, 1) : null,
                             i.CpuPercent,
                             i.MemoryBytes,
                             leader(context).Agents.Instances.InFlight(i.App, name),
                             i.Restarts,
-                            i.Detail));
+                            i.Detail) { Release = i.Release });
                     }
                 }
             }

@@ -16,4 +16,8 @@ public sealed record ProcessInfo(
     long MemoryBytes,
     int InFlight,
     int Restarts,
-    string Detail);
+    string Detail)
+{
+    /// <summary>The release the instance runs (null for an app with a command of its own).</summary>
+    public long? Release { get; init; }
+}

@@ -24,7 +24,7 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         foreach (var process in Processes)
         {
