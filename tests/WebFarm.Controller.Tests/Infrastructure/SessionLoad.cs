@@ -149,7 +149,13 @@ internal sealed partial class SessionLoad
         }
     }
 
-    private static string Excerpt(string body) => body.Length > 300 ? body[..300] : body;
+    /// <summary>The page's content after its head (who served it, what it says), or the start of a non-page answer.</summary>
+    private static string Excerpt(string body)
+    {
+        var start = body.IndexOf("<div class=\"served-by\">", StringComparison.Ordinal);
+        var text = start < 0 ? body : body[start..];
+        return text.Length > 400 ? text[..400] : text;
+    }
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\">")]
     private static partial Regex TokenField();
