@@ -23,7 +23,7 @@ namespace WebFarm.Controller.Deployments;
 public sealed class DeploymentEngine : IAsyncDisposable
 {
     /// <summary>How many of the app's last output lines a failed server's record keeps.</summary>
-    private const int OutputLines = 20;
+    private const int OutputLines = 50;
 
     private readonly AgentRegistry _registry;
     private readonly IDeploymentStore _store;
