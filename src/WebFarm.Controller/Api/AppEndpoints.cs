@@ -66,7 +66,8 @@ internal static class AppEndpoints
                             i.MemoryBytes,
                             leader(context).Agents.Instances.InFlight(i.App, name),
                             i.Restarts,
-                            i.Detail) { Release = i.Release });
+                            i.Detail)
+                        { Release = i.Release });
                     }
                 }
             }

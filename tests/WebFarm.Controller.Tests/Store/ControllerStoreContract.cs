@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using WebFarm.Agent.Control;
 using WebFarm.Controller.Apps;
-using WebFarm.Controller.Deployments;
 using WebFarm.Controller.Availability;
+using WebFarm.Controller.Deployments;
 using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Tests.Store;
