@@ -27,19 +27,7 @@ public abstract class DeploymentMachines() : MachinesTest(3)
         var host = MachineNetwork.HostAddress(1);
         _redis = await RedisServer.StartAsync(extraArgs: () => ["--bind", $"127.0.0.1 {host}", "--protected-mode", "no"]);
         Controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{host}:0", configure: o => o with { StateEndpoint = $"{host}:{_redis.Port}" });
-        for (var n = 1; n <= 3; n++)
-        {
-            Processes.Add(WebFarmProcess.Start(
-                MachineNetwork.Namespace(n),
-                "agent",
-                "--controller", Controller.Host.Url.ToString(),
-                "--name", $"web{n}",
-                "--address", $"http://{MachineNetwork.MachineAddress(n)}:1",
-                "--data-dir", Dir.Sub("agent" + n),
-                "--join-token", await Controller.NewJoinTokenAsync()));
-        }
-
-        await Eventually.True(async () => (await Controller.AgentsAsync()).Count == 3, TimeSpan.FromSeconds(90), "three agents joined");
+        await StartAgentsAsync(Controller);
         var add = await WebFarmCli.RunAsync(CliTimeout, ["apps", "add", "hello", .. Api, "--ports", ports]);
         Assert.True(add.ExitCode == 0, add.Stderr + add.Stdout);
     }

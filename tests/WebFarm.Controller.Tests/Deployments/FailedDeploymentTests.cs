@@ -25,7 +25,7 @@ public sealed class FailedDeploymentTests : DeploymentMachines
         await Eventually.True(async () => (await ReleasesOnPagesAsync()).Count == 3, TimeSpan.FromSeconds(60), "v1 in rotation on every server");
 
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        var load = new SessionLoad();
+        var load = new VisitorLoad();
         var visiting = load.RunAsync(Controller.Host.BalancerUrl, Visitors, stop.Token);
         await Eventually.True(() => load.Rounds > Visitors, TimeSpan.FromSeconds(120), "the visitors' sessions work through the balancer");
 

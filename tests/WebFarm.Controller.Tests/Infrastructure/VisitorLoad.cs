@@ -9,7 +9,7 @@ namespace WebFarm.Controller.Tests.Infrastructure;
 /// 302) → GET /about (the name read back from the session). Every unexpected status, transport failure and name the
 /// session lost is recorded. Bounded generously in rounds and firmly in time by the caller's token.
 /// </summary>
-internal sealed partial class SessionLoad
+internal sealed partial class VisitorLoad
 {
     private readonly List<string> _failures = [];
     private readonly HashSet<(string Server, string Release)> _seen = [];
