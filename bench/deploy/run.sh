@@ -4,7 +4,10 @@
 # file (appsettings.json). Reports, per release: the time from `webfarm deploy` starting until all three agents
 # hold it complete (upload + install; polled every 50 ms from GET /api/apps/hello/releases), and the bytes moved
 # (from GET /api/transfer: uploaded to the controller, and sent to the agents).
-# The rolling restart of instances (and failed requests during it) is not built yet: see docs/deployments.md.
+# Then the rolling deployment: the app `hello` (no command: it runs its releases) is added, release 3 is rolled out
+# (its first instances), and under `wrk` load (64 keep-alive connections, GET / through the controller's balancer)
+# release 4 is deployed (rolling, batch 1) and then rolled back to 3; reports the wall time of each command and the
+# requests that failed during it (non-2xx/3xx answers and socket errors; the goal is 0).
 #
 #   bench/deploy/run.sh
 #   AGENTS=3 KEEP=1 bench/deploy/run.sh
@@ -33,15 +36,17 @@ dotnet build "$ROOT/src/WebFarm/WebFarm.csproj" -c Release -nologo -v q >/dev/nu
 dotnet publish "$ROOT/samples/HelloFarm/HelloFarm.csproj" -c Release -o "$WORK/hello" -nologo -v q >/dev/null
 WEBFARM=(dotnet "$ROOT/src/WebFarm/bin/Release/net10.0/webfarm.dll")
 
-API_PORT="$(free_port)"; LB_PORT="$(free_port)"
+API_PORT="$(free_port)"; LB_PORT="$(free_port)"; STATE_PORT="$(free_port)"
+"${WEBFARM[@]}" state --port "$STATE_PORT" >"$WORK/state.log" 2>&1 &
+PIDS+=($!)
 API="http://127.0.0.1:$API_PORT"
-"${WEBFARM[@]}" controller --data-dir "$WORK/controller" --listen "$API" --balancer-listen "http://127.0.0.1:$LB_PORT" >"$WORK/controller.log" 2>&1 &
+"${WEBFARM[@]}" controller --data-dir "$WORK/controller" --listen "$API" --balancer-listen "http://127.0.0.1:$LB_PORT" --state-endpoint "127.0.0.1:$STATE_PORT" >"$WORK/controller.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 300); do curl -sf "$API/api/agents" >/dev/null && break; sleep 0.1; done
 
 for i in $(seq 1 "$AGENTS"); do
   token="$("${WEBFARM[@]}" agents token --controller "$API")"
-  "${WEBFARM[@]}" agent --controller "$API" --name "web$i" --address "http://127.0.0.1:$((20000 + i))" --data-dir "$WORK/agent$i" --join-token "$token" >"$WORK/agent$i.log" 2>&1 &
+  "${WEBFARM[@]}" agent --controller "$API" --name "web$i" --address "http://127.0.1.$i:1" --data-dir "$WORK/agent$i" --join-token "$token" >"$WORK/agent$i.log" 2>&1 &
   PIDS+=($!)
 done
 for _ in $(seq 1 300); do
@@ -88,3 +93,40 @@ settings["ReleaseNote"] = "release 2: one changed file"
 json.dump(settings, open(path, "w"), indent=2)
 PY
 deploy 2 "one file changed"
+
+# Each agent has its own loopback address (127.0.1.N), so each runs its instances on ports 5000-5009 of its own.
+rolling() { # $1 = label, then the webfarm command; prints one table row
+  local label="$1"; shift
+  wrk -t2 -c64 -d600s --timeout 10s "http://127.0.0.1:$LB_PORT/" >"$WORK/wrk.out" 2>&1 &
+  local wrk_pid=$!
+  sleep 3
+  local start end
+  start="$(now_ms)"
+  "${WEBFARM[@]}" "$@" --controller "$API" >"$WORK/rolling.out" 2>&1 || { log "$label failed"; cat "$WORK/rolling.out" >&2; kill -INT "$wrk_pid"; exit 1; }
+  end="$(now_ms)"
+  sleep 2
+  kill -INT "$wrk_pid"; wait "$wrk_pid" || true
+  local requests errors non2xx
+  requests="$(awk '/requests in/ { print $1 }' "$WORK/wrk.out")"
+  non2xx="$(awk '/Non-2xx or 3xx responses/ { print $NF }' "$WORK/wrk.out")"
+  errors="$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$WORK/wrk.out")"
+  printf '| %s | %s ms | %s | %s |\n' "$label" "$(( end - start ))" "${requests:-0}" "$(( ${non2xx:-0} + ${errors:-0} ))"
+}
+
+echo
+log "rolling deployment: app hello runs its releases"
+"${WEBFARM[@]}" apps add hello --ports 5000-5009 --controller "$API" >&2
+set_label() { python3 - "$WORK/hello/appsettings.json" "$1" <<'PY'
+import json, sys
+settings = json.load(open(sys.argv[1]))
+settings["HelloFarm"] = {"Release": sys.argv[2]}
+json.dump(settings, open(sys.argv[1], "w"), indent=2)
+PY
+}
+set_label v3
+"${WEBFARM[@]}" deploy hello "$WORK/hello" --controller "$API" >&2
+set_label v4
+echo "| rolling over $AGENTS servers (batch 1, under wrk -c64) | wall time of the command | requests during it | failed requests |"
+echo "|---|---:|---:|---:|"
+rolling "deploy release 4 (upload of one file + roll)" deploy hello "$WORK/hello"
+rolling "rollback to release 3 (no transfer)" rollback hello

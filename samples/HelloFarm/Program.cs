@@ -8,7 +8,7 @@ using WebFarm.AspNetCore.Hosting;
 // survive the loss of the server that wrote them.
 var builder = WebApplication.CreateBuilder(args);
 
-builder.Services.AddSingleton(InstanceInfo.FromEnvironment());
+builder.Services.AddSingleton(InstanceInfo.FromEnvironment(builder.Configuration));
 builder.Services.AddSingleton<IStartupFilter, ServedByStartupFilter>(); // Before AddWebFarm(): outermost.
 
 // Session and Data Protection keys in the farm's state service, forwarded headers from the balancer,

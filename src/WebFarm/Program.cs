@@ -12,6 +12,8 @@ root.Subcommands.Add(BalancerCommand.Create());
 root.Subcommands.Add(ContentCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(DeployCommand.Create());
+root.Subcommands.Add(RollbackCommand.Create());
+root.Subcommands.Add(DeploymentsCommand.Create());
 root.Subcommands.Add(ReleasesCommand.Create());
 root.Subcommands.Add(PsCommand.Create());
 root.Subcommands.Add(RunCommand.Create());

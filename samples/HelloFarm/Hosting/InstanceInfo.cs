@@ -22,8 +22,15 @@ public sealed class InstanceInfo
 
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>
+    /// Which release of the app this is, shown on every page: the configuration's <c>HelloFarm:Release</c> (a release
+    /// can carry it in its appsettings.json), else the release id its agent started (WEBFARM_RELEASE); null outside a
+    /// deployment.
+    /// </summary>
+    public string? Release { get; init; }
+
     /// <summary>Reads the server name from the environment; falls back to the machine name outside a farm.</summary>
-    public static InstanceInfo FromEnvironment()
+    public static InstanceInfo FromEnvironment(IConfiguration configuration)
     {
         var name = Environment.GetEnvironmentVariable("WEBFARM_SERVER_NAME");
         if (string.IsNullOrWhiteSpace(name))
@@ -32,6 +39,15 @@ public sealed class InstanceInfo
         }
 
         using var self = Process.GetCurrentProcess();
-        return new InstanceInfo(name.Trim(), Environment.ProcessId, new DateTimeOffset(self.StartTime.ToUniversalTime(), TimeSpan.Zero));
+        var release = configuration["HelloFarm:Release"];
+        if (string.IsNullOrWhiteSpace(release))
+        {
+            release = Environment.GetEnvironmentVariable("WEBFARM_RELEASE");
+        }
+
+        return new InstanceInfo(name.Trim(), Environment.ProcessId, new DateTimeOffset(self.StartTime.ToUniversalTime(), TimeSpan.Zero))
+        {
+            Release = string.IsNullOrWhiteSpace(release) ? null : release.Trim(),
+        };
     }
 }

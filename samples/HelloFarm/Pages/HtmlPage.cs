@@ -42,7 +42,7 @@ internal static class HtmlPage
     private static string ServedBy(InstanceInfo instance) => $"""
         <div class="served-by">
         Served by <span class="server" id="server">{Encode(instance.ServerName)}</span><br>
-        process <span id="pid">{instance.ProcessId}</span>, started <span id="started">{Encode(instance.StartedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture))}</span>
+        process <span id="pid">{instance.ProcessId}</span>, started <span id="started">{Encode(instance.StartedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture))}</span>{(instance.Release is null ? string.Empty : $"<br>\nrelease <span id=\"release\">{Encode(instance.Release)}</span>")}
         </div>
 
         """;

@@ -72,7 +72,8 @@ internal sealed class AppInstance : IAsyncDisposable
         && PortRange.FindFree(_bind, Port, Port, EmptyPorts) is null;
 
     /// <summary>Starts an instance of <paramref name="app"/> on the first free port of its range (<paramref name="preferredPort"/> first).</summary>
-    public static AppInstance Start(DesiredApp app, string? restartToken, string serverName, IPAddress bind, int? preferredPort, IReadOnlySet<int> taken, TraceRing trace, HealthProbe probe, TimeSpan interval)
+    /// <param name="releasesDirectory">The agent's <c>releases/</c> (an app that runs its release runs it from there).</param>
+    public static AppInstance Start(DesiredApp app, string? restartToken, string serverName, IPAddress bind, int? preferredPort, IReadOnlySet<int> taken, string releasesDirectory, TraceRing trace, HealthProbe probe, TimeSpan interval)
     {
         int? port = null;
         if (preferredPort is { } preferred && preferred >= app.PortFrom && preferred <= app.PortTo)
@@ -99,15 +100,20 @@ internal sealed class AppInstance : IAsyncDisposable
         }
 
         AppLaunch launch;
-        if (app.Command.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        try
         {
-            var dll = AppLaunch.ForDll(app.Command);
-            launch = dll with { Arguments = [.. dll.Arguments, .. arguments], AppName = app.Name };
+            launch = Launch(app, arguments, releasesDirectory);
         }
-        else
+        catch (AppResolutionException ex)
         {
-            var directory = Path.IsPathRooted(app.Command) ? Path.GetDirectoryName(app.Command)! : Environment.CurrentDirectory;
-            launch = new AppLaunch(app.Command, arguments, directory, app.Name);
+            trace.Add("agent", $"app {app.Name}: {ex.Message}");
+            return new AppInstance(app, restartToken, 0, bind, null, ex.Message, trace, probe, interval);
+        }
+
+        var environment = app.Environment;
+        if (app.Release is { } release)
+        {
+            environment = new Dictionary<string, string>(app.Environment, StringComparer.Ordinal) { ["WEBFARM_RELEASE"] = release.ToString(CultureInfo.InvariantCulture) };
         }
 
         var source = app.Name;
@@ -117,7 +123,7 @@ internal sealed class AppInstance : IAsyncDisposable
             Launch = launch,
             Port = port.Value,
             BindAddress = host,
-            Environment = app.Environment,
+            Environment = environment,
             OutputObserver = line => trace.Add(source, line),
             // The controller drains the server in the app's farm before it asks for a stop or a restart; the
             // member library's own drain delay then covers a balancer that still has connections open.
@@ -128,6 +134,50 @@ internal sealed class AppInstance : IAsyncDisposable
         trace.Add("agent", string.Create(CultureInfo.InvariantCulture, $"app {app.Name}: starting {launch} on port {port}"));
         instance.Start();
         return result;
+    }
+
+    /// <summary>
+    /// What to run: the app's command (a .dll with the dotnet host, or a program), or, for an app that runs its
+    /// release, the release's entry point from <c>releases/APP/ID/</c>.
+    /// </summary>
+    /// <exception cref="AppResolutionException">The release is not installed here, or has no (single) entry point.</exception>
+    private static AppLaunch Launch(DesiredApp app, List<string> arguments, string releasesDirectory)
+    {
+        string command;
+        string directory;
+        if (app.Release is { } release)
+        {
+            directory = Path.Combine(releasesDirectory, app.Name, release.ToString(CultureInfo.InvariantCulture));
+            if (!Directory.Exists(directory))
+            {
+                throw new AppResolutionException(string.Create(CultureInfo.InvariantCulture, $"release {release} of {app.Name} is not installed on this server yet (retried as it arrives)"));
+            }
+
+            if (app.Entry is null)
+            {
+                var published = AppLocator.ResolvePublished(directory);
+                return published with { Arguments = [.. published.Arguments, .. arguments], AppName = app.Name };
+            }
+
+            command = Path.GetFullPath(Path.Combine(directory, app.Entry));
+            if (!File.Exists(command))
+            {
+                throw new AppResolutionException(string.Create(CultureInfo.InvariantCulture, $"release {release} of {app.Name} has no entry point '{app.Entry}'"));
+            }
+        }
+        else
+        {
+            command = app.Command;
+            directory = Path.IsPathRooted(command) ? Path.GetDirectoryName(command)! : Environment.CurrentDirectory;
+        }
+
+        if (command.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            var dll = AppLaunch.ForDll(command);
+            return dll with { Arguments = [.. dll.Arguments, .. arguments], AppName = app.Name };
+        }
+
+        return new AppLaunch(command, arguments, directory, app.Name);
     }
 
     public InstanceReport Report()
@@ -145,7 +195,7 @@ internal sealed class AppInstance : IAsyncDisposable
 
         var state = _instance is null ? "failed" : JsonState(_instance.State);
         var latency = Volatile.Read(ref _probeLatencyMs);
-        return new InstanceReport(App.Name, Port, pid, state, _healthy && pid is not null, _detail, _instance?.StartedAt, _instance?.Restarts ?? 0, RestartToken, cpu, memory, double.IsNaN(latency) || pid is null ? null : Math.Round(latency, 2));
+        return new InstanceReport(App.Name, Port, pid, state, _healthy && pid is not null, _detail, _instance?.StartedAt, _instance?.Restarts ?? 0, RestartToken, cpu, memory, double.IsNaN(latency) || pid is null ? null : Math.Round(latency, 2)) { Release = App.Release };
     }
 
     public async ValueTask DisposeAsync()

@@ -7,7 +7,8 @@ using WebFarm.Balancer.Health;
 namespace WebFarm.Agent.Apps;
 
 /// <summary>
-/// Runs the apps the controller assigns to this agent: one <see cref="AppInstance"/> per app. The heartbeat hands
+/// Runs the apps the controller assigns to this agent: one <see cref="AppInstance"/> per app, or per app and release
+/// (<see cref="DesiredApp.InstanceKey"/>: during a rolling deployment the old and the new release run side by side). The heartbeat hands
 /// it the desired apps and their version (<see cref="Desire"/>); a background loop reconciles (starts what is
 /// missing, stops what was removed, replaces an instance whose definition changed, restarts one whose restart
 /// token is new), so that a slow stop never delays a heartbeat. Instances keep running whatever happens to the
@@ -23,6 +24,7 @@ public sealed partial class AppSupervisor : IAsyncDisposable
     private readonly TraceRing _trace;
     private readonly ILogger _logger;
     private readonly TimeSpan _healthInterval;
+    private readonly string _releasesDirectory;
     private readonly HealthProbe _probe = new();
     private readonly Dictionary<string, AppInstance> _running = new(StringComparer.Ordinal); // Only the loop touches it.
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -33,8 +35,10 @@ public sealed partial class AppSupervisor : IAsyncDisposable
     private volatile AppInstance[] _instances = [];
 
     /// <param name="bind">The address instances listen on (the agent's own address, reached by the balancer).</param>
-    public AppSupervisor(string serverName, IPAddress bind, TraceRing trace, ILogger logger, TimeSpan healthInterval)
+    /// <param name="releasesDirectory">The agent's <c>releases/</c>: apps that run a release run it from there.</param>
+    public AppSupervisor(string serverName, IPAddress bind, string releasesDirectory, TraceRing trace, ILogger logger, TimeSpan healthInterval)
     {
+        _releasesDirectory = releasesDirectory;
         _serverName = serverName;
         _bind = bind;
         _trace = trace;
@@ -135,20 +139,20 @@ public sealed partial class AppSupervisor : IAsyncDisposable
         var wanted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var app in apps)
         {
-            wanted.Add(app.Name);
+            wanted.Add(app.InstanceKey);
         }
 
-        foreach (var name in _running.Keys.Where(n => !wanted.Contains(n)).ToList())
+        foreach (var key in _running.Keys.Where(n => !wanted.Contains(n)).ToList())
         {
-            _trace.Add("agent", $"app {name}: removed by the controller; stopping it");
-            await StopAsync(name).ConfigureAwait(false);
+            _trace.Add("agent", $"app {key}: no longer wanted by the controller; stopping it");
+            await StopAsync(key).ConfigureAwait(false);
         }
 
         foreach (var app in apps)
         {
             token.ThrowIfCancellationRequested();
             int? preferredPort = null;
-            if (_running.TryGetValue(app.Name, out var current))
+            if (_running.TryGetValue(app.InstanceKey, out var current))
             {
                 var sameDefinition = SameDefinition(current.App, app);
                 var restartAsked = app.RestartToken is not null && app.RestartToken != current.RestartToken;
@@ -159,23 +163,24 @@ public sealed partial class AppSupervisor : IAsyncDisposable
                 }
 
                 var why = !sameDefinition ? "its definition changed" : restartAsked ? "restart requested" : portLost ? $"another process holds its port {current.Port}" : "retrying";
-                _trace.Add("agent", $"app {app.Name}: {why}; replacing the instance");
+                _trace.Add("agent", $"app {app.InstanceKey}: {why}; replacing the instance");
                 preferredPort = current.Port == 0 || portLost ? null : current.Port;
-                await StopAsync(app.Name).ConfigureAwait(false);
+                await StopAsync(app.InstanceKey).ConfigureAwait(false);
             }
 
+            // Taken: the ports of every other instance, so a new release starts beside the old one on a fresh port.
             var taken = new HashSet<int>(_running.Values.Select(i => i.Port));
-            var instance = AppInstance.Start(app, app.RestartToken, _serverName, _bind, preferredPort, taken, _trace, _probe, _healthInterval);
-            _running[app.Name] = instance;
+            var instance = AppInstance.Start(app, app.RestartToken, _serverName, _bind, preferredPort, taken, _releasesDirectory, _trace, _probe, _healthInterval);
+            _running[app.InstanceKey] = instance;
             Publish();
         }
     }
 
-    private async Task StopAsync(string name)
+    private async Task StopAsync(string key)
     {
         // Reported (as stopping) until its process has exited, so `webfarm ps` never hides a process that still runs.
-        await _running[name].DisposeAsync().ConfigureAwait(false);
-        _running.Remove(name);
+        await _running[key].DisposeAsync().ConfigureAwait(false);
+        _running.Remove(key);
         Publish();
     }
 
@@ -183,7 +188,7 @@ public sealed partial class AppSupervisor : IAsyncDisposable
 
     /// <summary>Everything but the restart token (records compare lists and dictionaries by reference: compared by content).</summary>
     private static bool SameDefinition(DesiredApp a, DesiredApp b)
-        => a.Name == b.Name && a.Command == b.Command && a.PortFrom == b.PortFrom && a.PortTo == b.PortTo && a.HealthPath == b.HealthPath
+        => a.Name == b.Name && a.Command == b.Command && a.Release == b.Release && a.Entry == b.Entry && a.PortFrom == b.PortFrom && a.PortTo == b.PortTo && a.HealthPath == b.HealthPath
         && a.Arguments.SequenceEqual(b.Arguments, StringComparer.Ordinal)
         && a.Environment.Count == b.Environment.Count
         && a.Environment.All(p => b.Environment.TryGetValue(p.Key, out var v) && v == p.Value);

@@ -43,7 +43,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
         Releases = new ReleaseSync(client, credential.Credential, dataDirectory, options.Limits, options.HeartbeatInterval, logger);
         Trace = new TraceRing();
         _commands = new CommandRunner(options.AllowCommands, Trace);
-        _apps = new AppSupervisor(credential.Name, BindAddress(credential.Address), Trace, logger, options.HeartbeatInterval);
+        _apps = new AppSupervisor(credential.Name, BindAddress(credential.Address), Releases.Installer.ReleasesDirectory, Trace, logger, options.HeartbeatInterval);
     }
 
     /// <summary>The releases and content sets on this server, kept in step with the controller.</summary>

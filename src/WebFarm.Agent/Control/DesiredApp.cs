@@ -14,6 +14,9 @@ namespace WebFarm.Agent.Control;
 /// <param name="Environment">Set in the instance's environment, over the member library's WEBFARM_* variables.</param>
 /// <param name="RestartToken">Changes when an operator asks this server's instance to restart (`webfarm apps restart`);
 /// null until then. The agent restarts an instance once per new token.</param>
+/// <remarks>
+/// <see cref="Command"/> is empty for an app that runs its releases (<see cref="Release"/>, <see cref="Entry"/>).
+/// </remarks>
 public sealed record DesiredApp(
     string Name,
     string Command,
@@ -22,4 +25,21 @@ public sealed record DesiredApp(
     int PortTo,
     string HealthPath,
     IReadOnlyDictionary<string, string> Environment,
-    string? RestartToken);
+    string? RestartToken)
+{
+    /// <summary>
+    /// The release this instance runs (from the agent's <c>releases/APP/ID/</c>), null for an app with a command of
+    /// its own. During a rolling deployment a server's list names the app twice, once per release: the agent runs
+    /// both instances side by side on different ports of the range.
+    /// </summary>
+    public long? Release { get; init; }
+
+    /// <summary>
+    /// For an app that runs its release: the entry point, a path inside the release (a .dll run with the dotnet host,
+    /// or a program); null: the release's one app .dll (the .dll with a .runtimeconfig.json next to it).
+    /// </summary>
+    public string? Entry { get; init; }
+
+    /// <summary>The agent's key for this instance: the app, and its release when it runs one.</summary>
+    public string InstanceKey => Release is { } id ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Name}@{id}") : Name;
+}

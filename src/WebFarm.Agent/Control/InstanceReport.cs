@@ -26,4 +26,8 @@ public sealed record InstanceReport(
     string? RestartToken,
     double CpuPercent,
     long MemoryBytes,
-    double? ProbeLatencyMs = null);
+    double? ProbeLatencyMs = null)
+{
+    /// <summary>The release it runs (see <see cref="DesiredApp.Release"/>), null for an app with a command of its own.</summary>
+    public long? Release { get; init; }
+}

@@ -48,7 +48,16 @@ public static class AppLocator
             throw new AppResolutionException($"app '{folder}': the folder holds {projects.Length} projects ({string.Join(", ", projects.Select(Path.GetFileName))}); pass the .csproj to run.");
         }
 
-        // A published app: the entry dll is the one with a runtimeconfig.json (libraries have none).
+        return ResolvePublished(folder);
+    }
+
+    /// <summary>
+    /// A published app in <paramref name="folder"/>: the one .dll with a .runtimeconfig.json next to it (libraries have
+    /// none). Used for folders given to `webfarm up` and for releases an agent runs.
+    /// </summary>
+    /// <exception cref="AppResolutionException">No such .dll, or more than one.</exception>
+    public static AppLaunch ResolvePublished(string folder)
+    {
         var apps = Directory.GetFiles(folder, "*.runtimeconfig.json")
             .Select(config => Path.Combine(folder, Path.GetFileName(config)[..^".runtimeconfig.json".Length] + ".dll"))
             .Where(File.Exists)

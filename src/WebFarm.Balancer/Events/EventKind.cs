@@ -35,6 +35,21 @@ public enum EventKind
     /// <summary>A certificate in an https listener's folder could not be used at a rescan; the listener keeps what it had.</summary>
     CertificateRejected,
 
+    /// <summary>The controller: a deployment (or a rollback) of an app's release started.</summary>
+    DeployStarted,
+
+    /// <summary>The controller: a server of a deployment entered a new phase.</summary>
+    ServerUpdated,
+
+    /// <summary>The controller: a deployment ended with every server on the new release.</summary>
+    DeployFinished,
+
+    /// <summary>The controller: a deployment failed (the server, the phase and the reason).</summary>
+    DeployFailed,
+
+    /// <summary>The controller: a failed deployment returned its servers to the previous release (--auto-rollback).</summary>
+    RolledBack,
+
     /// <summary>
     /// Not a farm event: a marker a subscriber receives in place of events it was too slow to take
     /// (its Sequence is the last one lost, so reading on from it stays gap-free).

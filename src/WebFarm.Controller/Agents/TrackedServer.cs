@@ -25,6 +25,15 @@ internal sealed class TrackedServer(string name, string address, DateTimeOffset 
     /// <summary>Its labels (`--label`), from the store until its agent's heartbeats report them.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; set; } = ServerLabels.None;
 
+    /// <summary>The labels, read under <see cref="Lock"/> (for callers that do not hold it).</summary>
+    public IReadOnlyDictionary<string, string> CurrentLabels()
+    {
+        lock (Lock)
+        {
+            return Labels;
+        }
+    }
+
     public string Detail { get; set; } = "waiting for its first heartbeat";
 
     /// <summary>Its app instances as its agent last reported them.</summary>

@@ -50,6 +50,9 @@ internal static class AppEndpoints
                     foreach (var i in tracked.Instances)
                     {
                         var balanced = leader(context).Agents.Instances.Find(i.App, name);
+                        // Of an app that runs releases, only the serving release's instance is in rotation (a deployment's
+                        // new one is in the farm under its own entry until it takes the server's).
+                        var serving = i.Release is null || leader(context).Apps.Releases.For(i.App, name)?.Serving == i.Release;
                         rows.Add(new ProcessInfo(
                             name,
                             i.App,
@@ -57,7 +60,7 @@ internal static class AppEndpoints
                             i.ProcessId,
                             tracked.State == AgentState.Lost ? "unknown (agent lost)" : i.State,
                             i.Healthy,
-                            tracked.InRotation.Contains(i.App),
+                            serving && tracked.InRotation.Contains(i.App),
                             i.StartedAt,
                             i.StartedAt is { } started ? Math.Round((now - started).TotalSeconds, 1) : null,
                             i.CpuPercent,
@@ -69,7 +72,8 @@ internal static class AppEndpoints
                             balanced is { Statistics.ResponseTimeSamples: > 0 } ? Math.Round(balanced.Statistics.ResponseTimeEwmaMs, 2) : null,
                             Math.Round(balanced?.LoadFactor ?? 1, 3),
                             Math.Round(balanced?.EffectiveWeight ?? 0, 3),
-                            balanced?.Statistics.Requests ?? 0));
+                            balanced?.Statistics.Requests ?? 0)
+                        { Release = i.Release });
                     }
                 }
             }

@@ -141,6 +141,7 @@ internal static class ControllerApi
         app.MapGet("/api/events/stream", context => AdminApi.StreamEvents(context, rotation.Runtime, app.Lifetime.ApplicationStopping));
         AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
         AppEndpoints.Map(app, Leader);
+        DeploymentEndpoints.Map(app, Leader);
         TraceEndpoints.Map(app, Leader);
         RunEndpoint.Map(app, Leader);
         ControllerDashboard.Map(app, host, access);

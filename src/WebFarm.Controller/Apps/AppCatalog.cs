@@ -37,6 +37,9 @@ public sealed class AppCatalog
 
     public IReadOnlyList<AppDefinition> Apps => _apps;
 
+    /// <summary>Which release each server runs, for the apps that run their releases (set by deployments).</summary>
+    public Deployments.ReleasePlacement Releases { get; } = new();
+
     /// <summary>Loads the stored apps and gives each its farm.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -79,7 +82,7 @@ public sealed class AppCatalog
 
             _rotation.ApplyApps(next);
             _apps = next;
-            _rotation.Runtime.Events.Publish(app.Name, null, Balancer.Events.EventKind.AppAdded, $"app {app.Name} added: {app.Command} on ports {app.Ports}, {(app.Servers.Count == 0 ? "every server" : string.Join(", ", app.Servers))}");
+            _rotation.Runtime.Events.Publish(app.Name, null, Balancer.Events.EventKind.AppAdded, $"app {app.Name} added: {(app.RunsReleases ? "runs its releases" : app.Command)} on ports {app.Ports}, {(app.Servers.Count == 0 ? "every server" : string.Join(", ", app.Servers))}");
             return app;
         }
         finally
@@ -101,6 +104,7 @@ public sealed class AppCatalog
             await _store.RemoveAppAsync(name, cancellationToken).ConfigureAwait(false);
             _rotation.Runtime.Apply(config);
             _apps = next;
+            Releases.Remove(name);
             foreach (var key in _restartTokens.Keys.Where(k => k.App == name).ToList())
             {
                 _restartTokens.TryRemove(key, out _);
@@ -141,7 +145,20 @@ public sealed class AppCatalog
                 environment[key] = value; // The app's own settings win.
             }
 
-            list.Add(new DesiredApp(app.Name, app.Command, app.Arguments, app.PortFrom, app.PortTo, app.HealthPath, environment, _restartTokens.GetValueOrDefault((app.Name, server))));
+            var desired = new DesiredApp(app.Name, app.Command, app.Arguments, app.PortFrom, app.PortTo, app.HealthPath, environment, _restartTokens.GetValueOrDefault((app.Name, server)));
+            if (!app.RunsReleases)
+            {
+                list.Add(desired);
+            }
+            else if (Releases.For(app.Name, server) is { } releases)
+            {
+                // Nothing runs before the app's first deployment; during its turn the server runs both releases.
+                list.Add(desired with { Release = releases.Serving, Entry = app.Entry });
+                if (releases.Next is { } next && next != releases.Serving)
+                {
+                    list.Add(desired with { Release = next, Entry = app.Entry });
+                }
+            }
         }
 
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(list, ProtocolJson.Options)));

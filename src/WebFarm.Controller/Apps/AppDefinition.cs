@@ -5,7 +5,8 @@ namespace WebFarm.Controller.Apps;
 /// where it runs and which requests reach it. Immutable; stored as JSON in the apps table.
 /// </summary>
 /// <param name="Name">Also the name of its farm in the balancer (the balancer's name rules).</param>
-/// <param name="Command">The program, or an app's .dll (run with the dotnet host), as a path on the servers.</param>
+/// <param name="Command">The program, or an app's .dll (run with the dotnet host), as a path on the servers; empty for
+/// an app that runs its releases (`webfarm deploy`).</param>
 /// <param name="Arguments">Its arguments; {port}, {host} and {server} are replaced on each server.</param>
 /// <param name="PortFrom">First port of the range an instance may listen on.</param>
 /// <param name="PortTo">Last port of the range (inclusive).</param>
@@ -41,6 +42,15 @@ public sealed record AppDefinition(
 
     /// <summary>Whether its servers' effective weights follow their reported load.</summary>
     public bool WeighsByLoad => LoadBalancing == ReportedLoadBalancing;
+
+    /// <summary>
+    /// For an app that runs its releases: its entry point, a path inside the release (a .dll or a program); null: the
+    /// release's one app .dll (with a .runtimeconfig.json next to it).
+    /// </summary>
+    public string? Entry { get; init; }
+
+    /// <summary>True when the app has no command of its own: its servers run the release a deployment gives them.</summary>
+    public bool RunsReleases => Command.Length == 0;
 
     /// <summary>Whether it runs on <paramref name="server"/>, whose labels are <paramref name="labels"/>.</summary>
     public bool RunsOn(string server, IReadOnlyDictionary<string, string> labels)

@@ -6,9 +6,10 @@ using WebFarm.Controller.Api;
 namespace WebFarm.Controller.Apps;
 
 /// <summary>
-/// Reads POST /api/apps strictly: an object with name, command, ports ("5000-5009") and the optional arguments,
-/// healthPath, environment, servers ("all" or a list), hosts, loadBalancing ("static" or "reported") and on (labels
-/// a server must have, like {"role": "web"}). Every problem names its field; unknown fields are refused.
+/// Reads POST /api/apps strictly: an object with name, ports ("5000-5009") and the optional command (none: the app runs
+/// its releases), entry (a path inside the release), arguments, healthPath, environment, servers ("all" or a list),
+/// hosts, loadBalancing ("static" or "reported") and on (labels a server must have, like {"role": "web"}). Every
+/// problem names its field; unknown fields are refused.
 /// The checks that need the rest of the farm (taken names, ports, hosts, unknown servers) are <see cref="AppCatalog"/>'s.
 /// </summary>
 internal static class AppDefinitionReader
@@ -22,7 +23,7 @@ internal static class AppDefinitionReader
             throw new AdminRequestException($"body: expected a JSON object like {Example}");
         }
 
-        string? name = null, command = null, ports = null, healthPath = null, loadBalancing = null;
+        string? name = null, command = null, ports = null, healthPath = null, loadBalancing = null, entry = null;
         IReadOnlyDictionary<string, string>? on = null;
         IReadOnlyList<string> arguments = [], servers = [], hosts = [];
         IReadOnlyDictionary<string, string> environment = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -38,6 +39,9 @@ internal static class AppDefinitionReader
                     break;
                 case "ports":
                     ports = JsonFields.String(property);
+                    break;
+                case "entry":
+                    entry = JsonFields.String(property);
                     break;
                 case "healthPath":
                     healthPath = JsonFields.String(property);
@@ -61,7 +65,7 @@ internal static class AppDefinitionReader
                     on = Labels(property);
                     break;
                 default:
-                    throw new AdminRequestException($"{property.Name}: unknown field (expected name, command, arguments, ports, healthPath, environment, servers, hosts, loadBalancing, on)");
+                    throw new AdminRequestException($"{property.Name}: unknown field (expected name, command, entry, arguments, ports, healthPath, environment, servers, hosts, loadBalancing, on)");
             }
         }
 
@@ -69,9 +73,22 @@ internal static class AppDefinitionReader
         {
             throw new AdminRequestException("name: is required");
         }
-        if (string.IsNullOrWhiteSpace(command))
+        if (command is not null && string.IsNullOrWhiteSpace(command))
         {
-            throw new AdminRequestException("command: is required: the program or the app's .dll, as a path on the servers");
+            throw new AdminRequestException("command: is empty: give the program or the app's .dll as a path on the servers, or leave it out for an app that runs its releases (`webfarm deploy`)");
+        }
+
+        if (entry is not null)
+        {
+            if (command is not null)
+            {
+                throw new AdminRequestException("entry: only for an app that runs its releases (no command); this app has the command '" + command + "'");
+            }
+
+            if (WebFarm.Agent.Releases.ManifestRules.PathProblem(entry) is { } entryProblem)
+            {
+                throw new AdminRequestException($"entry: '{entry}' is not a path inside a release: {entryProblem}");
+            }
         }
 
         var (from, to) = ParsePorts(ports ?? throw new AdminRequestException("ports: is required, like \"5000-5009\" (the range an instance may listen on)"));
@@ -87,7 +104,7 @@ internal static class AppDefinitionReader
             throw new AdminRequestException($"loadBalancing: '{loadBalancing}' is not a mode; expected \"{AppDefinition.StaticLoadBalancing}\" (the operator's weights alone) or \"{AppDefinition.ReportedLoadBalancing}\" (weights follow the load the servers report)");
         }
 
-        return new AppDefinition(name, command, arguments, from, to, healthPath, environment, servers, hosts, loadBalancing, on is { Count: > 0 } ? on : null);
+        return new AppDefinition(name, command ?? string.Empty, arguments, from, to, healthPath, environment, servers, hosts, loadBalancing, on is { Count: > 0 } ? on : null) { Entry = entry };
     }
 
     /// <summary>"5000" or "5000-5009": ports 1 to 65535, the first not above the last.</summary>

@@ -35,6 +35,12 @@ internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog
                 continue;
             }
 
+            if (app.RunsReleases && catalog.Releases.For(app.Name, server.Name)?.Serving != report.Release)
+            {
+                // Another release's instance (a deployment's new one, or an old one stopping): the deployment decides.
+                continue;
+            }
+
             var address = AddressOf(server.Address, report.Port);
             if (report.Healthy)
             {

@@ -22,4 +22,8 @@ public sealed record ProcessInfo(
     double? ResponseTimeMs,
     double LoadFactor,
     double EffectiveWeight,
-    long Requests);
+    long Requests)
+{
+    /// <summary>The release the instance runs (null for an app with a command of its own).</summary>
+    public long? Release { get; init; }
+}

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using WebFarm.Balancer.Farms;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Api;
 using WebFarm.Controller.Rotation;
@@ -17,7 +16,6 @@ namespace WebFarm.Controller.Apps;
 /// </summary>
 public sealed class RollingRestart(AgentRegistry registry, AppCatalog catalog, FarmRotation rotation)
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
     private readonly ConcurrentDictionary<string, bool> _running = new(StringComparer.Ordinal);
 
     /// <summary>How long draining may take before the restart goes on (requests still in flight then fail).</summary>
@@ -40,7 +38,7 @@ public sealed class RollingRestart(AgentRegistry registry, AppCatalog catalog, F
             var steps = new List<RestartStep>();
             foreach (var name in registry.Names.Order(StringComparer.Ordinal))
             {
-                if (registry.Find(name) is not { } server || !app.RunsOn(name, LabelsOf(server)))
+                if (registry.Find(name) is not { } server || !app.RunsOn(name, server.CurrentLabels()))
                 {
                     continue;
                 }
@@ -82,7 +80,7 @@ public sealed class RollingRestart(AgentRegistry registry, AppCatalog catalog, F
 
         try
         {
-            await DrainAsync(app.Name, server.Name, cancellationToken).ConfigureAwait(false);
+            await rotation.DrainAsync(app.Name, server.Name, DrainTimeout, cancellationToken).ConfigureAwait(false);
             var token = catalog.RequestRestart(app.Name, server.Name);
             var report = await WaitAsync(
                 () =>
@@ -120,55 +118,10 @@ public sealed class RollingRestart(AgentRegistry registry, AppCatalog catalog, F
         }
     }
 
-    private async Task DrainAsync(string app, string server, CancellationToken cancellationToken)
-    {
-        if (!rotation.Runtime.Farms.TryGetValue(app, out var farm) || farm.FindServer(server) is null)
-        {
-            return;
-        }
-
-        rotation.Runtime.SetState(app, server, ServerState.Draining);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(DrainTimeout);
-        try
-        {
-            await rotation.WaitDrainedAsync(app, server, timeout.Token).ConfigureAwait(false); // On every balancer, external ones too.
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Drain timeout: the restart goes on, as a stop would.
-        }
-        catch (InvalidOperationException)
-        {
-            // An operator changed its state meanwhile: nothing more to wait for.
-        }
-    }
-
-    private async Task<T?> WaitAsync<T>(Func<T?> condition, CancellationToken cancellationToken)
+    private Task<T?> WaitAsync<T>(Func<T?> condition, CancellationToken cancellationToken)
         where T : class
-    {
-        var deadline = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(deadline) < HealthyTimeout)
-        {
-            if (condition() is { } value)
-            {
-                return value;
-            }
-
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
-        }
-
-        return condition();
-    }
+        => RotationWait.UntilAsync(condition, HealthyTimeout, cancellationToken);
 
     private static RestartStep Step(string server, string outcome, string detail, long started)
         => new(server, outcome, detail, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1));
-
-    private static IReadOnlyDictionary<string, string> LabelsOf(Agents.TrackedServer server)
-    {
-        lock (server.Lock)
-        {
-            return server.Labels;
-        }
-    }
 }

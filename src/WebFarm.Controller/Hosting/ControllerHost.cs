@@ -169,7 +169,7 @@ public sealed class ControllerHost : IAsyncDisposable
 
     private async Task LeadAsync(CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _role, await LeaderRole.StartAsync(_store, _rotation, _options, _loggerFactory, cancellationToken).ConfigureAwait(false));
+        Volatile.Write(ref _role, await LeaderRole.StartAsync(_store, _rotation, Releases, _options, _loggerFactory, cancellationToken).ConfigureAwait(false));
 
         // Only the leader drives the balancers; removals wait one lost-detection window (BalancerSync.Start).
         _rotation.Sync.Start(_options.HeartbeatInterval * (_options.MissedHeartbeats + 1));

@@ -123,6 +123,10 @@ public sealed class FarmRotation : IAsyncDisposable
     public Task<HealthProbeResult> ProbeAsync(string address, CancellationToken cancellationToken)
         => _probe.ProbeAsync(new Uri(address), Health, cancellationToken);
 
+    /// <summary>One probe of <paramref name="address"/> with <paramref name="farm"/>'s health check (an app's health path).</summary>
+    public Task<HealthProbeResult> ProbeAsync(string farm, string address, CancellationToken cancellationToken)
+        => _probe.ProbeAsync(new Uri(address), Runtime.GetFarm(farm).Options.Health ?? Health, cancellationToken);
+
     /// <summary>Puts the server in rotation: added (slow start) if the farm does not have it, else set online.</summary>
     public void BringIn(string name, string address) => BringIn(FarmName, name, address);
 
@@ -158,6 +162,37 @@ public sealed class FarmRotation : IAsyncDisposable
         if (Runtime.Farms.TryGetValue(farm, out var f) && f.FindServer(name) is not null)
         {
             Runtime.SetState(farm, name, ServerState.Offline);
+        }
+    }
+
+    /// <summary>
+    /// Drains the server in <paramref name="farm"/> (no new requests; those in flight finish) and waits until nothing
+    /// is in flight, at most <paramref name="timeout"/> (then the caller goes on, as a stop would: requests still in
+    /// flight fail). No-op when the farm does not have the server; ends early when an operator changed its state.
+    /// </summary>
+    /// <returns>False when the timeout passed with requests still in flight.</returns>
+    public async Task<bool> DrainAsync(string farm, string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!Runtime.Farms.TryGetValue(farm, out var f) || f.FindServer(name) is null)
+        {
+            return true;
+        }
+
+        Runtime.SetState(farm, name, ServerState.Draining);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await WaitDrainedAsync(farm, name, deadline.Token).ConfigureAwait(false); // On every balancer, external ones too.
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false; // Drain timeout.
+        }
+        catch (InvalidOperationException)
+        {
+            return true; // An operator changed its state meanwhile: nothing more to wait for.
         }
     }
 

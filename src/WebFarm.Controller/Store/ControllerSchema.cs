@@ -78,7 +78,21 @@ public static class ControllerSchema
         ],
         ["server"]);
 
-    public static readonly IReadOnlyList<StoreTable> Tables = [JoinTokens, Servers, Downtime, AvailabilitySubjects, Apps, ServerLabels];
+
+    /// <summary>Deployments: one row per deployment, its whole progress (<c>DeploymentRecord</c>) as JSON, rewritten at every phase.</summary>
+    public static readonly StoreTable Deployments = new(
+        "deployments",
+        [
+            new("id", ColumnType.Identity),
+            new("app", ColumnType.Text),
+            new("state", ColumnType.Text),
+            new("started", ColumnType.Time),
+            new("record", ColumnType.Text),
+        ],
+        [],
+        [["app"]]);
+
+    public static readonly IReadOnlyList<StoreTable> Tables = [JoinTokens, Servers, Downtime, AvailabilitySubjects, Apps, ServerLabels, Deployments];
 
     /// <summary>Every table's CREATE statements in <paramref name="dialect"/>.</summary>
     public static string CreateSql(SqlDialect dialect) => string.Concat(Tables.Select(t => t.CreateSql(dialect)));

@@ -9,7 +9,7 @@ namespace WebFarm.Controller.Store;
 /// (<see cref="PostgresControllerStore"/>). Both create the tables of <see cref="ControllerSchema"/>. Secrets are kept
 /// only as SHA-256 hashes.
 /// </summary>
-public interface IControllerStore : IAppStore, IAsyncDisposable
+public interface IControllerStore : IAppStore, IDeploymentStore, IAsyncDisposable
 {
     /// <summary>Records a new one-time join token (its hash) valid until <paramref name="expires"/>.</summary>
     Task AddJoinTokenAsync(byte[] tokenHash, DateTimeOffset created, DateTimeOffset expires, CancellationToken cancellationToken);

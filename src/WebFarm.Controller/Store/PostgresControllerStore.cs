@@ -3,6 +3,7 @@ using Npgsql;
 using WebFarm.Agent.Control;
 using WebFarm.Controller.Apps;
 using WebFarm.Controller.Availability;
+using WebFarm.Controller.Deployments;
 
 namespace WebFarm.Controller.Store;
 
@@ -115,6 +116,18 @@ public sealed class PostgresControllerStore : IControllerStore
 
     public Task<bool> RemoveAppAsync(string name, CancellationToken cancellationToken)
         => On(c => AppTables.RemoveAsync(c, name, cancellationToken), cancellationToken);
+
+    public Task<long> AddDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+        => On(c => DeploymentTables.AddAsync(c, Dialect, deployment, cancellationToken), cancellationToken);
+
+    public Task SaveDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+        => On(c => DeploymentTables.SaveAsync(c, deployment, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(string? app, int limit, CancellationToken cancellationToken)
+        => On(c => DeploymentTables.ListAsync(c, app, limit, cancellationToken), cancellationToken);
+
+    public Task<DeploymentRecord?> GetDeploymentAsync(long id, CancellationToken cancellationToken)
+        => On(c => DeploymentTables.GetAsync(c, id, cancellationToken), cancellationToken);
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using WebFarm.Agent.Control;
 using WebFarm.Controller.Apps;
 using WebFarm.Controller.Availability;
+using WebFarm.Controller.Deployments;
 
 namespace WebFarm.Controller.Store;
 
@@ -73,6 +74,18 @@ public sealed class SqliteControllerStore : IControllerStore
 
     public Task<bool> RemoveAppAsync(string name, CancellationToken cancellationToken)
         => Serially(() => AppTables.RemoveAsync(_connection, name, cancellationToken), cancellationToken);
+
+    public Task<long> AddDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+        => Serially(() => DeploymentTables.AddAsync(_connection, Dialect, deployment, cancellationToken), cancellationToken);
+
+    public Task SaveDeploymentAsync(DeploymentRecord deployment, CancellationToken cancellationToken)
+        => Serially(() => DeploymentTables.SaveAsync(_connection, deployment, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(string? app, int limit, CancellationToken cancellationToken)
+        => Serially(() => DeploymentTables.ListAsync(_connection, app, limit, cancellationToken), cancellationToken);
+
+    public Task<DeploymentRecord?> GetDeploymentAsync(long id, CancellationToken cancellationToken)
+        => Serially(() => DeploymentTables.GetAsync(_connection, id, cancellationToken), cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -22,7 +22,8 @@ internal static class AppsCommand
     private static Command Add()
     {
         var name = new Argument<string>("name") { Description = "The app's name (also its farm in the balancer)." };
-        var run = new Option<string>("--command") { Description = "The program, or the app's .dll, as a path on the servers.", Required = true };
+        var run = new Option<string?>("--command") { Description = "The program, or the app's .dll, as a path on the servers; leave it out for an app that runs its releases (`webfarm deploy`)." };
+        var entry = new Option<string?>("--entry") { Description = "For an app that runs its releases: its entry point, a path inside the release (default: the release's one app .dll)." };
         var ports = new Option<string>("--ports") { Description = "The port range instances listen on, like 5000-5009.", Required = true };
         var health = new Option<string?>("--health-path") { Description = "GET this path; 2xx/3xx means healthy (default /healthz)." };
         var environment = new Option<string[]>("--env") { Description = "NAME=VALUE set for every instance (repeatable).", AllowMultipleArgumentsPerToken = false };
@@ -34,7 +35,7 @@ internal static class AppsCommand
         var arguments = new Argument<string[]>("arguments") { Description = "The program's arguments (after --); {port}, {host} and {server} are replaced on each server.", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("add", "Add an app: every chosen server's agent runs an instance, which joins the app's farm once healthy.")
         {
-            name, run, ports, health, environment, servers, hosts, loadBalancing, on, arguments, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            name, run, entry, ports, health, environment, servers, hosts, loadBalancing, on, arguments, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps add", async api =>
         {
@@ -66,7 +67,6 @@ internal static class AppsCommand
             var body = new Dictionary<string, object?>
             {
                 ["name"] = parseResult.GetValue(name),
-                ["command"] = parseResult.GetValue(run),
                 ["arguments"] = parseResult.GetValue(arguments) ?? [],
                 ["ports"] = parseResult.GetValue(ports),
                 ["environment"] = env,
@@ -75,6 +75,16 @@ internal static class AppsCommand
                 ["loadBalancing"] = parseResult.GetValue(loadBalancing),
                 ["on"] = placement,
             };
+            if (parseResult.GetValue(run) is { } program)
+            {
+                body["command"] = program;
+            }
+
+            if (parseResult.GetValue(entry) is { } entryPoint)
+            {
+                body["entry"] = entryPoint;
+            }
+
             if (parseResult.GetValue(health) is { } path)
             {
                 body["healthPath"] = path;
@@ -106,7 +116,7 @@ internal static class AppsCommand
                 var arguments = a.GetProperty("arguments").EnumerateArray().Select(s => s.GetString());
                 table.AddRow(
                     Markup.Escape(a.GetProperty("name").GetString()!),
-                    Markup.Escape(string.Join(' ', [a.GetProperty("command").GetString(), .. arguments])),
+                    Markup.Escape(a.GetProperty("command").GetString() is { Length: > 0 } program ? string.Join(' ', [program, .. arguments]) : "(its releases)"),
                     string.Create(CultureInfo.InvariantCulture, $"{a.GetProperty("portFrom").GetInt32()}-{a.GetProperty("portTo").GetInt32()}"),
                     Markup.Escape(a.GetProperty("healthPath").GetString()!),
                     Markup.Escape(servers.Count == 0 ? "all" : string.Join(", ", servers)),

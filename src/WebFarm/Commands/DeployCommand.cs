@@ -1,62 +1,125 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using WebFarm.Agent.Releases;
 using WebFarm.Controller.Releases.Packaging;
 
 namespace WebFarm.Commands;
 
 /// <summary>
-/// `webfarm deploy APP PATH [--message TEXT]`: packages PATH (folder, .zip, .tar.gz, or a .csproj published first),
-/// uploads what the controller lacks and creates the app's next release, which the agents then install. Exit codes:
-/// 0 created, 1 refused (the package or the controller's reason) or unreachable, 2 bad arguments.
+/// `webfarm deploy APP PATH [--message TEXT] [--batch N|N%] [--health-timeout 60s] [--strategy rolling|in-place]
+/// [--auto-rollback]`: packages PATH (folder, .zip, .tar.gz, or a .csproj published first), uploads what the controller
+/// lacks, creates the app's next release and, for an app that runs its releases, rolls it out and follows each server's
+/// phase until it ends. Exit codes: 0 every server runs the new release (or, for a name that is no such app, the
+/// release is stored), 1 refused, failed or unreachable, 2 bad arguments.
 /// </summary>
 internal static class DeployCommand
 {
     /// <summary>An upload of a large file on a slow link; the controller's own limits bound the size.</summary>
     private static readonly TimeSpan UploadTimeout = TimeSpan.FromMinutes(30);
 
+    public static readonly Option<string> BatchOption = new("--batch") { Description = "Servers per batch: a number, or a percentage of the app's servers (25%).", DefaultValueFactory = _ => "1" };
+    public static readonly Option<string> HealthTimeoutOption = new("--health-timeout") { Description = "How long a new instance has to start and pass its health gate (3 passes in a row).", DefaultValueFactory = _ => "60s" };
+    public static readonly Option<string> StrategyOption = new("--strategy") { Description = "rolling (new instance beside the old, default) or in-place (drain, stop, start, gate).", DefaultValueFactory = _ => "rolling" };
+
     public static Command Create()
     {
         var app = new Argument<string>("APP") { Description = "The app's name (1-64 letters, digits, '-', '_', '.')." };
         var path = new Argument<string>("PATH") { Description = "A folder, a .zip, a .tar.gz, or a .csproj (published with `dotnet publish -c Release` first)." };
         var message = new Option<string?>("--message", "-m") { Description = "What this release changes (shown by `webfarm releases`)." };
-        var command = new Command("deploy", "Upload a release of an app to the controller: only files it does not have yet are sent; the agents install it.")
+        var autoRollback = new Option<bool>("--auto-rollback") { Description = "When a batch fails, also return the servers already done to the previous release." };
+        var command = new Command("deploy", "Upload a release of an app (only files the controller lacks are sent) and roll it out server by server.")
         {
-            app, path, message, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            app, path, message, BatchOption, HealthTimeoutOption, StrategyOption, autoRollback, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
-        command.SetAction((parseResult, ct) => UploadAsync(parseResult, "webfarm deploy", TreeInstaller.ReleaseKind, parseResult.GetValue(app)!, parseResult.GetValue(path)!, parseResult.GetValue(message), ct));
+        command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm deploy", async api =>
+        {
+            var name = parseResult.GetValue(app)!;
+            var (status, id) = await UploadTreeAsync(api, "webfarm deploy", TreeInstaller.ReleaseKind, name, parseResult.GetValue(path)!, parseResult.GetValue(message), ct);
+            if (status != ApiConnection.Ok || id is not { } release)
+            {
+                return status;
+            }
+
+            using (var apps = await api.GetJsonAsync("api/apps", ct))
+            {
+                var definition = apps.RootElement.EnumerateArray().FirstOrDefault(a => a.GetProperty("name").GetString() == name);
+                if (definition.ValueKind == JsonValueKind.Undefined)
+                {
+                    Console.WriteLine($"no app named {name}: the release is stored; `webfarm apps add {name} --ports FROM-TO` (no --command) runs it");
+                    return ApiConnection.Ok;
+                }
+
+                if (definition.GetProperty("command").GetString() is { Length: > 0 } own)
+                {
+                    Console.WriteLine($"app {name} runs its own command ({own}): the release is stored and installed, not started");
+                    return ApiConnection.Ok;
+                }
+            }
+
+            var body = RolloutBody(parseResult);
+            body["release"] = release;
+            body["autoRollback"] = parseResult.GetValue(autoRollback);
+            return await StartAndFollowAsync(api, $"api/apps/{Uri.EscapeDataString(name)}/deployments", body, ct);
+        }, UploadTimeout));
         return command;
     }
 
-    /// <summary>Packages and uploads a release or a content set version (shared by `deploy` and `content push`).</summary>
-    public static Task<int> UploadAsync(ParseResult parseResult, string command, string kind, string name, string path, string? message, CancellationToken ct)
-        => ApiConnection.ControllerAsync(parseResult, command, async api =>
+    /// <summary>The rollout options both `deploy` and `rollback` take, as the API's fields.</summary>
+    public static Dictionary<string, object?> RolloutBody(ParseResult parseResult) => new()
+    {
+        ["batch"] = parseResult.GetValue(BatchOption),
+        ["healthTimeout"] = parseResult.GetValue(HealthTimeoutOption),
+        ["strategy"] = parseResult.GetValue(StrategyOption),
+    };
+
+    /// <summary>Starts a deployment (or rollback) and follows it to its end.</summary>
+    public static async Task<int> StartAndFollowAsync(AdminClient api, string path, object body, CancellationToken ct)
+    {
+        var (status, json) = await api.PostForJsonAsync(path, body, ct);
+        if (json is null)
         {
-            LocalPackage package;
+            return status;
+        }
+
+        using (json)
+        {
+            return await DeploymentProgress.FollowAsync(api, json.RootElement, ct);
+        }
+    }
+
+    /// <summary>Packages and uploads a release or a content set version (`content push` uses it alone).</summary>
+    public static Task<int> UploadAsync(ParseResult parseResult, string command, string kind, string name, string path, string? message, CancellationToken ct)
+        => ApiConnection.ControllerAsync(parseResult, command, async api => (await UploadTreeAsync(api, command, kind, name, path, message, ct)).Status, UploadTimeout);
+
+    /// <summary>Packages PATH and uploads it; the exit status and the new release's (or version's) id.</summary>
+    private static async Task<(int Status, long? Id)> UploadTreeAsync(AdminClient api, string command, string kind, string name, string path, string? message, CancellationToken ct)
+    {
+        LocalPackage package;
+        try
+        {
+            package = await PackageReader.ReadAsync(path, TreeLimits.Default, Console.Out, ct);
+        }
+        catch (TreeRefusedException ex)
+        {
+            Console.Error.WriteLine($"{command}: refused: {ex.Message}");
+            return (1, null);
+        }
+
+        using (package)
+        {
             try
             {
-                package = await PackageReader.ReadAsync(path, TreeLimits.Default, Console.Out, ct);
+                var result = await ReleaseUploader.UploadAsync(await api.LeaderHttpAsync(ct), kind, name, message, package, ct);
+                var what = kind == TreeInstaller.ContentKind ? $"content set {name} version {result.Id}" : $"release {result.Id} of {name}";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: {package.Manifest.Files.Count} files, {package.Manifest.TotalSize()} bytes, {result.Changed} changed; sent {result.BlobsSent} files ({result.BytesSent} bytes)"));
+                return (0, result.Id);
             }
-            catch (TreeRefusedException ex)
+            catch (ReleaseUploadException ex)
             {
-                Console.Error.WriteLine($"{command}: refused: {ex.Message}");
-                return 1;
+                Console.Error.WriteLine($"{command}: {ex.Message}");
+                return (1, null);
             }
-
-            using (package)
-            {
-                try
-                {
-                    var result = await ReleaseUploader.UploadAsync(await api.LeaderHttpAsync(ct), kind, name, message, package, ct);
-                    var what = kind == TreeInstaller.ContentKind ? $"content set {name} version {result.Id}" : $"release {result.Id} of {name}";
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: {package.Manifest.Files.Count} files, {package.Manifest.TotalSize()} bytes, {result.Changed} changed; sent {result.BlobsSent} files ({result.BytesSent} bytes)"));
-                    return 0;
-                }
-                catch (ReleaseUploadException ex)
-                {
-                    Console.Error.WriteLine($"{command}: {ex.Message}");
-                    return 1;
-                }
-            }
-        }, UploadTimeout);
+        }
+    }
 }

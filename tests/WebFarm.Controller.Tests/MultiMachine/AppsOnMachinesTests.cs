@@ -20,21 +20,8 @@ public sealed class AppsOnMachinesTests() : MachinesTest(3)
     {
         await using var controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0");
         string[] api = ["--controller", controller.Host.Url.ToString(), "--token", OperatorToken];
-        for (var n = 1; n <= 3; n++)
-        {
-            // The agent's own address serves nothing: its server becomes ready through its app instance.
-            Processes.Add(WebFarmProcess.Start(
-                MachineNetwork.Namespace(n),
-                "agent",
-                "--controller", controller.Host.Url.ToString(),
-                "--name", $"web{n}",
-                "--address", $"http://{MachineNetwork.MachineAddress(n)}:1",
-                "--data-dir", Dir.Sub("agent" + n),
-                "--join-token", await controller.NewJoinTokenAsync(),
-                "--allow-commands"));
-        }
-
-        await Eventually.True(async () => (await controller.AgentsAsync()).Count == 3, TimeSpan.FromSeconds(90), "three agents joined");
+        // The agent's own address serves nothing: its server becomes ready through its app instance.
+        await StartAgentsAsync(controller, "--allow-commands");
 
         var add = await WebFarmCli.RunAsync(CliTimeout, ["apps", "add", "hello", .. api, "--command", RepositoryPaths.TestBackendDll, "--ports", "5000-5009", "--health-path", "/health", "--", "--name", "{server}", "--port", "{port}", "--bind", "{host}"]);
         Assert.True(add.ExitCode == 0, add.Stderr + add.Stdout);

@@ -14,6 +14,30 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
     /// <summary>Processes to stop at the end, in the order they were added.</summary>
     protected List<IAsyncDisposable> Processes { get; } = [];
 
+    /// <summary>
+    /// Starts a real `webfarm agent` in each machine's namespace, joined to <paramref name="controller"/> as web1..webN
+    /// with the machine's address (port 1: it serves nothing itself, its app instances do), plus <paramref name="extra"/>.
+    /// </summary>
+    private protected async Task StartAgentsAsync(Infrastructure.TestController controller, params string[] extra)
+    {
+        for (var n = 1; n <= machines; n++)
+        {
+            Processes.Add(WebFarmProcess.Start(
+                MachineNetwork.Namespace(n),
+                [
+                    "agent",
+                    "--controller", controller.Host.Url.ToString(),
+                    "--name", $"web{n}",
+                    "--address", $"http://{MachineNetwork.MachineAddress(n)}:1",
+                    "--data-dir", Dir.Sub("agent" + n),
+                    "--join-token", await controller.NewJoinTokenAsync(),
+                    .. extra,
+                ]));
+        }
+
+        await Eventually.True(async () => (await controller.AgentsAsync()).Count == machines, TimeSpan.FromSeconds(90), $"{machines} agents joined");
+    }
+
     public Task InitializeAsync()
     {
         if (MachineNetwork.IsPermitted(out _))
@@ -24,7 +48,7 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         foreach (var process in Processes)
         {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using WebFarm.Agent.Control;
 using WebFarm.Controller.Apps;
 using WebFarm.Controller.Availability;
+using WebFarm.Controller.Deployments;
 using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Tests.Store;
@@ -92,6 +93,47 @@ public abstract class ControllerStoreContract
             Assert.True(await reopened.RemoveAppAsync("hello", default));
             Assert.False(await reopened.RemoveAppAsync("hello", default));
             Assert.Equal(["admin"], (await reopened.ListAppsAsync(default)).Select(a => a.Name));
+        }
+    }
+
+    [Fact]
+    public async Task Deployments_get_ids_are_rewritten_listed_newest_first_per_app_and_kept_across_reopening()
+    {
+        var servers = new List<DeploymentServer> { new("web1", DeploymentPhase.Waiting, Now, 1, null, []), new("web2", DeploymentPhase.Waiting, Now, null, null, []) };
+        var first = new DeploymentRecord(0, "hello", 2, 1, DeploymentKind.Rolling, DeploymentState.Running, Now, null, null, servers) { Batch = 2, AutoRollback = true };
+        long id;
+        await using (var store = await OpenAsync())
+        {
+            id = await store.AddDeploymentAsync(first, default);
+            var other = await store.AddDeploymentAsync(first with { App = "admin" }, default);
+            Assert.NotEqual(id, other);
+            var failed = first with
+            {
+                Id = id,
+                State = DeploymentState.Failed,
+                FinishedAt = Now.AddSeconds(30),
+                Error = "web2 failed in phase gating: never healthy",
+                Servers = [servers[0] with { Phase = DeploymentPhase.Done, Release = 2 }, servers[1] with { Phase = DeploymentPhase.Failed, Error = "gating: never healthy", Output = ["line 1", "line 2"] }],
+            };
+            await store.SaveDeploymentAsync(failed, default);
+        }
+
+        await using (var reopened = await OpenAsync())
+        {
+            var all = await reopened.ListDeploymentsAsync(null, 10, default);
+            Assert.Equal(["admin", "hello"], all.Select(d => d.App));
+            var hello = Assert.Single(await reopened.ListDeploymentsAsync("hello", 10, default));
+            Assert.Equal((id, DeploymentState.Failed, 2, true), (hello.Id, hello.State, hello.Batch, hello.AutoRollback));
+            Assert.Equal(Now.AddSeconds(30), hello.FinishedAt);
+            Assert.Equal(["done", "failed"], hello.Servers.Select(s => s.Phase));
+            Assert.Equal(["line 1", "line 2"], hello.Servers[1].Output);
+            Assert.Equal(2, hello.Servers[0].Release);
+            Assert.Null(hello.Servers[1].Release);
+            var got = await reopened.GetDeploymentAsync(id, default);
+            Assert.NotNull(got);
+            Assert.Equal(hello, got with { Servers = hello.Servers });
+            Assert.Null(await reopened.GetDeploymentAsync(id + 100, default));
+            Assert.Single(await reopened.ListDeploymentsAsync(null, 1, default));
         }
     }
 

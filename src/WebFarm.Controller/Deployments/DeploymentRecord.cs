@@ -1,0 +1,37 @@
+namespace WebFarm.Controller.Deployments;
+
+/// <summary>
+/// One deployment as the API, the store and the CLI see it (an immutable snapshot; the engine publishes a new one at
+/// every phase change). `GET /api/deployments/{id}` answers exactly this shape (camelCase), which the dashboard reads.
+/// </summary>
+/// <param name="Id">Numbered by the store, across apps.</param>
+/// <param name="App">The app.</param>
+/// <param name="Release">The release it rolls out (for a rollback: the release it returns to).</param>
+/// <param name="PreviousRelease">The release the app ran before (null for its first deployment).</param>
+/// <param name="Strategy"><c>rolling</c> or <c>in-place</c>.</param>
+/// <param name="State"><see cref="DeploymentState"/>: running, succeeded, failed, rolled-back.</param>
+/// <param name="StartedAt">When it started.</param>
+/// <param name="FinishedAt">When it ended (null while running).</param>
+/// <param name="Error">Why it failed: the server, the phase and the reason.</param>
+/// <param name="Servers">Each server of the app, in the order they are rolled.</param>
+public sealed record DeploymentRecord(
+    long Id,
+    string App,
+    long Release,
+    long? PreviousRelease,
+    string Strategy,
+    string State,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Error,
+    IReadOnlyList<DeploymentServer> Servers)
+{
+    /// <summary><c>deploy</c> (`webfarm deploy`) or <c>rollback</c> (`webfarm rollback`).</summary>
+    public string Kind { get; init; } = DeploymentKind.Deploy;
+
+    /// <summary>Servers per batch.</summary>
+    public int Batch { get; init; } = 1;
+
+    /// <summary>Whether a failed batch returns the servers already done (--auto-rollback).</summary>
+    public bool AutoRollback { get; init; }
+}

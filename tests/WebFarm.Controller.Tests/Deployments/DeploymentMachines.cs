@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using WebFarm.Controller.Tests.Infrastructure;
+using WebFarm.Controller.Tests.MultiMachine;
+
+namespace WebFarm.Controller.Tests.Deployments;
+
+/// <summary>
+/// The set-up the deployment tests share: a Redis for HelloFarm's sessions (reached by every machine), the controller
+/// and its balancer on the host, a real `webfarm agent` in each machine's namespace, and the app <c>hello</c> that runs
+/// its releases (HelloFarm, each release's appsettings.json naming it, so its pages say which release answered).
+/// </summary>
+public abstract class DeploymentMachines() : MachinesTest(3)
+{
+    protected const string OperatorToken = "deployment-tests-operator-token";
+    protected static readonly TimeSpan CliTimeout = TimeSpan.FromMinutes(5);
+
+    private RedisServer? _redis;
+
+    private protected TestController Controller { get; private set; } = null!;
+
+    protected string[] Api => ["--controller", Controller.Host.Url.ToString(), "--token", OperatorToken];
+
+    /// <summary>Starts Redis, the controller, three agents and adds the app <c>hello</c> (no command: it runs its releases).</summary>
+    protected async Task StartFarmAsync(string ports)
+    {
+        var host = MachineNetwork.HostAddress(1);
+        _redis = await RedisServer.StartAsync(extraArgs: () => ["--bind", $"127.0.0.1 {host}", "--protected-mode", "no"]);
+        Controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{host}:0", configure: o => o with { StateEndpoint = $"{host}:{_redis.Port}" });
+        await StartAgentsAsync(Controller);
+        var add = await WebFarmCli.RunAsync(CliTimeout, ["apps", "add", "hello", .. Api, "--ports", ports]);
+        Assert.True(add.ExitCode == 0, add.Stderr + add.Stdout);
+    }
+
+    /// <summary>HelloFarm's build output with an appsettings.json that names the release (or <paramref name="appsettings"/> as given).</summary>
+    protected string HelloFarmRelease(string label, string? appsettings = null)
+    {
+        var target = Dir.Sub("release-" + label);
+        var source = Path.GetDirectoryName(RepositoryPaths.HelloFarmDll)!;
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+
+        File.WriteAllText(Path.Combine(target, "appsettings.json"), appsettings ?? "{\"Logging\": {\"LogLevel\": {\"Default\": \"Warning\"}}, \"HelloFarm\": {\"Release\": \"" + label + "\"}}");
+        return target;
+    }
+
+    /// <summary>`webfarm deploy hello PATH ARGS...`.</summary>
+    protected Task<(int ExitCode, string Stdout, string Stderr)> DeployAsync(string path, params string[] arguments)
+        => WebFarmCli.RunAsync(CliTimeout, ["deploy", "hello", path, .. Api, .. arguments]);
+
+    /// <summary>The page each server's serving instance answers, asked directly (not through the balancer): server → release label.</summary>
+    protected async Task<Dictionary<string, string>> ReleasesOnPagesAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var pages = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var row in await Controller.InstancesAsync("hello"))
+        {
+            if (!row.GetProperty("inRotation").GetBoolean())
+            {
+                continue;
+            }
+
+            var server = row.GetProperty("server").GetString()!;
+            var machine = server[^1] - '0';
+            var page = await http.GetStringAsync($"http://{MachineNetwork.MachineAddress(machine)}:{row.GetProperty("port").GetInt32()}/");
+            var start = page.IndexOf("id=\"release\">", StringComparison.Ordinal) + "id=\"release\">".Length;
+            pages[server] = page[start..page.IndexOf('<', start)];
+        }
+
+        return pages;
+    }
+
+    /// <summary>GET /api/deployments/{id}.</summary>
+    protected async Task<JsonElement> DeploymentAsync(long id)
+    {
+        using var json = JsonDocument.Parse(await Controller.Http.GetStringAsync($"api/deployments/{id}"));
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>The latest deployment of hello.</summary>
+    protected async Task<JsonElement> LatestAsync() => (await Controller.ListAsync("api/deployments?app=hello"))[0];
+
+    protected static string Phase(JsonElement deployment, string server)
+        => deployment.GetProperty("servers").EnumerateArray().Single(s => s.GetProperty("server").GetString() == server).GetProperty("phase").GetString()!;
+
+    /// <summary>A listener inside <paramref name="machine"/>'s namespace on its address and <paramref name="port"/>, so no instance can start there.</summary>
+    protected Process Squat(int machine, int port)
+    {
+        var start = new ProcessStartInfo("ip") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])["netns", "exec", MachineNetwork.Namespace(machine), "dotnet", RepositoryPaths.TestBackendDll, "--name", "squatter", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", MachineNetwork.MachineAddress(machine)])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!; // It exits when its standard input closes (disposing the test's handle).
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Controller is not null)
+        {
+            await Controller.DisposeAsync();
+        }
+
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+}

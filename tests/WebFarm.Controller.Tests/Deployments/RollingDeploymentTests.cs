@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Json;
+using WebFarm.Controller.Tests.Infrastructure;
+using WebFarm.Controller.Tests.MultiMachine;
+
+namespace WebFarm.Controller.Tests.Deployments;
+
+/// <summary>
+/// Rolling deployments end to end: three machines (network namespaces) with real agents running HelloFarm releases,
+/// 64 visitors on keep-alive connections posting names into their sessions through the controller's balancer, the
+/// real `webfarm deploy` and `webfarm rollback`.
+/// </summary>
+[Collection(nameof(MultiMachineTests))] // One network at a time: the namespaces have fixed names.
+public sealed class RollingDeploymentTests : DeploymentMachines
+{
+    private const int Visitors = 64;
+
+    [NetnsFact]
+    public async Task Deploying_v2_under_load_fails_no_request_loses_no_session_refuses_a_second_deployment_and_rollback_returns_to_v1()
+    {
+        await StartFarmAsync("5000-5009");
+        var first = await DeployAsync(HelloFarmRelease("v1"));
+        Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
+        Assert.Contains("succeeded: every server runs release 1", first.Stdout);
+        await Eventually.True(async () => (await ReleasesOnPagesAsync()).Count == 3, TimeSpan.FromSeconds(60), "v1 in rotation on every server");
+
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        var load = new VisitorLoad();
+        var visiting = load.RunAsync(Controller.Host.BalancerUrl!, Visitors, stop.Token);
+        await Eventually.True(() => load.Rounds > Visitors, TimeSpan.FromSeconds(120), "the visitors' sessions work through the balancer");
+
+        // A second deployment while the first runs is refused, naming the first.
+        var v2 = HelloFarmRelease("v2");
+        var deploying = DeployAsync(v2);
+        var deployments = await Eventually.ReturnsAsync(
+            () => Controller.ListAsync("api/deployments?app=hello"),
+            list => list.Exists(IsRunningV2),
+            TimeSpan.FromSeconds(120),
+            "the deployment of release 2 running");
+        var id = deployments.First(IsRunningV2).GetProperty("id").GetInt64();
+        using (var second = await Controller.Http.PostAsJsonAsync("api/apps/hello/deployments", new { release = 1 }))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+            using var error = System.Text.Json.JsonDocument.Parse(await second.Content.ReadAsStringAsync());
+            Assert.StartsWith($"deployment {id} of app 'hello' is running", error.RootElement.GetProperty("error").GetString());
+        }
+
+        var deployed = await deploying;
+        Assert.True(deployed.ExitCode == 0, deployed.Stderr + deployed.Stdout);
+        Assert.Contains("succeeded: every server runs release 2", deployed.Stdout);
+        foreach (var server in (string[])["web1", "web2", "web3"])
+        {
+            // Plain lines when the output is not a terminal: each phase the follower saw (polled twice a second).
+            Assert.Contains($"{server}: done (serving release 2)", deployed.Stdout);
+        }
+
+        Assert.Equal(new Dictionary<string, string> { ["web1"] = "v2", ["web2"] = "v2", ["web3"] = "v2" }, await ReleasesOnPagesAsync());
+        var record = await DeploymentAsync(id);
+        Assert.Equal("succeeded", record.GetProperty("state").GetString());
+        Assert.Equal(1, record.GetProperty("previousRelease").GetInt64());
+        Assert.All(record.GetProperty("servers").EnumerateArray(), s => Assert.Equal(2, s.GetProperty("release").GetInt64()));
+        load.ForgetSeen();
+        await Eventually.True(() => load.Seen.Count(s => s.Release == "v2") == 3 && load.Seen.All(s => s.Release == "v2"), TimeSpan.FromSeconds(60), "the balancer serves v2 from every server and nothing else");
+
+        // Rollback: the same procedure with release 1, already on the agents (no transfer).
+        var sentBefore = Controller.Host.Releases.Transfer.BlobsSent;
+        var rollback = await WebFarmCli.RunAsync(CliTimeout, ["rollback", "hello", .. Api]);
+        Assert.True(rollback.ExitCode == 0, rollback.Stderr + rollback.Stdout);
+        Assert.Contains("rollback", rollback.Stdout);
+        Assert.Contains("succeeded: every server runs release 1", rollback.Stdout);
+        Assert.Equal(sentBefore, Controller.Host.Releases.Transfer.BlobsSent);
+        Assert.Equal(new Dictionary<string, string> { ["web1"] = "v1", ["web2"] = "v1", ["web3"] = "v1" }, await ReleasesOnPagesAsync());
+
+        var rounds = load.Rounds;
+        await Eventually.True(() => load.Rounds > rounds + Visitors, TimeSpan.FromSeconds(60), "the visitors go on after the rollback");
+        await stop.CancelAsync();
+        await visiting;
+        Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Requests} requests failed during deploy and rollback ({load.LostSessions} lost sessions): {string.Join("; ", load.Failures.Take(3))}");
+        Assert.Equal(0, load.LostSessions);
+
+        var events = (await Controller.EventsAsync()).Select(e => e.GetProperty("kind").GetString()).ToList();
+        Assert.Contains("deploy-started", events);
+        Assert.Contains("server-updated", events);
+        Assert.Contains("deploy-finished", events);
+    }
+
+    private static bool IsRunningV2(System.Text.Json.JsonElement d) => d.GetProperty("release").GetInt64() == 2 && d.GetProperty("state").GetString() == "running";
+}
