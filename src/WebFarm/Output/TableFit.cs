@@ -14,8 +14,8 @@ namespace WebFarm.Output;
 /// </summary>
 internal static class TableFit
 {
-    /// <summary>The narrowest a shrinkable column gets: a few characters and the ellipsis still say what it held.</summary>
-    public const int MinimumWidth = 6;
+    /// <summary>The narrowest a shrinkable column gets: three characters and the ellipsis still hint at what it held.</summary>
+    public const int MinimumWidth = 4;
 
     /// <summary>Sets column widths and cell overflow on <paramref name="table"/>; returns the width to draw it at.</summary>
     public static int Apply(Table table, IAnsiConsole console, int width)

@@ -109,9 +109,12 @@ public sealed partial class DebianPackageTests(PackageBuild package, ITestOutput
         await AssertOwnedAsync(root.Path, "etc/webfarm/controller.env", $"0:{fields[3]} 640");
         Assert.True(File.Exists(Path.Combine(root.Path, "lib/systemd/system/webfarm-balancer.service")));
 
-        // Reinstalling (an upgrade runs postinst again) and configuring again change nothing.
+        // Reinstalling (an upgrade runs postinst again) and running postinst once more by hand change nothing.
         await Dpkg(root.Path, "-i", package.DebPath);
-        await Dpkg(root.Path, "--configure", "--force-configure-any", "webfarm");
+        var postinst = new System.Diagnostics.ProcessStartInfo("sh", [Path.Combine(root.Path, "var/lib/dpkg/info/webfarm.postinst"), "configure", package.Version]);
+        postinst.Environment["DPKG_ROOT"] = root.Path;
+        var again = await ProcessRunner.RunToEndAsync(postinst);
+        Assert.True(again.ExitCode == 0, again.Output + again.Error);
         Assert.Equal(user, WebFarmLine(root.Path, "etc/passwd"));
         Assert.Equal(group, WebFarmLine(root.Path, "etc/group"));
         await AssertOwnedAsync(root.Path, "var/lib/webfarm/balancer", $"{fields[2]}:{fields[3]} 750");
