@@ -8,53 +8,32 @@
 #   bench/startup/startup.sh SINGLE_FILE_DIR R2R_DIR [RUNS]
 # SINGLE_FILE_DIR and R2R_DIR hold a published `webfarm` (the tarballs' contents); the dll build must exist
 # (dotnet build src/WebFarm -c Release). Each variant runs RUNS times (default 5), interleaved; the median is
-# printed. The backend is nginx serving a static page; the balancer has one farm with active health checks off, so
+# printed. The backend is the balancer benchmark's nginx (bench/balancer/run.sh); the balancer has one farm with active health checks off, so
 # the first request is proxied as soon as the listener accepts.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/../.." && pwd)"
-single="${1:?single-file directory}"
-r2r="${2:?ReadyToRun directory}"
-runs="${3:-5}"
-settle="${SETTLE:-5}"
-work="$(mktemp -d)"
-nginx_pid=""
-cleanup() {
-  [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+STARTUP_SINGLE="${1:?single-file directory}"
+STARTUP_R2R="${2:?ReadyToRun directory}"
+STARTUP_RUNS="${3:-5}"
+SETTLE="${SETTLE:-5}"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# The balancer benchmark's helpers: free_port, start_backends (nginx), stop_process, WORK, PIDS.
+# shellcheck source=../balancer/run.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../balancer/run.sh"
+LOAD_CPU="0-$(($(nproc) - 1))"
+repo="$ROOT"
+install_missing
+start_backends
+backend_port="$B1"
 
-backend_port="$(free_port)"
-mkdir -p "$work/www" "$work/nginx"
-echo ok > "$work/www/index.html"
-cat > "$work/nginx/nginx.conf" <<NGINX
-daemon off;
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  server { listen 127.0.0.1:$backend_port; root $work/www; }
-}
-NGINX
-nginx -c "$work/nginx/nginx.conf" &
-nginx_pid=$!
-until curl -sf "http://127.0.0.1:$backend_port/" >/dev/null; do sleep 0.05; done
-
-measure() { # variant -> "ms rss_kib"
+startup() { # variant -> "ms rss_kib"
   local variant="$1" port config pid start_ns end_ns rss
   port="$(free_port)"
-  config="$work/farm-$port.json"
+  config="$WORK/farm-$port.json"
   printf '{ "Listen": ["http://127.0.0.1:%s"], "Admin": { "Listen": "" }, "StateDirectory": "", "Farms": { "web": { "Servers": [ { "Name": "web1", "Address": "http://127.0.0.1:%s" } ] } } }\n' "$port" "$backend_port" > "$config"
   start_ns="$(date +%s%N)"
   case "$variant" in
-    single-file) "$single/webfarm" balancer --config "$config" >/dev/null 2>&1 & ;;
-    r2r) "$r2r/webfarm" balancer --config "$config" >/dev/null 2>&1 & ;;
+    single-file) "$STARTUP_SINGLE/webfarm" balancer --config "$config" >/dev/null 2>&1 & ;;
+    r2r) "$STARTUP_R2R/webfarm" balancer --config "$config" >/dev/null 2>&1 & ;;
     dll) dotnet "$repo/src/WebFarm/bin/Release/net10.0/webfarm.dll" balancer --config "$config" >/dev/null 2>&1 & ;;
   esac
   pid=$!
@@ -64,28 +43,27 @@ measure() { # variant -> "ms rss_kib"
     sleep 0.005
   done
   end_ns="$(date +%s%N)"
-  sleep "$settle"
+  sleep "$SETTLE"
   rss="$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")"
-  kill -TERM "$pid"
-  wait "$pid" 2>/dev/null || true
+  stop_process "$pid"
   echo "$(((end_ns - start_ns) / 1000000)) $rss"
 }
 
 declare -A times rsses
-for _ in $(seq 1 "$runs"); do
+for _ in $(seq 1 "$STARTUP_RUNS"); do
   for variant in single-file r2r dll; do
-    read -r ms rss < <(measure "$variant")
+    read -r ms rss < <(startup "$variant")
     times[$variant]+="$ms "
     rsses[$variant]+="$rss "
   done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-printf '| variant | size | first proxied request (median of %s) | idle RSS after %s s |\n|---|---|---|---|\n' "$runs" "$settle"
+printf '| variant | size | first proxied request (median of %s) | idle RSS after %s s |\n|---|---|---|---|\n' "$STARTUP_RUNS" "$SETTLE"
 for variant in single-file r2r dll; do
   case "$variant" in
-    single-file) size="$(du -sh --apparent-size "$single" | cut -f1)" ;;
-    r2r) size="$(du -sh --apparent-size "$r2r" | cut -f1)" ;;
+    single-file) size="$(du -h --apparent-size "$STARTUP_SINGLE/webfarm" | cut -f1)" ;;
+    r2r) size="$(du -h --apparent-size "$STARTUP_R2R/webfarm" | cut -f1)" ;;
     dll) size="$(du -sh --apparent-size "$repo/src/WebFarm/bin/Release/net10.0" | cut -f1) + the shared runtime" ;;
   esac
   printf '| %s | %s | %s ms | %s MiB |\n' "$variant" "$size" "$(echo "${times[$variant]}" | median)" \

@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
-using WebFarm.Output;
 using WebFarm.Agent.Control;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 

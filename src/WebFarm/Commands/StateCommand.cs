@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Hosting;
+using WebFarm.Output;
 using WebFarm.State.Hosting;
 using WebFarm.State.Storage;
-using WebFarm.Output;
 using WebFarm.Systemd;
 
 namespace WebFarm.Commands;

@@ -15,7 +15,10 @@ internal static class CliOutput
     private const string TableName = "table";
     private const string JsonName = "json";
 
-    private static readonly JsonWriterOptions Indented = new() { Indented = true };
+    // Relaxed escaping: the output is read by scripts and people, not embedded in HTML, so '+' in a time offset or '<'
+    // in a message stays itself rather than "\u002B".
+    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly Lazy<IAnsiConsole> StandardOutput = new(() => CreateConsole(System.Console.Out, Terminal.Current));
 
     /// <summary>`--output table|json` (`-o`), added to every list and status command.</summary>
@@ -43,7 +46,7 @@ internal static class CliOutput
     }
 
     /// <summary>One element of a stream as one line (NDJSON), flushed so a reader sees it at once.</summary>
-    public static void WriteJsonLine(JsonElement element) => WriteJson(element, default);
+    public static void WriteJsonLine(JsonElement element) => WriteJson(element, Compact);
 
     /// <summary>Writes a table (or any renderable) to standard output by the rule.</summary>
     public static void Write(IRenderable renderable) => Write(Console, renderable);

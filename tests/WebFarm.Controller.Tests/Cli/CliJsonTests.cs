@@ -108,6 +108,7 @@ public sealed class CliJsonTests : IAsyncLifetime
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var lines = new List<string>();
+        var clock = Stopwatch.StartNew();
 
         // A read from a pipe does not observe a cancellation token: at the deadline the process is killed instead,
         // which ends the read.
@@ -127,7 +128,7 @@ public sealed class CliJsonTests : IAsyncLifetime
                 seen.Add(record.RootElement.GetProperty("id").GetInt64());
             }
 
-            Assert.False(process.HasExited, "--follow keeps running");
+            Assert.False(process.HasExited, $"--follow keeps running, but it exited ({(process.HasExited ? process.ExitCode : 0)}) after {clock.Elapsed.TotalSeconds:0} s: {await stderr}");
         }
         finally
         {
