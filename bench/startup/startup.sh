@@ -5,14 +5,16 @@
 #   r2r           the same, published with ReadyToRun (build/package.sh --ready-to-run)
 #   dll           `dotnet webfarm.dll`: the framework-dependent build (src/WebFarm/bin/Release/net10.0)
 #
-#   bench/startup/startup.sh SINGLE_FILE_DIR R2R_DIR [RUNS]
+#   bench/startup/startup.sh SINGLE_FILE_DIR R2R_DIR [RUNS]     (R2R_DIR "-": no ReadyToRun row)
 # SINGLE_FILE_DIR and R2R_DIR hold a published `webfarm` (the tarballs' contents); the dll build must exist
 # (dotnet build src/WebFarm -c Release). Each variant runs RUNS times (default 5), interleaved; the median is
 # printed. The backend is the balancer benchmark's nginx (bench/balancer/run.sh); the balancer has one farm with active health checks off, so
 # the first request is proxied as soon as the listener accepts.
 set -euo pipefail
 STARTUP_SINGLE="${1:?single-file directory}"
-STARTUP_R2R="${2:?ReadyToRun directory}"
+STARTUP_R2R="${2:?ReadyToRun directory, or -}"
+variants=(single-file r2r dll)
+[ "$STARTUP_R2R" != - ] || variants=(single-file dll)
 STARTUP_RUNS="${3:-5}"
 SETTLE="${SETTLE:-5}"
 
@@ -51,7 +53,7 @@ startup() { # variant -> "ms rss_kib"
 
 declare -A times rsses
 for _ in $(seq 1 "$STARTUP_RUNS"); do
-  for variant in single-file r2r dll; do
+  for variant in "${variants[@]}"; do
     read -r ms rss < <(startup "$variant")
     times[$variant]+="$ms "
     rsses[$variant]+="$rss "
@@ -60,7 +62,7 @@ done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 printf '| variant | size | first proxied request (median of %s) | idle RSS after %s s |\n|---|---|---|---|\n' "$STARTUP_RUNS" "$SETTLE"
-for variant in single-file r2r dll; do
+for variant in "${variants[@]}"; do
   case "$variant" in
     single-file) size="$(du -h --apparent-size "$STARTUP_SINGLE/webfarm" | cut -f1)" ;;
     r2r) size="$(du -h --apparent-size "$STARTUP_R2R/webfarm" | cut -f1)" ;;
