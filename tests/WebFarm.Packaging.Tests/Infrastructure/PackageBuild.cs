@@ -28,6 +28,9 @@ public sealed class PackageBuild : IAsyncLifetime
 
     public string ToolDirectory => Path.Combine(Output, "tool");
 
+    /// <summary>The git commit checked out when the package was built (what `webfarm --version` must name).</summary>
+    public string Commit { get; private set; } = string.Empty;
+
     /// <summary>How long package.sh took (printed with the test output, and in docs/packaging.md).</summary>
     public TimeSpan Elapsed { get; private set; }
 
@@ -42,6 +45,7 @@ public sealed class PackageBuild : IAsyncLifetime
             "arm64" => "linux-arm64",
             _ => throw new InvalidOperationException($"no .NET runtime identifier for Debian architecture {Architecture}"),
         };
+        Commit = (await ProcessRunner.RunAsync("git", ["-C", RepositoryPaths.Root, "rev-parse", "HEAD"])).Trim();
         var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryPaths.Root, "build", "package.sh"), "--out", Output, "--rid", rid, "--framework-dependent"]);
         var clock = Stopwatch.StartNew();
         var (exitCode, stdout, stderr) = await ProcessRunner.RunToEndAsync(start, timeout: BuildTimeout);
