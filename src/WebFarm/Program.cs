@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using WebFarm.Commands;
+using WebFarm.Output;
 
 // The executable only parses commands and hosts roles; each role's logic lives in its library.
 var root = new RootCommand("WebFarm: turn several machines into one web site.");
@@ -38,7 +39,7 @@ if (parseResult.Errors.Count > 0)
 
     names[0] = "webfarm";
     Console.Error.WriteLine($"Run '{string.Join(' ', names)} --help' for usage.");
-    return 2;
+    return ExitCodes.BadArguments;
 }
 
 // Roles stop gracefully on Ctrl+C/SIGTERM (`up` drains every instance first), which can take longer than

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using WebFarm.Agent.Control;
 using WebFarm.Balancer.Admin;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -85,13 +86,13 @@ internal sealed class AdminClient : IDisposable
         if (!response.IsSuccessStatusCode)
         {
             Console.Error.WriteLine($"{_command}: {(int)response.StatusCode} {AdminApiClient.ErrorText(text)}");
-            return 1;
+            return ExitCodes.Failed;
         }
 
         if (response.StatusCode == System.Net.HttpStatusCode.NoContent || text.Length == 0)
         {
             Console.WriteLine("done");
-            return 0;
+            return ExitCodes.Ok;
         }
 
         using var json = JsonDocument.Parse(text);
@@ -101,7 +102,7 @@ internal sealed class AdminClient : IDisposable
             Console.WriteLine($"{name.GetString()}: {state.GetString()}, weight {s.GetProperty("weight")}, {(s.GetProperty("healthy").GetBoolean() ? "healthy" : "unhealthy")}, {s.GetProperty("inFlight")} in flight");
         }
 
-        return 0;
+        return ExitCodes.Ok;
     }
 
     public Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct) => PostForJsonAsync(path, body: null, ct);
@@ -114,10 +115,10 @@ internal sealed class AdminClient : IDisposable
         if (!response.IsSuccessStatusCode)
         {
             Console.Error.WriteLine($"{_command}: {(int)response.StatusCode} {AdminApiClient.ErrorText(text)}");
-            return (1, null);
+            return (ExitCodes.Failed, null);
         }
 
-        return (0, JsonDocument.Parse(text));
+        return (ExitCodes.Ok, JsonDocument.Parse(text));
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -33,7 +34,7 @@ internal static class AgentCommand
             catch (FormatException ex)
             {
                 Console.Error.WriteLine($"webfarm agent: {ex.Message}");
-                return 2;
+                return ExitCodes.BadArguments;
             }
 
             Dictionary<string, string> serverLabels;
@@ -50,7 +51,7 @@ internal static class AgentCommand
             if (!TreeLimitOptions.TryParse(parseResult.GetValue(maxReleaseSize), parseResult.GetValue(maxFileSize), out var limits, out var limitError))
             {
                 Console.Error.WriteLine($"webfarm agent: {limitError}");
-                return 2;
+                return ExitCodes.BadArguments;
             }
 
             using var loggerFactory = RoleLifetime.ConsoleLogging(parseResult.GetValue(logLevel));
@@ -73,7 +74,7 @@ internal static class AgentCommand
             catch (Exception ex) when (ex is AgentRefusedException or DataDirectoryException or InvalidDataException or HttpRequestException or ArgumentException)
             {
                 Console.Error.WriteLine($"webfarm agent: cannot join: {ex.Message}");
-                return ex is ArgumentException ? 2 : 1;
+                return ex is ArgumentException ? ExitCodes.BadArguments : ExitCodes.Failed;
             }
 
             await using (agent)
@@ -82,7 +83,7 @@ internal static class AgentCommand
                 await RoleLifetime.WaitForStopAsync("webfarm agent: stopping...", cancellationToken);
             }
 
-            return 0;
+            return ExitCodes.Ok;
         });
         return command;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using WebFarm.Agent.Control;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -12,13 +13,13 @@ internal static class AgentsCommand
     public static Command Create()
     {
         var command = new Command("agents", "Join tokens and the agents of a farm controller.");
-        var token = new Command("token", "Print a one-time join token for `webfarm agent --join-token` (valid for 1 hour).") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        var token = new Command("token", "Print a one-time join token for `webfarm agent --join-token` (valid for 1 hour).") { ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
         token.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm agents token", async api =>
         {
             var (status, json) = await api.PostForJsonAsync("api/agents/tokens", ct);
             using (json)
             {
-                if (json is not null)
+                if (json is not null && !CliOutput.TryWriteJson(parseResult, json.RootElement))
                 {
                     Console.WriteLine(json.RootElement.GetProperty("token").GetString());
                 }
@@ -26,10 +27,15 @@ internal static class AgentsCommand
 
             return status;
         }));
-        var list = new Command("list", "Show every joined server: address, state, last heartbeat and load.") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        var list = new Command("list", "Show every joined server: address, state, last heartbeat and load.") { ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
         list.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm agents list", async api =>
         {
             using var agents = await api.GetJsonAsync("api/agents", ct);
+            if (CliOutput.TryWriteJson(parseResult, agents.RootElement))
+            {
+                return ApiConnection.Ok;
+            }
+
             var table = new Table().AddColumns("Server", "Address", "State", "Last heartbeat", "CPU", "Memory", "Load avg", "Labels", "Detail");
             foreach (var a in agents.RootElement.EnumerateArray())
             {
@@ -47,8 +53,8 @@ internal static class AgentsCommand
                     Markup.Escape(a.GetProperty("detail").GetString() ?? string.Empty));
             }
 
-            AnsiConsole.Write(table);
-            return 0;
+            CliOutput.Write(table);
+            return ApiConnection.Ok;
         }));
         command.Subcommands.Add(token);
         command.Subcommands.Add(list);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using WebFarm.Agent.Control;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -10,9 +11,10 @@ namespace WebFarm.Commands;
 /// </summary>
 internal static class ApiConnection
 {
-    public const int Ok = 0;
-    public const int ApiError = 1;
-    public const int BadArguments = 2;
+    // The one table of exit codes is Output/ExitCodes; these names read better in the API commands.
+    public const int Ok = ExitCodes.Ok;
+    public const int ApiError = ExitCodes.Failed;
+    public const int BadArguments = ExitCodes.BadArguments;
 
     public const string DefaultController = "http://127.0.0.1:8070";
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -104,10 +105,15 @@ internal static class AppsCommand
 
     private static Command List()
     {
-        var command = new Command("list", "Show the apps: command, ports, health path, servers and hosts.") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        var command = new Command("list", "Show the apps: command, ports, health path, servers and hosts.") { ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps list", async api =>
         {
             using var apps = await api.GetJsonAsync("api/apps", ct);
+            if (CliOutput.TryWriteJson(parseResult, apps.RootElement))
+            {
+                return ApiConnection.Ok;
+            }
+
             var table = new Table().AddColumns("App", "Command", "Ports", "Health", "Servers", "On", "Hosts", "Load balancing");
             foreach (var a in apps.RootElement.EnumerateArray())
             {
@@ -125,7 +131,7 @@ internal static class AppsCommand
                     Markup.Escape(a.GetProperty("loadBalancing").GetString()!));
             }
 
-            AnsiConsole.Write(table);
+            CliOutput.Write(table);
             return ApiConnection.Ok;
         }));
         return command;
@@ -142,7 +148,7 @@ internal static class AppsCommand
     private static Command Restart()
     {
         var name = new Argument<string>("name") { Description = "The app to restart." };
-        var command = new Command("restart", "Rolling restart: one server at a time, drained first, back once healthy; no request fails.") { name, ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        var command = new Command("restart", "Rolling restart: one server at a time, drained first, back once healthy; no request fails.") { name, ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(
             parseResult,
             "webfarm apps restart",
@@ -156,6 +162,12 @@ internal static class AppsCommand
 
                 using (json)
                 {
+                    var completed = json.RootElement.GetProperty("completed").GetBoolean() ? ApiConnection.Ok : ApiConnection.ApiError;
+                    if (CliOutput.TryWriteJson(parseResult, json.RootElement))
+                    {
+                        return completed;
+                    }
+
                     var table = new Table().AddColumns("Server", "Outcome", "Seconds", "Detail");
                     foreach (var step in json.RootElement.GetProperty("servers").EnumerateArray())
                     {
@@ -167,8 +179,8 @@ internal static class AppsCommand
                             Markup.Escape(step.GetProperty("detail").GetString()!));
                     }
 
-                    AnsiConsole.Write(table);
-                    return json.RootElement.GetProperty("completed").GetBoolean() ? ApiConnection.Ok : ApiConnection.ApiError;
+                    CliOutput.Write(table);
+                    return completed;
                 }
             },
             timeout: TimeSpan.FromMinutes(30))); // One server at a time, each up to its drain and health timeouts.

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -14,7 +15,7 @@ internal static class AvailabilityCommand
         var app = new Option<string?>("--app") { Description = "Only this app, its servers and the farm." };
         var command = new Command("availability", "Availability of the farm, each app and each server: percentage, nines, scheduled and unscheduled downtime, and the downtime list.")
         {
-            since, app, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            since, app, ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm availability", async api =>
         {
@@ -26,6 +27,11 @@ internal static class AvailabilityCommand
 
             using var report = await api.GetJsonAsync(query, ct);
             var root = report.RootElement;
+            if (CliOutput.TryWriteJson(parseResult, root))
+            {
+                return ApiConnection.Ok;
+            }
+
             var subjects = new Table().AddColumns("Kind", "Name", "Availability", "Nines", "Unscheduled only", "Scheduled down", "Unscheduled down", "Outages", "Since");
             foreach (var s in root.GetProperty("subjects").EnumerateArray())
             {
@@ -41,7 +47,7 @@ internal static class AvailabilityCommand
                     Markup.Escape(s.GetProperty("from").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)));
             }
 
-            AnsiConsole.Write(subjects);
+            CliOutput.Write(subjects);
             // One line per interval (not a table): whole causes, whatever the terminal's width, and easy to grep.
             var any = false;
             foreach (var d in root.GetProperty("downtime").EnumerateArray())
@@ -58,7 +64,7 @@ internal static class AvailabilityCommand
                 Console.WriteLine("No downtime in the period.");
             }
 
-            return 0;
+            return ApiConnection.Ok;
         }));
         return command;
     }

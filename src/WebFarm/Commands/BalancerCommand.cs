@@ -1,7 +1,10 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Hosting;
+using WebFarm.Output;
+using WebFarm.Systemd;
 
 namespace WebFarm.Commands;
 
@@ -39,12 +42,12 @@ internal static class BalancerCommand
                 {
                     var loaded = BalancerConfigLoader.Load(path);
                     Console.WriteLine($"{Path.GetFullPath(path)}: valid ({loaded.Farms.Count} farm(s), {loaded.Routes.Count} route(s))");
-                    return 0;
+                    return ExitCodes.Ok;
                 }
                 catch (ConfigException ex)
                 {
                     PrintConfigErrors(ex);
-                    return 2;
+                    return ExitCodes.BadArguments;
                 }
             }
 
@@ -59,13 +62,13 @@ internal static class BalancerCommand
             catch (ConfigException ex)
             {
                 PrintConfigErrors(ex);
-                return 2;
+                return ExitCodes.BadArguments;
             }
             catch (IOException ex)
             {
                 // Typically "address already in use".
                 Console.Error.WriteLine($"webfarm balancer: cannot start: {ex.Message}");
-                return 1;
+                return ExitCodes.Failed;
             }
 
             await using (host)
@@ -75,10 +78,20 @@ internal static class BalancerCommand
                     Console.WriteLine($"Dashboard: {dashboard}");
                 }
 
+                // `systemctl reload` (ExecReload sends SIGHUP): re-read the file now, as a change to it would.
+                using var reload = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+                {
+                    context.Cancel = true;
+                    SystemdNotifier.Current.Reloading();
+                    Console.Error.WriteLine(host.Reload()
+                        ? "webfarm balancer: SIGHUP: configuration reloaded"
+                        : "webfarm balancer: SIGHUP: configuration rejected; the previous one keeps running");
+                    SystemdNotifier.Current.Ready("listening");
+                });
                 await RoleLifetime.WaitForStopAsync("webfarm balancer: stopping (waiting for requests in flight)...", cancellationToken);
             }
 
-            return 0;
+            return ExitCodes.Ok;
         });
         return command;
     }

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Spectre.Console;
 using WebFarm.Agent.Releases;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -18,12 +18,16 @@ internal static class ContentCommand
             set, path, message, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         push.SetAction((parseResult, ct) => DeployCommand.UploadAsync(parseResult, "webfarm content push", TreeInstaller.ContentKind, parseResult.GetValue(set)!, parseResult.GetValue(path)!, parseResult.GetValue(message), ct));
-        var list = new Command("list", "List the content sets' kept versions and the servers holding each.") { ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        var list = new Command("list", "List the content sets' kept versions and the servers holding each.") { ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
         list.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm content list", async api =>
         {
             using var versions = await api.GetJsonAsync("api/content", ct);
-            AnsiConsole.Write(ReleasesCommand.Table(versions.RootElement, "Set #version"));
-            return 0;
+            if (!CliOutput.TryWriteJson(parseResult, versions.RootElement))
+            {
+                CliOutput.Write(ReleasesCommand.Table(versions.RootElement, "Set #version"));
+            }
+
+            return ApiConnection.Ok;
         }));
         command.Subcommands.Add(push);
         command.Subcommands.Add(list);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -11,11 +12,16 @@ internal static class PsCommand
     public static Command Create()
     {
         var server = new Option<string?>("--server") { Description = "Only this server." };
-        var command = new Command("ps", "Show the app processes on each server: pid, uptime, CPU, memory, requests in flight.") { server, ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        var command = new Command("ps", "Show the app processes on each server: pid, uptime, CPU, memory, requests in flight.") { server, ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm ps", async api =>
         {
             var query = parseResult.GetValue(server) is { } name ? "?server=" + Uri.EscapeDataString(name) : string.Empty;
             using var rows = await api.GetJsonAsync("api/ps" + query, ct);
+            if (CliOutput.TryWriteJson(parseResult, rows.RootElement))
+            {
+                return ApiConnection.Ok;
+            }
+
             var table = new Table().AddColumns("Server", "App", "Pid", "Port", "State", "Uptime", "CPU", "Memory", "In flight", "Latency", "Probe", "Weight x", "Restarts", "Detail");
             foreach (var r in rows.RootElement.EnumerateArray())
             {
@@ -38,7 +44,7 @@ internal static class PsCommand
                     Markup.Escape(r.GetProperty("detail").GetString()!));
             }
 
-            AnsiConsole.Write(table);
+            CliOutput.Write(table);
             return ApiConnection.Ok;
         }));
         return command;

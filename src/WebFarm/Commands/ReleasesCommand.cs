@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -13,13 +14,17 @@ internal static class ReleasesCommand
         var app = new Argument<string>("APP") { Description = "The app's name." };
         var command = new Command("releases", "List an app's releases: id, time, message, size, files changed, servers holding it.")
         {
-            app, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            app, ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm releases", async api =>
         {
             using var releases = await api.GetJsonAsync($"api/apps/{Uri.EscapeDataString(parseResult.GetValue(app)!)}/releases", ct);
-            AnsiConsole.Write(Table(releases.RootElement, "Release"));
-            return 0;
+            if (!CliOutput.TryWriteJson(parseResult, releases.RootElement))
+            {
+                CliOutput.Write(Table(releases.RootElement, "Release"));
+            }
+
+            return ApiConnection.Ok;
         }));
         return command;
     }

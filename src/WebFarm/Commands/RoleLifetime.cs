@@ -1,28 +1,58 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using WebFarm.Output;
+using WebFarm.Systemd;
 
 namespace WebFarm.Commands;
 
-/// <summary>What every long-running role command shares: its console log, and running until Ctrl+C or SIGTERM.</summary>
+/// <summary>
+/// What every long-running role command shares: its console log, telling systemd when it is ready and when it stops,
+/// and running until Ctrl+C or SIGTERM.
+/// </summary>
 internal static class RoleLifetime
 {
-    /// <summary>One line per message with the time, at <paramref name="level"/> and above.</summary>
-    public static ILoggerFactory ConsoleLogging(LogLevel level) => LoggerFactory.Create(b => b
-        .SetMinimumLevel(level)
-        .AddSimpleConsole(o =>
+    /// <summary>
+    /// One line per message at <paramref name="level"/> and above. Under journald (JOURNAL_STREAM set) each line starts
+    /// with its syslog priority (`&lt;6&gt;`), so `journalctl -p warning` filters, and has no time stamp (journald keeps
+    /// its own); elsewhere with the time. Colour follows <see cref="Terminal"/>'s rule (none in a pipe or with NO_COLOR).
+    /// </summary>
+    public static ILoggerFactory ConsoleLogging(LogLevel level)
+    {
+        // Read NOTIFY_SOCKET now, before the role starts child processes that must not inherit it.
+        _ = SystemdNotifier.Current;
+        var journal = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
+        return LoggerFactory.Create(b =>
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        }));
+            b.SetMinimumLevel(level);
+            if (journal)
+            {
+                b.AddSystemdConsole(o => o.IncludeScopes = false);
+                return;
+            }
 
-    /// <summary>Waits for Ctrl+C / SIGTERM (the parser cancels <paramref name="cancellationToken"/>), then says what stops.</summary>
+            b.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+                o.ColorBehavior = Terminal.Current.Colour ? LoggerColorBehavior.Enabled : LoggerColorBehavior.Disabled;
+            });
+        });
+    }
+
+    /// <summary>
+    /// Called once the role listens: tells systemd it is ready, waits for Ctrl+C / SIGTERM (the parser cancels
+    /// <paramref name="cancellationToken"/>), then tells systemd and the console that the role stops (and drains).
+    /// </summary>
     public static async Task WaitForStopAsync(string stoppingMessage, CancellationToken cancellationToken)
     {
+        SystemdNotifier.Current.Ready("listening");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
         catch (OperationCanceledException)
         {
+            SystemdNotifier.Current.Stopping(stoppingMessage);
             Console.Error.WriteLine(stoppingMessage);
         }
     }

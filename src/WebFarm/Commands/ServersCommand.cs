@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -53,27 +54,30 @@ internal static class ServersCommand
     private static Command List()
     {
         var command = WithCommonOptions(new Command("list", "Show the servers of every farm (or of --farm) with state, health, weight and load."));
+        command.Options.Add(CliOutput.FormatOption);
         command.SetAction((parseResult, ct) => Run(parseResult, async api =>
         {
             var farmFilter = parseResult.GetValue(FarmOption);
             using var farms = await api.GetJsonAsync("api/farms", ct);
-            var shown = 0;
+            var shown = new List<JsonElement>();
             foreach (var farm in farms.RootElement.EnumerateArray())
             {
                 var name = farm.GetProperty("name").GetString()!;
-                if (farmFilter is not null && !string.Equals(farmFilter, name, StringComparison.OrdinalIgnoreCase))
+                if (farmFilter is null || string.Equals(farmFilter, name, StringComparison.OrdinalIgnoreCase))
                 {
-                    continue;
+                    shown.Add(farm);
                 }
-
-                shown++;
-                PrintFarm(farm);
             }
 
-            if (farmFilter is not null && shown == 0)
+            if (farmFilter is not null && shown.Count == 0)
             {
                 Console.Error.WriteLine($"webfarm servers: no farm named '{farmFilter}'");
                 return ApiError;
+            }
+
+            if (!CliOutput.TryWriteJson(parseResult, JsonSerializer.SerializeToElement(shown)))
+            {
+                shown.ForEach(PrintFarm);
             }
 
             return Ok;
@@ -141,7 +145,7 @@ internal static class ServersCommand
 
     private static Command Verify()
     {
-        var command = ServerAction("verify", "Run one health probe against a server now and show the verdict.", async (api, farm, name, _) =>
+        var command = ServerAction("verify", "Run one health probe against a server now and show the verdict.", async (api, farm, name, parseResult) =>
         {
             var (status, json) = await api.PostForJsonAsync($"api/farms/{farm}/servers/{name}/verify", CancellationToken.None);
             if (json is null)
@@ -152,6 +156,11 @@ internal static class ServersCommand
             using (json)
             {
                 var r = json.RootElement;
+                if (CliOutput.TryWriteJson(parseResult, r))
+                {
+                    return r.GetProperty("healthy").GetBoolean() ? Ok : ApiError;
+                }
+
                 var table = new Table().AddColumns("Url", "Status", "Latency", "Verdict", "Reason");
                 table.AddRow(
                     Markup.Escape(r.GetProperty("url").ToString()),
@@ -159,7 +168,7 @@ internal static class ServersCommand
                     r.GetProperty("latencyMs").GetDouble().ToString("0.#", CultureInfo.InvariantCulture) + " ms",
                     r.GetProperty("healthy").GetBoolean() ? "[green]healthy[/]" : "[red]unhealthy[/]",
                     Markup.Escape(r.GetProperty("reason").GetString() ?? string.Empty));
-                AnsiConsole.Write(table);
+                CliOutput.Write(table);
                 var excerpt = r.GetProperty("bodyExcerpt").GetString();
                 if (!string.IsNullOrEmpty(excerpt))
                 {
@@ -169,6 +178,7 @@ internal static class ServersCommand
                 return r.GetProperty("healthy").GetBoolean() ? Ok : ApiError;
             }
         });
+        command.Options.Add(CliOutput.FormatOption);
         return command;
     }
 
@@ -200,7 +210,7 @@ internal static class ServersCommand
     {
         var name = farm.GetProperty("name").GetString()!;
         var panic = farm.GetProperty("inPanic").GetBoolean() ? " [red](panic: below minimum healthy servers)[/]" : string.Empty;
-        AnsiConsole.MarkupLine($"[bold]Farm {Markup.Escape(name)}[/] ({Markup.Escape(farm.GetProperty("loadBalancing").GetString() ?? string.Empty)}, HTTP/{Markup.Escape(farm.GetProperty("httpVersion").GetString() ?? "1.1")}){panic}");
+        CliOutput.MarkupLine($"[bold]Farm {Markup.Escape(name)}[/] ({Markup.Escape(farm.GetProperty("loadBalancing").GetString() ?? string.Empty)}, HTTP/{Markup.Escape(farm.GetProperty("httpVersion").GetString() ?? "1.1")}){panic}");
         var table = new Table().AddColumns("Server", "Address", "State", "Health", "Weight", "In flight", "Role");
         foreach (var s in farm.GetProperty("servers").EnumerateArray())
         {
@@ -224,7 +234,7 @@ internal static class ServersCommand
                 s.GetProperty("backup").GetBoolean() ? "backup" : "primary");
         }
 
-        AnsiConsole.Write(table);
+        CliOutput.Write(table);
     }
 
     /// <summary>"healthy", or "unhealthy" with what its last active check got ("GET /healthz: 500").</summary>

@@ -2,16 +2,16 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Hosting;
+using WebFarm.Output;
 using WebFarm.State.Hosting;
 using WebFarm.State.Storage;
+using WebFarm.Systemd;
 
 namespace WebFarm.Commands;
 
 /// <summary>`webfarm state`: parses options and hosts a <see cref="StateServer"/> until Ctrl+C or SIGTERM.</summary>
 internal static class StateCommand
 {
-    private const int BadArguments = 2;
-
     public static Command Create()
     {
         // Values are taken as text and validated here, so every bad argument gets a specific message and exit code 2.
@@ -99,7 +99,7 @@ internal static class StateCommand
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
             {
                 await Console.Error.WriteLineAsync($"webfarm state: cannot start: {ex.Message}");
-                return 1;
+                return ExitCodes.Failed;
             }
 
             loggerFactory.CreateLogger("WebFarm.State").LogInformation("Socket I/O: inline {Inline}", InlineSocketCompletions.Enabled ? "on" : "off");
@@ -111,18 +111,21 @@ internal static class StateCommand
                     context =>
                     {
                         context.Cancel = true;
+                        SystemdNotifier.Current.Stopping("stopping");
                         _ = server.DisposeAsync().AsTask();
                     });
+                SystemdNotifier.Current.Ready("listening");
                 try
                 {
                     await server.Completion.WaitAsync(cancellationToken);
                 }
                 catch (OperationCanceledException)
                 {
+                    SystemdNotifier.Current.Stopping("stopping");
                 }
             }
 
-            return 0;
+            return ExitCodes.Ok;
         });
         return command;
     }
@@ -130,6 +133,6 @@ internal static class StateCommand
     private static int Fail(string message)
     {
         Console.Error.WriteLine($"webfarm state: {message}");
-        return BadArguments;
+        return ExitCodes.BadArguments;
     }
 }

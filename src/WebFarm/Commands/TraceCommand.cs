@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -20,7 +21,7 @@ internal static class TraceCommand
         var clear = new Option<bool>("--clear") { Description = "Empty the rings (of --server, or all) instead of printing." };
         var command = new Command("trace", "Print the servers' last messages (app output, agent events) in time order.")
         {
-            server, filter, follow, clear, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            server, filter, follow, clear, ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm trace", async api =>
         {
@@ -41,18 +42,33 @@ internal static class TraceCommand
                 query.Add("filter=" + Uri.EscapeDataString(text));
             }
 
+            // JSON: one array without --follow; with it a stream, so one record per line (NDJSON) as each arrives.
+            var json = CliOutput.Format(parseResult) == OutputFormat.Json;
+            var following = parseResult.GetValue(follow);
             long after = 0;
             do
             {
                 var path = "api/trace?" + string.Join('&', [.. query, "after=" + after.ToString(CultureInfo.InvariantCulture)]);
                 using var records = await api.GetJsonAsync(path, ct);
+                if (json && !following)
+                {
+                    CliOutput.TryWriteJson(parseResult, records.RootElement);
+                    return ApiConnection.Ok;
+                }
+
                 foreach (var r in records.RootElement.EnumerateArray())
                 {
                     after = Math.Max(after, r.GetProperty("id").GetInt64());
+                    if (json)
+                    {
+                        CliOutput.WriteJsonLine(r);
+                        continue;
+                    }
+
                     Console.WriteLine($"{r.GetProperty("time").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)} {r.GetProperty("server").GetString()} [{r.GetProperty("source").GetString()}] {r.GetProperty("message").GetString()}");
                 }
 
-                if (parseResult.GetValue(follow))
+                if (following)
                 {
                     try
                     {
@@ -64,7 +80,7 @@ internal static class TraceCommand
                     }
                 }
             }
-            while (parseResult.GetValue(follow) && !ct.IsCancellationRequested);
+            while (following && !ct.IsCancellationRequested);
 
             return ApiConnection.Ok;
         }));

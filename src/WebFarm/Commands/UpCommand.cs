@@ -1,6 +1,7 @@
 using System.CommandLine;
 using WebFarm.Agent.LocalFarm;
 using WebFarm.Agent.Supervision;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -12,8 +13,6 @@ namespace WebFarm.Commands;
 /// </summary>
 internal static class UpCommand
 {
-    private const int Failed = 1;
-    private const int BadArguments = 2;
     private const string SampleProject = "samples/HelloFarm/HelloFarm.csproj";
 
     public static Command Create()
@@ -37,7 +36,7 @@ internal static class UpCommand
             if (appPath is null)
             {
                 Console.Error.WriteLine($"webfarm up: no --app given and the sample app ({SampleProject}) was not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}; pass --app PATH (a .csproj, a .dll or a folder).");
-                return Task.FromResult(BadArguments);
+                return Task.FromResult(ExitCodes.BadArguments);
             }
 
             var options = new LocalFarmOptions
@@ -66,28 +65,28 @@ internal static class UpCommand
         catch (PortInUseException ex)
         {
             Console.Error.WriteLine($"webfarm up: {ex.Message}");
-            return BadArguments;
+            return ExitCodes.BadArguments;
         }
         catch (ArgumentException ex)
         {
             Console.Error.WriteLine($"webfarm up: {ex.Message.Replace(" (Parameter 'options')", string.Empty, StringComparison.Ordinal)}");
-            return BadArguments;
+            return ExitCodes.BadArguments;
         }
         catch (AppResolutionException ex)
         {
             Console.Error.WriteLine($"webfarm up: {ex.Message}");
-            return Failed;
+            return ExitCodes.Failed;
         }
         catch (AppStartException ex)
         {
             Console.Error.WriteLine($"webfarm up: {ex.Message}");
             Console.Error.WriteLine("webfarm up: nothing is left running.");
-            return Failed;
+            return ExitCodes.Failed;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             Console.WriteLine("stopped before the farm was up");
-            return 0;
+            return ExitCodes.Ok;
         }
 
         await using (farm.ConfigureAwait(false))
@@ -99,7 +98,7 @@ internal static class UpCommand
             Console.WriteLine("stopped");
         }
 
-        return 0;
+        return ExitCodes.Ok;
     }
 
     /// <summary>The HelloFarm project of the repository this webfarm was built from (or the one we are in).</summary>
