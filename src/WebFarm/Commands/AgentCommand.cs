@@ -45,7 +45,7 @@ internal static class AgentCommand
             catch (FormatException ex)
             {
                 Console.Error.WriteLine($"webfarm agent: {ex.Message}");
-                return 2;
+                return ExitCodes.BadArguments;
             }
 
             if (!TreeLimitOptions.TryParse(parseResult.GetValue(maxReleaseSize), parseResult.GetValue(maxFileSize), out var limits, out var limitError))

@@ -4,6 +4,7 @@ using WebFarm.Balancer.Dashboard;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Rotation;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -38,13 +39,13 @@ internal static class ControllerCommand
             if (!TreeLimitOptions.TryParse(parseResult.GetValue(maxReleaseSize), parseResult.GetValue(maxFileSize), out var limits, out var limitError))
             {
                 Console.Error.WriteLine($"webfarm controller: {limitError}");
-                return 2;
+                return ExitCodes.BadArguments;
             }
 
             if (!TryReadBalancers(parseResult.GetValue(balancers) ?? [], parseResult.GetValue(balancerTokens) ?? [], out var endpoints, out var balancerError))
             {
                 Console.Error.WriteLine($"webfarm controller: {balancerError}");
-                return 2;
+                return ExitCodes.BadArguments;
             }
 
             // With external balancers, the in-process one runs only when asked for by name.
@@ -74,7 +75,7 @@ internal static class ControllerCommand
             catch (ControllerStartException ex)
             {
                 Console.Error.WriteLine($"webfarm controller: cannot start: {ex.Message}");
-                return 1;
+                return ExitCodes.Failed;
             }
 
             await using (host)
@@ -86,7 +87,7 @@ internal static class ControllerCommand
                 await RoleLifetime.WaitForStopAsync("webfarm controller: stopping...", cancellationToken);
             }
 
-            return 0;
+            return ExitCodes.Ok;
         });
         return command;
     }

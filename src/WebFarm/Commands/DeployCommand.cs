@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using WebFarm.Agent.Releases;
 using WebFarm.Controller.Releases.Packaging;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -103,7 +104,7 @@ internal static class DeployCommand
         catch (TreeRefusedException ex)
         {
             Console.Error.WriteLine($"{command}: refused: {ex.Message}");
-            return (1, null);
+            return (ExitCodes.Failed, null);
         }
 
         using (package)
@@ -113,12 +114,12 @@ internal static class DeployCommand
                 var result = await ReleaseUploader.UploadAsync(await api.LeaderHttpAsync(ct), kind, name, message, package, ct);
                 var what = kind == TreeInstaller.ContentKind ? $"content set {name} version {result.Id}" : $"release {result.Id} of {name}";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: {package.Manifest.Files.Count} files, {package.Manifest.TotalSize()} bytes, {result.Changed} changed; sent {result.BlobsSent} files ({result.BytesSent} bytes)"));
-                return (0, result.Id);
+                return (ExitCodes.Ok, result.Id);
             }
             catch (ReleaseUploadException ex)
             {
                 Console.Error.WriteLine($"{command}: {ex.Message}");
-                return (1, null);
+                return (ExitCodes.Failed, null);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -23,10 +24,10 @@ internal static class DeploymentProgress
         JsonDocument? last = null;
         try
         {
-            if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+            if (!Console.IsOutputRedirected && CliOutput.Console.Profile.Capabilities.Interactive)
             {
                 var table = new Table().AddColumns("Server", "Phase", "Elapsed", "Release", "Detail");
-                await AnsiConsole.Live(table).StartAsync(async live =>
+                await CliOutput.Console.Live(table).StartAsync(async live =>
                 {
                     while ((last = await NextAsync(api, id, last, ct)) is not null && State(last) == "running")
                     {

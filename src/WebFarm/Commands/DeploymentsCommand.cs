@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -11,11 +12,16 @@ internal static class DeploymentsCommand
     public static Command Create()
     {
         var app = new Argument<string?>("APP") { Description = "Only this app's deployments.", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("deployments", "List the latest deployments and rollbacks (newest first).") { app, ApiConnection.ControllerOption, ApiConnection.TokenOption };
+        var command = new Command("deployments", "List the latest deployments and rollbacks (newest first).") { app, ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm deployments", async api =>
         {
             var name = parseResult.GetValue(app);
             using var list = await api.GetJsonAsync(name is null ? "api/deployments" : $"api/deployments?app={Uri.EscapeDataString(name)}", ct);
+            if (CliOutput.TryWriteJson(parseResult, list.RootElement))
+            {
+                return ApiConnection.Ok;
+            }
+
             var table = new Table().AddColumns("Id", "App", "Kind", "Release", "Was", "State", "Started", "Took", "Error");
             foreach (var d in list.RootElement.EnumerateArray())
             {
@@ -33,7 +39,7 @@ internal static class DeploymentsCommand
                     Markup.Escape(d.GetProperty("error").GetString() ?? string.Empty));
             }
 
-            AnsiConsole.Write(table);
+            CliOutput.Write(table);
             return ApiConnection.Ok;
         }));
         return command;
