@@ -45,7 +45,7 @@ internal static class ControllerDashboard
             var period = Period(context, out _);
             return Page(context, host, access, "Availability", "availability", _ => FarmPages.Availability(period));
         });
-        app.MapGet("/dashboard/deployments", context => Page(context, host, access, "Deployments", "deployments", _ => DeploymentsPage.Body(context.RequestServices.GetRequiredService<EndpointDataSource>())));
+        app.MapGet("/dashboard/deployments", context => Page(context, host, access, "Deployments", "deployments", _ => DeploymentsPage.Body()));
 
         app.MapGet("/dashboard/data/cells", context =>
         {

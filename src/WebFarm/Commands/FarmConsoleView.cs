@@ -6,6 +6,7 @@ using WebFarm.Agent.LocalFarm;
 using WebFarm.Agent.Supervision;
 using WebFarm.Balancer.Events;
 using WebFarm.Balancer.Statistics;
+using WebFarm.Output;
 
 namespace WebFarm.Commands;
 
@@ -34,7 +35,7 @@ internal sealed class FarmConsoleView
     }
 
     /// <summary>True when stdout is an interactive terminal that can redraw a table.</summary>
-    public static bool CanRenderLive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+    public static bool CanRenderLive => !Console.IsOutputRedirected && CliOutput.Console.Profile.Capabilities.Interactive;
 
     /// <summary>
     /// Shows the farm until <paramref name="stopRequested"/> is cancelled, then keeps showing it while
@@ -48,7 +49,7 @@ internal sealed class FarmConsoleView
             return;
         }
 
-        await AnsiConsole.Live(Render()).AutoClear(false).StartAsync(async context =>
+        await CliOutput.Console.Live(Render()).AutoClear(false).StartAsync(async context =>
         {
             while (!stopRequested.IsCancellationRequested)
             {

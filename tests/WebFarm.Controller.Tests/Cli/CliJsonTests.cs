@@ -77,6 +77,16 @@ public sealed class CliJsonTests : IAsyncLifetime
             Assert.Equal("hello", Assert.Single(ps.RootElement.EnumerateArray()).GetProperty("app").GetString());
         }
 
+        // The monitor records its subjects at its first samples after the agent joined: wait for them, so both reads
+        // below see the same set (CI once ran the CLI before the first sample and got none).
+        await Eventually.True(
+            async () =>
+            {
+                using var report = JsonDocument.Parse(await Controller.Http.GetStringAsync("api/availability?since=1h"));
+                return Subjects(report.RootElement).Contains("server web1") && Subjects(report.RootElement).Contains("app hello");
+            },
+            TimeSpan.FromSeconds(30),
+            "the availability monitor recorded the farm, the app and the server");
         using (var availability = await JsonOfAsync("availability", "--since", "1h"))
         {
             using var api = JsonDocument.Parse(await Controller.Http.GetStringAsync("api/availability?since=1h"));

@@ -66,7 +66,10 @@ public sealed class ReportedLoadTests : IAsyncLifetime
         // The API shows why: ps has the balancer's latency and the factor per instance, and the agent's probe latency.
         var rows = await _controller.InstancesAsync("hello");
         var slow = rows.Single(r => r.GetProperty("server").GetString() == "web2");
-        Assert.True(slow.GetProperty("responseTimeMs").GetDouble() >= 100, slow.ToString());
+        var fast = rows.Single(r => r.GetProperty("server").GetString() == "web1");
+        // web2 answers 100 ms later than web1; the balancer's figure is a moving average (99.87 ms was seen in CI), so
+        // the check is the gap, with room for the average's smoothing, not an exact floor.
+        Assert.True(slow.GetProperty("responseTimeMs").GetDouble() >= fast.GetProperty("responseTimeMs").GetDouble() + 50, $"{slow} vs {fast}");
         Assert.True(slow.GetProperty("loadFactor").GetDouble() < 0.5, slow.ToString());
         Assert.All(rows, r => Assert.True(r.GetProperty("probeLatencyMs").GetDouble() > 0, r.ToString()));
     }

@@ -187,8 +187,9 @@ public sealed partial class ControllerDashboardTests(DashboardBrowser browser)
             }
         }
 
-        // This controller has no deployments API (yet): the page says so rather than showing an empty list.
-        await Expect(page.Locator("#deployments-missing")).ToContainTextAsync("No deployments API on this controller");
+        // The page reads the deployment engine's list (through the dashboard's cookie path): none yet on this farm.
+        await Expect(page.Locator("#deployments")).ToContainTextAsync("No deployment yet.");
+        await Expect(page.Locator("#deployments")).Not.ToHaveAttributeAsync("aria-busy", "true");
         Assert.Empty(errors);
     }
 
