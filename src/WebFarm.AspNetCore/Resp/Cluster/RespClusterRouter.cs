@@ -19,6 +19,12 @@ internal sealed class RespClusterRouter
     // Many commands meeting the same MOVED or dead node ask for one refresh, not one each.
     private static readonly TimeSpan MinRefreshInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(500);
+
+    // A client refreshes on errors and MOVED, so one that sends nothing to a failed master's slots during its outage
+    // would keep the old map; when that master is restarted it serves its older, persisted data until gossip demotes
+    // it (ClusterFailoverTests saw a stale read that way). Re-reading the map on a timer makes every client converge on
+    // a failover within this period; one CLUSTER SHARDS per client per period costs nothing to speak of.
+    private static readonly TimeSpan MapRefreshPeriod = TimeSpan.FromSeconds(5);
     private static readonly RespCommand Asking = RespCommand.Create("ASKING");
     private static readonly RespCommand Shards = RespCommand.Create("CLUSTER", "SHARDS");
     private static readonly RespCommand Slots = RespCommand.Create("CLUSTER", "SLOTS");
@@ -45,6 +51,7 @@ internal sealed class RespClusterRouter
         _statistics = statistics;
         _logger = logger;
         _disposing = disposing;
+        _ = RefreshPeriodicallyAsync();
     }
 
     /// <summary>The slot map in use; null until the first command or health check read it.</summary>
@@ -309,6 +316,34 @@ internal sealed class RespClusterRouter
         }
 
         await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RefreshPeriodicallyAsync()
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(MapRefreshPeriod);
+            while (await timer.WaitForNextTickAsync(_disposing).ConfigureAwait(false))
+            {
+                if (Volatile.Read(ref _map) is null)
+                {
+                    continue; // Not a cluster client, or no command yet: the first command reads the map.
+                }
+
+                try
+                {
+                    await RefreshAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is RespException or IOException)
+                {
+                    // Counted and logged by RefreshCoreAsync; the next tick or command tries again.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client is being disposed.
+        }
     }
 
     private void RequestRefresh()
