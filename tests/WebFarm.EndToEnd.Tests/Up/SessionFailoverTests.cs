@@ -53,6 +53,12 @@ public sealed class SessionFailoverTests
 
         ProcessProbe.Signal(victimPid, "KILL");
 
+        // A killed process unmaps its memory before its sockets close: a POST sent to it in that window reaches a
+        // server that dies before answering, and the balancer rightly does not resend a POST that went out (502). The
+        // claims below are about a server that is gone, so the test waits for that (its sockets are closed once it is
+        // a zombie or reaped).
+        await Eventually.TrueAsync(() => !ProcessProbe.IsAlive(victimPid), Timeout, $"{victim} (pid {victimPid}) to exit after SIGKILL");
+
         // The names are still there, read by another process.
         var about = await browser.GetAsync("/about");
         Assert.Equal(HttpStatusCode.OK, about.Status);
