@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Session;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,7 @@ using WebFarm.AspNetCore.DataProtection;
 using WebFarm.AspNetCore.Forwarding;
 using WebFarm.AspNetCore.Health;
 using WebFarm.AspNetCore.Resp;
+using WebFarm.AspNetCore.Sessions;
 using WebFarm.AspNetCore.Storage;
 
 namespace WebFarm.AspNetCore.Hosting;
@@ -81,6 +83,8 @@ public static class WebFarmHostingExtensions
             session.Cookie.IsEssential = true;
             session.IOTimeout = options.StoreTimeout;
         });
+        // A session change that cannot be stored fails the request instead of being dropped (StrictSession says why).
+        services.Replace(ServiceDescriptor.Transient<ISessionStore, StrictSessionStore>());
 
         services.AddSingleton<IConfigureOptions<ForwardedHeadersOptions>, ForwardedHeadersSetup>();
 

@@ -51,6 +51,40 @@ public sealed class StoreOutageTests
             r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(20), "health to recover");
     }
 
+    /// <summary>
+    /// ASP.NET Core's session ignores a change to a session it could not load, and its commit then only refreshes the
+    /// expiry: when the store is back by then, the page reports success for a write that was never made (the lost
+    /// write ClusterFailoverTests saw during a failover). The member library refuses the change instead.
+    /// </summary>
+    [Fact]
+    public async Task A_session_change_made_while_the_store_is_down_fails_instead_of_being_reported_and_dropped()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var app = await FarmApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["WebFarm:StateEndpoints:0"] = redis.EndPoint,
+            ["WebFarm:StoreTimeout"] = "00:00:02",
+        });
+        using var client = FarmApp.CreateClient(new CookieContainer());
+        Assert.Equal("stored", await client.GetStringAsync(app.Url("session/set?value=first")));
+
+        // The session is loaded (and fails to load) when the change is made; the commit comes after the store is back.
+        await redis.KillAsync();
+        var write = client.GetAsync(app.Url("session/set-then-wait?value=second"));
+        if (await Task.WhenAny(write, app.SlowEntered.Task) == app.SlowEntered.Task)
+        {
+            await redis.RestartAsync();
+            await Eventually.ReturnsAsync(() => client.GetAsync(app.Url("healthz")),
+                r => r.StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(20), "the store to be reachable again");
+            app.SlowRelease.TrySetResult();
+        }
+
+        using var response = await write;
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.NotEqual("stored", body);
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+    }
+
     [Fact]
     public async Task Postgres_store_outage_degrades_health_and_counts_errors()
     {

@@ -89,6 +89,15 @@ public sealed class FarmApp : IAsyncDisposable
             await context.Session.CommitAsync();
             return "stored";
         });
+        // A session write whose commit waits for the test (SlowEntered/SlowRelease), so the store can change in between.
+        app.MapGet("/session/set-then-wait", async (HttpContext context, string value) =>
+        {
+            context.Session.SetString("value", value);
+            self!.SlowEntered.TrySetResult();
+            await self.SlowRelease.Task;
+            await context.Session.CommitAsync();
+            return "stored";
+        });
         app.MapGet("/session/get", async (HttpContext context) =>
         {
             await context.Session.LoadAsync();
