@@ -34,10 +34,10 @@ public sealed record CompressionOptions
     /// <summary>Bodies with a Content-Length below this many bytes are sent as they are (a body of unknown length is compressed).</summary>
     public int MinimumSize { get; init; } = 1024;
 
-    /// <summary>Brotli quality 0-11; 4 by the CPU-per-MB measurement in docs/benchmarks.md ("Compression").</summary>
-    public int BrotliQuality { get; init; } = 4;
+    /// <summary>Brotli quality 0-11; 2 is the knee of the CPU-per-MB measurement in docs/benchmarks.md ("Compression").</summary>
+    public int BrotliQuality { get; init; } = 2;
 
-    /// <summary>gzip (zlib) level 1-9; 1 by the CPU-per-MB measurement in docs/benchmarks.md ("Compression").</summary>
+    /// <summary>gzip (zlib) level 1-9; 1 (nginx's default too) by the CPU-per-MB measurement in docs/benchmarks.md ("Compression").</summary>
     public int GzipLevel { get; init; } = 1;
 
     /// <summary>Media types to compress: "type/subtype", "type/*" or "type/*+suffix", without parameters.</summary>
