@@ -196,6 +196,8 @@ start_backends() {
   B1=$(free_port) B2=$(free_port) B3=$(free_port)
   mkdir -p "$WORK/backends"
   head -c 16384 "$ROOT/docs/architecture.md" >"$WORK/backends/page.txt"
+  # nginx's workers (nobody when started as root) must be able to read the page through mktemp's private directory.
+  chmod a+rx "$WORK" "$WORK/backends" && chmod a+r "$WORK/backends/page.txt"
   cat >"$WORK/backends/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
