@@ -7,6 +7,11 @@
 #   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient webfarm-tls webfarm-tls-close haproxy haproxy-resilient haproxy-tls haproxy-tls-close nginx
 #   TARGETS="webfarm-tls haproxy-tls webfarm-tls-close haproxy-tls-close" REPEAT=3 bench/balancer/run.sh   # issue 17: HTTPS
 #   TARGETS="webfarm haproxy webfarm-resilient haproxy-resilient" CONNECTIONS=64 REPEAT=5 bench/balancer/run.sh   # issue 12's pairs
+#   TARGETS="webfarm-gzip nginx-gzip webfarm-br webfarm-page nginx-page" REPEAT=3 bench/balancer/run.sh   # issue 17: compression
+# The -gzip, -br and -page rows fetch /page, a 16 KiB text page (the head of docs/architecture.md) from the backends;
+# -gzip rows send "Accept-Encoding: gzip" and compress at gzip level 1 (the balancer's default, nginx's gzip_comp_level
+# default), webfarm-br sends "Accept-Encoding: br" (Brotli quality 2, the default; nginx has no Brotli module here),
+# -page rows send no Accept-Encoding (the same page uncompressed). They are compared with nginx-SUFFIX.
 # Rows named *-resilient are compared with haproxy-resilient (the same farm features), *-tls with haproxy-tls, *-tls-close
 # with haproxy-tls-close, the others with haproxy.
 # The -tls rows terminate TLS 1.3 with the same certificate (ECDSA P-256, made with openssl for the run; wrk offers no
@@ -190,6 +195,9 @@ measure() {
 start_backends() {
   B1=$(free_port) B2=$(free_port) B3=$(free_port)
   mkdir -p "$WORK/backends"
+  head -c 16384 "$ROOT/docs/architecture.md" >"$WORK/backends/page.txt"
+  # nginx's workers (nobody when started as root) must be able to read the page through mktemp's private directory.
+  chmod a+rx "$WORK" "$WORK/backends" && chmod a+r "$WORK/backends/page.txt"
   cat >"$WORK/backends/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -200,9 +208,9 @@ http {
   access_log off;
   keepalive_requests 1000000;
   default_type text/plain;
-  server { listen 127.0.0.1:$B1; location / { return 200 "backend 1: hello\n"; } }
-  server { listen 127.0.0.1:$B2; location / { return 200 "backend 2: hello\n"; } }
-  server { listen 127.0.0.1:$B3; location / { return 200 "backend 3: hello\n"; } }
+  server { listen 127.0.0.1:$B1; location = /page { alias $WORK/backends/page.txt; } location / { return 200 "backend 1: hello\n"; } }
+  server { listen 127.0.0.1:$B2; location = /page { alias $WORK/backends/page.txt; } location / { return 200 "backend 2: hello\n"; } }
+  server { listen 127.0.0.1:$B3; location = /page { alias $WORK/backends/page.txt; } location / { return 200 "backend 3: hello\n"; } }
 }
 CONF
   taskset -c "$LOAD_CPU" nginx -p "$WORK/backends" -c "$WORK/backends/nginx.conf" -e "$WORK/backends/error.log" &
@@ -265,7 +273,7 @@ error_log $WORK/nginx-proxy/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  keepalive_requests 1000000;
+  keepalive_requests 1000000;${NGINX_EXTRA:-}
   upstream be {
     server 127.0.0.1:$B1;
     server 127.0.0.1:$B2;
@@ -286,7 +294,7 @@ CONF
   local pid=$!
   PIDS+=("$pid")
   wait_http "http://127.0.0.1:$port/" || { cat "$WORK/nginx-proxy/error.log" >&2; return 1; }
-  measure nginx "http://127.0.0.1:$port/" "$pid"
+  measure "${1:-nginx}" "http://127.0.0.1:$port/${URL_PATH:-}" "$pid"
   stop_process "$pid"
 }
 
@@ -371,7 +379,7 @@ run_webfarm() {
   local name="$1"; shift
   start_webfarm "$name" "$@"
   local pid=$WEBFARM_PID
-  measure "$name" "${SCHEME:-http}://127.0.0.1:$WEBFARM_PORT/" "$pid"
+  measure "$name" "${SCHEME:-http}://127.0.0.1:$WEBFARM_PORT/${URL_PATH:-}" "$pid"
   if [[ "$PROFILE" == 1 && -f "$WORK/perf-$name.data" ]]; then
     perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso,symbol --stdio 2>/dev/null |
       grep -v '^#' | grep '%' | head -40 | cut -c1-220 | sed 's/ *$//' >"$WORK/perf-top-$name.txt" || true
@@ -403,6 +411,8 @@ report() {
         n = f[1]; base = "haproxy"
         dash = index(n, "-")
         if (dash > 0 && (("haproxy-" substr(n, dash + 1)) in rps)) base = "haproxy-" substr(n, dash + 1)
+        else if (dash > 0 && n !~ /^nginx-/ && (("nginx-" substr(n, dash + 1)) in rps)) base = "nginx-" substr(n, dash + 1)
+        else if (n == "webfarm-br" && ("nginx-gzip" in rps)) base = "nginx-gzip"
         br = (base in rps) ? rps[base] : 0; bc = (base in cpu) ? cpu[base] : "-"; bp = (base in p99) ? p99[base] : 0
         r = (br > 0) ? sprintf("%.2fx", f[2] / br) : "-"
         c = (f[7] != "-" && bc != "-" && bc > 0) ? sprintf("%.2fx", f[7] / bc) : "-"
@@ -487,6 +497,22 @@ main() {
         run_haproxy haproxy-resilient
         BACKEND_EXTRA=; SERVER_EXTRA=; WRK_HEADER= ;;
       nginx) run_nginx ;;
+      # Issue 17: response compression of a 16 KiB text page, against nginx's gzip filter at the same level.
+      webfarm-gzip)
+        FARM_EXTRA='"Compression": { "Encodings": ["gzip"], "GzipLevel": 1 },'
+        URL_PATH=page WRK_HEADER="Accept-Encoding: gzip" run_webfarm webfarm-gzip
+        FARM_EXTRA= ;;
+      webfarm-br)
+        FARM_EXTRA='"Compression": { "Encodings": ["br"], "BrotliQuality": 2 },'
+        URL_PATH=page WRK_HEADER="Accept-Encoding: br" run_webfarm webfarm-br
+        FARM_EXTRA= ;;
+      webfarm-page) URL_PATH=page run_webfarm webfarm-page ;;
+      nginx-gzip)
+        NGINX_EXTRA='
+  gzip on; gzip_comp_level 1; gzip_min_length 1024; gzip_proxied any; gzip_vary on; gzip_types text/plain;'
+        URL_PATH=page WRK_HEADER="Accept-Encoding: gzip" run_nginx nginx-gzip
+        NGINX_EXTRA= ;;
+      nginx-page) URL_PATH=page run_nginx nginx-page ;;
       *) log "unknown target $target"; exit 2 ;;
     esac
   done

@@ -45,6 +45,17 @@ internal static class ConfigSchema
             static l => Int(l.HttpsPort)),
         new("Hsts", static (r, v, p, l) => l with { Hsts = v.ValueKind == JsonValueKind.Null ? null : Hsts.Read(r, v, p) }, static l => Null));
 
+    /// <summary>Response compression of a farm or a route (documented as "Compression.*").</summary>
+    public static readonly ConfigSection<CompressionOptions> Compression = new(
+        ["Compression."],
+        static () => new CompressionOptions(),
+        new("Enabled", static (r, v, p, c) => c with { Enabled = r.ReadBool(v, p, true) }, static c => Bool(c.Enabled)),
+        new("Encodings", static (r, v, p, c) => c with { Encodings = r.ReadStringList(v, p) }, static c => List(c.Encodings)),
+        new("MinimumSize", static (r, v, p, c) => c with { MinimumSize = r.ReadInt(v, p, c.MinimumSize) }, static c => Int(c.MinimumSize)),
+        new("BrotliQuality", static (r, v, p, c) => c with { BrotliQuality = r.ReadInt(v, p, c.BrotliQuality) }, static c => Int(c.BrotliQuality)),
+        new("GzipLevel", static (r, v, p, c) => c with { GzipLevel = r.ReadInt(v, p, c.GzipLevel) }, static c => Int(c.GzipLevel)),
+        new("ContentTypes", static (r, v, p, c) => c with { ContentTypes = r.ReadStringList(v, p) }, static c => List(c.ContentTypes)));
+
     public static readonly ConfigSection<TimeoutOptions> Timeouts = new(
         ["Timeouts."],
         static () => new TimeoutOptions(),
@@ -136,6 +147,7 @@ internal static class ConfigSchema
         new("Health", static (r, v, p, f) => f with { Health = r.ReadHealth(v, p) }, static f => Null),
         new("PassiveHealth", static (r, v, p, f) => f with { PassiveHealth = v.ValueKind == JsonValueKind.Null ? null : PassiveHealth.Read(r, v, p) }, static f => Null),
         new("Affinity", static (r, v, p, f) => f with { Affinity = Affinity.Read(r, v, p) }, showDefault: null),
+        new("Compression", static (r, v, p, f) => f with { Compression = v.ValueKind == JsonValueKind.Null ? null : Compression.Read(r, v, p) }, static f => Null),
         new("Servers", static (r, v, p, f) => f with { Servers = r.ReadServers(v, p) }, static f => List(f.Servers.Select(s => s.Name))));
 
     /// <summary>One item of <c>Routes</c>.</summary>
@@ -146,7 +158,8 @@ internal static class ConfigSchema
         new("Path", static (r, v, p, o) => o with { Path = r.ReadString(v, p, allowNull: true) }, static o => String(o.Path)),
         new("Headers", static (r, v, p, o) => o with { Headers = r.ReadStringMap(v, p) }, static o => Null),
         new("Farm", static (r, v, p, o) => o with { Farm = r.ReadString(v, p, allowNull: false)! }, static _ => null),
-        new("StripPrefix", static (r, v, p, o) => o with { StripPrefix = r.ReadBool(v, p, false) }, static o => Bool(o.StripPrefix)));
+        new("StripPrefix", static (r, v, p, o) => o with { StripPrefix = r.ReadBool(v, p, false) }, static o => Bool(o.StripPrefix)),
+        new("Compression", static (r, v, p, o) => o with { Compression = v.ValueKind == JsonValueKind.Null ? null : Compression.Read(r, v, p) }, static o => Null));
 
     public static readonly ConfigSection<BalancerConfig> Root = new(
         [string.Empty],
@@ -165,7 +178,8 @@ internal static class ConfigSchema
     public static IEnumerable<(string Row, string? Default)> DocumentedDefaults()
         => Root.DocRows().Concat(Admin.DocRows()).Concat(Farm.DocRows()).Concat(Timeouts.DocRows()).Concat(Limits.DocRows())
             .Concat(Retries.DocRows()).Concat(Health.DocRows()).Concat(PassiveHealth.DocRows()).Concat(Affinity.DocRows())
-            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows());
+            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows())
+            .Concat(Compression.DocRows());
 
     /// <summary>"" (or null) means: only transport failures count.</summary>
     private static StatusCodeSet? ReadFailureStatus(ConfigReader reader, JsonElement value, string path)

@@ -59,6 +59,7 @@ internal static partial class ConfigValidator
             }
 
             ValidateFarm(farm, path, Error);
+            ValidateCompression(farm.Compression, farm.Protocol, path + ".Compression", Error);
         }
 
         ValidateTcp(config, Error);
@@ -81,6 +82,7 @@ internal static partial class ConfigValidator
                 Error(path + ".Farm", $"farm '{route.Farm}' is a TCP farm: routes send HTTP requests; a TCP farm takes connections from a listener with \"Protocol\": \"Tcp\" and \"Farm\": \"{route.Farm}\"");
             }
 
+            ValidateCompression(route.Compression, TrafficProtocol.Http, path + ".Compression", Error);
             if (route.Host is not null && !IsValidHostPattern(route.Host))
             {
                 Error(path + ".Host", $"\"{route.Host}\" is not a host name or a \"*.example.com\" pattern");

@@ -57,5 +57,8 @@ public sealed record FarmOptions
 
     public AffinityOptions Affinity { get; init; } = new();
 
+    /// <summary>Response compression for every route to this farm (a route's own replaces it); null = off.</summary>
+    public CompressionOptions? Compression { get; init; }
+
     public IReadOnlyList<ServerOptions> Servers { get; init; } = [];
 }

@@ -16,4 +16,7 @@ public sealed record RouteOptions
 
     /// <summary>Remove <see cref="Path"/> from the forwarded path.</summary>
     public bool StripPrefix { get; init; }
+
+    /// <summary>Response compression for this route, replacing the farm's whole; null: the farm's.</summary>
+    public CompressionOptions? Compression { get; init; }
 }

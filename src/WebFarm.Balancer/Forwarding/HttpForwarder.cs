@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Async;
+using WebFarm.Balancer.Compression;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.Pipeline;
@@ -162,7 +163,14 @@ internal sealed partial class HttpForwarder
             }
 
             var client = new KestrelClient(context, _handler, isUpgrade ? upgradeFeature : null, hasBody, idempotent, buffered, bufferedLength);
-            return await _pipeline.ServeAsync(client, snapshot, route, view, requestId, start).ConfigureAwait(false);
+            var compression = isUpgrade ? null : CompressingResponseBody.TryInstall(context, route.Compression);
+            var server = await _pipeline.ServeAsync(client, snapshot, route, view, requestId, start).ConfigureAwait(false);
+            if (compression is not null)
+            {
+                await compression.FinishAsync().ConfigureAwait(false);
+            }
+
+            return server;
         }
         finally
         {

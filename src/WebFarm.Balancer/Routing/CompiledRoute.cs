@@ -44,6 +44,9 @@ internal sealed class CompiledRoute
 
     public bool StripPrefix { get; }
 
+    /// <summary>The route's response compression (its own options, else its farm's); null = off.</summary>
+    public Compression.CompressionPolicy? Compression { get; init; }
+
     public int HostRank { get; }
 
     public int HostLength { get; }

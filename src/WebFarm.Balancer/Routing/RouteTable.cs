@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using WebFarm.Balancer.Compression;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 
@@ -29,14 +30,14 @@ internal sealed class RouteTable
                     continue; // TCP farms take connections from their listeners, never requests
                 }
 
-                list.Add(new CompiledRoute(0, null, null, null, farm, false));
+                list.Add(new CompiledRoute(0, null, null, null, farm, false) { Compression = CompressionPolicy.From(options?.Compression) });
             }
         }
 
         for (var i = 0; i < config.Routes.Count; i++)
         {
             var r = config.Routes[i];
-            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix));
+            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix) { Compression = CompressionPolicy.From(r.Compression ?? config.Farms.GetValueOrDefault(r.Farm)?.Compression) });
         }
 
         list.Sort(static (a, b) =>

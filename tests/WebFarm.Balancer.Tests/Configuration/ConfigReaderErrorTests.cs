@@ -68,7 +68,7 @@ public class ConfigReaderErrorTests
             $.Farms.web.PassiveHealth: expected an object, got the number 2
             $.Farms.web.Affinity: expected an object, got null
             $.Farms.web.Servers: expected an array, got an object
-            $.Farms.web.Nope: unknown key 'Nope' (expected one of: Protocol, ProxyProtocol, LoadBalancing, HashKey, HttpVersion, DirectHttp1, PreserveHost, TlsCaFile, TlsInsecureSkipVerify, Timeouts, Limits, MinimumHealthyServers, SlowStart, Retries, Health, PassiveHealth, Affinity, Servers)
+            $.Farms.web.Nope: unknown key 'Nope' (expected one of: Protocol, ProxyProtocol, LoadBalancing, HashKey, HttpVersion, DirectHttp1, PreserveHost, TlsCaFile, TlsInsecureSkipVerify, Timeouts, Limits, MinimumHealthyServers, SlowStart, Retries, Health, PassiveHealth, Affinity, Compression, Servers)
             """
         },
         {
@@ -159,7 +159,7 @@ public class ConfigReaderErrorTests
             $.Routes[1].Headers.A: expected a string, got the number 1
             $.Routes[1].Farm: expected a string, got null
             $.Routes[1].StripPrefix: expected true or false, got the string "y"
-            $.Routes[1].Q: unknown key 'Q' (expected one of: Host, Path, Headers, Farm, StripPrefix)
+            $.Routes[1].Q: unknown key 'Q' (expected one of: Host, Path, Headers, Farm, StripPrefix, Compression)
             $.Routes[1].Farm: is required: the farm this route sends requests to
             $.Routes[2].Headers: expected an object, got an array
             $.Routes[2].Farm: is required: the farm this route sends requests to
