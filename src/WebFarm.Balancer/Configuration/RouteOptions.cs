@@ -16,4 +16,7 @@ public sealed record RouteOptions
 
     /// <summary>Remove <see cref="Path"/> from the forwarded path.</summary>
     public bool StripPrefix { get; init; }
+
+    /// <summary>URL rewrite rules evaluated in order (see <see cref="RewriteRuleOptions"/>); null = none.</summary>
+    public IReadOnlyList<RewriteRuleOptions>? Rewrite { get; init; }
 }

@@ -1,6 +1,7 @@
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.LoadBalancing;
+using WebFarm.Balancer.Routing;
 
 namespace WebFarm.Balancer.Pipeline;
 
@@ -19,9 +20,12 @@ namespace WebFarm.Balancer.Pipeline;
 /// </summary>
 internal static class ServingDecision
 {
-    /// <summary>Whether the front end serves requests routed to <paramref name="view"/> under <paramref name="config"/>.</summary>
-    public static bool FrontEndServes(BalancerConfig config, FarmView view)
-        => config.Http1FrontEnd && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy or IRequestReadingPolicy;
+    /// <summary>
+    /// Whether the front end serves requests routed to <paramref name="route"/> and <paramref name="view"/> under
+    /// <paramref name="config"/>. A route with rewrite rules is Kestrel's: the rules read and change the parsed request.
+    /// </summary>
+    public static bool FrontEndServes(BalancerConfig config, CompiledRoute route, FarmView view)
+        => config.Http1FrontEnd && route.Rewrite is null && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy or IRequestReadingPolicy;
 
     /// <summary>Whether an attempt on <paramref name="server"/> takes the direct HTTP/1.1 path.</summary>
     public static bool UsesDirectPath(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade)
