@@ -160,6 +160,34 @@ public sealed class RewriteRuleTests(RewriteFarm farm) : IClassFixture<RewriteFa
         Assert.Equal($"GET {target} HTTP/1.1", received.RequestLine);
     }
 
+    /// <summary>The rules read and change the parsed request, so their routes are Kestrel's; other routes keep the front end.</summary>
+    [Fact]
+    public async Task Routes_with_rules_are_handed_to_kestrel_and_others_stay_on_the_front_end()
+    {
+        var frontEnd = farm.Balancer.Runtime.FrontEnd;
+        var (requests, handOffs) = (frontEnd.Requests, frontEnd.HandOffs);
+
+        var (status, _, _) = await SendRawAsync(Direct, "/plain");
+        Assert.Equal(200, status);
+        await WaitForAsync(() => frontEnd.Requests == requests + 1);
+        Assert.Equal(handOffs, frontEnd.HandOffs);
+
+        (status, _, _) = await SendRawAsync(Direct, "/tq/1");
+        Assert.Equal(200, status);
+        await WaitForAsync(() => frontEnd.HandOffs == handOffs + 1);
+        Assert.Equal(requests + 1, frontEnd.Requests);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the front end's counters did not reach the expected values");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>A target sent byte for byte over a raw connection; returns the status, the response head and the case id.</summary>
     private async Task<(int Status, string Head, string Case)> SendRawAsync(string host, string target)
     {
