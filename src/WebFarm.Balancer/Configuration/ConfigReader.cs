@@ -370,7 +370,7 @@ internal sealed class ConfigReader
         return false;
     }
 
-    private bool ExpectArray(JsonElement value, string path)
+    internal bool ExpectArray(JsonElement value, string path)
     {
         if (value.ValueKind == JsonValueKind.Array)
         {

@@ -9,7 +9,7 @@ namespace WebFarm.Balancer.Configuration;
 /// default. <see cref="ConfigReader"/> reads by these descriptions; ConfigSchemaDocsTests checks every key against
 /// its row in docs/configuration.md. The order of the keys is the order unknown-key errors list them in.
 /// </summary>
-internal static class ConfigSchema
+internal static partial class ConfigSchema
 {
     public static readonly ConfigSection<AdminOptions> Admin = new(
         ["Admin."],
@@ -159,7 +159,8 @@ internal static class ConfigSchema
         new("Headers", static (r, v, p, o) => o with { Headers = r.ReadStringMap(v, p) }, static o => Null),
         new("Farm", static (r, v, p, o) => o with { Farm = r.ReadString(v, p, allowNull: false)! }, static _ => null),
         new("StripPrefix", static (r, v, p, o) => o with { StripPrefix = r.ReadBool(v, p, false) }, static o => Bool(o.StripPrefix)),
-        new("Compression", static (r, v, p, o) => o with { Compression = v.ValueKind == JsonValueKind.Null ? null : Compression.Read(r, v, p) }, static o => Null));
+        new("Compression", static (r, v, p, o) => o with { Compression = v.ValueKind == JsonValueKind.Null ? null : Compression.Read(r, v, p) }, static o => Null),
+        new("Rewrite", static (r, v, p, o) => o with { Rewrite = ReadRewriteRules(r, v, p) }, static o => Null));
 
     public static readonly ConfigSection<BalancerConfig> Root = new(
         [string.Empty],
@@ -179,7 +180,8 @@ internal static class ConfigSchema
         => Root.DocRows().Concat(Admin.DocRows()).Concat(Farm.DocRows()).Concat(Timeouts.DocRows()).Concat(Limits.DocRows())
             .Concat(Retries.DocRows()).Concat(Health.DocRows()).Concat(PassiveHealth.DocRows()).Concat(Affinity.DocRows())
             .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows())
-            .Concat(Compression.DocRows());
+            .Concat(Compression.DocRows())
+            .Concat(RewriteRule.DocRows());
 
     /// <summary>"" (or null) means: only transport failures count.</summary>
     private static StatusCodeSet? ReadFailureStatus(ConfigReader reader, JsonElement value, string path)

@@ -109,6 +109,8 @@ internal static partial class ConfigValidator
                 }
             }
 
+            Rewrite.RewriteRuleCompiler.Compile(route.Rewrite, path + ".Rewrite", Error);
+
             var key = $"{route.Host}|{route.Path?.TrimEnd('/')}|{(route.Headers is null ? string.Empty : string.Join(";", route.Headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => h.Key + "=" + h.Value)))}";
             if (!seen.Add(key))
             {

@@ -19,4 +19,7 @@ public sealed record RouteOptions
 
     /// <summary>Response compression for this route, replacing the farm's whole; null: the farm's.</summary>
     public CompressionOptions? Compression { get; init; }
+
+    /// <summary>URL rewrite rules evaluated in order (see <see cref="RewriteRuleOptions"/>); null = none.</summary>
+    public IReadOnlyList<RewriteRuleOptions>? Rewrite { get; init; }
 }

@@ -41,6 +41,9 @@ internal enum ForwardingFailure
     /// <summary>A request the balancer could not put into an upstream request (e.g. a target no upstream path can carry).</summary>
     UnsendableRequest,
 
+    /// <summary>A route's rewrite rule would put a control or non-ASCII character of the request (a decoded capture) into a header.</summary>
+    UnsafeRewrittenHeader,
+
     /// <summary>The server answered an upgrade with 101 but a Sec-WebSocket-Accept that does not answer the client's key.</summary>
     InvalidUpgradeResponse,
 

@@ -18,6 +18,7 @@ internal static class ForwardingFailures
         ForwardingFailure.ConnectNotAllowed => Client(StatusCodes.Status405MethodNotAllowed, "CONNECT is not supported: the balancer is not a forward proxy"),
         ForwardingFailure.InvalidRequestLine => Client(StatusCodes.Status400BadRequest, "not an HTTP/1.x request line"),
         ForwardingFailure.UnsendableRequest => Client(StatusCodes.Status400BadRequest, "the request cannot be forwarded as sent"),
+        ForwardingFailure.UnsafeRewrittenHeader => Client(StatusCodes.Status400BadRequest, "a rewrite rule would copy a control or non-ASCII character of the request into a header"),
         ForwardingFailure.InvalidUpgradeResponse => new(StatusCodes.Status502BadGateway, "the server's 101 answer has no valid Sec-WebSocket-Accept", LogLevel.Warning, CountsAgainstServer: true),
         ForwardingFailure.UpstreamTlsFailed => new(StatusCodes.Status502BadGateway, "the TLS handshake with the server failed", LogLevel.Warning, CountsAgainstServer: true),
         // Neither the client's fault nor the server's; the same request sent again is routed by the new configuration.

@@ -66,6 +66,11 @@ internal sealed partial class HttpForwarder
             return WriteNoRouteAsync(context, snapshot, requestId, start);
         }
 
+        if (route.Rewrite is not null && Rewrite.RequestRewriter.Apply(context, route, requestId) is { } answer)
+        {
+            return AnswerBeforePipelineAsync(answer, context, snapshot, route.Farm, requestId, start);
+        }
+
         // Not an async method itself: one wrapper object per request instead of a state machine box.
         var forwarding = ForwardAsync(context, snapshot, route, requestId, start);
         if (forwarding.IsCompletedSuccessfully)
@@ -178,6 +183,19 @@ internal sealed partial class HttpForwarder
             {
                 ArrayPool<byte>.Shared.Return(buffered);
             }
+        }
+    }
+
+    /// <summary>A rewrite rule's redirect or refusal, then its access-log line.</summary>
+    private async Task AnswerBeforePipelineAsync(Task answer, HttpContext context, RuntimeSnapshot snapshot, FarmRuntime farm, string requestId, long start)
+    {
+        try
+        {
+            await answer.ConfigureAwait(false);
+        }
+        finally
+        {
+            LogAccessBeforePipeline(context, snapshot, farm, requestId, start);
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using WebFarm.Balancer.Rewrite;
 using WebFarm.Balancer.Routing;
 
 namespace WebFarm.Balancer.Forwarding;
@@ -21,6 +22,11 @@ internal static class UpstreamTarget
             return "*";
         }
 
+        if (route.Rewrite is not null && context.Features.Get<RewriteOutcome>() is { Target: { } rewritten })
+        {
+            return rewritten;
+        }
+
         if (!route.StripPrefix)
         {
             var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
@@ -32,8 +38,31 @@ internal static class UpstreamTarget
             return context.Request.Path.ToUriComponent() + context.Request.QueryString.Value;
         }
 
+        return StrippedPath(context, route) + context.Request.QueryString.Value;
+    }
+
+    /// <summary>The path part of what <see cref="Build"/> sends when no rewrite rule changed it (rewrite rules keep it when they change only the query).</summary>
+    public static string PathOf(HttpContext context, CompiledRoute route)
+    {
+        if (route.StripPrefix)
+        {
+            return StrippedPath(context, route);
+        }
+
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is { Length: > 0 } && raw[0] == '/')
+        {
+            var query = raw.IndexOf('?');
+            return query < 0 ? raw : raw[..query];
+        }
+
+        return context.Request.Path.ToUriComponent();
+    }
+
+    private static string StrippedPath(HttpContext context, CompiledRoute route)
+    {
         var path = context.Request.Path.Value ?? "/";
         var rest = path.Length > route.PathPrefix!.Length ? path[route.PathPrefix.Length..] : "/";
-        return new PathString(rest).ToUriComponent() + context.Request.QueryString.Value;
+        return new PathString(rest).ToUriComponent();
     }
 }

@@ -20,9 +20,12 @@ namespace WebFarm.Balancer.Pipeline;
 /// </summary>
 internal static class ServingDecision
 {
-    /// <summary>Whether the front end serves requests on <paramref name="route"/> to <paramref name="view"/> under <paramref name="config"/> (compressing routes are Kestrel's).</summary>
+    /// <summary>
+    /// Whether the front end serves requests routed to <paramref name="route"/> and <paramref name="view"/> under
+    /// <paramref name="config"/>. A route with edge features (<see cref="CompiledRoute.ServedByKestrel"/>) is Kestrel's.
+    /// </summary>
     public static bool FrontEndServes(BalancerConfig config, CompiledRoute route, FarmView view)
-        => config.Http1FrontEnd && route.Compression is null && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy or IRequestReadingPolicy;
+        => config.Http1FrontEnd && !route.ServedByKestrel && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy or IRequestReadingPolicy;
 
     /// <summary>Whether an attempt on <paramref name="server"/> takes the direct HTTP/1.1 path.</summary>
     public static bool UsesDirectPath(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade)

@@ -1,4 +1,5 @@
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Rewrite;
 
 namespace WebFarm.Balancer.Routing;
 
@@ -9,7 +10,7 @@ internal sealed class CompiledRoute
     private readonly string? _hostSuffix; // ".example.com" for "*.example.com"
     private readonly KeyValuePair<string, string>[] _headers;
 
-    public CompiledRoute(int index, string? host, string? pathPrefix, IReadOnlyDictionary<string, string>? headers, FarmRuntime farm, bool stripPrefix)
+    public CompiledRoute(int index, string? host, string? pathPrefix, IReadOnlyDictionary<string, string>? headers, FarmRuntime farm, bool stripPrefix, RewriteRules? rewrite)
     {
         Index = index;
         if (host is not null)
@@ -29,6 +30,7 @@ internal sealed class CompiledRoute
         _headers = headers is null ? [] : [.. headers];
         Farm = farm;
         StripPrefix = stripPrefix && PathPrefix is not null;
+        Rewrite = rewrite;
 
         // Most specific wins: an exact host beats a wildcard (longer suffix first) beats any host; then the
         // longer path prefix; then more header conditions; then configuration order.
@@ -46,6 +48,15 @@ internal sealed class CompiledRoute
 
     /// <summary>The route's response compression (its own options, else its farm's); null = off.</summary>
     public Compression.CompressionPolicy? Compression { get; init; }
+
+    /// <summary>The route's URL rewrite rules, compiled for this snapshot; null when it has none.</summary>
+    public RewriteRules? Rewrite { get; }
+
+    /// <summary>
+    /// Edge features (compression, rewrite rules) read or change the parsed request or the response, which only the
+    /// Kestrel adapter exposes; the front end hands such requests over.
+    /// </summary>
+    public bool ServedByKestrel => Compression is not null || Rewrite is not null;
 
     public int HostRank { get; }
 

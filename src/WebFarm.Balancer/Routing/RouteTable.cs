@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Compression;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
+using WebFarm.Balancer.Rewrite;
 
 namespace WebFarm.Balancer.Routing;
 
@@ -30,14 +31,16 @@ internal sealed class RouteTable
                     continue; // TCP farms take connections from their listeners, never requests
                 }
 
-                list.Add(new CompiledRoute(0, null, null, null, farm, false) { Compression = CompressionPolicy.From(options?.Compression) });
+                list.Add(new CompiledRoute(0, null, null, null, farm, false, null) { Compression = CompressionPolicy.From(options?.Compression) });
             }
         }
 
         for (var i = 0; i < config.Routes.Count; i++)
         {
             var r = config.Routes[i];
-            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix) { Compression = CompressionPolicy.From(r.Compression ?? config.Farms.GetValueOrDefault(r.Farm)?.Compression) });
+            // The validator reported any error in the rules with its JSON path; a config that reaches here has none.
+            var rewrite = RewriteRuleCompiler.Compile(r.Rewrite, $"$.Routes[{i}].Rewrite", static (path, reason) => throw new ConfigException([new ConfigError(null, path, reason)]));
+            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix, rewrite) { Compression = CompressionPolicy.From(r.Compression ?? config.Farms.GetValueOrDefault(r.Farm)?.Compression) });
         }
 
         list.Sort(static (a, b) =>

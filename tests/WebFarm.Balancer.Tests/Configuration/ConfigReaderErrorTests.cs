@@ -159,7 +159,7 @@ public class ConfigReaderErrorTests
             $.Routes[1].Headers.A: expected a string, got the number 1
             $.Routes[1].Farm: expected a string, got null
             $.Routes[1].StripPrefix: expected true or false, got the string "y"
-            $.Routes[1].Q: unknown key 'Q' (expected one of: Host, Path, Headers, Farm, StripPrefix, Compression)
+            $.Routes[1].Q: unknown key 'Q' (expected one of: Host, Path, Headers, Farm, StripPrefix, Compression, Rewrite)
             $.Routes[1].Farm: is required: the farm this route sends requests to
             $.Routes[2].Headers: expected an object, got an array
             $.Routes[2].Farm: is required: the farm this route sends requests to
