@@ -107,6 +107,11 @@ internal static partial class ConfigValidator
                 }
             }
 
+            if (route.Cache is not null)
+            {
+                ValidateCache(route.Cache, path + ".Cache", Error);
+            }
+
             var key = $"{route.Host}|{route.Path?.TrimEnd('/')}|{(route.Headers is null ? string.Empty : string.Join(";", route.Headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => h.Key + "=" + h.Value)))}";
             if (!seen.Add(key))
             {

@@ -16,4 +16,7 @@ public sealed record RouteOptions
 
     /// <summary>Remove <see cref="Path"/> from the forwarded path.</summary>
     public bool StripPrefix { get; init; }
+
+    /// <summary>The route's response cache; null = none.</summary>
+    public CacheOptions? Cache { get; init; }
 }

@@ -70,7 +70,7 @@ internal sealed class Http1FrontEnd : IDisposable
 
         view = match.Farm.View;
         route = match;
-        return ServingDecision.FrontEndServes(snapshot.Config, view);
+        return ServingDecision.FrontEndServes(snapshot.Config, match, view);
     }
 
     /// <summary>The middleware for a listener's connection pipeline.</summary>

@@ -23,6 +23,10 @@ internal static class ServingDecision
     public static bool FrontEndServes(BalancerConfig config, FarmView view)
         => config.Http1FrontEnd && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy or IRequestReadingPolicy;
 
+    /// <summary>Routes with a response cache are served on Kestrel's path, where the cache sits (docs/cache.md).</summary>
+    public static bool FrontEndServes(BalancerConfig config, Routing.CompiledRoute route, FarmView view)
+        => route.Cache is null && FrontEndServes(config, view);
+
     /// <summary>Whether an attempt on <paramref name="server"/> takes the direct HTTP/1.1 path.</summary>
     public static bool UsesDirectPath(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade)
         => !hasBody && !isUpgrade && DirectFarm(view) && server.Address.Scheme == Uri.UriSchemeHttp;

@@ -9,9 +9,10 @@ internal sealed class CompiledRoute
     private readonly string? _hostSuffix; // ".example.com" for "*.example.com"
     private readonly KeyValuePair<string, string>[] _headers;
 
-    public CompiledRoute(int index, string? host, string? pathPrefix, IReadOnlyDictionary<string, string>? headers, FarmRuntime farm, bool stripPrefix)
+    public CompiledRoute(int index, string? host, string? pathPrefix, IReadOnlyDictionary<string, string>? headers, FarmRuntime farm, bool stripPrefix, Caching.ResponseCache? cache = null)
     {
         Index = index;
+        Cache = cache;
         if (host is not null)
         {
             if (host.StartsWith("*.", StringComparison.Ordinal))
@@ -43,6 +44,9 @@ internal sealed class CompiledRoute
     public FarmRuntime Farm { get; }
 
     public bool StripPrefix { get; }
+
+    /// <summary>The route's response cache, or null.</summary>
+    public Caching.ResponseCache? Cache { get; }
 
     public int HostRank { get; }
 

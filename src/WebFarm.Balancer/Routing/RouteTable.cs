@@ -16,7 +16,8 @@ internal sealed class RouteTable
 
     public int Count => _routes.Length;
 
-    public static RouteTable Build(BalancerConfig config, IReadOnlyDictionary<string, FarmRuntime> farms)
+    /// <param name="caches">Each route's response cache, index for index (<see cref="Caching.ResponseCaches.Rebuild"/>); null: none.</param>
+    public static RouteTable Build(BalancerConfig config, IReadOnlyDictionary<string, FarmRuntime> farms, Caching.ResponseCache?[]? caches = null)
     {
         var list = new List<CompiledRoute>();
         if (config.Routes.Count == 0)
@@ -36,7 +37,7 @@ internal sealed class RouteTable
         for (var i = 0; i < config.Routes.Count; i++)
         {
             var r = config.Routes[i];
-            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix));
+            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix, caches?[i]));
         }
 
         list.Sort(static (a, b) =>
