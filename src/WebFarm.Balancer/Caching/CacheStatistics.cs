@@ -11,6 +11,7 @@ public sealed class CacheStatistics
     private long _evicted;
     private long _purged;
     private long _collapsed;
+    private long _waiting;
 
     /// <summary>Answered from a fresh copy (304s to conditional requests included).</summary>
     public long Hits => Interlocked.Read(ref _hits);
@@ -34,6 +35,13 @@ public sealed class CacheStatistics
 
     /// <summary>Requests that waited for another request's fetch of the same key instead of going upstream.</summary>
     public long Collapsed => Interlocked.Read(ref _collapsed);
+
+    /// <summary>Requests waiting right now for another request's fetch of their key.</summary>
+    public long Waiting => Interlocked.Read(ref _waiting);
+
+    internal void EnterWait() => Interlocked.Increment(ref _waiting);
+
+    internal void ExitWait() => Interlocked.Decrement(ref _waiting);
 
     internal void RecordHit() => Interlocked.Increment(ref _hits);
 

@@ -52,6 +52,7 @@ internal static class ResponseCacheStage
             if (!fetching)
             {
                 // Another request is fetching this key: wait for it (bounded), then use what it stored if it fits.
+                cache.Statistics.EnterWait();
                 try
                 {
                     await inProgress.WaitAsync(options.LockTimeout, context.RequestAborted).ConfigureAwait(false);
@@ -62,6 +63,10 @@ internal static class ResponseCacheStage
                 catch (OperationCanceledException)
                 {
                     return; // the client left; Kestrel ends the exchange
+                }
+                finally
+                {
+                    cache.Statistics.ExitWait();
                 }
 
                 entry = cache.Find(key, request.Headers);
@@ -89,11 +94,14 @@ internal static class ResponseCacheStage
         }
     }
 
-    /// <summary>Fresh, and the request's own directives (no-cache, max-age) accept its age.</summary>
+    /// <summary>
+    /// Fresh, and the request's own directives (no-cache, max-age) accept its age. Ages are whole seconds, so a copy
+    /// stored this second has age 0; max-age=0 (a browser's reload) is taken as "ask the server", like no-cache.
+    /// </summary>
     private static bool Acceptable(CachedResponse entry, CacheControl directives, TimeProvider clock, out long age)
     {
         age = entry.AgeSeconds(clock);
-        return entry.IsFresh(age) && !directives.NoCache && (directives.MaxAge is not { } maxAge || age <= maxAge);
+        return entry.IsFresh(age) && !directives.NoCache && (directives.MaxAge is not { } maxAge || (maxAge > 0 && age <= maxAge));
     }
 
     private static async Task FetchAsync<TFetch>(HttpContext context, ResponseCache cache, TFetch fetch, string key, CachedResponse? stale, CacheControl directives)

@@ -72,6 +72,7 @@ public static class PrometheusTextWriter
         Unlabelled(writer, "webfarm_cache_stored_total", "counter", "Responses stored.", s.Stored);
         Unlabelled(writer, "webfarm_cache_evicted_total", "counter", "Entries removed to stay within a route's MaxMemory.", s.Evicted);
         Unlabelled(writer, "webfarm_cache_purged_total", "counter", "Entries removed through the admin API's purge.", s.Purged);
+        Unlabelled(writer, "webfarm_cache_waiting", "gauge", "Requests waiting now for another request's fetch of the same key.", s.Waiting);
         Unlabelled(writer, "webfarm_cache_entries", "gauge", "Entries in the response caches.", caches.Count);
         Unlabelled(writer, "webfarm_cache_bytes", "gauge", "Bytes accounted in the response caches.", caches.Bytes);
     }
