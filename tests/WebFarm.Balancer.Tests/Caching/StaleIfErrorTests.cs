@@ -75,15 +75,6 @@ public sealed class StaleIfErrorTests
 
     private sealed class Sender(TestBalancer balancer)
     {
-        public async Task<CacheAnswer> SendAsync(string path)
-        {
-            using var response = await balancer.Client.GetAsync(path);
-            return new CacheAnswer(
-                (int)response.StatusCode,
-                response.Headers.TryGetValues("X-Cache", out var x) ? string.Join(",", x) : null,
-                response.Headers.Age is { } age ? (long)age.TotalSeconds : null,
-                await response.Content.ReadAsStringAsync(),
-                response.Headers.ETag?.ToString());
-        }
+        public Task<CacheAnswer> SendAsync(string path) => CacheAnswer.SendAsync(balancer.Client, path);
     }
 }
