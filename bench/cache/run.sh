@@ -36,37 +36,12 @@ run_webfarm_cache() {
 run_nginx_cache() {
   local port; port=$(free_port)
   local dir; dir="$(mktemp -d /dev/shm/webfarm-bench-nginx-cache.XXXXXX)"
-  mkdir -p "$WORK/nginx-cache"
-  cat >"$WORK/nginx-cache/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx-cache/nginx.pid;
-error_log $WORK/nginx-cache/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  proxy_cache_path $dir levels=1:2 keys_zone=bench:10m max_size=64m inactive=1h use_temp_path=off;
-  upstream be {
-    server 127.0.0.1:$B1;
-    server 127.0.0.1:$B2;
-    server 127.0.0.1:$B3;
-    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:$port;
-    location / {
-      proxy_pass http://be;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
+  nginx_proxy_conf "$WORK/nginx-cache" "$port" "
+  proxy_cache_path $dir levels=1:2 keys_zone=bench:10m max_size=64m inactive=1h use_temp_path=off;" "
       proxy_cache bench;
       proxy_cache_valid 200 1h;
       proxy_cache_lock on;
-      add_header X-Cache \$upstream_cache_status;
-    }
-  }
-}
-CONF
+      add_header X-Cache \$upstream_cache_status;"
   taskset -c "$PROXY_CPU" nginx -p "$WORK/nginx-cache" -c "$WORK/nginx-cache/nginx.conf" -e "$WORK/nginx-cache/error.log" &
   local pid=$!
   PIDS+=("$pid")
