@@ -123,6 +123,6 @@ public sealed class ResponseCaches
         return removed;
     }
 
-    private static string Identity(RouteOptions route)
-        => $"{route.Host?.ToLowerInvariant()}|{route.Path?.TrimEnd('/')}|{(route.Headers is null ? string.Empty : string.Join(";", route.Headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => h.Key + "=" + h.Value)))}|{route.Farm}";
+    /// <summary>The route's unique key (<see cref="ConfigValidator.RouteKey"/>) and its farm, upper-cased: the key compares case-insensitively.</summary>
+    private static string Identity(RouteOptions route) => ConfigValidator.RouteKey(route).ToUpperInvariant() + "|" + route.Farm;
 }
