@@ -262,18 +262,20 @@ run_haproxy() {
   stop_process "$HAPROXY_PID"
 }
 
-run_nginx() {
-  local port; port=$(free_port)
-  mkdir -p "$WORK/nginx-proxy"
-  cat >"$WORK/nginx-proxy/nginx.conf" <<CONF
+# nginx_proxy_conf DIR PORT [HTTP_EXTRA] [LOCATION_EXTRA]: an nginx proxy (one worker) in front of the three backends,
+# written to DIR/nginx.conf; bench/cache/run.sh adds its proxy_cache lines through the two extras.
+nginx_proxy_conf() {
+  local dir="$1" port="$2"
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
-pid $WORK/nginx-proxy/nginx.pid;
-error_log $WORK/nginx-proxy/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  keepalive_requests 1000000;${NGINX_EXTRA:-}
+  keepalive_requests 1000000;${3:-}${NGINX_EXTRA:-}
   upstream be {
     server 127.0.0.1:$B1;
     server 127.0.0.1:$B2;
@@ -285,11 +287,16 @@ http {
     location / {
       proxy_pass http://be;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      proxy_set_header Connection "";${4:-}
     }
   }
 }
 CONF
+}
+
+run_nginx() {
+  local port; port=$(free_port)
+  nginx_proxy_conf "$WORK/nginx-proxy" "$port"
   taskset -c "$PROXY_CPU" nginx -p "$WORK/nginx-proxy" -c "$WORK/nginx-proxy/nginx.conf" -e "$WORK/nginx-proxy/error.log" &
   local pid=$!
   PIDS+=("$pid")
@@ -298,8 +305,6 @@ CONF
   stop_process "$pid"
 }
 
-# One certificate for every TLS target (the balancer reads its folder, HAProxy one PEM with the key): ECDSA P-256, what
-# most sites serve today, so the handshake rows compare the same signature work.
 make_certificate() {
   [[ -f "$WORK/tls/haproxy.pem" ]] && return
   mkdir -p "$WORK/tls/webfarm"

@@ -19,6 +19,7 @@ root.Subcommands.Add(ReleasesCommand.Create());
 root.Subcommands.Add(PsCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ServersCommand.Create());
+root.Subcommands.Add(CacheCommand.Create());
 root.Subcommands.Add(StateCommand.Create());
 root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(UpCommand.Create());

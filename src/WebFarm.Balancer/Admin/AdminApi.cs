@@ -73,8 +73,9 @@ internal static class AdminApi
         app.MapGet("/metrics", async context =>
         {
             context.Response.ContentType = PrometheusTextWriter.ContentType;
-            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd, runtime.TcpListeners), context.RequestAborted);
+            await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd, runtime.TcpListeners, runtime.Caches), context.RequestAborted);
         });
+        CachePurgeEndpoint.Map(app, runtime.Caches);
         DashboardEndpoints.Map(app, runtime, access, history, DateTimeOffset.UtcNow);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
         return app;

@@ -150,6 +150,17 @@ internal static partial class ConfigSchema
         new("Compression", static (r, v, p, f) => f with { Compression = v.ValueKind == JsonValueKind.Null ? null : Compression.Read(r, v, p) }, static f => Null),
         new("Servers", static (r, v, p, f) => f with { Servers = r.ReadServers(v, p) }, static f => List(f.Servers.Select(s => s.Name))));
 
+    /// <summary>A route's response cache (documented as "Routes[].Cache.*").</summary>
+    public static readonly ConfigSection<CacheOptions> RouteCache = new(
+        ["Routes[].Cache."],
+        static () => new CacheOptions(),
+        new("MaxMemory", static (r, v, p, c) => c with { MaxMemory = r.ReadInt(v, p, c.MaxMemory) }, static c => Int(c.MaxMemory)),
+        new("MaxEntrySize", static (r, v, p, c) => c with { MaxEntrySize = r.ReadInt(v, p, c.MaxEntrySize) }, static c => Int(c.MaxEntrySize)),
+        new("DefaultLifetime", static (r, v, p, c) => c with { DefaultLifetime = r.ReadDuration(v, p, c.DefaultLifetime) }, static c => Duration(c.DefaultLifetime)),
+        new("IgnoreQueryParameters", static (r, v, p, c) => c with { IgnoreQueryParameters = r.ReadStringList(v, p) }, static c => List(c.IgnoreQueryParameters)),
+        new("LockTimeout", static (r, v, p, c) => c with { LockTimeout = r.ReadDuration(v, p, c.LockTimeout) }, static c => Duration(c.LockTimeout)),
+        new("StaleIfError", static (r, v, p, c) => c with { StaleIfError = r.ReadDuration(v, p, c.StaleIfError) }, static c => Duration(c.StaleIfError)));
+
     /// <summary>One item of <c>Routes</c>.</summary>
     public static readonly ConfigSection<RouteOptions> Route = new(
         [string.Empty],
@@ -160,7 +171,8 @@ internal static partial class ConfigSchema
         new("Farm", static (r, v, p, o) => o with { Farm = r.ReadString(v, p, allowNull: false)! }, static _ => null),
         new("StripPrefix", static (r, v, p, o) => o with { StripPrefix = r.ReadBool(v, p, false) }, static o => Bool(o.StripPrefix)),
         new("Compression", static (r, v, p, o) => o with { Compression = v.ValueKind == JsonValueKind.Null ? null : Compression.Read(r, v, p) }, static o => Null),
-        new("Rewrite", static (r, v, p, o) => o with { Rewrite = ReadRewriteRules(r, v, p) }, static o => Null));
+        new("Rewrite", static (r, v, p, o) => o with { Rewrite = ReadRewriteRules(r, v, p) }, static o => Null),
+        new("Cache", static (r, v, p, o) => o with { Cache = v.ValueKind == JsonValueKind.Null ? null : RouteCache.Read(r, v, p) }, static o => Null));
 
     public static readonly ConfigSection<BalancerConfig> Root = new(
         [string.Empty],
@@ -179,7 +191,7 @@ internal static partial class ConfigSchema
     public static IEnumerable<(string Row, string? Default)> DocumentedDefaults()
         => Root.DocRows().Concat(Admin.DocRows()).Concat(Farm.DocRows()).Concat(Timeouts.DocRows()).Concat(Limits.DocRows())
             .Concat(Retries.DocRows()).Concat(Health.DocRows()).Concat(PassiveHealth.DocRows()).Concat(Affinity.DocRows())
-            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows())
+            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(RouteCache.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows())
             .Concat(Compression.DocRows())
             .Concat(RewriteRule.DocRows());
 

@@ -111,13 +111,21 @@ internal static partial class ConfigValidator
 
             Rewrite.RewriteRuleCompiler.Compile(route.Rewrite, path + ".Rewrite", Error);
 
-            var key = $"{route.Host}|{route.Path?.TrimEnd('/')}|{(route.Headers is null ? string.Empty : string.Join(";", route.Headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => h.Key + "=" + h.Value)))}";
-            if (!seen.Add(key))
+            if (route.Cache is not null)
+            {
+                ValidateCache(route.Cache, path + ".Cache", Error);
+            }
+
+            if (!seen.Add(RouteKey(route)))
             {
                 Error(path, "another route before this one has the same Host, Path and Headers, so this one would never match");
             }
         }
     }
+
+    /// <summary>What makes a route unique (Host, Path and Headers; compared case-insensitively): no two routes share it.</summary>
+    internal static string RouteKey(RouteOptions route)
+        => $"{route.Host}|{route.Path?.TrimEnd('/')}|{(route.Headers is null ? string.Empty : string.Join(";", route.Headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => h.Key + "=" + h.Value)))}";
 
     /// <summary>Each listener's URL and the options that belong to its scheme (certificates and HSTS to https, redirects to http).</summary>
     private static void ValidateListen(IReadOnlyList<ListenEndpoint> listen, Action<string, string> error)

@@ -22,4 +22,7 @@ public sealed record RouteOptions
 
     /// <summary>URL rewrite rules evaluated in order (see <see cref="RewriteRuleOptions"/>); null = none.</summary>
     public IReadOnlyList<RewriteRuleOptions>? Rewrite { get; init; }
+
+    /// <summary>The route's response cache; null = none.</summary>
+    public CacheOptions? Cache { get; init; }
 }

@@ -62,6 +62,9 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
 
     public BalancerMetrics Metrics { get; }
 
+    /// <summary>The routes' response caches (kept across reloads), their counters and purge.</summary>
+    public WebFarm.Balancer.Caching.ResponseCaches Caches { get; } = new();
+
     /// <summary>Absolute state directory, or null when nothing is persisted.</summary>
     public string? StateDirectory { get; }
 

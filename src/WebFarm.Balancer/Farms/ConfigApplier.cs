@@ -206,7 +206,7 @@ internal sealed partial class ConfigApplier
             }
         }
 
-        var snapshot = new RuntimeSnapshot(config, farms, RouteTable.Build(config, farms), new TrustedProxies(config.TrustedProxies));
+        var snapshot = new RuntimeSnapshot(config, farms, RouteTable.Build(config, farms, _runtime.Caches.Rebuild(config.Routes)), new TrustedProxies(config.TrustedProxies));
 
         // Views first: a request that reads the new snapshot must find every farm's view already there
         // (a new farm has none before), and one that still holds the old snapshot may see a kept farm's

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Async;
 using WebFarm.Balancer.Compression;
+using WebFarm.Balancer.Caching;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding.Headers;
 using WebFarm.Balancer.Pipeline;
@@ -146,6 +147,12 @@ internal sealed partial class HttpForwarder
             return null;
         }
 
+        if (route.Cache is { } cache && ResponseCacheStage.Applies(context, hasBody, isUpgrade))
+        {
+            await ResponseCacheStage.ServeAsync(context, cache, new KestrelCacheFetch(this, context, snapshot, route, view, requestId, start)).ConfigureAwait(false);
+            return null;
+        }
+
         byte[]? buffered = null;
         var bufferedLength = 0;
         try
@@ -199,8 +206,12 @@ internal sealed partial class HttpForwarder
         }
     }
 
+    /// <summary>A cached route's fetch: the pipeline for a GET or HEAD without a body (<see cref="ResponseCacheStage"/>).</summary>
+    internal ValueTask<ServerRuntime?> FetchForCacheAsync(HttpContext context, RuntimeSnapshot snapshot, CompiledRoute route, FarmView view, string requestId, long start)
+        => _pipeline.ServeAsync(new KestrelClient(context, _handler, null, hasBody: false, idempotent: true, null, 0), snapshot, route, view, requestId, start);
+
     /// <summary>A routed request answered before the pipeline ran still gets its access-log line.</summary>
-    private void LogAccessBeforePipeline(HttpContext context, RuntimeSnapshot snapshot, FarmRuntime farm, string requestId, long start)
+    internal void LogAccessBeforePipeline(HttpContext context, RuntimeSnapshot snapshot, FarmRuntime farm, string requestId, long start)
     {
         if (_pipeline.AccessLog.IsOn(snapshot))
         {

@@ -10,9 +10,10 @@ internal sealed class CompiledRoute
     private readonly string? _hostSuffix; // ".example.com" for "*.example.com"
     private readonly KeyValuePair<string, string>[] _headers;
 
-    public CompiledRoute(int index, string? host, string? pathPrefix, IReadOnlyDictionary<string, string>? headers, FarmRuntime farm, bool stripPrefix, RewriteRules? rewrite)
+    public CompiledRoute(int index, string? host, string? pathPrefix, IReadOnlyDictionary<string, string>? headers, FarmRuntime farm, bool stripPrefix, RewriteRules? rewrite, Caching.ResponseCache? cache = null)
     {
         Index = index;
+        Cache = cache;
         if (host is not null)
         {
             if (host.StartsWith("*.", StringComparison.Ordinal))
@@ -53,10 +54,13 @@ internal sealed class CompiledRoute
     public RewriteRules? Rewrite { get; }
 
     /// <summary>
-    /// Edge features (compression, rewrite rules) read or change the parsed request or the response, which only the
+    /// Edge features (compression, rewrite rules, a response cache) read or change the parsed request or the response, which only the
     /// Kestrel adapter exposes; the front end hands such requests over.
     /// </summary>
-    public bool ServedByKestrel => Compression is not null || Rewrite is not null;
+    public bool ServedByKestrel => Compression is not null || Rewrite is not null || Cache is not null;
+
+    /// <summary>The route's response cache, or null.</summary>
+    public Caching.ResponseCache? Cache { get; }
 
     public int HostRank { get; }
 

@@ -18,7 +18,8 @@ internal sealed class RouteTable
 
     public int Count => _routes.Length;
 
-    public static RouteTable Build(BalancerConfig config, IReadOnlyDictionary<string, FarmRuntime> farms)
+    /// <param name="caches">Each route's response cache, index for index (<see cref="Caching.ResponseCaches.Rebuild"/>); null: none.</param>
+    public static RouteTable Build(BalancerConfig config, IReadOnlyDictionary<string, FarmRuntime> farms, Caching.ResponseCache?[]? caches = null)
     {
         var list = new List<CompiledRoute>();
         if (config.Routes.Count == 0)
@@ -40,7 +41,7 @@ internal sealed class RouteTable
             var r = config.Routes[i];
             // The validator reported any error in the rules with its JSON path; a config that reaches here has none.
             var rewrite = RewriteRuleCompiler.Compile(r.Rewrite, $"$.Routes[{i}].Rewrite", static (path, reason) => throw new ConfigException([new ConfigError(null, path, reason)]));
-            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix, rewrite) { Compression = CompressionPolicy.From(r.Compression ?? config.Farms.GetValueOrDefault(r.Farm)?.Compression) });
+            list.Add(new CompiledRoute(i, r.Host, r.Path, r.Headers, farms[r.Farm], r.StripPrefix, rewrite, caches?[i]) { Compression = CompressionPolicy.From(r.Compression ?? config.Farms.GetValueOrDefault(r.Farm)?.Compression) });
         }
 
         list.Sort(static (a, b) =>

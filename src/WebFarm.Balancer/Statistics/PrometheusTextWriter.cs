@@ -21,7 +21,7 @@ public static class PrometheusTextWriter
     private static readonly (string Label, double Quantile)[] s_quantiles = [("0.5", 0.5), ("0.95", 0.95), ("0.99", 0.99)];
 
     /// <summary>Returns the exposition text for <paramref name="farms"/>.</summary>
-    public static string Write(IEnumerable<FarmStatisticsSnapshot> farms, FrontEnd.FrontEndStatistics? frontEnd = null, IReadOnlyList<Tcp.TcpListenerStatistics>? tcpListeners = null)
+    public static string Write(IEnumerable<FarmStatisticsSnapshot> farms, FrontEnd.FrontEndStatistics? frontEnd = null, IReadOnlyList<Tcp.TcpListenerStatistics>? tcpListeners = null, Caching.ResponseCaches? caches = null)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         Write(writer, farms);
@@ -33,6 +33,11 @@ public static class PrometheusTextWriter
         if (tcpListeners is { Count: > 0 })
         {
             WriteTcpListeners(writer, tcpListeners);
+        }
+
+        if (caches is not null)
+        {
+            WriteCaches(writer, caches);
         }
 
         return writer.ToString();
@@ -50,6 +55,34 @@ public static class PrometheusTextWriter
         Family(writer, "webfarm_frontend_handoffs_total", "counter", "Client connections the HTTP/1.1 front end handed to Kestrel's HTTP stack.");
         writer.Write("webfarm_frontend_handoffs_total ");
         writer.Write(frontEnd.HandOffs.ToString(CultureInfo.InvariantCulture));
+        writer.Write('\n');
+    }
+
+    /// <summary>The response caches' counters and size (balancer-wide, all routes, no labels).</summary>
+    public static void WriteCaches(TextWriter writer, Caching.ResponseCaches caches)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(caches);
+        var s = caches.Statistics;
+        Unlabelled(writer, "webfarm_cache_hits_total", "counter", "Requests answered from a fresh cached copy (304s to conditional requests included).", s.Hits);
+        Unlabelled(writer, "webfarm_cache_misses_total", "counter", "Cacheable requests that went to a server for a full response.", s.Misses);
+        Unlabelled(writer, "webfarm_cache_stale_total", "counter", "Requests answered from a stale copy because no server could answer (stale-if-error).", s.Stale);
+        Unlabelled(writer, "webfarm_cache_revalidated_total", "counter", "Stale copies a server confirmed with 304 and that were served.", s.Revalidated);
+        Unlabelled(writer, "webfarm_cache_collapsed_total", "counter", "Requests answered by waiting for another request's fetch of the same key.", s.Collapsed);
+        Unlabelled(writer, "webfarm_cache_stored_total", "counter", "Responses stored.", s.Stored);
+        Unlabelled(writer, "webfarm_cache_evicted_total", "counter", "Entries removed to stay within a route's MaxMemory.", s.Evicted);
+        Unlabelled(writer, "webfarm_cache_purged_total", "counter", "Entries removed through the admin API's purge.", s.Purged);
+        Unlabelled(writer, "webfarm_cache_waiting", "gauge", "Requests waiting now for another request's fetch of the same key.", s.Waiting);
+        Unlabelled(writer, "webfarm_cache_entries", "gauge", "Entries in the response caches.", caches.Count);
+        Unlabelled(writer, "webfarm_cache_bytes", "gauge", "Bytes accounted in the response caches.", caches.Bytes);
+    }
+
+    private static void Unlabelled(TextWriter writer, string name, string type, string help, long value)
+    {
+        Family(writer, name, type, help);
+        writer.Write(name);
+        writer.Write(' ');
+        writer.Write(value.ToString(CultureInfo.InvariantCulture));
         writer.Write('\n');
     }
 

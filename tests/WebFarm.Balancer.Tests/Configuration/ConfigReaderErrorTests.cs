@@ -159,10 +159,26 @@ public class ConfigReaderErrorTests
             $.Routes[1].Headers.A: expected a string, got the number 1
             $.Routes[1].Farm: expected a string, got null
             $.Routes[1].StripPrefix: expected true or false, got the string "y"
-            $.Routes[1].Q: unknown key 'Q' (expected one of: Host, Path, Headers, Farm, StripPrefix, Compression, Rewrite)
+            $.Routes[1].Q: unknown key 'Q' (expected one of: Host, Path, Headers, Farm, StripPrefix, Compression, Rewrite, Cache)
             $.Routes[1].Farm: is required: the farm this route sends requests to
             $.Routes[2].Headers: expected an object, got an array
             $.Routes[2].Farm: is required: the farm this route sends requests to
+            """
+        },
+        {
+            "RouteCache",
+            """
+            {"Farms": {"web": {}}, "Routes": [{"Farm": "web", "Cache": 1}, {"Farm": "web", "Cache": {"MaxMemory": "64MB", "MaxEntrySize": 1.5, "DefaultLifetime": 60, "IgnoreQueryParameters": "utm_source", "LockTimeout": "soon", "StaleIfError": true, "Disk": 1}}]}
+            """,
+            """
+            $.Routes[0].Cache: expected an object, got the number 1
+            $.Routes[1].Cache.MaxMemory: expected a whole number, got the string "64MB"
+            $.Routes[1].Cache.MaxEntrySize: expected a whole number, got the number 1.5
+            $.Routes[1].Cache.DefaultLifetime: expected a duration string like "5s", "250ms" or "00:00:05", got the number 60
+            $.Routes[1].Cache.IgnoreQueryParameters: expected an array, got the string "utm_source"
+            $.Routes[1].Cache.LockTimeout: "soon" is not a duration: use a number with a unit ("250ms", "5s", "20m", "1h") or "hh:mm:ss"
+            $.Routes[1].Cache.StaleIfError: expected a duration string like "5s", "250ms" or "00:00:05", got true
+            $.Routes[1].Cache.Disk: unknown key 'Disk' (expected one of: MaxMemory, MaxEntrySize, DefaultLifetime, IgnoreQueryParameters, LockTimeout, StaleIfError)
             """
         },
     };
