@@ -54,6 +54,12 @@ internal static class DeployCommand
             using (var apps = await api.GetJsonAsync("api/apps", ct))
             {
                 var definition = apps.RootElement.EnumerateArray().FirstOrDefault(a => a.GetProperty("name").GetString() == name);
+                if (definition.ValueKind == JsonValueKind.Undefined && parseResult.GetValue(stage))
+                {
+                    Console.Error.WriteLine($"webfarm deploy: no app named {name}: nothing to stage it on (the release is stored); `webfarm apps add {name} --ports FROM-TO` (no --command) runs it");
+                    return ApiConnection.ApiError;
+                }
+
                 if (definition.ValueKind == JsonValueKind.Undefined)
                 {
                     Console.WriteLine($"no app named {name}: the release is stored; `webfarm apps add {name} --ports FROM-TO` (no --command) runs it");
