@@ -128,7 +128,7 @@ public sealed partial class DeploymentEngine
         }
 
         Rotation.SetStage(app, null);
-        await ApplyStageRoutesAsync().ConfigureAwait(false);
+        await RemoveStageRoutesAsync(app).ConfigureAwait(false);
         if (state != DeploymentState.Promoted)
         {
             Catalog.Releases.ClearStaged(app);
@@ -211,7 +211,23 @@ public sealed partial class DeploymentEngine
     {
         Catalog.Releases.ClearStaged(app);
         Rotation.SetStage(app, null);
-        await ApplyStageRoutesAsync().ConfigureAwait(false);
+        await RemoveStageRoutesAsync(app).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Applies the apps' configuration without the app's stage. It never throws: the configuration without the stage is
+    /// the one that was valid before it, and a caller (a deployment starting, a stage failing) must go on regardless.
+    /// </summary>
+    private async Task RemoveStageRoutesAsync(string app)
+    {
+        try
+        {
+            await Catalog.ReapplyAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Could not remove the stage routes of {App}", app);
+        }
     }
 
     private async Task ApplyStageRoutesAsync()

@@ -22,8 +22,7 @@ internal static class ReleasesCommand
             using var releases = await api.GetJsonAsync($"api/apps/{name}/releases", ct);
             if (!CliOutput.TryWriteJson(parseResult, releases.RootElement))
             {
-                using var deployments = await api.GetJsonAsync($"api/deployments?app={name}", ct);
-                CliOutput.Write(Table(releases.RootElement, "Release", StageOf(deployments.RootElement)));
+                CliOutput.Write(Table(releases.RootElement, "Release", await StageOfAsync(api, name, ct)));
             }
 
             return ApiConnection.Ok;
@@ -32,6 +31,24 @@ internal static class ReleasesCommand
     }
 
     /// <summary>The app's stage from its deployments (newest first): its release and "staged on web1, web2" (or "staging on"), or null.</summary>
+    private static async Task<(long Release, string Where)?> StageOfAsync(AdminClient api, string app, CancellationToken ct)
+    {
+        JsonDocument deployments;
+        try
+        {
+            deployments = await api.GetJsonAsync($"api/deployments?app={app}", ct);
+        }
+        catch (HttpRequestException)
+        {
+            return null; // Releases of a name that is no app (stored, not run): nothing can be staged.
+        }
+
+        using (deployments)
+        {
+            return StageOf(deployments.RootElement);
+        }
+    }
+
     private static (long Release, string Where)? StageOf(JsonElement deployments)
     {
         foreach (var d in deployments.EnumerateArray())
