@@ -14,6 +14,8 @@ root.Subcommands.Add(ContentCommand.Create());
 root.Subcommands.Add(ControllerCommand.Create());
 root.Subcommands.Add(DeployCommand.Create());
 root.Subcommands.Add(RollbackCommand.Create());
+root.Subcommands.Add(PromoteCommand.Create());
+root.Subcommands.Add(UnstageCommand.Create());
 root.Subcommands.Add(DeploymentsCommand.Create());
 root.Subcommands.Add(ReleasesCommand.Create());
 root.Subcommands.Add(PsCommand.Create());

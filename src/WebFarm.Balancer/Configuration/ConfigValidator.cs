@@ -88,9 +88,9 @@ internal static partial class ConfigValidator
                 Error(path + ".Host", $"\"{route.Host}\" is not a host name or a \"*.example.com\" pattern");
             }
 
-            if (route.Path is not null && (route.Path.Length == 0 || route.Path[0] != '/' || route.Path.Contains('?') || route.Path.Contains('#')))
+            if (route.Path is not null && PathPrefixProblem(route.Path) is { } pathProblem)
             {
-                Error(path + ".Path", $"\"{route.Path}\" must be a path prefix starting with '/', without query or fragment");
+                Error(path + ".Path", $"\"{route.Path}\" {pathProblem}");
             }
 
             if (route.StripPrefix && (route.Path is null || route.Path == "/"))
@@ -385,6 +385,12 @@ internal static partial class ConfigValidator
     }
 
     /// <summary>Checks one server's own fields; returns (key, reason) pairs. Shared with the admin API.</summary>
+    /// <summary>Why <paramref name="path"/> is not a route's path prefix (null when it is one).</summary>
+    public static string? PathPrefixProblem(string path)
+        => path.Length == 0 || path[0] != '/' || path.Contains('?') || path.Contains('#')
+            ? "must be a path prefix starting with '/', without query or fragment"
+            : null;
+
     public static List<(string Key, string Reason)> ValidateServer(ServerOptions server)
     {
         var problems = new List<(string, string)>();

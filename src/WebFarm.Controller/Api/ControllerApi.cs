@@ -142,6 +142,7 @@ internal static class ControllerApi
         AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
         AppEndpoints.Map(app, Leader);
         DeploymentEndpoints.Map(app, Leader);
+        StageEndpoints.Map(app, Leader);
         TraceEndpoints.Map(app, Leader);
         RunEndpoint.Map(app, Leader);
         ControllerDashboard.Map(app, host, access);

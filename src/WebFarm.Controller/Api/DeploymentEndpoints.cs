@@ -65,7 +65,8 @@ internal static class DeploymentEndpoints
         });
     }
 
-    private static async Task Started(HttpContext context, DeploymentRecord record)
+    /// <summary>202 with the record and its Location (a deployment, rollback, stage or promote started).</summary>
+    internal static async Task Started(HttpContext context, DeploymentRecord record)
     {
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.Headers.Location = string.Create(CultureInfo.InvariantCulture, $"/api/deployments/{record.Id}");

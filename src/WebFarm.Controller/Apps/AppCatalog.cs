@@ -91,6 +91,24 @@ public sealed class AppCatalog
         }
     }
 
+    /// <summary>
+    /// Applies the apps' farms and routes again (a stage's routes changed, see <see cref="FarmRotation.SetStage"/>), in
+    /// turn with the other changes to the apps so that the last one applied holds both.
+    /// </summary>
+    /// <exception cref="ConfigException">The balancer refuses the result (nothing is applied).</exception>
+    public async Task ReapplyAsync(CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _rotation.ApplyApps(_apps);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
     /// <summary>Forgets the app: its farm leaves the balancer, and its agents stop its instances at their next heartbeat.</summary>
     /// <exception cref="ApiException">404 when there is no such app.</exception>
     public async Task RemoveAsync(string name, CancellationToken cancellationToken)
@@ -150,13 +168,23 @@ public sealed class AppCatalog
             {
                 list.Add(desired);
             }
-            else if (Releases.For(app.Name, server) is { } releases)
+            else
             {
-                // Nothing runs before the app's first deployment; during its turn the server runs both releases.
-                list.Add(desired with { Release = releases.Serving, Entry = app.Entry });
-                if (releases.Next is { } next && next != releases.Serving)
+                var releases = Releases.For(app.Name, server);
+                if (releases is not null)
                 {
-                    list.Add(desired with { Release = next, Entry = app.Entry });
+                    // Nothing runs before the app's first deployment; during its turn the server runs both releases.
+                    list.Add(desired with { Release = releases.Serving, Entry = app.Entry });
+                    if (releases.Next is { } next && next != releases.Serving)
+                    {
+                        list.Add(desired with { Release = next, Entry = app.Entry });
+                    }
+                }
+
+                // A staged release runs beside them (the same desired app, so promoting it keeps its process).
+                if (Releases.Staged(app.Name, server) is { } staged && staged != releases?.Serving && staged != releases?.Next)
+                {
+                    list.Add(desired with { Release = staged, Entry = app.Entry });
                 }
             }
         }

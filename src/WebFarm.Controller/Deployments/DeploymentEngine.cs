@@ -20,7 +20,7 @@ namespace WebFarm.Controller.Deployments;
 /// a <see cref="EventKind.ServerUpdated"/> event. Runs under the leader role; a new leader marks what its predecessor
 /// left running as failed (<see cref="RecoverAsync"/>) and puts each server back on the release it served.
 /// </summary>
-public sealed class DeploymentEngine : IAsyncDisposable
+public sealed partial class DeploymentEngine : IAsyncDisposable
 {
     /// <summary>How many of the app's last output lines a failed server's record keeps.</summary>
     private const int OutputLines = 50;
@@ -99,6 +99,10 @@ public sealed class DeploymentEngine : IAsyncDisposable
                 await _store.SaveDeploymentAsync(record, cancellationToken).ConfigureAwait(false);
                 Publish(record.App, null, EventKind.DeployFailed, $"deployment {record.Id} of {record.App} (release {record.Release}) failed: {record.Error}");
             }
+            else if (record.State == DeploymentState.Staged)
+            {
+                await ForgetStageAsync(record, cancellationToken).ConfigureAwait(false);
+            }
 
             var current = record.State == DeploymentState.Succeeded ? record.Release : record.PreviousRelease;
             if (current is { } id)
@@ -160,6 +164,7 @@ public sealed class DeploymentEngine : IAsyncDisposable
             throw new ApiException(409, $"the agent of {string.Join(", ", lost)} is lost: a deployment must reach every server of the app; bring it back first");
         }
 
+        await CheckStageAsync(app, request, cancellationToken).ConfigureAwait(false);
         var now = Time.GetUtcNow();
         var previous = Catalog.Releases.Current(app.Name);
         var serverRecords = servers.Select(s => new DeploymentServer(s.Name, DeploymentPhase.Waiting, now, Catalog.Releases.For(app.Name, s.Name)?.Serving, null, [])).ToList();
@@ -168,6 +173,7 @@ public sealed class DeploymentEngine : IAsyncDisposable
             Kind = request.Kind,
             Batch = request.Batch.For(servers.Count),
             AutoRollback = request.AutoRollback,
+            StagePath = request.StagePath,
         };
         var deployment = new Deployment(record, request);
         if (!_running.TryAdd(app.Name, deployment))
@@ -186,8 +192,9 @@ public sealed class DeploymentEngine : IAsyncDisposable
             throw;
         }
 
-        Publish(app.Name, null, EventKind.DeployStarted, string.Create(CultureInfo.InvariantCulture, $"{(request.Kind == DeploymentKind.Rollback ? "rollback" : "deployment")} {record.Id} of {app.Name}: release {request.Release} over {servers.Count} server(s), {request.Strategy}, {record.Batch} at a time (was {(previous is null ? "none" : previous.Value.ToString(CultureInfo.InvariantCulture))})"));
-        _tasks[record.Id] = Task.Run(() => RunAsync(deployment, app, servers));
+        await EndStageForAsync(app.Name, record).ConfigureAwait(false);
+        Publish(app.Name, null, EventKind.DeployStarted, string.Create(CultureInfo.InvariantCulture, $"{(request.Kind == DeploymentKind.Deploy ? "deployment" : request.Kind)} {record.Id} of {app.Name}: release {request.Release} over {servers.Count} server(s), {request.Strategy}, {record.Batch} at a time (was {(previous is null ? "none" : previous.Value.ToString(CultureInfo.InvariantCulture))})"));
+        _tasks[record.Id] = Task.Run(() => request.Kind == DeploymentKind.Stage ? RunStageAsync(deployment, app, servers) : RunAsync(deployment, app, servers));
         return record;
     }
 
@@ -283,6 +290,11 @@ public sealed class DeploymentEngine : IAsyncDisposable
         }
         finally
         {
+            if (request.Kind == DeploymentKind.Promote)
+            {
+                Catalog.Releases.ClearStaged(app.Name); // Its staged instances are serving now (or, failed, are not needed).
+            }
+
             _running.TryRemove(new KeyValuePair<string, Deployment>(app.Name, deployment));
             _tasks.TryRemove(deployment.Record.Id, out _);
         }

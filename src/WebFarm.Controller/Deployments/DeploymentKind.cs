@@ -6,6 +6,12 @@ public static class DeploymentKind
     public const string Deploy = "deploy";
     public const string Rollback = "rollback";
 
+    /// <summary>`webfarm deploy --stage`: started beside the live release, reached only with the header or the stage path.</summary>
+    public const string Stage = "stage";
+
+    /// <summary>`webfarm promote`: the staged release rolled out (its running instances become the serving ones).</summary>
+    public const string Promote = "promote";
+
     /// <summary>New instance beside the old, health gate, swap in the balancer, drain and stop the old.</summary>
     public const string Rolling = "rolling";
 

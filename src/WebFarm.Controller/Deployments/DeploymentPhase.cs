@@ -27,6 +27,9 @@ public static class DeploymentPhase
     public const string Done = "done";
     public const string Failed = "failed";
 
+    /// <summary>A stage's server: its staged instance passed the gate and is in the stage's farm (out of rotation).</summary>
+    public const string Staged = "staged";
+
     /// <summary>Returned to the previous release (its batch failed, or --auto-rollback).</summary>
     public const string RolledBack = "rolled-back";
 }

@@ -9,7 +9,7 @@ namespace WebFarm.Controller.Deployments;
 /// <param name="Release">The release it rolls out (for a rollback: the release it returns to).</param>
 /// <param name="PreviousRelease">The release the app ran before (null for its first deployment).</param>
 /// <param name="Strategy"><c>rolling</c> or <c>in-place</c>.</param>
-/// <param name="State"><see cref="DeploymentState"/>: running, succeeded, failed, rolled-back.</param>
+/// <param name="State"><see cref="DeploymentState"/>: running, succeeded, failed, rolled-back; for a stage staged, unstaged, promoted.</param>
 /// <param name="StartedAt">When it started.</param>
 /// <param name="FinishedAt">When it ended (null while running).</param>
 /// <param name="Error">Why it failed: the server, the phase and the reason.</param>
@@ -26,7 +26,7 @@ public sealed record DeploymentRecord(
     string? Error,
     IReadOnlyList<DeploymentServer> Servers)
 {
-    /// <summary><c>deploy</c> (`webfarm deploy`) or <c>rollback</c> (`webfarm rollback`).</summary>
+    /// <summary><c>deploy</c> (`webfarm deploy`), <c>rollback</c> (`webfarm rollback`), <c>stage</c> (`webfarm deploy --stage`) or <c>promote</c> (`webfarm promote`).</summary>
     public string Kind { get; init; } = DeploymentKind.Deploy;
 
     /// <summary>Servers per batch.</summary>
@@ -34,4 +34,7 @@ public sealed record DeploymentRecord(
 
     /// <summary>Whether a failed batch returns the servers already done (--auto-rollback).</summary>
     public bool AutoRollback { get; init; }
+
+    /// <summary>A stage's path prefix (`--stage-path /v2`), null without one or for the other kinds.</summary>
+    public string? StagePath { get; init; }
 }

@@ -28,6 +28,7 @@ internal static class DeploymentRequestReader
         var batch = BatchSize.One;
         var healthTimeout = DefaultHealthTimeout;
         var autoRollback = false;
+        string? stagePath = null;
         foreach (var property in root.EnumerateObject())
         {
             switch (property.Name)
@@ -66,11 +67,19 @@ internal static class DeploymentRequestReader
                         ? property.Value.GetBoolean()
                         : throw new AdminRequestException($"autoRollback: expected true or false, got {property.Value.GetRawText()}");
                     break;
+                case "stagePath" when kind == DeploymentKind.Stage:
+                    stagePath = JsonFields.String(property);
+                    if (StagePath.Problem(stagePath) is { } problem)
+                    {
+                        throw new AdminRequestException($"stagePath: '{stagePath}' {problem}");
+                    }
+
+                    break;
                 default:
-                    throw new AdminRequestException($"{property.Name}: unknown field (expected {releaseField}, strategy, batch, healthTimeout, autoRollback)");
+                    throw new AdminRequestException($"{property.Name}: unknown field (expected {releaseField}, {(kind == DeploymentKind.Stage ? "stagePath, healthTimeout" : "strategy, batch, healthTimeout, autoRollback")})");
             }
         }
 
-        return (new DeploymentRequest(app, release ?? 0, strategy, batch, healthTimeout, autoRollback, kind), release is not null);
+        return (new DeploymentRequest(app, release ?? 0, strategy, batch, healthTimeout, autoRollback, kind) { StagePath = stagePath }, release is not null);
     }
 }

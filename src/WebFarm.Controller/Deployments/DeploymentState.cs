@@ -7,4 +7,13 @@ public static class DeploymentState
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
     public const string RolledBack = "rolled-back";
+
+    /// <summary>A stage whose instances all passed their gate: reached with the header or the stage path.</summary>
+    public const string Staged = "staged";
+
+    /// <summary>A stage removed (`webfarm unstage`, replaced by another stage, a deployment, a controller restart): its instances stopped.</summary>
+    public const string Unstaged = "unstaged";
+
+    /// <summary>A stage `webfarm promote` rolled out (the promote's own deployment says how that went).</summary>
+    public const string Promoted = "promoted";
 }

@@ -23,6 +23,7 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
     private readonly ReleasePlacement _placement = engine.Catalog.Releases;
     private readonly FarmRotation _rotation = engine.Rotation;
     private DateTimeOffset _healthStarted = engine.Time.GetUtcNow();
+    private bool _staging;
 
     private string TempEntry => server.Name + ".next";
 
@@ -90,6 +91,30 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
         }
     }
 
+    /// <summary>
+    /// Stages <c>to</c> on the server (`webfarm deploy --stage`): installing → starting (beside the serving instance,
+    /// which is left alone) → gating → in <paramref name="stageFarm"/>, which only the stage's routes reach. The server
+    /// is not held: its serving instance stays the heartbeat's to keep in rotation.
+    /// </summary>
+    /// <exception cref="RolloutFailure">The staged instance is stopped; the serving one never changed.</exception>
+    public async Task StageAsync(string stageFarm, CancellationToken cancellationToken)
+    {
+        _staging = true;
+        try
+        {
+            await InstallAsync(cancellationToken).ConfigureAwait(false);
+            var report = await StartAsync(cancellationToken).ConfigureAwait(false);
+            var address = InstanceRotation.AddressOf(server.Address, report.Port);
+            await GateAsync(address, cancellationToken).ConfigureAwait(false);
+            await BringInAsync(stageFarm, server.Name, address, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RolloutFailure)
+        {
+            _placement.ClearStaged(app.Name, server.Name);
+            throw;
+        }
+    }
+
     /// <summary>Installing: the agent reports the release installed (it fetched it when it was uploaded, or holds it).</summary>
     private async Task InstallAsync(CancellationToken cancellationToken)
     {
@@ -120,7 +145,15 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
         await engine.PhaseAsync(deployment, server.Name, DeploymentPhase.Starting).ConfigureAwait(false);
         _healthStarted = engine.Time.GetUtcNow(); // The health timeout covers starting and the gate.
         var inPlace = deployment.Request.Strategy == DeploymentKind.InPlace || from is null;
-        _placement.Set(app.Name, server.Name, inPlace ? new ServerReleases(to, null) : new ServerReleases(from!.Value, to));
+        if (_staging)
+        {
+            _placement.SetStaged(app.Name, server.Name, to);
+        }
+        else
+        {
+            _placement.Set(app.Name, server.Name, inPlace ? new ServerReleases(to, null) : new ServerReleases(from!.Value, to));
+        }
+
         var report = await RotationWait.UntilAsync(
             () =>
             {
@@ -160,11 +193,14 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
     }
 
     /// <summary>Puts an instance in the app's farm under <paramref name="entry"/> and waits until the balancer takes it.</summary>
-    private async Task BringInAsync(string entry, string address, CancellationToken cancellationToken)
+    private Task BringInAsync(string entry, string address, CancellationToken cancellationToken) => BringInAsync(app.Name, entry, address, cancellationToken);
+
+    /// <summary>Puts an instance in <paramref name="farm"/> under <paramref name="entry"/> and waits until the balancer takes it.</summary>
+    private async Task BringInAsync(string farm, string entry, string address, CancellationToken cancellationToken)
     {
-        _rotation.BringIn(app.Name, entry, address);
+        _rotation.BringIn(farm, entry, address);
         var available = await RotationWait.UntilAsync(
-            () => _rotation.Runtime.GetFarm(app.Name).FindServer(entry) is { IsAvailable: true } s ? s : null,
+            () => _rotation.Runtime.GetFarm(farm).FindServer(entry) is { IsAvailable: true } s ? s : null,
             deployment.Request.HealthTimeout,
             cancellationToken).ConfigureAwait(false);
         if (available is null)

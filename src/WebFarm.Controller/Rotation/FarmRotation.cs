@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
@@ -23,7 +25,11 @@ public sealed class FarmRotation : IAsyncDisposable
     /// <summary>The listener a runtime that is not served names: a balancer configuration needs one, it is never opened.</summary>
     private const string UnservedListen = "http://127.0.0.1:0";
 
+    /// <summary>The header that sends a request to an app's staged release: <c>X-WebFarm-Release: 7</c>.</summary>
+    public const string ReleaseHeader = "X-WebFarm-Release";
+
     private readonly HealthProbe _probe = new();
+    private ImmutableDictionary<string, StageRoute> _stages = ImmutableDictionary.Create<string, StageRoute>(StringComparer.Ordinal);
 
     private FarmRotation(BalancerHost? balancer, BalancerRuntime runtime, string farm, HealthCheckOptions health, BalancerSync sync)
     {
@@ -223,6 +229,14 @@ public sealed class FarmRotation : IAsyncDisposable
             }
         }
 
+        foreach (var app in apps)
+        {
+            if (Volatile.Read(ref _stages).TryGetValue(app.Name, out var stage) && !farms.ContainsKey(StageFarmOf(app.Name)))
+            {
+                AddStage(app, stage, farms, routes);
+            }
+        }
+
         if (apps.Count > 0)
         {
             routes.Add(new RouteOptions { Farm = catchAll ?? FarmName });
@@ -231,6 +245,45 @@ public sealed class FarmRotation : IAsyncDisposable
         var config = current with { Farms = farms, Routes = routes };
         BalancerConfigLoader.Validate(config);
         return config;
+    }
+
+    /// <summary>The farm of an app's staged instances (beside the app's own farm, which has its serving instances).</summary>
+    public static string StageFarmOf(string app) => app + ".stage";
+
+    /// <summary>The stage routes <see cref="ConfigFor"/> adds for <paramref name="app"/> (null: none); applied with the apps' next apply.</summary>
+    public void SetStage(string app, StageRoute? stage)
+    {
+        ImmutableDictionary<string, StageRoute> current, next;
+        do
+        {
+            current = Volatile.Read(ref _stages);
+            next = stage is null ? current.Remove(app) : current.SetItem(app, stage);
+        }
+        while (Interlocked.CompareExchange(ref _stages, next, current) != current);
+    }
+
+    /// <summary>The app's stage routes (null when nothing is staged).</summary>
+    public StageRoute? StageOf(string app) => Volatile.Read(ref _stages).TryGetValue(app, out var stage) ? stage : null;
+
+    /// <summary>
+    /// The staged release's farm (the app's health check) and its routes, per host of the app (any host when it has
+    /// none): the header route and the stripped path route. Both are more specific than the app's own route (a header
+    /// condition, a longer prefix), so they win for the requests they match and no other request can reach the stage.
+    /// </summary>
+    private void AddStage(Apps.AppDefinition app, StageRoute stage, Dictionary<string, FarmOptions> farms, List<RouteOptions> routes)
+    {
+        var farm = StageFarmOf(app.Name);
+        farms[farm] = farms[app.Name];
+        var header = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [ReleaseHeader] = stage.Release.ToString(CultureInfo.InvariantCulture) };
+        IReadOnlyList<string?> hosts = app.Hosts.Count == 0 ? [null] : [.. app.Hosts];
+        foreach (var host in hosts)
+        {
+            routes.Add(new RouteOptions { Host = host, Headers = header, Farm = farm });
+            if (stage.Path is not null)
+            {
+                routes.Add(new RouteOptions { Host = host, Path = stage.Path, StripPrefix = true, Farm = farm });
+            }
+        }
     }
 
     /// <summary>Applies <see cref="ConfigFor"/>: app farms appear and go, servers in kept farms keep their state.</summary>

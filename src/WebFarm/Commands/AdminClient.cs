@@ -108,9 +108,12 @@ internal sealed class AdminClient : IDisposable
     public Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, CancellationToken ct) => PostForJsonAsync(path, body: null, ct);
 
     /// <summary>POSTs <paramref name="body"/> as JSON; on refusal prints the API's error and returns (1, null).</summary>
-    public async Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, object? body, CancellationToken ct)
+    public Task<(int Status, JsonDocument? Json)> PostForJsonAsync(string path, object? body, CancellationToken ct) => SendForJsonAsync(HttpMethod.Post, path, ct, body);
+
+    /// <summary>Sends a request (<paramref name="body"/> as JSON when given); on refusal prints the API's error and returns (1, null).</summary>
+    public async Task<(int Status, JsonDocument? Json)> SendForJsonAsync(HttpMethod method, string path, CancellationToken ct, object? body = null)
     {
-        using var response = await SendAsync(HttpMethod.Post, path, body, ct);
+        using var response = await SendAsync(method, path, body, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
         {

@@ -9,9 +9,10 @@ namespace WebFarm.Commands;
 
 /// <summary>
 /// `webfarm deploy APP PATH [--message TEXT] [--batch N|N%] [--health-timeout 60s] [--strategy rolling|in-place]
-/// [--auto-rollback]`: packages PATH (folder, .zip, .tar.gz, or a .csproj published first), uploads what the controller
+/// [--auto-rollback] [--stage [--stage-path /v2]]`: packages PATH (folder, .zip, .tar.gz, or a .csproj published first), uploads what the controller
 /// lacks, creates the app's next release and, for an app that runs its releases, rolls it out and follows each server's
-/// phase until it ends. Exit codes: 0 every server runs the new release (or, for a name that is no such app, the
+/// phase until it ends. With --stage the release is started beside the live one on every server and reached only with
+/// the X-WebFarm-Release header or the stage path (`webfarm promote` rolls it out). Exit codes: 0 every server runs the new release (or, for a name that is no such app, the
 /// release is stored), 1 refused, failed or unreachable, 2 bad arguments.
 /// </summary>
 internal static class DeployCommand
@@ -29,13 +30,21 @@ internal static class DeployCommand
         var path = new Argument<string>("PATH") { Description = "A folder, a .zip, a .tar.gz, or a .csproj (published with `dotnet publish -c Release` first)." };
         var message = new Option<string?>("--message", "-m") { Description = "What this release changes (shown by `webfarm releases`)." };
         var autoRollback = new Option<bool>("--auto-rollback") { Description = "When a batch fails, also return the servers already done to the previous release." };
+        var stage = new Option<bool>("--stage") { Description = "Start the release beside the live one on every server, out of rotation: only requests with the header X-WebFarm-Release: ID (or under --stage-path) reach it; `webfarm promote` rolls it out." };
+        var stagePath = new Option<string?>("--stage-path") { Description = "With --stage: requests under this path prefix (e.g. /v2) also reach the staged release, the prefix stripped (/v2/about arrives as /about)." };
         var command = new Command("deploy", "Upload a release of an app (only files the controller lacks are sent) and roll it out server by server.")
         {
-            app, path, message, BatchOption, HealthTimeoutOption, StrategyOption, autoRollback, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            app, path, message, BatchOption, HealthTimeoutOption, StrategyOption, autoRollback, stage, stagePath, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm deploy", async api =>
         {
             var name = parseResult.GetValue(app)!;
+            if (StageProblem(parseResult.GetValue(stage), parseResult.GetValue(stagePath), parseResult.GetValue(autoRollback)) is { } problem)
+            {
+                Console.Error.WriteLine($"webfarm deploy: {problem}");
+                return ApiConnection.BadArguments; // Before anything is uploaded.
+            }
+
             var (status, id) = await UploadTreeAsync(api, "webfarm deploy", TreeInstaller.ReleaseKind, name, parseResult.GetValue(path)!, parseResult.GetValue(message), ct);
             if (status != ApiConnection.Ok || id is not { } release)
             {
@@ -45,6 +54,12 @@ internal static class DeployCommand
             using (var apps = await api.GetJsonAsync("api/apps", ct))
             {
                 var definition = apps.RootElement.EnumerateArray().FirstOrDefault(a => a.GetProperty("name").GetString() == name);
+                if (definition.ValueKind == JsonValueKind.Undefined && parseResult.GetValue(stage))
+                {
+                    Console.Error.WriteLine($"webfarm deploy: no app named {name}: nothing to stage it on (the release is stored); `webfarm apps add {name} --ports FROM-TO` (no --command) runs it");
+                    return ApiConnection.ApiError;
+                }
+
                 if (definition.ValueKind == JsonValueKind.Undefined)
                 {
                     Console.WriteLine($"no app named {name}: the release is stored; `webfarm apps add {name} --ports FROM-TO` (no --command) runs it");
@@ -58,12 +73,39 @@ internal static class DeployCommand
                 }
             }
 
+            if (parseResult.GetValue(stage))
+            {
+                var staging = new Dictionary<string, object?> { ["release"] = release, ["healthTimeout"] = parseResult.GetValue(HealthTimeoutOption) };
+                if (parseResult.GetValue(stagePath) is { } prefix)
+                {
+                    staging["stagePath"] = prefix;
+                }
+
+                return await StartAndFollowAsync(api, $"api/apps/{Uri.EscapeDataString(name)}/stage", staging, ct);
+            }
+
             var body = RolloutBody(parseResult);
             body["release"] = release;
             body["autoRollback"] = parseResult.GetValue(autoRollback);
             return await StartAndFollowAsync(api, $"api/apps/{Uri.EscapeDataString(name)}/deployments", body, ct);
         }, UploadTimeout));
         return command;
+    }
+
+    /// <summary>Why the staging options do not go together (null when they do), checked before the upload.</summary>
+    private static string? StageProblem(bool stage, string? stagePath, bool autoRollback)
+    {
+        if (stagePath is not null && !stage)
+        {
+            return "--stage-path needs --stage (it is where the staged release is reached)";
+        }
+
+        if (stage && autoRollback)
+        {
+            return "--auto-rollback does not apply to --stage (a stage that fails on one server is removed from all); give it to `webfarm promote`";
+        }
+
+        return stagePath is not null && Controller.Deployments.StagePath.Problem(stagePath) is { } problem ? $"--stage-path: '{stagePath}' {problem}" : null;
     }
 
     /// <summary>The rollout options both `deploy` and `rollback` take, as the API's fields.</summary>

@@ -8,7 +8,7 @@ namespace WebFarm.Commands;
 /// <summary>
 /// Follows a deployment (`webfarm deploy`, `webfarm rollback`) until it ends: each server's phase and how long it has
 /// been in it, live (a Spectre.Console table on a terminal, one plain line per change otherwise). Exit code 0 only
-/// when the deployment succeeded with every server on its release.
+/// when the deployment succeeded with every server on its release (a stage: when it is staged on every server).
 /// </summary>
 internal static class DeploymentProgress
 {
@@ -20,7 +20,9 @@ internal static class DeploymentProgress
     public static async Task<int> FollowAsync(AdminClient api, JsonElement started, CancellationToken ct)
     {
         var id = started.GetProperty("id").GetInt64();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{started.GetProperty("kind").GetString()} {id} of {started.GetProperty("app").GetString()}: release {started.GetProperty("release").GetInt64()}, {started.GetProperty("strategy").GetString()}, {started.GetProperty("batch").GetInt32()} server(s) at a time"));
+        Console.WriteLine(started.GetProperty("kind").GetString() == "stage"
+            ? string.Create(CultureInfo.InvariantCulture, $"stage {id} of {started.GetProperty("app").GetString()}: release {started.GetProperty("release").GetInt64()} beside the live release on every server at once, out of rotation")
+            : string.Create(CultureInfo.InvariantCulture, $"{started.GetProperty("kind").GetString()} {id} of {started.GetProperty("app").GetString()}: release {started.GetProperty("release").GetInt64()}, {started.GetProperty("strategy").GetString()}, {started.GetProperty("batch").GetInt32()} server(s) at a time"));
         JsonDocument? last = null;
         try
         {
@@ -121,7 +123,7 @@ internal static class DeploymentProgress
             var since = server.GetProperty("phaseSince").GetDateTimeOffset();
             table.AddRow(
                 Markup.Escape(server.GetProperty("server").GetString()!),
-                phase switch { "done" => "[green]done[/]", "failed" => "[red]failed[/]", "waiting" => "[grey]waiting[/]", _ => "[yellow]" + Markup.Escape(phase) + "[/]" },
+                phase switch { "done" or "staged" => $"[green]{phase}[/]", "failed" => "[red]failed[/]", "waiting" => "[grey]waiting[/]", _ => "[yellow]" + Markup.Escape(phase) + "[/]" },
                 string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, (now - since).TotalSeconds):0.0} s"),
                 server.GetProperty("release").ValueKind == JsonValueKind.Number ? server.GetProperty("release").GetInt64().ToString(CultureInfo.InvariantCulture) : "-",
                 Markup.Escape(server.GetProperty("error").GetString() ?? string.Empty));
@@ -146,6 +148,15 @@ internal static class DeploymentProgress
                     Console.Error.WriteLine($"  | {line.GetString()}");
                 }
             }
+        }
+
+        if (state == "staged")
+        {
+            var app = deployment.GetProperty("app").GetString();
+            var path = deployment.TryGetProperty("stagePath", out var p) && p.ValueKind == JsonValueKind.String ? $" or under {p.GetString()} (stripped)" : string.Empty;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"staged: release {release} runs on {string.Join(", ", deployment.GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("server").GetString()))}, out of rotation; requests with the header X-WebFarm-Release: {release}{path} reach it"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"roll it out with `webfarm promote {app} {release}`, remove it with `webfarm unstage {app}`"));
+            return ApiConnection.Ok;
         }
 
         if (state == "succeeded" && all)

@@ -18,10 +18,11 @@ internal static class ReleasesCommand
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm releases", async api =>
         {
-            using var releases = await api.GetJsonAsync($"api/apps/{Uri.EscapeDataString(parseResult.GetValue(app)!)}/releases", ct);
+            var name = Uri.EscapeDataString(parseResult.GetValue(app)!);
+            using var releases = await api.GetJsonAsync($"api/apps/{name}/releases", ct);
             if (!CliOutput.TryWriteJson(parseResult, releases.RootElement))
             {
-                CliOutput.Write(Table(releases.RootElement, "Release"));
+                CliOutput.Write(Table(releases.RootElement, "Release", await StageOfAsync(api, name, ct)));
             }
 
             return ApiConnection.Ok;
@@ -29,8 +30,43 @@ internal static class ReleasesCommand
         return command;
     }
 
-    /// <summary>A table of releases or content set versions as the controller lists them.</summary>
-    public static Table Table(JsonElement list, string idColumn)
+    /// <summary>The app's stage from its deployments (newest first): its release and "staged on web1, web2" (or "staging on"), or null.</summary>
+    private static async Task<(long Release, string Where)?> StageOfAsync(AdminClient api, string app, CancellationToken ct)
+    {
+        JsonDocument deployments;
+        try
+        {
+            deployments = await api.GetJsonAsync($"api/deployments?app={app}", ct);
+        }
+        catch (HttpRequestException)
+        {
+            return null; // Releases of a name that is no app (stored, not run): nothing can be staged.
+        }
+
+        using (deployments)
+        {
+            return StageOf(deployments.RootElement);
+        }
+    }
+
+    private static (long Release, string Where)? StageOf(JsonElement deployments)
+    {
+        foreach (var d in deployments.EnumerateArray())
+        {
+            var state = d.GetProperty("state").GetString();
+            if (d.GetProperty("kind").GetString() == "stage" && state is "staged" or "running")
+            {
+                var servers = string.Join(", ", d.GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("server").GetString()));
+                var path = d.TryGetProperty("stagePath", out var p) && p.ValueKind == JsonValueKind.String ? $", path {p.GetString()}" : string.Empty;
+                return (d.GetProperty("release").GetInt64(), $"{(state == "staged" ? "staged" : "staging")} on {servers}{path}");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A table of releases or content set versions as the controller lists them (a release's stage, when given, in its servers' column).</summary>
+    public static Table Table(JsonElement list, string idColumn, (long Release, string Where)? stage = null)
     {
         var table = new Table().AddColumns(idColumn, "Created (UTC)", "Message", "Size", "Files", "Changed", "On servers");
         foreach (var r in list.EnumerateArray())
@@ -39,6 +75,11 @@ internal static class ReleasesCommand
             foreach (var refused in r.GetProperty("refusedBy").EnumerateObject())
             {
                 servers += $"{(servers.Length > 0 ? ", " : string.Empty)}{refused.Name}: refused ({refused.Value.GetString()})";
+            }
+
+            if (stage is { } staged && staged.Release == r.GetProperty("id").GetInt64())
+            {
+                servers += $"{(servers.Length > 0 ? "; " : string.Empty)}{staged.Where}";
             }
 
             table.AddRow(
