@@ -427,20 +427,49 @@
     setInterval(poll, 1000);
   }
 
-  // ---- Deployments (the controller's dashboard, when it has the deployments API): each one's progress per server.
+  // ---- Deployments (the controller's dashboard): each one's progress per server. The list is read from the
+  // deployment engine's API; the controller's event stream says when to read it again (deploy-started,
+  // server-updated on every phase change, deploy-finished, deploy-failed, rolled-back), so a phase shows within
+  // one round trip of the change. A slow poll stays as the fallback while the stream reconnects.
   const deployments = document.getElementById('deployments');
+  const deploymentKinds = ['deploy-started', 'server-updated', 'deploy-finished', 'deploy-failed', 'rolled-back'];
+  const serverColumns = ['Server', 'Phase', 'Since', 'Release', 'Error', 'Output'];
 
-  function cellsRow(tag, values) {
+  function serverRow(s) {
     const row = document.createElement('tr');
-    for (const value of values) {
-      const cell = document.createElement(tag);
+    row.dataset.server = s.server;
+    const values = [s.server, s.phase, s.phaseSince ? s.phaseSince.substring(11, 19) : null, s.release, s.error];
+    values.forEach((value, i) => {
+      const cell = document.createElement('td');
+      cell.dataset.label = serverColumns[i];
       cell.textContent = value ?? '–';
       row.append(cell);
+    });
+    row.children[1].className = 'phase phase-' + s.phase;
+    row.children[2].title = s.phaseSince ?? '';
+    const output = document.createElement('td');
+    output.dataset.label = 'Output';
+    if (s.output && s.output.length > 0) {
+      const lines = document.createElement('pre');
+      lines.className = 'output';
+      lines.textContent = s.output.join('\n');
+      output.append(lines);
+    } else {
+      output.textContent = '–';
     }
+    row.append(output);
     return row;
   }
 
+  let deploymentsBusy = false;
+  let deploymentsAgain = false;
+
   async function refreshDeployments() {
+    if (deploymentsBusy) {
+      deploymentsAgain = true; // An event came while reading: read once more when this one ends.
+      return;
+    }
+    deploymentsBusy = true;
     try {
       const response = await get(deployments.dataset.api);
       if (!response) {
@@ -451,18 +480,25 @@
       for (const d of list) {
         const section = document.createElement('section');
         section.className = 'deployment state-' + d.state;
+        section.dataset.id = String(d.id);
         const title = document.createElement('h2');
-        title.textContent = d.app + ' ' + (d.previousRelease ? d.previousRelease + ' → ' : '') + d.release + ': ' + d.state;
+        title.textContent = d.kind + ' ' + d.id + ' of ' + d.app + ': ' + (d.previousRelease ? 'release ' + d.previousRelease + ' → ' : 'release ') + d.release + ', ' + d.state;
         const facts = document.createElement('p');
         facts.className = 'summary';
         facts.textContent = d.strategy + ' · started ' + d.startedAt + (d.finishedAt ? ' · finished ' + d.finishedAt : '') + (d.error ? ' · ' + d.error : '');
         const table = document.createElement('table');
         table.className = 'servers';
         const head = document.createElement('thead');
-        head.append(cellsRow('th', ['Server', 'Phase', 'Since', 'Release', 'Error', 'Output']));
+        const headRow = document.createElement('tr');
+        for (const name of serverColumns) {
+          const th = document.createElement('th');
+          th.textContent = name;
+          headRow.append(th);
+        }
+        head.append(headRow);
         const rows = document.createElement('tbody');
         for (const s of d.servers || []) {
-          rows.append(cellsRow('td', [s.server, s.phase, s.phaseSince, s.release, s.error, s.output]));
+          rows.append(serverRow(s));
         }
         table.append(head, rows);
         section.append(title, facts, table);
@@ -478,12 +514,23 @@
       setLive('live', 'ok');
     } catch {
       setLive('reconnecting…', 'warn');
+    } finally {
+      deploymentsBusy = false;
+      if (deploymentsAgain) {
+        deploymentsAgain = false;
+        refreshDeployments();
+      }
     }
   }
 
   if (deployments) {
     refreshDeployments();
-    setInterval(refreshDeployments, 2000);
+    const source = new EventSource('/dashboard/api/events/stream?since=' + Number(body.dataset.lastEvent || 0));
+    source.onerror = () => setLive('reconnecting…', 'warn');
+    for (const kind of deploymentKinds) {
+      source.addEventListener(kind, refreshDeployments);
+    }
+    setInterval(refreshDeployments, 10000);
   }
 
   const logout = document.getElementById('logout');
