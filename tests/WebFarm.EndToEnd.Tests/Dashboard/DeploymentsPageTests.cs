@@ -97,8 +97,18 @@ public sealed class DeploymentsPageTests(DashboardBrowser browser)
         await Expect(Phase(page, 3, "web1")).ToHaveTextAsync("failed");
         await Expect(Phase(page, 3, "web2")).ToHaveTextAsync("waiting");
         await Expect(Deployment(page, 3).Locator("p.summary")).ToContainTextAsync("web1 failed in phase ");
-        await Expect(Row(page, 3, "web1").Locator("pre.output")).ToContainTextAsync("JsonReaderException");
+        await Expect(Deployment(page, 3).Locator("tr[data-output-of='web1'] pre.output")).ToContainTextAsync("JsonReaderException");
+        await Expect(Deployment(page, 3).Locator("tr[data-output-of='web2']")).ToHaveCountAsync(0);
+
+        // A long error and a stack trace still fit the 1280 px window (they wrap; the output scrolls in its own box).
+        var overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
+        Assert.True(overflow <= 0, $"the page is {overflow}px wider than the window");
         await Screenshots.SaveAsync(page, "controller-deployment-failed-desktop");
+
+        // And a phone's width.
+        await page.SetViewportSizeAsync(390, 844);
+        overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
+        Assert.True(overflow <= 0, $"the page is {overflow}px wider than a 390px phone");
 
         Assert.Equal(42, await page.EvaluateAsync<int>(NoReloadMarker));
         Assert.Empty(errors);

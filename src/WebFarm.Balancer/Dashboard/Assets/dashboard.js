@@ -433,9 +433,13 @@
   // one round trip of the change. A slow poll stays as the fallback while the stream reconnects.
   const deployments = document.getElementById('deployments');
   const deploymentKinds = ['deploy-started', 'server-updated', 'deploy-finished', 'deploy-failed', 'rolled-back'];
-  const serverColumns = ['Server', 'Phase', 'Since', 'Release', 'Error', 'Output'];
+  const serverColumns = ['Server', 'Phase', 'Since', 'Release', 'Error'];
 
-  function serverRow(s) {
+  // The API's times are UTC ISO 8601 ("2026-12-06T13:37:01.0274465+00:00"): shown to the second.
+  const utc = t => t ? t.substring(0, 19).replace('T', ' ') + ' UTC' : '–';
+
+  // A server's row, and under it (full width, so a stack trace does not squeeze the table) the app's last output lines.
+  function serverRows(s) {
     const row = document.createElement('tr');
     row.dataset.server = s.server;
     const values = [s.server, s.phase, s.phaseSince ? s.phaseSince.substring(11, 19) : null, s.release, s.error];
@@ -447,18 +451,22 @@
     });
     row.children[1].className = 'phase phase-' + s.phase;
     row.children[2].title = s.phaseSince ?? '';
-    const output = document.createElement('td');
-    output.dataset.label = 'Output';
-    if (s.output && s.output.length > 0) {
-      const lines = document.createElement('pre');
-      lines.className = 'output';
-      lines.textContent = s.output.join('\n');
-      output.append(lines);
-    } else {
-      output.textContent = '–';
+    row.children[4].className = 'error';
+    if (!s.output || s.output.length === 0) {
+      return [row];
     }
-    row.append(output);
-    return row;
+    const outputRow = document.createElement('tr');
+    outputRow.className = 'output';
+    outputRow.dataset.outputOf = s.server;
+    const cell = document.createElement('td');
+    cell.colSpan = serverColumns.length;
+    cell.dataset.label = 'Last output of ' + s.server;
+    const lines = document.createElement('pre');
+    lines.className = 'output';
+    lines.textContent = s.output.join('\n');
+    cell.append(lines);
+    outputRow.append(cell);
+    return [row, outputRow];
   }
 
   let deploymentsBusy = false;
@@ -485,7 +493,7 @@
         title.textContent = d.kind + ' ' + d.id + ' of ' + d.app + ': ' + (d.previousRelease ? 'release ' + d.previousRelease + ' → ' : 'release ') + d.release + ', ' + d.state;
         const facts = document.createElement('p');
         facts.className = 'summary';
-        facts.textContent = d.strategy + ' · started ' + d.startedAt + (d.finishedAt ? ' · finished ' + d.finishedAt : '') + (d.error ? ' · ' + d.error : '');
+        facts.textContent = d.strategy + ' · started ' + utc(d.startedAt) + (d.finishedAt ? ' · finished ' + utc(d.finishedAt) : '') + (d.error ? ' · ' + d.error : '');
         const table = document.createElement('table');
         table.className = 'servers';
         const head = document.createElement('thead');
@@ -498,7 +506,7 @@
         head.append(headRow);
         const rows = document.createElement('tbody');
         for (const s of d.servers || []) {
-          rows.append(serverRow(s));
+          rows.append(...serverRows(s));
         }
         table.append(head, rows);
         section.append(title, facts, table);
