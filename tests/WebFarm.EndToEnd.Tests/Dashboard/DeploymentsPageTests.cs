@@ -79,10 +79,24 @@ public sealed class DeploymentsPageTests(DashboardBrowser browser)
         await stop.CancelAsync();
         await loading;
         Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Sent} requests failed during the in-place deployment: {string.Join("; ", load.Failures.Take(3))}");
-        for (var i = 0; i < 10; i++)
-        {
-            Assert.Contains("id=\"release\">v2<", await client.GetStringAsync("/"), StringComparison.Ordinal);
-        }
+        // Back online: both servers in rotation again, both answering with v2.
+        await Eventually.True(
+            async () =>
+            {
+                var seen = new HashSet<string>();
+                for (var i = 0; i < 20; i++)
+                {
+                    var page = await client.GetStringAsync("/");
+                    Assert.Contains("id=\"release\">v2<", page, StringComparison.Ordinal);
+                    seen.Add(page.Contains("id=\"server\">web1<", StringComparison.Ordinal) ? "web1" : page.Contains("id=\"server\">web2<", StringComparison.Ordinal) ? "web2" : "other");
+                }
+
+                return seen.SetEquals(["web1", "web2"]);
+            },
+            TimeSpan.FromSeconds(60),
+            "web1 and web2 both serve v2 through the balancer");
+        Assert.Equal("online", await farm.ServerStateAsync("hello", "web1"));
+        Assert.Equal("online", await farm.ServerStateAsync("hello", "web2"));
 
         // A release that crashes at start-up (its appsettings.json is not JSON): web1 fails its turn, web2 never starts
         // one, and the page shows the server, the phase and the app's own last lines.
