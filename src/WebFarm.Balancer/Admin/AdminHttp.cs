@@ -58,6 +58,25 @@ internal static class AdminHttp
         return value;
     }
 
+    /// <summary>A true/false query parameter (also 1/0); absent: <paramref name="fallback"/>; anything else is a 400 naming it.</summary>
+    public static bool QueryBool(HttpContext context, string name, bool fallback)
+    {
+        var values = context.Request.Query[name];
+        if (values.Count == 0)
+        {
+            return fallback;
+        }
+
+        return values.Count == 1 && values[0] is { } text
+            ? text switch
+            {
+                "true" or "1" => true,
+                "false" or "0" => false,
+                _ => throw new AdminRequestException($"{name}: must be true or false, got \"{text}\""),
+            }
+            : throw new AdminRequestException($"{name}: must be given once, got \"{values}\"");
+    }
+
     public static async Task<JsonDocument> ReadBody(HttpContext context)
     {
         using var memory = new MemoryStream();

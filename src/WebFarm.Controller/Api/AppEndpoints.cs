@@ -13,16 +13,21 @@ internal static class AppEndpoints
 {
     public static void Map(WebApplication app, Func<HttpContext, LeaderRole> leader)
     {
-        app.MapGet("/api/apps", context => AdminHttp.WriteJson(context, leader(context).Apps.Apps));
+        app.MapGet("/api/apps", context => AdminHttp.WriteJson(context, Shown(context) ? leader(context).Apps.Apps : EnvironmentRedaction.Redact(leader(context).Apps.Apps)));
         app.MapPost("/api/apps", async context =>
         {
+            var show = Shown(context); // Checked first: a bad ?showSecrets= must not add the app and then fail.
             using var body = await AdminHttp.ReadBody(context);
             var added = await leader(context).Apps.AddAsync(AppDefinitionReader.Read(body.RootElement), leader(context).Agents.Names, context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
             context.Response.Headers.Location = $"/api/apps/{added.Name}";
-            await AdminHttp.WriteJson(context, added);
+            await AdminHttp.WriteJson(context, show ? added : EnvironmentRedaction.Redact(added));
         });
-        app.MapGet("/api/apps/{name}", context => AdminHttp.WriteJson(context, leader(context).Apps.Get(Route(context, "name"))));
+        app.MapGet("/api/apps/{name}", context =>
+        {
+            var found = leader(context).Apps.Get(Route(context, "name"));
+            return AdminHttp.WriteJson(context, Shown(context) ? found : EnvironmentRedaction.Redact(found));
+        });
         app.MapDelete("/api/apps/{name}", async context =>
         {
             await leader(context).Apps.RemoveAsync(Route(context, "name"), context.RequestAborted);
@@ -95,6 +100,9 @@ internal static class AppEndpoints
             ? server
             : throw new ApiException(404, $"server: no server named '{server}' has joined (servers: {(registry.Names.Count == 0 ? "none" : string.Join(", ", registry.Names.Order(StringComparer.Ordinal)))})");
     }
+
+    /// <summary>Whether the caller asked for the apps' environment values (hidden by default: <see cref="EnvironmentRedaction"/>).</summary>
+    private static bool Shown(HttpContext context) => AdminHttp.QueryBool(context, EnvironmentRedaction.ShowParameter, fallback: false);
 
     private static string Route(HttpContext context, string name) => (string)context.Request.RouteValues[name]!;
 }

@@ -105,10 +105,11 @@ internal static class AppsCommand
 
     private static Command List()
     {
-        var command = new Command("list", "Show the apps: command, ports, health path, servers and hosts.") { ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
+        var showSecrets = new Option<bool>("--show-secrets") { Description = "Show the values of the apps' environment (-o json); hidden as *** by default, since they often hold passwords and keys." };
+        var command = new Command("list", "Show the apps: command, ports, health path, servers and hosts.") { showSecrets, ApiConnection.ControllerOption, ApiConnection.TokenOption, CliOutput.FormatOption };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps list", async api =>
         {
-            using var apps = await api.GetJsonAsync("api/apps", ct);
+            using var apps = await api.GetJsonAsync(parseResult.GetValue(showSecrets) ? "api/apps?showSecrets=true" : "api/apps", ct);
             if (CliOutput.TryWriteJson(parseResult, apps.RootElement))
             {
                 return ApiConnection.Ok;

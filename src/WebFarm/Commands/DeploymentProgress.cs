@@ -7,8 +7,9 @@ namespace WebFarm.Commands;
 
 /// <summary>
 /// Follows a deployment (`webfarm deploy`, `webfarm rollback`) until it ends: each server's phase and how long it has
-/// been in it, live (a Spectre.Console table on a terminal, one plain line per change otherwise). Exit code 0 only
-/// when the deployment succeeded with every server on its release (a stage: when it is staged on every server).
+/// been in it, live (a Spectre.Console table on a terminal, otherwise one plain line per phase change, every one of
+/// them: <see cref="DeploymentPhaseLines"/>). Exit code 0 only when the deployment succeeded with every server on
+/// its release (a stage: when it is staged on every server).
 /// </summary>
 internal static class DeploymentProgress
 {
@@ -47,10 +48,18 @@ internal static class DeploymentProgress
             }
             else
             {
+                // Every phase from the events; the record (read first, so a finished one's events are all published)
+                // says when it ended, and gives the lines itself only if events were lost.
+                var lines = new DeploymentPhaseLines(id, started.GetProperty("app").GetString()!);
                 var seen = new Dictionary<string, string>(StringComparer.Ordinal);
                 while ((last = await NextAsync(api, id, last, ct)) is not null)
                 {
-                    PrintChanges(last.RootElement, seen);
+                    await lines.PrintNewAsync(api, ct);
+                    if (!lines.Complete)
+                    {
+                        PrintChanges(last.RootElement, seen);
+                    }
+
                     if (State(last) != "running")
                     {
                         break;

@@ -98,4 +98,43 @@ public sealed class AppApiTests : IDisposable
             Assert.Equal(["web"], controller.Host.Rotation.Runtime.Farms.Keys);
         }
     }
+
+    [Fact]
+    public async Task The_apps_environment_values_are_hidden_unless_asked_for_and_the_servers_still_get_them()
+    {
+        await using var controller = await TestController.StartAsync(_dir.Sub("controller"));
+        string[] api = ["--controller", controller.Host.Url.ToString()];
+        var cli = TimeSpan.FromSeconds(60);
+        var add = await WebFarmCli.RunAsync(cli, ["apps", "add", "hello", "--command", "/bin/app", "--ports", "5000-5009", "--env", "DB_PASSWORD=hunter2", "--env", "ASPNETCORE_ENVIRONMENT=Production", .. api]);
+        Assert.True(add.ExitCode == 0, add.Stderr + add.Stdout);
+
+        // `apps list -o json` (the API's document) names the variables and hides every value.
+        var hidden = await WebFarmCli.RunAsync(cli, ["apps", "list", "-o", "json", .. api]);
+        Assert.True(hidden.ExitCode == 0, hidden.Stderr + hidden.Stdout);
+        Assert.DoesNotContain("hunter2", hidden.Stdout, StringComparison.Ordinal);
+        Assert.Equal(new Dictionary<string, string> { ["DB_PASSWORD"] = "***", ["ASPNETCORE_ENVIRONMENT"] = "***" }, EnvironmentOf(hidden.Stdout));
+        foreach (var path in (string[])["api/apps", "api/apps/hello"])
+        {
+            var answer = await controller.Http.GetStringAsync(path);
+            Assert.DoesNotContain("hunter2", answer, StringComparison.Ordinal);
+            Assert.Contains("\"DB_PASSWORD\":\"***\"", answer, StringComparison.Ordinal);
+        }
+
+        // Asked for on purpose: the values as given.
+        var shown = await WebFarmCli.RunAsync(cli, ["apps", "list", "-o", "json", "--show-secrets", .. api]);
+        Assert.True(shown.ExitCode == 0, shown.Stderr + shown.Stdout);
+        Assert.Equal(new Dictionary<string, string> { ["DB_PASSWORD"] = "hunter2", ["ASPNETCORE_ENVIRONMENT"] = "Production" }, EnvironmentOf(shown.Stdout));
+        Assert.Contains("hunter2", await controller.Http.GetStringAsync("api/apps/hello?showSecrets=true"), StringComparison.Ordinal);
+        Assert.Equal((400, "showSecrets: must be true or false, got \"yes\""), await controller.SendAsync(HttpMethod.Get, "api/apps?showSecrets=yes"));
+
+        // What a server is told to run has the real values.
+        var (_, desired) = controller.Host.Role!.Apps.DesiredFor("web1", new Dictionary<string, string>(), string.Empty);
+        Assert.Equal("hunter2", desired.Single(a => a.Name == "hello").Environment["DB_PASSWORD"]);
+    }
+
+    private static Dictionary<string, string> EnvironmentOf(string appsJson)
+    {
+        using var apps = JsonDocument.Parse(appsJson);
+        return apps.RootElement.EnumerateArray().Single().GetProperty("environment").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+    }
 }

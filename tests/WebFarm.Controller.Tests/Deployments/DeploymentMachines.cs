@@ -34,19 +34,7 @@ public abstract class DeploymentMachines() : MachinesTest(3)
 
     /// <summary>HelloFarm's build output with an appsettings.json that names the release (or <paramref name="appsettings"/> as given).</summary>
     protected string HelloFarmRelease(string label, string? appsettings = null)
-    {
-        var target = Dir.Sub("release-" + label);
-        var source = Path.GetDirectoryName(RepositoryPaths.HelloFarmDll)!;
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.Copy(file, copy);
-        }
-
-        File.WriteAllText(Path.Combine(target, "appsettings.json"), appsettings ?? "{\"Logging\": {\"LogLevel\": {\"Default\": \"Warning\"}}, \"HelloFarm\": {\"Release\": \"" + label + "\"}}");
-        return target;
-    }
+        => WebFarm.Testing.HelloFarmRelease.Write(Dir.Sub("release-" + label), label, appsettings);
 
     /// <summary>`webfarm deploy hello PATH ARGS...`.</summary>
     protected Task<(int ExitCode, string Stdout, string Stderr)> DeployAsync(string path, params string[] arguments)

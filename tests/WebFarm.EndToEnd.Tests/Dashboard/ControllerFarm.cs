@@ -14,11 +14,12 @@ internal sealed class ControllerFarm : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly TempDirectory _directory;
 
-    private ControllerFarm(TempDirectory directory, WebFarmProcess controller, Uri url, string? token)
+    private ControllerFarm(TempDirectory directory, WebFarmProcess controller, Uri url, Uri balancerUrl, string? token)
     {
         _directory = directory;
         Controller = controller;
         Url = url;
+        BalancerUrl = balancerUrl;
         Token = token;
     }
 
@@ -26,6 +27,12 @@ internal sealed class ControllerFarm : IAsyncDisposable
 
     /// <summary>The controller's API (and dashboard) listener.</summary>
     public Uri Url { get; }
+
+    /// <summary>The controller's balancer's listener (the apps' traffic).</summary>
+    public Uri BalancerUrl { get; }
+
+    /// <summary>The folder the farm's processes keep their data in (and a test its files), removed at the end.</summary>
+    public TempDirectory Directory => _directory;
 
     public string? Token { get; }
 
@@ -46,7 +53,7 @@ internal sealed class ControllerFarm : IAsyncDisposable
             "--balancer-listen", $"http://127.0.0.1:{ports[1]}", "--health-path", "/health",
         ];
         var controller = WebFarmProcess.Start(null, token is null ? arguments : [.. arguments, "--token", token]);
-        var farm = new ControllerFarm(directory, controller, url, token);
+        var farm = new ControllerFarm(directory, controller, url, new Uri($"http://127.0.0.1:{ports[1]}/"), token);
         try
         {
             await controller.WaitForLineAsync("Dashboard: ", StartTimeout);

@@ -58,9 +58,22 @@ public sealed class WebFarmProcess : IAsyncDisposable
                 }
             }
 
-            if (DateTime.UtcNow > deadline || _process.HasExited)
+            if (_process.HasExited)
             {
-                Assert.Fail($"webfarm printed no line starting with '{prefix}' ({(_process.HasExited ? "it exited" : "timed out")}):\n{Output}");
+                // Its last lines may still be on their way from the redirected streams: read them before judging (and
+                // show them with the exit code: a process that exits at start-up says why).
+                _process.WaitForExit();
+                if (_output.Any(line => line.StartsWith(prefix, StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
+                Assert.Fail($"webfarm printed no line starting with '{prefix}' (it exited with code {_process.ExitCode}):\n{Output}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"webfarm printed no line starting with '{prefix}' (timed out):\n{Output}");
             }
 
             await Task.Delay(50);

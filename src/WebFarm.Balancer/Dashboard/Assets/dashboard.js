@@ -427,20 +427,57 @@
     setInterval(poll, 1000);
   }
 
-  // ---- Deployments (the controller's dashboard, when it has the deployments API): each one's progress per server.
+  // ---- Deployments (the controller's dashboard): each one's progress per server. The list is read from the
+  // deployment engine's API; the controller's event stream says when to read it again (deploy-started,
+  // server-updated on every phase change, deploy-finished, deploy-failed, rolled-back), so a phase shows within
+  // one round trip of the change. A slow poll stays as the fallback while the stream reconnects.
   const deployments = document.getElementById('deployments');
+  const deploymentKinds = ['deploy-started', 'server-updated', 'deploy-finished', 'deploy-failed', 'rolled-back'];
+  const serverColumns = ['Server', 'Phase', 'Since', 'Release', 'Error'];
 
-  function cellsRow(tag, values) {
+  // The API's times are UTC ISO 8601 ("2026-12-06T13:37:01.0274465+00:00"): shown to the second.
+  const utc = t => t ? t.substring(0, 19).replace('T', ' ') + ' UTC' : '–';
+
+  // A server's row, and under it (full width, so a stack trace does not squeeze the table) the app's last output lines.
+  function serverRows(s) {
     const row = document.createElement('tr');
-    for (const value of values) {
-      const cell = document.createElement(tag);
+    row.dataset.server = s.server;
+    const values = [s.server, s.phase, s.phaseSince ? s.phaseSince.substring(11, 19) : null, s.release, s.error];
+    values.forEach((value, i) => {
+      const cell = document.createElement('td');
+      cell.dataset.label = serverColumns[i];
       cell.textContent = value ?? '–';
       row.append(cell);
+    });
+    row.children[1].className = 'phase phase-' + s.phase;
+    row.children[2].title = s.phaseSince ?? '';
+    row.children[4].className = 'error';
+    if (!s.output || s.output.length === 0) {
+      return [row];
     }
-    return row;
+    const outputRow = document.createElement('tr');
+    outputRow.className = 'output';
+    outputRow.dataset.outputOf = s.server;
+    const cell = document.createElement('td');
+    cell.colSpan = serverColumns.length;
+    cell.dataset.label = 'Last output of ' + s.server;
+    const lines = document.createElement('pre');
+    lines.className = 'output';
+    lines.textContent = s.output.join('\n');
+    cell.append(lines);
+    outputRow.append(cell);
+    return [row, outputRow];
   }
 
+  let deploymentsBusy = false;
+  let deploymentsAgain = false;
+
   async function refreshDeployments() {
+    if (deploymentsBusy) {
+      deploymentsAgain = true; // An event came while reading: read once more when this one ends.
+      return;
+    }
+    deploymentsBusy = true;
     try {
       const response = await get(deployments.dataset.api);
       if (!response) {
@@ -451,18 +488,25 @@
       for (const d of list) {
         const section = document.createElement('section');
         section.className = 'deployment state-' + d.state;
+        section.dataset.id = String(d.id);
         const title = document.createElement('h2');
-        title.textContent = d.app + ' ' + (d.previousRelease ? d.previousRelease + ' → ' : '') + d.release + ': ' + d.state;
+        title.textContent = d.kind + ' ' + d.id + ' of ' + d.app + ': ' + (d.previousRelease ? 'release ' + d.previousRelease + ' → ' : 'release ') + d.release + ', ' + d.state;
         const facts = document.createElement('p');
         facts.className = 'summary';
-        facts.textContent = d.strategy + ' · started ' + d.startedAt + (d.finishedAt ? ' · finished ' + d.finishedAt : '') + (d.error ? ' · ' + d.error : '');
+        facts.textContent = d.strategy + ' · started ' + utc(d.startedAt) + (d.finishedAt ? ' · finished ' + utc(d.finishedAt) : '') + (d.error ? ' · ' + d.error : '');
         const table = document.createElement('table');
         table.className = 'servers';
         const head = document.createElement('thead');
-        head.append(cellsRow('th', ['Server', 'Phase', 'Since', 'Release', 'Error', 'Output']));
+        const headRow = document.createElement('tr');
+        for (const name of serverColumns) {
+          const th = document.createElement('th');
+          th.textContent = name;
+          headRow.append(th);
+        }
+        head.append(headRow);
         const rows = document.createElement('tbody');
         for (const s of d.servers || []) {
-          rows.append(cellsRow('td', [s.server, s.phase, s.phaseSince, s.release, s.error, s.output]));
+          rows.append(...serverRows(s));
         }
         table.append(head, rows);
         section.append(title, facts, table);
@@ -478,12 +522,23 @@
       setLive('live', 'ok');
     } catch {
       setLive('reconnecting…', 'warn');
+    } finally {
+      deploymentsBusy = false;
+      if (deploymentsAgain) {
+        deploymentsAgain = false;
+        refreshDeployments();
+      }
     }
   }
 
   if (deployments) {
     refreshDeployments();
-    setInterval(refreshDeployments, 2000);
+    const source = new EventSource('/dashboard/api/events/stream?since=' + Number(body.dataset.lastEvent || 0));
+    source.onerror = () => setLive('reconnecting…', 'warn');
+    for (const kind of deploymentKinds) {
+      source.addEventListener(kind, refreshDeployments);
+    }
+    setInterval(refreshDeployments, 10000);
   }
 
   const logout = document.getElementById('logout');

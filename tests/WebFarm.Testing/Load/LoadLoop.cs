@@ -1,10 +1,10 @@
-namespace WebFarm.Controller.Tests.Infrastructure;
+namespace WebFarm.Testing;
 
 /// <summary>
 /// GETs through the balancer until stopped, bounded generously in count (far above what a fast machine sends while a
 /// test runs) and firmly in time by the caller's token; every non-200 or transport failure is recorded.
 /// </summary>
-internal sealed class LoadLoop
+public sealed class LoadLoop
 {
     private readonly List<string> _failures = [];
     private readonly HashSet<string> _bodies = [];
