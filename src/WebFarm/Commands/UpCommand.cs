@@ -1,6 +1,8 @@
 using System.CommandLine;
 using WebFarm.Agent.LocalFarm;
 using WebFarm.Agent.Supervision;
+using WebFarm.Controller.Hosting;
+using WebFarm.Controller.LocalFarm;
 using WebFarm.Output;
 
 namespace WebFarm.Commands;
@@ -26,9 +28,15 @@ internal static class UpCommand
         {
             Description = "The app's health path (GET, 2xx/3xx pass). Default: /healthz when the app answers it, else GET / answering below 500.",
         };
+        var controlPlane = new Option<bool>("--control-plane")
+        {
+            Description = "Run the farm through the control plane: a controller (its API on --controller-port, its in-process balancer on --port) and N local agents that run the app, so `webfarm servers list`, `ps`, `trace`, `apps` and `deploy --controller URL` work against it.",
+        };
+        var controllerPort = new Option<int>("--controller-port") { Description = "With --control-plane: port of the controller's API on 127.0.0.1.", DefaultValueFactory = _ => 8070 };
+        var dataDir = new Option<string?>("--data-dir") { Description = "With --control-plane: where the controller and the agents keep their data. Default: a temporary directory removed at stop." };
         var command = new Command("up", "Run a whole web farm on this machine: balancer, state server and N supervised app instances.")
         {
-            servers, app, port, adminPort, statePort, healthPath,
+            servers, app, port, adminPort, statePort, healthPath, controlPlane, controllerPort, dataDir,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -47,7 +55,19 @@ internal static class UpCommand
                 AdminPort = parseResult.GetValue(adminPort),
                 StatePort = parseResult.GetValue(statePort),
                 HealthPath = parseResult.GetValue(healthPath),
+                ControllerPort = parseResult.GetValue(controllerPort),
             };
+            if (parseResult.GetValue(controlPlane))
+            {
+                return RunControlledAsync(options, parseResult.GetValue(dataDir), cancellationToken);
+            }
+
+            if (parseResult.GetResult(controllerPort) is { Implicit: false } || parseResult.GetResult(dataDir) is { Implicit: false })
+            {
+                Console.Error.WriteLine("webfarm up: --controller-port and --data-dir belong to the control plane; add --control-plane.");
+                return Task.FromResult(ExitCodes.BadArguments);
+            }
+
             return RunAsync(options, cancellationToken);
         });
         return command;
@@ -93,7 +113,56 @@ internal static class UpCommand
         {
             Console.WriteLine($"WebFarm is up: open {farm.Url}  (admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.");
             Console.WriteLine($"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.AdminUrl)}");
-            var view = new FarmConsoleView(farm, live);
+            var view = new FarmConsoleView(FarmConsoleSource.For(farm), live);
+            await view.RunAsync(stop, farm.StopAsync).ConfigureAwait(false);
+            Console.WriteLine("stopped");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>`up --control-plane`: the same farm run by a controller and local agents (<see cref="ControlledLocalFarm"/>).</summary>
+    private static async Task<int> RunControlledAsync(LocalFarmOptions options, string? dataDirectory, CancellationToken stop)
+    {
+        var live = FarmConsoleView.CanRenderLive;
+        ControlledLocalFarm farm;
+        try
+        {
+            farm = await ControlledLocalFarm.StartAsync(options, dataDirectory, line => Console.WriteLine(line), stop).ConfigureAwait(false);
+        }
+        catch (PortInUseException ex)
+        {
+            Console.Error.WriteLine($"webfarm up: {ex.Message}");
+            return ExitCodes.BadArguments;
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"webfarm up: {ex.Message.Replace(" (Parameter 'options')", string.Empty, StringComparison.Ordinal)}");
+            return ExitCodes.BadArguments;
+        }
+        catch (Exception ex) when (ex is AppResolutionException or ControllerStartException)
+        {
+            Console.Error.WriteLine($"webfarm up: {ex.Message}");
+            return ExitCodes.Failed;
+        }
+        catch (AppStartException ex)
+        {
+            Console.Error.WriteLine($"webfarm up: {ex.Message}");
+            Console.Error.WriteLine("webfarm up: nothing is left running.");
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Console.WriteLine("stopped before the farm was up");
+            return ExitCodes.Ok;
+        }
+
+        await using (farm.ConfigureAwait(false))
+        {
+            Console.WriteLine($"WebFarm is up: open {farm.Url}  (controller {farm.ControllerUrl}, admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.");
+            Console.WriteLine($"Controller: {farm.ControllerUrl}  (webfarm servers list --controller {farm.ControllerUrl}; ps, trace, apps, deploy likewise)");
+            Console.WriteLine($"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.ControllerUrl)}");
+            var view = new FarmConsoleView(FarmConsoleSource.For(farm), live);
             await view.RunAsync(stop, farm.StopAsync).ConfigureAwait(false);
             Console.WriteLine("stopped");
         }

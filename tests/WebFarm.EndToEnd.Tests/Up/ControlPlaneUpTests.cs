@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.Json;
+using WebFarm.EndToEnd.Tests.Infrastructure;
+
+namespace WebFarm.EndToEnd.Tests.Up;
+
+/// <summary>
+/// `webfarm up --control-plane`: the farm is a controller, its in-process balancer and local agents, so the
+/// controller's commands (`servers list`, `ps`) work against the URL `up` prints, and SIGTERM still drains and stops
+/// everything.
+/// </summary>
+public sealed class ControlPlaneUpTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task ServersListAndPs_AgainstThePrintedControllerUrl_ShowTheLocalServers_AndSigtermStopsEverything()
+    {
+        await using var up = await UpProcess.StartAsync(servers: 3, controlPlane: true);
+        Assert.NotNull(up.ControllerUrl);
+        var controller = up.ControllerUrl.ToString();
+        string[] names = ["web1", "web2", "web3"];
+        var pids = names.ToDictionary(n => n, n => Assert.Single(up.InstancePids[n]));
+
+        // The balancer's farm, through the controller: the app's farm holds the three local servers, healthy.
+        var list = await UpProcess.RunToExitAsync(["servers", "list", "--controller", controller, "-o", "json"], Timeout);
+        Assert.True(list.ExitCode == 0, list.Stderr + list.Stdout);
+        using (var farms = JsonDocument.Parse(list.Stdout))
+        {
+            var web = farms.RootElement.EnumerateArray().Single(f => f.GetProperty("name").GetString() == "web");
+            var servers = web.GetProperty("servers").EnumerateArray().ToList();
+            Assert.Equal(names, servers.Select(s => s.GetProperty("name").GetString()).Order());
+            Assert.All(servers, s => Assert.True(s.GetProperty("healthy").GetBoolean()));
+        }
+
+        // The agents' processes: one running, healthy instance per server, the pids `up` printed.
+        var ps = await UpProcess.RunToExitAsync(["ps", "--controller", controller, "-o", "json"], Timeout);
+        Assert.True(ps.ExitCode == 0, ps.Stderr + ps.Stdout);
+        using (var rows = JsonDocument.Parse(ps.Stdout))
+        {
+            var instances = rows.RootElement.EnumerateArray().ToList();
+            Assert.Equal(names, instances.Select(r => r.GetProperty("server").GetString()).Order());
+            foreach (var row in instances)
+            {
+                Assert.Equal("web", row.GetProperty("app").GetString());
+                Assert.Equal("running", row.GetProperty("state").GetString());
+                Assert.Equal(pids[row.GetProperty("server").GetString()!], row.GetProperty("pid").GetInt32());
+            }
+        }
+
+        // The site is served by every server (bounded in count and time).
+        using var client = new HttpClient { BaseAddress = up.Url, Timeout = TimeSpan.FromSeconds(10) };
+        var seen = new HashSet<string>();
+        using (var window = new CancellationTokenSource(Timeout))
+        {
+            for (var i = 0; i < 1000 && seen.Count < names.Length && !window.IsCancellationRequested; i++)
+            {
+                using var response = await client.GetAsync("/status/200", window.Token);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                seen.Add(response.Headers.GetValues("X-Served-By").Single());
+            }
+        }
+
+        Assert.Equal(names, seen.Order());
+
+        up.Signal("TERM");
+        Assert.Equal(0, await up.WaitForExitAsync(Timeout));
+        Assert.All(pids.Values, pid => Assert.False(ProcessProbe.IsAlive(pid), $"instance pid {pid} outlived webfarm up"));
+        var dataDirectory = up.Output.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Match(l, @"\(data in (?<dir>[^)]+)\)")).First(m => m.Success).Groups["dir"].Value;
+        Assert.False(Directory.Exists(dataDirectory), $"the temporary data directory {dataDirectory} was left behind");
+    }
+}
