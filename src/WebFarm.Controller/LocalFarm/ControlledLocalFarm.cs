@@ -8,7 +8,11 @@ using WebFarm.Agent.Supervision;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Hosting;
 using WebFarm.Controller.Apps;
+using WebFarm.Controller.Deployments;
 using WebFarm.Controller.Hosting;
+using WebFarm.Controller.Releases;
+using WebFarm.Controller.Releases.Packaging;
+using WebFarm.Agent.Releases;
 using WebFarm.State.Hosting;
 
 namespace WebFarm.Controller.LocalFarm;
@@ -126,11 +130,16 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             farm._controller = await ControllerHost.StartAsync(farm.ControllerOptions(), NullLoggerFactory.Instance, cancellationToken).ConfigureAwait(false);
             progress?.Invoke($"controller listening on {farm.ControllerUrl} (data in {dataDirectory}); balancer on {farm.Url} (admin API {farm.AdminUrl})");
             var role = await farm.WaitLeadingAsync(cancellationToken).ConfigureAwait(false);
-            var definition = farm.AppDefinition();
-            await role.Apps.AddAsync(definition, role.Agents.Names, cancellationToken).ConfigureAwait(false);
-            progress?.Invoke($"app {definition.Name}: {app} on ports {definition.Ports}, health check GET {definition.HealthPath}");
+            var (definition, release) = await farm.DefineAppAsync(role, cancellationToken).ConfigureAwait(false);
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"app {definition.Name}: release {release.Id} ({release.Files} files from {farm.ReleaseFolder}), entry {definition.Entry}, on ports {definition.Ports}, health check GET {definition.HealthPath}"));
             await farm.JoinAgentsAsync(role, cancellationToken).ConfigureAwait(false);
-            await farm.WaitReadyAsync(progress, cancellationToken).ConfigureAwait(false);
+            var deployment = await role.Deployments.StartAsync(new DeploymentRequest(definition.Name, release.Id, DeploymentKind.Rolling, new BatchSize(100, Percent: true), options.ReadyTimeout, AutoRollback: false, DeploymentKind.Deploy), cancellationToken).ConfigureAwait(false);
+            await farm.WaitReadyAsync(progress, () => farm.DeployedAsync(role, deployment.Id, cancellationToken), cancellationToken).ConfigureAwait(false);
+            while (!await farm.DeployedAsync(role, deployment.Id, cancellationToken).ConfigureAwait(false))
+            {
+                await Task.Delay(ReadyPoll, cancellationToken).ConfigureAwait(false);
+            }
+
             return farm;
         }
         catch
@@ -162,23 +171,73 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         StateEndpoint = StateEndpoint,
     };
 
-    /// <summary>The app as `webfarm apps add` defines it: the built .dll (or program), the health path, every server.</summary>
-    private AppDefinition AppDefinition()
+    /// <summary>The folder the app was built or published to: uploaded as the app's first release.</summary>
+    private string ReleaseFolder => App.WorkingDirectory;
+
+    /// <summary>
+    /// Stores the app's folder as release 1 of the app (as `webfarm deploy` uploads one, without the HTTP hop) and
+    /// defines the app as `webfarm apps add web --ports …` does for an app that runs its releases: a later
+    /// `webfarm deploy web PATH` then rolls a changed build out server by server.
+    /// </summary>
+    private async Task<(AppDefinition App, TreeRecord Release)> DefineAppAsync(LeaderRole role, CancellationToken cancellationToken)
     {
         // A .NET app runs as its .dll (the agent starts it with the dotnet host); anything else as its program.
         var dll = App.FileName == DotNetHost.Path && App.Arguments.Count > 0 && App.Arguments[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
-        var command = dll ? App.Arguments[0] : App.FileName;
+        var entry = Path.GetRelativePath(ReleaseFolder, dll ? App.Arguments[0] : App.FileName);
         IReadOnlyList<string> arguments = dll ? [.. App.Arguments.Skip(1)] : App.Arguments;
-        return new AppDefinition(
+        if (entry.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(entry))
+        {
+            throw new AppResolutionException($"the app's entry point {entry} is not inside its folder {ReleaseFolder}: the control plane runs the app from a release of that folder");
+        }
+
+        var library = Controller.Releases;
+        TreeRecord release;
+        using (var package = await PackageReader.ReadAsync(ReleaseFolder, library.Limits, publishLog: null, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var sha in library.Missing(package.Manifest.Files.Select(f => f.Sha256)))
+            {
+                var source = File.OpenRead(package.Sources[sha]);
+                await using (source.ConfigureAwait(false))
+                {
+                    await library.StoreBlobAsync(sha, source, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            release = await library.CreateAsync(TreeInstaller.ReleaseKind, Options.FarmName, $"webfarm up: {ReleaseFolder}", package.Manifest, cancellationToken).ConfigureAwait(false);
+        }
+
+        var app = new AppDefinition(
             Options.FarmName,
-            command,
+            string.Empty,
             arguments,
             AppPortFrom,
             AppPortTo,
             Options.HealthPath ?? HealthRule.ConventionalPath,
             new Dictionary<string, string>(StringComparer.Ordinal),
             [],
-            []);
+            []) { Entry = entry };
+        return (await role.Apps.AddAsync(app, role.Agents.Names, cancellationToken).ConfigureAwait(false), release);
+    }
+
+    /// <summary>
+    /// Whether the first deployment (it starts every instance) is done: every instance passed the health gate.
+    /// </summary>
+    /// <exception cref="AppStartException">It failed: the server, the reason and the app's last output.</exception>
+    private async Task<bool> DeployedAsync(LeaderRole role, long id, CancellationToken cancellationToken)
+    {
+        var record = await role.Deployments.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (record is null || record.State == DeploymentState.Succeeded)
+        {
+            return true;
+        }
+
+        if (record.State != DeploymentState.Running)
+        {
+            var failed = record.Servers.FirstOrDefault(s => s.Error is not null);
+            throw new AppStartException(new ReadinessResult(failed?.Server ?? Options.ServerName(0), ReadinessOutcome.Exited, null, record.Error ?? record.State, failed?.Output ?? [], null));
+        }
+
+        return false;
     }
 
     private async Task<LeaderRole> WaitLeadingAsync(CancellationToken cancellationToken)
@@ -234,7 +293,8 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
     /// instance that exits before it was ever ready fails start-up at once with its last output; one still not healthy
     /// after <see cref="LocalFarmOptions.ReadyTimeout"/> is reported, and the controller brings it in once it passes.
     /// </summary>
-    private async Task WaitReadyAsync(Action<string>? progress, CancellationToken cancellationToken)
+    /// <param name="failed">Throws when start-up failed elsewhere (the first deployment).</param>
+    private async Task WaitReadyAsync(Action<string>? progress, Func<Task<bool>> failed, CancellationToken cancellationToken)
     {
         var pending = new List<ControlAgent>(_agents);
         var deadline = DateTimeOffset.UtcNow + Options.ReadyTimeout;
@@ -254,7 +314,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
                     progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{agent.Name} ready on {InstanceRotation.AddressOf(AgentAddress(_agents.IndexOf(agent)), report.Port)} (pid {pid}; {report.Detail})"));
                     pending.RemoveAt(i);
                 }
-                else if (report.State is "crashed" or "backingOff" or "failed")
+                else if (report.State is "crashed" or "backingOff")
                 {
                     throw new AppStartException(new ReadinessResult(agent.Name, ReadinessOutcome.Exited, null, report.Detail, AppOutput(agent), null));
                 }
@@ -272,6 +332,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
 
             if (pending.Count > 0)
             {
+                await failed().ConfigureAwait(false);
                 await Task.Delay(ReadyPoll, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -6,15 +6,15 @@ namespace WebFarm.EndToEnd.Tests.Up;
 
 /// <summary>
 /// `webfarm up --control-plane`: the farm is a controller, its in-process balancer and local agents, so the
-/// controller's commands (`servers list`, `ps`) work against the URL `up` prints, and SIGTERM still drains and stops
-/// everything.
+/// controller's commands (`servers list`, `ps`, `deploy`) work against the URL `up` prints, and SIGTERM still drains
+/// and stops everything.
 /// </summary>
 public sealed class ControlPlaneUpTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task ServersListAndPs_AgainstThePrintedControllerUrl_ShowTheLocalServers_AndSigtermStopsEverything()
+    public async Task ServersListPsAndDeploy_AgainstThePrintedControllerUrl_ShowTheLocalServers_RollOutAChangedBuild_AndSigtermStopsEverything()
     {
         await using var up = await UpProcess.StartAsync(servers: 3, controlPlane: true);
         Assert.NotNull(up.ControllerUrl);
@@ -62,11 +62,52 @@ public sealed class ControlPlaneUpTests
         }
 
         Assert.Equal(names, seen.Order());
+        Assert.Equal("1", await ReleaseShownAsync(client));
+
+        // A changed build (its appsettings.json names the release), deployed with `webfarm deploy` to the up farm's
+        // app: rolled out server by server, after which every server serves the new page.
+        using var changed = new TempDirectory();
+        CopyFolder(Path.GetDirectoryName(RepositoryPaths.HelloFarmDll)!, changed.Path);
+        File.WriteAllText(Path.Combine(changed.Path, "appsettings.json"), "{\"HelloFarm\": {\"Release\": \"v2\"}}");
+        var deploy = await UpProcess.RunToExitAsync(["deploy", "web", changed.Path, "--controller", controller], TimeSpan.FromMinutes(3));
+        Assert.True(deploy.ExitCode == 0, deploy.Stderr + deploy.Stdout);
+        Assert.Contains("every server runs release 2", deploy.Stdout, StringComparison.Ordinal);
+        for (var i = 0; i < 2 * names.Length; i++)
+        {
+            Assert.Equal("v2", await ReleaseShownAsync(client));
+        }
+
+        var all = pids.Values.ToList();
+        using (var rows = JsonDocument.Parse((await UpProcess.RunToExitAsync(["ps", "--controller", controller, "-o", "json"], Timeout)).Stdout))
+        {
+            all.AddRange(rows.RootElement.EnumerateArray().Where(r => r.GetProperty("pid").ValueKind == JsonValueKind.Number).Select(r => r.GetProperty("pid").GetInt32()));
+        }
+
+        Assert.Equal(2 * names.Length, all.Distinct().Count());
 
         up.Signal("TERM");
         Assert.Equal(0, await up.WaitForExitAsync(Timeout));
-        Assert.All(pids.Values, pid => Assert.False(ProcessProbe.IsAlive(pid), $"instance pid {pid} outlived webfarm up"));
+        Assert.All(all, pid => Assert.False(ProcessProbe.IsAlive(pid), $"instance pid {pid} outlived webfarm up"));
         var dataDirectory = up.Output.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Match(l, @"\(data in (?<dir>[^)]+)\)")).First(m => m.Success).Groups["dir"].Value;
         Assert.False(Directory.Exists(dataDirectory), $"the temporary data directory {dataDirectory} was left behind");
+    }
+
+    /// <summary>The release HelloFarm's page names (its configuration's, else the agent's release number).</summary>
+    private static async Task<string> ReleaseShownAsync(HttpClient client)
+    {
+        var page = await client.GetStringAsync("/");
+        var match = System.Text.RegularExpressions.Regex.Match(page, "<span id=\"release\">(?<release>[^<]*)</span>");
+        Assert.True(match.Success, $"the page names no release:\n{page}");
+        return match.Groups["release"].Value;
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
     }
 }
