@@ -216,6 +216,12 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             new Dictionary<string, string>(StringComparer.Ordinal),
             [],
             []) { Entry = entry };
+        if (role.Apps.Find(app.Name) is not null)
+        {
+            // A --data-dir used before: this start's app and build replace the stored ones (earlier releases stay listed).
+            await role.Apps.RemoveAsync(app.Name, cancellationToken).ConfigureAwait(false);
+        }
+
         return (await role.Apps.AddAsync(app, role.Agents.Names, cancellationToken).ConfigureAwait(false), release);
     }
 

@@ -92,6 +92,39 @@ public sealed class ControlPlaneUpTests
         Assert.False(Directory.Exists(dataDirectory), $"the temporary data directory {dataDirectory} was left behind");
     }
 
+    [Theory]
+    [InlineData(new[] { "--control-plane", "--controller-port", "{port}" }, "--controller-port {port} must differ from --port {port}")]
+    [InlineData(new[] { "--control-plane", "--controller-port", "70000" }, "--controller-port 70000: expected a port from 1 to 65535.")]
+    [InlineData(new[] { "--data-dir", "/tmp" }, "--controller-port and --data-dir belong to the control plane; add --control-plane.")]
+    public async Task BadControlPlaneOptions_AreRefusedWithExitCode2_BeforeAnythingStarts(string[] options, string message)
+    {
+        var ports = FreePort.Many(3);
+        string[] arguments = [.. UpProcess.UpArguments(1, null, ports), .. options.Select(o => o.Replace("{port}", $"{ports[0]}", StringComparison.Ordinal))];
+        var result = await UpProcess.RunToExitAsync(arguments, Timeout);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message.Replace("{port}", $"{ports[0]}", StringComparison.Ordinal), result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("state server listening", result.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>A --data-dir used by an earlier run: the controller and the agents come back with their data, and
+    /// this run's build is a new release of the same app.</summary>
+    [Fact]
+    public async Task ADataDirectoryUsedBefore_StartsAgain_WithTheBuildAsTheNextRelease()
+    {
+        using var data = new TempDirectory();
+        for (var run = 1; run <= 2; run++)
+        {
+            await using var up = await UpProcess.StartAsync(servers: 1, controlPlane: true, options: ["--data-dir", data.Path]);
+            Assert.Contains($"app web: release {run} ", up.Output, StringComparison.Ordinal);
+            using var client = new HttpClient { BaseAddress = up.Url, Timeout = TimeSpan.FromSeconds(10) };
+            Assert.Equal($"{run}", await ReleaseShownAsync(client));
+            up.Signal("TERM");
+            Assert.Equal(0, await up.WaitForExitAsync(Timeout));
+        }
+
+        Assert.True(Directory.Exists(Path.Combine(data.Path, "agents", "web1")), "the agent's directory is kept in a --data-dir");
+    }
+
     /// <summary>The release HelloFarm's page names (its configuration's, else the agent's release number).</summary>
     private static async Task<string> ReleaseShownAsync(HttpClient client)
     {
