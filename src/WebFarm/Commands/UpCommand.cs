@@ -9,7 +9,8 @@ namespace WebFarm.Commands;
 
 /// <summary>
 /// `webfarm up`: a whole farm on this machine (balancer, state server, N supervised instances of an app,
-/// HelloFarm by default) until Ctrl+C or SIGTERM, which drain and stop everything and exit 0.
+/// HelloFarm by default) until Ctrl+C or SIGTERM, which drain and stop everything and exit 0. With --control-plane the
+/// farm is a controller, its in-process balancer and local agents (the control plane's code paths).
 /// Exit codes: 2 for bad arguments or a port in use (nothing started), 1 when the app cannot be built or run
 /// (an instance that exits at start-up: its last output is shown).
 /// </summary>
@@ -73,62 +74,41 @@ internal static class UpCommand
         return command;
     }
 
-    /// <param name="stop">Cancelled on Ctrl+C or SIGTERM (by the command-line host, whose grace period Program.cs sets).</param>
-    private static async Task<int> RunAsync(LocalFarmOptions options, CancellationToken stop)
-    {
-        var live = FarmConsoleView.CanRenderLive;
-        LocalFarmHost farm;
-        try
-        {
-            farm = await LocalFarmHost.StartAsync(options, line => Console.WriteLine(line), stop).ConfigureAwait(false);
-        }
-        catch (PortInUseException ex)
-        {
-            Console.Error.WriteLine($"webfarm up: {ex.Message}");
-            return ExitCodes.BadArguments;
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"webfarm up: {ex.Message.Replace(" (Parameter 'options')", string.Empty, StringComparison.Ordinal)}");
-            return ExitCodes.BadArguments;
-        }
-        catch (AppResolutionException ex)
-        {
-            Console.Error.WriteLine($"webfarm up: {ex.Message}");
-            return ExitCodes.Failed;
-        }
-        catch (AppStartException ex)
-        {
-            Console.Error.WriteLine($"webfarm up: {ex.Message}");
-            Console.Error.WriteLine("webfarm up: nothing is left running.");
-            return ExitCodes.Failed;
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            Console.WriteLine("stopped before the farm was up");
-            return ExitCodes.Ok;
-        }
-
-        await using (farm.ConfigureAwait(false))
-        {
-            Console.WriteLine($"WebFarm is up: open {farm.Url}  (admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.");
-            Console.WriteLine($"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.AdminUrl)}");
-            var view = new FarmConsoleView(FarmConsoleSource.For(farm), live);
-            await view.RunAsync(stop, farm.StopAsync).ConfigureAwait(false);
-            Console.WriteLine("stopped");
-        }
-
-        return ExitCodes.Ok;
-    }
+    /// <summary>`up`: the farm run by <see cref="LocalFarmHost"/>.</summary>
+    private static Task<int> RunAsync(LocalFarmOptions options, CancellationToken stop)
+        => RunAsync(
+            () => LocalFarmHost.StartAsync(options, line => Console.WriteLine(line), stop),
+            farm => [
+                $"WebFarm is up: open {farm.Url}  (admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.",
+                $"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.AdminUrl)}",
+            ],
+            FarmConsoleSource.For,
+            farm => farm.StopAsync(),
+            stop);
 
     /// <summary>`up --control-plane`: the same farm run by a controller and local agents (<see cref="ControlledLocalFarm"/>).</summary>
-    private static async Task<int> RunControlledAsync(LocalFarmOptions options, string? dataDirectory, CancellationToken stop)
+    private static Task<int> RunControlledAsync(LocalFarmOptions options, string? dataDirectory, CancellationToken stop)
+        => RunAsync(
+            () => ControlledLocalFarm.StartAsync(options, dataDirectory, line => Console.WriteLine(line), stop),
+            farm => [
+                $"WebFarm is up: open {farm.Url}  (controller {farm.ControllerUrl}, admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.",
+                $"Controller: {farm.ControllerUrl}  (webfarm servers list --controller {farm.ControllerUrl}; ps, trace, apps, deploy likewise)",
+                $"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.ControllerUrl)}",
+            ],
+            FarmConsoleSource.For,
+            farm => farm.StopAsync(),
+            stop);
+
+    /// <summary>Starts a farm, says where it is, shows it until Ctrl+C or SIGTERM, then drains and stops it.</summary>
+    /// <param name="stop">Cancelled on Ctrl+C or SIGTERM (by the command-line host, whose grace period Program.cs sets).</param>
+    private static async Task<int> RunAsync<TFarm>(Func<Task<TFarm>> start, Func<TFarm, string[]> banner, Func<TFarm, FarmConsoleSource> source, Func<TFarm, Task> stopFarm, CancellationToken stop)
+        where TFarm : IAsyncDisposable
     {
         var live = FarmConsoleView.CanRenderLive;
-        ControlledLocalFarm farm;
+        TFarm farm;
         try
         {
-            farm = await ControlledLocalFarm.StartAsync(options, dataDirectory, line => Console.WriteLine(line), stop).ConfigureAwait(false);
+            farm = await start().ConfigureAwait(false);
         }
         catch (PortInUseException ex)
         {
@@ -159,11 +139,13 @@ internal static class UpCommand
 
         await using (farm.ConfigureAwait(false))
         {
-            Console.WriteLine($"WebFarm is up: open {farm.Url}  (controller {farm.ControllerUrl}, admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.");
-            Console.WriteLine($"Controller: {farm.ControllerUrl}  (webfarm servers list --controller {farm.ControllerUrl}; ps, trace, apps, deploy likewise)");
-            Console.WriteLine($"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.ControllerUrl)}");
-            var view = new FarmConsoleView(FarmConsoleSource.For(farm), live);
-            await view.RunAsync(stop, farm.StopAsync).ConfigureAwait(false);
+            foreach (var line in banner(farm))
+            {
+                Console.WriteLine(line);
+            }
+
+            var view = new FarmConsoleView(source(farm), live);
+            await view.RunAsync(stop, () => stopFarm(farm)).ConfigureAwait(false);
             Console.WriteLine("stopped");
         }
 
