@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.LocalFarm;
 using WebFarm.Agent.Readiness;
+using WebFarm.Agent.Releases;
 using WebFarm.Agent.Supervision;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Hosting;
@@ -12,7 +13,6 @@ using WebFarm.Controller.Deployments;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Releases;
 using WebFarm.Controller.Releases.Packaging;
-using WebFarm.Agent.Releases;
 using WebFarm.State.Hosting;
 
 namespace WebFarm.Controller.LocalFarm;
@@ -215,7 +215,10 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             Options.HealthPath ?? HealthRule.ConventionalPath,
             new Dictionary<string, string>(StringComparer.Ordinal),
             [],
-            []) { Entry = entry };
+            [])
+        {
+            Entry = entry,
+        };
         if (role.Apps.Find(app.Name) is not null)
         {
             // A --data-dir used before: this start's app and build replace the stored ones (earlier releases stay listed).
