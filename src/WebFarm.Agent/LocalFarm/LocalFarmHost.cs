@@ -75,7 +75,7 @@ public sealed class LocalFarmHost : IAsyncDisposable
     public static async Task<LocalFarmHost> StartAsync(LocalFarmOptions options, Action<string>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
+        options.Validate();
         using var reservation = PortReservation.Hold([(options.Port, "--port"), (options.AdminPort, "--admin-port"), (options.StatePort, "--state-port")]);
 
         var app = await AppLocator.ResolveAsync(options.AppPath, progress, cancellationToken).ConfigureAwait(false);
@@ -322,36 +322,8 @@ public sealed class LocalFarmHost : IAsyncDisposable
         }
     }
 
-    private static void Validate(LocalFarmOptions options)
-    {
-        if (options.Servers is < 1 or > LocalFarmOptions.MaxServers)
-        {
-            throw new ArgumentException($"--servers {options.Servers}: expected 1 to {LocalFarmOptions.MaxServers} servers.", nameof(options));
-        }
-
-        CheckPort(options.Port, "--port");
-        CheckPort(options.AdminPort, "--admin-port");
-        CheckPort(options.StatePort, "--state-port");
-        if (options.HealthPath is { } healthPath && HealthRule.CheckPath(healthPath) is { } problem)
-        {
-            throw new ArgumentException($"--health-path {healthPath}: {problem}.", nameof(options));
-        }
-
-        if (options.Port == options.AdminPort || options.Port == options.StatePort || options.AdminPort == options.StatePort)
-        {
-            throw new ArgumentException($"--port {options.Port}, --admin-port {options.AdminPort} and --state-port {options.StatePort} must all differ.", nameof(options));
-        }
-
-        static void CheckPort(int port, string option)
-        {
-            if (port is < 1 or > 65535)
-            {
-                throw new ArgumentException($"{option} {port}: expected a port from 1 to 65535.", nameof(options));
-            }
-        }
-    }
-
-    private static bool IsAddressInUse(Exception ex)
+    /// <summary>Whether binding failed because the address is taken (a socket error or Kestrel's exception, anywhere in the chain).</summary>
+    public static bool IsAddressInUse(Exception ex)
     {
         for (Exception? e = ex; e is not null; e = e.InnerException)
         {

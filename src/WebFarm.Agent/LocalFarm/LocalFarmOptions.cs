@@ -23,6 +23,9 @@ public sealed record LocalFarmOptions
     /// <summary>The state server's port on 127.0.0.1.</summary>
     public int StatePort { get; init; } = 42424;
 
+    /// <summary>The controller API's port on 127.0.0.1 (`webfarm up --control-plane` only; the controller's default port).</summary>
+    public int ControllerPort { get; init; } = 8070;
+
     /// <summary>Restart delays after a crash.</summary>
     public Supervision.RestartBackoff Backoff { get; init; } = Supervision.RestartBackoff.Default;
 
@@ -49,4 +52,46 @@ public sealed record LocalFarmOptions
 
     /// <summary>The name of the server number <paramref name="index"/> (0-based): web1, web2, …</summary>
     public string ServerName(int index) => $"{FarmName}{index + 1}";
+
+    /// <summary>Checks the options; the message names the option and why.</summary>
+    /// <param name="withController">Whether <see cref="ControllerPort"/> is used (and must differ from the others).</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void Validate(bool withController = false)
+    {
+        if (Servers is < 1 or > MaxServers)
+        {
+            throw new ArgumentException($"--servers {Servers}: expected 1 to {MaxServers} servers.", "options");
+        }
+
+        CheckPort(Port, "--port");
+        CheckPort(AdminPort, "--admin-port");
+        CheckPort(StatePort, "--state-port");
+        if (withController)
+        {
+            CheckPort(ControllerPort, "--controller-port");
+        }
+
+        if (HealthPath is { } healthPath && Readiness.HealthRule.CheckPath(healthPath) is { } problem)
+        {
+            throw new ArgumentException($"--health-path {healthPath}: {problem}.", "options");
+        }
+
+        if (Port == AdminPort || Port == StatePort || AdminPort == StatePort)
+        {
+            throw new ArgumentException($"--port {Port}, --admin-port {AdminPort} and --state-port {StatePort} must all differ.", "options");
+        }
+
+        if (withController && (ControllerPort == Port || ControllerPort == AdminPort || ControllerPort == StatePort))
+        {
+            throw new ArgumentException($"--controller-port {ControllerPort} must differ from --port {Port}, --admin-port {AdminPort} and --state-port {StatePort}.", "options");
+        }
+
+        static void CheckPort(int port, string option)
+        {
+            if (port is < 1 or > 65535)
+            {
+                throw new ArgumentException($"{option} {port}: expected a port from 1 to 65535.", "options");
+            }
+        }
+    }
 }

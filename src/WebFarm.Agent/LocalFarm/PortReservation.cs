@@ -8,7 +8,7 @@ namespace WebFarm.Agent.LocalFarm;
 /// component binds them, so that nothing can take them while the app builds (which may take a minute),
 /// and a second `webfarm up` is refused at once.
 /// </summary>
-internal sealed class PortReservation : IDisposable
+public sealed class PortReservation : IDisposable
 {
     private readonly Dictionary<int, TcpListener> _held = [];
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Rendering;
-using WebFarm.Agent.LocalFarm;
 using WebFarm.Agent.Supervision;
 using WebFarm.Balancer.Events;
 using WebFarm.Balancer.Statistics;
@@ -20,18 +19,18 @@ internal sealed class FarmConsoleView
     private const int EventLines = 10;
     private static readonly TimeSpan RefreshInterval = TimeSpan.FromMilliseconds(500);
 
-    private readonly LocalFarmHost _farm;
+    private readonly FarmConsoleSource _farm;
     private readonly bool _live;
     private readonly ConcurrentQueue<string> _pending = new();
     private readonly Queue<string> _recent = new();
     private long _lastEvent;
 
-    public FarmConsoleView(LocalFarmHost farm, bool live)
+    public FarmConsoleView(FarmConsoleSource farm, bool live)
     {
         _farm = farm;
         _live = live;
-        _lastEvent = farm.Balancer.Runtime.Events.LastSequence;
-        farm.InstanceChanged += OnInstanceChanged;
+        _lastEvent = farm.Runtime.Events.LastSequence;
+        farm.SubscribeInstanceChanges?.Invoke(OnInstanceChanged);
     }
 
     /// <summary>True when stdout is an interactive terminal that can redraw a table.</summary>
@@ -78,7 +77,7 @@ internal sealed class FarmConsoleView
 
     private async Task RunPlainAsync(CancellationToken stopRequested, Func<Task> stopAsync)
     {
-        foreach (var instance in _farm.Instances)
+        foreach (var instance in _farm.Servers())
         {
             Console.WriteLine($"{instance.Name} online: {instance.Address} (pid {instance.ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "-"})");
         }
@@ -143,7 +142,7 @@ internal sealed class FarmConsoleView
     /// <summary>Moves new balancer events and instance changes into the recent-lines window.</summary>
     private void Collect()
     {
-        foreach (var e in _farm.Balancer.Runtime.Events.Since(_lastEvent))
+        foreach (var e in _farm.Runtime.Events.Since(_lastEvent))
         {
             _lastEvent = e.Sequence;
             if (e.Kind != EventKind.EventsLost)
@@ -172,9 +171,9 @@ internal sealed class FarmConsoleView
             table.Columns[i].RightAligned();
         }
 
-        var runtime = _farm.Balancer.Runtime;
-        var farm = runtime.Farms.TryGetValue(_farm.Options.FarmName, out var f) ? f : null;
-        foreach (var instance in _farm.Instances)
+        var runtime = _farm.Runtime;
+        var farm = runtime.Farms.TryGetValue(_farm.FarmName, out var f) ? f : null;
+        foreach (var instance in _farm.Servers())
         {
             var server = farm?.FindServer(instance.Name);
             var stats = server is null ? null : ServerStatisticsSnapshot.Capture(server);
@@ -189,7 +188,7 @@ internal sealed class FarmConsoleView
         }
 
         var header = new Markup(
-            $"[bold]WebFarm is up:[/] open [link]{_farm.Url}[/]\n[grey]admin API {_farm.AdminUrl} · state {_farm.StateEndpoint} · app {Markup.Escape(_farm.App.AppName)} · health check {Markup.Escape(_farm.HealthRule?.Description ?? "-")} · Ctrl+C drains and stops everything[/]");
+            $"[bold]WebFarm is up:[/] [grey]{Markup.Escape(_farm.Summary)} · Ctrl+C drains and stops everything[/]");
         var events = _recent.Count == 0
             ? new Markup("[grey]no events yet[/]")
             : new Markup(Markup.Escape(string.Join('\n', _recent)));
@@ -208,7 +207,7 @@ internal sealed class FarmConsoleView
         return stats.Healthy ? $"[green]{state}[/]" : $"[red]{state}, unhealthy[/]";
     }
 
-    private static string ProcessCell(SupervisedInstance instance) => instance.State switch
+    private static string ProcessCell(FarmServerRow instance) => instance.State switch
     {
         InstanceState.Running => $"pid {instance.ProcessId}",
         InstanceState.Crashed => "[red]crashed[/]",

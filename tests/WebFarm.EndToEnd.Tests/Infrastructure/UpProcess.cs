@@ -39,6 +39,9 @@ internal sealed partial class UpProcess : IAsyncDisposable
 
     public Uri AdminUrl { get; }
 
+    /// <summary>With --control-plane: the controller URL `up` printed ("Controller: URL …"); null otherwise.</summary>
+    public Uri? ControllerUrl { get; private set; }
+
     public int Pid => _process.Id;
 
     public Process Process => _process;
@@ -53,10 +56,12 @@ internal sealed partial class UpProcess : IAsyncDisposable
     /// <summary>Starts `webfarm up` and waits until it says it is up.</summary>
     /// <param name="app">What to pass as --app (default: the HelloFarm build).</param>
     /// <param name="options">More `up` options, e.g. ["--health-path", "/ready"].</param>
-    public static async Task<UpProcess> StartAsync(int servers = 3, string? app = null, IReadOnlyList<string>? options = null)
+    /// <param name="controlPlane">Run it with --control-plane on a fourth free port (--controller-port).</param>
+    public static async Task<UpProcess> StartAsync(int servers = 3, string? app = null, IReadOnlyList<string>? options = null, bool controlPlane = false)
     {
-        var ports = FreePort.Many(3);
-        var up = Launch([.. UpArguments(servers, app, ports), .. options ?? []], ports[0], ports[1], ports[2]);
+        var ports = FreePort.Many(controlPlane ? 4 : 3);
+        string[] plane = controlPlane ? ["--control-plane", "--controller-port", $"{ports[3]}"] : [];
+        var up = Launch([.. UpArguments(servers, app, ports), .. plane, .. options ?? []], ports[0], ports[1], ports[2]);
         try
         {
             await Eventually.TrueAsync(() =>
@@ -178,6 +183,11 @@ internal sealed partial class UpProcess : IAsyncDisposable
         }
 
         _output.Enqueue(line);
+        if (line.StartsWith("Controller: ", StringComparison.Ordinal))
+        {
+            ControllerUrl = new Uri(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+
         // "web1 ready on http://… (pid 123)", "web1 online: http://… (pid 123)", "… web1 running: pid 456 on port …"
         var match = PidLine().Match(line);
         if (match.Success)
