@@ -7,6 +7,7 @@ namespace WebFarm.Controller.Tests.Infrastructure;
 internal sealed class LoadLoop
 {
     private readonly List<string> _failures = [];
+    private readonly List<(DateTime At, string? Body)> _timeline = [];
     private readonly HashSet<string> _bodies = [];
     private int _sent;
 
@@ -35,6 +36,18 @@ internal sealed class LoadLoop
         }
     }
 
+    /// <summary>When each request ended (UTC) and its body, null for a failure: what a takeover test measures.</summary>
+    public IReadOnlyList<(DateTime At, string? Body)> Timeline
+    {
+        get
+        {
+            lock (_timeline)
+            {
+                return [.. _timeline];
+            }
+        }
+    }
+
     public Task RunAsync(HttpClient client, CancellationToken stop, int maxRequests = 1_000_000, string path = "/")
         => Task.Run(async () =>
         {
@@ -55,6 +68,8 @@ internal sealed class LoadLoop
                         {
                             _bodies.Add(body);
                         }
+
+                        Record(body);
                     }
                 }
                 catch (HttpRequestException ex)
@@ -75,6 +90,16 @@ internal sealed class LoadLoop
         lock (_failures)
         {
             _failures.Add(reason);
+        }
+
+        Record(null);
+    }
+
+    private void Record(string? body)
+    {
+        lock (_timeline)
+        {
+            _timeline.Add((DateTime.UtcNow, body));
         }
     }
 }
