@@ -7,7 +7,7 @@ namespace WebFarm.Controller.Tests.Infrastructure;
 internal sealed class LoadLoop
 {
     private readonly List<string> _failures = [];
-    private readonly List<(DateTime At, string? Body)> _timeline = [];
+    private readonly List<(DateTime Sent, DateTime At, string? Body)> _timeline = [];
     private readonly HashSet<string> _bodies = [];
     private int _sent;
 
@@ -36,8 +36,8 @@ internal sealed class LoadLoop
         }
     }
 
-    /// <summary>When each request ended (UTC) and its body, null for a failure: what a takeover test measures.</summary>
-    public IReadOnlyList<(DateTime At, string? Body)> Timeline
+    /// <summary>When each request was sent and ended (UTC) and its body, null for a failure: what a takeover test measures.</summary>
+    public IReadOnlyList<(DateTime Sent, DateTime At, string? Body)> Timeline
     {
         get
         {
@@ -54,13 +54,14 @@ internal sealed class LoadLoop
             while (Sent < maxRequests && !stop.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _sent);
+                var sentAt = DateTime.UtcNow;
                 try
                 {
                     using var response = await client.GetAsync(path, CancellationToken.None);
                     var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
                     if ((int)response.StatusCode != 200)
                     {
-                        Fail($"status {(int)response.StatusCode}: {body}");
+                        Fail(sentAt, $"status {(int)response.StatusCode}: {body}");
                     }
                     else
                     {
@@ -69,37 +70,37 @@ internal sealed class LoadLoop
                             _bodies.Add(body);
                         }
 
-                        Record(body);
+                        Record(sentAt, body);
                     }
                 }
                 catch (HttpRequestException ex)
                 {
-                    Fail(ex.Message);
+                    Fail(sentAt, ex.Message);
                 }
                 catch (TaskCanceledException ex)
                 {
-                    Fail("timed out: " + ex.Message);
+                    Fail(sentAt, "timed out: " + ex.Message);
                 }
 
                 await Task.Delay(10, CancellationToken.None);
             }
         });
 
-    private void Fail(string reason)
+    private void Fail(DateTime sentAt, string reason)
     {
         lock (_failures)
         {
             _failures.Add(reason);
         }
 
-        Record(null);
+        Record(sentAt, null);
     }
 
-    private void Record(string? body)
+    private void Record(DateTime sentAt, string? body)
     {
         lock (_timeline)
         {
-            _timeline.Add((DateTime.UtcNow, body));
+            _timeline.Add((sentAt, DateTime.UtcNow, body));
         }
     }
 }
