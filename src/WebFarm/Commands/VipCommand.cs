@@ -18,7 +18,6 @@ internal static class VipCommand
         var vip = new Option<string[]>("--vip")
         {
             Description = "Virtual address with its subnet's prefix length, like 10.0.0.100/24 (repeat for several).",
-            AllowMultipleArgumentsPerToken = false,
         };
         var networkInterface = new Option<string>("--interface", "-i") { Description = "Interface that carries the virtual address and the VRRP adverts, like eth0." };
         var priority = new Option<int>("--priority")
