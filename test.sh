@@ -8,8 +8,9 @@ cd "$(dirname "$0")"
 # controller tests' network namespaces, `nft` (nftables) to cut a machine off inside its namespace; Debian's chromium
 # for the dashboard's browser tests (Playwright drives it by ExecutablePath and downloads no browser); openssl
 # (s_client), curl and h2load (nghttp2-client) for the https listener tests; nginx as the peer that parses the PROXY
-# protocol header of TCP farms (TcpProxyProtocolTests); systemd for `systemd-analyze verify` of the shipped units.
-packages=(redis-server redis-tools postgresql iproute2 nftables chromium openssl curl nghttp2-client nginx systemd)
+# protocol header of TCP farms (TcpProxyProtocolTests); systemd for `systemd-analyze verify` of the shipped units;
+# keepalived for the balancer pair on a virtual IP (`webfarm vip`, VipPairTests, KeepalivedConfigTests).
+packages=(redis-server redis-tools postgresql iproute2 nftables chromium openssl curl nghttp2-client nginx systemd keepalived)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

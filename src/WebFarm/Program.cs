@@ -25,6 +25,7 @@ root.Subcommands.Add(CacheCommand.Create());
 root.Subcommands.Add(StateCommand.Create());
 root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
+root.Subcommands.Add(VipCommand.Create());
 var parseResult = root.Parse(args);
 if (parseResult.Errors.Count > 0)
 {

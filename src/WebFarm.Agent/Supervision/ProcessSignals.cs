@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Agent.Supervision;
 
@@ -7,10 +7,8 @@ namespace WebFarm.Agent.Supervision;
 /// Graceful and forced termination. .NET's Process.Kill only sends SIGKILL on Unix; a graceful stop
 /// needs SIGTERM, which ASP.NET Core turns into an orderly shutdown (stop accepting, finish requests).
 /// </summary>
-public static partial class ProcessSignals
+public static class ProcessSignals
 {
-    private const int SigTerm = 15;
-
     /// <summary>Asks the process to stop (SIGTERM). On Windows there is no such signal: it is killed.</summary>
     /// <returns>False when the process no longer exists.</returns>
     public static bool Terminate(Process process)
@@ -21,7 +19,7 @@ public static partial class ProcessSignals
             return Kill(process);
         }
 
-        return SendSignal(process.Id, SigTerm) == 0;
+        return Libc.Kill(process.Id, Libc.SIGTERM) == 0;
     }
 
     /// <summary>Kills the process and its descendants (SIGKILL).</summary>
@@ -39,7 +37,4 @@ public static partial class ProcessSignals
             return false; // Already exited.
         }
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SendSignal(int pid, int signal);
 }

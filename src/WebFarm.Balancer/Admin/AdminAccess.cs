@@ -6,6 +6,7 @@ namespace WebFarm.Balancer.Admin;
 /// <summary>
 /// Who may do what on the admin listener, in one place:
 /// <list type="bullet">
+/// <item>GET /healthz: anyone (it says only whether the process serves and is not stopping).</item>
 /// <item>/api and /metrics: the bearer token when one is configured. A state-changing request that comes from a
 /// browser (it has an Origin or a Sec-Fetch-Site other than "none") and has no valid bearer token is refused, so a
 /// web page cannot drain a server through a loopback admin API that has no token.</item>
@@ -22,6 +23,9 @@ namespace WebFarm.Balancer.Admin;
 internal sealed class AdminAccess(AdminTokenCheck? check, DashboardSessions sessions, LoginThrottle throttle, string bearerHint = "Authorization: Bearer <token>")
 {
     public const string DashboardApiPrefix = "/dashboard/api";
+
+    /// <summary>The liveness endpoint, open without a token.</summary>
+    public const string HealthPath = "/healthz";
 
     public bool TokenRequired => check is not null;
 
@@ -43,6 +47,11 @@ internal sealed class AdminAccess(AdminTokenCheck? check, DashboardSessions sess
             if (path == "/" && !changesState)
             {
                 return true; // Redirects to the dashboard, which asks for the login itself.
+            }
+
+            if (path == HealthPath && !changesState)
+            {
+                return true; // Liveness only, no data: keepalived's track script (`webfarm vip check`) has no token.
             }
 
             var bearer = false;

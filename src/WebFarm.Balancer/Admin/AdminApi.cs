@@ -61,6 +61,12 @@ internal static class AdminApi
         app.UseRouting();
 
         MapFarms(app, runtime);
+
+        // Liveness for keepalived's track script (docs/vip.md): answered by the same process, so a dead or frozen
+        // balancer fails it; 503 once the host stops, so the virtual address moves while requests in flight drain.
+        app.MapGet(AdminAccess.HealthPath, context => runtime.Stopping
+            ? AdminHttp.WriteError(context, StatusCodes.Status503ServiceUnavailable, "stopping")
+            : context.Response.WriteAsync("ok\n", context.RequestAborted));
         app.MapGet("/api/stats", context => AdminHttp.WriteJson(context, Snapshots(runtime)));
         app.MapGet("/api/farms/{farm}/stats", context =>
         {

@@ -25,6 +25,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     private readonly SlowStart _slowStart;
     private RuntimeSnapshot _snapshot = null!;
     private int _disposed;
+    private int _stopping;
 
     /// <param name="config">A validated configuration (see <see cref="BalancerConfigLoader"/>).</param>
     /// <param name="stateDirectory">Absolute directory for server states and the affinity key; null = nothing persisted.</param>
@@ -64,6 +65,14 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
 
     /// <summary>The routes' response caches (kept across reloads), their counters and purge.</summary>
     public WebFarm.Balancer.Caching.ResponseCaches Caches { get; } = new();
+
+    /// <summary>
+    /// The host has begun to stop (listeners closing, requests in flight draining): the admin /healthz answers 503 from
+    /// now on, so a keepalived track script gives the virtual address to the peer while this balancer drains.
+    /// </summary>
+    public bool Stopping => Volatile.Read(ref _stopping) != 0;
+
+    internal void MarkStopping() => Volatile.Write(ref _stopping, 1);
 
     /// <summary>Absolute state directory, or null when nothing is persisted.</summary>
     public string? StateDirectory { get; }

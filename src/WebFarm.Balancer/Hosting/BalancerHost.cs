@@ -216,6 +216,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
             return;
         }
 
+        Runtime.MarkStopping();
         _watcher?.Dispose();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_shutdownTimeout);

@@ -33,6 +33,8 @@ internal static unsafe partial class Libc
     public const int SOL_SOCKET = 1;
     public const int SO_ERROR = 4;
 
+    public const int SIGTERM = 15;
+
     /// <summary>
     /// struct epoll_event is packed on x86-64 (12 bytes: events at 0, data at 4) and naturally aligned elsewhere
     /// (16 bytes: data at 8); the loop reads events through these offsets instead of declaring the struct twice.
@@ -88,4 +90,8 @@ internal static unsafe partial class Libc
         public nuint ControlLength;
         public int Flags;
     }
+
+    /// <summary>kill(2): .NET's Process.Kill only sends SIGKILL; a graceful stop of a child needs SIGTERM.</summary>
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
 }

@@ -167,6 +167,27 @@ public sealed class AdminApiTests
     }
 
     [Fact]
+    public async Task Healthz_answers_without_the_token_and_503_once_the_balancer_stops()
+    {
+        await using var a = await TestBackend.StartNamedAsync("a");
+        var config = TestBalancer.SingleFarm(a) with { Admin = new AdminOptions { Token = "s3cret-token-0123456789" } };
+        await using var balancer = await TestBalancer.StartAsync(config);
+
+        // keepalived's track script (docs/vip.md) has no token: liveness is open, everything else stays closed.
+        using (var healthy = await balancer.Admin.GetAsync("/healthz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await balancer.Admin.PostAsync("/healthz", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await balancer.Admin.GetAsync("/api/farms")).StatusCode);
+
+        // What StopAsync does first, before the listeners drain: the address should move while they do.
+        balancer.Runtime.MarkStopping();
+        await AssertError(await balancer.Admin.GetAsync("/healthz"), HttpStatusCode.ServiceUnavailable, "stopping");
+    }
+
+    [Fact]
     public async Task A_non_loopback_admin_listener_needs_a_token()
     {
         await using var a = await TestBackend.StartNamedAsync("a");

@@ -9,6 +9,11 @@ namespace WebFarm.Controller.Tests.MultiMachine;
 /// carries the wfct- prefix, so leftovers of a crashed run are removed by name before a new run and after each.
 /// WEBFARM_TEST_NET=K (0-9) moves a run to the prefix wfctK- and the addresses 10.(231+K).N.x, so engineers working
 /// in parallel on one host do not remove each other's machines.
+/// <para>
+/// Bridged (<see cref="Create(int, bool)"/>): the machines share one segment instead, as machines on one switch do: the
+/// host sides are ports of the bridge wfct-br (10.231.0.1/24, <see cref="BridgeHostAddress"/>), machine N is
+/// 10.231.0.(N+1) (<see cref="BridgeAddress"/>). ARP, gratuitous ARP and VRRP pass between the machines and the host.
+/// </para>
 /// </summary>
 internal sealed class MachineNetwork : IDisposable
 {
@@ -32,6 +37,18 @@ internal sealed class MachineNetwork : IDisposable
     public static string HostAddress(int machine) => SubnetBase + machine.ToString(CultureInfo.InvariantCulture) + ".1";
 
     public static string MachineAddress(int machine) => SubnetBase + machine.ToString(CultureInfo.InvariantCulture) + ".2";
+
+    /// <summary>The machine's end of its link, inside its namespace (wfct-nN).</summary>
+    public static string MachineInterface(int machine) => Prefix + "n" + machine.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Bridged: the host's address on the shared segment.</summary>
+    public static string BridgeHostAddress => SubnetBase + "0.1";
+
+    /// <summary>Bridged: machine <paramref name="machine"/>'s address on the shared segment.</summary>
+    public static string BridgeAddress(int machine) => SubnetBase + "0." + (machine + 1).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Bridged: an address of the shared segment that no machine has, e.g. 200 → 10.231.0.200.</summary>
+    public static string BridgeSpareAddress(int host) => SubnetBase + "0." + host.ToString(CultureInfo.InvariantCulture);
 
     private static int ReadNetworkIndex()
     {
@@ -62,25 +79,41 @@ internal sealed class MachineNetwork : IDisposable
         return true;
     }
 
-    public static MachineNetwork Create(int count)
+    public static MachineNetwork Create(int count, bool bridged = false)
     {
         RemoveLeftovers();
         var network = new MachineNetwork(count);
         try
         {
+            var bridge = Prefix + "br";
+            if (bridged)
+            {
+                Must("ip", "link", "add", bridge, "type", "bridge");
+                Must("ip", "addr", "add", BridgeHostAddress + "/24", "dev", bridge);
+                Must("ip", "link", "set", bridge, "up");
+            }
+
             for (var n = 1; n <= count; n++)
             {
                 var ns = Namespace(n);
                 var host = Prefix + "h" + n.ToString(CultureInfo.InvariantCulture);
-                var inside = Prefix + "n" + n.ToString(CultureInfo.InvariantCulture);
+                var inside = MachineInterface(n);
                 Must("ip", "netns", "add", ns);
                 Must("ip", "link", "add", host, "type", "veth", "peer", "name", inside, "netns", ns);
-                Must("ip", "addr", "add", HostAddress(n) + "/24", "dev", host);
+                if (bridged)
+                {
+                    Must("ip", "link", "set", host, "master", bridge);
+                }
+                else
+                {
+                    Must("ip", "addr", "add", HostAddress(n) + "/24", "dev", host);
+                }
+
                 Must("ip", "link", "set", host, "up");
-                Must("ip", "netns", "exec", ns, "ip", "addr", "add", MachineAddress(n) + "/24", "dev", inside);
+                Must("ip", "netns", "exec", ns, "ip", "addr", "add", (bridged ? BridgeAddress(n) : MachineAddress(n)) + "/24", "dev", inside);
                 Must("ip", "netns", "exec", ns, "ip", "link", "set", inside, "up");
                 Must("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-                Must("ip", "netns", "exec", ns, "ip", "route", "add", "default", "via", HostAddress(n));
+                Must("ip", "netns", "exec", ns, "ip", "route", "add", "default", "via", bridged ? BridgeHostAddress : HostAddress(n));
             }
         }
         catch
@@ -113,7 +146,29 @@ internal sealed class MachineNetwork : IDisposable
     /// <summary>Removes what <see cref="DropTraffic"/> added: packets pass again.</summary>
     public static void PassTraffic(int machine) => Must("ip", "netns", "exec", Namespace(machine), "nft", "delete", "table", "inet", CutTable);
 
-    /// <summary>Deletes every namespace and link named wfct-* (deleting a namespace also deletes the veth ends in it).</summary>
+    /// <summary>The IPv4 addresses on machine <paramref name="machine"/>'s link, as `ip -n NS addr` shows them.</summary>
+    public static IReadOnlyList<string> Addresses(int machine)
+    {
+        var addresses = new List<string>();
+        foreach (var line in Run("ip", "-n", Namespace(machine), "-o", "-4", "addr", "show", "dev", MachineInterface(machine)).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "2: wfct-n1    inet 10.231.0.2/24 brd ... scope global wfct-n1": the address follows "inet".
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var inet = Array.IndexOf(fields, "inet");
+            if (inet >= 0 && inet + 1 < fields.Length)
+            {
+                addresses.Add(fields[inet + 1].Split('/')[0]);
+            }
+        }
+
+        return addresses;
+    }
+
+    /// <summary>
+    /// Deletes every namespace and link named wfct-* (deleting a namespace also deletes the veth ends in it), after
+    /// killing what still runs in those namespaces: a process a failed test left behind (keepalived outlives the
+    /// `webfarm vip` that started it when that one is killed) would hold on to its addresses and pid files.
+    /// </summary>
     private static void RemoveLeftovers()
     {
         foreach (var line in Run("ip", "netns", "list").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -121,6 +176,11 @@ internal sealed class MachineNetwork : IDisposable
             var name = line.Split(' ')[0];
             if (name.StartsWith(Prefix, StringComparison.Ordinal))
             {
+                foreach (var pid in Run("ip", "netns", "pids", name).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    Run("kill", "-KILL", pid.Trim());
+                }
+
                 Run("ip", "netns", "del", name);
             }
         }

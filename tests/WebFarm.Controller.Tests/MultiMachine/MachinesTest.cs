@@ -3,9 +3,10 @@ namespace WebFarm.Controller.Tests.MultiMachine;
 /// <summary>
 /// The set-up every multi-machine test class shares: <c>machines</c> network namespaces (when this process may make
 /// them; <see cref="NetnsFactAttribute"/> skips the tests otherwise), a temporary directory, and the processes the
-/// test started, stopped before the network and the directory go, even when the test failed.
+/// test started, stopped before the network and the directory go, even when the test failed. <paramref name="bridged"/>:
+/// the machines share one segment (<see cref="MachineNetwork"/>).
 /// </summary>
-public abstract class MachinesTest(int machines) : IAsyncLifetime
+public abstract class MachinesTest(int machines, bool bridged = false) : IAsyncLifetime
 {
     private MachineNetwork? _network;
 
@@ -42,7 +43,7 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
     {
         if (MachineNetwork.IsPermitted(out _))
         {
-            _network = MachineNetwork.Create(machines);
+            _network = MachineNetwork.Create(machines, bridged);
         }
 
         return Task.CompletedTask;

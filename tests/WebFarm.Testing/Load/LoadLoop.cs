@@ -7,6 +7,7 @@ namespace WebFarm.Testing;
 public sealed class LoadLoop
 {
     private readonly List<string> _failures = [];
+    private readonly List<(DateTime Sent, DateTime At, string? Body)> _timeline = [];
     private readonly HashSet<string> _bodies = [];
     private int _sent;
 
@@ -35,19 +36,32 @@ public sealed class LoadLoop
         }
     }
 
+    /// <summary>When each request was sent and ended (UTC) and its body, null for a failure: what a takeover test measures.</summary>
+    public IReadOnlyList<(DateTime Sent, DateTime At, string? Body)> Timeline
+    {
+        get
+        {
+            lock (_timeline)
+            {
+                return [.. _timeline];
+            }
+        }
+    }
+
     public Task RunAsync(HttpClient client, CancellationToken stop, int maxRequests = 1_000_000, string path = "/")
         => Task.Run(async () =>
         {
             while (Sent < maxRequests && !stop.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _sent);
+                var sentAt = DateTime.UtcNow;
                 try
                 {
                     using var response = await client.GetAsync(path, CancellationToken.None);
                     var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
                     if ((int)response.StatusCode != 200)
                     {
-                        Fail($"status {(int)response.StatusCode}: {body}");
+                        Fail(sentAt, $"status {(int)response.StatusCode}: {body}");
                     }
                     else
                     {
@@ -55,26 +69,38 @@ public sealed class LoadLoop
                         {
                             _bodies.Add(body);
                         }
+
+                        Record(sentAt, body);
                     }
                 }
                 catch (HttpRequestException ex)
                 {
-                    Fail(ex.Message);
+                    Fail(sentAt, ex.Message);
                 }
                 catch (TaskCanceledException ex)
                 {
-                    Fail("timed out: " + ex.Message);
+                    Fail(sentAt, "timed out: " + ex.Message);
                 }
 
                 await Task.Delay(10, CancellationToken.None);
             }
         });
 
-    private void Fail(string reason)
+    private void Fail(DateTime sentAt, string reason)
     {
         lock (_failures)
         {
             _failures.Add(reason);
+        }
+
+        Record(sentAt, null);
+    }
+
+    private void Record(DateTime sentAt, string? body)
+    {
+        lock (_timeline)
+        {
+            _timeline.Add((sentAt, DateTime.UtcNow, body));
         }
     }
 }
