@@ -34,4 +34,8 @@ public sealed record DeploymentRecord(
 
     /// <summary>Whether a failed batch returns the servers already done (--auto-rollback).</summary>
     public bool AutoRollback { get; init; }
+
+    /// <summary>How long a new instance has to start and pass its health gate (kept so that a new leader can resume the
+    /// deployment with the operator's options; null in records written before it was kept: the default then).</summary>
+    public TimeSpan? HealthTimeout { get; init; }
 }

@@ -18,7 +18,10 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
     /// Starts a real `webfarm agent` in each machine's namespace, joined to <paramref name="controller"/> as web1..webN
     /// with the machine's address (port 1: it serves nothing itself, its app instances do), plus <paramref name="extra"/>.
     /// </summary>
-    private protected async Task StartAgentsAsync(Infrastructure.TestController controller, params string[] extra)
+    private protected Task StartAgentsAsync(Infrastructure.TestController controller, params string[] extra) => StartAgentsAsync(controller.Client, extra);
+
+    /// <inheritdoc cref="StartAgentsAsync(Infrastructure.TestController, string[])"/>
+    private protected async Task StartAgentsAsync(Infrastructure.ControllerClient controller, params string[] extra)
     {
         for (var n = 1; n <= machines; n++)
         {
@@ -26,7 +29,7 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
                 MachineNetwork.Namespace(n),
                 [
                     "agent",
-                    "--controller", controller.Host.Url.ToString(),
+                    "--controller", controller.Url.ToString(),
                     "--name", $"web{n}",
                     "--address", $"http://{MachineNetwork.MachineAddress(n)}:1",
                     "--data-dir", Dir.Sub("agent" + n),
