@@ -1,3 +1,4 @@
+using System.Text.Json;
 using WebFarm.Controller.Tests.Infrastructure;
 using WebFarm.Controller.Tests.MultiMachine;
 
@@ -6,10 +7,11 @@ namespace WebFarm.Controller.Tests.Deployments;
 /// <summary>
 /// A controller killed (SIGKILL) in the middle of a deployment and started again on the same data directory: the new
 /// leader resumes the deployment where each server was, with a `webfarm balancer` process (driven through its admin
-/// API) serving the visitors all along, and no request fails.
+/// API) serving the visitors all along, and no request fails. Then a fourth server joins: it enters the farm only once
+/// it holds the current release and every content set, and serves v2 from its first request.
 /// </summary>
 [Collection(nameof(MultiMachineTests))] // One network at a time: the namespaces have fixed names.
-public sealed class ControllerRestartDeploymentTests : DeploymentMachines
+public sealed class ControllerRestartDeploymentTests() : DeploymentMachines(4)
 {
     private const int Visitors = 64;
     private const string BalancerToken = "restart-tests-balancer-token";
@@ -17,7 +19,7 @@ public sealed class ControllerRestartDeploymentTests : DeploymentMachines
     private BalancerProcess? _balancer;
 
     [NetnsFact]
-    public async Task A_controller_killed_mid_deployment_resumes_it_when_it_restarts_and_every_server_ends_on_v2_with_no_failed_request()
+    public async Task A_controller_killed_mid_deployment_resumes_it_when_it_restarts_and_every_server_ends_on_v2_and_a_joining_server_serves_v2_once_it_holds_the_content_with_no_failed_request()
     {
         var stateEndpoint = await StartRedisAsync();
         _balancer = await BalancerProcess.StartAsync([], BalancerToken, ["hello"], route: "hello", healthPath: "/healthz");
@@ -58,6 +60,29 @@ public sealed class ControllerRestartDeploymentTests : DeploymentMachines
         load.ForgetSeen();
         await Eventually.True(() => load.Seen.Count(s => s.Release == "v2") == 3 && load.Seen.All(s => s.Release == "v2"), TimeSpan.FromSeconds(60), "the balancer serves v2 from every server and nothing else");
 
+        // A content set with a 3 MB file; web4 joins with a 2 MB file limit: it installs release 2 (its largest file
+        // is under 2 MB) and refuses the content set, so its v2 instance runs healthy but stays out of the farm.
+        var big = Directory.CreateDirectory(Dir.Sub("content-big")).FullName;
+        await File.WriteAllBytesAsync(Path.Combine(big, "big.bin"), new byte[3 * 1024 * 1024]);
+        await PushContentAsync(big);
+        await StartAgentAsync(api, 4, "--max-file-size", "2mb");
+        var held = await Eventually.ReturnsAsync(
+            async () => (await api.InstancesAsync("hello")).Find(r => r.GetProperty("server").GetString() == "web4"),
+            r => r.ValueKind == JsonValueKind.Object && r.GetProperty("healthy").GetBoolean(),
+            TimeSpan.FromSeconds(120),
+            "web4's instance healthy");
+        Assert.Equal(2, held.GetProperty("release").GetInt64());
+        Assert.False(held.GetProperty("inRotation").GetBoolean(), held.GetRawText());
+
+        // A version it accepts: web4 installs it, then enters the farm, and its first pages are v2.
+        var small = Directory.CreateDirectory(Dir.Sub("content-small")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(small, "index.html"), "small");
+        await PushContentAsync(small);
+        await Eventually.True(async () => (await ReleasesOnPagesAsync()).ContainsKey("web4"), TimeSpan.FromSeconds(60), "web4 in rotation");
+        Assert.Equal("small", await File.ReadAllTextAsync(Path.Combine(Dir.Sub("agent4"), "content", "static", "index.html")));
+        await Eventually.True(() => load.Seen.Contains(("web4", "v2")), TimeSpan.FromSeconds(60), "the balancer serves web4");
+        Assert.All(load.Seen, s => Assert.Equal("v2", s.Release));
+
         await stop.CancelAsync();
         await visiting;
         Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Requests} requests failed across the controller's restart ({load.LostSessions} lost sessions): {string.Join("; ", load.Failures.Take(3))}");
@@ -71,6 +96,12 @@ public sealed class ControllerRestartDeploymentTests : DeploymentMachines
         {
             await _balancer.DisposeAsync();
         }
+    }
+
+    private async Task PushContentAsync(string path)
+    {
+        var push = await WebFarmCli.RunAsync(CliTimeout, ["content", "push", "static", path, .. Api]);
+        Assert.True(push.ExitCode == 0, push.Stderr + push.Stdout);
     }
 
     private async Task<WebFarmProcess> StartControllerAsync(string[] arguments)

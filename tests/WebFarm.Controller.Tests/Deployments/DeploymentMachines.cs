@@ -10,7 +10,7 @@ namespace WebFarm.Controller.Tests.Deployments;
 /// and its balancer on the host, a real `webfarm agent` in each machine's namespace, and the app <c>hello</c> that runs
 /// its releases (HelloFarm, each release's appsettings.json naming it, so its pages say which release answered).
 /// </summary>
-public abstract class DeploymentMachines() : MachinesTest(3)
+public abstract class DeploymentMachines(int machines = 3) : MachinesTest(machines)
 {
     protected const string OperatorToken = "deployment-tests-operator-token";
     protected static readonly TimeSpan CliTimeout = TimeSpan.FromMinutes(5);
@@ -45,7 +45,7 @@ public abstract class DeploymentMachines() : MachinesTest(3)
     private protected async Task StartAppAsync(ControllerClient controller, string ports)
     {
         ControllerApi = controller;
-        await StartAgentsAsync(controller);
+        await StartAgentsAsync(controller, 3);
         var add = await WebFarmCli.RunAsync(CliTimeout, ["apps", "add", "hello", .. Api, "--ports", ports]);
         Assert.True(add.ExitCode == 0, add.Stderr + add.Stdout);
     }

@@ -21,24 +21,35 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
     private protected Task StartAgentsAsync(Infrastructure.TestController controller, params string[] extra) => StartAgentsAsync(controller.Client, extra);
 
     /// <inheritdoc cref="StartAgentsAsync(Infrastructure.TestController, string[])"/>
-    private protected async Task StartAgentsAsync(Infrastructure.ControllerClient controller, params string[] extra)
+    private protected Task StartAgentsAsync(Infrastructure.ControllerClient controller, params string[] extra) => StartAgentsAsync(controller, machines, extra);
+
+    /// <summary>Agents on the first <paramref name="count"/> machines (the others join later, <see cref="StartAgentAsync"/>).</summary>
+    private protected async Task StartAgentsAsync(Infrastructure.ControllerClient controller, int count, params string[] extra)
     {
-        for (var n = 1; n <= machines; n++)
+        for (var n = 1; n <= count; n++)
         {
-            Processes.Add(WebFarmProcess.Start(
-                MachineNetwork.Namespace(n),
-                [
-                    "agent",
-                    "--controller", controller.Url.ToString(),
-                    "--name", $"web{n}",
-                    "--address", $"http://{MachineNetwork.MachineAddress(n)}:1",
-                    "--data-dir", Dir.Sub("agent" + n),
-                    "--join-token", await controller.NewJoinTokenAsync(),
-                    .. extra,
-                ]));
+            await StartAgentAsync(controller, n, extra);
         }
 
-        await Eventually.True(async () => (await controller.AgentsAsync()).Count == machines, TimeSpan.FromSeconds(90), $"{machines} agents joined");
+        await Eventually.True(async () => (await controller.AgentsAsync()).Count == count, TimeSpan.FromSeconds(90), $"{count} agents joined");
+    }
+
+    /// <summary>A real `webfarm agent` in machine <paramref name="n"/>'s namespace, joined as web<paramref name="n"/>.</summary>
+    private protected async Task<WebFarmProcess> StartAgentAsync(Infrastructure.ControllerClient controller, int n, params string[] extra)
+    {
+        var agent = WebFarmProcess.Start(
+            MachineNetwork.Namespace(n),
+            [
+                "agent",
+                "--controller", controller.Url.ToString(),
+                "--name", $"web{n}",
+                "--address", $"http://{MachineNetwork.MachineAddress(n)}:1",
+                "--data-dir", Dir.Sub("agent" + n),
+                "--join-token", await controller.NewJoinTokenAsync(),
+                .. extra,
+            ]);
+        Processes.Add(agent);
+        return agent;
     }
 
     public Task InitializeAsync()
