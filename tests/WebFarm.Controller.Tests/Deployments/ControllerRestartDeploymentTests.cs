@@ -8,13 +8,16 @@ namespace WebFarm.Controller.Tests.Deployments;
 /// A controller killed (SIGKILL) in the middle of a deployment and started again on the same data directory: the new
 /// leader resumes the deployment where each server was, with a `webfarm balancer` process (driven through its admin
 /// API) serving the visitors all along, and no request fails. Then a fourth server joins: it enters the farm only once
-/// it holds the current release and every content set, and serves v2 from its first request.
+/// it holds the current release and every content set, and serves v2 from its first request. The third server's name
+/// is 61 characters long: its `SERVER.next` entry would pass the balancer's 64-character limit, and must still deploy.
 /// </summary>
 [Collection(nameof(MultiMachineTests))] // One network at a time: the namespaces have fixed names.
 public sealed class ControllerRestartDeploymentTests() : DeploymentMachines(4)
 {
     private const int Visitors = 64;
     private const string BalancerToken = "restart-tests-balancer-token";
+
+    private static readonly string Web3 = "web-" + new string('x', 55) + "-3";
 
     private BalancerProcess? _balancer;
 
@@ -41,7 +44,7 @@ public sealed class ControllerRestartDeploymentTests() : DeploymentMachines(4)
         var visiting = load.RunAsync(_balancer.Url, Visitors, stop.Token);
         await Eventually.True(() => load.Rounds > Visitors, TimeSpan.FromSeconds(120), "the visitors' sessions work through the balancer");
 
-        // Release 2 rolls out; the controller is killed while web2's turn is under way (web1 done, web3 waiting).
+        // Release 2 rolls out (in name order: Web3, web1, web2); the controller is killed while web2's turn is under way.
         var deploying = DeployAsync(HelloFarmRelease("v2"));
         var running = await Eventually.ReturnsAsync(
             LatestAsync,
@@ -56,7 +59,7 @@ public sealed class ControllerRestartDeploymentTests() : DeploymentMachines(4)
         var ended = await Eventually.ReturnsAsync(() => DeploymentAsync(id), d => d.GetProperty("state").GetString() != "running", TimeSpan.FromSeconds(180), "the resumed deployment ended");
         Assert.True(ended.GetProperty("state").GetString() == "succeeded", ended.GetRawText());
         Assert.All(ended.GetProperty("servers").EnumerateArray(), s => Assert.Equal(("done", 2L), (s.GetProperty("phase").GetString(), s.GetProperty("release").GetInt64())));
-        Assert.Equal(new Dictionary<string, string> { ["web1"] = "v2", ["web2"] = "v2", ["web3"] = "v2" }, await ReleasesOnPagesAsync());
+        Assert.Equal(new Dictionary<string, string> { ["web1"] = "v2", ["web2"] = "v2", [Web3] = "v2" }, await ReleasesOnPagesAsync());
         load.ForgetSeen();
         await Eventually.True(() => load.Seen.Count(s => s.Release == "v2") == 3 && load.Seen.All(s => s.Release == "v2"), TimeSpan.FromSeconds(60), "the balancer serves v2 from every server and nothing else");
 
@@ -97,6 +100,8 @@ public sealed class ControllerRestartDeploymentTests() : DeploymentMachines(4)
             await _balancer.DisposeAsync();
         }
     }
+
+    protected override string ServerName(int n) => n == 3 ? Web3 : base.ServerName(n);
 
     private async Task PushContentAsync(string path)
     {

@@ -34,7 +34,10 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
         await Eventually.True(async () => (await controller.AgentsAsync()).Count == count, TimeSpan.FromSeconds(90), $"{count} agents joined");
     }
 
-    /// <summary>A real `webfarm agent` in machine <paramref name="n"/>'s namespace, joined as web<paramref name="n"/>.</summary>
+    /// <summary>The name machine <paramref name="n"/>'s agent joins as (web1..webN; its last character is always the machine's number).</summary>
+    protected virtual string ServerName(int n) => $"web{n}";
+
+    /// <summary>A real `webfarm agent` in machine <paramref name="n"/>'s namespace, joined as <see cref="ServerName"/>.</summary>
     private protected async Task<WebFarmProcess> StartAgentAsync(Infrastructure.ControllerClient controller, int n, params string[] extra)
     {
         var agent = WebFarmProcess.Start(
@@ -42,7 +45,7 @@ public abstract class MachinesTest(int machines) : IAsyncLifetime
             [
                 "agent",
                 "--controller", controller.Url.ToString(),
-                "--name", $"web{n}",
+                "--name", ServerName(n),
                 "--address", $"http://{MachineNetwork.MachineAddress(n)}:1",
                 "--data-dir", Dir.Sub("agent" + n),
                 "--join-token", await controller.NewJoinTokenAsync(),
