@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Collections.Concurrent;
+using System.Globalization;
 using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Admin;
 using WebFarm.Controller.Agents;
