@@ -467,9 +467,12 @@ internal static partial class ConfigValidator
         }
     }
 
+    /// <summary>The longest farm or server name (the admin API's paths and the events carry it).</summary>
+    public const int MaxNameLength = 64;
+
     public static bool IsValidName(string? name)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > 64)
+        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength)
         {
             return false;
         }

@@ -8,6 +8,7 @@ using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Events;
 using WebFarm.Controller.Apps;
 using WebFarm.Controller.Hosting;
+using WebFarm.Controller.Releases;
 using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Store;
 using WebFarm.Controller.Trace;
@@ -32,18 +33,20 @@ public sealed class AgentRegistry : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly AppCatalog _apps;
     private readonly InstanceRotation _instances;
+    private readonly ReleaseLibrary _releases;
     private readonly TraceStore _trace;
     private readonly ConcurrentDictionary<string, TrackedServer> _byName = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TrackedServer> _byCredential = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private Task _monitor = Task.CompletedTask;
 
-    public AgentRegistry(IControllerStore store, FarmRotation rotation, AppCatalog apps, TraceStore trace, ControllerOptions options, ILogger logger, TimeProvider? time = null)
+    public AgentRegistry(IControllerStore store, FarmRotation rotation, AppCatalog apps, ReleaseLibrary releases, TraceStore trace, ControllerOptions options, ILogger logger, TimeProvider? time = null)
     {
         _store = store;
         _rotation = rotation;
         _apps = apps;
-        _instances = new InstanceRotation(rotation, apps);
+        _instances = new InstanceRotation(rotation, apps, releases);
+        _releases = releases;
         _trace = trace;
         _options = options;
         _logger = logger;
@@ -318,7 +321,8 @@ public sealed class AgentRegistry : IAsyncDisposable
                         return;
                     }
 
-                    if (result.Healthy)
+                    var lacking = result.Healthy ? _releases.LacksContent(server.Name) : null;
+                    if (result.Healthy && lacking is null)
                     {
                         _rotation.BringIn(server.Name, server.Address);
                         server.State = AgentState.Ready;
@@ -328,7 +332,7 @@ public sealed class AgentRegistry : IAsyncDisposable
                         return;
                     }
 
-                    server.Detail = $"not in rotation yet: {result.Url} {result.Reason}";
+                    server.Detail = lacking is null ? $"not in rotation yet: {result.Url} {result.Reason}" : $"not in rotation yet: {lacking}";
                 }
 
                 await Task.Delay(_options.HeartbeatInterval, _time, token).ConfigureAwait(false);

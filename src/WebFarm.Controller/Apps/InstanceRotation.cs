@@ -1,6 +1,7 @@
 using WebFarm.Agent.Control;
 using WebFarm.Balancer.Farms;
 using WebFarm.Controller.Agents;
+using WebFarm.Controller.Releases;
 using WebFarm.Controller.Rotation;
 
 namespace WebFarm.Controller.Apps;
@@ -8,9 +9,11 @@ namespace WebFarm.Controller.Apps;
 /// <summary>
 /// "Ready for load balancing", per app instance: a server joins its app's farm (slow start) once its agent heartbeats
 /// and reports the instance healthy; an instance whose process is gone is marked failed at once (the farm's own
-/// health checks bring it back); a lost agent takes all its instances out. Called under the server's lock.
+/// health checks bring it back); a lost agent takes all its instances out. A server comes in only once it holds the
+/// newest version of every content set (a joining or returning server gets the farm's content before its first
+/// request; its release is installed by then, as its instance runs from it). Called under the server's lock.
 /// </summary>
-internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog)
+internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog, ReleaseLibrary releases)
 {
     /// <summary>The instance's address as the balancer reaches it: the server's joined address with the instance's port.</summary>
     public static string AddressOf(string serverAddress, int port) => new UriBuilder(serverAddress) { Port = port, Path = string.Empty }.Uri.GetLeftPart(UriPartial.Authority);
@@ -46,6 +49,12 @@ internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog
             {
                 if (!server.InRotation.Contains(app.Name) || AddressChanged(app.Name, server.Name, address))
                 {
+                    if (releases.LacksContent(server.Name) is { } lacking)
+                    {
+                        server.Detail = $"not ready for load balancing: {lacking}";
+                        continue; // A later heartbeat brings it in once its agent reports the content installed.
+                    }
+
                     rotation.BringIn(app.Name, server.Name, address);
                     server.InRotation.Add(app.Name);
                     added.Add(app.Name);

@@ -17,8 +17,8 @@ namespace WebFarm.Controller.Deployments;
 /// Rolls an app's release over its servers, batch by batch (<see cref="ServerRollout"/> for one server's phases): one
 /// deployment per app at a time; a batch that fails stops it (the failed servers stay on the previous release; with
 /// --auto-rollback the servers already done return to it too). Every phase change is saved in the store and published as
-/// a <see cref="EventKind.ServerUpdated"/> event. Runs under the leader role; a new leader marks what its predecessor
-/// left running as failed (<see cref="RecoverAsync"/>) and puts each server back on the release it served.
+/// a <see cref="EventKind.ServerUpdated"/> event. Runs under the leader role; a new leader resumes what its predecessor
+/// left running, or marks it failed when it cannot (<see cref="RecoverAsync"/>).
 /// </summary>
 public sealed partial class DeploymentEngine : IAsyncDisposable
 {
@@ -69,9 +69,10 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
     public TimeSpan GateInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// Marks the deployments a previous leader left running as failed (each server keeps the release it served; none is
-    /// left out of rotation: this leader's balancer takes in what its agents report healthy) and restores which release
-    /// each server of each app runs from the apps' last deployments.
+    /// Takes over what a previous leader left: the deployment it left running is resumed where each server was
+    /// (<see cref="ResumeAsync"/>), or marked failed when it cannot be (<see cref="WhyNotResumable"/>); and which release
+    /// each server of each app runs is restored from the apps' last deployments. Runs before the agents heartbeat, whose
+    /// desired apps name those releases.
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
@@ -89,15 +90,18 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
             }
 
             var record = last[0];
+            var resume = false;
             if (record.State == DeploymentState.Running)
             {
-                var now = Time.GetUtcNow();
-                var servers = record.Servers.Select(s => s.Phase is DeploymentPhase.Done or DeploymentPhase.Failed or DeploymentPhase.RolledBack or DeploymentPhase.Waiting
-                    ? s
-                    : s with { Phase = DeploymentPhase.Failed, PhaseSince = now, Error = $"interrupted in phase {s.Phase}: the controller stopped or leadership moved" }).ToList();
-                record = record with { State = DeploymentState.Failed, FinishedAt = now, Error = "the controller stopped (or leadership moved) during the deployment; each server keeps the release it served", Servers = servers };
-                await _store.SaveDeploymentAsync(record, cancellationToken).ConfigureAwait(false);
-                Publish(record.App, null, EventKind.DeployFailed, $"deployment {record.Id} of {record.App} (release {record.Release}) failed: {record.Error}");
+                var why = await WhyNotResumable(record, cancellationToken).ConfigureAwait(false);
+                if (why is null)
+                {
+                    resume = true;
+                }
+                else
+                {
+                    record = await MarkInterruptedAsync(record, why, cancellationToken).ConfigureAwait(false);
+                }
             }
             else if (record.State == DeploymentState.Staged)
             {
@@ -114,8 +118,16 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
             {
                 if (server.Release is { } serving)
                 {
-                    Catalog.Releases.Set(app.Name, server.Server, new ServerReleases(serving, null));
+                    // Resuming a server that was before its `stopping` phase: its agent keeps the new instance running
+                    // beside the serving one, and its turn starts again from `starting` (which finds it running).
+                    var next = resume && serving != record.Release && IsMidTurn(server.Phase) && record.Strategy == DeploymentKind.Rolling ? record.Release : (long?)null;
+                    Catalog.Releases.Set(app.Name, server.Server, new ServerReleases(serving, next));
                 }
+            }
+
+            if (resume)
+            {
+                Resume(record, app);
             }
         }
     }
@@ -174,6 +186,7 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
             Batch = request.Batch.For(servers.Count),
             AutoRollback = request.AutoRollback,
             StagePath = request.StagePath,
+            HealthTimeout = request.HealthTimeout,
         };
         var deployment = new Deployment(record, request);
         if (!_running.TryAdd(app.Name, deployment))
@@ -256,7 +269,9 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
         await SaveAsync(deployment).ConfigureAwait(false);
     }
 
-    private async Task RunAsync(Deployment deployment, AppDefinition app, List<TrackedServer> servers)
+    /// <summary>Rolls <paramref name="servers"/> batch by batch; null: a resumed deployment, whose servers still to roll
+    /// follow from its record (<see cref="ResumeServersAsync"/>).</summary>
+    private async Task RunAsync(Deployment deployment, AppDefinition app, List<TrackedServer>? servers)
     {
         var token = _stop.Token;
         var request = deployment.Request;
@@ -264,6 +279,12 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
         var done = new List<(TrackedServer Server, long? From)>();
         try
         {
+            servers ??= await ResumeServersAsync(deployment, app, done, token).ConfigureAwait(false);
+            if (servers is null)
+            {
+                return; // It could not be resumed after all, and is marked failed.
+            }
+
             for (var start = 0; start < servers.Count; start += record.Batch)
             {
                 var batch = servers.GetRange(start, Math.Min(record.Batch, servers.Count - start));
@@ -281,7 +302,7 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            // Stepping down or stopping: the next leader marks it failed (RecoverAsync).
+            // Stepping down or stopping: the next leader resumes it (RecoverAsync).
         }
         catch (Exception ex)
         {

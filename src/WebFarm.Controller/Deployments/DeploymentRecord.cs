@@ -37,4 +37,8 @@ public sealed record DeploymentRecord(
 
     /// <summary>A stage's path prefix (`--stage-path /v2`), null without one or for the other kinds.</summary>
     public string? StagePath { get; init; }
+
+    /// <summary>How long a new instance has to start and pass its health gate (kept so that a new leader can resume the
+    /// deployment with the operator's options; null in records written before it was kept: the default then).</summary>
+    public TimeSpan? HealthTimeout { get; init; }
 }

@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
+using WebFarm.Balancer.Configuration;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Apps;
 using WebFarm.Controller.Rotation;
@@ -25,7 +28,24 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
     private DateTimeOffset _healthStarted = engine.Time.GetUtcNow();
     private bool _staging;
 
-    private string TempEntry => server.Name + ".next";
+    private string TempEntry => TempEntryName(server.Name);
+
+    /// <summary>
+    /// The farm entry of a server's new instance during its swap: <c>SERVER.next</c>, or, when that would pass the
+    /// balancer's name limit (a server name of 60 characters or more), the name cut short with 8 hex digits of its
+    /// SHA-256 so that two long names sharing their start still get distinct entries.
+    /// </summary>
+    internal static string TempEntryName(string server)
+    {
+        const string Suffix = ".next";
+        if (server.Length + Suffix.Length <= ConfigValidator.MaxNameLength)
+        {
+            return server + Suffix;
+        }
+
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(server)), 0, 4).ToLowerInvariant();
+        return string.Concat(server.AsSpan(0, ConfigValidator.MaxNameLength - Suffix.Length - hash.Length - 1), "-", hash, Suffix);
+    }
 
     /// <summary>Rolls the server from <c>from</c> (null: nothing ran) to <c>to</c>; its phases are recorded as it goes.</summary>
     /// <exception cref="RolloutFailure">The server stays on (or returns to) <c>from</c>, unless it failed after its swap.</exception>

@@ -57,7 +57,7 @@ public sealed class LeaderRole : IAsyncDisposable
         var apps = new AppCatalog(store, rotation, options);
         await apps.StartAsync(cancellationToken).ConfigureAwait(false);
         var trace = new TraceStore();
-        var agents = new AgentRegistry(store, rotation, apps, trace, options, logger);
+        var agents = new AgentRegistry(store, rotation, apps, releases, trace, options, logger);
         agents.Commands = new CommandDispatcher(agents);
         AvailabilityMonitor? availability = null;
         var deployments = new DeploymentEngine(agents, apps, rotation, releases, store, trace, logger);

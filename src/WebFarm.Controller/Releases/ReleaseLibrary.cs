@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Admin;
 using WebFarm.Controller.Agents;
@@ -133,6 +134,43 @@ public sealed class ReleaseLibrary : IAsyncDisposable
 
     /// <summary>Keeps what server <paramref name="server"/> reported holding and refusing.</summary>
     public void Report(string server, SyncRequest report) => _reports[server] = report;
+
+    /// <summary>
+    /// Why <paramref name="server"/> is not ready for load balancing yet as far as content goes: the newest version of a
+    /// content set it does not hold (refused, or not fetched yet), or no sync report from it yet while there are content
+    /// sets; null when it holds every one.
+    /// </summary>
+    public string? LacksContent(string server)
+    {
+        var content = Desired().Content;
+        if (content.Count == 0)
+        {
+            return null;
+        }
+
+        if (!_reports.TryGetValue(server, out var report))
+        {
+            return "its agent has not reported its content sets yet";
+        }
+
+        foreach (var wanted in content)
+        {
+            if (!report.Content.Contains(wanted))
+            {
+                foreach (var failure in report.Failures)
+                {
+                    if (failure.Kind == TreeInstaller.ContentKind && failure.Name == wanted.Name && failure.Id == wanted.Id)
+                    {
+                        return string.Create(CultureInfo.InvariantCulture, $"its agent refused version {wanted.Id} of content set '{wanted.Name}': {failure.Reason}");
+                    }
+                }
+
+                return string.Create(CultureInfo.InvariantCulture, $"version {wanted.Id} of content set '{wanted.Name}' is not installed on it yet");
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Which servers hold a tree, and which refused it (from their last reports).</summary>
     public TreePlacement PlacementOf(string kind, string name, long id)

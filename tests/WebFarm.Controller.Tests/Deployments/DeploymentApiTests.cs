@@ -8,7 +8,8 @@ namespace WebFarm.Controller.Tests.Deployments;
 
 /// <summary>
 /// The deployment API's refusals (a specific status and message; nothing starts) and what a controller that starts
-/// finds: a deployment its predecessor left running is marked failed, and each server keeps the release it served.
+/// finds: a deployment its predecessor left running that cannot be resumed (its release is no longer kept) is marked
+/// failed, and each server keeps the release it served (resuming is ControllerRestartDeploymentTests').
 /// </summary>
 public sealed class DeploymentApiTests : IDisposable
 {
@@ -72,7 +73,7 @@ public sealed class DeploymentApiTests : IDisposable
     }
 
     [Fact]
-    public async Task A_deployment_left_running_by_a_stopped_controller_is_marked_failed_and_each_server_keeps_the_release_it_served()
+    public async Task A_deployment_left_running_whose_release_is_no_longer_kept_is_marked_failed_and_each_server_keeps_the_release_it_served()
     {
         var data = _dir.Sub("controller");
         Directory.CreateDirectory(data);
@@ -94,7 +95,7 @@ public sealed class DeploymentApiTests : IDisposable
         using var json = JsonDocument.Parse(await controller.Http.GetStringAsync($"api/deployments/{id}"));
         var record = json.RootElement;
         Assert.Equal("failed", record.GetProperty("state").GetString());
-        Assert.StartsWith("the controller stopped (or leadership moved) during the deployment", record.GetProperty("error").GetString());
+        Assert.StartsWith("the controller stopped (or leadership moved) during the deployment and it could not be resumed: release 4 is no longer kept", record.GetProperty("error").GetString());
         Assert.Equal(["done", "failed", "waiting"], record.GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("phase").GetString()));
         Assert.Equal("interrupted in phase gating: the controller stopped or leadership moved", record.GetProperty("servers")[1].GetProperty("error").GetString());
         Assert.True(record.TryGetProperty("finishedAt", out var finished) && finished.ValueKind == JsonValueKind.String);

@@ -10,24 +10,42 @@ namespace WebFarm.Controller.Tests.Deployments;
 /// and its balancer on the host, a real `webfarm agent` in each machine's namespace, and the app <c>hello</c> that runs
 /// its releases (HelloFarm, each release's appsettings.json naming it, so its pages say which release answered).
 /// </summary>
-public abstract class DeploymentMachines() : MachinesTest(3)
+public abstract class DeploymentMachines(int machines = 3) : MachinesTest(machines)
 {
     protected const string OperatorToken = "deployment-tests-operator-token";
     protected static readonly TimeSpan CliTimeout = TimeSpan.FromMinutes(5);
 
     private RedisServer? _redis;
 
+    /// <summary>The in-process controller (<see cref="StartFarmAsync"/>; null when the test runs its controller as a process).</summary>
     private protected TestController Controller { get; private set; } = null!;
 
-    protected string[] Api => ["--controller", Controller.Host.Url.ToString(), "--token", OperatorToken];
+    /// <summary>The controller's API, in this process or not.</summary>
+    private protected ControllerClient ControllerApi { get; private set; } = null!;
+
+    protected string[] Api => ["--controller", ControllerApi.Url.ToString(), "--token", OperatorToken];
 
     /// <summary>Starts Redis, the controller, three agents and adds the app <c>hello</c> (no command: it runs its releases).</summary>
     protected async Task StartFarmAsync(string ports)
     {
+        var stateEndpoint = await StartRedisAsync();
+        Controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0", configure: o => o with { StateEndpoint = stateEndpoint });
+        await StartAppAsync(Controller.Client, ports);
+    }
+
+    /// <summary>Starts Redis for HelloFarm's sessions, reached from every machine; its host:port.</summary>
+    private protected async Task<string> StartRedisAsync()
+    {
         var host = MachineNetwork.HostAddress(1);
         _redis = await RedisServer.StartAsync(extraArgs: () => ["--bind", $"127.0.0.1 {host}", "--protected-mode", "no"]);
-        Controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{host}:0", configure: o => o with { StateEndpoint = $"{host}:{_redis.Port}" });
-        await StartAgentsAsync(Controller);
+        return $"{host}:{_redis.Port}";
+    }
+
+    /// <summary>Starts three agents joined to <paramref name="controller"/> and adds the app <c>hello</c> (no command: it runs its releases).</summary>
+    private protected async Task StartAppAsync(ControllerClient controller, string ports)
+    {
+        ControllerApi = controller;
+        await StartAgentsAsync(controller, 3);
         var add = await WebFarmCli.RunAsync(CliTimeout, ["apps", "add", "hello", .. Api, "--ports", ports]);
         Assert.True(add.ExitCode == 0, add.Stderr + add.Stdout);
     }
@@ -45,7 +63,7 @@ public abstract class DeploymentMachines() : MachinesTest(3)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var pages = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var row in await Controller.InstancesAsync("hello"))
+        foreach (var row in await ControllerApi.InstancesAsync("hello"))
         {
             if (!row.GetProperty("inRotation").GetBoolean())
             {
@@ -65,12 +83,12 @@ public abstract class DeploymentMachines() : MachinesTest(3)
     /// <summary>GET /api/deployments/{id}.</summary>
     protected async Task<JsonElement> DeploymentAsync(long id)
     {
-        using var json = JsonDocument.Parse(await Controller.Http.GetStringAsync($"api/deployments/{id}"));
+        using var json = JsonDocument.Parse(await ControllerApi.Http.GetStringAsync($"api/deployments/{id}"));
         return json.RootElement.Clone();
     }
 
     /// <summary>The latest deployment of hello.</summary>
-    protected async Task<JsonElement> LatestAsync() => (await Controller.ListAsync("api/deployments?app=hello"))[0];
+    protected async Task<JsonElement> LatestAsync() => (await ControllerApi.ListAsync("api/deployments?app=hello"))[0];
 
     protected static string Phase(JsonElement deployment, string server)
         => deployment.GetProperty("servers").EnumerateArray().Single(s => s.GetProperty("server").GetString() == server).GetProperty("phase").GetString()!;

@@ -14,16 +14,15 @@ internal sealed class TestController : IAsyncDisposable
     private TestController(ControllerHost host, string? token)
     {
         Host = host;
-        Http = new HttpClient { BaseAddress = host.Url, Timeout = TimeSpan.FromSeconds(30) };
-        if (token is not null)
-        {
-            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
+        Client = new ControllerClient(host.Url, token);
     }
 
     public ControllerHost Host { get; }
 
-    public HttpClient Http { get; }
+    /// <summary>The API client (the helpers below are its).</summary>
+    public ControllerClient Client { get; }
+
+    public HttpClient Http => Client.Http;
 
     public static async Task<TestController> StartAsync(string dataDirectory, string? token = null, string listen = "http://127.0.0.1:0", string? store = null, TimeSpan? availabilityInterval = null, Func<ControllerOptions, ControllerOptions>? configure = null)
     {
@@ -41,28 +40,13 @@ internal sealed class TestController : IAsyncDisposable
         return new TestController(await ControllerHost.StartAsync(options, NullLoggerFactory.Instance, default), token);
     }
 
-    public async Task<string> NewJoinTokenAsync()
-    {
-        using var response = await Http.PostAsync("api/agents/tokens", null);
-        response.EnsureSuccessStatusCode();
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return json.RootElement.GetProperty("token").GetString()!;
-    }
+    public Task<string> NewJoinTokenAsync() => Client.NewJoinTokenAsync();
 
-    public async Task<List<JsonElement>> AgentsAsync()
-    {
-        using var json = JsonDocument.Parse(await Http.GetStringAsync("api/agents"));
-        return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
-    }
+    public Task<List<JsonElement>> AgentsAsync() => Client.AgentsAsync();
 
-    public async Task<string?> StateOfAsync(string name)
-        => (await AgentsAsync()).Where(a => a.GetProperty("name").GetString() == name).Select(a => a.GetProperty("state").GetString()).FirstOrDefault();
+    public Task<string?> StateOfAsync(string name) => Client.StateOfAsync(name);
 
-    public async Task<List<JsonElement>> EventsAsync()
-    {
-        using var json = JsonDocument.Parse(await Http.GetStringAsync("api/events"));
-        return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
-    }
+    public Task<List<JsonElement>> EventsAsync() => Client.EventsAsync();
 
     public Task<ControlAgent> StartAgentAsync(string name, string address, string dataDirectory, string? joinToken, WebFarm.Agent.Releases.TreeLimits? limits = null, bool allowCommands = false, IReadOnlyDictionary<string, string>? labels = null)
         => ControlAgent.StartAsync(
@@ -71,19 +55,14 @@ internal sealed class TestController : IAsyncDisposable
             default);
 
     /// <summary>GET <paramref name="path"/> as JSON elements (an array answer).</summary>
-    public async Task<List<JsonElement>> ListAsync(string path)
-    {
-        using var json = JsonDocument.Parse(await Http.GetStringAsync(path));
-        return [.. json.RootElement.EnumerateArray().Select(e => e.Clone())];
-    }
+    public Task<List<JsonElement>> ListAsync(string path) => Client.ListAsync(path);
 
     /// <summary>The rows of GET /api/ps for one app.</summary>
-    public async Task<List<JsonElement>> InstancesAsync(string app)
-        => [.. (await ListAsync("api/ps")).Where(r => r.GetProperty("app").GetString() == app)];
+    public Task<List<JsonElement>> InstancesAsync(string app) => Client.InstancesAsync(app);
 
     public async ValueTask DisposeAsync()
     {
-        Http.Dispose();
+        Client.Dispose();
         await Host.DisposeAsync();
     }
 

@@ -39,11 +39,13 @@ public sealed class BalancerProcess : IAsyncDisposable
     /// <param name="servers">The servers of farm `web` in its config file.</param>
     /// <param name="token">The admin API's bearer token (none by default: loopback).</param>
     /// <param name="farms">More farms, without servers, beside `web` (the first route-less farm takes every request).</param>
-    public static async Task<BalancerProcess> StartAsync(IReadOnlyList<BackendProcess> servers, string? token = null, IReadOnlyList<string>? farms = null)
+    /// <param name="route">The farm every request goes to (`web` by default).</param>
+    /// <param name="healthPath">The farms' health check path.</param>
+    public static async Task<BalancerProcess> StartAsync(IReadOnlyList<BackendProcess> servers, string? token = null, IReadOnlyList<string>? farms = null, string route = "web", string healthPath = "/health")
     {
         var ports = FreePort.Many(2);
         var directory = Directory.CreateTempSubdirectory("webfarm-balancer-").FullName;
-        var health = new { Path = "/health", Interval = "1s", Timeout = "1s", Rise = 1, Fall = 2 };
+        var health = new { Path = healthPath, Interval = "1s", Timeout = "1s", Rise = 1, Fall = 2 };
         var farmOptions = new Dictionary<string, object>
         {
             ["web"] = new { Health = health, Servers = servers.Select(s => new { s.Name, s.Address }).ToArray() },
@@ -58,7 +60,7 @@ public sealed class BalancerProcess : IAsyncDisposable
             Listen = new[] { $"http://127.0.0.1:{ports[0]}" },
             Admin = new { Listen = $"http://127.0.0.1:{ports[1]}", Token = token },
             Farms = farmOptions,
-            Routes = new[] { new { Farm = "web" } },
+            Routes = new[] { new { Farm = route } },
         };
         var path = Path.Combine(directory, "farm.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(config));
