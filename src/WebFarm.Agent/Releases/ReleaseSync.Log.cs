@@ -14,5 +14,8 @@ public sealed partial class ReleaseSync
 
         [LoggerMessage(EventId = 3, EventName = "SyncFailed", Level = LogLevel.Warning, Message = "Release sync with {Controller} failed: {Reason}; retrying every {Interval}")]
         public static partial void SyncFailed(ILogger logger, Uri controller, string reason, TimeSpan interval);
+
+        [LoggerMessage(EventId = 4, EventName = "Pruned", Level = LogLevel.Information, Message = "Deleted {Count} release(s) the controller no longer keeps, and the files only they used")]
+        public static partial void Pruned(ILogger logger, int count);
     }
 }

@@ -76,6 +76,15 @@ public sealed partial class ReleaseSync : ITreeSource, IAsyncDisposable
         {
             await InstallAsync(TreeInstaller.ContentKind, content, Installer.InstallContentAsync, cancellationToken).ConfigureAwait(false);
         }
+
+        if (wanted.Keep is { } keep)
+        {
+            var removed = Installer.Prune(keep, wanted.Releases);
+            if (removed > 0)
+            {
+                Log.Pruned(_logger, removed);
+            }
+        }
     }
 
     private async Task InstallAsync(string kind, TreeRef tree, Func<string, long, CancellationToken, Task> install, CancellationToken cancellationToken)

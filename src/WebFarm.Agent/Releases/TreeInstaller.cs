@@ -16,6 +16,9 @@ public sealed class TreeInstaller
     public const string ReleaseKind = "release";
     public const string ContentKind = "content";
 
+    /// <summary>Beside each tree, the names of the blobs it was built from (<c>releases/APP/ID.blobs</c>): what keeps a blob.</summary>
+    private const string BlobListSuffix = ".blobs";
+
     /// <summary>Blobs fetched at once: enough to hide a round trip per small file (a 1,000-file set), few enough not to crowd the controller.</summary>
     private const int ParallelFetches = 4;
 
@@ -84,6 +87,7 @@ public sealed class TreeInstaller
         var manifest = await _source.GetManifestAsync(ReleaseKind, app, id, cancellationToken).ConfigureAwait(false);
         await FetchAsync(manifest, cancellationToken).ConfigureAwait(false);
         await StagedTree.BuildAsync(manifest, Blobs, final, cancellationToken).ConfigureAwait(false);
+        WriteBlobList(final, manifest);
     }
 
     /// <summary>Makes <paramref name="version"/> the content of <paramref name="set"/>: built beside the current one, then swapped in by one rename of the link.</summary>
@@ -101,6 +105,7 @@ public sealed class TreeInstaller
         var versions = Path.Combine(VersionsDirectory, set);
         var name = version.ToString(CultureInfo.InvariantCulture);
         await StagedTree.BuildAsync(manifest, Blobs, Path.Combine(versions, name), cancellationToken).ConfigureAwait(false);
+        WriteBlobList(Path.Combine(versions, name), manifest);
 
         // One rename replaces the old link: a reader opens the old version or the new one, never a mix.
         LinkSwap.Point(ContentPath(set), Path.Combine(".versions", set, name));
@@ -111,8 +116,72 @@ public sealed class TreeInstaller
             if (!string.Equals(Path.GetFileName(old), name, StringComparison.Ordinal))
             {
                 Directory.Delete(old, recursive: true);
+                File.Delete(old + BlobListSuffix);
             }
         }
+    }
+
+    /// <summary>
+    /// Deletes the installed releases that are in neither list (the controller keeps a release in <paramref name="keep"/>
+    /// while it keeps it or a server may run it), then the blobs no remaining release or content version was built from.
+    /// A blob is only a copy kept to build later trees without fetching it again, so losing one costs a fetch, never a tree.
+    /// </summary>
+    /// <returns>The releases deleted.</returns>
+    public int Prune(IReadOnlyList<TreeRef> keep, IReadOnlyList<TreeRef> wanted)
+    {
+        var removed = 0;
+        foreach (var release in InstalledReleases())
+        {
+            if (keep.Contains(release) || wanted.Contains(release))
+            {
+                continue;
+            }
+
+            // An instance still stopping from it keeps the files it opened (Linux frees them when they are closed).
+            var path = ReleasePath(release.Name, release.Id);
+            Directory.Delete(path, recursive: true);
+            File.Delete(path + BlobListSuffix);
+            removed++;
+        }
+
+        if (removed > 0)
+        {
+            PruneBlobs();
+        }
+
+        return removed;
+    }
+
+    private void PruneBlobs()
+    {
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var root in new[] { ReleasesDirectory, VersionsDirectory })
+        {
+            foreach (var list in Directory.EnumerateFiles(root, "*" + BlobListSuffix, SearchOption.AllDirectories))
+            {
+                referenced.UnionWith(File.ReadLines(list));
+            }
+        }
+
+        foreach (var file in Directory.EnumerateFiles(Blobs.Root, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(file);
+            if (ManifestRules.IsSha256(name) && !referenced.Contains(name))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private static void WriteBlobList(string tree, TreeManifest manifest)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in manifest.Files)
+        {
+            names.Add(entry.Sha256);
+        }
+
+        File.WriteAllLines(tree + BlobListSuffix, names);
     }
 
     /// <summary>The releases whose directories exist (each complete: they appear only by rename).</summary>

@@ -190,6 +190,9 @@ public sealed class AgentRegistry : IAsyncDisposable
     /// <exception cref="AgentRefusal">401 when the credential is missing or unknown.</exception>
     public string AuthenticateAgent(string? credential) => Authenticate(credential).Name;
 
+    /// <summary>The releases <paramref name="server"/> may be asked to run (<see cref="Deployments.ReleasePlacement.PlacedOn"/>).</summary>
+    public List<WebFarm.Agent.Releases.TreeRef> PlacedReleases(string server) => _apps.Releases.PlacedOn(server);
+
     /// <summary>`webfarm run`'s commands, exchanged with each heartbeat (set once at start-up).</summary>
     internal Commands.CommandDispatcher? Commands { get; set; }
 

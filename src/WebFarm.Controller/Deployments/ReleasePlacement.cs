@@ -72,6 +72,41 @@ public sealed class ReleasePlacement
         }
     }
 
+    /// <summary>
+    /// Every release <paramref name="server"/> may be asked to run: each app's current release and the server's own
+    /// serving, next and staged ones (a rollback's older release, for a server that joined after it was the newest).
+    /// </summary>
+    public List<WebFarm.Agent.Releases.TreeRef> PlacedOn(string server)
+    {
+        var list = new List<WebFarm.Agent.Releases.TreeRef>();
+        foreach (var (app, release) in Volatile.Read(ref _current))
+        {
+            list.Add(new(app, release));
+        }
+
+        foreach (var ((app, name), releases) in Volatile.Read(ref _servers))
+        {
+            if (name == server)
+            {
+                list.Add(new(app, releases.Serving));
+                if (releases.Next is { } next)
+                {
+                    list.Add(new(app, next));
+                }
+            }
+        }
+
+        foreach (var ((app, name), release) in Volatile.Read(ref _staged))
+        {
+            if (name == server)
+            {
+                list.Add(new(app, release));
+            }
+        }
+
+        return list;
+    }
+
     /// <summary>Forgets an app (removed): its servers stop its instances.</summary>
     public void Remove(string app)
     {

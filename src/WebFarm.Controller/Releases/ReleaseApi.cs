@@ -89,7 +89,7 @@ internal static class ReleaseApi
             }
 
             library.Report(server, report);
-            await AdminHttp.WriteJson(context, library.Desired());
+            await AdminHttp.WriteJson(context, library.DesiredFor(registry(context).PlacedReleases(server)));
         });
         app.MapGet(AgentPrefix + "releases/{name}/{id:long}", context => ManifestAsync(context, library, registry(context), TreeInstaller.ReleaseKind));
         app.MapGet(AgentPrefix + "content/{name}/{id:long}", context => ManifestAsync(context, library, registry(context), TreeInstaller.ContentKind));

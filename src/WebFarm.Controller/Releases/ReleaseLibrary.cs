@@ -51,6 +51,28 @@ public sealed class ReleaseLibrary : IAsyncDisposable
     /// <summary>What every agent should hold (one immutable answer, replaced when a tree is created).</summary>
     public SyncResponse Desired() => Volatile.Read(ref _desired);
 
+    /// <summary>
+    /// What one agent should hold: <see cref="Desired"/> (the newest release of every app, every content set's newest
+    /// version), the kept releases among <paramref name="placed"/> (what its server serves or may be asked to: a rollback's
+    /// older release for a server that joined after it), and the list of kept releases, so it deletes the others.
+    /// </summary>
+    public SyncResponse DesiredFor(List<TreeRef> placed)
+    {
+        var desired = Volatile.Read(ref _desired);
+        var kept = desired.Keep ?? [];
+        var releases = new List<TreeRef>(desired.Releases);
+        foreach (var release in placed)
+        {
+            // A placed release the library no longer keeps cannot be fetched; the agent keeps it while it is placed.
+            if (!releases.Contains(release) && kept.Contains(release))
+            {
+                releases.Add(release);
+            }
+        }
+
+        return desired with { Releases = releases, Keep = [.. kept.Concat(placed).Distinct()] };
+    }
+
     /// <summary>Of <paramref name="hashes"/>, those with no blob here (each named once, in the order given).</summary>
     /// <exception cref="AdminRequestException">A hash is not a SHA-256.</exception>
     public List<string> Missing(IEnumerable<string?> hashes)
@@ -272,9 +294,15 @@ public sealed class ReleaseLibrary : IAsyncDisposable
         // ListAsync orders by kind, name, newest first: the first of each (kind, name) is its newest.
         var releases = new List<TreeRef>();
         var content = new List<TreeRef>();
+        var kept = new List<TreeRef>();
         TreeRecord? last = null;
         foreach (var tree in all)
         {
+            if (tree.Kind == TreeInstaller.ReleaseKind)
+            {
+                kept.Add(new TreeRef(tree.Name, tree.Id));
+            }
+
             if (last is not null && last.Kind == tree.Kind && last.Name == tree.Name)
             {
                 continue;
@@ -284,6 +312,6 @@ public sealed class ReleaseLibrary : IAsyncDisposable
             last = tree;
         }
 
-        Volatile.Write(ref _desired, new SyncResponse(releases, content));
+        Volatile.Write(ref _desired, new SyncResponse(releases, content, kept));
     }
 }

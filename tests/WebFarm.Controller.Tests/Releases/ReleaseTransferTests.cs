@@ -95,4 +95,50 @@ public sealed class ReleaseTransferTests : IDisposable
         Assert.Equal(4, fourth.Id);
         Assert.Equal(1, fourth.BlobsSent);
     }
+
+    [Fact]
+    public async Task Agents_delete_the_releases_the_controller_no_longer_keeps_and_fetch_an_older_one_placed_on_them()
+    {
+        await using var farm = await ReleaseFarm.StartAsync(_dir, agents: 1, configure: o => o with { KeepReleases = 2 });
+        var site = _dir.Sub("site");
+        ReleaseFarm.WriteFiles(site, count: 3, bytes: 100);
+        var changing = Path.Combine(site, "d0", "f0000.txt");
+        var shared = await BlobStore.HashFileAsync(Path.Combine(site, "d1", "f0001.txt"), default);
+        var web1 = farm.Agents[0].Releases.Installer;
+        var onlyInRelease = new Dictionary<long, string>();
+        for (var id = 1L; id <= 3; id++)
+        {
+            File.WriteAllText(changing, $"version {id}\n");
+            onlyInRelease[id] = await BlobStore.HashFileAsync(changing, default);
+            Assert.Equal(id, (await farm.UploadAsync(TreeInstaller.ReleaseKind, "hello", site)).Id);
+            var path = web1.ReleasePath("hello", id);
+            await Eventually.True(() => Directory.Exists(path), Install, $"web1 installs release {id}");
+        }
+
+        // The controller keeps 2 and 3: web1 deletes release 1 and the file only it used, and keeps the rest.
+        await Eventually.True(() => !Directory.Exists(web1.ReleasePath("hello", 1)), Install, "web1 deletes release 1");
+        Assert.False(web1.Blobs.Contains(onlyInRelease[1]), "the blob only release 1 used is deleted with it");
+        Assert.True(Directory.Exists(web1.ReleasePath("hello", 2)), "a kept release stays for a rollback");
+        Assert.True(web1.Blobs.Contains(onlyInRelease[2]));
+        Assert.True(web1.Blobs.Contains(shared));
+        Assert.Equal(ReleaseFarm.Snapshot(site), ReleaseFarm.Snapshot(web1.ReleasePath("hello", 3)));
+
+        // A server that joins now gets only the newest release; placing the older one on it (a rollback) fetches it,
+        // and it is not deleted while placed there.
+        var web2 = await farm.Controller.StartAgentAsync("web2", "http://127.0.0.1:12", _dir.Sub("agent2"), await farm.Controller.NewJoinTokenAsync(), null);
+        try
+        {
+            await Eventually.True(() => Directory.Exists(web2.Releases.Installer.ReleasePath("hello", 3)), Install, "web2 installs release 3");
+            Assert.False(Directory.Exists(web2.Releases.Installer.ReleasePath("hello", 2)));
+            farm.Controller.Host.Role!.Apps.Releases.Set("hello", "web2", new WebFarm.Controller.Deployments.ServerReleases(2, null));
+            await Eventually.True(() => Directory.Exists(web2.Releases.Installer.ReleasePath("hello", 2)), Install, "web2 fetches release 2 placed on it");
+            var syncs = web2.Releases.Syncs;
+            await Eventually.True(() => web2.Releases.Syncs >= syncs + 2, Install, "two more syncs of web2");
+            Assert.True(Directory.Exists(web2.Releases.Installer.ReleasePath("hello", 2)), "a placed release stays");
+        }
+        finally
+        {
+            await web2.DisposeAsync();
+        }
+    }
 }
