@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -7,12 +9,12 @@ namespace WebFarm.EndToEnd.Tests.Dashboard;
 /// <summary>
 /// The controller dashboard's deployments page during real deployments, in headless chromium: a `webfarm controller`,
 /// two `webfarm agent`s on loopback running HelloFarm releases (sessions in a real redis-server), the real
-/// `webfarm deploy` with its output not a terminal (plain lines). One farm for the whole story: v1, then v2 in place
+/// `webfarm deploy` on a pseudo-terminal (the live table) and not (plain lines). One farm for the whole story: v1, then v2 in place
 /// under load (each server's phase changing on the page without a reload, no failed request), then a release that
 /// crashes at start-up (the failed server, its phase and the app's last output lines on the page).
 /// </summary>
 [Collection(DashboardCollection.Name)]
-public sealed class DeploymentsPageTests(DashboardBrowser browser)
+public sealed partial class DeploymentsPageTests(DashboardBrowser browser)
 {
     private const string NoReloadMarker = "window.__webfarmTestMarker";
     private static readonly TimeSpan CliTimeout = TimeSpan.FromMinutes(4);
@@ -32,8 +34,19 @@ public sealed class DeploymentsPageTests(DashboardBrowser browser)
             ["ports"] = $"{port}-{port + 9}", // Both servers share 127.0.0.1: each takes a free port of the range.
             ["environment"] = new Dictionary<string, string> { ["WEBFARM_STATE_ENDPOINT"] = redis.EndPoint },
         }));
-        var v1 = await DeployAsync(farm, "v1");
+        // The first release through the CLI on a terminal (a real pty, through script(1)): the live table (redrawn with
+        // cursor moves) with each server and its phase, and exit code 0 once every server runs it.
+        var v1 = await DeployOnTerminalAsync(farm, Release(farm, "v1"));
         Assert.True(v1.Code == 0, v1.Output);
+        Assert.Contains("\u001b[", v1.Output, StringComparison.Ordinal);
+        var screen = TerminalEscape().Replace(v1.Output, string.Empty);
+        Assert.Matches("Server\\W+Phase\\W+Elapsed\\W+Release\\W+Detail", screen); // the table's header, not the plain lines
+        foreach (var server in (string[])["web1", "web2"])
+        {
+            Assert.Matches($"{server}\\W+done", screen);
+        }
+
+        Assert.Contains("succeeded: every server runs release 1", screen);
 
         var (page, errors) = await browser.NewPageAsync();
         await page.GotoAsync(farm.Dashboard + "deployments");
@@ -138,12 +151,22 @@ public sealed class DeploymentsPageTests(DashboardBrowser browser)
 
     private static string Release(ControllerFarm farm, string label) => HelloFarmRelease.Write(farm.Directory.Sub(label), label);
 
+    /// <summary>An escape sequence a terminal interprets (colour, cursor moves, erasing): ESC [ params letter.</summary>
+    [GeneratedRegex("\u001b\\[[0-9;?]*[A-Za-z]")]
+    private static partial Regex TerminalEscape();
+
     private static WebFarmProcess StartDeploy(ControllerFarm farm, string path, params string[] arguments)
         => WebFarmProcess.Start(null, ["deploy", "hello", path, "--controller", farm.Url.ToString(), .. arguments]);
 
-    private static async Task<(int Code, string Output)> DeployAsync(ControllerFarm farm, string label)
+    /// <summary>`webfarm deploy` on a pseudo-terminal of 120 columns (script(1)), colour allowed; its raw output and exit code.</summary>
+    private static async Task<(int Code, string Output)> DeployOnTerminalAsync(ControllerFarm farm, string path)
     {
-        await using var cli = StartDeploy(farm, Release(farm, label));
-        return await cli.WaitForExitAsync(CliTimeout);
+        var command = $"stty cols 120; exec dotnet '{RepositoryPaths.WebFarmDll}' deploy hello '{path}' --controller '{farm.Url}'";
+        var start = new ProcessStartInfo("script", ["-qec", command, "/dev/null"]);
+        start.Environment.Remove("NO_COLOR");
+        start.Environment.Remove("COLUMNS");
+        start.Environment["TERM"] = "xterm-256color";
+        var (code, output, error) = await ProcessRunner.RunToEndAsync(start, timeout: CliTimeout);
+        return (code, output + error);
     }
 }
