@@ -32,6 +32,12 @@ public sealed partial class ReleaseSync : ITreeSource, IAsyncDisposable
 
     public TreeInstaller Installer { get; }
 
+    /// <summary>
+    /// The releases this agent's instances run now: never deleted, whatever the controller says (one that lost its
+    /// data, or a new leader whose placements are not restored yet, must not pull a release from under a running app).
+    /// </summary>
+    public Func<IEnumerable<TreeRef>> InUse { get; set; } = static () => [];
+
     /// <summary>Syncs the controller answered (each after the installs the previous one asked for).</summary>
     public long Syncs => Interlocked.Read(ref _syncs);
 
@@ -79,7 +85,7 @@ public sealed partial class ReleaseSync : ITreeSource, IAsyncDisposable
 
         if (wanted.Keep is { } keep)
         {
-            var removed = Installer.Prune(keep, wanted.Releases);
+            var removed = Installer.Prune([.. keep, .. InUse()], wanted.Releases);
             if (removed > 0)
             {
                 Log.Pruned(_logger, removed);

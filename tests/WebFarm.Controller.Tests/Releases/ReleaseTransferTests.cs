@@ -106,6 +106,8 @@ public sealed class ReleaseTransferTests : IDisposable
         var shared = await BlobStore.HashFileAsync(Path.Combine(site, "d1", "f0001.txt"), default);
         var web1 = farm.Agents[0].Releases.Installer;
         var onlyInRelease = new Dictionary<long, string>();
+        var running = true; // an instance of release 1 runs on web1 until the test says otherwise
+        farm.Agents[0].Releases.InUse = () => running ? [new TreeRef("hello", 1)] : [];
         for (var id = 1L; id <= 3; id++)
         {
             File.WriteAllText(changing, $"version {id}\n");
@@ -115,7 +117,13 @@ public sealed class ReleaseTransferTests : IDisposable
             await Eventually.True(() => Directory.Exists(path), Install, $"web1 installs release {id}");
         }
 
-        // The controller keeps 2 and 3: web1 deletes release 1 and the file only it used, and keeps the rest.
+        // The controller keeps 2 and 3, but an instance still runs release 1 (as after a controller lost its data): kept.
+        var syncs = farm.Agents[0].Releases.Syncs;
+        await Eventually.True(() => farm.Agents[0].Releases.Syncs >= syncs + 2, Install, "two more syncs of web1");
+        Assert.True(Directory.Exists(web1.ReleasePath("hello", 1)), "a release an instance runs is never deleted");
+
+        // Once nothing runs it, web1 deletes release 1 and the file only it used, and keeps the rest.
+        running = false;
         await Eventually.True(() => !Directory.Exists(web1.ReleasePath("hello", 1)), Install, "web1 deletes release 1");
         Assert.False(web1.Blobs.Contains(onlyInRelease[1]), "the blob only release 1 used is deleted with it");
         Assert.True(Directory.Exists(web1.ReleasePath("hello", 2)), "a kept release stays for a rollback");
@@ -132,7 +140,7 @@ public sealed class ReleaseTransferTests : IDisposable
             Assert.False(Directory.Exists(web2.Releases.Installer.ReleasePath("hello", 2)));
             farm.Controller.Host.Role!.Apps.Releases.Set("hello", "web2", new WebFarm.Controller.Deployments.ServerReleases(2, null));
             await Eventually.True(() => Directory.Exists(web2.Releases.Installer.ReleasePath("hello", 2)), Install, "web2 fetches release 2 placed on it");
-            var syncs = web2.Releases.Syncs;
+            syncs = web2.Releases.Syncs;
             await Eventually.True(() => web2.Releases.Syncs >= syncs + 2, Install, "two more syncs of web2");
             Assert.True(Directory.Exists(web2.Releases.Installer.ReleasePath("hello", 2)), "a placed release stays");
         }
