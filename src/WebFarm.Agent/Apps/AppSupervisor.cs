@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
+using WebFarm.Agent.Releases;
 using WebFarm.Agent.Trace;
 using WebFarm.Balancer.Health;
 
@@ -77,6 +78,18 @@ public sealed partial class AppSupervisor : IAsyncDisposable
         }
 
         return reports;
+    }
+
+    /// <summary>The releases the instances run (no usage sampling, unlike <see cref="Report"/>).</summary>
+    public IEnumerable<TreeRef> RunningReleases()
+    {
+        foreach (var instance in _instances)
+        {
+            if (instance.App.Release is { } release)
+            {
+                yield return new TreeRef(instance.App.Name, release);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -44,18 +44,7 @@ public sealed partial class ControlAgent : IAsyncDisposable
         Trace = new TraceRing();
         _commands = new CommandRunner(options.AllowCommands, Trace);
         _apps = new AppSupervisor(credential.Name, BindAddress(credential.Address), Releases.Installer.ReleasesDirectory, Trace, logger, options.HeartbeatInterval);
-        Releases.InUse = RunningReleases;
-    }
-
-    private IEnumerable<TreeRef> RunningReleases()
-    {
-        foreach (var instance in _apps.Report())
-        {
-            if (instance.Release is { } release)
-            {
-                yield return new TreeRef(instance.App, release);
-            }
-        }
+        Releases.InUse = _apps.RunningReleases;
     }
 
     /// <summary>The releases and content sets on this server, kept in step with the controller.</summary>
