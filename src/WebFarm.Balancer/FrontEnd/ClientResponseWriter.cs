@@ -27,15 +27,16 @@ internal static class ClientResponseWriter
     public static void UpdateDate(DateTimeOffset now) => Volatile.Write(ref _dateLine, MakeDateLine(now));
 
     /// <summary>Room <see cref="WriteHead"/> needs for a server's head of <paramref name="headLength"/> bytes.</summary>
-    public static int HeadCapacity(int headLength, string requestId, string? setCookie) => headLength + 256 + requestId.Length + (setCookie?.Length ?? 0);
+    public static int HeadCapacity(int headLength, string requestId, string? setCookie, ReadOnlySpan<byte> hsts) => headLength + 256 + requestId.Length + (setCookie?.Length ?? 0) + hsts.Length;
 
     /// <summary>
     /// Writes the head of a server's response, with the balancer's affinity cookie (<paramref name="setCookie"/>, a
     /// whole Set-Cookie value, or null) ahead of the server's own cookies as on Kestrel's path. Returns true when the
     /// body goes out chunked (the server's body was chunked or delimited by its close; either way the client
-    /// connection stays usable).
+    /// connection stays usable). <paramref name="hsts"/> is the https listener's whole Strict-Transport-Security line
+    /// (empty: none), which replaces the server's own (<see cref="Tls.ListenerPolicy"/>).
     /// </summary>
-    public static bool WriteHead(Span<byte> destination, out int written, ReadOnlySpan<byte> data, in Http1ResponseHead head, bool requestWasHead, bool close, string requestId, string? setCookie)
+    public static bool WriteHead(Span<byte> destination, out int written, ReadOnlySpan<byte> data, in Http1ResponseHead head, bool requestWasHead, bool close, string requestId, string? setCookie, ReadOnlySpan<byte> hsts)
     {
         var block = data[..head.Length];
         var w = new ByteWriter(destination);
@@ -66,7 +67,8 @@ internal static class ClientResponseWriter
             var name = line[..colon];
             var value = line[(colon + 1)..].Trim(" \t"u8);
             if (HeaderNames.IsHopByHopOrFraming(name) || HeaderSyntax.HasUnsafeBytes(value)
-                || (!connection.IsEmpty && HeaderNames.ListContains(connection, name)))
+                || (!connection.IsEmpty && HeaderNames.ListContains(connection, name))
+                || (!hsts.IsEmpty && name.Length == 25 && Ascii.EqualsIgnoreCase(name, "Strict-Transport-Security"u8)))
             {
                 continue;
             }
@@ -89,6 +91,7 @@ internal static class ClientResponseWriter
             w.Write(Volatile.Read(ref _dateLine));
         }
 
+        w.Write(hsts);
         var chunked = false;
         if (head.HasContentLength && head.StatusCode != StatusCodes.Status204NoContent)
         {
@@ -125,11 +128,11 @@ internal static class ClientResponseWriter
     }
 
     /// <summary>The balancer's own answer (no route, no server, a server that failed), worded as on Kestrel's path.</summary>
-    public static void WriteError(PipeWriter output, int statusCode, string message, string requestId, bool retryAfter, bool requestWasHead, bool close)
+    public static void WriteError(PipeWriter output, int statusCode, string message, string requestId, bool retryAfter, bool requestWasHead, bool close, ReadOnlySpan<byte> hsts)
     {
         var body = $"{message} (request id {requestId})\n";
         var bodyLength = Encoding.UTF8.GetByteCount(body);
-        var span = output.GetSpan(bodyLength + 256 + requestId.Length);
+        var span = output.GetSpan(bodyLength + 256 + requestId.Length + hsts.Length);
         var w = new ByteWriter(span);
         w.Write(StatusLine(statusCode));
         w.Write("Content-Type: text/plain; charset=utf-8\r\nX-Request-Id: "u8);
@@ -141,6 +144,7 @@ internal static class ClientResponseWriter
         }
 
         w.Write(Volatile.Read(ref _dateLine));
+        w.Write(hsts);
         if (close)
         {
             w.Write("Connection: close\r\n"u8);

@@ -17,7 +17,7 @@ using WebFarm.Balancer.Pipeline;
 namespace WebFarm.Balancer.FrontEnd;
 
 /// <summary>
-/// One client connection on an HTTP/1.1 listener. It reads request heads off Kestrel's transport pipe and serves the
+/// One client connection on an HTTP/1.1 listener (cleartext, or https after Kestrel's TLS middleware). It reads request heads off Kestrel's transport pipe and serves the
 /// plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
 /// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. It is the request
 /// pipeline's client adapter for the requests it serves (<see cref="IClientAdapter"/>) and the
@@ -29,6 +29,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
 {
     private readonly Http1FrontEnd _frontEnd;
     private readonly ConnectionContext _connection;
+    private readonly FrontEndListener _listener;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly byte[] _clientAddress;
@@ -55,10 +56,11 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
     private string? _setCookie;
     private int _status;
 
-    public FrontEndConnection(Http1FrontEnd frontEnd, ConnectionContext connection)
+    public FrontEndConnection(Http1FrontEnd frontEnd, ConnectionContext connection, FrontEndListener listener)
     {
         _frontEnd = frontEnd;
         _connection = connection;
+        _listener = listener;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address;
@@ -93,8 +95,8 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
     /// <summary>The front end takes no request with a body.</summary>
     public bool CanReplayBody => true;
 
-    /// <summary>Client listeners are cleartext.</summary>
-    public bool IsHttps => false;
+    /// <summary>Whether the listener is https (the connection's transport is Kestrel's TLS stream).</summary>
+    public bool IsHttps => _listener.IsHttps;
 
     public async Task RunAsync(ConnectionDelegate next)
     {
@@ -179,7 +181,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
                 {
                     // Refused at once and the connection closed: nothing after such a line can be read as a request.
                     _input.AdvanceTo(buffer.End);
-                    ClientResponseWriter.WriteError(_output, StatusCodes.Status400BadRequest, ForwardingFailures.Message(ForwardingFailure.InvalidRequestLine), RequestIds.Next(), retryAfter: false, requestWasHead: false, close: true);
+                    ClientResponseWriter.WriteError(_output, StatusCodes.Status400BadRequest, ForwardingFailures.Message(ForwardingFailure.InvalidRequestLine), RequestIds.Next(), retryAfter: false, requestWasHead: false, close: true, _listener.HstsLine);
                     try
                     {
                         await _output.FlushAsync().ConfigureAwait(false);
@@ -298,7 +300,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
         var trusted = request.Snapshot.TrustedProxies;
         var pool = request.Transport.GetHttp1Pool(request.Server);
         var upstream = _request!.Upstream;
-        upstream.Write(Head, pool, request.Route, request.View.Options.PreserveHost, !trusted.IsEmpty && trusted.Contains(RemoteAddress), ClientAddress, request.RequestId);
+        upstream.Write(Head, pool, request.Route, request.View.Options.PreserveHost, !trusted.IsEmpty && trusted.Contains(RemoteAddress), ClientAddress, _listener.ForwardedProto, request.RequestId);
         return direct.AttemptAsync(this, pool, upstream.Bytes, Head.IsHead, request.Route.Farm, request.View, request.Server, request.RequestId, request.Exchange);
     }
 
@@ -321,9 +323,9 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
 
     public void StartResponse(ReadOnlySpan<byte> data, in Http1ResponseHead head, Http1ConnectionPool pool, string requestId)
     {
-        _pendingHead = _request!.ResponseHead(ClientResponseWriter.HeadCapacity(head.Length, requestId, _setCookie));
+        _pendingHead = _request!.ResponseHead(ClientResponseWriter.HeadCapacity(head.Length, requestId, _setCookie, _listener.HstsLine));
         _status = head.StatusCode;
-        _chunked = ClientResponseWriter.WriteHead(_pendingHead, out _pendingHeadLength, data, head, Head.IsHead, CloseAfterResponse, requestId, _setCookie);
+        _chunked = ClientResponseWriter.WriteHead(_pendingHead, out _pendingHeadLength, data, head, Head.IsHead, CloseAfterResponse, requestId, _setCookie, _listener.HstsLine);
     }
 
     public void Write(ReadOnlySpan<byte> body)
@@ -379,7 +381,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
         _pendingHeadLength = 0;
         _started = true;
         _status = statusCode;
-        ClientResponseWriter.WriteError(_output, statusCode, message, requestId, retryAfter, Head.IsHead, CloseAfterResponse);
+        ClientResponseWriter.WriteError(_output, statusCode, message, requestId, retryAfter, Head.IsHead, CloseAfterResponse, _listener.HstsLine);
         try
         {
             await _output.FlushAsync(ClientGone).ConfigureAwait(false);

@@ -4,11 +4,13 @@ using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Pipeline;
 using WebFarm.Balancer.Routing;
+using WebFarm.Balancer.Tls;
 
 namespace WebFarm.Balancer.FrontEnd;
 
 /// <summary>
-/// The HTTP/1.1 front end: a Kestrel connection middleware on HTTP/1.1 listeners that serves plain requests itself
+/// The HTTP/1.1 front end: a Kestrel connection middleware on HTTP/1.1 listeners (cleartext, or https after Kestrel's TLS
+/// middleware) that serves plain requests itself
 /// and hands every other connection to Kestrel's HTTP stack (docs/architecture.md, "The HTTP/1.1 front end"). Kestrel's
 /// HTTP layer was the largest cost left per request (docs/benchmarks.md); the front end reads a request head off the
 /// transport, forwards it on the direct upstream path and writes the server's response back, with no HttpContext,
@@ -73,8 +75,21 @@ internal sealed class Http1FrontEnd : IDisposable
         return ServingDecision.FrontEndServes(snapshot.Config, match, view);
     }
 
-    /// <summary>The middleware for a listener's connection pipeline.</summary>
-    public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => new FrontEndConnection(this, connection).RunAsync(next);
+    /// <summary>The middleware for a cleartext listener's connection pipeline.</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => new FrontEndConnection(this, connection, FrontEndListener.Cleartext).RunAsync(next);
+
+    /// <summary>
+    /// The middleware for an https listener's connection pipeline, after Kestrel's TLS middleware: connections that
+    /// negotiated http/1.1 (or no ALPN) are the front end's, h2 ones go straight to Kestrel's HTTP/2 stack.
+    /// <paramref name="policy"/> is the listener's HSTS (null: none).
+    /// </summary>
+    public Func<ConnectionDelegate, ConnectionDelegate> WrapHttps(ListenerPolicy? policy)
+    {
+        var listener = FrontEndListener.Https(policy);
+        return next => connection => FrontEndListener.NegotiatedHttp1(connection)
+            ? new FrontEndConnection(this, connection, listener).RunAsync(next)
+            : next(connection);
+    }
 
     public void Register(FrontEndConnection connection) => _connections.TryAdd(connection, 0);
 

@@ -23,7 +23,7 @@ internal sealed class UpstreamHeadWriter
 
     public ReadOnlyMemory<byte> Bytes => _buffer.AsMemory(0, _length);
 
-    public void Write(ClientRequestHead head, Http1ConnectionPool pool, CompiledRoute route, bool preserveHost, bool trusted, ReadOnlySpan<byte> clientAddress, string requestId)
+    public void Write(ClientRequestHead head, Http1ConnectionPool pool, CompiledRoute route, bool preserveHost, bool trusted, ReadOnlySpan<byte> clientAddress, ReadOnlySpan<byte> scheme, string requestId)
     {
         // Every part is bounded by the client's head, the pool's prefix and host, and a few fixed lines.
         var capacity = (head.Length * 2) + ((pool.PathPrefix.Length + pool.HostHeader.Length) * 3) + clientAddress.Length + 512;
@@ -100,7 +100,7 @@ internal sealed class UpstreamHeadWriter
         w.Write("X-Forwarded-For: "u8);
         WriteForwarded(ref w, head, trusted, "X-Forwarded-For"u8, clientAddress);
         w.Write("\r\nX-Forwarded-Proto: "u8);
-        WriteForwarded(ref w, head, trusted, "X-Forwarded-Proto"u8, "http"u8);
+        WriteForwarded(ref w, head, trusted, "X-Forwarded-Proto"u8, scheme);
         w.Write("\r\nX-Forwarded-Host: "u8);
         WriteForwarded(ref w, head, trusted, "X-Forwarded-Host"u8, clientHost);
         w.Write("\r\nX-Request-Id: "u8);

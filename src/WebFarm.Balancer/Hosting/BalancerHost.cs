@@ -299,9 +299,13 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
                 var policy = ListenerPolicy.For(endpoint, tls.FirstHttpsPort);
 
-                // The front end serves cleartext listeners only: TLS listeners and redirecting ones are Kestrel's
-                // (docs/https.md, "Which code serves https").
-                Listen(kestrel, endpoint.Url, endpoint.Protocols, policy is null ? frontEnd.Wrap : null, tls.Store(i), policy);
+                // The front end serves HTTP/1.1 on cleartext listeners and, after Kestrel's TLS middleware, on https
+                // ones; listeners that redirect to https are Kestrel's (they forward nothing). docs/https.md, "Which
+                // code serves https".
+                Func<ConnectionDelegate, ConnectionDelegate>? http1 = policy is { RedirectPort: not 0 } ? null
+                    : endpoint.IsHttps ? frontEnd.WrapHttps(policy)
+                    : frontEnd.Wrap;
+                Listen(kestrel, endpoint.Url, endpoint.Protocols, http1, tls.Store(i), policy);
             }
         });
         var app = builder.Build();
@@ -309,7 +313,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
         return app;
     }
 
-    /// <param name="http1Middleware">Wraps the connection pipeline of cleartext HTTP/1.1 listeners (the front end); null for none.</param>
+    /// <param name="http1Middleware">Wraps the connection pipeline of listeners that speak HTTP/1.1 (the front end; on https listeners after the TLS middleware); null for none.</param>
     /// <param name="certificates">An https listener's certificates; null for cleartext.</param>
     /// <param name="policy">A redirect or HSTS, set as a connection feature for Kestrel's requests; null for none.</param>
     internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols, Func<ConnectionDelegate, ConnectionDelegate>? http1Middleware = null, CertificateStore? certificates = null, ListenerPolicy? policy = null)
@@ -344,7 +348,8 @@ public sealed partial class BalancerHost : IAsyncDisposable
             {
                 o.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = CertificateStore.OnConnection, OnConnectionState = certificates });
             }
-            else if (http1Middleware is not null && kestrelProtocols == HttpProtocols.Http1)
+
+            if (http1Middleware is not null && (kestrelProtocols & HttpProtocols.Http1) != 0)
             {
                 o.Use(http1Middleware);
             }

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -179,13 +180,38 @@ public sealed class HostileRequestTests
 
     [Theory]
     [MemberData(nameof(AllCases))]
-    public async Task A_hostile_request_gets_a_clear_answer_and_never_harms_the_server(string name, bool frontEnd)
+    public Task A_hostile_request_gets_a_clear_answer_and_never_harms_the_server(string name, bool frontEnd)
+        => RunAsync(name, frontEnd, https: false);
+
+    /// <summary>
+    /// The framing and header-name cases again on an https listener (HTTP/1.1 through ALPN), front end on: TLS
+    /// connections are read by the same front end and, when handed off, by Kestrel through the same tap, so the same
+    /// request gets the same answer. The half-close cases are left out: a TLS client's close_notify is not a TCP FIN.
+    /// </summary>
+    [Theory]
+    [InlineData("name-paren")]
+    [InlineData("name-te-vt")]
+    [InlineData("name-with-body")]
+    [InlineData("cr-in-target")]
+    [InlineData("connection-keep-alive-named")]
+    [InlineData("content-length-plus")]
+    [InlineData("te-chunked-with-length")]
+    [InlineData("te-chunked-twice")]
+    [InlineData("te-chunked")]
+    [InlineData("http09")]
+    public Task A_hostile_request_over_tls_gets_the_same_answer_as_on_cleartext(string name)
+        => RunAsync(name, frontEnd: true, https: true);
+
+    private static async Task RunAsync(string name, bool frontEnd, bool https)
     {
         var c = Cases[name];
+        using var folder = new TempDirectory();
         await using var backend = new RecordingBackend(c.Respond);
-        await using var balancer = await StartAsync(backend, frontEnd, c.Configure);
-        using var tcp = await RawHttp.ConnectAsync(balancer.Uri);
-        var stream = tcp.GetStream();
+        await using var balancer = await StartAsync(backend, frontEnd, c.Configure, https ? folder.Path : null);
+        using var tcp = https ? new TcpClient() : await RawHttp.ConnectAsync(balancer.Uri);
+        await using Stream stream = https
+            ? await RawHttp.ConnectTlsAsync(tcp, balancer.Uri, "example.com", SslApplicationProtocol.Http11)
+            : tcp.GetStream();
         await stream.WriteAsync(Encoding.Latin1.GetBytes(c.Request));
         if (c.HalfClose)
         {
@@ -250,14 +276,22 @@ public sealed class HostileRequestTests
         => Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
 
     /// <summary>One farm "web" with the backend as "web1", passive health that ejects a server at its first failure.</summary>
-    internal static Task<TestBalancer> StartAsync(RecordingBackend backend, bool frontEnd, Func<BalancerConfig, BalancerConfig>? configure = null)
+    /// <param name="certificates">A folder to write a certificate to and listen on https with; null: cleartext.</param>
+    internal static Task<TestBalancer> StartAsync(RecordingBackend backend, bool frontEnd, Func<BalancerConfig, BalancerConfig>? configure = null, string? certificates = null)
     {
         var config = TestBalancer.SingleFarm([backend.Address], f => f with
         {
             PassiveHealth = new PassiveHealthOptions { MaxFailures = 1, Window = TimeSpan.FromMinutes(5), ReactivationPeriod = TimeSpan.FromMinutes(10) },
         }) with
         { Http1FrontEnd = frontEnd };
-        return TestBalancer.StartAsync(configure?.Invoke(config) ?? config);
+        config = configure?.Invoke(config) ?? config;
+        if (certificates is null)
+        {
+            return TestBalancer.StartAsync(config);
+        }
+
+        TestCertificates.WritePemPair(certificates, "example", TestCertificates.Server("example", ["example.com"]));
+        return TestBalancer.StartAsync(config, host: o => o with { ListenOverride = [new ListenEndpoint("https://127.0.0.1:0") { Certificates = certificates }] });
     }
 
     /// <summary>The admin API still reports web1 healthy and available.</summary>

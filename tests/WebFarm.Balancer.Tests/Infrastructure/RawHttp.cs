@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
 namespace WebFarm.Balancer.Tests.Infrastructure;
 
-/// <summary>Raw TCP helpers for what HttpClient will not send or parse (malformed input, 100-continue steps, hop-by-hop headers).</summary>
+/// <summary>Raw TCP (and TLS) helpers for what HttpClient will not send or parse (malformed input, 100-continue steps, hop-by-hop headers).</summary>
 public static class RawHttp
 {
     public static async Task<TcpClient> ConnectAsync(Uri uri)
@@ -14,6 +15,25 @@ public static class RawHttp
         await client.ConnectAsync(uri.Host, uri.Port);
         client.ReceiveTimeout = 15000;
         return client;
+    }
+
+    /// <summary>
+    /// Connects to an https listener at <paramref name="uri"/> and completes a TLS handshake with SNI
+    /// <paramref name="serverName"/>, accepting any certificate, offering <paramref name="alpn"/> (empty: no ALPN
+    /// extension, as wrk and many scripts). The stream speaks raw HTTP like a <see cref="NetworkStream"/> does.
+    /// </summary>
+    public static async Task<SslStream> ConnectTlsAsync(TcpClient client, Uri uri, string serverName, params SslApplicationProtocol[] alpn)
+    {
+        await client.ConnectAsync(IPAddress.Loopback, uri.Port);
+        client.ReceiveTimeout = 15000;
+        var tls = new SslStream(client.GetStream());
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = serverName,
+            ApplicationProtocols = alpn.Length == 0 ? null : [.. alpn],
+            RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+        });
+        return tls;
     }
 
     /// <summary>
@@ -26,10 +46,10 @@ public static class RawHttp
         client.Client.Close();
     }
 
-    public static Task WriteAsync(NetworkStream stream, string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask();
+    public static Task WriteAsync(Stream stream, string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text)).AsTask();
 
     /// <summary>Reads until the end of the header block; returns the head (status line and headers).</summary>
-    public static async Task<string> ReadHeadAsync(NetworkStream stream, CancellationToken cancellationToken = default)
+    public static async Task<string> ReadHeadAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         var bytes = new List<byte>();
         var one = new byte[1];
@@ -52,7 +72,7 @@ public static class RawHttp
         return Encoding.ASCII.GetString(bytes.ToArray());
     }
 
-    public static async Task<string> ReadExactlyAsync(NetworkStream stream, int count, CancellationToken cancellationToken = default)
+    public static async Task<string> ReadExactlyAsync(Stream stream, int count, CancellationToken cancellationToken = default)
     {
         var buffer = new byte[count];
         await stream.ReadExactlyAsync(buffer, cancellationToken);
@@ -60,7 +80,7 @@ public static class RawHttp
     }
 
     /// <summary>Reads one chunk of a chunked body and returns its data; the last chunk ("0", no trailers) returns null.</summary>
-    public static async Task<string?> ReadChunkAsync(NetworkStream stream, CancellationToken cancellationToken = default)
+    public static async Task<string?> ReadChunkAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         var sizeLine = new StringBuilder();
         var one = new byte[1];
@@ -77,7 +97,7 @@ public static class RawHttp
     }
 
     /// <summary>Reads chunks until the body's text so far ends with <paramref name="suffix"/>.</summary>
-    public static async Task<string> ReadChunksUntilAsync(NetworkStream stream, string suffix, CancellationToken cancellationToken = default)
+    public static async Task<string> ReadChunksUntilAsync(Stream stream, string suffix, CancellationToken cancellationToken = default)
     {
         var text = new StringBuilder();
         while (!text.ToString().EndsWith(suffix, StringComparison.Ordinal))
@@ -129,7 +149,7 @@ public static class RawHttp
     public static readonly TimeSpan ResponseDeadline = TimeSpan.FromSeconds(15);
 
     /// <summary>Reads one response; <paramref name="headRequest"/> = it answers a HEAD (no body whatever the headers say).</summary>
-    public static async Task<RawResponse> ReadResponseAsync(NetworkStream stream, bool headRequest = false)
+    public static async Task<RawResponse> ReadResponseAsync(Stream stream, bool headRequest = false)
     {
         using var timeout = new CancellationTokenSource(ResponseDeadline);
         var head = string.Empty;
@@ -145,7 +165,7 @@ public static class RawHttp
         }
     }
 
-    public static async Task<RawResponse> ReadResponseAfterHeadAsync(NetworkStream stream, string head, bool headRequest, CancellationToken ct)
+    public static async Task<RawResponse> ReadResponseAfterHeadAsync(Stream stream, string head, bool headRequest, CancellationToken ct)
     {
         Assert.True(head.EndsWith("\r\n\r\n", StringComparison.Ordinal), $"the connection ended before a whole response head arrived: \"{head}\"");
         Assert.True(head.StartsWith("HTTP/1.1 ", StringComparison.Ordinal), "not an HTTP/1.1 status line: " + head);
@@ -198,7 +218,7 @@ public static class RawHttp
     }
 
     /// <summary>Reads one CRLF-terminated line (without the CRLF); a bare LF fails (the balancer must frame with CRLF).</summary>
-    public static async Task<string> ReadLineAsync(NetworkStream stream, CancellationToken cancellationToken)
+    public static async Task<string> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
     {
         var line = new StringBuilder();
         var one = new byte[1];
@@ -219,7 +239,7 @@ public static class RawHttp
     /// Reads until the balancer closes the connection (end of stream or reset) and returns what came before;
     /// fails if it is still open after <paramref name="timeout"/>.
     /// </summary>
-    public static async Task<string> ReadUntilClosedAsync(NetworkStream stream, TimeSpan timeout)
+    public static async Task<string> ReadUntilClosedAsync(Stream stream, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         var received = new MemoryStream();
