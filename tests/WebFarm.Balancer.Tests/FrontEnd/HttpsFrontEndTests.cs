@@ -69,6 +69,15 @@ public sealed class HttpsFrontEndTests : IAsyncLifetime
         _folder.Dispose();
     }
 
+    /// <summary>One GET on a new TLS connection that negotiated http/1.1.</summary>
+    private async Task<RawResponse> GetOverTlsAsync(string path)
+    {
+        using var tcp = new TcpClient();
+        await using var tls = await ConnectTlsAsync(tcp, _balancer.Uri, "www.example.test", SslApplicationProtocol.Http11);
+        await WriteAsync(tls, $"GET {path} HTTP/1.1\r\nHost: www.example.test\r\n\r\n");
+        return await ReadResponseAsync(tls);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)] // no ALPN extension at all, as wrk sends: HTTP/1.1 as well
@@ -118,10 +127,7 @@ public sealed class HttpsFrontEndTests : IAsyncLifetime
     public async Task The_balancers_own_502_over_tls_carries_the_listeners_hsts()
     {
         var requests = Counters.Requests;
-        using var tcp = new TcpClient();
-        await using var tls = await ConnectTlsAsync(tcp, _balancer.Uri, "www.example.test", SslApplicationProtocol.Http11);
-        await WriteAsync(tls, "GET /gone HTTP/1.1\r\nHost: www.example.test\r\n\r\n");
-        var response = await ReadResponseAsync(tls);
+        var response = await GetOverTlsAsync("/gone");
 
         Assert.Equal(StatusCodes.Status502BadGateway, response.Status);
         Assert.Equal([Hsts], response.Values("Strict-Transport-Security"));
@@ -132,10 +138,7 @@ public sealed class HttpsFrontEndTests : IAsyncLifetime
     public async Task The_affinity_cookie_set_over_tls_by_the_front_end_is_secure()
     {
         var requests = Counters.Requests;
-        using var tcp = new TcpClient();
-        await using var tls = await ConnectTlsAsync(tcp, _balancer.Uri, "www.example.test", SslApplicationProtocol.Http11);
-        await WriteAsync(tls, "GET /sticky HTTP/1.1\r\nHost: www.example.test\r\n\r\n");
-        var response = await ReadResponseAsync(tls);
+        var response = await GetOverTlsAsync("/sticky");
 
         Assert.Equal(200, response.Status);
         var cookie = Assert.Single(response.Values("Set-Cookie"));
