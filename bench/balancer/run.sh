@@ -167,21 +167,21 @@ jit_ticks() {
 }
 
 # settle_jit NAME URL PID: keeps the warm-up load on, 2 s at a time, until the balancer's tiered compilation has been
-# idle for a whole step (at most JIT_SETTLE seconds more). Methods reach tier 1 after 30 calls, so code that runs a few
+# idle for two steps in a row (at most JIT_SETTLE seconds more). Methods reach tier 1 after 30 calls, so code that runs a few
 # times a second (a farm's health checks: 3 probes/s through SocketsHttpHandler here) is still being recompiled 20-30 s
 # after start: in a 10 s window from 10 s to 20 s the compiler thread took 10% of the core (perf, 2026-12-06), which
 # this benchmark would otherwise count as CPU per request. Steady state is what the CPU per request compares.
 JIT_SETTLE="${JIT_SETTLE:-60}"
 settle_jit() {
-  local name="$1" url="$2" pid="$3" waited=0 before after
-  while ((waited < JIT_SETTLE)); do
+  local name="$1" url="$2" pid="$3" waited=0 idle=0 before after
+  while ((waited < JIT_SETTLE && idle < 2)); do
     before=$(jit_ticks "$pid")
     taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s ${WRK_HEADER:+-H "$WRK_HEADER"} "$url" >/dev/null
     after=$(jit_ticks "$pid")
-    ((after == before)) && break
+    if ((after == before)); then idle=$((idle + 1)); else idle=0; fi
     waited=$((waited + 2))
   done
-  log "$name: tiered compilation idle after ${waited} s more of warm-up load"
+  log "$name: tiered compilation idle for $((idle * 2)) s after ${waited} s more of warm-up load"
 }
 
 measure() {
@@ -565,7 +565,7 @@ main() {
     echo
     echo "Command: \`TARGETS=\"$TARGETS\" REPEAT=$REPEAT DURATION=$DURATION CONNECTIONS=$CONNECTIONS${WEBFARM_ENV:+ WEBFARM_ENV=\"$WEBFARM_ENV\"} bench/balancer/run.sh\`"
     echo "webfarm-tuned: the same build with \`$TUNED_ENV\`."
-    echo "Load: \`taskset -c $LOAD_CPU wrk -t1 -c$CONNECTIONS -d$DURATION --latency\` (after a $WARMUP warm-up); proxies on core $PROXY_CPU; backends: one nginx, three fixed-response server blocks, core $LOAD_CPU."
+    echo "Load: \`taskset -c $LOAD_CPU wrk -t1 -c$CONNECTIONS -d$DURATION --latency\` (after a $WARMUP warm-up, then for the balancer until its tiered compilation is idle, at most $JIT_SETTLE s); proxies on core $PROXY_CPU; backends: one nginx, three fixed-response server blocks, core $LOAD_CPU."
     echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(uname -sr)."
     echo "Versions: $(haproxy -v 2>/dev/null | head -1); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -c1-40); dotnet $(dotnet --version 2>/dev/null || echo n/a)."
     echo
