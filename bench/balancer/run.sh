@@ -19,6 +19,8 @@
 # connection and a full handshake.
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
+# After the warm-up, the balancer rows keep the load on until .NET's tiered compilation is idle (JIT_SETTLE=60 s at
+# most; see settle_jit), so every row compares steady states.
 #
 # Layout on a 2-core machine: wrk and the three nginx backends share core 0; the proxy under test gets
 # core 1 alone (taskset -c 1; HAProxy nbthread 1, nginx worker_processes 1, the balancer with
