@@ -19,6 +19,8 @@
 # connection and a full handshake.
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
+# After the warm-up, the balancer rows keep the load on until .NET's tiered compilation is idle (JIT_SETTLE=60 s at
+# most; see settle_jit), so every row compares steady states.
 #
 # Layout on a 2-core machine: wrk and the three nginx backends share core 0; the proxy under test gets
 # core 1 alone (taskset -c 1; HAProxy nbthread 1, nginx worker_processes 1, the balancer with
@@ -153,10 +155,42 @@ to_ms() { # wrk latency like 812.00us, 1.23ms, 2.01s
 }
 
 # measure NAME URL PID(or -) -> appends one line "name rps p50 p99 requests errors cpu_per_100k" to $WORK/rows
+# jit_ticks PID: utime+stime (clock ticks) of the .NET tiered-compilation thread (0 when it has exited, as it does
+# when idle).
+jit_ticks() {
+  local task stat total=0
+  for task in /proc/"$1"/task/*; do
+    [[ "$(cat "$task/comm" 2>/dev/null)" == ".NET Tiered"* ]] || continue
+    stat="$(cat "$task/stat" 2>/dev/null)" || continue
+    read -r -a f <<<"${stat##*) }"
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+# settle_jit NAME URL PID: keeps the warm-up load on, 2 s at a time, until the balancer's tiered compilation has been
+# idle for two steps in a row (at most JIT_SETTLE seconds more). Methods reach tier 1 after 30 calls, so code that runs a few
+# times a second (a farm's health checks: 3 probes/s through SocketsHttpHandler here) is still being recompiled 20-30 s
+# after start: in a 10 s window from 10 s to 20 s the compiler thread took 10% of the core (perf, 2026-12-06), which
+# this benchmark would otherwise count as CPU per request. Steady state is what the CPU per request compares.
+JIT_SETTLE="${JIT_SETTLE:-60}"
+settle_jit() {
+  local name="$1" url="$2" pid="$3" waited=0 idle=0 before after
+  while ((waited < JIT_SETTLE && idle < 2)); do
+    before=$(jit_ticks "$pid")
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d2s ${WRK_HEADER:+-H "$WRK_HEADER"} "$url" >/dev/null
+    after=$(jit_ticks "$pid")
+    if ((after == before)); then idle=$((idle + 1)); else idle=0; fi
+    waited=$((waited + 2))
+  done
+  log "$name: tiered compilation idle for $((idle * 2)) s after ${waited} s more of warm-up load"
+}
+
 measure() {
   local name="$1" url="$2" pid="$3" before after out rps p50 p99 requests errors cpu perf_pid="" stat_pid="" syscalls="-"
   log "$name: warm-up $WARMUP"
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" ${WRK_HEADER:+-H "$WRK_HEADER"} "$url" >/dev/null
+  [[ "$name" == webfarm* ]] && settle_jit "$name" "$url" "$pid"
   if [[ "$PROFILE" == 1 && "$name" == webfarm* ]]; then
     perf record -F 999 -g -p "$pid" -o "$WORK/perf-$name.data" >"$WORK/perf.log" 2>&1 &
     perf_pid=$!
@@ -533,7 +567,7 @@ main() {
     echo
     echo "Command: \`TARGETS=\"$TARGETS\" REPEAT=$REPEAT DURATION=$DURATION CONNECTIONS=$CONNECTIONS${WEBFARM_ENV:+ WEBFARM_ENV=\"$WEBFARM_ENV\"} bench/balancer/run.sh\`"
     echo "webfarm-tuned: the same build with \`$TUNED_ENV\`."
-    echo "Load: \`taskset -c $LOAD_CPU wrk -t1 -c$CONNECTIONS -d$DURATION --latency\` (after a $WARMUP warm-up); proxies on core $PROXY_CPU; backends: one nginx, three fixed-response server blocks, core $LOAD_CPU."
+    echo "Load: \`taskset -c $LOAD_CPU wrk -t1 -c$CONNECTIONS -d$DURATION --latency\` (after a $WARMUP warm-up, then for the balancer until its tiered compilation is idle, at most $JIT_SETTLE s); proxies on core $PROXY_CPU; backends: one nginx, three fixed-response server blocks, core $LOAD_CPU."
     echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(uname -sr)."
     echo "Versions: $(haproxy -v 2>/dev/null | head -1); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -c1-40); dotnet $(dotnet --version 2>/dev/null || echo n/a)."
     echo

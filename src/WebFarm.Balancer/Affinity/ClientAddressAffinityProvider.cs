@@ -49,7 +49,7 @@ public sealed class ClientAddressAffinityProvider : IAffinityProvider
             return AffinityLookup.Unbound;
         }
 
-        var lookup = AffinityBinding.Evaluate(owner, _onUnavailable, _drainTimeout, _time.GetUtcNow());
+        var lookup = AffinityBinding.Evaluate(owner, _onUnavailable, _drainTimeout, _time);
         if (lookup.Outcome != AffinityOutcome.Redistribute)
         {
             return lookup;

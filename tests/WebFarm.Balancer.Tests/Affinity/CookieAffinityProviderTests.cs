@@ -154,6 +154,34 @@ public sealed class CookieAffinityProviderTests
     }
 
     [Fact]
+    public void The_cookie_values_follow_the_server_list_looked_up_with_each_time()
+    {
+        // The provider keeps the cookie values of the last server list (a farm view's): a reload's new list, and a
+        // list changed in place, must be read again, never answered from the old one.
+        var provider = Provider();
+        var cookie = CookieFor(provider, _servers[1]);
+        AffinityLookup Lookup(IReadOnlyList<ServerRuntime> servers) => provider.Lookup(new HttpContextAffinityClient(Request(cookie)), servers);
+
+        Assert.Same(_servers[1], Lookup(_servers).Server);
+        Assert.Equal(AffinityLookup.Unbound, Lookup([_servers[0], _servers[2]]));   // web2 left the farm
+        Assert.Same(_servers[1], Lookup(_servers).Server);
+
+        var list = new List<ServerRuntime>(_servers);
+        Assert.Same(_servers[1], Lookup(list).Server);
+        var readded = new ServerRuntime("web", "web2", new Uri("http://127.0.0.1:5012/"), 1, backup: false);
+        list[1] = readded;                                                          // same list, new web2
+        Assert.Same(readded, Lookup(list).Server);
+        list[1] = new ServerRuntime("web", "web4", new Uri("http://127.0.0.1:5004/"), 1, backup: false);
+        Assert.Equal(AffinityLookup.Unbound, Lookup(list));
+
+        // A genuine cookie of the first server after a forged one, with the table already built.
+        var first = CookieFor(provider, _servers[0]);
+        var forged = first[..(first.IndexOf('.', StringComparison.Ordinal) + 1)] + new string('A', first.Length - first.IndexOf('.', StringComparison.Ordinal) - 1);
+        Assert.Equal(AffinityLookup.Unbound, provider.Lookup(new HttpContextAffinityClient(Request(forged)), _servers));
+        Assert.Same(_servers[0], provider.Lookup(new HttpContextAffinityClient(Request(first)), _servers).Server);
+    }
+
+    [Fact]
     public void No_cookie_is_unbound()
         => Assert.Equal(AffinityLookup.Unbound, Provider().Lookup(new HttpContextAffinityClient(Request()), _servers));
 
