@@ -230,7 +230,7 @@ internal sealed class AppInstance : IAsyncDisposable
 
     private async Task HealthLoopAsync()
     {
-        var rule = HealthRule.ForPath(App.HealthPath, "healthPath").ToCheckOptions(_interval, ProbeTimeout, rise: 1, fall: 1);
+        var rule = HealthRule.ForPath(App.HealthPath, "healthPath", App.HealthStatus).ToCheckOptions(_interval, ProbeTimeout, rise: 1, fall: 1);
         var token = _stop.Token;
         try
         {
@@ -246,7 +246,10 @@ internal sealed class AppInstance : IAsyncDisposable
                     }
 
                     _healthy = healthy;
-                    _detail = $"GET {App.HealthPath}: {result.Reason}";
+                    // The start-up wait's words for a pass ("GET / answered 200"), so `up` says the same on either path.
+                    _detail = healthy && result.StatusCode is { } status
+                        ? string.Create(CultureInfo.InvariantCulture, $"GET {App.HealthPath} answered {status}")
+                        : $"GET {App.HealthPath}: {result.Reason}";
                     if (result.StatusCode is not null)
                     {
                         var previous = Volatile.Read(ref _probeLatencyMs);

@@ -201,7 +201,7 @@ public sealed partial class AppSupervisor : IAsyncDisposable
 
     /// <summary>Everything but the restart token (records compare lists and dictionaries by reference: compared by content).</summary>
     private static bool SameDefinition(DesiredApp a, DesiredApp b)
-        => a.Name == b.Name && a.Command == b.Command && a.Release == b.Release && a.Entry == b.Entry && a.PortFrom == b.PortFrom && a.PortTo == b.PortTo && a.HealthPath == b.HealthPath
+        => a.Name == b.Name && a.Command == b.Command && a.Release == b.Release && a.Entry == b.Entry && a.PortFrom == b.PortFrom && a.PortTo == b.PortTo && a.HealthPath == b.HealthPath && a.HealthStatus == b.HealthStatus
         && a.Arguments.SequenceEqual(b.Arguments, StringComparer.Ordinal)
         && a.Environment.Count == b.Environment.Count
         && a.Environment.All(p => b.Environment.TryGetValue(p.Key, out var v) && v == p.Value);

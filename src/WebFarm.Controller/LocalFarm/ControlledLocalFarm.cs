@@ -124,14 +124,17 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
 
         progress?.Invoke($"state server listening on 127.0.0.1:{state.Port}");
         var farm = new ControlledLocalFarm(options, app, state, dataDirectory, temporary);
+        // The app's first answer chooses its health check while the controller starts (HealthRuleProbe).
+        var choosing = HealthRuleProbe.ChooseAsync(options, app, farm.StateEndpoint, progress, cancellationToken);
         try
         {
             reservation.Dispose();
             farm._controller = await ControllerHost.StartAsync(farm.ControllerOptions(), NullLoggerFactory.Instance, cancellationToken).ConfigureAwait(false);
             progress?.Invoke($"controller listening on {farm.ControllerUrl} (data in {dataDirectory}); balancer on {farm.Url} (admin API {farm.AdminUrl})");
             var role = await farm.WaitLeadingAsync(cancellationToken).ConfigureAwait(false);
-            var (definition, release) = await farm.DefineAppAsync(role, cancellationToken).ConfigureAwait(false);
-            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"app {definition.Name}: release {release.Id} ({release.Files} files from {farm.ReleaseFolder}), entry {definition.Entry}, on ports {definition.Ports}, health check GET {definition.HealthPath}"));
+            var rule = await choosing.ConfigureAwait(false);
+            var (definition, release) = await farm.DefineAppAsync(role, rule, cancellationToken).ConfigureAwait(false);
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"app {definition.Name}: release {release.Id} ({release.Files} files from {farm.ReleaseFolder}), entry {definition.Entry}, on ports {definition.Ports}, health check {rule.Description}"));
             await farm.JoinAgentsAsync(role, cancellationToken).ConfigureAwait(false);
             var deployment = await role.Deployments.StartAsync(new DeploymentRequest(definition.Name, release.Id, DeploymentKind.Rolling, new BatchSize(100, Percent: true), options.ReadyTimeout, AutoRollback: false, DeploymentKind.Deploy), cancellationToken).ConfigureAwait(false);
             await farm.WaitReadyAsync(progress, () => farm.DeployedAsync(role, deployment.Id, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -144,6 +147,8 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         }
         catch
         {
+            // The probe instance stops on its own; wait for it, so nothing is left running.
+            await ((Task)choosing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await farm.StopAsync().ConfigureAwait(false);
             throw;
         }
@@ -169,6 +174,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         BalancerAdmin = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{Options.AdminPort}"),
         FarmName = ServersFarm,
         StateEndpoint = StateEndpoint,
+        AppLoadBalancing = WebFarm.Balancer.LoadBalancing.LoadBalancingAlgorithm.LeastRequests, // As `up`'s farm always was.
     };
 
     /// <summary>The folder the app was built or published to: uploaded as the app's first release.</summary>
@@ -179,7 +185,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
     /// defines the app as `webfarm apps add web --ports …` does for an app that runs its releases: a later
     /// `webfarm deploy web PATH` then rolls a changed build out server by server.
     /// </summary>
-    private async Task<(AppDefinition App, TreeRecord Release)> DefineAppAsync(LeaderRole role, CancellationToken cancellationToken)
+    private async Task<(AppDefinition App, TreeRecord Release)> DefineAppAsync(LeaderRole role, HealthRule health, CancellationToken cancellationToken)
     {
         // A .NET app runs as its .dll (the agent starts it with the dotnet host); anything else as its program.
         var dll = App.FileName == DotNetHost.Path && App.Arguments.Count > 0 && App.Arguments[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
@@ -212,12 +218,13 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             arguments,
             AppPortFrom,
             AppPortTo,
-            Options.HealthPath ?? HealthRule.ConventionalPath,
+            health.Path,
             new Dictionary<string, string>(StringComparer.Ordinal),
             [],
             [])
         {
             Entry = entry,
+            HealthStatus = health.DefinitionStatus,
         };
         if (role.Apps.Find(app.Name) is not null)
         {
