@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
 using WebFarm.Agent.Trace;
+using WebFarm.Agent.Supervision;
 using WebFarm.Balancer.Health;
 
 namespace WebFarm.Agent.Apps;
@@ -183,7 +184,7 @@ public sealed partial class AppSupervisor : IAsyncDisposable
 
             // Taken: the ports of every other instance, so a new release starts beside the old one on a fresh port.
             var taken = new HashSet<int>(_running.Values.Select(i => i.Port));
-            var instance = AppInstance.Start(app, app.RestartToken, _serverName, _bind, preferredPort, taken, _releasesDirectory, _trace, _probe, _healthInterval);
+            var instance = AppInstance.Start(app, app.RestartToken, _serverName, _bind, preferredPort, taken, _releasesDirectory, _trace, _probe, _healthInterval, OnInstanceChanged);
             _running[app.InstanceKey] = instance;
             Publish();
         }
@@ -196,6 +197,12 @@ public sealed partial class AppSupervisor : IAsyncDisposable
         _running.Remove(key);
         Publish();
     }
+
+    /// <summary>Every instance's state changes (from the supervision loops' threads), named after this server
+    /// ("web1 running: pid 123 on port 20000"): `webfarm up` prints them as its own supervision did.</summary>
+    public event Action<InstanceStateChange>? InstanceChanged;
+
+    private void OnInstanceChanged(InstanceStateChange change) => InstanceChanged?.Invoke(change with { Instance = _serverName });
 
     private void Publish() => _instances = [.. _running.Values];
 

@@ -54,6 +54,10 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         _temporaryDirectory = temporaryDirectory;
     }
 
+    /// <summary>Every agent's instance state changes, named after its server ("web1 crashed: …"), from the supervision
+    /// loops' threads: the console's per-instance lines.</summary>
+    public event Action<InstanceStateChange>? InstanceChanged;
+
     public LocalFarmOptions Options { get; }
 
     public AppLaunch App { get; }
@@ -298,6 +302,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             {
                 if (join.IsCompletedSuccessfully)
                 {
+                    join.Result.InstanceChanged += change => InstanceChanged?.Invoke(change);
                     _agents.Add(join.Result);
                 }
             }
