@@ -2,8 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
-using WebFarm.Agent.Trace;
 using WebFarm.Agent.Supervision;
+using WebFarm.Agent.Trace;
 using WebFarm.Balancer.Health;
 
 namespace WebFarm.Agent.Apps;
