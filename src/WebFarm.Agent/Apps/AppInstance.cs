@@ -73,7 +73,7 @@ internal sealed class AppInstance : IAsyncDisposable
 
     /// <summary>Starts an instance of <paramref name="app"/> on the first free port of its range (<paramref name="preferredPort"/> first).</summary>
     /// <param name="releasesDirectory">The agent's <c>releases/</c> (an app that runs its release runs it from there).</param>
-    public static AppInstance Start(DesiredApp app, string? restartToken, string serverName, IPAddress bind, int? preferredPort, IReadOnlySet<int> taken, string releasesDirectory, TraceRing trace, HealthProbe probe, TimeSpan interval)
+    public static AppInstance Start(DesiredApp app, string? restartToken, string serverName, IPAddress bind, int? preferredPort, IReadOnlySet<int> taken, string releasesDirectory, TraceRing trace, HealthProbe probe, TimeSpan interval, Action<InstanceStateChange>? observer = null)
     {
         int? port = null;
         if (preferredPort is { } preferred && preferred >= app.PortFrom && preferred <= app.PortTo)
@@ -131,6 +131,10 @@ internal sealed class AppInstance : IAsyncDisposable
         });
         var result = new AppInstance(app, restartToken, port.Value, bind, instance, null, trace, probe, interval);
         instance.StateChanged += result.OnStateChanged;
+        if (observer is not null)
+        {
+            instance.StateChanged += observer;
+        }
         trace.Add("agent", string.Create(CultureInfo.InvariantCulture, $"app {app.Name}: starting {launch} on port {port}"));
         instance.Start();
         return result;
@@ -230,7 +234,7 @@ internal sealed class AppInstance : IAsyncDisposable
 
     private async Task HealthLoopAsync()
     {
-        var rule = HealthRule.ForPath(App.HealthPath, "healthPath").ToCheckOptions(_interval, ProbeTimeout, rise: 1, fall: 1);
+        var rule = HealthRule.ForPath(App.HealthPath, "healthPath", App.HealthStatus).ToCheckOptions(_interval, ProbeTimeout, rise: 1, fall: 1);
         var token = _stop.Token;
         try
         {
@@ -246,7 +250,10 @@ internal sealed class AppInstance : IAsyncDisposable
                     }
 
                     _healthy = healthy;
-                    _detail = $"GET {App.HealthPath}: {result.Reason}";
+                    // The start-up wait's words for a pass ("GET / answered 200"), so `up` says the same on either path.
+                    _detail = healthy && result.StatusCode is { } status
+                        ? string.Create(CultureInfo.InvariantCulture, $"GET {App.HealthPath} answered {status}")
+                        : $"GET {App.HealthPath}: {result.Reason}";
                     if (result.StatusCode is not null)
                     {
                         var previous = Volatile.Read(ref _probeLatencyMs);

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
+using WebFarm.Agent.Supervision;
 using WebFarm.Agent.Trace;
 using WebFarm.Balancer.Health;
 
@@ -183,7 +184,7 @@ public sealed partial class AppSupervisor : IAsyncDisposable
 
             // Taken: the ports of every other instance, so a new release starts beside the old one on a fresh port.
             var taken = new HashSet<int>(_running.Values.Select(i => i.Port));
-            var instance = AppInstance.Start(app, app.RestartToken, _serverName, _bind, preferredPort, taken, _releasesDirectory, _trace, _probe, _healthInterval);
+            var instance = AppInstance.Start(app, app.RestartToken, _serverName, _bind, preferredPort, taken, _releasesDirectory, _trace, _probe, _healthInterval, OnInstanceChanged);
             _running[app.InstanceKey] = instance;
             Publish();
         }
@@ -197,11 +198,17 @@ public sealed partial class AppSupervisor : IAsyncDisposable
         Publish();
     }
 
+    /// <summary>Every instance's state changes (from the supervision loops' threads), named after this server
+    /// ("web1 running: pid 123 on port 20000"): `webfarm up` prints them as its own supervision did.</summary>
+    public event Action<InstanceStateChange>? InstanceChanged;
+
+    private void OnInstanceChanged(InstanceStateChange change) => InstanceChanged?.Invoke(change with { Instance = _serverName });
+
     private void Publish() => _instances = [.. _running.Values];
 
     /// <summary>Everything but the restart token (records compare lists and dictionaries by reference: compared by content).</summary>
     private static bool SameDefinition(DesiredApp a, DesiredApp b)
-        => a.Name == b.Name && a.Command == b.Command && a.Release == b.Release && a.Entry == b.Entry && a.PortFrom == b.PortFrom && a.PortTo == b.PortTo && a.HealthPath == b.HealthPath
+        => a.Name == b.Name && a.Command == b.Command && a.Release == b.Release && a.Entry == b.Entry && a.PortFrom == b.PortFrom && a.PortTo == b.PortTo && a.HealthPath == b.HealthPath && a.HealthStatus == b.HealthStatus
         && a.Arguments.SequenceEqual(b.Arguments, StringComparer.Ordinal)
         && a.Environment.Count == b.Environment.Count
         && a.Environment.All(p => b.Environment.TryGetValue(p.Key, out var v) && v == p.Value);

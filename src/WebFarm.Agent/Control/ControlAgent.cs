@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using WebFarm.Agent.Apps;
 using WebFarm.Agent.Commands;
 using WebFarm.Agent.Releases;
+using WebFarm.Agent.Supervision;
 using WebFarm.Agent.Trace;
 
 namespace WebFarm.Agent.Control;
@@ -55,6 +56,13 @@ public sealed partial class ControlAgent : IAsyncDisposable
 
     /// <summary>The app instances this agent runs, as reported with each heartbeat.</summary>
     public IReadOnlyList<InstanceReport> Instances => _apps.Report();
+
+    /// <summary>Its instances' state changes, named after the server (see <see cref="AppSupervisor.InstanceChanged"/>).</summary>
+    public event Action<InstanceStateChange>? InstanceChanged
+    {
+        add => _apps.InstanceChanged += value;
+        remove => _apps.InstanceChanged -= value;
+    }
 
     /// <summary>The server this agent joined as.</summary>
     public string Name => _credential.Name;

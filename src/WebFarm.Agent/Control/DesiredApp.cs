@@ -40,6 +40,9 @@ public sealed record DesiredApp(
     /// </summary>
     public string? Entry { get; init; }
 
+    /// <summary>The statuses of <see cref="HealthPath"/> that pass ("200-499"); null: 2xx/3xx.</summary>
+    public string? HealthStatus { get; init; }
+
     /// <summary>The agent's key for this instance: the app, and its release when it runs one.</summary>
     public string InstanceKey => Release is { } id ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Name}@{id}") : Name;
 }

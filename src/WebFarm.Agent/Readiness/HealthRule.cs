@@ -60,6 +60,37 @@ public sealed class HealthRule
         return new HealthRule(path, Success, $"GET {path} answers 2xx/3xx", $"set by {source}");
     }
 
+    /// <summary>
+    /// The check an app definition states (the controller's balancer and the agent's health gate both build it here):
+    /// GET <paramref name="path"/>, passing <paramref name="expectedStatus"/> (a status list like "200-499"; null:
+    /// 2xx/3xx, as <see cref="ForPath(string, string)"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The path is not a request path, or the status list is not one.</exception>
+    public static HealthRule ForPath(string path, string source, string? expectedStatus)
+    {
+        var rule = ForPath(path, source);
+        if (expectedStatus is null)
+        {
+            return rule;
+        }
+
+        if (!StatusCodeSet.TryParse(expectedStatus, out var expected, out var problem))
+        {
+            throw new ArgumentException($"{source} status '{expectedStatus}': {problem}", nameof(expectedStatus));
+        }
+
+        if (expected.ToString() == Success.ToString())
+        {
+            return rule;
+        }
+
+        var words = expected.ToString() == BelowServerError.ToString() ? "below 500" : expected.ToString();
+        return new HealthRule(path, expected, $"GET {path} answers {words}", $"set by {source}");
+    }
+
+    /// <summary>The passing statuses as an app definition states them: null for 2xx/3xx (the default), else the list.</summary>
+    public string? DefinitionStatus => ExpectedStatus.ToString() == Success.ToString() ? null : ExpectedStatus.ToString();
+
     /// <summary>The check an app's answer to GET <see cref="ConventionalPath"/> chooses (see the type's summary).</summary>
     public static HealthRule FromHealthzAnswer(int status)
     {

@@ -163,7 +163,7 @@ public sealed class AppCatalog
                 environment[key] = value; // The app's own settings win.
             }
 
-            var desired = new DesiredApp(app.Name, app.Command, app.Arguments, app.PortFrom, app.PortTo, app.HealthPath, environment, _restartTokens.GetValueOrDefault((app.Name, server)));
+            var desired = new DesiredApp(app.Name, app.Command, app.Arguments, app.PortFrom, app.PortTo, app.HealthPath, environment, _restartTokens.GetValueOrDefault((app.Name, server))) { HealthStatus = app.HealthStatus };
             if (!app.RunsReleases)
             {
                 list.Add(desired);

@@ -49,6 +49,12 @@ public sealed record AppDefinition(
     /// </summary>
     public string? Entry { get; init; }
 
+    /// <summary>
+    /// The statuses of <see cref="HealthPath"/> that pass, as a status list ("200-499"); null: 2xx/3xx. `webfarm up`
+    /// sets "200-499" with the path "/" for an app without a /healthz (Readiness/HealthRule chooses it).
+    /// </summary>
+    public string? HealthStatus { get; init; }
+
     /// <summary>True when the app has no command of its own: its servers run the release a deployment gives them.</summary>
     public bool RunsReleases => Command.Length == 0;
 

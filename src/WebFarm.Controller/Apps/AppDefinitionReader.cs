@@ -7,7 +7,7 @@ namespace WebFarm.Controller.Apps;
 
 /// <summary>
 /// Reads POST /api/apps strictly: an object with name, ports ("5000-5009") and the optional command (none: the app runs
-/// its releases), entry (a path inside the release), arguments, healthPath, environment, servers ("all" or a list),
+/// its releases), entry (a path inside the release), arguments, healthPath, healthStatus (the statuses that pass, default 200-399), environment, servers ("all" or a list),
 /// hosts, loadBalancing ("static" or "reported") and on (labels a server must have, like {"role": "web"}). Every
 /// problem names its field; unknown fields are refused.
 /// The checks that need the rest of the farm (taken names, ports, hosts, unknown servers) are <see cref="AppCatalog"/>'s.
@@ -23,7 +23,7 @@ internal static class AppDefinitionReader
             throw new AdminRequestException($"body: expected a JSON object like {Example}");
         }
 
-        string? name = null, command = null, ports = null, healthPath = null, loadBalancing = null, entry = null;
+        string? name = null, command = null, ports = null, healthPath = null, healthStatus = null, loadBalancing = null, entry = null;
         IReadOnlyDictionary<string, string>? on = null;
         IReadOnlyList<string> arguments = [], servers = [], hosts = [];
         IReadOnlyDictionary<string, string> environment = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -46,6 +46,9 @@ internal static class AppDefinitionReader
                 case "healthPath":
                     healthPath = JsonFields.String(property);
                     break;
+                case "healthStatus":
+                    healthStatus = JsonFields.String(property);
+                    break;
                 case "arguments":
                     arguments = JsonFields.Strings(property);
                     break;
@@ -65,7 +68,7 @@ internal static class AppDefinitionReader
                     on = Labels(property);
                     break;
                 default:
-                    throw new AdminRequestException($"{property.Name}: unknown field (expected name, command, entry, arguments, ports, healthPath, environment, servers, hosts, loadBalancing, on)");
+                    throw new AdminRequestException($"{property.Name}: unknown field (expected name, command, entry, arguments, ports, healthPath, healthStatus, environment, servers, hosts, loadBalancing, on)");
             }
         }
 
@@ -98,13 +101,18 @@ internal static class AppDefinitionReader
             throw new AdminRequestException($"healthPath: '{healthPath}': {problem}");
         }
 
+        if (healthStatus is not null && !WebFarm.Balancer.Configuration.StatusCodeSet.TryParse(healthStatus, out _, out var statusProblem))
+        {
+            throw new AdminRequestException($"healthStatus: '{healthStatus}': {statusProblem} (the statuses of healthPath that pass; default 200-399)");
+        }
+
         loadBalancing ??= AppDefinition.StaticLoadBalancing;
         if (loadBalancing is not (AppDefinition.StaticLoadBalancing or AppDefinition.ReportedLoadBalancing))
         {
             throw new AdminRequestException($"loadBalancing: '{loadBalancing}' is not a mode; expected \"{AppDefinition.StaticLoadBalancing}\" (the operator's weights alone) or \"{AppDefinition.ReportedLoadBalancing}\" (weights follow the load the servers report)");
         }
 
-        return new AppDefinition(name, command ?? string.Empty, arguments, from, to, healthPath, environment, servers, hosts, loadBalancing, on is { Count: > 0 } ? on : null) { Entry = entry };
+        return new AppDefinition(name, command ?? string.Empty, arguments, from, to, healthPath, environment, servers, hosts, loadBalancing, on is { Count: > 0 } ? on : null) { Entry = entry, HealthStatus = healthStatus };
     }
 
     /// <summary>"5000" or "5000-5009": ports 1 to 65535, the first not above the last.</summary>

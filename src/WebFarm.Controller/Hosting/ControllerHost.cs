@@ -86,7 +86,7 @@ public sealed class ControllerHost : IAsyncDisposable
         try
         {
             releases = await ReleaseLibrary.OpenAsync(dataDirectory, options.KeepReleases, options.Limits, null, cancellationToken).ConfigureAwait(false);
-            rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, options.Balancers, options.BalancerSyncInterval, loggerFactory, cancellationToken).ConfigureAwait(false);
+            rotation = await FarmRotation.StartAsync(options.FarmName, options.BalancerListen, options.BalancerAdmin, options.BalancerAdmin is null ? null : options.Token, options.HealthPath, options.HeartbeatInterval, options.Balancers, options.BalancerSyncInterval, loggerFactory, cancellationToken, options.AppLoadBalancing).ConfigureAwait(false);
             await CheckBalancerTokensAsync(rotation, cancellationToken).ConfigureAwait(false);
             host = new ControllerHost(store, rotation, releases, options, loggerFactory);
             host._api = ControllerApi.Build(options.Listen, options.Token, host, loggerFactory);

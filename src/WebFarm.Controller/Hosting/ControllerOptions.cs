@@ -50,6 +50,9 @@ public sealed record ControllerOptions
     /// <summary>What a server's address must answer (200-399) before it takes traffic, and while it does.</summary>
     public string HealthPath { get; init; } = "/";
 
+    /// <summary>The algorithm of every app's farm in the balancers (`webfarm up`: LeastRequests, as its farm always had).</summary>
+    public WebFarm.Balancer.LoadBalancing.LoadBalancingAlgorithm AppLoadBalancing { get; init; } = WebFarm.Balancer.LoadBalancing.LoadBalancingAlgorithm.RoundRobin;
+
     /// <summary>The state service apps' instances use (WEBFARM_STATE_ENDPOINT, host:port); null leaves it to each app's environment.</summary>
     public string? StateEndpoint { get; init; }
 

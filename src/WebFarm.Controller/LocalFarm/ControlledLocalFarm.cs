@@ -39,6 +39,14 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
 
     private static readonly TimeSpan ReadyPoll = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The local agents' heartbeat (and release sync) period. The first deployment crosses the heartbeat about five
+    /// times (placement, release installed, instance to start, its port and pid, in rotation); at NLB's 1 s that was
+    /// most of the control plane's extra start-up time. Loopback heartbeats are cheap; the controller still counts
+    /// a server lost after its own 5 x 1 s.
+    /// </summary>
+    public static readonly TimeSpan LocalHeartbeat = TimeSpan.FromMilliseconds(250);
+
     private readonly List<ControlAgent> _agents = [];
     private readonly string? _temporaryDirectory;
     private readonly StateServer _state;
@@ -53,6 +61,10 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         DataDirectory = dataDirectory;
         _temporaryDirectory = temporaryDirectory;
     }
+
+    /// <summary>Every agent's instance state changes, named after its server ("web1 crashed: …"), from the supervision
+    /// loops' threads: the console's per-instance lines.</summary>
+    public event Action<InstanceStateChange>? InstanceChanged;
 
     public LocalFarmOptions Options { get; }
 
@@ -124,14 +136,17 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
 
         progress?.Invoke($"state server listening on 127.0.0.1:{state.Port}");
         var farm = new ControlledLocalFarm(options, app, state, dataDirectory, temporary);
+        // The app's first answer chooses its health check while the controller starts (HealthRuleProbe).
+        var choosing = HealthRuleProbe.ChooseAsync(options, app, farm.StateEndpoint, progress, cancellationToken);
         try
         {
             reservation.Dispose();
             farm._controller = await ControllerHost.StartAsync(farm.ControllerOptions(), NullLoggerFactory.Instance, cancellationToken).ConfigureAwait(false);
             progress?.Invoke($"controller listening on {farm.ControllerUrl} (data in {dataDirectory}); balancer on {farm.Url} (admin API {farm.AdminUrl})");
             var role = await farm.WaitLeadingAsync(cancellationToken).ConfigureAwait(false);
-            var (definition, release) = await farm.DefineAppAsync(role, cancellationToken).ConfigureAwait(false);
-            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"app {definition.Name}: release {release.Id} ({release.Files} files from {farm.ReleaseFolder}), entry {definition.Entry}, on ports {definition.Ports}, health check GET {definition.HealthPath}"));
+            var rule = await choosing.ConfigureAwait(false);
+            var (definition, release) = await farm.DefineAppAsync(role, rule, cancellationToken).ConfigureAwait(false);
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"app {definition.Name}: release {release.Id} ({release.Files} files from {farm.ReleaseFolder}), entry {definition.Entry}, on ports {definition.Ports}, health check {rule.Description}"));
             await farm.JoinAgentsAsync(role, cancellationToken).ConfigureAwait(false);
             var deployment = await role.Deployments.StartAsync(new DeploymentRequest(definition.Name, release.Id, DeploymentKind.Rolling, new BatchSize(100, Percent: true), options.ReadyTimeout, AutoRollback: false, DeploymentKind.Deploy), cancellationToken).ConfigureAwait(false);
             await farm.WaitReadyAsync(progress, () => farm.DeployedAsync(role, deployment.Id, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -144,6 +159,8 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         }
         catch
         {
+            // The probe instance stops on its own; wait for it, so nothing is left running.
+            await ((Task)choosing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await farm.StopAsync().ConfigureAwait(false);
             throw;
         }
@@ -169,6 +186,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         BalancerAdmin = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{Options.AdminPort}"),
         FarmName = ServersFarm,
         StateEndpoint = StateEndpoint,
+        AppLoadBalancing = WebFarm.Balancer.LoadBalancing.LoadBalancingAlgorithm.LeastRequests, // As `up`'s farm always was.
     };
 
     /// <summary>The folder the app was built or published to: uploaded as the app's first release.</summary>
@@ -179,7 +197,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
     /// defines the app as `webfarm apps add web --ports …` does for an app that runs its releases: a later
     /// `webfarm deploy web PATH` then rolls a changed build out server by server.
     /// </summary>
-    private async Task<(AppDefinition App, TreeRecord Release)> DefineAppAsync(LeaderRole role, CancellationToken cancellationToken)
+    private async Task<(AppDefinition App, TreeRecord Release)> DefineAppAsync(LeaderRole role, HealthRule health, CancellationToken cancellationToken)
     {
         // A .NET app runs as its .dll (the agent starts it with the dotnet host); anything else as its program.
         var dll = App.FileName == DotNetHost.Path && App.Arguments.Count > 0 && App.Arguments[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
@@ -212,12 +230,13 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             arguments,
             AppPortFrom,
             AppPortTo,
-            Options.HealthPath ?? HealthRule.ConventionalPath,
+            health.Path,
             new Dictionary<string, string>(StringComparer.Ordinal),
             [],
             [])
         {
             Entry = entry,
+            HealthStatus = health.DefinitionStatus,
         };
         if (role.Apps.Find(app.Name) is not null)
         {
@@ -276,6 +295,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
                     Address = AgentAddress(i),
                     DataDirectory = Path.Combine(DataDirectory, "agents", name),
                     JoinToken = token,
+                    HeartbeatInterval = LocalHeartbeat,
                 },
                 NullLogger.Instance,
                 cancellationToken));
@@ -291,6 +311,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             {
                 if (join.IsCompletedSuccessfully)
                 {
+                    join.Result.InstanceChanged += change => InstanceChanged?.Invoke(change);
                     _agents.Add(join.Result);
                 }
             }

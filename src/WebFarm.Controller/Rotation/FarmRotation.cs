@@ -5,6 +5,7 @@ using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Health;
 using WebFarm.Balancer.Hosting;
+using WebFarm.Balancer.LoadBalancing;
 
 namespace WebFarm.Controller.Rotation;
 
@@ -31,8 +32,9 @@ public sealed class FarmRotation : IAsyncDisposable
     private readonly HealthProbe _probe = new();
     private ImmutableDictionary<string, StageRoute> _stages = ImmutableDictionary.Create<string, StageRoute>(StringComparer.Ordinal);
 
-    private FarmRotation(BalancerHost? balancer, BalancerRuntime runtime, string farm, HealthCheckOptions health, BalancerSync sync)
+    private FarmRotation(BalancerHost? balancer, BalancerRuntime runtime, string farm, HealthCheckOptions health, BalancerSync sync, LoadBalancingAlgorithm appLoadBalancing)
     {
+        AppLoadBalancing = appLoadBalancing;
         Balancer = balancer;
         Runtime = runtime;
         FarmName = farm;
@@ -62,6 +64,9 @@ public sealed class FarmRotation : IAsyncDisposable
 
     public HealthCheckOptions Health { get; }
 
+    /// <summary>The algorithm of every app's farm (RoundRobin by default; `webfarm up` asks for LeastRequests).</summary>
+    public LoadBalancingAlgorithm AppLoadBalancing { get; }
+
     /// <summary>Where the rules are applied: the in-process balancer's runtime, or an unserved one.</summary>
     public BalancerRuntime Runtime { get; }
 
@@ -75,7 +80,7 @@ public sealed class FarmRotation : IAsyncDisposable
     public BalancerSync Sync { get; }
 
     /// <param name="listen">The in-process balancer's client listener; null: not served (external balancers only).</param>
-    public static async Task<FarmRotation> StartAsync(string farm, string? listen, string? admin, string? adminToken, string healthPath, TimeSpan interval, IReadOnlyList<BalancerEndpoint> external, TimeSpan syncInterval, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
+    public static async Task<FarmRotation> StartAsync(string farm, string? listen, string? admin, string? adminToken, string healthPath, TimeSpan interval, IReadOnlyList<BalancerEndpoint> external, TimeSpan syncInterval, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, CancellationToken cancellationToken, LoadBalancingAlgorithm appLoadBalancing = LoadBalancingAlgorithm.RoundRobin)
     {
         ArgumentNullException.ThrowIfNull(external);
         loggerFactory ??= Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
@@ -110,7 +115,7 @@ public sealed class FarmRotation : IAsyncDisposable
             balancers.Add(new ExternalBalancer(endpoint, logger));
         }
 
-        return new FarmRotation(host, runtime, farm, health, new BalancerSync(runtime, balancers, syncInterval));
+        return new FarmRotation(host, runtime, farm, health, new BalancerSync(runtime, balancers, syncInterval), appLoadBalancing);
     }
 
     /// <summary>Completes when <paramref name="server"/> has no request in flight in <paramref name="farm"/> on any balancer.</summary>
@@ -216,8 +221,8 @@ public sealed class FarmRotation : IAsyncDisposable
         string? catchAll = null;
         foreach (var app in apps)
         {
-            var check = WebFarm.Agent.Readiness.HealthRule.ForPath(app.HealthPath, "healthPath").ToCheckOptions(Health.Interval, Health.Timeout, Health.Rise, Health.Fall);
-            farms[app.Name] = new FarmOptions { Health = check, SlowStart = SlowStart, Affinity = new AffinityOptions { Mode = AffinityMode.None }, Servers = [] };
+            var check = WebFarm.Agent.Readiness.HealthRule.ForPath(app.HealthPath, "healthPath", app.HealthStatus).ToCheckOptions(Health.Interval, Health.Timeout, Health.Rise, Health.Fall);
+            farms[app.Name] = new FarmOptions { LoadBalancing = AppLoadBalancing, Health = check, SlowStart = SlowStart, Affinity = new AffinityOptions { Mode = AffinityMode.None }, Servers = [] };
             foreach (var host in app.Hosts)
             {
                 routes.Add(new RouteOptions { Host = host, Farm = app.Name });

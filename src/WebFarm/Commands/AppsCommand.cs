@@ -27,6 +27,7 @@ internal static class AppsCommand
         var entry = new Option<string?>("--entry") { Description = "For an app that runs its releases: its entry point, a path inside the release (default: the release's one app .dll)." };
         var ports = new Option<string>("--ports") { Description = "The port range instances listen on, like 5000-5009.", Required = true };
         var health = new Option<string?>("--health-path") { Description = "GET this path; 2xx/3xx means healthy (default /healthz)." };
+        var healthStatus = new Option<string?>("--health-status") { Description = "The statuses of the health path that pass, like 200-499 (default 200-399): e.g. --health-path / --health-status 200-499 for an app without a health endpoint." };
         var environment = new Option<string[]>("--env") { Description = "NAME=VALUE set for every instance (repeatable).", AllowMultipleArgumentsPerToken = false };
         var servers = new Option<string>("--servers") { Description = "all (default, also servers that join later) or web1,web2.", DefaultValueFactory = _ => "all" };
         var hosts = new Option<string[]>("--host") { Description = "A host name routed to the app (repeatable); none: the requests no app's host claims." };
@@ -36,7 +37,7 @@ internal static class AppsCommand
         var arguments = new Argument<string[]>("arguments") { Description = "The program's arguments (after --); {port}, {host} and {server} are replaced on each server.", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("add", "Add an app: every chosen server's agent runs an instance, which joins the app's farm once healthy.")
         {
-            name, run, entry, ports, health, environment, servers, hosts, loadBalancing, on, arguments, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            name, run, entry, ports, health, healthStatus, environment, servers, hosts, loadBalancing, on, arguments, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm apps add", async api =>
         {
@@ -91,6 +92,11 @@ internal static class AppsCommand
                 body["healthPath"] = path;
             }
 
+            if (parseResult.GetValue(healthStatus) is { } statuses)
+            {
+                body["healthStatus"] = statuses;
+            }
+
             var (status, json) = await api.PostForJsonAsync("api/apps", body, ct);
             json?.Dispose();
             if (status == ApiConnection.Ok)
@@ -125,7 +131,7 @@ internal static class AppsCommand
                     Markup.Escape(a.GetProperty("name").GetString()!),
                     Markup.Escape(a.GetProperty("command").GetString() is { Length: > 0 } program ? string.Join(' ', [program, .. arguments]) : "(its releases)"),
                     string.Create(CultureInfo.InvariantCulture, $"{a.GetProperty("portFrom").GetInt32()}-{a.GetProperty("portTo").GetInt32()}"),
-                    Markup.Escape(a.GetProperty("healthPath").GetString()!),
+                    Markup.Escape(a.GetProperty("healthPath").GetString() + (a.TryGetProperty("healthStatus", out var passing) && passing.ValueKind == JsonValueKind.String ? $" ({passing.GetString()})" : string.Empty)),
                     Markup.Escape(servers.Count == 0 ? "all" : string.Join(", ", servers)),
                     Markup.Escape(a.TryGetProperty("on", out var labels) && labels.ValueKind == JsonValueKind.Object ? string.Join(", ", labels.EnumerateObject().Select(l => $"{l.Name}={l.Value.GetString()}")) : "any"),
                     Markup.Escape(hosts.Count == 0 ? "(default)" : string.Join(", ", hosts)),

@@ -31,7 +31,10 @@ internal sealed record FarmConsoleSource(BalancerRuntime Runtime, string FarmNam
             farm.Balancer.Runtime,
             farm.Options.FarmName,
             $"open {farm.Url}\ncontroller {farm.ControllerUrl} · admin API {farm.AdminUrl} · state {farm.StateEndpoint} · app {farm.App.AppName}",
-            () => [.. farm.Agents.Select((agent, index) => Row(agent.Name, index, agent.Instances.FirstOrDefault(r => r.App == farm.Options.FarmName)))]);
+            () => [.. farm.Agents.Select((agent, index) => Row(agent.Name, index, agent.Instances.FirstOrDefault(r => r.App == farm.Options.FarmName)))])
+        {
+            SubscribeInstanceChanges = handler => farm.InstanceChanged += handler,
+        };
 
     private static FarmServerRow Row(string name, int index, WebFarm.Agent.Control.InstanceReport? report)
     {

@@ -73,4 +73,29 @@ public sealed class HealthRuleTests
         var error = Assert.Throws<ArgumentException>(() => HealthRule.ForPath(path, "--health-path"));
         Assert.StartsWith($"--health-path {path}: {reason}", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The rule an answer chose, stored in an app definition (path and statuses) and rebuilt by the agents and
+    /// the controller's balancer: the same check, whichever part builds it.</summary>
+    [Theory]
+    [InlineData(404)]
+    [InlineData(200)]
+    [InlineData(500)]
+    public void AChosenRule_RoundTripsThroughAnAppDefinition(int answer)
+    {
+        var chosen = HealthRule.FromHealthzAnswer(answer);
+
+        var rebuilt = HealthRule.ForPath(chosen.Path, "healthPath", chosen.DefinitionStatus);
+
+        Assert.Equal(chosen.Path, rebuilt.Path);
+        Assert.Equal(chosen.ExpectedStatus.ToString(), rebuilt.ExpectedStatus.ToString());
+        Assert.Equal(chosen.Description, rebuilt.Description);
+    }
+
+    [Fact]
+    public void ABadStatusListInADefinition_IsAClearError()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => HealthRule.ForPath("/", "healthPath", "2xx"));
+
+        Assert.Contains("healthPath status '2xx': \"2xx\" in \"2xx\" is not a status code or range", ex.Message, StringComparison.Ordinal);
+    }
 }

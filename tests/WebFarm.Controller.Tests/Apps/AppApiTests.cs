@@ -21,6 +21,7 @@ public sealed class AppApiTests : IDisposable
     [InlineData("""{"name":"hello","command":"/bin/app","ports":"0-10"}""", "ports: '0-10' is not a port or a range")]
     [InlineData("""{"name":"hello","command":"/bin/app","ports":5000}""", "ports: expected a string, got 5000")]
     [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","healthPath":"healthz"}""", "healthPath: 'healthz': a health path must start with '/'")]
+    [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","healthStatus":"200-999"}""", "healthStatus: '200-999': \"200-999\" in \"200-999\" is out of range")]
     [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","arguments":"--x"}""", "arguments: expected a list of strings")]
     [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","arguments":["a",1]}""", "arguments[1]: expected a string, got 1")]
     [InlineData("""{"name":"hello","command":"/bin/app","ports":"5000","environment":{"A=B":"x"}}""", "environment: 'A=B' is not a variable name")]

@@ -12,11 +12,15 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task AppWithoutHealthEndpoint_IsReadyOnceItAnswers_AllServersStayHealthy_AndRequestsSpread()
+    /// <param name="controlPlane">Through the control plane (`up --control-plane`): the app's definition carries the
+    /// chosen check, so the agents' gate and the controller's balancer judge as the start-up wait did.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AppWithoutHealthEndpoint_IsReadyOnceItAnswers_AllServersStayHealthy_AndRequestsSpread(bool controlPlane)
     {
         // The project, as in the issue: `up` builds it (already built by the fixture, so this is quick).
-        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Project("NoHealth"));
+        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Project("NoHealth"), controlPlane: controlPlane);
         using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
         // The start-up output says which check is used, and why; the wait ended because the check passed.
@@ -112,12 +116,15 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
         Assert.DoesNotContain("starting anyway", up.Output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task AppThatExitsAtStart_FailsAtOnce_WithItsOutput_AndExitCode1()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AppThatExitsAtStart_FailsAtOnce_WithItsOutput_AndExitCode1(bool controlPlane)
     {
-        var ports = FreePort.Many(3);
+        var ports = FreePort.Many(4);
+        string[] plane = controlPlane ? ["--control-plane", "--controller-port", $"{ports[3]}"] : [];
 
-        var result = await UpProcess.RunToExitAsync(UpProcess.UpArguments(2, apps.Dll("ExitsAtStart"), ports), UpProcess.StartTimeout);
+        var result = await UpProcess.RunToExitAsync([.. UpProcess.UpArguments(2, apps.Dll("ExitsAtStart"), ports), .. plane], UpProcess.StartTimeout);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"webfarm up: web\d exited during start-up: aborted \(signal 6, exit code 134\)", result.Stderr);

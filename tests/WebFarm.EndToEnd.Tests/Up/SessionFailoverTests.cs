@@ -11,10 +11,14 @@ public sealed class SessionFailoverTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task SessionAndAntiforgeryTokenSurviveTheServerThatIssuedThem_WhichRestartsAndRejoins()
+    /// <param name="controlPlane">Through the control plane: the agents' supervision restarts the instance and the
+    /// controller's balancer takes it out and back in; the console prints the instance's lines either way.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SessionAndAntiforgeryTokenSurviveTheServerThatIssuedThem_WhichRestartsAndRejoins(bool controlPlane)
     {
-        await using var up = await UpProcess.StartAsync(servers: 3);
+        await using var up = await UpProcess.StartAsync(servers: 3, controlPlane: controlPlane);
         using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
         // Requests reach every instance (fresh clients, so nothing but the balancer decides).
@@ -104,5 +108,9 @@ public sealed class SessionFailoverTests
         }, Timeout, $"the restarted {victim} to serve requests");
         Assert.NotEqual(victimPid, restartedPid);
         Assert.False(ProcessProbe.IsAlive(victimPid));
+
+        // The console said so, per instance: the crash, and the new process (UpProcess reads its pid from that line).
+        Assert.Matches($@"{victim} crashed: ", up.Output);
+        await Eventually.TrueAsync(() => up.InstancePids[victim].Contains(restartedPid), Timeout, $"the console to print {victim}'s new pid {restartedPid}:\n{up.Output}");
     }
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `webfarm up` start-up (issue 14): time from exec to the first page the balancer serves (GET / answered 200), for
+# plain `up` (LocalFarmHost: its own supervision) and `up --control-plane` (controller, in-process balancer, local
+# agents, first deployment), 3 HelloFarm servers each, RUNS rounds interleaved (default 3); every figure is printed
+# and the best of each is summarised.
+#
+#   dotnet build src/WebFarm -c Release && dotnet build samples/HelloFarm -c Release
+#   bench/up/startup.sh [RUNS]
+#
+# Bounded: each start is given 60 s at most (then it counts as "failed"), and each `up` is stopped with SIGTERM
+# (and waited for) before the next one starts.
+set -euo pipefail
+RUNS="${1:-3}"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+webfarm="$repo/src/WebFarm/bin/Release/net10.0/webfarm.dll"
+app="$repo/samples/HelloFarm/bin/Release/net10.0/HelloFarm.dll"
+[ -f "$webfarm" ] && [ -f "$app" ] || { echo "build src/WebFarm and samples/HelloFarm in Release first" >&2; exit 2; }
+
+free_ports() { # four distinct free loopback ports
+  python3 -c "import socket
+s=[socket.socket() for _ in range(4)]
+[x.bind(('127.0.0.1',0)) for x in s]
+print(' '.join(str(x.getsockname()[1]) for x in s))"
+}
+
+once() { # variant (plain|control-plane) -> milliseconds to the first page, or "failed"
+  local variant="$1" ports start pid ms=failed
+  read -r -a ports <<< "$(free_ports)"
+  local extra=()
+  [ "$variant" = control-plane ] && extra=(--control-plane --controller-port "${ports[3]}")
+  start="$(date +%s%N)"
+  dotnet "$webfarm" up --servers 3 --app "$app" --port "${ports[0]}" --admin-port "${ports[1]}" --state-port "${ports[2]}" "${extra[@]}" >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 1 1200); do # 1200 x 50 ms: 60 s
+    if curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:${ports[0]}/"; then
+      ms=$(( ($(date +%s%N) - start) / 1000000 ))
+      break
+    fi
+    sleep 0.05
+  done
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "$ms"
+}
+
+declare -A best=([plain]=999999 [control-plane]=999999)
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq 1 "$RUNS"); do
+  for variant in plain control-plane; do
+    ms="$(once "$variant")"
+    echo "round $round  $variant  ${ms} ms"
+    if [ "$ms" != failed ] && [ "$ms" -lt "${best[$variant]}" ]; then best[$variant]="$ms"; fi
+  done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "best: plain ${best[plain]} ms, control-plane ${best[control-plane]} ms"
