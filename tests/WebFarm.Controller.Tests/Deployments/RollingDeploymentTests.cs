@@ -64,7 +64,7 @@ public sealed class RollingDeploymentTests : DeploymentMachines
 
         // Rollback: the same procedure with release 1, already on the agents (no transfer).
         var sentBefore = Controller.Host.Releases.Transfer.BlobsSent;
-        var rollback = await WebFarmCli.RunAsync(CliTimeout, ["rollback", "hello", .. Api]);
+        var rollback = await WebFarmCli.RunAsync(CliTimeout, ["rollback", "hello", .. Api, "--health-passes", "1", "--drain-timeout", "20s"]);
         Assert.True(rollback.ExitCode == 0, rollback.Stderr + rollback.Stdout);
         Assert.Contains("rollback", rollback.Stdout);
         Assert.Contains("succeeded: every server runs release 1", rollback.Stdout);
@@ -78,10 +78,24 @@ public sealed class RollingDeploymentTests : DeploymentMachines
         Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Requests} requests failed during deploy and rollback ({load.LostSessions} lost sessions): {string.Join("; ", load.Failures.Take(3))}");
         Assert.Equal(0, load.LostSessions);
 
-        var events = (await Controller.EventsAsync()).Select(e => e.GetProperty("kind").GetString()).ToList();
+        var all = await Controller.EventsAsync();
+        var events = all.Select(e => e.GetProperty("kind").GetString()).ToList();
         Assert.Contains("deploy-started", events);
         Assert.Contains("server-updated", events);
         Assert.Contains("deploy-finished", events);
+
+        // The gate count: the deployment's default (3 passes in a row), the rollback's --health-passes 1; both kept in
+        // the record with the drain timeout, and each server's gate said so in the event stream.
+        var rolledBack = await LatestAsync();
+        Assert.Equal(("rollback", 1, "00:00:20"), (rolledBack.GetProperty("kind").GetString(), rolledBack.GetProperty("healthPasses").GetInt32(), rolledBack.GetProperty("drainTimeout").GetString()));
+        Assert.Equal((3, "00:00:30"), (record.GetProperty("healthPasses").GetInt32(), record.GetProperty("drainTimeout").GetString()));
+        var gates = all.Where(e => e.GetProperty("message").GetString()!.Contains(" gate passed: ", StringComparison.Ordinal)).Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Equal(3, gates.Count(g => g.StartsWith($"deployment {id} of hello: ", StringComparison.Ordinal) && g.EndsWith("passed /healthz 3 time(s) in a row", StringComparison.Ordinal)));
+        var rollbackId = rolledBack.GetProperty("id").GetInt64();
+        Assert.Equal(3, gates.Count(g => g.StartsWith($"deployment {rollbackId} of hello: ", StringComparison.Ordinal) && g.EndsWith("passed /healthz 1 time(s) in a row", StringComparison.Ordinal)));
+        var listed = await WebFarmCli.RunAsync(CliTimeout, ["deployments", "hello", .. Api]);
+        Assert.True(listed.ExitCode == 0, listed.Stderr);
+        Assert.Contains("gate 1 passes in 60 s, drain 20 s", listed.Stdout);
     }
 
     private static bool IsRunningV2(System.Text.Json.JsonElement d) => d.GetProperty("release").GetInt64() == 2 && d.GetProperty("state").GetString() == "running";
