@@ -96,6 +96,56 @@ public sealed class RollingDeploymentTests : DeploymentMachines
         var listed = await WebFarmCli.RunAsync(CliTimeout, ["deployments", "hello", .. Api]);
         Assert.True(listed.ExitCode == 0, listed.Stderr);
         Assert.Contains("gate 1 passes in 60 s, drain 20 s", listed.Stdout);
+
+        await ADrainTimeoutCutsALongRequestAsync(to: 2);
+    }
+
+    /// <summary>
+    /// The drain timeout cuts a request that outlasts it: a form post whose body never completes stays in flight on one
+    /// server's instance (HelloFarm reads the form before it answers); `rollback --drain-timeout 1s` stops that instance
+    /// 1 s into its drain anyway, and the request fails (the default 30 s would still be waiting). The visitors are gone
+    /// by then, so the post is the only request in flight and names its server.
+    /// </summary>
+    private async Task ADrainTimeoutCutsALongRequestAsync(long to)
+    {
+        var balancer = Controller.Host.BalancerUrl!;
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(balancer.Host, balancer.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST / HTTP/1.1\r\nHost: hello\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nfirstName=Ada"));
+        var holder = await Eventually.ReturnsAsync(
+            () => Task.FromResult(Controller.Host.Rotation.Runtime.GetFarm("hello").Servers.FirstOrDefault(s => s.InFlight > 0)?.Name),
+            TimeSpan.FromSeconds(30),
+            "the unfinished post in flight on a server");
+
+        var cut = await WebFarmCli.RunAsync(CliTimeout, ["rollback", "hello", "--to", to.ToString(System.Globalization.CultureInfo.InvariantCulture), .. Api, "--drain-timeout", "1s"]);
+        Assert.True(cut.ExitCode == 0, cut.Stderr + cut.Stdout);
+        var record = await LatestAsync();
+        Assert.Equal((to, "00:00:01"), (record.GetProperty("release").GetInt64(), record.GetProperty("drainTimeout").GetString()));
+
+        // The post never sent the rest of its body: it is answered with a balancer error, or its connection closed.
+        var answer = new byte[64];
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        string outcome;
+        try
+        {
+            var read = await stream.ReadAsync(answer, wait.Token);
+            outcome = read == 0 ? "closed" : System.Text.Encoding.ASCII.GetString(answer, 0, read);
+        }
+        catch (IOException)
+        {
+            outcome = "closed";
+        }
+
+        Assert.True(outcome == "closed" || outcome.StartsWith("HTTP/1.1 5", StringComparison.Ordinal), $"the post in flight on {holder} was not cut: {outcome}");
+
+        // Its server's drain ended with the post still in flight: after the 1 s, far before the default 30 s.
+        var phases = (await Controller.EventsAsync())
+            .Where(e => e.GetProperty("server").GetString() == holder && e.GetProperty("message").GetString()!.StartsWith($"deployment {record.GetProperty("id").GetInt64()} of hello: {holder} ", StringComparison.Ordinal))
+            .ToList();
+        var draining = phases.Single(e => e.GetProperty("message").GetString()!.Contains($"{holder} draining", StringComparison.Ordinal)).GetProperty("time").GetDateTimeOffset();
+        var stopping = phases.Single(e => e.GetProperty("message").GetString()!.Contains($"{holder} stopping", StringComparison.Ordinal)).GetProperty("time").GetDateTimeOffset();
+        Assert.InRange(stopping - draining, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
     }
 
     private static bool IsRunningV2(System.Text.Json.JsonElement d) => d.GetProperty("release").GetInt64() == 2 && d.GetProperty("state").GetString() == "running";
