@@ -67,6 +67,19 @@ public sealed class StagingTests : DeploymentMachines
         Assert.Equal(["v2"], byPath.Select(p => p.Release).Distinct());
         Assert.Equal(["v1"], liveHeader.Select(p => p.Release).Distinct());
 
+        // A staged instance that crashes and comes back on another port (another process took its port meanwhile) is
+        // moved in the stage farm: the header reaches it there, from web1 too.
+        using var squatters = new SquatterSet();
+        var moved = await CrashOntoAnotherPortAsync("web1", 1, squatters);
+        await Eventually.True(
+            () => Controller.Host.Rotation.Runtime.GetFarm("hello.stage").FindServer("web1") is { IsAvailable: true } entry && entry.Address.Port == moved.Port,
+            TimeSpan.FromSeconds(60),
+            $"web1's entry in the stage farm at the staged instance's new port {moved.Port}");
+        var afterMove = await PagesAsync("/", release: 2, count: 30);
+        Assert.Equal(["v2"], afterMove.Select(p => p.Release).Distinct());
+        Assert.Contains(afterMove, p => p.Server == "web1");
+        stagedInstances = await InstancesOfAsync(2);
+
         // Promote: a wrong id is refused naming the stage; the right one rolls v2 out on its staged instances.
         await AssertRefusedAsync("api/apps/hello/promote", new { release = 3 }, HttpStatusCode.NotFound, "release: app 'hello' has no release 3");
         await AssertRefusedAsync("api/apps/hello/promote", new { release = 1 }, HttpStatusCode.Conflict, "release 1 of app 'hello' is not staged; release 2 is (deployment");
@@ -106,6 +119,63 @@ public sealed class StagingTests : DeploymentMachines
         var again = await WebFarmCli.RunAsync(CliTimeout, ["unstage", "hello", .. Api]);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("409 nothing is staged for app 'hello'", again.Stderr);
+    }
+
+    /// <summary>
+    /// Kills <paramref name="server"/>'s staged instance (SIGKILL) and takes its port with a squatter, so its agent
+    /// restarts it on another port of the range; returns where it runs then. The agent restarts a crashed instance on
+    /// its port after 500 ms; a squatter that loses that race exits (its port is taken), and the next crash's longer
+    /// back-off leaves it more time (a few attempts at most).
+    /// </summary>
+    private async Task<(int Port, int? Pid)> CrashOntoAnotherPortAsync(string server, int machine, SquatterSet squatters)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (port, pid) = (await Eventually.ReturnsAsync(
+                () => InstancesOfAsync(2),
+                all => all.TryGetValue(server, out var i) && i.Pid is not null,
+                TimeSpan.FromSeconds(60),
+                $"{server}'s staged instance running"))[server];
+            using (var process = System.Diagnostics.Process.GetProcessById(pid!.Value))
+            {
+                process.Kill();
+            }
+
+            var squatter = squatters.Add(Squat(machine, port));
+            var next = (await Eventually.ReturnsAsync(
+                () => InstancesOfAsync(2),
+                all => all.TryGetValue(server, out var i) && i.Pid is { } now && now != pid && (i.Port != port || squatter.HasExited),
+                TimeSpan.FromSeconds(60),
+                $"{server}'s staged instance restarted after its crash"))[server];
+            if (next.Port != port)
+            {
+                return next;
+            }
+
+            Assert.True(attempt < 4, $"{server}'s staged instance came back on its port {port} {attempt} times: the squatter never got it");
+        }
+    }
+
+    /// <summary>The squatters a test started, stopped (their standard input closed) when it ends.</summary>
+    private sealed class SquatterSet : IDisposable
+    {
+        private readonly List<System.Diagnostics.Process> _squatters = [];
+
+        public System.Diagnostics.Process Add(System.Diagnostics.Process squatter)
+        {
+            _squatters.Add(squatter);
+            return squatter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var squatter in _squatters)
+            {
+                squatter.StandardInput.Close();
+                squatter.WaitForExit(10_000);
+                squatter.Dispose();
+            }
+        }
     }
 
     /// <summary>GET /api/apps/hello/stage.</summary>
