@@ -105,7 +105,7 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
             }
             else if (record.State == DeploymentState.Staged)
             {
-                await ForgetStageAsync(record, cancellationToken).ConfigureAwait(false);
+                RestoreStage(record);
             }
 
             var current = record.State == DeploymentState.Succeeded ? record.Release : record.PreviousRelease;

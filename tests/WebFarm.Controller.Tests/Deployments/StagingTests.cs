@@ -119,6 +119,26 @@ public sealed class StagingTests : DeploymentMachines
         var again = await WebFarmCli.RunAsync(CliTimeout, ["unstage", "hello", .. Api]);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("409 nothing is staged for app 'hello'", again.Stderr);
+
+        // A stage survives a controller restart: the new leader restores it from the store (its farm, its routes, each
+        // server's staged instance, which the agents kept running), and it can be unstaged there.
+        var v5 = await DeployAsync(HelloFarmRelease("v5"), "--stage", "--stage-path", "/v5");
+        Assert.True(v5.ExitCode == 0, v5.Stderr + v5.Stdout);
+        var stagedV5 = await InstancesOfAsync(5);
+        var stageId = (await StageAsync()).GetProperty("id").GetInt64();
+        await RestartControllerAsync();
+        await Eventually.True(
+            () => Controller.Host.Rotation.Runtime.Farms.TryGetValue("hello.stage", out var farm) && farm.Servers.Count(s => s.IsAvailable) == 3,
+            TimeSpan.FromSeconds(90),
+            "the restored stage farm with every server's staged instance");
+        var restored = await StageAsync();
+        Assert.Equal((stageId, "staged", "/v5"), (restored.GetProperty("id").GetInt64(), restored.GetProperty("state").GetString(), restored.GetProperty("stagePath").GetString()));
+        Assert.Equal(["v5"], (await PagesAsync("/", release: 5, count: 6)).Select(p => p.Release).Distinct());
+        Assert.Equal(["v5"], (await PagesAsync("/v5/about", release: null, count: 6)).Select(p => p.Release).Distinct());
+        Assert.Equal(stagedV5, await InstancesOfAsync(5)); // The same processes: kept running across the restart.
+        var afterRestart = await WebFarmCli.RunAsync(CliTimeout, ["unstage", "hello", .. Api]);
+        Assert.True(afterRestart.ExitCode == 0, afterRestart.Stderr + afterRestart.Stdout);
+        await Eventually.True(async () => (await InstancesOfAsync(5)).Count == 0, TimeSpan.FromSeconds(60), "the restored stage's instances stop once unstaged");
     }
 
     /// <summary>
