@@ -40,7 +40,13 @@ internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog
 
             if (app.RunsReleases && catalog.Releases.For(app.Name, server.Name)?.Serving != report.Release)
             {
-                // Another release's instance (a deployment's new one, or an old one stopping): the deployment decides.
+                // Another release's instance (a deployment's new one, or an old one stopping): the deployment decides;
+                // but a staged one its agent restarted is followed in the stage farm, as the app's farm follows its own.
+                if (catalog.Releases.Staged(app.Name, server.Name) == report.Release)
+                {
+                    FollowStaged(app.Name, server, report);
+                }
+
                 continue;
             }
 
@@ -70,6 +76,33 @@ internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog
         return added;
     }
 
+    /// <summary>
+    /// A staged instance (`webfarm deploy --stage`) its agent restarted: healthy on another port, the stage farm's entry
+    /// moves to it; its process gone, the entry is marked failed at once. Only an entry the stage already put in the stage
+    /// farm is followed: while the stage starts, or once a promote took the farm away, the deployment decides.
+    /// </summary>
+    private void FollowStaged(string app, TrackedServer server, InstanceReport report)
+    {
+        var farm = FarmRotation.StageFarmOf(app);
+        if (Find(farm, server.Name) is not { } entry)
+        {
+            return;
+        }
+
+        var address = AddressOf(server.Address, report.Port);
+        if (report.Healthy)
+        {
+            if (AddressChanged(farm, server.Name, address))
+            {
+                rotation.BringIn(farm, server.Name, address);
+            }
+        }
+        else if (report.ProcessId is null && entry.Healthy)
+        {
+            rotation.Runtime.SetHealth(farm, server.Name, healthy: false, $"its agent reports the staged instance {report.State}: {report.Detail}");
+        }
+    }
+
     /// <summary>Takes every app instance of a lost server out of rotation (offline: requests in flight finish).</summary>
     public void TakeAllOut(TrackedServer server)
     {
@@ -85,6 +118,6 @@ internal sealed class InstanceRotation(FarmRotation rotation, AppCatalog catalog
     public ServerRuntime? Find(string app, string server)
         => rotation.Runtime.Farms.TryGetValue(app, out var farm) ? farm.FindServer(server) : null;
 
-    private bool AddressChanged(string app, string server, string address)
-        => Find(app, server) is { } existing && !string.Equals(existing.Address.ToString().TrimEnd('/'), address, StringComparison.OrdinalIgnoreCase);
+    private bool AddressChanged(string farm, string server, string address)
+        => Find(farm, server) is { } existing && !string.Equals(existing.Address.ToString().TrimEnd('/'), address, StringComparison.OrdinalIgnoreCase);
 }

@@ -71,7 +71,11 @@ public sealed partial class DeploymentEngine
     /// <summary>Takes the deployment over as this leader's own (one per app; `GET /api/deployments/{id}` shows it live).</summary>
     private void Resume(DeploymentRecord record, AppDefinition app)
     {
-        var request = new DeploymentRequest(record.App, record.Release, record.Strategy, new BatchSize(record.Batch, false), record.HealthTimeout ?? DeploymentRequestReader.DefaultHealthTimeout, record.AutoRollback, record.Kind);
+        var request = new DeploymentRequest(record.App, record.Release, record.Strategy, new BatchSize(record.Batch, false), record.HealthTimeout ?? DeploymentRequestReader.DefaultHealthTimeout, record.AutoRollback, record.Kind)
+        {
+            DrainTimeout = record.DrainTimeout ?? DrainTimeout,
+            HealthPasses = record.HealthPasses ?? GatePasses,
+        };
         var deployment = new Deployment(record, request);
         _running[app.Name] = deployment;
         Publish(app.Name, null, EventKind.DeployStarted, string.Create(CultureInfo.InvariantCulture, $"deployment {record.Id} of {app.Name} (release {record.Release}) resumed by the new leader: {string.Join(", ", record.Servers.Select(s => s.Server + " " + s.Phase))}"));

@@ -17,8 +17,8 @@ namespace WebFarm.Controller.Deployments;
 /// the <c>X-WebFarm-Release</c> header, the stage path). It ends <see cref="DeploymentState.Staged"/> and stays so until
 /// it is promoted, replaced by another stage, removed by a deployment or rollback of the app, or unstaged. A promote is
 /// a rolling deployment of the staged release: each server's staged instance becomes its next one (already running and
-/// healthy, so no second start), the old one drains and stops. At most one stage per app; kept in memory (a new leader
-/// marks a stage it finds <see cref="DeploymentState.Unstaged"/>: its instances stop).
+/// healthy, so no second start), the old one drains and stops. At most one stage per app; kept in the store (a new leader
+/// restores a stage it finds staged in the store: <see cref="RestoreStage"/>).
 /// </summary>
 public sealed partial class DeploymentEngine
 {
@@ -141,12 +141,101 @@ public sealed partial class DeploymentEngine
         }
     }
 
-    /// <summary>A new leader found a stage its predecessor left: nothing runs it here, so it is recorded as ended.</summary>
-    private async Task ForgetStageAsync(DeploymentRecord record, CancellationToken cancellationToken)
+    /// <summary>
+    /// A new leader found a stage its predecessor left staged (its record in the store: app, release, stage path,
+    /// servers): it is the app's stage again. Before the agents' first heartbeats, each server's staged release is placed
+    /// (so its agent keeps the staged instance running) and the stage's routes are applied with the apps' next apply;
+    /// then each server's staged instance re-enters the stage farm as its agent reports it healthy
+    /// (<see cref="RestoreStageEntriesAsync"/>).
+    /// </summary>
+    private void RestoreStage(DeploymentRecord record)
     {
-        var reason = "the controller stopped (or leadership moved) while it was staged: its instances stopped; stage it again";
-        await _store.SaveDeploymentAsync(record with { State = DeploymentState.Unstaged, Error = reason }, cancellationToken).ConfigureAwait(false);
-        Publish(record.App, null, EventKind.DeployFinished, string.Create(CultureInfo.InvariantCulture, $"stage {record.Id} of {record.App} (release {record.Release}) {DeploymentState.Unstaged}: {reason}"));
+        _stages[record.App] = record.Id;
+        foreach (var server in record.Servers)
+        {
+            Catalog.Releases.SetStaged(record.App, server.Server, record.Release);
+        }
+
+        Rotation.SetStage(record.App, new StageRoute(record.Release, record.StagePath));
+        Publish(record.App, null, EventKind.DeployStarted, string.Create(CultureInfo.InvariantCulture, $"stage {record.Id} of {record.App} (release {record.Release}) restored by the new leader on {string.Join(", ", record.Servers.Select(s => s.Server))}"));
+        _tasks[record.Id] = Task.Run(() => RestoreStageEntriesAsync(record));
+    }
+
+    /// <summary>
+    /// Puts each server's staged instance back in the stage farm once its agent reports it healthy. A server whose staged
+    /// instance does not come back within <see cref="ResumeTimeout"/> ends the stage (`unstaged`, naming it): a stage is
+    /// all or nothing. Stops early when the stage ends meanwhile (promoted, replaced, unstaged).
+    /// </summary>
+    private async Task RestoreStageEntriesAsync(DeploymentRecord record)
+    {
+        var token = _stop.Token;
+        try
+        {
+            await Catalog.ReapplyAsync(token).ConfigureAwait(false); // The stage farm and its routes.
+            var farm = FarmRotation.StageFarmOf(record.App);
+            var pending = new List<string>(record.Servers.Count);
+            foreach (var server in record.Servers)
+            {
+                pending.Add(server.Server);
+            }
+
+            var restored = await RotationWait.UntilAsync(
+                () =>
+                {
+                    if (!IsStage(record))
+                    {
+                        return string.Empty; // Ended meanwhile: nothing left to restore.
+                    }
+
+                    pending.RemoveAll(name => TryBringInStaged(record, farm, name));
+                    return pending.Count == 0 ? string.Empty : null;
+                },
+                ResumeTimeout,
+                token).ConfigureAwait(false);
+            if (restored is null && IsStage(record))
+            {
+                await EndStageAsync(record.App, DeploymentState.Unstaged, $"the new leader did not see the staged instance of {string.Join(", ", pending)} healthy within {ResumeTimeout.TotalSeconds:0} s of its start: stage it again").ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Stepping down or stopping: the next leader restores it from the store again.
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Restoring stage {Id} of {App} failed", record.Id, record.App);
+            await EndStageAsync(record.App, DeploymentState.Unstaged, $"the new leader could not restore it: {ex.Message}").ConfigureAwait(false);
+        }
+        finally
+        {
+            _tasks.TryRemove(record.Id, out _);
+        }
+    }
+
+    /// <summary>Whether <paramref name="record"/> is still the app's stage.</summary>
+    private bool IsStage(DeploymentRecord record) => _stages.TryGetValue(record.App, out var id) && id == record.Id;
+
+    /// <summary>Puts <paramref name="server"/>'s staged instance in the stage farm if its agent reports it healthy; whether it did.</summary>
+    private bool TryBringInStaged(DeploymentRecord record, string farm, string server)
+    {
+        if (_registry.Find(server) is not { } tracked)
+        {
+            return false;
+        }
+
+        lock (tracked.Lock)
+        {
+            foreach (var instance in tracked.Instances)
+            {
+                if (instance.App == record.App && instance.Release == record.Release && instance.Healthy && instance.Port != 0)
+                {
+                    Rotation.BringIn(farm, server, InstanceRotation.AddressOf(tracked.Address, instance.Port));
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Stages the release on every server of the app at once; all of them or none (a failure unstages it).</summary>

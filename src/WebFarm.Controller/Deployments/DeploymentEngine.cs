@@ -105,7 +105,7 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
             }
             else if (record.State == DeploymentState.Staged)
             {
-                await ForgetStageAsync(record, cancellationToken).ConfigureAwait(false);
+                RestoreStage(record);
             }
 
             var current = record.State == DeploymentState.Succeeded ? record.Release : record.PreviousRelease;
@@ -187,8 +187,10 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
             AutoRollback = request.AutoRollback,
             StagePath = request.StagePath,
             HealthTimeout = request.HealthTimeout,
+            DrainTimeout = request.Kind == DeploymentKind.Stage ? null : request.DrainTimeout ?? DrainTimeout,
+            HealthPasses = request.HealthPasses ?? GatePasses,
         };
-        var deployment = new Deployment(record, request);
+        var deployment = new Deployment(record, request with { DrainTimeout = record.DrainTimeout ?? DrainTimeout, HealthPasses = record.HealthPasses });
         if (!_running.TryAdd(app.Name, deployment))
         {
             throw Busy(app.Name);
@@ -439,5 +441,5 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
     private ApiException Busy(string app)
         => new(409, string.Create(CultureInfo.InvariantCulture, $"deployment {(_running.TryGetValue(app, out var d) ? d.Record.Id : 0)} of app '{app}' is running; one deployment per app at a time (follow it with `webfarm deployments {app}`)"));
 
-    private void Publish(string app, string? server, EventKind kind, string message) => Rotation.Runtime.Events.Publish(app, server, kind, message);
+    internal void Publish(string app, string? server, EventKind kind, string message) => Rotation.Runtime.Events.Publish(app, server, kind, message);
 }

@@ -41,4 +41,12 @@ public sealed record DeploymentRecord(
     /// <summary>How long a new instance has to start and pass its health gate (kept so that a new leader can resume the
     /// deployment with the operator's options; null in records written before it was kept: the default then).</summary>
     public TimeSpan? HealthTimeout { get; init; }
+
+    /// <summary>How long a drained instance's requests may take to finish before it is stopped (`--drain-timeout`; null
+    /// in records written before it was kept, and for a stage: the controller's default then).</summary>
+    public TimeSpan? DrainTimeout { get; init; }
+
+    /// <summary>The health gate's passes in a row (`--health-passes`; null in records written before it was kept: the
+    /// controller's default then).</summary>
+    public int? HealthPasses { get; init; }
 }

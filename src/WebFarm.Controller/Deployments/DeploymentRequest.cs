@@ -12,4 +12,10 @@ public sealed record DeploymentRequest(string App, long Release, string Strategy
 {
     /// <summary>A stage's path prefix ("/v2"; <see cref="DeploymentKind.Stage"/> only).</summary>
     public string? StagePath { get; init; }
+
+    /// <summary>How long a drained instance's requests may take to finish before it is stopped (`--drain-timeout`); null: the controller's default (30 s).</summary>
+    public TimeSpan? DrainTimeout { get; init; }
+
+    /// <summary>The health gate: passes in a row of the app's health path (`--health-passes`); null: the controller's default (3).</summary>
+    public int? HealthPasses { get; init; }
 }

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using WebFarm.Balancer.Admin;
-using WebFarm.Balancer.Configuration;
 using WebFarm.Controller.Api;
 
 namespace WebFarm.Controller.Deployments;
 
 /// <summary>
 /// Reads POST /api/apps/{name}/deployments and /rollback strictly: release (a number; for a rollback "to", optional),
-/// strategy ("rolling" or "in-place"), batch (a number or "25%"), healthTimeout ("60s"), autoRollback. Every problem
+/// strategy ("rolling" or "in-place"), batch (a number or "25%"), healthTimeout ("60s"), drainTimeout ("30s"),
+/// healthPasses (3), autoRollback; a stage: stagePath, healthTimeout, healthPasses. Every problem
 /// names its field; unknown fields are refused.
 /// </summary>
 internal static class DeploymentRequestReader
@@ -29,6 +29,8 @@ internal static class DeploymentRequestReader
         var healthTimeout = DefaultHealthTimeout;
         var autoRollback = false;
         string? stagePath = null;
+        TimeSpan? drainTimeout = null;
+        int? healthPasses = null;
         foreach (var property in root.EnumerateObject())
         {
             switch (property.Name)
@@ -56,11 +58,22 @@ internal static class DeploymentRequestReader
 
                     break;
                 case "healthTimeout":
-                    if (!DurationParser.TryParse(JsonFields.String(property), out healthTimeout, out var error) || healthTimeout <= TimeSpan.Zero)
+                    if (RolloutOptionRules.HealthTimeoutProblem(JsonFields.String(property), out healthTimeout) is { } timeoutProblem)
                     {
-                        throw new AdminRequestException($"healthTimeout: '{property.Value.GetString()}' {(error.Length > 0 ? error : "must be above zero")}");
+                        throw new AdminRequestException($"healthTimeout: '{property.Value.GetString()}' {timeoutProblem}");
                     }
 
+                    break;
+                case "drainTimeout" when kind != DeploymentKind.Stage:
+                    drainTimeout = RolloutOptionRules.DrainTimeoutProblem(JsonFields.String(property), out var drain) is { } drainProblem
+                        ? throw new AdminRequestException($"drainTimeout: '{property.Value.GetString()}' {drainProblem}")
+                        : drain;
+                    break;
+                case "healthPasses":
+                    var passesText = property.Value.ValueKind == JsonValueKind.Number ? property.Value.GetRawText() : JsonFields.String(property);
+                    healthPasses = RolloutOptionRules.HealthPassesProblem(passesText, out var passes) is { } passesProblem
+                        ? throw new AdminRequestException($"healthPasses: '{passesText}' {passesProblem}")
+                        : passes;
                     break;
                 case "autoRollback":
                     autoRollback = property.Value.ValueKind is JsonValueKind.True or JsonValueKind.False
@@ -76,10 +89,10 @@ internal static class DeploymentRequestReader
 
                     break;
                 default:
-                    throw new AdminRequestException($"{property.Name}: unknown field (expected {releaseField}, {(kind == DeploymentKind.Stage ? "stagePath, healthTimeout" : "strategy, batch, healthTimeout, autoRollback")})");
+                    throw new AdminRequestException($"{property.Name}: unknown field (expected {releaseField}, {(kind == DeploymentKind.Stage ? "stagePath, healthTimeout, healthPasses" : "strategy, batch, healthTimeout, drainTimeout, healthPasses, autoRollback")})");
             }
         }
 
-        return (new DeploymentRequest(app, release ?? 0, strategy, batch, healthTimeout, autoRollback, kind) { StagePath = stagePath }, release is not null);
+        return (new DeploymentRequest(app, release ?? 0, strategy, batch, healthTimeout, autoRollback, kind) { StagePath = stagePath, DrainTimeout = drainTimeout, HealthPasses = healthPasses }, release is not null);
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Configuration;
+using WebFarm.Balancer.Events;
 using WebFarm.Controller.Agents;
 using WebFarm.Controller.Apps;
 using WebFarm.Controller.Rotation;
@@ -186,7 +187,7 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
         return report ?? throw new RolloutFailure(DeploymentPhase.Starting, $"release {to} did not start within {Seconds(deployment.Request.HealthTimeout)}: {Instance(to)?.Detail ?? "its agent reports no instance of it"}");
     }
 
-    /// <summary>Gating: the app's health path must pass <see cref="DeploymentEngine.GatePasses"/> times in a row within the health timeout.</summary>
+    /// <summary>Gating: the app's health path must pass <see cref="GatePasses"/> times in a row within the health timeout.</summary>
     private async Task GateAsync(string address, CancellationToken cancellationToken)
     {
         await engine.PhaseAsync(deployment, server.Name, DeploymentPhase.Gating).ConfigureAwait(false);
@@ -197,14 +198,16 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
             ThrowIfLost(DeploymentPhase.Gating);
             if (RemainingHealthTime() <= TimeSpan.Zero)
             {
-                throw new RolloutFailure(DeploymentPhase.Gating, string.Create(CultureInfo.InvariantCulture, $"release {to} on {address} did not pass {app.HealthPath} {engine.GatePasses} times in a row within {Seconds(deployment.Request.HealthTimeout)} (last: {last})"));
+                throw new RolloutFailure(DeploymentPhase.Gating, string.Create(CultureInfo.InvariantCulture, $"release {to} on {address} did not pass {app.HealthPath} {GatePasses} times in a row within {Seconds(deployment.Request.HealthTimeout)} (last: {last})"));
             }
 
             var result = await _rotation.ProbeAsync(app.Name, address, cancellationToken).ConfigureAwait(false);
             last = result.Reason;
             passes = result.Healthy ? passes + 1 : 0;
-            if (passes >= engine.GatePasses)
+            if (passes >= GatePasses)
             {
+                // Said in the event stream, so the gate an operator asked for (--health-passes) can be seen at work.
+                engine.Publish(app.Name, server.Name, EventKind.ServerUpdated, string.Create(CultureInfo.InvariantCulture, $"deployment {deployment.Record.Id} of {app.Name}: {server.Name} gate passed: release {to} on {address} passed {app.HealthPath} {passes} time(s) in a row"));
                 return;
             }
 
@@ -238,7 +241,7 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
             server.InRotation.Remove(app.Name);
         }
 
-        await _rotation.DrainAsync(app.Name, server.Name, engine.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        await _rotation.DrainAsync(app.Name, server.Name, DrainTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stopping: the agent stops the old instance (SIGTERM, SIGKILL after its grace period); the server now serves the new release.</summary>
@@ -265,7 +268,7 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
     {
         await engine.PhaseAsync(deployment, server.Name, DeploymentPhase.Swapping).ConfigureAwait(false);
         await BringInAsync(server.Name, address, cancellationToken).ConfigureAwait(false);
-        await _rotation.DrainAsync(app.Name, TempEntry, engine.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        await _rotation.DrainAsync(app.Name, TempEntry, DrainTimeout, cancellationToken).ConfigureAwait(false);
         if (_rotation.Runtime.GetFarm(app.Name).FindServer(TempEntry) is not null)
         {
             _rotation.Runtime.RemoveServer(app.Name, TempEntry);
@@ -316,6 +319,12 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
             }
         }
     }
+
+    /// <summary>The deployment's drain timeout (`--drain-timeout`), else the controller's.</summary>
+    private TimeSpan DrainTimeout => deployment.Request.DrainTimeout ?? engine.DrainTimeout;
+
+    /// <summary>The deployment's gate count (`--health-passes`), else the controller's.</summary>
+    private int GatePasses => deployment.Request.HealthPasses ?? engine.GatePasses;
 
     private TimeSpan RemainingHealthTime() => deployment.Request.HealthTimeout - (engine.Time.GetUtcNow() - _healthStarted);
 

@@ -8,7 +8,8 @@ using WebFarm.Output;
 namespace WebFarm.Commands;
 
 /// <summary>
-/// `webfarm deploy APP PATH [--message TEXT] [--batch N|N%] [--health-timeout 60s] [--strategy rolling|in-place]
+/// `webfarm deploy APP PATH [--message TEXT] [--batch N|N%] [--health-timeout 60s] [--drain-timeout 30s]
+/// [--health-passes 3] [--strategy rolling|in-place]
 /// [--auto-rollback] [--stage [--stage-path /v2]]`: packages PATH (folder, .zip, .tar.gz, or a .csproj published first), uploads what the controller
 /// lacks, creates the app's next release and, for an app that runs its releases, rolls it out and follows each server's
 /// phase until it ends. With --stage the release is started beside the live one on every server and reached only with
@@ -21,7 +22,9 @@ internal static class DeployCommand
     private static readonly TimeSpan UploadTimeout = TimeSpan.FromMinutes(30);
 
     public static readonly Option<string> BatchOption = new("--batch") { Description = "Servers per batch: a number, or a percentage of the app's servers (25%).", DefaultValueFactory = _ => "1" };
-    public static readonly Option<string> HealthTimeoutOption = new("--health-timeout") { Description = "How long a new instance has to start and pass its health gate (3 passes in a row).", DefaultValueFactory = _ => "60s" };
+    public static readonly Option<string> HealthTimeoutOption = new("--health-timeout") { Description = "How long a new instance has to start and pass its health gate (--health-passes in a row).", DefaultValueFactory = _ => "60s" };
+    public static readonly Option<string?> DrainTimeoutOption = new("--drain-timeout") { Description = "How long an old instance's requests in flight may take to finish once it is drained, before it is stopped (default 30s; 0s: at once)." };
+    public static readonly Option<string?> HealthPassesOption = new("--health-passes") { Description = "The health gate: passes in a row of the app's health path a new instance needs (1-100, default 3)." };
     public static readonly Option<string> StrategyOption = new("--strategy") { Description = "rolling (new instance beside the old, default) or in-place (drain, stop, start, gate).", DefaultValueFactory = _ => "rolling" };
 
     public static Command Create()
@@ -34,12 +37,12 @@ internal static class DeployCommand
         var stagePath = new Option<string?>("--stage-path") { Description = "With --stage: requests under this path prefix (e.g. /v2) also reach the staged release, the prefix stripped (/v2/about arrives as /about)." };
         var command = new Command("deploy", "Upload a release of an app (only files the controller lacks are sent) and roll it out server by server.")
         {
-            app, path, message, BatchOption, HealthTimeoutOption, StrategyOption, autoRollback, stage, stagePath, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            app, path, message, BatchOption, HealthTimeoutOption, DrainTimeoutOption, HealthPassesOption, StrategyOption, autoRollback, stage, stagePath, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm deploy", async api =>
         {
             var name = parseResult.GetValue(app)!;
-            if (StageProblem(parseResult.GetValue(stage), parseResult.GetValue(stagePath), parseResult.GetValue(autoRollback)) is { } problem)
+            if ((StageProblem(parseResult.GetValue(stage), parseResult.GetValue(stagePath), parseResult.GetValue(autoRollback), parseResult.GetValue(DrainTimeoutOption)) ?? RolloutProblem(parseResult)) is { } problem)
             {
                 Console.Error.WriteLine($"webfarm deploy: {problem}");
                 return ApiConnection.BadArguments; // Before anything is uploaded.
@@ -76,6 +79,11 @@ internal static class DeployCommand
             if (parseResult.GetValue(stage))
             {
                 var staging = new Dictionary<string, object?> { ["release"] = release, ["healthTimeout"] = parseResult.GetValue(HealthTimeoutOption) };
+                if (parseResult.GetValue(HealthPassesOption) is { } stagePasses)
+                {
+                    staging["healthPasses"] = int.Parse(stagePasses, CultureInfo.InvariantCulture); // Checked by RolloutProblem.
+                }
+
                 if (parseResult.GetValue(stagePath) is { } prefix)
                 {
                     staging["stagePath"] = prefix;
@@ -93,8 +101,13 @@ internal static class DeployCommand
     }
 
     /// <summary>Why the staging options do not go together (null when they do), checked before the upload.</summary>
-    private static string? StageProblem(bool stage, string? stagePath, bool autoRollback)
+    private static string? StageProblem(bool stage, string? stagePath, bool autoRollback, string? drainTimeout)
     {
+        if (stage && drainTimeout is not null)
+        {
+            return "--drain-timeout does not apply to --stage (nothing is drained: the live release is not touched); give it to `webfarm promote`";
+        }
+
         if (stagePath is not null && !stage)
         {
             return "--stage-path needs --stage (it is where the staged release is reached)";
@@ -108,13 +121,49 @@ internal static class DeployCommand
         return stagePath is not null && Controller.Deployments.StagePath.Problem(stagePath) is { } problem ? $"--stage-path: '{stagePath}' {problem}" : null;
     }
 
-    /// <summary>The rollout options both `deploy` and `rollback` take, as the API's fields.</summary>
-    public static Dictionary<string, object?> RolloutBody(ParseResult parseResult) => new()
+    /// <summary>
+    /// Why the rollout options `deploy`, `rollback` and `promote` share are bad (null when they are not), checked before
+    /// anything is uploaded or started with the controller's own rules (<see cref="Controller.Deployments.RolloutOptionRules"/>).
+    /// </summary>
+    public static string? RolloutProblem(ParseResult parseResult)
     {
-        ["batch"] = parseResult.GetValue(BatchOption),
-        ["healthTimeout"] = parseResult.GetValue(HealthTimeoutOption),
-        ["strategy"] = parseResult.GetValue(StrategyOption),
-    };
+        var healthTimeout = parseResult.GetValue(HealthTimeoutOption);
+        if (Controller.Deployments.RolloutOptionRules.HealthTimeoutProblem(healthTimeout, out _) is { } timeout)
+        {
+            return $"--health-timeout: '{healthTimeout}' {timeout}";
+        }
+
+        if (parseResult.GetValue(DrainTimeoutOption) is { } drainTimeout && Controller.Deployments.RolloutOptionRules.DrainTimeoutProblem(drainTimeout, out _) is { } drain)
+        {
+            return $"--drain-timeout: '{drainTimeout}' {drain}";
+        }
+
+        return parseResult.GetValue(HealthPassesOption) is { } passes && Controller.Deployments.RolloutOptionRules.HealthPassesProblem(passes, out _) is { } gate
+            ? $"--health-passes: '{passes}' {gate}"
+            : null;
+    }
+
+    /// <summary>The rollout options `deploy`, `rollback` and `promote` take, as the API's fields (the optional ones only when given).</summary>
+    public static Dictionary<string, object?> RolloutBody(ParseResult parseResult)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["batch"] = parseResult.GetValue(BatchOption),
+            ["healthTimeout"] = parseResult.GetValue(HealthTimeoutOption),
+            ["strategy"] = parseResult.GetValue(StrategyOption),
+        };
+        if (parseResult.GetValue(DrainTimeoutOption) is { } drain)
+        {
+            body["drainTimeout"] = drain;
+        }
+
+        if (parseResult.GetValue(HealthPassesOption) is { } passes)
+        {
+            body["healthPasses"] = int.Parse(passes, System.Globalization.CultureInfo.InvariantCulture); // Checked by RolloutProblem.
+        }
+
+        return body;
+    }
 
     /// <summary>Starts a deployment (or rollback) and follows it to its end.</summary>
     public static async Task<int> StartAndFollowAsync(AdminClient api, string path, object body, CancellationToken ct)

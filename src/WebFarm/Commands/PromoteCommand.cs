@@ -17,10 +17,16 @@ internal static class PromoteCommand
         var autoRollback = new Option<bool>("--auto-rollback") { Description = "When a batch fails, also return the servers already done to the previous release." };
         var command = new Command("promote", "Roll an app's staged release out to every server, with no failed request.")
         {
-            app, id, DeployCommand.BatchOption, DeployCommand.HealthTimeoutOption, DeployCommand.StrategyOption, autoRollback, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            app, id, DeployCommand.BatchOption, DeployCommand.HealthTimeoutOption, DeployCommand.DrainTimeoutOption, DeployCommand.HealthPassesOption, DeployCommand.StrategyOption, autoRollback, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm promote", api =>
         {
+            if (DeployCommand.RolloutProblem(parseResult) is { } problem)
+            {
+                Console.Error.WriteLine($"webfarm promote: {problem}");
+                return Task.FromResult(ApiConnection.BadArguments);
+            }
+
             var body = DeployCommand.RolloutBody(parseResult);
             body["release"] = parseResult.GetValue(id);
             body["autoRollback"] = parseResult.GetValue(autoRollback);

@@ -14,10 +14,16 @@ internal static class RollbackCommand
         var to = new Option<long?>("--to") { Description = "The release to return to (default: the one before the current release)." };
         var command = new Command("rollback", "Return an app to an earlier release, server by server, with no failed request.")
         {
-            app, to, DeployCommand.BatchOption, DeployCommand.HealthTimeoutOption, DeployCommand.StrategyOption, ApiConnection.ControllerOption, ApiConnection.TokenOption,
+            app, to, DeployCommand.BatchOption, DeployCommand.HealthTimeoutOption, DeployCommand.DrainTimeoutOption, DeployCommand.HealthPassesOption, DeployCommand.StrategyOption, ApiConnection.ControllerOption, ApiConnection.TokenOption,
         };
         command.SetAction((parseResult, ct) => ApiConnection.ControllerAsync(parseResult, "webfarm rollback", api =>
         {
+            if (DeployCommand.RolloutProblem(parseResult) is { } problem)
+            {
+                Console.Error.WriteLine($"webfarm rollback: {problem}");
+                return Task.FromResult(ApiConnection.BadArguments);
+            }
+
             var body = DeployCommand.RolloutBody(parseResult);
             if (parseResult.GetValue(to) is { } release)
             {

@@ -30,7 +30,12 @@ public sealed class DeploymentApiTests : IDisposable
     [InlineData("""{"release":1,"healthTimeout":"soon"}""", "healthTimeout: 'soon'")]
     [InlineData("""{"release":1,"healthTimeout":"0s"}""", "healthTimeout: '0s' must be above zero")]
     [InlineData("""{"release":1,"autoRollback":"yes"}""", "autoRollback: expected true or false, got \"yes\"")]
-    [InlineData("""{"release":1,"to":1}""", "to: unknown field (expected release, strategy, batch, healthTimeout, autoRollback)")]
+    [InlineData("""{"release":1,"drainTimeout":"soon"}""", "drainTimeout: 'soon'")]
+    [InlineData("""{"release":1,"drainTimeout":"2h"}""", "drainTimeout: '2h' is over the longest drain (1h)")]
+    [InlineData("""{"release":1,"healthPasses":0}""", "healthPasses: '0' is not a number of passes (1 to 100)")]
+    [InlineData("""{"release":1,"healthPasses":101}""", "healthPasses: '101' is not a number of passes (1 to 100)")]
+    [InlineData("""{"release":1,"healthPasses":2.5}""", "healthPasses: '2.5' is not a number of passes (1 to 100)")]
+    [InlineData("""{"release":1,"to":1}""", "to: unknown field (expected release, strategy, batch, healthTimeout, drainTimeout, healthPasses, autoRollback)")]
     public async Task A_bad_deployment_request_is_a_400_naming_the_field_and_nothing_starts(string body, string expected)
     {
         await using var controller = await TestController.StartAsync(_dir.Sub("controller"));
@@ -39,6 +44,35 @@ public sealed class DeploymentApiTests : IDisposable
         Assert.Equal(400, status);
         Assert.StartsWith(expected, error);
         Assert.Empty(await controller.ListAsync("api/deployments"));
+    }
+
+    /// <summary>The CLI checks the rollout options with the controller's rules before it packages, uploads or starts anything.</summary>
+    [Theory]
+    [InlineData("deploy", "--drain-timeout", "soon", "webfarm deploy: --drain-timeout: 'soon' ")]
+    [InlineData("deploy", "--drain-timeout", "2h", "webfarm deploy: --drain-timeout: '2h' is over the longest drain (1h)")]
+    [InlineData("deploy", "--health-passes", "0", "webfarm deploy: --health-passes: '0' is not a number of passes (1 to 100)")]
+    [InlineData("deploy", "--health-timeout", "0s", "webfarm deploy: --health-timeout: '0s' must be above zero")]
+    [InlineData("rollback", "--health-passes", "three", "webfarm rollback: --health-passes: 'three' is not a number of passes (1 to 100)")]
+    [InlineData("rollback", "--drain-timeout", "-1s", "webfarm rollback: --drain-timeout: '-1s' ")]
+    [InlineData("promote", "--health-passes", "101", "webfarm promote: --health-passes: '101' is not a number of passes (1 to 100)")]
+    [InlineData("promote", "--drain-timeout", "90m", "webfarm promote: --drain-timeout: '90m' is over the longest drain (1h)")]
+    public async Task A_bad_rollout_option_exits_2_naming_it_before_anything_is_sent(string command, string option, string value, string expected)
+    {
+        await using var controller = await TestController.StartAsync(_dir.Sub("controller"));
+        Assert.Equal(201, (await controller.PostAsync("api/apps", Hello)).Status);
+        string[] target = command switch
+        {
+            "deploy" => ["deploy", "hello", _dir.Sub("release")],
+            "promote" => ["promote", "hello", "1"],
+            _ => ["rollback", "hello"],
+        };
+        Directory.CreateDirectory(_dir.Sub("release"));
+        File.WriteAllText(Path.Combine(_dir.Sub("release"), "index.html"), "v1");
+        var run = await WebFarmCli.RunAsync(TimeSpan.FromMinutes(2), [.. target, "--controller", controller.Client.Url.ToString(), option, value]);
+        Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}: {run.Stderr}{run.Stdout}");
+        Assert.StartsWith(expected, run.Stderr);
+        Assert.Empty(await controller.ListAsync("api/apps/hello/releases")); // Nothing uploaded,
+        Assert.Empty(await controller.ListAsync("api/deployments")); // nothing started.
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public abstract class DeploymentMachines(int machines = 3) : MachinesTest(machin
     protected static readonly TimeSpan CliTimeout = TimeSpan.FromMinutes(5);
 
     private RedisServer? _redis;
+    private string? _stateEndpoint;
 
     /// <summary>The in-process controller (<see cref="StartFarmAsync"/>; null when the test runs its controller as a process).</summary>
     private protected TestController Controller { get; private set; } = null!;
@@ -28,9 +29,21 @@ public abstract class DeploymentMachines(int machines = 3) : MachinesTest(machin
     /// <summary>Starts Redis, the controller, three agents and adds the app <c>hello</c> (no command: it runs its releases).</summary>
     protected async Task StartFarmAsync(string ports)
     {
-        var stateEndpoint = await StartRedisAsync();
-        Controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0", configure: o => o with { StateEndpoint = stateEndpoint });
+        _stateEndpoint = await StartRedisAsync();
+        Controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: $"http://{MachineNetwork.HostAddress(1)}:0", configure: o => o with { StateEndpoint = _stateEndpoint });
         await StartAppAsync(Controller.Client, ports);
+    }
+
+    /// <summary>
+    /// Stops the in-process controller (<see cref="StartFarmAsync"/>) and starts it again on the same data directory and
+    /// address, so the agents find it again; its in-process balancer restarts with it (on a new port).
+    /// </summary>
+    private protected async Task RestartControllerAsync()
+    {
+        var url = Controller.Host.Url;
+        await Controller.DisposeAsync();
+        Controller = await TestController.StartAsync(Dir.Sub("controller"), OperatorToken, listen: url.AbsoluteUri, configure: o => o with { StateEndpoint = _stateEndpoint });
+        ControllerApi = Controller.Client;
     }
 
     /// <summary>Starts Redis for HelloFarm's sessions, reached from every machine; its host:port.</summary>

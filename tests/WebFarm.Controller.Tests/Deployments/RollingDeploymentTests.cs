@@ -64,7 +64,7 @@ public sealed class RollingDeploymentTests : DeploymentMachines
 
         // Rollback: the same procedure with release 1, already on the agents (no transfer).
         var sentBefore = Controller.Host.Releases.Transfer.BlobsSent;
-        var rollback = await WebFarmCli.RunAsync(CliTimeout, ["rollback", "hello", .. Api]);
+        var rollback = await WebFarmCli.RunAsync(CliTimeout, ["rollback", "hello", .. Api, "--health-passes", "1", "--drain-timeout", "20s"]);
         Assert.True(rollback.ExitCode == 0, rollback.Stderr + rollback.Stdout);
         Assert.Contains("rollback", rollback.Stdout);
         Assert.Contains("succeeded: every server runs release 1", rollback.Stdout);
@@ -78,10 +78,74 @@ public sealed class RollingDeploymentTests : DeploymentMachines
         Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Requests} requests failed during deploy and rollback ({load.LostSessions} lost sessions): {string.Join("; ", load.Failures.Take(3))}");
         Assert.Equal(0, load.LostSessions);
 
-        var events = (await Controller.EventsAsync()).Select(e => e.GetProperty("kind").GetString()).ToList();
+        var all = await Controller.EventsAsync();
+        var events = all.Select(e => e.GetProperty("kind").GetString()).ToList();
         Assert.Contains("deploy-started", events);
         Assert.Contains("server-updated", events);
         Assert.Contains("deploy-finished", events);
+
+        // The gate count: the deployment's default (3 passes in a row), the rollback's --health-passes 1; both kept in
+        // the record with the drain timeout, and each server's gate said so in the event stream.
+        var rolledBack = await LatestAsync();
+        Assert.Equal(("rollback", 1, "00:00:20"), (rolledBack.GetProperty("kind").GetString(), rolledBack.GetProperty("healthPasses").GetInt32(), rolledBack.GetProperty("drainTimeout").GetString()));
+        Assert.Equal((3, "00:00:30"), (record.GetProperty("healthPasses").GetInt32(), record.GetProperty("drainTimeout").GetString()));
+        var gates = all.Where(e => e.GetProperty("message").GetString()!.Contains(" gate passed: ", StringComparison.Ordinal)).Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Equal(3, gates.Count(g => g.StartsWith($"deployment {id} of hello: ", StringComparison.Ordinal) && g.EndsWith("passed /healthz 3 time(s) in a row", StringComparison.Ordinal)));
+        var rollbackId = rolledBack.GetProperty("id").GetInt64();
+        Assert.Equal(3, gates.Count(g => g.StartsWith($"deployment {rollbackId} of hello: ", StringComparison.Ordinal) && g.EndsWith("passed /healthz 1 time(s) in a row", StringComparison.Ordinal)));
+        var listed = await WebFarmCli.RunAsync(CliTimeout, ["deployments", "hello", .. Api]);
+        Assert.True(listed.ExitCode == 0, listed.Stderr);
+        Assert.Contains("gate 1 passes in 60 s, drain 20 s", listed.Stdout);
+
+        await ADrainTimeoutCutsALongRequestAsync(to: 2);
+    }
+
+    /// <summary>
+    /// The drain timeout cuts a request that outlasts it: a form post whose body never completes stays in flight on one
+    /// server's instance (HelloFarm reads the form before it answers); `rollback --drain-timeout 1s` stops that instance
+    /// 1 s into its drain anyway, and the request fails (the default 30 s would still be waiting). The visitors are gone
+    /// by then, so the post is the only request in flight and names its server.
+    /// </summary>
+    private async Task ADrainTimeoutCutsALongRequestAsync(long to)
+    {
+        var balancer = Controller.Host.BalancerUrl!;
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(balancer.Host, balancer.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST / HTTP/1.1\r\nHost: hello\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nfirstName=Ada"));
+        var holder = await Eventually.ReturnsAsync(
+            () => Task.FromResult(Controller.Host.Rotation.Runtime.GetFarm("hello").Servers.FirstOrDefault(s => s.InFlight > 0)?.Name),
+            TimeSpan.FromSeconds(30),
+            "the unfinished post in flight on a server");
+
+        var cut = await WebFarmCli.RunAsync(CliTimeout, ["rollback", "hello", "--to", to.ToString(System.Globalization.CultureInfo.InvariantCulture), .. Api, "--drain-timeout", "1s"]);
+        Assert.True(cut.ExitCode == 0, cut.Stderr + cut.Stdout);
+        var record = await LatestAsync();
+        Assert.Equal((to, "00:00:01"), (record.GetProperty("release").GetInt64(), record.GetProperty("drainTimeout").GetString()));
+
+        // The post never sent the rest of its body: it is answered with a balancer error, or its connection closed.
+        var answer = new byte[64];
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        string outcome;
+        try
+        {
+            var read = await stream.ReadAsync(answer, wait.Token);
+            outcome = read == 0 ? "closed" : System.Text.Encoding.ASCII.GetString(answer, 0, read);
+        }
+        catch (IOException)
+        {
+            outcome = "closed";
+        }
+
+        Assert.True(outcome == "closed" || outcome.StartsWith("HTTP/1.1 5", StringComparison.Ordinal), $"the post in flight on {holder} was not cut: {outcome}");
+
+        // Its server's drain ended with the post still in flight: after the 1 s, far before the default 30 s.
+        var phases = (await Controller.EventsAsync())
+            .Where(e => e.GetProperty("server").GetString() == holder && e.GetProperty("message").GetString()!.StartsWith($"deployment {record.GetProperty("id").GetInt64()} of hello: {holder} ", StringComparison.Ordinal))
+            .ToList();
+        var draining = phases.Single(e => e.GetProperty("message").GetString()!.Contains($"{holder} draining", StringComparison.Ordinal)).GetProperty("time").GetDateTimeOffset();
+        var stopping = phases.Single(e => e.GetProperty("message").GetString()!.Contains($"{holder} stopping", StringComparison.Ordinal)).GetProperty("time").GetDateTimeOffset();
+        Assert.InRange(stopping - draining, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
     }
 
     private static bool IsRunningV2(System.Text.Json.JsonElement d) => d.GetProperty("release").GetInt64() == 2 && d.GetProperty("state").GetString() == "running";

@@ -67,6 +67,19 @@ public sealed class StagingTests : DeploymentMachines
         Assert.Equal(["v2"], byPath.Select(p => p.Release).Distinct());
         Assert.Equal(["v1"], liveHeader.Select(p => p.Release).Distinct());
 
+        // A staged instance that crashes and comes back on another port (another process took its port meanwhile) is
+        // moved in the stage farm: the header reaches it there, from web1 too.
+        using var squatters = new SquatterSet();
+        var moved = await CrashOntoAnotherPortAsync("web1", 1, squatters);
+        await Eventually.True(
+            () => Controller.Host.Rotation.Runtime.GetFarm("hello.stage").FindServer("web1") is { IsAvailable: true } entry && entry.Address.Port == moved.Port,
+            TimeSpan.FromSeconds(60),
+            $"web1's entry in the stage farm at the staged instance's new port {moved.Port}");
+        var afterMove = await PagesAsync("/", release: 2, count: 30);
+        Assert.Equal(["v2"], afterMove.Select(p => p.Release).Distinct());
+        Assert.Contains(afterMove, p => p.Server == "web1");
+        stagedInstances = await InstancesOfAsync(2);
+
         // Promote: a wrong id is refused naming the stage; the right one rolls v2 out on its staged instances.
         await AssertRefusedAsync("api/apps/hello/promote", new { release = 3 }, HttpStatusCode.NotFound, "release: app 'hello' has no release 3");
         await AssertRefusedAsync("api/apps/hello/promote", new { release = 1 }, HttpStatusCode.Conflict, "release 1 of app 'hello' is not staged; release 2 is (deployment");
@@ -106,6 +119,83 @@ public sealed class StagingTests : DeploymentMachines
         var again = await WebFarmCli.RunAsync(CliTimeout, ["unstage", "hello", .. Api]);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("409 nothing is staged for app 'hello'", again.Stderr);
+
+        // A stage survives a controller restart: the new leader restores it from the store (its farm, its routes, each
+        // server's staged instance, which the agents kept running), and it can be unstaged there.
+        var v5 = await DeployAsync(HelloFarmRelease("v5"), "--stage", "--stage-path", "/v5");
+        Assert.True(v5.ExitCode == 0, v5.Stderr + v5.Stdout);
+        var stagedV5 = await InstancesOfAsync(5);
+        var stageId = (await StageAsync()).GetProperty("id").GetInt64();
+        await RestartControllerAsync();
+        await Eventually.True(
+            () => Controller.Host.Rotation.Runtime.Farms.TryGetValue("hello.stage", out var farm) && farm.Servers.Count(s => s.IsAvailable) == 3,
+            TimeSpan.FromSeconds(90),
+            "the restored stage farm with every server's staged instance");
+        var restored = await StageAsync();
+        Assert.Equal((stageId, "staged", "/v5"), (restored.GetProperty("id").GetInt64(), restored.GetProperty("state").GetString(), restored.GetProperty("stagePath").GetString()));
+        Assert.Equal(["v5"], (await PagesAsync("/", release: 5, count: 6)).Select(p => p.Release).Distinct());
+        Assert.Equal(["v5"], (await PagesAsync("/v5/about", release: null, count: 6)).Select(p => p.Release).Distinct());
+        Assert.Equal(stagedV5, await InstancesOfAsync(5)); // The same processes: kept running across the restart.
+        var afterRestart = await WebFarmCli.RunAsync(CliTimeout, ["unstage", "hello", .. Api]);
+        Assert.True(afterRestart.ExitCode == 0, afterRestart.Stderr + afterRestart.Stdout);
+        await Eventually.True(async () => (await InstancesOfAsync(5)).Count == 0, TimeSpan.FromSeconds(60), "the restored stage's instances stop once unstaged");
+    }
+
+    /// <summary>
+    /// Kills <paramref name="server"/>'s staged instance (SIGKILL) and takes its port with a squatter, so its agent
+    /// restarts it on another port of the range; returns where it runs then. The agent restarts a crashed instance on
+    /// its port after 500 ms; a squatter that loses that race exits (its port is taken), and the next crash's longer
+    /// back-off leaves it more time (a few attempts at most).
+    /// </summary>
+    private async Task<(int Port, int? Pid)> CrashOntoAnotherPortAsync(string server, int machine, SquatterSet squatters)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (port, pid) = (await Eventually.ReturnsAsync(
+                () => InstancesOfAsync(2),
+                all => all.TryGetValue(server, out var i) && i.Pid is not null,
+                TimeSpan.FromSeconds(60),
+                $"{server}'s staged instance running"))[server];
+            using (var process = System.Diagnostics.Process.GetProcessById(pid!.Value))
+            {
+                process.Kill();
+            }
+
+            var squatter = squatters.Add(Squat(machine, port));
+            var next = (await Eventually.ReturnsAsync(
+                () => InstancesOfAsync(2),
+                all => all.TryGetValue(server, out var i) && i.Pid is { } now && now != pid && (i.Port != port || squatter.HasExited),
+                TimeSpan.FromSeconds(60),
+                $"{server}'s staged instance restarted after its crash"))[server];
+            if (next.Port != port)
+            {
+                return next;
+            }
+
+            Assert.True(attempt < 4, $"{server}'s staged instance came back on its port {port} {attempt} times: the squatter never got it");
+        }
+    }
+
+    /// <summary>The squatters a test started, stopped (their standard input closed) when it ends.</summary>
+    private sealed class SquatterSet : IDisposable
+    {
+        private readonly List<System.Diagnostics.Process> _squatters = [];
+
+        public System.Diagnostics.Process Add(System.Diagnostics.Process squatter)
+        {
+            _squatters.Add(squatter);
+            return squatter;
+        }
+
+        public void Dispose()
+        {
+            foreach (var squatter in _squatters)
+            {
+                squatter.StandardInput.Close();
+                squatter.WaitForExit(10_000);
+                squatter.Dispose();
+            }
+        }
     }
 
     /// <summary>GET /api/apps/hello/stage.</summary>
