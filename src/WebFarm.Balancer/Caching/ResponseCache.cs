@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Configuration;
 
 namespace WebFarm.Balancer.Caching;
@@ -13,6 +12,9 @@ internal sealed class ResponseCache
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<CachedResponse>> _entries = new(StringComparer.Ordinal);
+
+    // The same dictionary looked up by a key the front end wrote into a buffer (no string per request).
+    private readonly Dictionary<string, List<CachedResponse>>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
     private readonly LinkedList<CachedResponse> _lru = new();
     private readonly Dictionary<string, TaskCompletionSource> _fetches = new(StringComparer.Ordinal);
     private readonly CacheStatistics _statistics;
@@ -23,6 +25,7 @@ internal sealed class ResponseCache
     {
         _options = options;
         _statistics = statistics;
+        _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
         Clock = clock;
     }
 
@@ -56,11 +59,12 @@ internal sealed class ResponseCache
     }
 
     /// <summary>The variant of <paramref name="key"/> whose Vary values the request matches, fresh or not; marks it used.</summary>
-    public CachedResponse? Find(string key, IHeaderDictionary request)
+    public CachedResponse? Find<TRequest>(ReadOnlySpan<char> key, TRequest request)
+        where TRequest : struct, LoadBalancing.IPolicyRequest
     {
         lock (_lock)
         {
-            if (!_entries.TryGetValue(key, out var variants))
+            if (!_bySpan.TryGetValue(key, out var variants))
             {
                 return null;
             }
