@@ -89,11 +89,16 @@ internal sealed class CachedResponse
     /// </summary>
     public bool MatchesVary<TRequest>(TRequest request)
         where TRequest : struct, LoadBalancing.IPolicyRequest
+        => VaryMatches(VaryNames, VaryValues, request);
+
+    /// <summary>The rule of <see cref="MatchesVary"/> for Vary names and values kept apart from an entry (the disk tier's index).</summary>
+    public static bool VaryMatches<TRequest>(string[] varyNames, string?[] varyValues, TRequest request)
+        where TRequest : struct, LoadBalancing.IPolicyRequest
     {
-        for (var i = 0; i < VaryNames.Length; i++)
+        for (var i = 0; i < varyNames.Length; i++)
         {
-            var count = request.HeaderCount(VaryNames[i]);
-            var expected = VaryValues[i];
+            var count = request.HeaderCount(varyNames[i]);
+            var expected = varyValues[i];
             if (count == 0 || expected is null)
             {
                 if (count != 0 || expected is not null)
@@ -117,7 +122,7 @@ internal sealed class CachedResponse
                     rest = rest[1..];
                 }
 
-                var value = request.Header(VaryNames[i], line);
+                var value = request.Header(varyNames[i], line);
                 if (!rest.StartsWith(value, StringComparison.Ordinal))
                 {
                     return false;

@@ -37,7 +37,8 @@ internal static class ResponseCacheStage
         var options = cache.Options;
         var directives = CachePolicy.RequestDirectives(request.Headers);
         var key = CacheKey.For(request, options.IgnoreQueryParameters);
-        var entry = directives.NoStore ? null : cache.Find(key, new HttpRequestPolicyView(context));
+        var view = new HttpRequestPolicyView(context);
+        var entry = directives.NoStore ? null : cache.Find(key, view) ?? cache.FindOnDisk(key, view);
         if (entry is not null && Acceptable(entry, directives, cache.Clock, out var age))
         {
             cache.Statistics.RecordHit();

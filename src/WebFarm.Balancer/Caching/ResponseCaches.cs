@@ -62,13 +62,22 @@ public sealed class ResponseCaches
             }
 
             var identity = Identity(route);
-            if (old.TryGetValue(identity, out var cache))
+            ResponseCache? cache;
+            try
             {
-                cache.Update(route.Cache);
+                if (old.TryGetValue(identity, out cache))
+                {
+                    cache.Update(route.Cache);
+                }
+                else
+                {
+                    cache = new ResponseCache(route.Cache, Statistics, _clock);
+                }
             }
-            else
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                cache = new ResponseCache(route.Cache, Statistics, _clock);
+                // The disk folder cannot be created or read: a configuration error with its path, not a crash.
+                throw new ConfigException([new ConfigError(null, $"$.Routes[{i}].Cache.Disk.Path", $"'{route.Cache.Disk?.Path}' cannot be used as the cache's disk folder: {ex.Message}")]);
             }
 
             next[identity] = cache;
