@@ -47,6 +47,21 @@ public sealed class ResponseCaches
         }
     }
 
+    /// <summary>Bytes of files in all routes' disk tiers.</summary>
+    public long DiskBytes
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (var cache in _byRoute.Values)
+            {
+                bytes += cache.Disk?.Bytes ?? 0;
+            }
+
+            return bytes;
+        }
+    }
+
     /// <summary>The caches of <paramref name="routes"/> (null for a route without one), index for index; forgets the others.</summary>
     internal ResponseCache?[] Rebuild(IReadOnlyList<RouteOptions> routes)
     {

@@ -75,6 +75,9 @@ public sealed class CacheDiskTests : IAsyncLifetime
         Assert.True(again.Age >= 100, $"Age {again.Age}");
         Assert.Equal(1, _origin.Full("/d/a"));
         Assert.Equal(1, statistics.DiskHits);
+        var metrics = await balancer.Admin.GetStringAsync("metrics");
+        Assert.Contains("\nwebfarm_cache_disk_hits_total 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("\nwebfarm_cache_disk_stored_total 2\n", metrics, StringComparison.Ordinal);
 
         // Promoted: /d/a is in memory again (its file deleted) and /d/b went to disk in its place.
         Assert.Equal("HIT", (await SendAsync(balancer, "/d/b")).XCache);

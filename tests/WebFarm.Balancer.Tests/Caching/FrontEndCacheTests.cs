@@ -58,6 +58,7 @@ public sealed class FrontEndCacheTests(CacheFarmFixture farm) : IClassFixture<Ca
         Assert.Equal(2, after.Hits - before.Hits);
         Assert.Equal(0, after.HandOffs - before.HandOffs);
         Assert.Equal(1, farm.Origin.Full("/fe/hit"));
+        Assert.Matches(@"\nwebfarm_frontend_cache_hits_total [1-9]\d*\n", await Balancer.Admin.GetStringAsync("metrics"));
     }
 
     [Fact]
