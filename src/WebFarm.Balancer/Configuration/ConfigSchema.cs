@@ -199,7 +199,7 @@ internal static partial class ConfigSchema
     public static IEnumerable<(string Row, string? Default)> DocumentedDefaults()
         => Root.DocRows().Concat(Admin.DocRows()).Concat(Farm.DocRows()).Concat(Timeouts.DocRows()).Concat(Limits.DocRows())
             .Concat(Retries.DocRows()).Concat(Health.DocRows()).Concat(PassiveHealth.DocRows()).Concat(Affinity.DocRows())
-            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(RouteCache.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows())
+            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(RouteCache.DocRows()).Concat(CacheDisk.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows())
             .Concat(Compression.DocRows())
             .Concat(RewriteRule.DocRows());
 
