@@ -20,14 +20,19 @@ public sealed class LeaderFollower
     public const string StandbyRole = "standby";
 
     private readonly IReadOnlyList<Uri> _controllers;
+    private readonly string _what;
     private Uri _current;
 
-    public LeaderFollower(IReadOnlyList<Uri> controllers)
+    /// <param name="controllers">The URLs to try, in order.</param>
+    /// <param name="what">What they are, for the message when none answers ("controller"; the CLI's balancer commands
+    /// give "admin API", where a single URL is tried and no leader is followed).</param>
+    public LeaderFollower(IReadOnlyList<Uri> controllers, string what = "controller")
     {
         ArgumentNullException.ThrowIfNull(controllers);
         ArgumentOutOfRangeException.ThrowIfZero(controllers.Count);
         _controllers = controllers;
         _current = controllers[0];
+        _what = what;
     }
 
     /// <summary>The controller calls go to first (the last one that answered as leader).</summary>
@@ -95,10 +100,13 @@ public sealed class LeaderFollower
 
         throw failure switch
         {
-            TaskCanceledException timeout => new TaskCanceledException($"no controller of {Given} answered in time ({timeout.Message})", timeout),
-            _ => new HttpRequestException($"no controller of {Given} can be reached: {failure?.Message}", failure),
+            TaskCanceledException timeout => new TaskCanceledException($"{Whom()} answered in time ({timeout.Message})", timeout),
+            _ => new HttpRequestException($"{Whom()} can be reached: {failure?.Message}", failure),
         };
     }
+
+    /// <summary>"no controller of A,B", or "no admin API at A" for a single URL.</summary>
+    private string Whom() => _controllers.Count == 1 ? $"no {_what} at {Given}" : $"no {_what} of {Given}";
 
     private static bool IsStandbyAnswer(HttpResponseMessage response)
         => response.StatusCode == HttpStatusCode.ServiceUnavailable

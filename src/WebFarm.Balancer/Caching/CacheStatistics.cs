@@ -12,6 +12,10 @@ public sealed class CacheStatistics
     private long _purged;
     private long _collapsed;
     private long _waiting;
+    private long _diskHits;
+    private long _diskStored;
+    private long _diskEvicted;
+    private long _diskCorrupt;
 
     /// <summary>Answered from a fresh copy (304s to conditional requests included).</summary>
     public long Hits => Interlocked.Read(ref _hits);
@@ -38,6 +42,26 @@ public sealed class CacheStatistics
 
     /// <summary>Requests waiting right now for another request's fetch of their key.</summary>
     public long Waiting => Interlocked.Read(ref _waiting);
+
+    /// <summary>Memory misses answered from the disk tier (the entry was promoted back to memory).</summary>
+    public long DiskHits => Interlocked.Read(ref _diskHits);
+
+    /// <summary>Entries evicted from memory and written to the disk tier.</summary>
+    public long DiskStored => Interlocked.Read(ref _diskStored);
+
+    /// <summary>Files deleted to stay within the disk tier's MaxBytes.</summary>
+    public long DiskEvicted => Interlocked.Read(ref _diskEvicted);
+
+    /// <summary>Files found corrupt or truncated (deleted; the request was a miss).</summary>
+    public long DiskCorrupt => Interlocked.Read(ref _diskCorrupt);
+
+    internal void RecordDiskHit() => Interlocked.Increment(ref _diskHits);
+
+    internal void RecordDiskStored() => Interlocked.Increment(ref _diskStored);
+
+    internal void RecordDiskEvicted() => Interlocked.Increment(ref _diskEvicted);
+
+    internal void RecordDiskCorrupt() => Interlocked.Increment(ref _diskCorrupt);
 
     internal void EnterWait() => Interlocked.Increment(ref _waiting);
 

@@ -83,13 +83,55 @@ internal sealed class CachedResponse
     public bool CanServeStale(long age, TimeSpan window)
         => !Freshness.MustRevalidate && window > TimeSpan.Zero && age - Freshness.LifetimeSeconds <= (long)window.TotalSeconds;
 
-    /// <summary>The request carries the same values for every header this response varies on.</summary>
-    public bool MatchesVary(Microsoft.AspNetCore.Http.IHeaderDictionary request)
+    /// <summary>
+    /// The request carries the same values for every header this response varies on. Several lines of one header compare
+    /// as Kestrel joins them ("a,b"), the form <see cref="VaryValues"/> were recorded in.
+    /// </summary>
+    public bool MatchesVary<TRequest>(TRequest request)
+        where TRequest : struct, LoadBalancing.IPolicyRequest
+        => VaryMatches(VaryNames, VaryValues, request);
+
+    /// <summary>The rule of <see cref="MatchesVary"/> for Vary names and values kept apart from an entry (the disk tier's index).</summary>
+    public static bool VaryMatches<TRequest>(string[] varyNames, string?[] varyValues, TRequest request)
+        where TRequest : struct, LoadBalancing.IPolicyRequest
     {
-        for (var i = 0; i < VaryNames.Length; i++)
+        for (var i = 0; i < varyNames.Length; i++)
         {
-            var value = request.TryGetValue(VaryNames[i], out var v) ? v.ToString() : null;
-            if (!string.Equals(value, VaryValues[i], StringComparison.Ordinal))
+            var count = request.HeaderCount(varyNames[i]);
+            var expected = varyValues[i];
+            if (count == 0 || expected is null)
+            {
+                if (count != 0 || expected is not null)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            var rest = expected.AsSpan();
+            for (var line = 0; line < count; line++)
+            {
+                if (line > 0)
+                {
+                    if (rest.IsEmpty || rest[0] != ',')
+                    {
+                        return false;
+                    }
+
+                    rest = rest[1..];
+                }
+
+                var value = request.Header(varyNames[i], line);
+                if (!rest.StartsWith(value, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+
+                rest = rest[value.Length..];
+            }
+
+            if (!rest.IsEmpty)
             {
                 return false;
             }
@@ -97,4 +139,10 @@ internal sealed class CachedResponse
 
         return true;
     }
+
+    /// <summary>
+    /// The head the HTTP/1.1 front end writes for a hit (<see cref="FrontEnd.CachedHead"/>), made by it on first use; a
+    /// benign race at worst makes it twice. Immutable like the rest of the entry.
+    /// </summary>
+    internal FrontEnd.CachedHead? RenderedHead { get; set; }
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Configuration;
 
 namespace WebFarm.Balancer.Caching;
@@ -13,18 +12,27 @@ internal sealed class ResponseCache
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<CachedResponse>> _entries = new(StringComparer.Ordinal);
+
+    // The same dictionary looked up by a key the front end wrote into a buffer (no string per request).
+    private readonly Dictionary<string, List<CachedResponse>>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
     private readonly LinkedList<CachedResponse> _lru = new();
     private readonly Dictionary<string, TaskCompletionSource> _fetches = new(StringComparer.Ordinal);
     private readonly CacheStatistics _statistics;
     private CacheOptions _options;
+    private CacheDiskTier? _disk;
     private long _bytes;
 
     public ResponseCache(CacheOptions options, CacheStatistics statistics, TimeProvider clock)
     {
         _options = options;
         _statistics = statistics;
+        _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
         Clock = clock;
+        _disk = options.Disk is { } disk ? new CacheDiskTier(disk, statistics, clock) : null;
     }
+
+    /// <summary>The disk tier, when the route has one.</summary>
+    public CacheDiskTier? Disk => Volatile.Read(ref _disk);
 
     /// <summary>The route's current settings (a reload that keeps the route replaces them and keeps the entries).</summary>
     public CacheOptions Options => Volatile.Read(ref _options);
@@ -46,21 +54,47 @@ internal sealed class ResponseCache
         }
     }
 
+    /// <summary>New settings; a changed disk folder or limit opens the folder anew (the old folder's files stay where they are).</summary>
     public void Update(CacheOptions options)
     {
+        if (options.Disk != Disk?.Options)
+        {
+            Volatile.Write(ref _disk, options.Disk is { } disk ? new CacheDiskTier(disk, _statistics, Clock) : null);
+        }
+
         Volatile.Write(ref _options, options);
+        List<CachedResponse>? evicted = null;
         lock (_lock)
         {
-            Evict(options.MaxMemory);
+            Evict(options.MaxMemory, ref evicted);
         }
+
+        Spill(evicted);
+    }
+
+    /// <summary>
+    /// On a memory miss (Kestrel's path only: the front end does no disk I/O): the variant the request matches from the
+    /// disk tier, promoted back to memory; null when the route has no disk tier or it holds no such entry.
+    /// </summary>
+    public CachedResponse? FindOnDisk<TRequest>(string key, TRequest request)
+        where TRequest : struct, LoadBalancing.IPolicyRequest
+    {
+        var entry = Disk?.Take(key, request);
+        if (entry is not null)
+        {
+            Store(entry, promoted: true);
+        }
+
+        return entry;
     }
 
     /// <summary>The variant of <paramref name="key"/> whose Vary values the request matches, fresh or not; marks it used.</summary>
-    public CachedResponse? Find(string key, IHeaderDictionary request)
+    public CachedResponse? Find<TRequest>(ReadOnlySpan<char> key, TRequest request)
+        where TRequest : struct, LoadBalancing.IPolicyRequest
     {
         lock (_lock)
         {
-            if (!_entries.TryGetValue(key, out var variants))
+            if (!_bySpan.TryGetValue(key, out var variants))
             {
                 return null;
             }
@@ -80,7 +114,9 @@ internal sealed class ResponseCache
     }
 
     /// <summary>Stores <paramref name="entry"/> in place of the variant with the same Vary values, then evicts down to the limit.</summary>
-    public void Store(CachedResponse entry)
+    public void Store(CachedResponse entry) => Store(entry, promoted: false);
+
+    private void Store(CachedResponse entry, bool promoted)
     {
         var limit = Options.MaxMemory;
         if (entry.Size > limit)
@@ -88,6 +124,7 @@ internal sealed class ResponseCache
             return;
         }
 
+        List<CachedResponse>? evicted = null;
         lock (_lock)
         {
             if (!_entries.TryGetValue(entry.Key, out var variants))
@@ -109,10 +146,14 @@ internal sealed class ResponseCache
             variants.Add(entry);
             entry.Node = _lru.AddFirst(entry);
             Interlocked.Add(ref _bytes, entry.Size);
-            Evict(limit);
+            Evict(limit, ref evicted);
         }
 
-        _statistics.RecordStored();
+        Spill(evicted);
+        if (!promoted)
+        {
+            _statistics.RecordStored();
+        }
     }
 
     /// <summary>
@@ -146,10 +187,10 @@ internal sealed class ResponseCache
         done?.TrySetResult();
     }
 
-    /// <summary>Removes every variant of the keys <paramref name="matches"/> accepts; returns how many were removed.</summary>
+    /// <summary>Removes every variant of the keys <paramref name="matches"/> accepts, in memory and on disk; returns how many were removed.</summary>
     public int Purge(Func<string, bool> matches)
     {
-        var removed = 0;
+        var removed = Disk?.Purge(matches) ?? 0;
         lock (_lock)
         {
             List<string>? keys = null;
@@ -163,7 +204,8 @@ internal sealed class ResponseCache
 
             if (keys is null)
             {
-                return 0;
+                _statistics.RecordPurged(removed);
+                return removed;
             }
 
             foreach (var key in keys)
@@ -199,11 +241,17 @@ internal sealed class ResponseCache
         return true;
     }
 
-    private void Evict(long limit)
+    /// <summary>Evicts the least recently used entries down to <paramref name="limit"/>, collecting them for the disk tier (written after the lock).</summary>
+    private void Evict(long limit, ref List<CachedResponse>? evicted)
     {
         while (_bytes > limit && _lru.Last is { } oldest)
         {
             var entry = oldest.Value;
+            if (_disk is not null)
+            {
+                (evicted ??= []).Add(entry);
+            }
+
             Unlink(entry);
             var variants = _entries[entry.Key];
             variants.Remove(entry);
@@ -213,6 +261,14 @@ internal sealed class ResponseCache
             }
 
             _statistics.RecordEvicted();
+        }
+    }
+
+    private void Spill(List<CachedResponse>? evicted)
+    {
+        if (evicted is not null)
+        {
+            Disk?.Spill(evicted);
         }
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using WebFarm.Balancer.LoadBalancing;
 
 namespace WebFarm.Balancer.Caching;
 
@@ -36,7 +37,8 @@ internal static class ResponseCacheStage
         var options = cache.Options;
         var directives = CachePolicy.RequestDirectives(request.Headers);
         var key = CacheKey.For(request, options.IgnoreQueryParameters);
-        var entry = directives.NoStore ? null : cache.Find(key, request.Headers);
+        var view = new HttpRequestPolicyView(context);
+        var entry = directives.NoStore ? null : cache.Find(key, view) ?? cache.FindOnDisk(key, view);
         if (entry is not null && Acceptable(entry, directives, cache.Clock, out var age))
         {
             cache.Statistics.RecordHit();
@@ -69,7 +71,7 @@ internal static class ResponseCacheStage
                     cache.Statistics.ExitWait();
                 }
 
-                entry = cache.Find(key, request.Headers);
+                entry = cache.Find(key, new HttpRequestPolicyView(context));
                 if (entry is not null && Acceptable(entry, directives, cache.Clock, out age))
                 {
                     cache.Statistics.RecordCollapsed();

@@ -47,6 +47,21 @@ public sealed class ResponseCaches
         }
     }
 
+    /// <summary>Bytes of files in all routes' disk tiers.</summary>
+    public long DiskBytes
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (var cache in _byRoute.Values)
+            {
+                bytes += cache.Disk?.Bytes ?? 0;
+            }
+
+            return bytes;
+        }
+    }
+
     /// <summary>The caches of <paramref name="routes"/> (null for a route without one), index for index; forgets the others.</summary>
     internal ResponseCache?[] Rebuild(IReadOnlyList<RouteOptions> routes)
     {
@@ -62,13 +77,22 @@ public sealed class ResponseCaches
             }
 
             var identity = Identity(route);
-            if (old.TryGetValue(identity, out var cache))
+            ResponseCache? cache;
+            try
             {
-                cache.Update(route.Cache);
+                if (old.TryGetValue(identity, out cache))
+                {
+                    cache.Update(route.Cache);
+                }
+                else
+                {
+                    cache = new ResponseCache(route.Cache, Statistics, _clock);
+                }
             }
-            else
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                cache = new ResponseCache(route.Cache, Statistics, _clock);
+                // The disk folder cannot be created or read: a configuration error with its path, not a crash.
+                throw new ConfigException([new ConfigError(null, $"$.Routes[{i}].Cache.Disk.Path", $"'{route.Cache.Disk?.Path}' cannot be used as the cache's disk folder: {ex.Message}")]);
             }
 
             next[identity] = cache;

@@ -23,4 +23,7 @@ public sealed record CacheOptions
 
     /// <summary>How long past its freshness a copy may still be served when no server can answer; zero = never.</summary>
     public TimeSpan StaleIfError { get; init; } = TimeSpan.Zero;
+
+    /// <summary>The disk tier entries evicted from memory go to; null = memory only.</summary>
+    public CacheDiskOptions? Disk { get; init; }
 }

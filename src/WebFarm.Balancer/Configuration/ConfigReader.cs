@@ -299,6 +299,17 @@ internal sealed class ConfigReader
         return fallback;
     }
 
+    internal long ReadLong(JsonElement value, string path, long fallback)
+    {
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var n))
+        {
+            return n;
+        }
+
+        Error(path, $"expected a whole number, got {Describe(value)}");
+        return fallback;
+    }
+
     internal TimeSpan ReadDuration(JsonElement value, string path, TimeSpan fallback)
     {
         if (value.ValueKind != JsonValueKind.String)

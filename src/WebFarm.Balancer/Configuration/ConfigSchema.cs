@@ -150,6 +150,13 @@ internal static partial class ConfigSchema
         new("Compression", static (r, v, p, f) => f with { Compression = v.ValueKind == JsonValueKind.Null ? null : Compression.Read(r, v, p) }, static f => Null),
         new("Servers", static (r, v, p, f) => f with { Servers = r.ReadServers(v, p) }, static f => List(f.Servers.Select(s => s.Name))));
 
+    /// <summary>A route cache's disk tier (documented as "Routes[].Cache.Disk.*").</summary>
+    public static readonly ConfigSection<CacheDiskOptions> CacheDisk = new(
+        ["Routes[].Cache.Disk."],
+        static () => new CacheDiskOptions(), // Path is required: set by its key or reported missing by the reader
+        new("Path", static (r, v, p, d) => d with { Path = r.ReadString(v, p, allowNull: false)! }, static _ => null),
+        new("MaxBytes", static (r, v, p, d) => d with { MaxBytes = r.ReadLong(v, p, d.MaxBytes) }, static d => Long(d.MaxBytes)));
+
     /// <summary>A route's response cache (documented as "Routes[].Cache.*").</summary>
     public static readonly ConfigSection<CacheOptions> RouteCache = new(
         ["Routes[].Cache."],
@@ -159,7 +166,8 @@ internal static partial class ConfigSchema
         new("DefaultLifetime", static (r, v, p, c) => c with { DefaultLifetime = r.ReadDuration(v, p, c.DefaultLifetime) }, static c => Duration(c.DefaultLifetime)),
         new("IgnoreQueryParameters", static (r, v, p, c) => c with { IgnoreQueryParameters = r.ReadStringList(v, p) }, static c => List(c.IgnoreQueryParameters)),
         new("LockTimeout", static (r, v, p, c) => c with { LockTimeout = r.ReadDuration(v, p, c.LockTimeout) }, static c => Duration(c.LockTimeout)),
-        new("StaleIfError", static (r, v, p, c) => c with { StaleIfError = r.ReadDuration(v, p, c.StaleIfError) }, static c => Duration(c.StaleIfError)));
+        new("StaleIfError", static (r, v, p, c) => c with { StaleIfError = r.ReadDuration(v, p, c.StaleIfError) }, static c => Duration(c.StaleIfError)),
+        new("Disk", static (r, v, p, c) => c with { Disk = v.ValueKind == JsonValueKind.Null ? null : CacheDisk.Read(r, v, p) }, static c => Null));
 
     /// <summary>One item of <c>Routes</c>.</summary>
     public static readonly ConfigSection<RouteOptions> Route = new(
@@ -191,7 +199,7 @@ internal static partial class ConfigSchema
     public static IEnumerable<(string Row, string? Default)> DocumentedDefaults()
         => Root.DocRows().Concat(Admin.DocRows()).Concat(Farm.DocRows()).Concat(Timeouts.DocRows()).Concat(Limits.DocRows())
             .Concat(Retries.DocRows()).Concat(Health.DocRows()).Concat(PassiveHealth.DocRows()).Concat(Affinity.DocRows())
-            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(RouteCache.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows())
+            .Concat(Server.DocRows()).Concat(Route.DocRows()).Concat(RouteCache.DocRows()).Concat(CacheDisk.DocRows()).Concat(ListenItem.DocRows()).Concat(Hsts.DocRows())
             .Concat(Compression.DocRows())
             .Concat(RewriteRule.DocRows());
 

@@ -34,12 +34,48 @@ internal static partial class ConfigValidator
             error(path + ".StaleIfError", "must not be negative (\"0s\" = a stale copy is never served)");
         }
 
+        if (cache.Disk is { } disk)
+        {
+            if (string.IsNullOrEmpty(disk.Path))
+            {
+                error(path + ".Disk.Path", "is required: the folder the route's evicted entries are written to, like \"/var/cache/webfarm/static\"");
+            }
+            else if (!System.IO.Path.IsPathFullyQualified(disk.Path))
+            {
+                error(path + ".Disk.Path", $"'{disk.Path}' is not an absolute path (a relative one would depend on the balancer's working folder)");
+            }
+
+            if (disk.MaxBytes <= 0)
+            {
+                error(path + ".Disk.MaxBytes", $"must be a positive number of bytes, like 1073741824 (1 GiB); got {disk.MaxBytes}");
+            }
+            else if (disk.MaxBytes < cache.MaxEntrySize)
+            {
+                error(path + ".Disk.MaxBytes", $"{disk.MaxBytes} is smaller than MaxEntrySize ({cache.MaxEntrySize}): the largest entries could never be written");
+            }
+        }
+
         for (var i = 0; i < cache.IgnoreQueryParameters.Count; i++)
         {
             if (string.IsNullOrEmpty(cache.IgnoreQueryParameters[i]))
             {
                 error($"{path}.IgnoreQueryParameters[{i}]", "a query parameter name must not be empty");
             }
+        }
+    }
+
+    /// <summary>Two routes sharing a disk folder would delete each other's files (each keeps its own index and limit).</summary>
+    private static void ValidateDiskFolderIsOwn(CacheOptions cache, string path, Dictionary<string, string> taken, Action<string, string> error)
+    {
+        if (cache.Disk?.Path is not { Length: > 0 } folder || !System.IO.Path.IsPathFullyQualified(folder))
+        {
+            return;
+        }
+
+        var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(folder));
+        if (!taken.TryAdd(full, path))
+        {
+            error(path, $"'{folder}' is already the disk folder of {taken[full]}: each route's cache needs a folder of its own");
         }
     }
 }

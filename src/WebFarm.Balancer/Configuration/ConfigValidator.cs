@@ -69,6 +69,7 @@ internal static partial class ConfigValidator
         }
 
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var diskPaths = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < config.Routes.Count; i++)
         {
             var route = config.Routes[i];
@@ -114,6 +115,7 @@ internal static partial class ConfigValidator
             if (route.Cache is not null)
             {
                 ValidateCache(route.Cache, path + ".Cache", Error);
+                ValidateDiskFolderIsOwn(route.Cache, path + ".Cache.Disk.Path", diskPaths, Error);
             }
 
             if (!seen.Add(RouteKey(route)))

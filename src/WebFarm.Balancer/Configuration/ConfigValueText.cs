@@ -13,6 +13,8 @@ internal static class ConfigValueText
 
     public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
+    public static string Long(long value) => value.ToString(CultureInfo.InvariantCulture);
+
     public static string Int(int? value) => value is { } n ? Int(n) : Null;
 
     public static string Duration(TimeSpan value) => String(DurationParser.Format(value));

@@ -164,6 +164,35 @@ internal static class ClientResponseWriter
         output.Write(Encoding.UTF8.GetBytes(body));
     }
 
+    /// <summary>
+    /// The head of an answer from the response cache: the copy's rendered head, then what is this answer's own
+    /// (X-Request-Id, Age, X-Cache: HIT, the front end's Date when the copy has none, Connection: close), as
+    /// ResponseCacheStage writes a hit on Kestrel's path.
+    /// </summary>
+    public static void WriteCachedHead(PipeWriter output, CachedHead head, long age, string requestId, bool close)
+    {
+        var span = output.GetSpan(head.Bytes.Length + 160 + requestId.Length);
+        var w = new ByteWriter(span);
+        w.Write(head.Bytes);
+        w.Write("X-Request-Id: "u8);
+        w.WriteAscii(requestId);
+        w.Write("\r\nAge: "u8);
+        w.WriteDecimal(age);
+        w.Write("\r\nX-Cache: HIT\r\n"u8);
+        if (!head.HasDate)
+        {
+            w.Write(Volatile.Read(ref _dateLine));
+        }
+
+        if (close)
+        {
+            w.Write("Connection: close\r\n"u8);
+        }
+
+        w.Write("\r\n"u8);
+        output.Advance(w.Written);
+    }
+
     /// <summary>408 for a client that took too long to send its head; the connection closes after it.</summary>
     public static void WriteRequestTimeout(PipeWriter output)
     {
@@ -176,7 +205,8 @@ internal static class ClientResponseWriter
         output.Advance(w.Written);
     }
 
-    private static ReadOnlySpan<byte> StatusLine(int statusCode)
+    /// <summary>"HTTP/1.1 200 OK\r\n" for <paramref name="statusCode"/>, with Kestrel's reason phrase.</summary>
+    internal static ReadOnlySpan<byte> StatusLine(int statusCode)
     {
         if ((uint)statusCode >= MaxStatus)
         {

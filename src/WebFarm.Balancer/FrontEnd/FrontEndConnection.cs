@@ -8,11 +8,13 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Affinity;
+using WebFarm.Balancer.Caching;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Forwarding;
 using WebFarm.Balancer.Forwarding.Http1;
 using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Pipeline;
+using WebFarm.Balancer.Routing;
 
 namespace WebFarm.Balancer.FrontEnd;
 
@@ -194,7 +196,18 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
                     return;
                 }
 
-                if (status == ClientHeadStatus.HandOff || !_frontEnd.TryTake(Head, out var snapshot, out var route, out var view))
+                var answer = FrontEndAnswer.HandOff;
+                RuntimeSnapshot snapshot = null!;
+                CompiledRoute route = null!;
+                FarmView view = null!;
+                CachedResponse? hit = null;
+                long age = 0;
+                if (status == ClientHeadStatus.Complete)
+                {
+                    answer = _frontEnd.Take(Head, this, out snapshot, out route, out view, out hit, out age);
+                }
+
+                if (answer == FrontEndAnswer.HandOff)
                 {
                     // Nothing consumed: Kestrel reads this request from the first byte, then the rest of the connection.
                     _input.AdvanceTo(buffer.Start);
@@ -218,6 +231,18 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
 
                 _input.AdvanceTo(buffer.GetPosition(Head.Length));
                 _frontEnd.Statistics.RecordRequest();
+                if (answer == FrontEndAnswer.CacheHit)
+                {
+                    var served = await AnswerFromCacheAsync(snapshot, route, hit!, age).ConfigureAwait(false);
+                    ReleaseRequest();
+                    if (!served)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
                 var start = Stopwatch.GetTimestamp();
                 _started = false;
                 _chunked = false;
@@ -255,6 +280,44 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
             {
                 _frontEnd.Unregister(this);
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes a fresh cached copy (<see cref="FrontEndCacheLookup"/> found it): its pre-rendered head with this
+    /// answer's own lines, and its body unless the request is a HEAD. Counted as a hit in the cache's statistics and
+    /// the front end's, and logged as Kestrel's path logs a hit (the route's farm, no server). False when the
+    /// connection ends here (the client asked to close, the server is stopping, or the client is gone).
+    /// </summary>
+    private async ValueTask<bool> AnswerFromCacheAsync(RuntimeSnapshot snapshot, CompiledRoute route, CachedResponse entry, long age)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var requestId = RequestIds.Next();
+        var close = CloseAfterResponse;
+        route.Cache!.Statistics.RecordHit();
+        _frontEnd.Statistics.RecordCacheHit();
+        ClientResponseWriter.WriteCachedHead(_output, CachedHead.For(entry)!, age, requestId, close);
+        if (!Head.IsHead && entry.Body.Length > 0)
+        {
+            _output.Write(entry.Body);
+        }
+
+        _status = entry.Status;
+        var accessLog = _frontEnd.Pipeline.AccessLog;
+        if (accessLog.IsOn(snapshot))
+        {
+            LogAccess(accessLog, route.Farm.Name, "-", requestId, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        try
+        {
+            var flushed = await _output.FlushAsync(ClientGone).ConfigureAwait(false);
+            return !close && !flushed.IsCompleted && !flushed.IsCanceled;
+        }
+        catch (Exception)
+        {
+            // The client left while its answer was going out.
+            return false;
         }
     }
 

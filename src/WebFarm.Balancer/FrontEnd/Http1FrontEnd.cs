@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using WebFarm.Balancer.Caching;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Pipeline;
 using WebFarm.Balancer.Routing;
@@ -51,28 +52,38 @@ internal sealed class Http1FrontEnd : IDisposable
     public TimeSpan RequestHeadersTimeout { get; }
 
     /// <summary>
-    /// Whether the front end serves this request: a route matches and <see cref="ServingDecision.FrontEndServes"/> says
-    /// so for its farm. False hands the connection to Kestrel (which also answers requests no route matches).
+    /// How the front end answers this request: forwarded when a route matches and <see cref="ServingDecision.FrontEndServes"/>
+    /// says so for its farm; from the route's cache when <see cref="ServingDecision.FrontEndAnswersFromCache"/> allows
+    /// it and <see cref="FrontEndCacheLookup"/> finds a fresh copy (<paramref name="hit"/>, <paramref name="age"/>); else
+    /// handed to Kestrel (which also answers requests no route matches, and every cache miss).
     /// </summary>
-    public bool TryTake(ClientRequestHead head, out RuntimeSnapshot snapshot, out CompiledRoute route, out FarmView view)
+    public FrontEndAnswer Take(ClientRequestHead head, FrontEndConnection connection, out RuntimeSnapshot snapshot, out CompiledRoute route, out FarmView view, out CachedResponse? hit, out long age)
     {
         snapshot = _runtime.Snapshot;
         route = null!;
         view = null!;
+        hit = null;
+        age = 0;
         if (!snapshot.Config.Http1FrontEnd)
         {
-            return false;
+            return FrontEndAnswer.HandOff;
         }
 
         var match = snapshot.Routes.Match(new ClientRouteView(head));
         if (match is null)
         {
-            return false;
+            return FrontEndAnswer.HandOff;
         }
 
         view = match.Farm.View;
         route = match;
-        return ServingDecision.FrontEndServes(snapshot.Config, match, view);
+        if (ServingDecision.FrontEndAnswersFromCache(snapshot.Config, match))
+        {
+            hit = FrontEndCacheLookup.Find(head, match.Cache!, connection, out age);
+            return hit is null ? FrontEndAnswer.HandOff : FrontEndAnswer.CacheHit;
+        }
+
+        return ServingDecision.FrontEndServes(snapshot.Config, match, view) ? FrontEndAnswer.Forward : FrontEndAnswer.HandOff;
     }
 
     /// <summary>The middleware for a cleartext listener's connection pipeline.</summary>

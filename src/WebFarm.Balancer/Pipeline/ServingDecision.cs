@@ -27,6 +27,14 @@ internal static class ServingDecision
     public static bool FrontEndServes(BalancerConfig config, CompiledRoute route, FarmView view)
         => config.Http1FrontEnd && !route.ServedByKestrel && DirectFarm(view) && view.AllServersCleartext && view.Policy is IRequestIndependentPolicy or IRequestReadingPolicy;
 
+    /// <summary>
+    /// Whether the front end may answer hits of <paramref name="route"/>'s response cache itself: the cache is its only
+    /// edge feature (compression and rewrite rules change the request or the response on Kestrel's path). The farm does
+    /// not matter: a hit goes to no server, and anything else on the route is handed to Kestrel.
+    /// </summary>
+    public static bool FrontEndAnswersFromCache(BalancerConfig config, CompiledRoute route)
+        => config.Http1FrontEnd && route.Cache is not null && route.Compression is null && route.Rewrite is null;
+
     /// <summary>Whether an attempt on <paramref name="server"/> takes the direct HTTP/1.1 path.</summary>
     public static bool UsesDirectPath(FarmView view, ServerRuntime server, bool hasBody, bool isUpgrade)
         => !hasBody && !isUpgrade && DirectFarm(view) && server.Address.Scheme == Uri.UriSchemeHttp;

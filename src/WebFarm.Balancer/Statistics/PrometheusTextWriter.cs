@@ -56,6 +56,7 @@ public static class PrometheusTextWriter
         writer.Write("webfarm_frontend_handoffs_total ");
         writer.Write(frontEnd.HandOffs.ToString(CultureInfo.InvariantCulture));
         writer.Write('\n');
+        Unlabelled(writer, "webfarm_frontend_cache_hits_total", "counter", "Of the front end's requests, those answered from a route's response cache.", frontEnd.CacheHits);
     }
 
     /// <summary>The response caches' counters and size (balancer-wide, all routes, no labels).</summary>
@@ -72,9 +73,14 @@ public static class PrometheusTextWriter
         Unlabelled(writer, "webfarm_cache_stored_total", "counter", "Responses stored.", s.Stored);
         Unlabelled(writer, "webfarm_cache_evicted_total", "counter", "Entries removed to stay within a route's MaxMemory.", s.Evicted);
         Unlabelled(writer, "webfarm_cache_purged_total", "counter", "Entries removed through the admin API's purge.", s.Purged);
+        Unlabelled(writer, "webfarm_cache_disk_hits_total", "counter", "Memory misses answered from a route's disk tier (promoted back to memory).", s.DiskHits);
+        Unlabelled(writer, "webfarm_cache_disk_stored_total", "counter", "Entries evicted from memory and written to a route's disk tier.", s.DiskStored);
+        Unlabelled(writer, "webfarm_cache_disk_evicted_total", "counter", "Files deleted to stay within a disk tier's MaxBytes.", s.DiskEvicted);
+        Unlabelled(writer, "webfarm_cache_disk_corrupt_total", "counter", "Disk tier files found corrupt or truncated (deleted; the request was a miss).", s.DiskCorrupt);
         Unlabelled(writer, "webfarm_cache_waiting", "gauge", "Requests waiting now for another request's fetch of the same key.", s.Waiting);
         Unlabelled(writer, "webfarm_cache_entries", "gauge", "Entries in the response caches.", caches.Count);
         Unlabelled(writer, "webfarm_cache_bytes", "gauge", "Bytes accounted in the response caches.", caches.Bytes);
+        Unlabelled(writer, "webfarm_cache_disk_bytes", "gauge", "Bytes of files in the response caches' disk tiers.", caches.DiskBytes);
     }
 
     private static void Unlabelled(TextWriter writer, string name, string type, string help, long value)

@@ -24,10 +24,11 @@ internal sealed class AdminClient : IDisposable
     {
     }
 
-    public AdminClient(IReadOnlyList<Uri> baseUris, string? token, string command, TimeSpan? timeout = null)
+    /// <param name="what">What the URLs are, for the message when none answers: "controller" or "admin API".</param>
+    public AdminClient(IReadOnlyList<Uri> baseUris, string? token, string command, TimeSpan? timeout = null, string what = "controller")
     {
         _command = command;
-        _leader = new LeaderFollower(baseUris);
+        _leader = new LeaderFollower(baseUris, what);
         _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         AdminApiClient.Authorize(_http, token);
     }

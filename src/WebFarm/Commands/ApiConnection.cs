@@ -42,11 +42,11 @@ internal static class ApiConnection
             return Task.FromResult(BadArguments);
         }
 
-        return RunAsync(parseResult, command, baseUris, "the controller", body, timeout);
+        return RunAsync(parseResult, command, baseUris, "controller", body, timeout);
     }
 
     /// <param name="option">The option the URL came from, for the message about a bad one.</param>
-    /// <param name="what">"the controller", "the admin API": who could not be reached.</param>
+    /// <param name="what">"controller", "admin API": what the URL is, named in the messages when it cannot be reached.</param>
     public static async Task<int> RunAsync(ParseResult parseResult, string command, string option, string url, string what, Func<AdminClient, Task<int>> body, TimeSpan? timeout = null)
     {
         if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
@@ -61,19 +61,19 @@ internal static class ApiConnection
     private static async Task<int> RunAsync(ParseResult parseResult, string command, IReadOnlyList<Uri> baseUris, string what, Func<AdminClient, Task<int>> body, TimeSpan? timeout)
     {
         var baseUri = string.Join(",", baseUris);
-        using var api = new AdminClient(baseUris, parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"), command, timeout);
+        using var api = new AdminClient(baseUris, parseResult.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("WEBFARM_TOKEN"), command, timeout, what);
         try
         {
             return await body(api);
         }
         catch (HttpRequestException ex)
         {
-            Console.Error.WriteLine($"{command}: cannot reach {what} at {baseUri}, or it refused: {ex.Message}");
+            Console.Error.WriteLine($"{command}: cannot reach the {what} at {baseUri}, or it refused: {ex.Message}");
             return ApiError;
         }
         catch (TaskCanceledException)
         {
-            Console.Error.WriteLine($"{command}: {what} at {baseUri} did not answer in time");
+            Console.Error.WriteLine($"{command}: the {what} at {baseUri} did not answer in time");
             return ApiError;
         }
     }

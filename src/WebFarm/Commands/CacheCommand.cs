@@ -32,7 +32,7 @@ internal static class CacheCommand
             }
 
             var admin = parseResult.GetValue(balancer) ?? Environment.GetEnvironmentVariable("WEBFARM_ADMIN") ?? "http://127.0.0.1:8089";
-            return ApiConnection.RunAsync(parseResult, "webfarm cache purge", "--balancer", admin, "the admin API", async api =>
+            return ApiConnection.RunAsync(parseResult, "webfarm cache purge", "--balancer", admin, "admin API", async api =>
             {
                 object body = target is not null ? new { url = target } : new { prefix = under };
                 var (status, json) = await api.PostForJsonAsync("api/cache/purge", body, ct);

@@ -203,7 +203,7 @@ internal static class ServersCommand
         }
 
         var admin = parseResult.GetValue(AdminOption) ?? Environment.GetEnvironmentVariable("WEBFARM_ADMIN") ?? "http://127.0.0.1:8089";
-        return ApiConnection.RunAsync(parseResult, "webfarm servers", "--admin", admin, "the admin API", body);
+        return ApiConnection.RunAsync(parseResult, "webfarm servers", "--admin", admin, "admin API", body);
     }
 
     private static void PrintFarm(JsonElement farm)

@@ -168,7 +168,7 @@ public class ConfigReaderErrorTests
         {
             "RouteCache",
             """
-            {"Farms": {"web": {}}, "Routes": [{"Farm": "web", "Cache": 1}, {"Farm": "web", "Cache": {"MaxMemory": "64MB", "MaxEntrySize": 1.5, "DefaultLifetime": 60, "IgnoreQueryParameters": "utm_source", "LockTimeout": "soon", "StaleIfError": true, "Disk": 1}}]}
+            {"Farms": {"web": {}}, "Routes": [{"Farm": "web", "Cache": 1}, {"Farm": "web", "Cache": {"MaxMemory": "64MB", "MaxEntrySize": 1.5, "DefaultLifetime": 60, "IgnoreQueryParameters": "utm_source", "LockTimeout": "soon", "StaleIfError": true, "Disk": 1, "Tier": 2}}]}
             """,
             """
             $.Routes[0].Cache: expected an object, got the number 1
@@ -178,7 +178,8 @@ public class ConfigReaderErrorTests
             $.Routes[1].Cache.IgnoreQueryParameters: expected an array, got the string "utm_source"
             $.Routes[1].Cache.LockTimeout: "soon" is not a duration: use a number with a unit ("250ms", "5s", "20m", "1h") or "hh:mm:ss"
             $.Routes[1].Cache.StaleIfError: expected a duration string like "5s", "250ms" or "00:00:05", got true
-            $.Routes[1].Cache.Disk: unknown key 'Disk' (expected one of: MaxMemory, MaxEntrySize, DefaultLifetime, IgnoreQueryParameters, LockTimeout, StaleIfError)
+            $.Routes[1].Cache.Disk: expected an object, got the number 1
+            $.Routes[1].Cache.Tier: unknown key 'Tier' (expected one of: MaxMemory, MaxEntrySize, DefaultLifetime, IgnoreQueryParameters, LockTimeout, StaleIfError, Disk)
             """
         },
     };
