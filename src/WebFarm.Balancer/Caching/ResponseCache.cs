@@ -22,13 +22,15 @@ internal sealed class ResponseCache
     private CacheDiskTier? _disk;
     private long _bytes;
 
-    public ResponseCache(CacheOptions options, CacheStatistics statistics, TimeProvider clock)
+    /// <param name="disk">The route's disk tier, opened by the caller (<see cref="ResponseCaches"/> opens every route's
+    /// folder before any route takes its settings); null without one.</param>
+    public ResponseCache(CacheOptions options, CacheStatistics statistics, TimeProvider clock, CacheDiskTier? disk = null)
     {
         _options = options;
         _statistics = statistics;
         _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
         Clock = clock;
-        _disk = options.Disk is { } disk ? new CacheDiskTier(disk, statistics, clock) : null;
+        _disk = disk;
     }
 
     /// <summary>The disk tier, when the route has one.</summary>
@@ -54,13 +56,11 @@ internal sealed class ResponseCache
         }
     }
 
-    /// <summary>New settings; a changed disk folder or limit opens the folder anew (the old folder's files stay where they are).</summary>
-    public void Update(CacheOptions options)
+    /// <summary>New settings and the disk tier for them (the same one, or a folder opened anew when its folder or limit
+    /// changed: the old folder's files stay where they are).</summary>
+    public void Update(CacheOptions options, CacheDiskTier? disk)
     {
-        if (options.Disk != Disk?.Options)
-        {
-            Volatile.Write(ref _disk, options.Disk is { } disk ? new CacheDiskTier(disk, _statistics, Clock) : null);
-        }
+        Volatile.Write(ref _disk, disk);
 
         Volatile.Write(ref _options, options);
         List<CachedResponse>? evicted = null;

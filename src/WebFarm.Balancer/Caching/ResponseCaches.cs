@@ -62,8 +62,11 @@ public sealed class ResponseCaches
         }
     }
 
-    /// <summary>The caches of <paramref name="routes"/> (null for a route without one), index for index; forgets the others.</summary>
-    internal ResponseCache?[] Rebuild(IReadOnlyList<RouteOptions> routes)
+    /// <summary>
+    /// The caches of <paramref name="routes"/> (null for a route without one), index for index, each with its disk tier
+    /// from <see cref="OpenDiskTiers"/>; forgets the others.
+    /// </summary>
+    internal ResponseCache?[] Rebuild(IReadOnlyList<RouteOptions> routes, CacheDiskTier?[] disks)
     {
         var old = _byRoute;
         var next = new Dictionary<string, ResponseCache>(StringComparer.Ordinal);
@@ -77,22 +80,13 @@ public sealed class ResponseCaches
             }
 
             var identity = Identity(route);
-            ResponseCache? cache;
-            try
+            if (old.TryGetValue(identity, out var cache))
             {
-                if (old.TryGetValue(identity, out cache))
-                {
-                    cache.Update(route.Cache);
-                }
-                else
-                {
-                    cache = new ResponseCache(route.Cache, Statistics, _clock);
-                }
+                cache.Update(route.Cache, disks[i]);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            else
             {
-                // The disk folder cannot be created or read: a configuration error with its path, not a crash.
-                throw new ConfigException([new ConfigError(null, $"$.Routes[{i}].Cache.Disk.Path", $"'{route.Cache.Disk?.Path}' cannot be used as the cache's disk folder: {ex.Message}")]);
+                cache = new ResponseCache(route.Cache, Statistics, _clock, disks[i]);
             }
 
             next[identity] = cache;
@@ -101,6 +95,42 @@ public sealed class ResponseCaches
 
         _byRoute = next;
         return result;
+    }
+
+    /// <summary>
+    /// Every route's disk tier for a configuration about to be applied: the one it has when its folder and limit did
+    /// not change, else the folder opened now. The applier calls this before anything changes, so a folder that cannot
+    /// be used rejects the whole configuration (with its JSON path) and leaves every route and farm as it was.
+    /// </summary>
+    internal CacheDiskTier?[] OpenDiskTiers(IReadOnlyList<RouteOptions> routes, string? sourcePath)
+    {
+        var old = _byRoute;
+        var disks = new CacheDiskTier?[routes.Count];
+        for (var i = 0; i < routes.Count; i++)
+        {
+            if (routes[i].Cache?.Disk is not { } disk)
+            {
+                continue;
+            }
+
+            if (old.TryGetValue(Identity(routes[i]), out var cache) && cache.Disk is { } current && current.Options == disk)
+            {
+                disks[i] = current;
+                continue;
+            }
+
+            try
+            {
+                disks[i] = new CacheDiskTier(disk, Statistics, _clock);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The disk folder cannot be created or read: a configuration error with its path, not a crash.
+                throw new ConfigException([new ConfigError(sourcePath, $"$.Routes[{i}].Cache.Disk.Path", $"'{disk.Path}' cannot be used as the cache's disk folder: {ex.Message}")]);
+            }
+        }
+
+        return disks;
     }
 
     /// <summary>Removes the copies of <paramref name="url"/> (every variant, GET and HEAD alike) from every route's cache.</summary>
@@ -148,5 +178,8 @@ public sealed class ResponseCaches
     }
 
     /// <summary>The route's unique key (<see cref="ConfigValidator.RouteKey"/>) and its farm, upper-cased: the key compares case-insensitively.</summary>
+    /// <summary>The settings the cache of <paramref name="route"/> runs with (null when the route has no cache).</summary>
+    internal CacheOptions? OptionsOf(RouteOptions route) => _byRoute.TryGetValue(Identity(route), out var cache) ? cache.Options : null;
+
     private static string Identity(RouteOptions route) => ConfigValidator.RouteKey(route).ToUpperInvariant() + "|" + route.Farm;
 }

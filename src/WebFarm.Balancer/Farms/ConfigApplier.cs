@@ -67,8 +67,9 @@ internal sealed partial class ConfigApplier
         var farms = new Dictionary<string, FarmRuntime>(StringComparer.Ordinal);
         var stateDirectory = _runtime.StateDirectory ?? Path.Combine(Path.GetTempPath(), "webfarm-" + Environment.ProcessId);
 
-        // Components that can fail (an unusable affinity key file) are built before anything changes,
-        // so a failure rejects the whole configuration and leaves the running one untouched.
+        // Components that can fail (an unusable affinity key file, a cache's disk folder) are built before anything
+        // changes, so a failure rejects the whole configuration and leaves the running one untouched.
+        var cacheDisks = _runtime.Caches.OpenDiskTiers(config.Routes, config.SourcePath);
         var affinities = new Dictionary<string, IAffinityProvider?>(StringComparer.Ordinal);
         foreach (var (name, options) in config.Farms)
         {
@@ -206,7 +207,7 @@ internal sealed partial class ConfigApplier
             }
         }
 
-        var snapshot = new RuntimeSnapshot(config, farms, RouteTable.Build(config, farms, _runtime.Caches.Rebuild(config.Routes)), new TrustedProxies(config.TrustedProxies));
+        var snapshot = new RuntimeSnapshot(config, farms, RouteTable.Build(config, farms, _runtime.Caches.Rebuild(config.Routes, cacheDisks)), new TrustedProxies(config.TrustedProxies));
 
         // Views first: a request that reads the new snapshot must find every farm's view already there
         // (a new farm has none before), and one that still holds the old snapshot may see a kept farm's

@@ -86,6 +86,41 @@ public sealed class CacheDiskTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_disk_folder_that_cannot_be_used_rejects_the_whole_reload_and_changes_no_route()
+    {
+        var memoryOnly = new CacheOptions { DefaultLifetime = TimeSpan.FromMinutes(1) };
+        var withDisk = new CacheOptions { MaxMemory = MaxMemory, MaxEntrySize = 2000, Disk = new CacheDiskOptions { Path = DiskFolder, MaxBytes = 1024 * 1024 } };
+        var config = TestBalancer.SingleFarm(_origin.Backend) with
+        {
+            Routes = [new RouteOptions { Farm = "web", Path = "/a", Cache = memoryOnly }, new RouteOptions { Farm = "web", Path = "/b", Cache = withDisk }],
+        };
+        await using var balancer = await TestBalancer.StartAsync(config);
+        var before = balancer.Runtime.Snapshot.Routes;
+
+        // The first route changes a setting; the second route's new folder lies under a regular file, so it cannot be made.
+        var blocker = Path.Combine(_folder, "a-file");
+        File.WriteAllText(blocker, "not a folder");
+        var bad = config with
+        {
+            Routes =
+            [
+                new RouteOptions { Farm = "web", Path = "/a", Cache = memoryOnly with { DefaultLifetime = TimeSpan.FromMinutes(5) } },
+                new RouteOptions { Farm = "web", Path = "/b", Cache = withDisk with { Disk = new CacheDiskOptions { Path = Path.Combine(blocker, "disk"), MaxBytes = 1024 * 1024 } } },
+            ],
+        };
+        var ex = Assert.Throws<ConfigException>(() => balancer.Runtime.Apply(bad));
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("$.Routes[1].Cache.Disk.Path", error.Path);
+        Assert.Contains("cannot be used as the cache's disk folder", error.Reason, StringComparison.Ordinal);
+
+        // Nothing of the rejected configuration was applied: the same route table, and the first route's cache kept
+        // its old lifetime (before the disk folders were opened first, it had already taken the new one).
+        Assert.Same(before, balancer.Runtime.Snapshot.Routes);
+        Assert.Equal(TimeSpan.FromMinutes(1), balancer.Runtime.Caches.OptionsOf(config.Routes[0])!.DefaultLifetime);
+        Assert.Equal(DiskFolder, balancer.Runtime.Caches.OptionsOf(config.Routes[1])!.Disk!.Path);
+    }
+
+    [Fact]
     public async Task Disk_entries_survive_a_restart()
     {
         await using (var first = await StartAsync())
