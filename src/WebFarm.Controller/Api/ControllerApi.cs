@@ -178,7 +178,7 @@ internal static class ControllerApi
     {
         try
         {
-            return body.RootElement.Deserialize<T>(ProtocolJson.Options);
+            return ControllerJson.Deserialize<T>(body.RootElement);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {

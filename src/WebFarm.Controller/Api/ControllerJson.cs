@@ -1,21 +1,40 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
+using WebFarm.Agent.Control;
 using WebFarm.Balancer.Admin;
 
 namespace WebFarm.Controller.Api;
 
 /// <summary>
-/// The controller API's JSON: the admin conventions (<see cref="AdminJson"/>) over the balancer's source-generated admin
-/// types and, for the controller's own types, reflection. The controller's types have no source-generated context yet,
-/// so this is the one place the Native AOT publish still warns about (IL2026/IL3050) for the controller's API: the
-/// Native AOT build is not shipped until it does not (docs/packaging.md).
+/// The controller's JSON: its API answers (the admin conventions, <see cref="AdminJson"/>) and what it stores and sends
+/// (the agent protocol's, <see cref="ProtocolJson"/>). The balancer's and the agent protocol's types come from
+/// source-generated metadata; the controller's own types do not have a generated context yet, so they fall back to
+/// reflection here. This class is the one place the Native AOT publish still warns about (IL2026/IL3050) for the
+/// controller, and the reason the Native AOT build is not the shipped one (docs/packaging.md).
 /// </summary>
 internal static class ControllerJson
 {
-    public static JsonSerializerOptions Options { get; } = AdminJson.Create(
-        JsonTypeInfoResolver.Combine(AdminJson.Resolver, new DefaultJsonTypeInfoResolver()));
+    private static readonly IJsonTypeInfoResolver Reflection = new DefaultJsonTypeInfoResolver();
+
+    /// <summary>The API's answers.</summary>
+    public static JsonSerializerOptions Options { get; } = AdminJson.Create(JsonTypeInfoResolver.Combine(AdminJson.Resolver, Reflection));
+
+    /// <summary>The stored records and the protocol's messages (camelCase, enums as numbers).</summary>
+    public static JsonSerializerOptions Protocol { get; } = ProtocolJson.Create(JsonTypeInfoResolver.Combine(ProtocolJson.Resolver, Reflection));
 
     /// <summary>Writes <paramref name="value"/> as the controller API's JSON answer.</summary>
     public static Task Write<T>(HttpContext context, T value) => AdminHttp.WriteJson(context, value, Options);
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, AdminJson.TypeInfo<T>(Protocol));
+
+    public static byte[] SerializeToUtf8Bytes<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, AdminJson.TypeInfo<T>(Protocol));
+
+    public static T? Deserialize<T>(string json) => JsonSerializer.Deserialize(json, AdminJson.TypeInfo<T>(Protocol));
+
+    public static T? Deserialize<T>(JsonElement json) => json.Deserialize(AdminJson.TypeInfo<T>(Protocol));
+
+    /// <summary>A request body in the protocol's conventions.</summary>
+    public static JsonContent Content<T>(T value) => JsonContent.Create(value, AdminJson.TypeInfo<T>(Protocol));
 }

@@ -1,3 +1,4 @@
+using WebFarm.Controller.Api;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -28,7 +29,7 @@ public static class ReleaseUploader
         var blobs = 0;
         for (var attempt = 1; ; attempt++)
         {
-            using var missingResponse = await http.PostAsJsonAsync("api/blobs/missing", new { files = package.Manifest.Files }, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+            using var missingResponse = await http.PostAsync("api/blobs/missing", ControllerJson.Content(new { files = package.Manifest.Files }), cancellationToken).ConfigureAwait(false);
             using var missing = await ReadAsync(missingResponse, "checking the manifest", cancellationToken).ConfigureAwait(false);
             var hashes = new List<string>();
             foreach (var hash in missing.RootElement.GetProperty("missing").EnumerateArray())
@@ -52,7 +53,7 @@ public static class ReleaseUploader
                 Interlocked.Increment(ref blobs);
             }).ConfigureAwait(false);
 
-            using var create = await http.PostAsJsonAsync(path, new { message, files = package.Manifest.Files }, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+            using var create = await http.PostAsync(path, ControllerJson.Content(new { message, files = package.Manifest.Files }), cancellationToken).ConfigureAwait(false);
             if (create.StatusCode == HttpStatusCode.Conflict && attempt == 1)
             {
                 continue;
