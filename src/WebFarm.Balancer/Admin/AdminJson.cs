@@ -18,8 +18,11 @@ public static class AdminJson
 
     public static JsonSerializerOptions Options { get; } = Create(Resolver);
 
-    /// <summary>The admin conventions over <paramref name="resolver"/>'s types.</summary>
-    public static JsonSerializerOptions Create(IJsonTypeInfoResolver resolver)
+    /// <summary>
+    /// The admin conventions over <paramref name="resolver"/>'s types; <paramref name="enums"/> are the converters
+    /// (JsonStringEnumConverter&lt;T&gt; with camelCase names) of the enums those types add to the balancer's.
+    /// </summary>
+    public static JsonSerializerOptions Create(IJsonTypeInfoResolver resolver, params JsonConverter[] enums)
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
@@ -31,6 +34,11 @@ public static class AdminJson
         // enum reachable from the admin types is listed here.
         options.Converters.Add(new JsonStringEnumConverter<ServerState>(JsonNamingPolicy.CamelCase));
         options.Converters.Add(FarmEventJson.Instance);
+        foreach (var converter in enums)
+        {
+            options.Converters.Add(converter);
+        }
+
         options.MakeReadOnly();
         return options;
     }

@@ -1,9 +1,15 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 using WebFarm.Agent.Control;
+using WebFarm.Agent.Readiness;
+using WebFarm.Agent.Supervision;
 using WebFarm.Balancer.Admin;
+using WebFarm.Controller.Agents;
+using WebFarm.Controller.Availability;
+using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Api;
 
@@ -19,7 +25,13 @@ internal static class ControllerJson
     private static readonly IJsonTypeInfoResolver Reflection = new DefaultJsonTypeInfoResolver();
 
     /// <summary>The API's answers.</summary>
-    public static JsonSerializerOptions Options { get; } = AdminJson.Create(JsonTypeInfoResolver.Combine(AdminJson.Resolver, Reflection));
+    public static JsonSerializerOptions Options { get; } = AdminJson.Create(
+        JsonTypeInfoResolver.Combine(AdminJson.Resolver, Reflection),
+        new JsonStringEnumConverter<AgentState>(JsonNamingPolicy.CamelCase),
+        new JsonStringEnumConverter<SubjectKind>(JsonNamingPolicy.CamelCase),
+        new JsonStringEnumConverter<JoinOutcome>(JsonNamingPolicy.CamelCase),
+        new JsonStringEnumConverter<InstanceState>(JsonNamingPolicy.CamelCase),
+        new JsonStringEnumConverter<ReadinessOutcome>(JsonNamingPolicy.CamelCase));
 
     /// <summary>The stored records and the protocol's messages (camelCase, enums as numbers).</summary>
     public static JsonSerializerOptions Protocol { get; } = ProtocolJson.Create(JsonTypeInfoResolver.Combine(ProtocolJson.Resolver, Reflection));
