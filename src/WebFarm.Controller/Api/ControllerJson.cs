@@ -1,4 +1,4 @@
-using System.Net.Http.Json;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -16,13 +16,13 @@ namespace WebFarm.Controller.Api;
 /// <summary>
 /// The controller's JSON: its API answers (the admin conventions, <see cref="AdminJson"/>) and what it stores and sends
 /// (the agent protocol's, <see cref="ProtocolJson"/>). The balancer's and the agent protocol's types come from
-/// source-generated metadata; the controller's own types do not have a generated context yet, so they fall back to
-/// reflection here. This class is the one place the Native AOT publish still warns about (IL2026/IL3050) for the
-/// controller, and the reason the Native AOT build is not the shipped one (docs/packaging.md).
+/// source-generated metadata; the controller's own types (and the API's anonymous answers) do not have a generated
+/// context yet, so they fall back to reflection here: the reason the Native AOT build does not run the controller role
+/// (docs/packaging.md). Giving them a context removes <see cref="CreateReflectionResolver"/> and that limit.
 /// </summary>
 internal static class ControllerJson
 {
-    private static readonly IJsonTypeInfoResolver Reflection = new DefaultJsonTypeInfoResolver();
+    private static readonly IJsonTypeInfoResolver Reflection = CreateReflectionResolver();
 
     /// <summary>The API's answers.</summary>
     public static JsonSerializerOptions Options { get; } = AdminJson.Create(
@@ -47,6 +47,12 @@ internal static class ControllerJson
 
     public static T? Deserialize<T>(JsonElement json) => json.Deserialize(AdminJson.TypeInfo<T>(Protocol));
 
-    /// <summary>A request body in the protocol's conventions.</summary>
-    public static JsonContent Content<T>(T value) => JsonContent.Create(value, AdminJson.TypeInfo<T>(Protocol));
+    /// <summary>
+    /// Reflection metadata for the controller's own types. Only the controller role serializes them, and in the Native
+    /// AOT build that role refuses to start (NativeAotRoles in WebFarm), so this resolver never runs there; were it
+    /// reached, System.Text.Json's reflection switch (off in Native AOT) makes it throw, it does not misbehave.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Controller role only; refused in the Native AOT build (see summary).")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Controller role only; refused in the Native AOT build (see summary).")]
+    private static DefaultJsonTypeInfoResolver CreateReflectionResolver() => new();
 }

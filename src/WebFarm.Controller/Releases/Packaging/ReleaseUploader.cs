@@ -1,4 +1,3 @@
-using WebFarm.Controller.Api;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -29,7 +28,7 @@ public static class ReleaseUploader
         var blobs = 0;
         for (var attempt = 1; ; attempt++)
         {
-            using var missingResponse = await http.PostAsync("api/blobs/missing", ControllerJson.Content(new { files = package.Manifest.Files }), cancellationToken).ConfigureAwait(false);
+            using var missingResponse = await http.PostAsync("api/blobs/missing", JsonContent.Create(new TreeManifest(package.Manifest.Files), ReleaseUploadJson.Default.TreeManifest), cancellationToken).ConfigureAwait(false);
             using var missing = await ReadAsync(missingResponse, "checking the manifest", cancellationToken).ConfigureAwait(false);
             var hashes = new List<string>();
             foreach (var hash in missing.RootElement.GetProperty("missing").EnumerateArray())
@@ -53,7 +52,7 @@ public static class ReleaseUploader
                 Interlocked.Increment(ref blobs);
             }).ConfigureAwait(false);
 
-            using var create = await http.PostAsync(path, ControllerJson.Content(new { message, files = package.Manifest.Files }), cancellationToken).ConfigureAwait(false);
+            using var create = await http.PostAsync(path, JsonContent.Create(new ReleaseUpload(message, package.Manifest.Files), ReleaseUploadJson.Default.ReleaseUpload), cancellationToken).ConfigureAwait(false);
             if (create.StatusCode == HttpStatusCode.Conflict && attempt == 1)
             {
                 continue;
