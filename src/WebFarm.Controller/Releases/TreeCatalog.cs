@@ -1,9 +1,9 @@
-using WebFarm.Controller.Api;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
+using WebFarm.Controller.Api;
 using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Releases;

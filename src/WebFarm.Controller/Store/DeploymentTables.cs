@@ -1,7 +1,7 @@
-using WebFarm.Controller.Api;
 using System.Data.Common;
 using System.Text.Json;
 using WebFarm.Agent.Control;
+using WebFarm.Controller.Api;
 using WebFarm.Controller.Deployments;
 
 namespace WebFarm.Controller.Store;
