@@ -4,13 +4,16 @@
 #   webfarm_VERSION_ARCH.deb     the Debian package: /usr/bin/webfarm, /etc/webfarm, /var/lib/webfarm, systemd units
 #   tool/webfarm.VERSION.nupkg   the `dotnet tool` package
 #
-# build/package.sh [--out DIR] [--rid RID]... [--framework-dependent] [--ready-to-run] [--no-deb] [--no-tool]
+# build/package.sh [--out DIR] [--rid RID]... [--framework-dependent] [--ready-to-run] [--aot] [--no-deb] [--no-tool]
 #   --out DIR              where the artifacts go (default: artifacts/package)
 #   --rid RID              linux-x64 or linux-arm64; repeatable (default: both)
 #   --framework-dependent  publish for an installed ASP.NET Core 10 runtime (the .deb then depends on it) instead of
 #                          a self-contained single file: one compile shared with the tool package, no runtime to
 #                          bundle (the tests use it); this machine's runtime only
 #   --ready-to-run         precompile (ReadyToRun) the single file: faster start, larger file (docs/benchmarks.md)
+#   --aot                  Native AOT instead of the single file: no JIT, a third of the idle memory; every role but the
+#                          controller (docs/packaging.md). This machine's runtime only; needs gcc or clang. The script
+#                          smoke-tests the binary it built (--version, balancer --check, a proxied request, state PING)
 #   --no-deb, --no-tool    skip the Debian package or the tool package
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +21,7 @@ out="$repo/artifacts/package"
 rids=()
 framework_dependent=0
 ready_to_run=false
+aot=0
 deb=1
 tool=1
 while [ $# -gt 0 ]; do
@@ -28,12 +32,17 @@ while [ $# -gt 0 ]; do
       shift 2 ;;
     --framework-dependent) framework_dependent=1; shift ;;
     --ready-to-run) ready_to_run=true; shift ;;
+    --aot) aot=1; shift ;;
     --no-deb) deb=0; shift ;;
     --no-tool) tool=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "package.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+if [ "$aot" = 1 ]; then
+  [ "$framework_dependent" = 0 ] || { echo "package.sh: --aot and --framework-dependent exclude each other" >&2; exit 2; }
+  command -v clang >/dev/null || command -v gcc >/dev/null || { echo "package.sh: --aot needs a C toolchain to link: apt-get install clang (or gcc)" >&2; exit 2; }
+fi
 [ ${#rids[@]} -gt 0 ] || rids=(linux-x64 linux-arm64)
 
 project="$repo/src/WebFarm/WebFarm.csproj"
@@ -100,11 +109,23 @@ for rid in "${rids[@]}"; do
     no_build=()
     [ "$tool" = 0 ] || no_build=(--no-build)
     dotnet publish "$project" "${common[@]}" "${no_build[@]}" -p:UseAppHost=true -o "$published"
+  elif [ "$aot" = 1 ]; then
+    # Native AOT links with this machine's toolchain and libraries: another architecture needs its own build machine.
+    if [ "$rid" != "$(host_rid)" ]; then
+      echo "package.sh: --aot builds this machine's runtime ($(host_rid)) only, not $rid" >&2
+      exit 2
+    fi
+    # Warnings stay errors: a trim or AOT warning (reflection the compiler cannot see) fails the build.
+    dotnet publish "$project" "${common[@]}" -r "$rid" -p:PublishAot=true -o "$published"
+    rm -f "$published"/*.dbg
+    "$repo/build/aot-smoke.sh" "$published/webfarm"
   else
     dotnet publish "$project" "${common[@]}" -r "$rid" --self-contained true -p:PublishSingleFile=true \
       -p:PublishReadyToRun="$ready_to_run" -o "$published"
   fi
-  tar -czf "$out/webfarm-$version-$rid.tar.gz" -C "$published" --exclude='*.pdb' .
-  echo "package.sh: $out/webfarm-$version-$rid.tar.gz"
+  suffix=""
+  [ "$aot" = 0 ] || suffix="-aot"
+  tar -czf "$out/webfarm-$version-$rid$suffix.tar.gz" -C "$published" --exclude='*.pdb' .
+  echo "package.sh: $out/webfarm-$version-$rid$suffix.tar.gz"
   [ "$deb" = 0 ] || build_deb "$rid" "$published"
 done

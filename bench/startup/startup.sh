@@ -4,6 +4,7 @@
 #   single-file   the self-contained single file build/package.sh makes (default)
 #   r2r           the same, published with ReadyToRun (build/package.sh --ready-to-run)
 #   dll           `dotnet webfarm.dll`: the framework-dependent build (src/WebFarm/bin/Release/net10.0)
+#   aot           the Native AOT binary (build/package.sh --aot), when AOT_DIR names its directory
 #
 #   bench/startup/startup.sh SINGLE_FILE_DIR R2R_DIR [RUNS]     (R2R_DIR "-": no ReadyToRun row)
 # SINGLE_FILE_DIR and R2R_DIR hold a published `webfarm` (the tarballs' contents); the dll build must exist
@@ -15,6 +16,8 @@ STARTUP_SINGLE="${1:?single-file directory}"
 STARTUP_R2R="${2:?ReadyToRun directory, or -}"
 variants=(single-file r2r dll)
 [ "$STARTUP_R2R" != - ] || variants=(single-file dll)
+STARTUP_AOT="${AOT_DIR:-}"
+[ -z "$STARTUP_AOT" ] || variants+=(aot)
 STARTUP_RUNS="${3:-5}"
 SETTLE="${SETTLE:-5}"
 
@@ -36,6 +39,7 @@ startup() { # variant -> "ms rss_kib"
   case "$variant" in
     single-file) "$STARTUP_SINGLE/webfarm" balancer --config "$config" >/dev/null 2>&1 & ;;
     r2r) "$STARTUP_R2R/webfarm" balancer --config "$config" >/dev/null 2>&1 & ;;
+    aot) "$STARTUP_AOT/webfarm" balancer --config "$config" >/dev/null 2>&1 & ;;
     dll) dotnet "$repo/src/WebFarm/bin/Release/net10.0/webfarm.dll" balancer --config "$config" >/dev/null 2>&1 & ;;
   esac
   pid=$!
@@ -66,6 +70,7 @@ for variant in "${variants[@]}"; do
   case "$variant" in
     single-file) size="$(du -h --apparent-size "$STARTUP_SINGLE/webfarm" | cut -f1)" ;;
     r2r) size="$(du -h --apparent-size "$STARTUP_R2R/webfarm" | cut -f1)" ;;
+    aot) size="$(du -h --apparent-size "$STARTUP_AOT/webfarm" | cut -f1)" ;;
     dll) size="$(du -sh --apparent-size "$repo/src/WebFarm/bin/Release/net10.0" | cut -f1) + the shared runtime" ;;
   esac
   printf '| %s | %s | %s ms | %s MiB |\n' "$variant" "$size" "$(echo "${times[$variant]}" | median)" \

@@ -24,7 +24,7 @@ public sealed record AgentCredential(string Name, string Address, string Credent
 
         try
         {
-            var credential = JsonSerializer.Deserialize<AgentCredential>(File.ReadAllText(path), ProtocolJson.Options);
+            var credential = JsonSerializer.Deserialize(File.ReadAllText(path), ProtocolJson.TypeInfo<AgentCredential>());
             if (credential is null || string.IsNullOrEmpty(credential.Name) || string.IsNullOrEmpty(credential.Credential) || string.IsNullOrEmpty(credential.Address))
             {
                 throw new InvalidDataException($"{path}: name, address and credential are required; remove the file and join again with --join-token");
@@ -51,7 +51,7 @@ public sealed record AgentCredential(string Name, string Address, string Credent
 
         using (var stream = new FileStream(temp, options))
         {
-            JsonSerializer.Serialize(stream, this, ProtocolJson.Options);
+            JsonSerializer.Serialize(stream, this, ProtocolJson.TypeInfo<AgentCredential>());
             stream.Flush(flushToDisk: true);
         }
 

@@ -33,10 +33,10 @@ public sealed class ControllerClient : IDisposable
     {
         using var response = await _leader.SendAsync(
             _http,
-            controller => new HttpRequestMessage(HttpMethod.Post, new Uri(controller, "api/agents/join")) { Content = JsonContent.Create(request, options: ProtocolJson.Options) },
+            controller => new HttpRequestMessage(HttpMethod.Post, new Uri(controller, "api/agents/join")) { Content = JsonContent.Create(request, ProtocolJson.TypeInfo<JoinRequest>()) },
             cancellationToken).ConfigureAwait(false);
         await ThrowIfRefusedAsync(response, "refused the join", cancellationToken).ConfigureAwait(false);
-        return await response.Content.ReadFromJsonAsync<JoinResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+        return await response.Content.ReadFromJsonAsync(ProtocolJson.TypeInfo<JoinResponse>(), cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException($"controller {Controller} answered the join with an empty body");
     }
 
@@ -50,14 +50,14 @@ public sealed class ControllerClient : IDisposable
             {
                 var request = new HttpRequestMessage(HttpMethod.Post, new Uri(controller, "api/agents/heartbeat"))
                 {
-                    Content = JsonContent.Create(heartbeat, options: ProtocolJson.Options),
+                    Content = JsonContent.Create(heartbeat, ProtocolJson.TypeInfo<HeartbeatRequest>()),
                 };
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
                 return request;
             },
             cancellationToken).ConfigureAwait(false);
         await ThrowIfRefusedAsync(response, "refused the heartbeat", cancellationToken).ConfigureAwait(false);
-        return await response.Content.ReadFromJsonAsync<HeartbeatResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+        return await response.Content.ReadFromJsonAsync(ProtocolJson.TypeInfo<HeartbeatResponse>(), cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException($"controller {Controller} answered the heartbeat with an empty body");
     }
 
@@ -71,12 +71,12 @@ public sealed class ControllerClient : IDisposable
             controller =>
             {
                 var request = Authorized(controller, HttpMethod.Post, "api/agents/sync", credential);
-                request.Content = JsonContent.Create(sync, options: ProtocolJson.Options);
+                request.Content = JsonContent.Create(sync, ProtocolJson.TypeInfo<Releases.SyncRequest>());
                 return request;
             },
             cancellationToken).ConfigureAwait(false);
         await ThrowIfRefusedAsync(response, "refused the sync", cancellationToken).ConfigureAwait(false);
-        return await response.Content.ReadFromJsonAsync<Releases.SyncResponse>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+        return await response.Content.ReadFromJsonAsync(ProtocolJson.TypeInfo<Releases.SyncResponse>(), cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException($"controller {Controller} answered the sync with an empty body");
     }
 
@@ -86,7 +86,7 @@ public sealed class ControllerClient : IDisposable
         using var request = Authorized(HttpMethod.Get, $"api/agents/{(kind == Releases.TreeInstaller.ContentKind ? "content" : "releases")}/{Uri.EscapeDataString(name)}/{id}", credential);
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         await ThrowIfRefusedAsync(response, $"refused {kind} {name} #{id}", cancellationToken).ConfigureAwait(false);
-        return await response.Content.ReadFromJsonAsync<Releases.TreeManifest>(ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+        return await response.Content.ReadFromJsonAsync(ProtocolJson.TypeInfo<Releases.TreeManifest>(), cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException($"controller {Controller} answered {kind} {name} #{id} with an empty body");
     }
 

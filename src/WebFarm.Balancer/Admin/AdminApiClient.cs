@@ -87,10 +87,10 @@ public sealed class AdminApiClient : IDisposable
 
     /// <summary>Adds a server to <paramref name="farm"/> (the balancer's slow start applies).</summary>
     public Task AddServerAsync(string farm, string name, string address, int weight, CancellationToken cancellationToken)
-        => SendAsync(HttpMethod.Post, $"api/farms/{Escape(farm)}/servers", new { name, address, weight }, cancellationToken);
+        => SendAsync(HttpMethod.Post, $"api/farms/{Escape(farm)}/servers", Body(new AddServerRequest(name, address, weight)), cancellationToken);
 
     public Task RemoveServerAsync(string farm, string name, CancellationToken cancellationToken)
-        => SendAsync(HttpMethod.Delete, $"api/farms/{Escape(farm)}/servers/{Escape(name)}", null, cancellationToken);
+        => SendAsync(HttpMethod.Delete, $"api/farms/{Escape(farm)}/servers/{Escape(name)}", cancellationToken);
 
     /// <summary>online, drain or offline.</summary>
     public Task SetStateAsync(string farm, string name, ServerState state, CancellationToken cancellationToken)
@@ -101,19 +101,24 @@ public sealed class AdminApiClient : IDisposable
             ServerState.Draining => "drain",
             _ => "offline",
         };
-        return SendAsync(HttpMethod.Post, $"api/farms/{Escape(farm)}/servers/{Escape(name)}/{action}", null, cancellationToken);
+        return SendAsync(HttpMethod.Post, $"api/farms/{Escape(farm)}/servers/{Escape(name)}/{action}", cancellationToken);
     }
 
     public Task SetWeightAsync(string farm, string name, int weight, CancellationToken cancellationToken)
-        => SendAsync(HttpMethod.Put, $"api/farms/{Escape(farm)}/servers/{Escape(name)}/weight", new { weight }, cancellationToken);
+        => SendAsync(HttpMethod.Put, $"api/farms/{Escape(farm)}/servers/{Escape(name)}/weight", Body(new WeightRequest(weight)), cancellationToken);
 
     public void Dispose() => _http.Dispose();
 
     private static string Escape(string segment) => Uri.EscapeDataString(segment);
 
-    private async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    private static JsonContent Body<T>(T value) => JsonContent.Create(value, AdminJson.TypeInfo<T>());
+
+    private Task SendAsync(HttpMethod method, string path, CancellationToken cancellationToken)
+        => SendAsync(method, path, null, cancellationToken);
+
+    private async Task SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        using var request = new HttpRequestMessage(method, path) { Content = content };
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         await CheckAsync(response, $"{method} {path}", cancellationToken).ConfigureAwait(false);
     }

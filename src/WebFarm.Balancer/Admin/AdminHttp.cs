@@ -109,8 +109,11 @@ internal static class AdminHttp
         return WriteJson(context, events.Since(since, (int)max));
     }
 
-    public static Task WriteJson<T>(HttpContext context, T value)
-        => context.Response.WriteAsJsonAsync(value, AdminJson.Options, context.RequestAborted);
+    public static Task WriteJson<T>(HttpContext context, T value) => WriteJson(context, value, AdminJson.Options);
+
+    /// <summary>Writes <paramref name="value"/> with the admin conventions of <paramref name="options"/> (see <see cref="AdminJson.Create"/>).</summary>
+    public static Task WriteJson<T>(HttpContext context, T value, JsonSerializerOptions options)
+        => context.Response.WriteAsJsonAsync(value, AdminJson.TypeInfo<T>(options), contentType: null, context.RequestAborted);
 
     public static Task WriteError(HttpContext context, int status, string message)
     {
@@ -121,6 +124,6 @@ internal static class AdminHttp
         }
 
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new AdminError(message), AdminJson.Options, context.RequestAborted);
+        return context.Response.WriteAsJsonAsync(new AdminError(message), AdminJson.TypeInfo<AdminError>(), contentType: null, context.RequestAborted);
     }
 }

@@ -18,7 +18,7 @@ internal static class CachePurgeEndpoint
             using var body = await AdminHttp.ReadBody(context);
             var (url, prefix) = Read(body.RootElement);
             var purged = url is not null ? caches.PurgeUrl(url) : caches.PurgePrefix(prefix!);
-            await AdminHttp.WriteJson(context, new { purged });
+            await AdminHttp.WriteJson(context, new CachePurgeResult(purged));
         });
 
     private static (Uri? Url, string? Prefix) Read(JsonElement root)

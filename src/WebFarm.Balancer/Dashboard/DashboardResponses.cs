@@ -54,7 +54,7 @@ internal static class DashboardResponses
         }
 
         NoStore(context);
-        return AdminHttp.WriteJson(context, new { structure, cells = text, classes });
+        return AdminHttp.WriteJson(context, new DashboardCellsData(structure, text, classes));
     }
 
     public static void NoStore(HttpContext context) => context.Response.Headers.CacheControl = "no-store";

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace WebFarm.Balancer.Farms;
 
@@ -10,14 +9,6 @@ namespace WebFarm.Balancer.Farms;
 /// </summary>
 internal sealed class ServerStateStore
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     private readonly string _path;
     private readonly object _writeLock = new();
 
@@ -41,7 +32,7 @@ internal sealed class ServerStateStore
 
         try
         {
-            var file = JsonSerializer.Deserialize<SavedFile>(File.ReadAllText(_path), JsonOptions);
+            var file = JsonSerializer.Deserialize(File.ReadAllText(_path), ServerStateJson.Default.SavedFile);
             return file?.Farms ?? empty;
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
@@ -73,7 +64,7 @@ internal sealed class ServerStateStore
             file.Farms[name] = servers;
         }
 
-        var json = JsonSerializer.Serialize(file, JsonOptions);
+        var json = JsonSerializer.Serialize(file, ServerStateJson.Default.SavedFile);
         lock (_writeLock)
         {
             System.IO.Directory.CreateDirectory(Directory);

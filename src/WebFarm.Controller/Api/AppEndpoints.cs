@@ -13,7 +13,7 @@ internal static class AppEndpoints
 {
     public static void Map(WebApplication app, Func<HttpContext, LeaderRole> leader)
     {
-        app.MapGet("/api/apps", context => AdminHttp.WriteJson(context, Shown(context) ? leader(context).Apps.Apps : EnvironmentRedaction.Redact(leader(context).Apps.Apps)));
+        app.MapGet("/api/apps", context => ControllerJson.Write(context, Shown(context) ? leader(context).Apps.Apps : EnvironmentRedaction.Redact(leader(context).Apps.Apps)));
         app.MapPost("/api/apps", async context =>
         {
             var show = Shown(context); // Checked first: a bad ?showSecrets= must not add the app and then fail.
@@ -21,12 +21,12 @@ internal static class AppEndpoints
             var added = await leader(context).Apps.AddAsync(AppDefinitionReader.Read(body.RootElement), leader(context).Agents.Names, context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
             context.Response.Headers.Location = $"/api/apps/{added.Name}";
-            await AdminHttp.WriteJson(context, show ? added : EnvironmentRedaction.Redact(added));
+            await ControllerJson.Write(context, show ? added : EnvironmentRedaction.Redact(added));
         });
         app.MapGet("/api/apps/{name}", context =>
         {
             var found = leader(context).Apps.Get(Route(context, "name"));
-            return AdminHttp.WriteJson(context, Shown(context) ? found : EnvironmentRedaction.Redact(found));
+            return ControllerJson.Write(context, Shown(context) ? found : EnvironmentRedaction.Redact(found));
         });
         app.MapDelete("/api/apps/{name}", async context =>
         {
@@ -36,7 +36,7 @@ internal static class AppEndpoints
         app.MapPost("/api/apps/{name}/restart", async context =>
         {
             var steps = await leader(context).Restart.RunAsync(Route(context, "name"), context.RequestAborted);
-            await AdminHttp.WriteJson(context, new { completed = steps.TrueForAll(s => s.Outcome != "failed"), servers = steps });
+            await ControllerJson.Write(context, new { completed = steps.TrueForAll(s => s.Outcome != "failed"), servers = steps });
         });
         app.MapGet("/api/ps", context =>
         {
@@ -83,7 +83,7 @@ internal static class AppEndpoints
                 }
             }
 
-            return AdminHttp.WriteJson(context, rows);
+            return ControllerJson.Write(context, rows);
         });
     }
 

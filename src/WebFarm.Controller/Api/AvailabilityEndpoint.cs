@@ -52,7 +52,7 @@ internal static class AvailabilityEndpoint
         }
 
         var report = AvailabilityReport.Compute(subjects, downtime, from, now);
-        await AdminHttp.WriteJson(context, new
+        await ControllerJson.Write(context, new
         {
             from = report.From,
             to = report.To,

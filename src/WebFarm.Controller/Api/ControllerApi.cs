@@ -94,20 +94,20 @@ internal static class ControllerApi
         app.MapGet(StatusPath, context =>
         {
             var view = host.Leadership;
-            return AdminHttp.WriteJson(context, new { role = view.IsLeader ? "leader" : "standby", self = host.Url.ToString(), leader = view.LeaderUrl, detail = view.Detail });
+            return ControllerJson.Write(context, new { role = view.IsLeader ? "leader" : "standby", self = host.Url.ToString(), leader = view.LeaderUrl, detail = view.Detail });
         });
         app.MapPost("/api/agents/tokens", async context =>
         {
             var (joinToken, expires) = await Registry(context).CreateJoinTokenAsync(context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
-            await AdminHttp.WriteJson(context, new { token = joinToken, expires });
+            await ControllerJson.Write(context, new { token = joinToken, expires });
         });
         app.MapPost("/api/agents/join", async context =>
         {
             using var body = await AdminHttp.ReadBody(context);
             var joined = await Registry(context).JoinAsync(JoinRequestReader.Read(body.RootElement), context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
-            await AdminHttp.WriteJson(context, joined);
+            await ControllerJson.Write(context, joined);
         });
         app.MapPost("/api/agents/heartbeat", async context =>
         {
@@ -122,11 +122,11 @@ internal static class ControllerApi
 
             var local = context.Connection.LocalIpAddress;
             var trustedProxies = local is null ? "127.0.0.1" : (local.IsIPv4MappedToIPv6 ? local.MapToIPv4() : local).ToString();
-            await AdminHttp.WriteJson(context, await Registry(context).HeartbeatAsync(credential, heartbeat, trustedProxies, context.RequestAborted));
+            await ControllerJson.Write(context, await Registry(context).HeartbeatAsync(credential, heartbeat, trustedProxies, context.RequestAborted));
         });
         app.MapGet("/api/availability", context => AvailabilityEndpoint.HandleAsync(context, host));
         ReleaseApi.Map(app, host.Releases, Registry);
-        app.MapGet("/api/agents", context => AdminHttp.WriteJson(context, Registry(context).List()));
+        app.MapGet("/api/agents", context => ControllerJson.Write(context, Registry(context).List()));
         app.MapGet("/api/events", context => AdminHttp.WriteEvents(context, rotation.Runtime.Events));
         app.MapGet("/api/balancers", context =>
         {
@@ -136,7 +136,7 @@ internal static class ControllerApi
                 list.Add(balancer.Status);
             }
 
-            return AdminHttp.WriteJson(context, list);
+            return ControllerJson.Write(context, list);
         });
         app.MapGet("/api/events/stream", context => AdminApi.StreamEvents(context, rotation.Runtime, app.Lifetime.ApplicationStopping));
         AdminApi.MapFarms(app, rotation.Runtime); // `webfarm servers --controller`: the same endpoints as a balancer's admin API.
@@ -170,7 +170,7 @@ internal static class ControllerApi
         var error = view.LeaderUrl is { } url
             ? $"this controller is the standby; the leader is {url}: send API calls there (or give both to --controller URL,URL)"
             : $"this controller is not leading and knows no leader at this moment ({view.Detail}); retry shortly";
-        return AdminHttp.WriteJson(context, new { error, role = LeaderFollower.StandbyRole, leader = view.LeaderUrl });
+        return ControllerJson.Write(context, new { error, role = LeaderFollower.StandbyRole, leader = view.LeaderUrl });
     }
 
     /// <summary>An agent protocol record from a request body; a body that is not one → 400 "body: not WHAT (why)".</summary>
@@ -178,7 +178,7 @@ internal static class ControllerApi
     {
         try
         {
-            return body.RootElement.Deserialize<T>(ProtocolJson.Options);
+            return ControllerJson.Deserialize<T>(body.RootElement);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {

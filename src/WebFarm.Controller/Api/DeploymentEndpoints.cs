@@ -49,7 +49,7 @@ internal static class DeploymentEndpoints
                 leader(context).Apps.Get(appName); // 404 naming the apps.
             }
 
-            await AdminHttp.WriteJson(context, await leader(context).Deployments.ListAsync(appName.Length == 0 ? null : appName, ListLimit, context.RequestAborted));
+            await ControllerJson.Write(context, await leader(context).Deployments.ListAsync(appName.Length == 0 ? null : appName, ListLimit, context.RequestAborted));
         });
         app.MapGet("/api/deployments/{id}", async context =>
         {
@@ -61,7 +61,7 @@ internal static class DeploymentEndpoints
 
             var record = await leader(context).Deployments.GetAsync(id, context.RequestAborted)
                 ?? throw new ApiException(404, $"no deployment {id}");
-            await AdminHttp.WriteJson(context, record);
+            await ControllerJson.Write(context, record);
         });
     }
 
@@ -70,7 +70,7 @@ internal static class DeploymentEndpoints
     {
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.Headers.Location = string.Create(CultureInfo.InvariantCulture, $"/api/deployments/{record.Id}");
-        await AdminHttp.WriteJson(context, record);
+        await ControllerJson.Write(context, record);
     }
 
     private static string Route(HttpContext context) => (string)context.Request.RouteValues["name"]!;

@@ -32,7 +32,7 @@ internal static class RunEndpoint
             if (!context.Request.Headers.Accept.ToString().Contains(StreamMediaType, StringComparison.OrdinalIgnoreCase))
             {
                 var results = await leader(context).Commands.RunAsync(servers, command, timeout, context.RequestAborted);
-                await AdminHttp.WriteJson(context, new { results });
+                await ControllerJson.Write(context, new { results });
                 return;
             }
 
@@ -41,7 +41,7 @@ internal static class RunEndpoint
             await context.Response.StartAsync(context.RequestAborted);
             await foreach (var e in events.ReadAllAsync(context.RequestAborted))
             {
-                await context.Response.BodyWriter.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(e, WebFarm.Agent.Control.ProtocolJson.Options), context.RequestAborted);
+                await context.Response.BodyWriter.WriteAsync(ControllerJson.SerializeToUtf8Bytes(e), context.RequestAborted);
                 await context.Response.BodyWriter.WriteAsync(NewLine, context.RequestAborted);
                 if (events.Count == 0)
                 {

@@ -24,10 +24,10 @@ internal static class StageEndpoints
             var name = Route(context);
             var stage = await leader(context).Deployments.StageOfAsync(name, context.RequestAborted)
                 ?? throw new ApiException(404, $"nothing is staged for app '{name}'");
-            await AdminHttp.WriteJson(context, stage);
+            await ControllerJson.Write(context, stage);
         });
         app.MapDelete("/api/apps/{name}/stage", async context =>
-            await AdminHttp.WriteJson(context, await leader(context).Deployments.UnstageAsync(Route(context), context.RequestAborted)));
+            await ControllerJson.Write(context, await leader(context).Deployments.UnstageAsync(Route(context), context.RequestAborted)));
         app.MapPost("/api/apps/{name}/promote", async context =>
         {
             var request = await ReadAsync(context, DeploymentKind.Promote, "the staged release's number (`webfarm deployments APP` shows the stage)");

@@ -18,12 +18,12 @@ internal static class TraceEndpoints
             var server = AppEndpoints.ServerQuery(context, leader(context).Agents);
             var filter = context.Request.Query["filter"].ToString();
             var after = AdminHttp.QueryLong(context, "after", 0);
-            return AdminHttp.WriteJson(context, leader(context).Trace.Query(server, filter.Length == 0 ? null : filter, after));
+            return ControllerJson.Write(context, leader(context).Trace.Query(server, filter.Length == 0 ? null : filter, after));
         });
         app.MapDelete("/api/trace", context =>
         {
             var server = AppEndpoints.ServerQuery(context, leader(context).Agents);
-            return AdminHttp.WriteJson(context, new { cleared = leader(context).Trace.Clear(server) });
+            return ControllerJson.Write(context, new { cleared = leader(context).Trace.Clear(server) });
         });
     }
 }

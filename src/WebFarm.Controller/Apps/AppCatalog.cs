@@ -189,7 +189,7 @@ public sealed class AppCatalog
             }
         }
 
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(list, ProtocolJson.Options)));
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(ControllerJson.Serialize(list)));
         return (Convert.ToHexString(digest, 0, 8).ToLowerInvariant(), list);
     }
 

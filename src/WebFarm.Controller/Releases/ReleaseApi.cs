@@ -43,7 +43,7 @@ internal static class ReleaseApi
                 hashes.Add(file.Sha256);
             }
 
-            await AdminHttp.WriteJson(context, new { missing = library.Missing(hashes) });
+            await ControllerJson.Write(context, new { missing = library.Missing(hashes) });
         });
         app.MapPut("/api/blobs/{sha256}", async context =>
         {
@@ -52,23 +52,23 @@ internal static class ReleaseApi
             var sha256 = (string)context.Request.RouteValues["sha256"]!;
             if (library.Blobs.Contains(sha256))
             {
-                await AdminHttp.WriteJson(context, new { sha256, stored = false });
+                await ControllerJson.Write(context, new { sha256, stored = false });
                 return;
             }
 
             await library.StoreBlobAsync(sha256, context.Request.Body, context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
-            await AdminHttp.WriteJson(context, new { sha256, stored = true });
+            await ControllerJson.Write(context, new { sha256, stored = true });
         });
         app.MapPost("/api/apps/{app}/releases", context => CreateAsync(context, library, TreeInstaller.ReleaseKind, "app"));
         app.MapGet("/api/apps/{app}/releases", async context =>
         {
             var name = (string)context.Request.RouteValues["app"]!;
-            await AdminHttp.WriteJson(context, await ListAsync(library, TreeInstaller.ReleaseKind, name, context.RequestAborted));
+            await ControllerJson.Write(context, await ListAsync(library, TreeInstaller.ReleaseKind, name, context.RequestAborted));
         });
         app.MapPost("/api/content/{set}", context => CreateAsync(context, library, TreeInstaller.ContentKind, "set"));
-        app.MapGet("/api/content", async context => await AdminHttp.WriteJson(context, await ListAsync(library, TreeInstaller.ContentKind, null, context.RequestAborted)));
-        app.MapGet("/api/transfer", context => AdminHttp.WriteJson(context, new
+        app.MapGet("/api/content", async context => await ControllerJson.Write(context, await ListAsync(library, TreeInstaller.ContentKind, null, context.RequestAborted)));
+        app.MapGet("/api/transfer", context => ControllerJson.Write(context, new
         {
             blobsReceived = library.Transfer.BlobsReceived,
             bytesReceived = library.Transfer.BytesReceived,
@@ -89,7 +89,7 @@ internal static class ReleaseApi
             }
 
             library.Report(server, report);
-            await AdminHttp.WriteJson(context, library.DesiredFor(registry(context).PlacedReleases(server)));
+            await ControllerJson.Write(context, library.DesiredFor(registry(context).PlacedReleases(server)));
         });
         app.MapGet(AgentPrefix + "releases/{name}/{id:long}", context => ManifestAsync(context, library, registry(context), TreeInstaller.ReleaseKind));
         app.MapGet(AgentPrefix + "content/{name}/{id:long}", context => ManifestAsync(context, library, registry(context), TreeInstaller.ContentKind));
@@ -117,7 +117,7 @@ internal static class ReleaseApi
         var (manifest, message) = await ReadManifestAsync(context);
         var record = await library.CreateAsync(kind, name, message, manifest, context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status201Created;
-        await AdminHttp.WriteJson(context, View(record, library));
+        await ControllerJson.Write(context, View(record, library));
     }
 
     /// <summary>A body like {"message": "...", "files": [{"path", "size", "mode", "sha256"}]}.</summary>
@@ -175,7 +175,7 @@ internal static class ReleaseApi
         var id = long.Parse((string)context.Request.RouteValues["id"]!, CultureInfo.InvariantCulture);
         var manifest = await library.GetManifestAsync(kind, name, id, context.RequestAborted)
             ?? throw new AgentRefusal(StatusCodes.Status404NotFound, $"no {kind} {name} #{id} (the controller keeps the last {library.KeepPerName})");
-        await AdminHttp.WriteJson(context, manifest);
+        await ControllerJson.Write(context, manifest);
     }
 
     private static void AllowBody(HttpContext context, long bytes)

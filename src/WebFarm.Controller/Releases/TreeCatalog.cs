@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using WebFarm.Agent.Control;
 using WebFarm.Agent.Releases;
+using WebFarm.Controller.Api;
 using WebFarm.Controller.Store;
 
 namespace WebFarm.Controller.Releases;
@@ -64,7 +65,7 @@ internal sealed class TreeCatalog : IAsyncDisposable
             command.Parameters.AddWithValue("$size", record.Size);
             command.Parameters.AddWithValue("$files", record.Files);
             command.Parameters.AddWithValue("$changed", record.Changed);
-            command.Parameters.AddWithValue("$manifest", JsonSerializer.Serialize(manifest, ProtocolJson.Options));
+            command.Parameters.AddWithValue("$manifest", ControllerJson.Serialize(manifest));
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }, cancellationToken).ConfigureAwait(false);
@@ -99,7 +100,7 @@ internal sealed class TreeCatalog : IAsyncDisposable
         {
             using var command = TreeCommand("SELECT manifest FROM trees", kind, name, id);
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string json
-                ? JsonSerializer.Deserialize<TreeManifest>(json, ProtocolJson.Options)
+                ? ControllerJson.Deserialize<TreeManifest>(json)
                 : null;
         }, cancellationToken);
 

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using WebFarm.Agent.Control;
+using WebFarm.Controller.Api;
 using WebFarm.Controller.Apps;
 
 namespace WebFarm.Controller.Store;
@@ -14,7 +15,7 @@ internal static class AppTables
     public static async Task<bool> AddAsync(DbConnection connection, SqlDialect dialect, AppDefinition app, DateTimeOffset created, CancellationToken cancellationToken)
     {
         await using var command = connection.Command("INSERT INTO apps (name, definition, created) VALUES (@name, @definition, @created) ON CONFLICT (name) DO NOTHING")
-            .With("@name", app.Name).With("@definition", JsonSerializer.Serialize(app, ProtocolJson.Options)).With("@created", StoreValues.Time(dialect, created));
+            .With("@name", app.Name).With("@definition", ControllerJson.Serialize(app)).With("@created", StoreValues.Time(dialect, created));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -25,7 +26,7 @@ internal static class AppTables
         var list = new List<AppDefinition>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            list.Add(JsonSerializer.Deserialize<AppDefinition>(reader.GetString(0), ProtocolJson.Options)
+            list.Add(ControllerJson.Deserialize<AppDefinition>(reader.GetString(0))
                 ?? throw new InvalidDataException("apps: a row holds no definition"));
         }
 

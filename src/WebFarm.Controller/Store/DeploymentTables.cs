@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using WebFarm.Agent.Control;
+using WebFarm.Controller.Api;
 using WebFarm.Controller.Deployments;
 
 namespace WebFarm.Controller.Store;
@@ -16,14 +17,14 @@ internal static class DeploymentTables
     {
         await using var command = connection.Command("INSERT INTO deployments (app, state, started, record) VALUES (@app, @state, @started, @record) RETURNING id")
             .With("@app", deployment.App).With("@state", deployment.State).With("@started", StoreValues.Time(dialect, deployment.StartedAt))
-            .With("@record", JsonSerializer.Serialize(deployment, ProtocolJson.Options));
+            .With("@record", ControllerJson.Serialize(deployment));
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static async Task SaveAsync(DbConnection connection, DeploymentRecord deployment, CancellationToken cancellationToken)
     {
         await using var command = connection.Command("UPDATE deployments SET state = @state, record = @record WHERE id = @id")
-            .With("@id", deployment.Id).With("@state", deployment.State).With("@record", JsonSerializer.Serialize(deployment, ProtocolJson.Options));
+            .With("@id", deployment.Id).With("@state", deployment.State).With("@record", ControllerJson.Serialize(deployment));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -49,7 +50,7 @@ internal static class DeploymentTables
         var list = new List<DeploymentRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var record = JsonSerializer.Deserialize<DeploymentRecord>(reader.GetString(1), ProtocolJson.Options)
+            var record = ControllerJson.Deserialize<DeploymentRecord>(reader.GetString(1))
                 ?? throw new InvalidDataException("deployments: a row holds no record");
             list.Add(record with { Id = reader.GetInt64(0) }); // The row's id is the truth (the record was written before it had one).
         }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using WebFarm.Agent.Control;
+using WebFarm.Controller.Api;
 
 namespace WebFarm.Controller.Store;
 
@@ -90,8 +91,8 @@ internal static class ServerTables
                 (byte[])reader.GetValue(2),
                 StoreValues.ReadTime(reader, 3, dialect),
                 StoreValues.ReadNullableTime(reader, 4, dialect),
-                reader.IsDBNull(5) ? null : JsonSerializer.Deserialize<ServerLoad>(reader.GetString(5), ProtocolJson.Options),
-                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6), ProtocolJson.Options)));
+                reader.IsDBNull(5) ? null : ControllerJson.Deserialize<ServerLoad>(reader.GetString(5)),
+                reader.IsDBNull(6) ? null : ControllerJson.Deserialize<Dictionary<string, string>>(reader.GetString(6))));
         }
 
         return list;
@@ -100,14 +101,14 @@ internal static class ServerTables
     public static async Task<bool> RecordHeartbeatAsync(DbConnection connection, SqlDialect dialect, string name, DateTimeOffset time, ServerLoad load, CancellationToken cancellationToken)
     {
         await using var command = connection.Command("UPDATE servers SET last_heartbeat = @time, load = @load WHERE name = @name")
-            .With("@name", name).With("@time", StoreValues.Time(dialect, time)).With("@load", JsonSerializer.Serialize(load, ProtocolJson.Options));
+            .With("@name", name).With("@time", StoreValues.Time(dialect, time)).With("@load", ControllerJson.Serialize(load));
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
     public static async Task SetLabelsAsync(DbConnection connection, string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
         await using var command = connection.Command("INSERT INTO server_labels (server, labels) VALUES (@name, @labels) ON CONFLICT (server) DO UPDATE SET labels = excluded.labels")
-            .With("@name", name).With("@labels", JsonSerializer.Serialize(labels, ProtocolJson.Options));
+            .With("@name", name).With("@labels", ControllerJson.Serialize(labels));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

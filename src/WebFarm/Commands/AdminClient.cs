@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using WebFarm.Agent.Control;
 using WebFarm.Balancer.Admin;
@@ -135,7 +134,7 @@ internal sealed class AdminClient : IDisposable
             _http,
             baseUri =>
             {
-                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, path)) { Content = JsonContent.Create(body) };
+                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, path)) { Content = ApiRequestJson.Content(body) };
                 request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
                 return request;
             },
@@ -162,6 +161,6 @@ internal sealed class AdminClient : IDisposable
     private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
         => _leader.SendAsync(
             _http,
-            baseUri => new HttpRequestMessage(method, new Uri(baseUri, path)) { Content = body is null ? null : JsonContent.Create(body) },
+            baseUri => new HttpRequestMessage(method, new Uri(baseUri, path)) { Content = body is null ? null : ApiRequestJson.Content(body) },
             ct);
 }

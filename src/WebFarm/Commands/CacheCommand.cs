@@ -34,7 +34,7 @@ internal static class CacheCommand
             var admin = parseResult.GetValue(balancer) ?? Environment.GetEnvironmentVariable("WEBFARM_ADMIN") ?? "http://127.0.0.1:8089";
             return ApiConnection.RunAsync(parseResult, "webfarm cache purge", "--balancer", admin, "admin API", async api =>
             {
-                object body = target is not null ? new { url = target } : new { prefix = under };
+                var body = new Dictionary<string, object?> { [target is not null ? "url" : "prefix"] = target ?? under };
                 var (status, json) = await api.PostForJsonAsync("api/cache/purge", body, ct);
                 using (json)
                 {

@@ -75,7 +75,7 @@ internal static class ServersCommand
                 return ApiError;
             }
 
-            if (!CliOutput.TryWriteJson(parseResult, JsonSerializer.SerializeToElement(shown)))
+            if (!CliOutput.TryWriteJson(parseResult, JsonSerializer.SerializeToElement(shown, ApiRequestJson.Default.ListJsonElement)))
             {
                 shown.ForEach(PrintFarm);
             }

@@ -96,7 +96,10 @@ public sealed class ServerStateTests
                 first.Runtime.SetWeight("web", "web2", 7);
             }
 
-            Assert.True(File.Exists(Path.Combine(directory, "state", "servers.json")));
+            // The file's format: indented camelCase, the state by its name (what earlier versions wrote and read back).
+            var saved = await File.ReadAllTextAsync(Path.Combine(directory, "state", "servers.json"));
+            Assert.Contains("\"state\": \"Offline\"", saved, StringComparison.Ordinal);
+            Assert.Contains("\"weight\": 7", saved, StringComparison.Ordinal);
             await using (var second = await TestBalancer.StartAsync(config, directory))
             {
                 var servers = second.Runtime.Farms["web"].Servers;

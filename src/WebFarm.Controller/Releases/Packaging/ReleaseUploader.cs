@@ -28,7 +28,7 @@ public static class ReleaseUploader
         var blobs = 0;
         for (var attempt = 1; ; attempt++)
         {
-            using var missingResponse = await http.PostAsJsonAsync("api/blobs/missing", new { files = package.Manifest.Files }, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+            using var missingResponse = await http.PostAsync("api/blobs/missing", JsonContent.Create(new TreeManifest(package.Manifest.Files), ReleaseUploadJson.Default.TreeManifest), cancellationToken).ConfigureAwait(false);
             using var missing = await ReadAsync(missingResponse, "checking the manifest", cancellationToken).ConfigureAwait(false);
             var hashes = new List<string>();
             foreach (var hash in missing.RootElement.GetProperty("missing").EnumerateArray())
@@ -52,7 +52,7 @@ public static class ReleaseUploader
                 Interlocked.Increment(ref blobs);
             }).ConfigureAwait(false);
 
-            using var create = await http.PostAsJsonAsync(path, new { message, files = package.Manifest.Files }, ProtocolJson.Options, cancellationToken).ConfigureAwait(false);
+            using var create = await http.PostAsync(path, JsonContent.Create(new ReleaseUpload(message, package.Manifest.Files), ReleaseUploadJson.Default.ReleaseUpload), cancellationToken).ConfigureAwait(false);
             if (create.StatusCode == HttpStatusCode.Conflict && attempt == 1)
             {
                 continue;
