@@ -87,6 +87,10 @@ public sealed class BalancerProcessTests
         throw new InvalidOperationException($"no server {name} in the admin API's list");
     }
 
+    // The killed server refuses connections at once, so failover needs no timeout. The timeouts are long because on a
+    // loaded 2-core machine a backend process can stall for seconds: with 2 s to the response head and 1 s per health
+    // check, such a stall took web1 (the one server left once the reload zeroes web3) out of rotation, by two passive
+    // failures or two failed checks, and the run got 502s and 503s (seen at load average 25).
     private static string Config(BackendProcess[] backends, string engine, int weight2, int weight3 = 1) => $$"""
         {
           "Listen": [ "http://127.0.0.1:0" ],
@@ -95,9 +99,9 @@ public sealed class BalancerProcessTests
           "StateDirectory": "state",
           "Farms": {
             "web": {
-              "Timeouts": { "Connect": "2s", "ResponseHeaders": "2s" },
+              "Timeouts": { "Connect": "2s", "ResponseHeaders": "10s" },
               "Retries": { "MaxAttempts": 3 },
-              "Health": { "Path": "/health", "Interval": "300ms", "Timeout": "1s", "Rise": 2, "Fall": 2 },
+              "Health": { "Path": "/health", "Interval": "300ms", "Timeout": "5s", "Rise": 2, "Fall": 2 },
               "PassiveHealth": { "MaxFailures": 2, "Window": "10s", "ReactivationPeriod": "60s" },
               "Servers": [
                 { "Name": "web1", "Address": "{{backends[0].Address}}" },
