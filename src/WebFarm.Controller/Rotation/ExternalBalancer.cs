@@ -205,8 +205,24 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
     private async Task<int> ReconcileControllerFarmsAsync(DesiredRotation desired, Dictionary<string, RemoteFarm> farms, bool mayRemove, List<string> problems, CancellationToken cancellationToken)
     {
         var applied = 0;
+        IReadOnlyList<ControllerFarmOptions> existing;
+        try
+        {
+            existing = await _client.ListControllerFarmsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (AdminApiException ex) when (ex.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            // A balancer of an earlier version: its servers are still driven; a stage cannot reach it.
+            if (desired.ControllerFarms.Count > 0)
+            {
+                problems.Add($"balancer {Name} has no /api/controller/farms (an earlier webfarm balancer): upgrade it to serve stages there");
+            }
+
+            return 0;
+        }
+
         var have = new Dictionary<string, ControllerFarmOptions>(StringComparer.Ordinal);
-        foreach (var farm in await _client.ListControllerFarmsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var farm in existing)
         {
             have[farm.Name] = farm;
         }
