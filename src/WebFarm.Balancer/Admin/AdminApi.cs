@@ -82,6 +82,7 @@ internal static class AdminApi
             await context.Response.WriteAsync(PrometheusTextWriter.Write(Snapshots(runtime), runtime.FrontEnd, runtime.TcpListeners, runtime.Caches), context.RequestAborted);
         });
         CachePurgeEndpoint.Map(app, runtime.Caches);
+        ControllerFarmEndpoints.Map(app, runtime);
         DashboardEndpoints.Map(app, runtime, access, history, DateTimeOffset.UtcNow);
         app.MapFallback(context => AdminHttp.WriteError(context, StatusCodes.Status404NotFound, $"no admin endpoint {context.Request.Method} {context.Request.Path}"));
         return app;
@@ -99,12 +100,16 @@ internal static class AdminApi
             var list = new List<FarmInfo>();
             foreach (var farm in runtime.Farms.Values)
             {
-                list.Add(FarmInfo.From(farm));
+                list.Add(FarmInfo.From(farm, runtime.ControllerFarms.ContainsKey(farm.Name)));
             }
 
             return AdminHttp.WriteJson(context, list);
         });
-        app.MapGet("/api/farms/{farm}", context => AdminHttp.WriteJson(context, FarmInfo.From(runtime.GetFarm(Route(context, "farm")))));
+        app.MapGet("/api/farms/{farm}", context =>
+        {
+            var farm = runtime.GetFarm(Route(context, "farm"));
+            return AdminHttp.WriteJson(context, FarmInfo.From(farm, runtime.ControllerFarms.ContainsKey(farm.Name)));
+        });
         app.MapGet("/api/farms/{farm}/servers", context =>
         {
             var list = new List<ServerInfo>();
@@ -322,7 +327,8 @@ internal static class AdminApi
         }
     }
 
-    private static string FormatFieldError(List<ConfigError> errors)
+    /// <summary>Field errors as one line: "routes[0].Path: ...; like: ..." (the JSON path without "$.").</summary>
+    internal static string FormatFieldError(List<ConfigError> errors)
     {
         if (errors.Count == 0)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 
 namespace WebFarm.Balancer.Admin;
@@ -106,6 +107,33 @@ public sealed class AdminApiClient : IDisposable
 
     public Task SetWeightAsync(string farm, string name, int weight, CancellationToken cancellationToken)
         => SendAsync(HttpMethod.Put, $"api/farms/{Escape(farm)}/servers/{Escape(name)}/weight", Body(new WeightRequest(weight)), cancellationToken);
+
+    /// <summary>The farms a controller created on the balancer (GET /api/controller/farms).</summary>
+    public async Task<IReadOnlyList<ControllerFarmOptions>> ListControllerFarmsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync("api/controller/farms", cancellationToken).ConfigureAwait(false);
+        var text = await CheckAsync(response, "GET api/controller/farms", cancellationToken).ConfigureAwait(false);
+        var farms = JsonSerializer.Deserialize<List<ControllerFarmInfo>>(text, AdminJson.Options) ?? [];
+        var list = new List<ControllerFarmOptions>(farms.Count);
+        foreach (var farm in farms)
+        {
+            list.Add(farm.ToOptions());
+        }
+
+        return list;
+    }
+
+    /// <summary>Creates or replaces a controller farm with its routes (PUT /api/controller/farms/NAME).</summary>
+    public Task SetControllerFarmAsync(ControllerFarmOptions farm, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(farm);
+        var info = ControllerFarmInfo.From(farm);
+        return SendAsync(HttpMethod.Put, $"api/controller/farms/{Escape(farm.Name)}", new { like = info.Like, routes = info.Routes }, cancellationToken);
+    }
+
+    /// <summary>Removes a controller farm with its routes and servers.</summary>
+    public Task RemoveControllerFarmAsync(string farm, CancellationToken cancellationToken)
+        => SendAsync(HttpMethod.Delete, $"api/controller/farms/{Escape(farm)}", null, cancellationToken);
 
     public void Dispose() => _http.Dispose();
 

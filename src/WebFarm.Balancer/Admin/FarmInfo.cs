@@ -13,9 +13,16 @@ public sealed record FarmInfo(
     string Affinity,
     bool HealthChecks,
     bool PassiveHealth,
-    IReadOnlyList<ServerInfo> Servers)
+    IReadOnlyList<ServerInfo> Servers,
+    string Origin)
 {
-    internal static FarmInfo From(FarmRuntime farm)
+    /// <summary>A farm of the configuration file (or of the host's in-memory configuration).</summary>
+    public const string ConfigOrigin = "config";
+
+    /// <summary>A farm a controller created at run time (PUT /api/controller/farms/NAME).</summary>
+    public const string ControllerOrigin = "controller";
+
+    internal static FarmInfo From(FarmRuntime farm, bool byController)
     {
         var options = farm.Options;
         var servers = new List<ServerInfo>();
@@ -34,6 +41,7 @@ public sealed record FarmInfo(
             options.Affinity.Mode.ToString(),
             options.Health is not null,
             options.PassiveHealth is not null,
-            servers);
+            servers,
+            byController ? ControllerOrigin : ConfigOrigin);
     }
 }

@@ -174,6 +174,84 @@ internal sealed class ConfigReader
         return server.Name is null || server.Address is null ? null : server;
     }
 
+    /// <summary>
+    /// Reads a controller farm's body for the admin API (PUT /api/controller/farms/NAME):
+    /// <c>{"like": "hello", "routes": [{"headers": {"X-WebFarm-Release": "7"}}, {"path": "/v2", "stripPrefix": true}]}</c>.
+    /// A route has the keys of a file's route; its Farm, when given, is <paramref name="name"/>; compression, rewrite
+    /// rules and a cache are the configuration file's to give.
+    /// </summary>
+    public static ControllerFarmOptions? ReadControllerFarm(JsonElement root, string name, List<ConfigError> errors)
+    {
+        var reader = new ConfigReader(null, errors);
+        if (!reader.ExpectObject(root, "$"))
+        {
+            return null;
+        }
+
+        string? like = null;
+        var routes = new List<RouteOptions>();
+        var sawRoutes = false;
+        foreach (var p in root.EnumerateObject())
+        {
+            if (string.Equals(p.Name, "like", StringComparison.OrdinalIgnoreCase))
+            {
+                like = reader.ReadString(p.Value, "$.like", allowNull: false);
+            }
+            else if (string.Equals(p.Name, "routes", StringComparison.OrdinalIgnoreCase))
+            {
+                sawRoutes = true;
+                reader.ReadControllerRoutes(p.Value, name, routes);
+            }
+            else
+            {
+                reader.Error("$." + p.Name, "unknown field (expected \"like\" and \"routes\")");
+            }
+        }
+
+        if (like is null)
+        {
+            reader.Error("$.like", "is required: the configuration file's farm whose options the new farm takes, like \"like\": \"hello\"");
+        }
+
+        if (!sawRoutes)
+        {
+            reader.Error("$.routes", "is required: the routes that reach the farm, like [{\"headers\": {\"X-WebFarm-Release\": \"7\"}}]");
+        }
+
+        return like is null || !sawRoutes ? null : new ControllerFarmOptions(name, like, routes);
+    }
+
+    private void ReadControllerRoutes(JsonElement value, string farm, List<RouteOptions> routes)
+    {
+        if (!ExpectArray(value, "$.routes"))
+        {
+            return;
+        }
+
+        var i = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var itemPath = $"$.routes[{i++}]";
+            if (!ExpectObject(item, itemPath))
+            {
+                continue;
+            }
+
+            var route = ConfigSchema.Route.Read(this, item, itemPath);
+            if (route.Farm is not null && route.Farm != farm)
+            {
+                Error(itemPath + ".Farm", $"is '{route.Farm}': a controller farm's routes reach that farm ('{farm}') only");
+            }
+
+            if (route.Compression is not null || route.Rewrite is not null || route.Cache is not null)
+            {
+                Error(itemPath, "has Compression, Rewrite or Cache: those are the configuration file's to give; a controller route has Host, Path, Headers and StripPrefix");
+            }
+
+            routes.Add(route with { Farm = farm });
+        }
+    }
+
     internal List<RouteOptions> ReadRoutes(JsonElement value, string path)
     {
         var routes = new List<RouteOptions>();

@@ -84,31 +84,7 @@ internal static partial class ConfigValidator
             }
 
             ValidateCompression(route.Compression, TrafficProtocol.Http, path + ".Compression", Error);
-            if (route.Host is not null && !IsValidHostPattern(route.Host))
-            {
-                Error(path + ".Host", $"\"{route.Host}\" is not a host name or a \"*.example.com\" pattern");
-            }
-
-            if (route.Path is not null && PathPrefixProblem(route.Path) is { } pathProblem)
-            {
-                Error(path + ".Path", $"\"{route.Path}\" {pathProblem}");
-            }
-
-            if (route.StripPrefix && (route.Path is null || route.Path == "/"))
-            {
-                Error(path + ".StripPrefix", "needs a Path other than \"/\" to strip");
-            }
-
-            if (route.Headers is not null)
-            {
-                foreach (var (header, _) in route.Headers)
-                {
-                    if (!HeaderSyntax.IsToken(header))
-                    {
-                        Error($"{path}.Headers.{header}", $"'{header}' is not a valid header name");
-                    }
-                }
-            }
+            ValidateRouteMatchers(route, path, Error);
 
             Rewrite.RewriteRuleCompiler.Compile(route.Rewrite, path + ".Rewrite", Error);
 
@@ -121,6 +97,36 @@ internal static partial class ConfigValidator
             if (!seen.Add(RouteKey(route)))
             {
                 Error(path, "another route before this one has the same Host, Path and Headers, so this one would never match");
+            }
+        }
+    }
+
+    /// <summary>A route's host, path prefix, strip prefix and header names (a file's route and a controller's alike).</summary>
+    internal static void ValidateRouteMatchers(RouteOptions route, string path, Action<string, string> error)
+    {
+        if (route.Host is not null && !IsValidHostPattern(route.Host))
+        {
+            error(path + ".Host", $"\"{route.Host}\" is not a host name or a \"*.example.com\" pattern");
+        }
+
+        if (route.Path is not null && PathPrefixProblem(route.Path) is { } pathProblem)
+        {
+            error(path + ".Path", $"\"{route.Path}\" {pathProblem}");
+        }
+
+        if (route.StripPrefix && (route.Path is null || route.Path == "/"))
+        {
+            error(path + ".StripPrefix", "needs a Path other than \"/\" to strip");
+        }
+
+        if (route.Headers is not null)
+        {
+            foreach (var (header, _) in route.Headers)
+            {
+                if (!HeaderSyntax.IsToken(header))
+                {
+                    error($"{path}.Headers.{header}", $"'{header}' is not a valid header name");
+                }
             }
         }
     }

@@ -24,6 +24,8 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     private readonly ServerStateChanges _states;
     private readonly SlowStart _slowStart;
     private RuntimeSnapshot _snapshot = null!;
+    private BalancerConfig _file; // The configuration file's (or the host's) configuration, without the controller farms.
+    private ControllerFarms _controllerFarms = WebFarm.Balancer.Farms.ControllerFarms.Empty;
     private int _disposed;
     private int _stopping;
 
@@ -45,6 +47,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
         Metrics.ObserveServers(AllServers);
 
         var saved = _persistence.Load();
+        _file = config;
         lock (_changeLock)
         {
             _applier.Apply(config, saved);
@@ -95,11 +98,79 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         BalancerConfigLoader.Validate(config);
+        var dropped = new List<(string Farm, string Reason)>();
         lock (_changeLock)
         {
-            _applier.Apply(config, saved: null);
+            var kept = _controllerFarms.KeptOver(config, dropped);
+            _applier.Apply(kept.Over(config), saved: null);
+            _file = config;
+            _controllerFarms = kept;
         }
 
+        foreach (var (farm, reason) in dropped)
+        {
+            Events.Publish(farm, null, EventKind.ConfigReloaded, $"controller farm {farm} removed with its routes: the new configuration conflicts with it ({reason}); the controller is refused when it puts it back");
+        }
+
+        Changed?.Invoke(this);
+    }
+
+    /// <summary>The farms a controller created at run time (PUT /api/controller/farms/NAME), by name.</summary>
+    public IReadOnlyDictionary<string, ControllerFarmOptions> ControllerFarms => Volatile.Read(ref _controllerFarms).Farms;
+
+    /// <summary>
+    /// Creates or replaces a controller farm and its routes in one publication (a replaced farm keeps its servers).
+    /// Nothing changes when it is refused.
+    /// </summary>
+    /// <returns>True when the farm was created, false when replaced.</returns>
+    /// <exception cref="ConfigException">Its problems, each with its field (<see cref="ConfigValidator.ValidateControllerFarm"/>).</exception>
+    public bool SetControllerFarm(ControllerFarmOptions farm)
+    {
+        ArgumentNullException.ThrowIfNull(farm);
+        bool created;
+        lock (_changeLock)
+        {
+            var current = _controllerFarms;
+            var problems = current.Problems(_file, farm);
+            if (problems.Count > 0)
+            {
+                throw new ConfigException(problems);
+            }
+
+            var next = current.With(farm);
+            var merged = next.Over(_file);
+            BalancerConfigLoader.Validate(merged); // Whatever else the whole configuration's rules say, before anything changes.
+            _applier.Apply(merged, saved: null);
+            created = !current.Farms.ContainsKey(farm.Name);
+            Volatile.Write(ref _controllerFarms, next);
+        }
+
+        Events.Publish(farm.Name, null, EventKind.ConfigReloaded, $"controller farm {farm.Name} {(created ? "created" : "replaced")} like {farm.Like} with {farm.Routes.Count} route(s)");
+        Changed?.Invoke(this);
+        return created;
+    }
+
+    /// <summary>Removes a controller farm, its routes and its servers (requests in flight finish).</summary>
+    /// <exception cref="FarmNotFoundException">No farm has that name.</exception>
+    /// <exception cref="ArgumentException">The farm comes from the configuration file.</exception>
+    public void RemoveControllerFarm(string name)
+    {
+        lock (_changeLock)
+        {
+            var current = _controllerFarms;
+            if (!current.Farms.ContainsKey(name))
+            {
+                throw _file.Farms.ContainsKey(name)
+                    ? new ArgumentException($"farm '{name}' comes from the configuration file: the admin API removes only farms a controller created", nameof(name))
+                    : new FarmNotFoundException(name);
+            }
+
+            var next = current.Without(name);
+            _applier.Apply(next.Over(_file), saved: null);
+            Volatile.Write(ref _controllerFarms, next);
+        }
+
+        Events.Publish(name, null, EventKind.ConfigReloaded, $"controller farm {name} removed with its routes and servers");
         Changed?.Invoke(this);
     }
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using WebFarm.Balancer.Admin;
+using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 
 namespace WebFarm.Controller.Rotation;
@@ -8,7 +9,8 @@ namespace WebFarm.Controller.Rotation;
 /// <summary>
 /// An external `webfarm balancer` driven through its admin API. It is reconciled, not sent a log of changes: each
 /// round reads its farms (GET /api/farms), compares them with the <see cref="DesiredRotation"/> and applies the
-/// difference (add, replace, state, weight, and removal of servers the controller added and no longer wants). So a
+/// difference (stage farms and their routes created, replaced or removed; servers added, replaced, set, weighted, and
+/// removed when the controller added them and no longer wants them). So a
 /// balancer that was down, restarted or changed by hand is put back in step on the next round, and it keeps serving
 /// its last configuration whenever the controller is not there to drive it.
 /// </summary>
@@ -103,13 +105,15 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
     }
 
     /// <summary>
-    /// One round: reads the balancer's farms and makes them what <paramref name="desired"/> says. A server the
-    /// controller wants out of rotation (offline, draining) and the balancer lacks is not added: it would take
-    /// requests between the add and the state change. Servers from the balancer's own configuration file are left
-    /// alone unless the controller names them; servers added at run time are removed only when
-    /// <paramref name="mayRemove"/> (not in the first heartbeat window of a new leader, whose runtime fills as
-    /// agents heartbeat). A farm the balancer lacks is reported, not created: the admin API cannot create farms.
-    /// Never throws for the balancer's failures: they go into <see cref="Status"/> and the next round retries.
+    /// One round: reads the balancer's farms and makes them what <paramref name="desired"/> says. First the farms the
+    /// controller creates there (stage farms: <see cref="DesiredRotation.ControllerFarms"/>): created or replaced when
+    /// they differ, and removed when no longer wanted; then the servers of every farm. A server the controller wants
+    /// out of rotation (offline, draining) and the balancer lacks is not added: it would take requests between the add
+    /// and the state change. Servers from the balancer's own configuration file are left alone unless the controller
+    /// names them; servers added at run time, and controller farms, are removed only when <paramref name="mayRemove"/>
+    /// (not in the first heartbeat window of a new leader, whose runtime fills as agents heartbeat). A farm of the
+    /// servers or of an app that the balancer's file lacks is reported, not created. Never throws for the balancer's
+    /// failures: they go into <see cref="Status"/> and the next round retries.
     /// </summary>
     public async Task ReconcileAsync(DesiredRotation desired, bool mayRemove, CancellationToken cancellationToken)
     {
@@ -124,12 +128,14 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
                 byName[farm.Name] = farm;
             }
 
+            var problems = new List<string>();
+            applied += await ReconcileControllerFarmsAsync(desired, byName, mayRemove, problems, cancellationToken).ConfigureAwait(false);
             var missing = new List<string>();
             foreach (var (farmName, wanted) in desired.Farms)
             {
                 if (!byName.TryGetValue(farmName, out var farm))
                 {
-                    if (wanted.Count > 0)
+                    if (wanted.Count > 0 && !IsControllerFarm(desired, farmName))
                     {
                         missing.Add(farmName);
                     }
@@ -141,7 +147,12 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
             }
 
             Interlocked.Add(ref _changes, applied);
-            var error = missing.Count == 0 ? null : $"balancer {Name} has no farm {string.Join(", ", missing.Select(m => $"'{m}'"))} in its configuration: add the farm(s) to its config file so the controller can put servers in them";
+            if (missing.Count > 0)
+            {
+                problems.Insert(0, $"balancer {Name} has no farm {string.Join(", ", missing.Select(m => $"'{m}'"))} in its configuration: add the farm(s) to its config file so the controller can put servers in them");
+            }
+
+            var error = problems.Count == 0 ? null : string.Join("; ", problems);
             Publish(new BalancerStatus(Name, InProcess: false, InStep: error is null, DateTimeOffset.UtcNow, Volatile.Read(ref _changes), error, missing));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -184,6 +195,86 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <summary>
+    /// Creates or replaces each wanted controller farm that the balancer lacks or has otherwise, and removes (when
+    /// <paramref name="mayRemove"/>) those no longer wanted; <paramref name="farms"/> follows. A farm the balancer
+    /// refuses (its file lacks the app's farm, or has a route with the same matchers) goes into
+    /// <paramref name="problems"/> with the balancer's reason, and the other farms are reconciled regardless.
+    /// </summary>
+    private async Task<int> ReconcileControllerFarmsAsync(DesiredRotation desired, Dictionary<string, RemoteFarm> farms, bool mayRemove, List<string> problems, CancellationToken cancellationToken)
+    {
+        var applied = 0;
+        IReadOnlyList<ControllerFarmOptions> existing;
+        try
+        {
+            existing = await _client.ListControllerFarmsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (AdminApiException ex) when (ex.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            // A balancer of an earlier version: its servers are still driven; a stage cannot reach it.
+            if (desired.ControllerFarms.Count > 0)
+            {
+                problems.Add($"balancer {Name} has no /api/controller/farms (an earlier webfarm balancer): upgrade it to serve stages there");
+            }
+
+            return 0;
+        }
+
+        var have = new Dictionary<string, ControllerFarmOptions>(StringComparer.Ordinal);
+        foreach (var farm in existing)
+        {
+            have[farm.Name] = farm;
+        }
+
+        foreach (var wanted in desired.ControllerFarms)
+        {
+            if (have.Remove(wanted.Name, out var current) && current.SameAs(wanted))
+            {
+                continue;
+            }
+
+            try
+            {
+                await _client.SetControllerFarmAsync(wanted, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AdminApiException ex) when (ex.Status == System.Net.HttpStatusCode.BadRequest)
+            {
+                problems.Add($"balancer {Name} refuses stage farm '{wanted.Name}' ({ex.Error})");
+                continue;
+            }
+
+            Log.Changed(_logger, Name, wanted.Name, "(farm)", $"{(current is null ? "created" : "replaced")} like {wanted.Like} with {wanted.Routes.Count} route(s)");
+            farms.TryAdd(wanted.Name, new RemoteFarm(wanted.Name, []));
+            applied++;
+        }
+
+        if (mayRemove)
+        {
+            foreach (var extra in have.Keys)
+            {
+                await _client.RemoveControllerFarmAsync(extra, cancellationToken).ConfigureAwait(false);
+                Log.Changed(_logger, Name, extra, "(farm)", "removed with its routes: the controller no longer has it");
+                farms.Remove(extra);
+                applied++;
+            }
+        }
+
+        return applied;
+    }
+
+    private static bool IsControllerFarm(DesiredRotation desired, string farm)
+    {
+        foreach (var f in desired.ControllerFarms)
+        {
+            if (f.Name == farm)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private async Task<int> ReconcileFarmAsync(string farm, IReadOnlyList<DesiredServer> wanted, IReadOnlyList<RemoteServer> actual, bool mayRemove, CancellationToken cancellationToken)
     {

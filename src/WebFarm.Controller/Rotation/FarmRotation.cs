@@ -29,6 +29,9 @@ public sealed class FarmRotation : IAsyncDisposable
     /// <summary>The header that sends a request to an app's staged release: <c>X-WebFarm-Release: 7</c>.</summary>
     public const string ReleaseHeader = "X-WebFarm-Release";
 
+    /// <summary>An app's stage farm is named after it: <c>hello.stage</c> (an app cannot be named so: <c>DeploymentEngine</c> refuses the stage).</summary>
+    private const string StageSuffix = ".stage";
+
     private readonly HealthProbe _probe = new();
     private ImmutableDictionary<string, StageRoute> _stages = ImmutableDictionary.Create<string, StageRoute>(StringComparer.Ordinal);
 
@@ -253,7 +256,15 @@ public sealed class FarmRotation : IAsyncDisposable
     }
 
     /// <summary>The farm of an app's staged instances (beside the app's own farm, which has its serving instances).</summary>
-    public static string StageFarmOf(string app) => app + ".stage";
+    public static string StageFarmOf(string app) => app + StageSuffix;
+
+    /// <summary>The app whose stage farm <paramref name="farm"/> is, when <paramref name="farms"/> has that app's farm; else null.</summary>
+    public static string? AppOfStageFarm(string farm, IReadOnlyDictionary<string, FarmOptions> farms)
+    {
+        ArgumentNullException.ThrowIfNull(farm);
+        ArgumentNullException.ThrowIfNull(farms);
+        return farm.EndsWith(StageSuffix, StringComparison.Ordinal) && farm[..^StageSuffix.Length] is { Length: > 0 } app && farms.ContainsKey(app) ? app : null;
+    }
 
     /// <summary>The stage routes <see cref="ConfigFor"/> adds for <paramref name="app"/> (null: none); applied with the apps' next apply.</summary>
     public void SetStage(string app, StageRoute? stage)

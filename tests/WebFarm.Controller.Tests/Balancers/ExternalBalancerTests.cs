@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using WebFarm.Agent.Control;
 using WebFarm.Balancer.Farms;
+using WebFarm.Controller.Apps;
 using WebFarm.Controller.Hosting;
 using WebFarm.Controller.Rotation;
 using WebFarm.Controller.Tests.Infrastructure;
@@ -212,6 +213,97 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
         Assert.Equal(["static", "web1", "web2"], servers.Keys.Order());
         Assert.Equal("http://127.0.0.1:13/", servers["web1"].GetProperty("address").GetString());
     }
+
+    [Fact]
+    public async Task A_stage_farm_and_its_routes_are_created_left_alone_while_unchanged_put_back_after_a_restart_and_removed_with_the_stage()
+    {
+        await using var live = await BackendProcess.StartAsync("live");
+        await using var staged = await BackendProcess.StartAsync("staged");
+        await using var balancer = await BalancerProcess.StartAsync([], BalancerToken, ["hello"], route: "hello");
+        await using var rotation = await FarmRotation.StartAsync("web", null, null, null, "/health", TimeSpan.FromSeconds(1), [], TimeSpan.FromSeconds(5), null, default);
+        AppDefinition[] apps = [App("hello", []), App("shop", ["shop.example"])];
+        rotation.SetStage("hello", new StageRoute(7, "/v2"));
+        rotation.SetStage("shop", new StageRoute(3, null)); // The balancer's file has no farm 'shop': refused there, hello's stage goes on.
+        rotation.ApplyApps(apps);
+        rotation.BringIn("hello", "live", live.Address);
+        rotation.BringIn(FarmRotation.StageFarmOf("hello"), "staged", staged.Address);
+        using var external = new ExternalBalancer(new BalancerEndpoint(balancer.AdminUrl, BalancerToken), NullLogger.Instance);
+        using var client = new HttpClient { BaseAddress = balancer.Url, Timeout = TimeSpan.FromSeconds(10) };
+
+        await external.ReconcileAsync(DesiredRotation.From(rotation.Runtime), mayRemove: true, default);
+        Assert.Contains("refuses stage farm 'shop.stage' (like: the configuration file has no farm 'shop'", external.Status.Error, StringComparison.Ordinal);
+        Assert.Equal(["hello.stage"], (await ControllerFarmsAsync(balancer)).Select(f => f.GetProperty("name").GetString()));
+        await AssertServedAsync(client, staged: true);
+
+        // Unchanged: the next round changes nothing.
+        var changes = external.Status.ChangesApplied;
+        await external.ReconcileAsync(DesiredRotation.From(rotation.Runtime), mayRemove: true, default);
+        Assert.Equal(changes, external.Status.ChangesApplied);
+
+        // A restarted balancer serves its file alone (the stage farm is not persisted) until the next round puts it back.
+        await balancer.RestartAsync(forgetState: false);
+        Assert.Empty(await ControllerFarmsAsync(balancer));
+        Assert.Equal("live", await ReleaseAsync(client, "/", "7"));
+        await external.ReconcileAsync(DesiredRotation.From(rotation.Runtime), mayRemove: true, default);
+        await AssertServedAsync(client, staged: true);
+
+        // Unstaged: kept while removals wait (a new leader's first heartbeat window), then removed with its routes.
+        rotation.SetStage("hello", null);
+        rotation.SetStage("shop", null);
+        rotation.ApplyApps(apps);
+        await external.ReconcileAsync(DesiredRotation.From(rotation.Runtime), mayRemove: false, default);
+        Assert.Single(await ControllerFarmsAsync(balancer));
+        await external.ReconcileAsync(DesiredRotation.From(rotation.Runtime), mayRemove: true, default);
+        Assert.True(external.Status.InStep, external.Status.Error);
+        Assert.Empty(await ControllerFarmsAsync(balancer));
+        Assert.DoesNotContain("hello.stage", (await ListFarmNamesAsync(balancer)));
+        await AssertServedAsync(client, staged: false);
+    }
+
+    private static async Task AssertServedAsync(HttpClient client, bool staged)
+    {
+        var stage = staged ? "staged" : "live";
+        await Eventually.True(async () => await ReleaseAsync(client, "/", "7") == stage && await ReleaseAsync(client, "/v2/", null) == stage, because: $"the header and the path reach {stage}");
+        Assert.Equal("live", await ReleaseAsync(client, "/", null));
+        Assert.Equal("live", await ReleaseAsync(client, "/", "6"));
+    }
+
+    /// <summary>The X-Backend header of the answer to GET <paramref name="path"/> (with X-WebFarm-Release when given), or null.</summary>
+    private static async Task<string?> ReleaseAsync(HttpClient client, string path, string? release)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (release is not null)
+        {
+            request.Headers.Add(FarmRotation.ReleaseHeader, release);
+        }
+
+        try
+        {
+            using var response = await client.SendAsync(request);
+            return response.Headers.TryGetValues("X-Backend", out var backend) ? backend.Single() : null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<List<JsonElement>> ControllerFarmsAsync(BalancerProcess balancer)
+    {
+        using var admin = balancer.ApiClient();
+        using var json = JsonDocument.Parse(await admin.GetStringAsync("/api/controller/farms"));
+        return [.. json.RootElement.EnumerateArray().Select(f => f.Clone())];
+    }
+
+    private static async Task<List<string>> ListFarmNamesAsync(BalancerProcess balancer)
+    {
+        using var admin = balancer.ApiClient();
+        using var json = JsonDocument.Parse(await admin.GetStringAsync("/api/farms"));
+        return [.. json.RootElement.EnumerateArray().Select(f => f.GetProperty("name").GetString()!)];
+    }
+
+    private static AppDefinition App(string name, IReadOnlyList<string> hosts)
+        => new(name, string.Empty, [], 5000, 5009, "/health", new Dictionary<string, string>(), [], hosts);
 
     private static async Task<string?> TryGetAsync(HttpClient client)
     {

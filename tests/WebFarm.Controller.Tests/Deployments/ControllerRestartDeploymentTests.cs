@@ -10,6 +10,8 @@ namespace WebFarm.Controller.Tests.Deployments;
 /// API) serving the visitors all along, and no request fails. Then a fourth server joins: it enters the farm only once
 /// it holds the current release and every content set, and serves v2 from its first request. The third server's name
 /// is 61 characters long: its `SERVER.next` entry would pass the balancer's 64-character limit, and must still deploy.
+/// Last, a release staged through that controller is served by the external balancer on its header and path, until
+/// it is unstaged.
 /// </summary>
 [Collection(nameof(MultiMachineTests))] // One network at a time: the namespaces have fixed names.
 public sealed class ControllerRestartDeploymentTests() : DeploymentMachines(4)
@@ -90,6 +92,28 @@ public sealed class ControllerRestartDeploymentTests() : DeploymentMachines(4)
         await visiting;
         Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} of {load.Requests} requests failed across the controller's restart ({load.LostSessions} lost sessions): {string.Join("; ", load.Failures.Take(3))}");
         Assert.Equal(0, load.LostSessions);
+
+        // A stage reaches the external balancer too: release 3 staged at /v3 is served there on its header and its path
+        // (from every server's staged instance), nothing else reaches it, and unstaging takes its farm and routes off.
+        var staged = await DeployAsync(HelloFarmRelease("v3"), "--stage", "--stage-path", "/v3");
+        Assert.True(staged.ExitCode == 0, staged.Stderr + staged.Stdout);
+        await Eventually.True(
+            async () => await BalancerStageFarmsAsync() is ["hello.stage"] && (await _balancer.ServersAsync("hello.stage")).Values.Count(s => s.GetProperty("available").GetBoolean()) == 4,
+            TimeSpan.FromSeconds(60),
+            "the stage farm with the four staged instances on the external balancer");
+        var byHeader = await PagesAsync("/", release: 3, count: 24, _balancer.Url);
+        Assert.Equal(["v3"], byHeader.Select(p => p.Release).Distinct());
+        Assert.Equal(4, byHeader.Select(p => p.Server).Distinct().Count());
+        Assert.Equal(["v3"], (await PagesAsync("/v3/about", release: null, count: 8, _balancer.Url)).Select(p => p.Release).Distinct());
+        Assert.Equal(["v2"], (await PagesAsync("/", release: null, count: 8, _balancer.Url)).Select(p => p.Release).Distinct());
+        Assert.Equal(["v2"], (await PagesAsync("/", release: 2, count: 4, _balancer.Url)).Select(p => p.Release).Distinct());
+
+        var unstaged = await WebFarmCli.RunAsync(CliTimeout, ["unstage", "hello", .. Api]);
+        Assert.True(unstaged.ExitCode == 0, unstaged.Stderr + unstaged.Stdout);
+        await Eventually.True(async () => (await BalancerStageFarmsAsync()).Count == 0, TimeSpan.FromSeconds(30), "the stage farm and its routes leave the external balancer");
+        Assert.Equal(["v2"], (await PagesAsync("/", release: 3, count: 8, _balancer.Url)).Select(p => p.Release).Distinct());
+        using var http = new HttpClient { BaseAddress = _balancer.Url, Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/v3/about")).StatusCode); // The live app has no such page.
     }
 
     public override async Task DisposeAsync()
@@ -102,6 +126,14 @@ public sealed class ControllerRestartDeploymentTests() : DeploymentMachines(4)
     }
 
     protected override string ServerName(int n) => n == 3 ? Web3 : base.ServerName(n);
+
+    /// <summary>The names of the farms the controller created on the external balancer (GET /api/controller/farms).</summary>
+    private async Task<List<string>> BalancerStageFarmsAsync()
+    {
+        using var admin = _balancer!.ApiClient();
+        using var json = JsonDocument.Parse(await admin.GetStringAsync("/api/controller/farms"));
+        return [.. json.RootElement.EnumerateArray().Select(f => f.GetProperty("name").GetString()!)];
+    }
 
     private async Task PushContentAsync(string path)
     {

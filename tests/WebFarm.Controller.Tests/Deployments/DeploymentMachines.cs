@@ -93,6 +93,32 @@ public abstract class DeploymentMachines(int machines = 3) : MachinesTest(machin
         return pages;
     }
 
+    /// <summary>
+    /// <paramref name="count"/> GETs of <paramref name="path"/> through the controller's balancer, or
+    /// <paramref name="balancer"/> (with X-WebFarm-Release when given, each on a new connection): which server and
+    /// release answered.
+    /// </summary>
+    private protected async Task<List<(string Server, string Release)>> PagesAsync(string path, long? release, int count, Uri? balancer = null)
+    {
+        var pages = new List<(string, string)>();
+        for (var i = 0; i < count; i++)
+        {
+            using var http = new HttpClient { BaseAddress = balancer ?? Controller.Host.BalancerUrl, Timeout = TimeSpan.FromSeconds(30) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (release is { } id)
+            {
+                request.Headers.Add("X-WebFarm-Release", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            using var response = await http.SendAsync(request);
+            var page = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"GET {path} ({release}) answered {(int)response.StatusCode}: {page}");
+            pages.Add((Between(page, "id=\"server\">"), Between(page, "id=\"release\">")));
+        }
+
+        return pages;
+    }
+
     /// <summary>GET /api/deployments/{id}.</summary>
     protected async Task<JsonElement> DeploymentAsync(long id)
     {
@@ -116,6 +142,14 @@ public abstract class DeploymentMachines(int machines = 3) : MachinesTest(machin
         }
 
         return Process.Start(start)!; // It exits when its standard input closes (disposing the test's handle).
+    }
+
+    private static string Between(string page, string marker)
+    {
+        var start = page.IndexOf(marker, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no {marker} in the page: {page}");
+        start += marker.Length;
+        return page[start..page.IndexOf('<', start)];
     }
 
     public override async Task DisposeAsync()

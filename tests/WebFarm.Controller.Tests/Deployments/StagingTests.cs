@@ -220,28 +220,6 @@ public sealed class StagingTests : DeploymentMachines
         return instances;
     }
 
-    /// <summary><paramref name="count"/> GETs of <paramref name="path"/> through the balancer (with X-WebFarm-Release when given, each on a new connection): which server and release answered.</summary>
-    private async Task<List<(string Server, string Release)>> PagesAsync(string path, long? release, int count)
-    {
-        var pages = new List<(string, string)>();
-        for (var i = 0; i < count; i++)
-        {
-            using var http = new HttpClient { BaseAddress = Controller.Host.BalancerUrl, Timeout = TimeSpan.FromSeconds(30) };
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            if (release is { } id)
-            {
-                request.Headers.Add("X-WebFarm-Release", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            using var response = await http.SendAsync(request);
-            var page = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path} ({release}) answered {(int)response.StatusCode}: {page}");
-            pages.Add((Between(page, "id=\"server\">"), Between(page, "id=\"release\">")));
-        }
-
-        return pages;
-    }
-
     private async Task AssertRefusedAsync(string path, object? body, HttpStatusCode status, string error, HttpMethod? method = null)
     {
         using var request = new HttpRequestMessage(method ?? HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body) };
@@ -250,13 +228,5 @@ public sealed class StagingTests : DeploymentMachines
         Assert.True(response.StatusCode == status, $"{path}: {(int)response.StatusCode} {text}");
         using var json = JsonDocument.Parse(text);
         Assert.Contains(error, json.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
-    }
-
-    private static string Between(string page, string marker)
-    {
-        var start = page.IndexOf(marker, StringComparison.Ordinal);
-        Assert.True(start >= 0, $"no {marker} in the page: {page}");
-        start += marker.Length;
-        return page[start..page.IndexOf('<', start)];
     }
 }
