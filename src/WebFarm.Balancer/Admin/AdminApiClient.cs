@@ -113,7 +113,7 @@ public sealed class AdminApiClient : IDisposable
     {
         using var response = await _http.GetAsync("api/controller/farms", cancellationToken).ConfigureAwait(false);
         var text = await CheckAsync(response, "GET api/controller/farms", cancellationToken).ConfigureAwait(false);
-        var farms = JsonSerializer.Deserialize<List<ControllerFarmInfo>>(text, AdminJson.Options) ?? [];
+        var farms = JsonSerializer.Deserialize(text, AdminJson.TypeInfo<List<ControllerFarmInfo>>()) ?? [];
         var list = new List<ControllerFarmOptions>(farms.Count);
         foreach (var farm in farms)
         {
@@ -128,7 +128,7 @@ public sealed class AdminApiClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(farm);
         var info = ControllerFarmInfo.From(farm);
-        return SendAsync(HttpMethod.Put, $"api/controller/farms/{Escape(farm.Name)}", new { like = info.Like, routes = info.Routes }, cancellationToken);
+        return SendAsync(HttpMethod.Put, $"api/controller/farms/{Escape(farm.Name)}", Body(new ControllerFarmRequest(info.Like, info.Routes)), cancellationToken);
     }
 
     /// <summary>Removes a controller farm with its routes and servers.</summary>

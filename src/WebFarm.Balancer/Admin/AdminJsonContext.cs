@@ -27,4 +27,7 @@ namespace WebFarm.Balancer.Admin;
 [JsonSerializable(typeof(DashboardCellsData))]
 [JsonSerializable(typeof(AddServerRequest))]
 [JsonSerializable(typeof(WeightRequest))]
+[JsonSerializable(typeof(ControllerFarmInfo))]
+[JsonSerializable(typeof(List<ControllerFarmInfo>))]
+[JsonSerializable(typeof(ControllerFarmRequest))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
