@@ -148,12 +148,14 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             var (definition, release) = await farm.DefineAppAsync(role, rule, cancellationToken).ConfigureAwait(false);
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"app {definition.Name}: release {release.Id} ({release.Files} files from {farm.ReleaseFolder}), entry {definition.Entry}, on ports {definition.Ports}, health check {rule.Description}"));
             await farm.JoinAgentsAsync(role, cancellationToken).ConfigureAwait(false);
-            var deployment = await role.Deployments.StartAsync(new DeploymentRequest(definition.Name, release.Id, DeploymentKind.Rolling, new BatchSize(100, Percent: true), options.ReadyTimeout, AutoRollback: false, DeploymentKind.Deploy), cancellationToken).ConfigureAwait(false);
-            await farm.WaitReadyAsync(progress, () => farm.DeployedAsync(role, deployment.Id, cancellationToken), cancellationToken).ConfigureAwait(false);
-            while (!await farm.DeployedAsync(role, deployment.Id, cancellationToken).ConfigureAwait(false))
+            // The first deployment: an instance that answers but fails its check for FailingGrace (5 s) leaves its
+            // server out of rotation (the deployment ends `partial`), as `up` always started with such a server.
+            var request = new DeploymentRequest(definition.Name, release.Id, DeploymentKind.Rolling, new BatchSize(100, Percent: true), options.ReadyTimeout, AutoRollback: false, DeploymentKind.Deploy)
             {
-                await Task.Delay(ReadyPoll, cancellationToken).ConfigureAwait(false);
-            }
+                FailingGrace = options.FailingGrace,
+            };
+            var deployment = await role.Deployments.StartAsync(request, cancellationToken).ConfigureAwait(false);
+            await farm.WaitReadyAsync(progress, role, deployment.Id, cancellationToken).ConfigureAwait(false);
 
             return farm;
         }
@@ -248,15 +250,17 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether the first deployment (it starts every instance) is done: every instance passed the health gate.
+    /// The first deployment (it starts every instance) as it is now: null while it runs, else ended with every server in
+    /// rotation (succeeded) or some left out of it (partial).
     /// </summary>
     /// <exception cref="AppStartException">It failed: the server, the reason and the app's last output.</exception>
-    private async Task<bool> DeployedAsync(LeaderRole role, long id, CancellationToken cancellationToken)
+    private async Task<DeploymentRecord?> EndedAsync(LeaderRole role, long id, CancellationToken cancellationToken)
     {
-        var record = await role.Deployments.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (record is null || record.State == DeploymentState.Succeeded)
+        var record = await role.Deployments.GetAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"the first deployment {id} is not recorded");
+        if (record.State is DeploymentState.Succeeded or DeploymentState.Partial)
         {
-            return true;
+            return record;
         }
 
         if (record.State != DeploymentState.Running)
@@ -265,7 +269,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             throw new AppStartException(new ReadinessResult(failed?.Server ?? Options.ServerName(0), ReadinessOutcome.Exited, null, record.Error ?? record.State, failed?.Output ?? [], null));
         }
 
-        return false;
+        return null;
     }
 
     private async Task<LeaderRole> WaitLeadingAsync(CancellationToken cancellationToken)
@@ -319,52 +323,43 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for every server's instance to be in the app's farm and healthy, following the agents' reports: an
-    /// instance that exits before it was ever ready fails start-up at once with its last output; one still not healthy
-    /// after <see cref="LocalFarmOptions.ReadyTimeout"/> is reported, and the controller brings it in once it passes.
+    /// Waits for the first deployment to end, saying each server's outcome as it comes: in rotation ("web1 ready on …"),
+    /// or not ready ("web2 unhealthy: GET /healthz answered 500 for 5s …": it stays out of rotation, its instance
+    /// supervised, and the balancer's checks bring it in once it passes). An instance that exits before it was ever
+    /// ready fails start-up at once with its last output.
     /// </summary>
-    /// <param name="failed">Throws when start-up failed elsewhere (the first deployment).</param>
-    private async Task WaitReadyAsync(Action<string>? progress, Func<Task<bool>> failed, CancellationToken cancellationToken)
+    private async Task WaitReadyAsync(Action<string>? progress, LeaderRole role, long deployment, CancellationToken cancellationToken)
     {
         var pending = new List<ControlAgent>(_agents);
-        var deadline = DateTimeOffset.UtcNow + Options.ReadyTimeout;
-        while (pending.Count > 0)
+        while (true)
         {
+            var ended = await EndedAsync(role, deployment, cancellationToken).ConfigureAwait(false);
             for (var i = pending.Count - 1; i >= 0; i--)
             {
                 var agent = pending[i];
                 var report = FindReport(agent);
-                if (report is null)
-                {
-                    continue;
-                }
-
-                if (report.Healthy && InRotation(agent.Name) && report.ProcessId is { } pid)
+                if (report is not null && report.Healthy && InRotation(agent.Name) && report.ProcessId is { } pid)
                 {
                     progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{agent.Name} ready on {InstanceRotation.AddressOf(AgentAddress(_agents.IndexOf(agent)), report.Port)} (pid {pid}; {report.Detail})"));
                     pending.RemoveAt(i);
                 }
-                else if (report.State is "crashed" or "backingOff")
+                else if (report?.State is "crashed" or "backingOff")
                 {
                     throw new AppStartException(new ReadinessResult(agent.Name, ReadinessOutcome.Exited, null, report.Detail, AppOutput(agent), null));
                 }
+                else if (ended?.Servers.FirstOrDefault(s => s.Server == agent.Name) is { Phase: DeploymentPhase.NotReady } notReady)
+                {
+                    progress?.Invoke($"{agent.Name} unhealthy: {notReady.Error}; the balancer keeps it out of rotation until its check passes");
+                    pending.RemoveAt(i);
+                }
             }
 
-            if (pending.Count > 0 && DateTimeOffset.UtcNow >= deadline)
+            if (ended is not null && pending.Count == 0)
             {
-                foreach (var agent in pending)
-                {
-                    progress?.Invoke($"{agent.Name} not ready after {Options.ReadyTimeout.TotalSeconds:0}s: {FindReport(agent)?.Detail ?? "no instance reported yet"}; the controller brings it into rotation once its check passes");
-                }
-
                 return;
             }
 
-            if (pending.Count > 0)
-            {
-                await failed().ConfigureAwait(false);
-                await Task.Delay(ReadyPoll, cancellationToken).ConfigureAwait(false);
-            }
+            await Task.Delay(ReadyPoll, cancellationToken).ConfigureAwait(false);
         }
     }
 

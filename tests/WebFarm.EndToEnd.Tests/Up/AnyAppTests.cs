@@ -82,10 +82,14 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
         Assert.Equal(["hello from web1", "hello from web2"], seen.Order(StringComparer.Ordinal));
     }
 
-    [Fact]
-    public async Task HealthEndpointAnswering500_IsReportedUnhealthy_WithStatusAndPath()
+    /// <param name="controlPlane">Through the control plane: the first deployment leaves both servers out of rotation
+    /// after its 5 s failing grace (it ends `partial`) instead of failing start-up after its 60 s gate.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HealthEndpointAnswering500_IsReportedUnhealthy_WithStatusAndPath(bool controlPlane)
     {
-        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Dll("FailingHealth"));
+        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Dll("FailingHealth"), controlPlane: controlPlane);
         using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
         Assert.Contains("health check: GET /healthz answers 2xx/3xx (the app has a /healthz: it answered 500)", up.Output, StringComparison.Ordinal);
