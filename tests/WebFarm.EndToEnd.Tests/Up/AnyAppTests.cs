@@ -118,6 +118,22 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
         Assert.Equal(0, list.ExitCode);
         Assert.Contains("unhealthy", list.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("starting anyway", up.Output, StringComparison.Ordinal);
+        if (controlPlane)
+        {
+            // The first deployment ended `partial`: the release runs on both servers, neither passed its gate.
+            var deployments = await UpProcess.RunToExitAsync(["deployments", "web", "--controller", up.ControllerUrl!.ToString(), "-o", "json"], Timeout);
+            Assert.True(deployments.ExitCode == 0, deployments.Stderr + deployments.Stdout);
+            using var json = JsonDocument.Parse(deployments.Stdout);
+            var first = Assert.Single(json.RootElement.EnumerateArray());
+            Assert.Equal("partial", first.GetProperty("state").GetString());
+            Assert.Contains("web1, web2 did not pass the health gate", first.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.All(first.GetProperty("servers").EnumerateArray(), s =>
+            {
+                Assert.Equal("not-ready", s.GetProperty("phase").GetString());
+                Assert.Equal(1, s.GetProperty("release").GetInt64());
+                Assert.StartsWith("GET /healthz answered 500 for 5s", s.GetProperty("error").GetString(), StringComparison.Ordinal);
+            });
+        }
     }
 
     [Theory]
