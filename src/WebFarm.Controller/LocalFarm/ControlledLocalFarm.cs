@@ -18,14 +18,14 @@ using WebFarm.State.Hosting;
 namespace WebFarm.Controller.LocalFarm;
 
 /// <summary>
-/// `webfarm up --control-plane`: a whole farm on this machine through the control plane's own code paths, in one
+/// `webfarm up`: a whole farm on this machine through the control plane's own code paths, in one
 /// process: the state server, a controller (embedded SQLite store in a data directory, its in-process balancer serving
 /// the site, the balancer's admin API), and N agents (web1..webN, each an in-process <see cref="ControlAgent"/> with
 /// its own data directory, joined with a join token the controller issued) that run the app the controller assigns
 /// them, as `webfarm apps add` would define it. Every agent joins with its own loopback address (127.0.0.2,
 /// 127.0.0.3, …): the app's instances then listen on the same port range without racing each other for a port, as on
 /// separate machines. The app is named after the farm (<see cref="LocalFarmOptions.FarmName"/>, "web"), so the
-/// balancer's farm and the admin API's paths are those of `webfarm up` without the control plane.
+/// balancer's farm and the admin API's paths are "web" as they always were for `webfarm up`.
 /// </summary>
 public sealed class ControlledLocalFarm : IAsyncDisposable
 {
@@ -69,6 +69,9 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
     public LocalFarmOptions Options { get; }
 
     public AppLaunch App { get; }
+
+    /// <summary>The app's health check (chosen at start-up), for the console's header.</summary>
+    public HealthRule? HealthRule { get; private set; }
 
     /// <summary>Holds the controller's store and each agent's directory (agents/web1, …).</summary>
     public string DataDirectory { get; }
@@ -128,7 +131,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         {
             state = await StateServer.StartAsync(new StateServerOptions { Port = options.StatePort }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (LocalFarmHost.IsAddressInUse(ex))
+        catch (Exception ex) when (PortReservation.IsAddressInUse(ex))
         {
             RemoveTemporary(temporary);
             throw new PortInUseException(options.StatePort, "--state-port");
@@ -145,6 +148,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             progress?.Invoke($"controller listening on {farm.ControllerUrl} (data in {dataDirectory}); balancer on {farm.Url} (admin API {farm.AdminUrl})");
             var role = await farm.WaitLeadingAsync(cancellationToken).ConfigureAwait(false);
             var rule = await choosing.ConfigureAwait(false);
+            farm.HealthRule = rule;
             var (definition, release) = await farm.DefineAppAsync(role, rule, cancellationToken).ConfigureAwait(false);
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"app {definition.Name}: release {release.Id} ({release.Files} files from {farm.ReleaseFolder}), entry {definition.Entry}, on ports {definition.Ports}, health check {rule.Description}"));
             await farm.JoinAgentsAsync(role, cancellationToken).ConfigureAwait(false);

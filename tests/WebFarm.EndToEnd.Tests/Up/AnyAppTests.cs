@@ -12,15 +12,13 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    /// <param name="controlPlane">Through the control plane (`up --control-plane`): the app's definition carries the
-    /// chosen check, so the agents' gate and the controller's balancer judge as the start-up wait did.</param>
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task AppWithoutHealthEndpoint_IsReadyOnceItAnswers_AllServersStayHealthy_AndRequestsSpread(bool controlPlane)
+    /// <summary>The app's definition carries the chosen check, so the agents, the deployment's gate and the controller's
+    /// balancer judge as the start-up wait did.</summary>
+    [Fact]
+    public async Task AppWithoutHealthEndpoint_IsReadyOnceItAnswers_AllServersStayHealthy_AndRequestsSpread()
     {
         // The project, as in the issue: `up` builds it (already built by the fixture, so this is quick).
-        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Project("NoHealth"), controlPlane: controlPlane);
+        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Project("NoHealth"));
         using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
         // The start-up output says which check is used, and why; the wait ended because the check passed.
@@ -82,14 +80,12 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
         Assert.Equal(["hello from web1", "hello from web2"], seen.Order(StringComparer.Ordinal));
     }
 
-    /// <param name="controlPlane">Through the control plane: the first deployment leaves both servers out of rotation
-    /// after its 5 s failing grace (it ends `partial`) instead of failing start-up after its 60 s gate.</param>
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task HealthEndpointAnswering500_IsReportedUnhealthy_WithStatusAndPath(bool controlPlane)
+    /// <summary>The first deployment leaves both servers out of rotation after its 5 s failing grace (it ends
+    /// `partial`) instead of failing start-up after its 60 s gate.</summary>
+    [Fact]
+    public async Task HealthEndpointAnswering500_IsReportedUnhealthy_WithStatusAndPath()
     {
-        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Dll("FailingHealth"), controlPlane: controlPlane);
+        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Dll("FailingHealth"));
         using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
         Assert.Contains("health check: GET /healthz answers 2xx/3xx (the app has a /healthz: it answered 500)", up.Output, StringComparison.Ordinal);
@@ -118,33 +114,28 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
         Assert.Equal(0, list.ExitCode);
         Assert.Contains("unhealthy", list.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("starting anyway", up.Output, StringComparison.Ordinal);
-        if (controlPlane)
+
+        // The first deployment ended `partial`: the release runs on both servers, neither passed its gate.
+        var deployments = await UpProcess.RunToExitAsync(["deployments", "web", "--controller", up.ControllerUrl!.ToString(), "-o", "json"], Timeout);
+        Assert.True(deployments.ExitCode == 0, deployments.Stderr + deployments.Stdout);
+        using var json = JsonDocument.Parse(deployments.Stdout);
+        var first = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal("partial", first.GetProperty("state").GetString());
+        Assert.Contains("web1, web2 did not pass the health gate", first.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.All(first.GetProperty("servers").EnumerateArray(), s =>
         {
-            // The first deployment ended `partial`: the release runs on both servers, neither passed its gate.
-            var deployments = await UpProcess.RunToExitAsync(["deployments", "web", "--controller", up.ControllerUrl!.ToString(), "-o", "json"], Timeout);
-            Assert.True(deployments.ExitCode == 0, deployments.Stderr + deployments.Stdout);
-            using var json = JsonDocument.Parse(deployments.Stdout);
-            var first = Assert.Single(json.RootElement.EnumerateArray());
-            Assert.Equal("partial", first.GetProperty("state").GetString());
-            Assert.Contains("web1, web2 did not pass the health gate", first.GetProperty("error").GetString(), StringComparison.Ordinal);
-            Assert.All(first.GetProperty("servers").EnumerateArray(), s =>
-            {
-                Assert.Equal("not-ready", s.GetProperty("phase").GetString());
-                Assert.Equal(1, s.GetProperty("release").GetInt64());
-                Assert.StartsWith("GET /healthz answered 500 for 5s", s.GetProperty("error").GetString(), StringComparison.Ordinal);
-            });
-        }
+            Assert.Equal("not-ready", s.GetProperty("phase").GetString());
+            Assert.Equal(1, s.GetProperty("release").GetInt64());
+            Assert.StartsWith("GET /healthz answered 500 for 5s", s.GetProperty("error").GetString(), StringComparison.Ordinal);
+        });
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task AppThatExitsAtStart_FailsAtOnce_WithItsOutput_AndExitCode1(bool controlPlane)
+    [Fact]
+    public async Task AppThatExitsAtStart_FailsAtOnce_WithItsOutput_AndExitCode1()
     {
         var ports = FreePort.Many(4);
-        string[] plane = controlPlane ? ["--control-plane", "--controller-port", $"{ports[3]}"] : [];
 
-        var result = await UpProcess.RunToExitAsync([.. UpProcess.UpArguments(2, apps.Dll("ExitsAtStart"), ports), .. plane], UpProcess.StartTimeout);
+        var result = await UpProcess.RunToExitAsync(UpProcess.UpArguments(2, apps.Dll("ExitsAtStart"), ports), UpProcess.StartTimeout);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"webfarm up: web\d exited during start-up: aborted \(signal 6, exit code 134\)", result.Stderr);
