@@ -22,8 +22,8 @@ namespace WebFarm.Controller.LocalFarm;
 /// process: the state server, a controller (embedded SQLite store in a data directory, its in-process balancer serving
 /// the site, the balancer's admin API), and N agents (web1..webN, each an in-process <see cref="ControlAgent"/> with
 /// its own data directory, joined with a join token the controller issued) that run the app the controller assigns
-/// them, as `webfarm apps add` would define it. Every agent joins with its own loopback address (127.0.0.2,
-/// 127.0.0.3, …): the app's instances then listen on the same port range without racing each other for a port, as on
+/// them, as `webfarm apps add` would define it. Every agent joins with its own loopback address (<see cref="AgentAddress(int)"/>:
+/// 127.31.134.2, 127.31.134.3, … for controller port 8070): the app's instances then listen on the same port range without racing each other for a port, as on
 /// separate machines. The app is named after the farm (<see cref="LocalFarmOptions.FarmName"/>, "web"), so the
 /// balancer's farm and the admin API's paths are "web" as they always were for `webfarm up`.
 /// </summary>
@@ -93,8 +93,17 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
 
     public string StateEndpoint => $"127.0.0.1:{_state.Port}";
 
-    /// <summary>The address agent number <paramref name="index"/> (0-based) joins with: 127.0.0.2, 127.0.0.3, ….</summary>
-    public static string AgentAddress(int index) => string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.{index + 2}");
+    /// <summary>
+    /// The address agent number <paramref name="index"/> (0-based) joins with: 127.H.L.2, 127.H.L.3, … where H.L is the
+    /// controller port's two bytes (8070: 127.31.134.2). Two `up`s on one machine have distinct controller ports (a
+    /// taken one is refused), so their instances never race for the same address and port; with 127.0.0.x they did
+    /// (seen: "Failed to bind to address http://127.0.0.3:20000: address already in use" with two test farms at once).
+    /// </summary>
+    public string AgentAddress(int index) => AgentAddress(Options.ControllerPort, index);
+
+    /// <summary>The address agent number <paramref name="index"/> of the `up` whose controller listens on <paramref name="controllerPort"/>.</summary>
+    public static string AgentAddress(int controllerPort, int index)
+        => string.Create(CultureInfo.InvariantCulture, $"http://127.{controllerPort >> 8}.{controllerPort & 0xFF}.{index + 2}");
 
     /// <summary>
     /// Holds the four ports, builds the app if needed, starts the state server and the controller, defines the app,

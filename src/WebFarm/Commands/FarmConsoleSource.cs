@@ -21,20 +21,20 @@ internal sealed record FarmConsoleSource(BalancerRuntime Runtime, string FarmNam
             farm.Balancer.Runtime,
             farm.Options.FarmName,
             $"open {farm.Url}\ncontroller {farm.ControllerUrl} · admin API {farm.AdminUrl} · state {farm.StateEndpoint} · app {farm.App.AppName} · health check {farm.HealthRule?.Description ?? "-"}",
-            () => [.. farm.Agents.Select((agent, index) => Row(agent.Name, index, agent.Instances.FirstOrDefault(r => r.App == farm.Options.FarmName)))])
+            () => [.. farm.Agents.Select((agent, index) => Row(agent.Name, farm.AgentAddress(index), agent.Instances.FirstOrDefault(r => r.App == farm.Options.FarmName)))])
         {
             SubscribeInstanceChanges = handler => farm.InstanceChanged += handler,
         };
 
-    private static FarmServerRow Row(string name, int index, WebFarm.Agent.Control.InstanceReport? report)
+    private static FarmServerRow Row(string name, string agentAddress, WebFarm.Agent.Control.InstanceReport? report)
     {
         if (report is null)
         {
-            return new FarmServerRow(name, 0, ControlledLocalFarm.AgentAddress(index), InstanceState.Starting, null, 0);
+            return new FarmServerRow(name, 0, agentAddress, InstanceState.Starting, null, 0);
         }
 
         var state = Enum.TryParse<InstanceState>(report.State, ignoreCase: true, out var parsed) ? parsed : InstanceState.Crashed; // "failed": no process could start.
-        var address = string.Create(CultureInfo.InvariantCulture, $"{ControlledLocalFarm.AgentAddress(index)}:{report.Port}");
+        var address = string.Create(CultureInfo.InvariantCulture, $"{agentAddress}:{report.Port}");
         return new FarmServerRow(name, report.Port, address, state, report.ProcessId, report.Restarts);
     }
 }

@@ -171,8 +171,10 @@ public sealed class DashboardPageTests(DashboardBrowser browser)
         await Expect(page.Locator("table.servers").First.Locator("tbody tr")).ToHaveCountAsync(2);
         foreach (var name in (string[])["web1", "web2"])
         {
+            // Each agent, and its instance of the app `web`: healthy and in the app's farm.
             await Expect(page.Locator($"[data-k='@agent|{name}|state']")).ToHaveTextAsync("ready");
-            await Expect(Cell(page, name, "state")).ToHaveTextAsync("Online");
+            await Expect(page.Locator($"[data-k='@instance|{name}/web|healthy']")).ToHaveTextAsync("healthy");
+            await Expect(page.Locator($"[data-k='@instance|{name}/web|rotation']")).ToHaveTextAsync("yes");
         }
 
         await Expect(page.Locator("#live")).ToHaveTextAsync("live");
