@@ -128,6 +128,25 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
             Assert.Equal(1, s.GetProperty("release").GetInt64());
             Assert.StartsWith("GET /healthz answered 500 for 5s", s.GetProperty("error").GetString(), StringComparison.Ordinal);
         });
+
+        // web1's dependency comes back: its instance (supervised all along, never restarted) joins the rotation, and
+        // the site is served by web1 alone while web2 stays out.
+        var web1 = await up.GetServerAsync(admin, "web1");
+        var pid = Assert.Single(up.InstancePids["web1"]);
+        using (var recover = await admin.PostAsync(new Uri(new Uri(web1.GetProperty("address").GetString()!), "/recover"), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, recover.StatusCode);
+        }
+
+        await Eventually.TrueAsync(async () => (await up.GetServerAsync(admin, "web1")).GetProperty("healthy").GetBoolean(), Timeout, "web1 to join once its check passes");
+        using var client = new HttpClient { BaseAddress = up.Url, Timeout = TimeSpan.FromSeconds(10) };
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal("hello from web1", await client.GetStringAsync("/"));
+        }
+
+        Assert.False((await up.GetServerAsync(admin, "web2")).GetProperty("healthy").GetBoolean());
+        Assert.Equal(pid, Assert.Single(up.InstancePids["web1"]));
     }
 
     [Fact]
