@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# `webfarm up` start-up (issue 14): time from exec to the first page the balancer serves (GET / answered 200), for
-# plain `up` (LocalFarmHost: its own supervision) and `up --control-plane` (controller, in-process balancer, local
-# agents, first deployment), 3 HelloFarm servers each, RUNS rounds interleaved (default 3); every figure is printed
-# and the best of each is summarised.
+# `webfarm up` start-up (issue 14): time from exec to the first page the balancer serves (GET / answered 200), 3
+# HelloFarm servers, RUNS rounds (default 3); every figure is printed and the best is summarised. `up` runs the
+# control plane (controller, in-process balancer, local agents, first deployment). With BASELINE (another build's
+# webfarm.dll, e.g. main before the switch, whose plain `up` ran its own supervision) the rounds interleave
+# baseline and this build; the baseline is started with the three ports only (`--controller-port` was refused
+# without `--control-plane` there).
 #
 #   dotnet build src/WebFarm -c Release && dotnet build samples/HelloFarm -c Release
-#   bench/up/startup.sh [RUNS]
+#   bench/up/startup.sh [RUNS] [BASELINE_WEBFARM_DLL]
 #
 # Bounded: each start is given 60 s at most (then it counts as "failed"), and each `up` is stopped with SIGTERM
 # (and waited for) before the next one starts.
 set -euo pipefail
 RUNS="${1:-3}"
+BASELINE="${2:-}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 webfarm="$repo/src/WebFarm/bin/Release/net10.0/webfarm.dll"
 app="$repo/samples/HelloFarm/bin/Release/net10.0/HelloFarm.dll"
@@ -23,13 +26,13 @@ s=[socket.socket() for _ in range(4)]
 print(' '.join(str(x.getsockname()[1]) for x in s))"
 }
 
-once() { # variant (plain|control-plane) -> milliseconds to the first page, or "failed"
-  local variant="$1" ports start pid ms=failed
+once() { # variant (this|baseline) -> milliseconds to the first page, or "failed"
+  local variant="$1" ports start pid ms=failed dll="$webfarm"
   read -r -a ports <<< "$(free_ports)"
-  local extra=()
-  [ "$variant" = control-plane ] && extra=(--control-plane --controller-port "${ports[3]}")
+  local extra=(--controller-port "${ports[3]}")
+  [ "$variant" = baseline ] && dll="$BASELINE" && extra=()
   start="$(date +%s%N)"
-  dotnet "$webfarm" up --servers 3 --app "$app" --port "${ports[0]}" --admin-port "${ports[1]}" --state-port "${ports[2]}" "${extra[@]}" >/dev/null 2>&1 &
+  dotnet "$dll" up --servers 3 --app "$app" --port "${ports[0]}" --admin-port "${ports[1]}" --state-port "${ports[2]}" "${extra[@]}" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 1 1200); do # 1200 x 50 ms: 60 s
     if curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:${ports[0]}/"; then
@@ -43,14 +46,16 @@ once() { # variant (plain|control-plane) -> milliseconds to the first page, or "
   echo "$ms"
 }
 
-declare -A best=([plain]=999999 [control-plane]=999999)
+variants=(this)
+[ -n "$BASELINE" ] && variants=(baseline this)
+declare -A best=([this]=999999 [baseline]=999999)
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$RUNS"); do
-  for variant in plain control-plane; do
+  for variant in "${variants[@]}"; do
     ms="$(once "$variant")"
     echo "round $round  $variant  ${ms} ms"
     if [ "$ms" != failed ] && [ "$ms" -lt "${best[$variant]}" ]; then best[$variant]="$ms"; fi
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "best: plain ${best[plain]} ms, control-plane ${best[control-plane]} ms"
+for variant in "${variants[@]}"; do echo "best: $variant ${best[$variant]} ms"; done

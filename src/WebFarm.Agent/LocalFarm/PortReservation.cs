@@ -65,4 +65,18 @@ public sealed class PortReservation : IDisposable
 
         _held.Clear();
     }
+
+    /// <summary>Whether binding failed because the address is taken (a socket error or Kestrel's exception, anywhere in the chain).</summary>
+    public static bool IsAddressInUse(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } or Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

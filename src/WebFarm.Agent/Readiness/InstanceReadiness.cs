@@ -99,7 +99,7 @@ public sealed class InstanceReadiness
                     failingSince = failingSince == 0 ? Stopwatch.GetTimestamp() : failingSince;
                     if (Stopwatch.GetElapsedTime(failingSince) >= _options.FailingGrace)
                     {
-                        return Result(instance, ReadinessOutcome.Unhealthy, rule, DescribeFailing(settings.Path, result), result, withOutput: false);
+                        return Result(instance, ReadinessOutcome.Unhealthy, rule, DescribeFailing(settings.Path, result, _options.FailingGrace), result, withOutput: false);
                     }
                 }
                 else if (Stopwatch.GetElapsedTime(began) >= _options.ListenTimeout)
@@ -143,14 +143,20 @@ public sealed class InstanceReadiness
         return null;
     }
 
-    private string DescribeFailing(string path, HealthProbeResult result)
+    /// <summary>
+    /// "GET /healthz answered 500 for 5s (status 500 not in 200-399); body: database unreachable": an instance that
+    /// answers but kept failing its check for <paramref name="failingFor"/>. Said the same way by this start-up wait and
+    /// by the controller's deployment gate (`webfarm up`'s console lines).
+    /// </summary>
+    public static string DescribeFailing(string path, HealthProbeResult result, TimeSpan failingFor)
     {
+        ArgumentNullException.ThrowIfNull(result);
         var what = result.StatusCode is { } status
             ? string.Create(CultureInfo.InvariantCulture, $"GET {path} answered {status}")
             : $"GET {path} got no answer";
         var body = result.BodyExcerpt.Trim();
         var excerpt = body.Length == 0 ? string.Empty : $"; body: {(body.Length <= 120 ? body : string.Concat(body.AsSpan(0, 117), "..."))}";
-        return $"{what} for {DurationParser.Format(_options.FailingGrace)} ({result.Reason}){excerpt}";
+        return $"{what} for {DurationParser.Format(failingFor)} ({result.Reason}){excerpt}";
     }
 
     private static ReadinessResult Result(SupervisedInstance instance, ReadinessOutcome outcome, HealthRule? rule, string reason, HealthProbeResult? last, bool withOutput)

@@ -140,7 +140,12 @@ public sealed partial class DeploymentEngine
         for (var i = 0; i < record.Servers.Count; i++)
         {
             var s = record.Servers[i];
-            if (s.Phase == DeploymentPhase.Done || s.Release == record.Release)
+            if (s.Phase == DeploymentPhase.NotReady)
+            {
+                // A first deployment's server left out of rotation: still so, the balancer's checks bring it in.
+                done.Add((tracked[i], record.PreviousRelease));
+            }
+            else if (s.Phase == DeploymentPhase.Done || s.Release == record.Release)
             {
                 // Past its swap: the heartbeat has put the new release's instance in rotation as the server's own entry.
                 if (s.Phase != DeploymentPhase.Done)

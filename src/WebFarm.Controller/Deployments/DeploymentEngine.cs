@@ -108,7 +108,7 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
                 RestoreStage(record);
             }
 
-            var current = record.State == DeploymentState.Succeeded ? record.Release : record.PreviousRelease;
+            var current = record.State is DeploymentState.Succeeded or DeploymentState.Partial ? record.Release : record.PreviousRelease;
             if (current is { } id)
             {
                 Catalog.Releases.SetCurrent(app.Name, id);
@@ -299,8 +299,18 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
             }
 
             Catalog.Releases.SetCurrent(app.Name, request.Release);
-            await FinishAsync(deployment, DeploymentState.Succeeded, null).ConfigureAwait(false);
-            Publish(app.Name, null, EventKind.DeployFinished, string.Create(CultureInfo.InvariantCulture, $"deployment {deployment.Record.Id} of {app.Name} finished: every server runs release {request.Release}"));
+            var notReady = NotReadyServers(deployment.Record);
+            if (notReady.Count == 0)
+            {
+                await FinishAsync(deployment, DeploymentState.Succeeded, null).ConfigureAwait(false);
+                Publish(app.Name, null, EventKind.DeployFinished, string.Create(CultureInfo.InvariantCulture, $"deployment {deployment.Record.Id} of {app.Name} finished: every server runs release {request.Release}"));
+            }
+            else
+            {
+                var why = string.Create(CultureInfo.InvariantCulture, $"release {request.Release} runs on every server, but {string.Join(", ", notReady)} did not pass the health gate: out of rotation, supervised, in once its check passes");
+                await FinishAsync(deployment, DeploymentState.Partial, why).ConfigureAwait(false);
+                Publish(app.Name, null, EventKind.DeployFinished, string.Create(CultureInfo.InvariantCulture, $"deployment {deployment.Record.Id} of {app.Name} finished partially: {why}"));
+            }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -348,7 +358,12 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
         var from = Catalog.Releases.For(app.Name, server.Name)?.Serving;
         try
         {
-            await new ServerRollout(this, deployment, app, server, from, to).RunAsync(token).ConfigureAwait(false);
+            if (await new ServerRollout(this, deployment, app, server, from, to).RunAsync(token).ConfigureAwait(false) is { } notReady)
+            {
+                await PhaseAsync(deployment, server.Name, DeploymentPhase.NotReady, to, notReady, OutputOf(server.Name, app.Name)).ConfigureAwait(false);
+                return (from, null);
+            }
+
             await PhaseAsync(deployment, server.Name, DeploymentPhase.Done, release: to).ConfigureAwait(false);
             return (from, null);
         }
@@ -358,6 +373,21 @@ public sealed partial class DeploymentEngine : IAsyncDisposable
             await PhaseAsync(deployment, server.Name, DeploymentPhase.Failed, serving, $"{failure.Phase}: {failure.Message}", OutputOf(server.Name, app.Name)).ConfigureAwait(false);
             return (from, $"{server.Name} failed in phase {failure.Phase}: {failure.Message}");
         }
+    }
+
+    /// <summary>The servers a first deployment left out of rotation (<see cref="DeploymentPhase.NotReady"/>).</summary>
+    private static List<string> NotReadyServers(DeploymentRecord record)
+    {
+        var names = new List<string>();
+        foreach (var server in record.Servers)
+        {
+            if (server.Phase == DeploymentPhase.NotReady)
+            {
+                names.Add(server.Server);
+            }
+        }
+
+        return names;
     }
 
     /// <summary>A batch failed: the deployment stops; with --auto-rollback the servers already done return to their release.</summary>

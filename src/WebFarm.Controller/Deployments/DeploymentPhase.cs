@@ -27,6 +27,10 @@ public static class DeploymentPhase
     public const string Done = "done";
     public const string Failed = "failed";
 
+    /// <summary>A first deployment's server whose instance runs but did not pass its gate: out of rotation, supervised;
+    /// the balancer's health checks bring it in once it passes.</summary>
+    public const string NotReady = "not-ready";
+
     /// <summary>A stage's server: its staged instance passed the gate and is in the stage's farm (out of rotation).</summary>
     public const string Staged = "staged";
 

@@ -18,4 +18,12 @@ public sealed record DeploymentRequest(string App, long Release, string Strategy
 
     /// <summary>The health gate: passes in a row of the app's health path (`--health-passes`); null: the controller's default (3).</summary>
     public int? HealthPasses { get; init; }
+
+    /// <summary>
+    /// How long a new instance that answers may keep failing its gate before the gate gives up on it (null: until the
+    /// health timeout). `webfarm up` sets 5 s, as its own start-up wait always said "unhealthy" after 5 s, while an app
+    /// that has not answered yet keeps the whole health timeout to start. Not persisted: a resumed deployment gates
+    /// with the health timeout alone.
+    /// </summary>
+    public TimeSpan? FailingGrace { get; init; }
 }

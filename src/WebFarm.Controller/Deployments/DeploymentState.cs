@@ -8,6 +8,13 @@ public static class DeploymentState
     public const string Failed = "failed";
     public const string RolledBack = "rolled-back";
 
+    /// <summary>
+    /// A first deployment (no release of the app ran anywhere before: nothing to protect) that reached every server, but
+    /// some servers' instances did not pass their gate: those stay out of rotation with their instance supervised and
+    /// join once their check passes (<see cref="DeploymentPhase.NotReady"/>). The release is the app's current one.
+    /// </summary>
+    public const string Partial = "partial";
+
     /// <summary>A stage whose instances all passed their gate: reached with the header or the stage path.</summary>
     public const string Staged = "staged";
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using WebFarm.Agent.Control;
+using WebFarm.Agent.Readiness;
 using WebFarm.Agent.Releases;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Events;
@@ -49,8 +50,10 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
     }
 
     /// <summary>Rolls the server from <c>from</c> (null: nothing ran) to <c>to</c>; its phases are recorded as it goes.</summary>
+    /// <returns>Null when the new instance is in rotation; else why it is not ready (a first deployment whose instance runs
+    /// but did not pass its gate: it stays out of rotation, supervised, and the balancer's checks bring it in).</returns>
     /// <exception cref="RolloutFailure">The server stays on (or returns to) <c>from</c>, unless it failed after its swap.</exception>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public async Task<string?> RunAsync(CancellationToken cancellationToken)
     {
         lock (server.Lock)
         {
@@ -95,6 +98,13 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
             {
                 server.InRotation.Add(app.Name);
             }
+
+            return null;
+        }
+        catch (RolloutFailure failure) when (IsFirstDeployment && failure.Phase == DeploymentPhase.Gating && Instance(to) is { ProcessId: not null, Port: > 0 } running)
+        {
+            LeaveNotReady(InstanceRotation.AddressOf(server.Address, running.Port), failure.Message);
+            return failure.Message;
         }
         catch (RolloutFailure) when (!swapped || inPlace)
         {
@@ -134,6 +144,26 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
             _placement.ClearStaged(app.Name, server.Name);
             throw;
         }
+    }
+
+    /// <summary>
+    /// No release of the app ran on this server nor anywhere before this deployment: there is no serving instance to
+    /// protect, so an instance that runs but fails its gate is left running out of rotation rather than stopped (a
+    /// production farm's first start with one bad server still serves from the others).
+    /// </summary>
+    private bool IsFirstDeployment => from is null && deployment.Record.PreviousRelease is null && deployment.Request.Kind == DeploymentKind.Deploy && !_staging;
+
+    /// <summary>
+    /// A first deployment's instance that runs but failed its gate: it stays placed (its agent keeps supervising it) and
+    /// enters the app's farm marked unhealthy with the reason, so the balancer's own checks show it failing and bring it
+    /// into rotation once it passes. It is not counted in rotation (`ps`, the dashboard say "no") until its agent reports
+    /// it healthy: then the heartbeat takes it in as any instance (<see cref="InstanceRotation.Observe"/>), on the port it
+    /// runs on by then.
+    /// </summary>
+    private void LeaveNotReady(string address, string reason)
+    {
+        _rotation.BringIn(app.Name, server.Name, address);
+        _rotation.Runtime.SetHealth(app.Name, server.Name, healthy: false, $"not ready at its first deployment: {reason}");
     }
 
     /// <summary>Installing: the agent reports the release installed (it fetched it when it was uploaded, or holds it).</summary>
@@ -187,12 +217,17 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
         return report ?? throw new RolloutFailure(DeploymentPhase.Starting, $"release {to} did not start within {Seconds(deployment.Request.HealthTimeout)}: {Instance(to)?.Detail ?? "its agent reports no instance of it"}");
     }
 
-    /// <summary>Gating: the app's health path must pass <see cref="GatePasses"/> times in a row within the health timeout.</summary>
+    /// <summary>
+    /// Gating: the app's health path must pass <see cref="GatePasses"/> times in a row within the health timeout; with
+    /// the request's <see cref="DeploymentRequest.FailingGrace"/>, an instance that answers but keeps failing for that
+    /// long fails the gate sooner (an instance that has not answered yet keeps the whole health timeout to start).
+    /// </summary>
     private async Task GateAsync(string address, CancellationToken cancellationToken)
     {
         await engine.PhaseAsync(deployment, server.Name, DeploymentPhase.Gating).ConfigureAwait(false);
         var passes = 0;
         var last = "not probed yet";
+        DateTimeOffset? failingSince = null;
         while (true)
         {
             ThrowIfLost(DeploymentPhase.Gating);
@@ -204,6 +239,12 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
             var result = await _rotation.ProbeAsync(app.Name, address, cancellationToken).ConfigureAwait(false);
             last = result.Reason;
             passes = result.Healthy ? passes + 1 : 0;
+            failingSince = result.Healthy || result.StatusCode is null ? null : failingSince ?? engine.Time.GetUtcNow();
+            if (failingSince is { } since && deployment.Request.FailingGrace is { } grace && engine.Time.GetUtcNow() - since >= grace)
+            {
+                throw new RolloutFailure(DeploymentPhase.Gating, InstanceReadiness.DescribeFailing(app.HealthPath, result, grace));
+            }
+
             if (passes >= GatePasses)
             {
                 // Said in the event stream, so the gate an operator asked for (--health-passes) can be seen at work.

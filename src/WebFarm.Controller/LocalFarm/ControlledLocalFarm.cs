@@ -18,14 +18,14 @@ using WebFarm.State.Hosting;
 namespace WebFarm.Controller.LocalFarm;
 
 /// <summary>
-/// `webfarm up --control-plane`: a whole farm on this machine through the control plane's own code paths, in one
+/// `webfarm up`: a whole farm on this machine through the control plane's own code paths, in one
 /// process: the state server, a controller (embedded SQLite store in a data directory, its in-process balancer serving
 /// the site, the balancer's admin API), and N agents (web1..webN, each an in-process <see cref="ControlAgent"/> with
 /// its own data directory, joined with a join token the controller issued) that run the app the controller assigns
-/// them, as `webfarm apps add` would define it. Every agent joins with its own loopback address (127.0.0.2,
-/// 127.0.0.3, …): the app's instances then listen on the same port range without racing each other for a port, as on
+/// them, as `webfarm apps add` would define it. Every agent joins with its own loopback address (<see cref="AgentAddress(int)"/>:
+/// 127.31.134.2, 127.31.134.3, … for controller port 8070): the app's instances then listen on the same port range without racing each other for a port, as on
 /// separate machines. The app is named after the farm (<see cref="LocalFarmOptions.FarmName"/>, "web"), so the
-/// balancer's farm and the admin API's paths are those of `webfarm up` without the control plane.
+/// balancer's farm and the admin API's paths are "web" as they always were for `webfarm up`.
 /// </summary>
 public sealed class ControlledLocalFarm : IAsyncDisposable
 {
@@ -70,6 +70,9 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
 
     public AppLaunch App { get; }
 
+    /// <summary>The app's health check (chosen at start-up), for the console's header.</summary>
+    public HealthRule? HealthRule { get; private set; }
+
     /// <summary>Holds the controller's store and each agent's directory (agents/web1, …).</summary>
     public string DataDirectory { get; }
 
@@ -90,8 +93,17 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
 
     public string StateEndpoint => $"127.0.0.1:{_state.Port}";
 
-    /// <summary>The address agent number <paramref name="index"/> (0-based) joins with: 127.0.0.2, 127.0.0.3, ….</summary>
-    public static string AgentAddress(int index) => string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.{index + 2}");
+    /// <summary>
+    /// The address agent number <paramref name="index"/> (0-based) joins with: 127.H.L.2, 127.H.L.3, … where H.L is the
+    /// controller port's two bytes (8070: 127.31.134.2). Two `up`s on one machine have distinct controller ports (a
+    /// taken one is refused), so their instances never race for the same address and port; with 127.0.0.x they did
+    /// (seen: "Failed to bind to address http://127.0.0.3:20000: address already in use" with two test farms at once).
+    /// </summary>
+    public string AgentAddress(int index) => AgentAddress(Options.ControllerPort, index);
+
+    /// <summary>The address agent number <paramref name="index"/> of the `up` whose controller listens on <paramref name="controllerPort"/>.</summary>
+    public static string AgentAddress(int controllerPort, int index)
+        => string.Create(CultureInfo.InvariantCulture, $"http://127.{controllerPort >> 8}.{controllerPort & 0xFF}.{index + 2}");
 
     /// <summary>
     /// Holds the four ports, builds the app if needed, starts the state server and the controller, defines the app,
@@ -128,7 +140,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
         {
             state = await StateServer.StartAsync(new StateServerOptions { Port = options.StatePort }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (LocalFarmHost.IsAddressInUse(ex))
+        catch (Exception ex) when (PortReservation.IsAddressInUse(ex))
         {
             RemoveTemporary(temporary);
             throw new PortInUseException(options.StatePort, "--state-port");
@@ -145,15 +157,18 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             progress?.Invoke($"controller listening on {farm.ControllerUrl} (data in {dataDirectory}); balancer on {farm.Url} (admin API {farm.AdminUrl})");
             var role = await farm.WaitLeadingAsync(cancellationToken).ConfigureAwait(false);
             var rule = await choosing.ConfigureAwait(false);
+            farm.HealthRule = rule;
             var (definition, release) = await farm.DefineAppAsync(role, rule, cancellationToken).ConfigureAwait(false);
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"app {definition.Name}: release {release.Id} ({release.Files} files from {farm.ReleaseFolder}), entry {definition.Entry}, on ports {definition.Ports}, health check {rule.Description}"));
             await farm.JoinAgentsAsync(role, cancellationToken).ConfigureAwait(false);
-            var deployment = await role.Deployments.StartAsync(new DeploymentRequest(definition.Name, release.Id, DeploymentKind.Rolling, new BatchSize(100, Percent: true), options.ReadyTimeout, AutoRollback: false, DeploymentKind.Deploy), cancellationToken).ConfigureAwait(false);
-            await farm.WaitReadyAsync(progress, () => farm.DeployedAsync(role, deployment.Id, cancellationToken), cancellationToken).ConfigureAwait(false);
-            while (!await farm.DeployedAsync(role, deployment.Id, cancellationToken).ConfigureAwait(false))
+            // The first deployment: an instance that answers but fails its check for FailingGrace (5 s) leaves its
+            // server out of rotation (the deployment ends `partial`), as `up` always started with such a server.
+            var request = new DeploymentRequest(definition.Name, release.Id, DeploymentKind.Rolling, new BatchSize(100, Percent: true), options.ReadyTimeout, AutoRollback: false, DeploymentKind.Deploy)
             {
-                await Task.Delay(ReadyPoll, cancellationToken).ConfigureAwait(false);
-            }
+                FailingGrace = options.FailingGrace,
+            };
+            var deployment = await role.Deployments.StartAsync(request, cancellationToken).ConfigureAwait(false);
+            await farm.WaitReadyAsync(progress, role, deployment.Id, cancellationToken).ConfigureAwait(false);
 
             return farm;
         }
@@ -248,15 +263,17 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether the first deployment (it starts every instance) is done: every instance passed the health gate.
+    /// The first deployment (it starts every instance) as it is now: null while it runs, else ended with every server in
+    /// rotation (succeeded) or some left out of it (partial).
     /// </summary>
     /// <exception cref="AppStartException">It failed: the server, the reason and the app's last output.</exception>
-    private async Task<bool> DeployedAsync(LeaderRole role, long id, CancellationToken cancellationToken)
+    private async Task<DeploymentRecord?> EndedAsync(LeaderRole role, long id, CancellationToken cancellationToken)
     {
-        var record = await role.Deployments.GetAsync(id, cancellationToken).ConfigureAwait(false);
-        if (record is null || record.State == DeploymentState.Succeeded)
+        var record = await role.Deployments.GetAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"the first deployment {id} is not recorded");
+        if (record.State is DeploymentState.Succeeded or DeploymentState.Partial)
         {
-            return true;
+            return record;
         }
 
         if (record.State != DeploymentState.Running)
@@ -265,7 +282,7 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
             throw new AppStartException(new ReadinessResult(failed?.Server ?? Options.ServerName(0), ReadinessOutcome.Exited, null, record.Error ?? record.State, failed?.Output ?? [], null));
         }
 
-        return false;
+        return null;
     }
 
     private async Task<LeaderRole> WaitLeadingAsync(CancellationToken cancellationToken)
@@ -319,52 +336,43 @@ public sealed class ControlledLocalFarm : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for every server's instance to be in the app's farm and healthy, following the agents' reports: an
-    /// instance that exits before it was ever ready fails start-up at once with its last output; one still not healthy
-    /// after <see cref="LocalFarmOptions.ReadyTimeout"/> is reported, and the controller brings it in once it passes.
+    /// Waits for the first deployment to end, saying each server's outcome as it comes: in rotation ("web1 ready on …"),
+    /// or not ready ("web2 unhealthy: GET /healthz answered 500 for 5s …": it stays out of rotation, its instance
+    /// supervised, and the balancer's checks bring it in once it passes). An instance that exits before it was ever
+    /// ready fails start-up at once with its last output.
     /// </summary>
-    /// <param name="failed">Throws when start-up failed elsewhere (the first deployment).</param>
-    private async Task WaitReadyAsync(Action<string>? progress, Func<Task<bool>> failed, CancellationToken cancellationToken)
+    private async Task WaitReadyAsync(Action<string>? progress, LeaderRole role, long deployment, CancellationToken cancellationToken)
     {
         var pending = new List<ControlAgent>(_agents);
-        var deadline = DateTimeOffset.UtcNow + Options.ReadyTimeout;
-        while (pending.Count > 0)
+        while (true)
         {
+            var ended = await EndedAsync(role, deployment, cancellationToken).ConfigureAwait(false);
             for (var i = pending.Count - 1; i >= 0; i--)
             {
                 var agent = pending[i];
                 var report = FindReport(agent);
-                if (report is null)
-                {
-                    continue;
-                }
-
-                if (report.Healthy && InRotation(agent.Name) && report.ProcessId is { } pid)
+                if (report is not null && report.Healthy && InRotation(agent.Name) && report.ProcessId is { } pid)
                 {
                     progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{agent.Name} ready on {InstanceRotation.AddressOf(AgentAddress(_agents.IndexOf(agent)), report.Port)} (pid {pid}; {report.Detail})"));
                     pending.RemoveAt(i);
                 }
-                else if (report.State is "crashed" or "backingOff")
+                else if (report?.State is "crashed" or "backingOff")
                 {
                     throw new AppStartException(new ReadinessResult(agent.Name, ReadinessOutcome.Exited, null, report.Detail, AppOutput(agent), null));
                 }
+                else if (ended?.Servers.FirstOrDefault(s => s.Server == agent.Name) is { Phase: DeploymentPhase.NotReady } notReady)
+                {
+                    progress?.Invoke($"{agent.Name} unhealthy: {notReady.Error}; the balancer keeps it out of rotation until its check passes");
+                    pending.RemoveAt(i);
+                }
             }
 
-            if (pending.Count > 0 && DateTimeOffset.UtcNow >= deadline)
+            if (ended is not null && pending.Count == 0)
             {
-                foreach (var agent in pending)
-                {
-                    progress?.Invoke($"{agent.Name} not ready after {Options.ReadyTimeout.TotalSeconds:0}s: {FindReport(agent)?.Detail ?? "no instance reported yet"}; the controller brings it into rotation once its check passes");
-                }
-
                 return;
             }
 
-            if (pending.Count > 0)
-            {
-                await failed().ConfigureAwait(false);
-                await Task.Delay(ReadyPoll, cancellationToken).ConfigureAwait(false);
-            }
+            await Task.Delay(ReadyPoll, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -8,9 +8,10 @@ using WebFarm.Output;
 namespace WebFarm.Commands;
 
 /// <summary>
-/// `webfarm up`: a whole farm on this machine (balancer, state server, N supervised instances of an app,
-/// HelloFarm by default) until Ctrl+C or SIGTERM, which drain and stop everything and exit 0. With --control-plane the
-/// farm is a controller, its in-process balancer and local agents (the control plane's code paths).
+/// `webfarm up`: a whole farm on this machine through the control plane's code paths (<see cref="ControlledLocalFarm"/>:
+/// the state server, a controller with its in-process balancer, and N local agents running the app, HelloFarm by
+/// default) until Ctrl+C or SIGTERM, which drain and stop everything and exit 0. `--control-plane` is accepted and does
+/// nothing (it chose this path before it became the only one): scripts that pass it keep working.
 /// Exit codes: 2 for bad arguments or a port in use (nothing started), 1 when the app cannot be built or run
 /// (an instance that exits at start-up: its last output is shown).
 /// </summary>
@@ -31,10 +32,11 @@ internal static class UpCommand
         };
         var controlPlane = new Option<bool>("--control-plane")
         {
-            Description = "Run the farm through the control plane: a controller (its API on --controller-port, its in-process balancer on --port) and N local agents that run the app, so `webfarm servers list`, `ps`, `trace`, `apps` and `deploy --controller URL` work against it.",
+            Description = "Accepted for scripts written before the control plane became what `up` runs; does nothing.",
+            Hidden = true,
         };
-        var controllerPort = new Option<int>("--controller-port") { Description = "With --control-plane: port of the controller's API on 127.0.0.1.", DefaultValueFactory = _ => 8070 };
-        var dataDir = new Option<string?>("--data-dir") { Description = "With --control-plane: where the controller and the agents keep their data. Default: a temporary directory removed at stop." };
+        var controllerPort = new Option<int>("--controller-port") { Description = "Port of the controller's API and dashboard on 127.0.0.1.", DefaultValueFactory = _ => 8070 };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the controller and the agents keep their data. Default: a temporary directory removed at stop." };
         var command = new Command("up", "Run a whole web farm on this machine: balancer, state server and N supervised app instances.")
         {
             servers, app, port, adminPort, statePort, healthPath, controlPlane, controllerPort, dataDir,
@@ -63,57 +65,20 @@ internal static class UpCommand
                 HealthPath = parseResult.GetValue(healthPath),
                 ControllerPort = parseResult.GetValue(controllerPort),
             };
-            if (parseResult.GetValue(controlPlane))
-            {
-                return RunControlledAsync(options, parseResult.GetValue(dataDir), cancellationToken);
-            }
-
-            if (parseResult.GetResult(controllerPort) is { Implicit: false } || parseResult.GetResult(dataDir) is { Implicit: false })
-            {
-                Console.Error.WriteLine("webfarm up: --controller-port and --data-dir belong to the control plane; add --control-plane.");
-                return Task.FromResult(ExitCodes.BadArguments);
-            }
-
-            return RunAsync(options, cancellationToken);
+            return RunAsync(options, parseResult.GetValue(dataDir), cancellationToken);
         });
         return command;
     }
 
-    /// <summary>`up`: the farm run by <see cref="LocalFarmHost"/>.</summary>
-    private static Task<int> RunAsync(LocalFarmOptions options, CancellationToken stop)
-        => RunAsync(
-            () => LocalFarmHost.StartAsync(options, line => Console.WriteLine(line), stop),
-            farm => [
-                $"WebFarm is up: open {farm.Url}  (admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.",
-                $"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.AdminUrl)}",
-            ],
-            FarmConsoleSource.For,
-            farm => farm.StopAsync(),
-            stop);
-
-    /// <summary>`up --control-plane`: the same farm run by a controller and local agents (<see cref="ControlledLocalFarm"/>).</summary>
-    private static Task<int> RunControlledAsync(LocalFarmOptions options, string? dataDirectory, CancellationToken stop)
-        => RunAsync(
-            () => ControlledLocalFarm.StartAsync(options, dataDirectory, line => Console.WriteLine(line), stop),
-            farm => [
-                $"WebFarm is up: open {farm.Url}  (controller {farm.ControllerUrl}, admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.",
-                $"Controller: {farm.ControllerUrl}  (webfarm servers list --controller {farm.ControllerUrl}; ps, trace, apps, deploy likewise)",
-                $"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.ControllerUrl)}",
-            ],
-            FarmConsoleSource.For,
-            farm => farm.StopAsync(),
-            stop);
-
-    /// <summary>Starts a farm, says where it is, shows it until Ctrl+C or SIGTERM, then drains and stops it.</summary>
+    /// <summary>Starts the farm, says where it is, shows it until Ctrl+C or SIGTERM, then drains and stops it.</summary>
     /// <param name="stop">Cancelled on Ctrl+C or SIGTERM (by the command-line host, whose grace period Program.cs sets).</param>
-    private static async Task<int> RunAsync<TFarm>(Func<Task<TFarm>> start, Func<TFarm, string[]> banner, Func<TFarm, FarmConsoleSource> source, Func<TFarm, Task> stopFarm, CancellationToken stop)
-        where TFarm : IAsyncDisposable
+    private static async Task<int> RunAsync(LocalFarmOptions options, string? dataDirectory, CancellationToken stop)
     {
         var live = FarmConsoleView.CanRenderLive;
-        TFarm farm;
+        ControlledLocalFarm farm;
         try
         {
-            farm = await start().ConfigureAwait(false);
+            farm = await ControlledLocalFarm.StartAsync(options, dataDirectory, line => Console.WriteLine(line), stop).ConfigureAwait(false);
         }
         catch (PortInUseException ex)
         {
@@ -144,13 +109,11 @@ internal static class UpCommand
 
         await using (farm.ConfigureAwait(false))
         {
-            foreach (var line in banner(farm))
-            {
-                Console.WriteLine(line);
-            }
-
-            var view = new FarmConsoleView(source(farm), live);
-            await view.RunAsync(stop, () => stopFarm(farm)).ConfigureAwait(false);
+            Console.WriteLine($"WebFarm is up: open {farm.Url}  (controller {farm.ControllerUrl}, admin API {farm.AdminUrl}, {options.Servers} x {farm.App.AppName}). Ctrl+C stops.");
+            Console.WriteLine($"Controller: {farm.ControllerUrl}  (webfarm servers list --controller {farm.ControllerUrl}; ps, trace, apps, deploy likewise)");
+            Console.WriteLine($"Dashboard: {WebFarm.Balancer.Dashboard.DashboardAddress.Of(farm.ControllerUrl)}");
+            var view = new FarmConsoleView(FarmConsoleSource.For(farm), live);
+            await view.RunAsync(stop, farm.StopAsync).ConfigureAwait(false);
             Console.WriteLine("stopped");
         }
 

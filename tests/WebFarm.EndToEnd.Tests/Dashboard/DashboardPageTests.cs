@@ -161,15 +161,22 @@ public sealed class DashboardPageTests(DashboardBrowser browser)
     public async Task Webfarm_up_prints_the_dashboard_and_it_shows_the_supervised_instances()
     {
         await using var up = await UpProcess.StartAsync(servers: 2);
-        var dashboard = new Uri(up.AdminUrl, "/dashboard/").ToString();
+        // `up` runs a controller: the dashboard it prints is the controller's (agents, their instances, the app's farm).
+        var dashboard = new Uri(up.ControllerUrl!, "/dashboard/").ToString();
         // Printed right after "WebFarm is up:" (what UpProcess waits for): the line may be read a moment later.
         await Eventually.True(() => up.Output.Contains($"Dashboard: {dashboard}", StringComparison.Ordinal), TimeSpan.FromSeconds(20), $"`webfarm up` printed its dashboard; output:\n{up.Output}");
         var (page, errors) = await browser.NewPageAsync();
         await page.GotoAsync(dashboard);
 
-        await Expect(page.Locator("table.servers tbody tr")).ToHaveCountAsync(2);
-        await Expect(Cell(page, "web1", "state")).ToHaveTextAsync("Online");
-        await Expect(Cell(page, "web2", "health")).ToHaveTextAsync("healthy");
+        await Expect(page.Locator("table.servers").First.Locator("tbody tr")).ToHaveCountAsync(2);
+        foreach (var name in (string[])["web1", "web2"])
+        {
+            // Each agent, and its instance of the app `web`: healthy and in the app's farm.
+            await Expect(page.Locator($"[data-k='@agent|{name}|state']")).ToHaveTextAsync("ready");
+            await Expect(page.Locator($"[data-k='@instance|{name}/web|healthy']")).ToHaveTextAsync("healthy");
+            await Expect(page.Locator($"[data-k='@instance|{name}/web|rotation']")).ToHaveTextAsync("yes");
+        }
+
         await Expect(page.Locator("#live")).ToHaveTextAsync("live");
         Assert.Empty(errors);
     }

@@ -28,7 +28,9 @@ public sealed class GeneratedApps : IAsyncLifetime
             var app = WebApplication.CreateBuilder(args).Build();
             var name = Environment.GetEnvironmentVariable("WEBFARM_SERVER_NAME") ?? "?";
             app.MapGet("/", () => $"hello from {name}");
-            app.MapGet("/healthz", () => Results.Text("database unreachable", statusCode: 500));
+            var recovered = false; // POST /recover: its "database" is back (the server should then join).
+            app.MapGet("/healthz", () => recovered ? Results.Text("ok") : Results.Text("database unreachable", statusCode: 500));
+            app.MapPost("/recover", () => { recovered = true; return Results.NoContent(); });
             app.Run();
             """,
 

@@ -39,7 +39,7 @@ internal sealed partial class UpProcess : IAsyncDisposable
 
     public Uri AdminUrl { get; }
 
-    /// <summary>With --control-plane: the controller URL `up` printed ("Controller: URL …"); null otherwise.</summary>
+    /// <summary>The controller URL `up` printed ("Controller: URL …"); set once <see cref="StartAsync"/> returns.</summary>
     public Uri? ControllerUrl { get; private set; }
 
     public int Pid => _process.Id;
@@ -56,18 +56,17 @@ internal sealed partial class UpProcess : IAsyncDisposable
     /// <summary>Starts `webfarm up` and waits until it says it is up.</summary>
     /// <param name="app">What to pass as --app (default: the HelloFarm build).</param>
     /// <param name="options">More `up` options, e.g. ["--health-path", "/ready"].</param>
-    /// <param name="controlPlane">Run it with --control-plane on a fourth free port (--controller-port).</param>
-    public static async Task<UpProcess> StartAsync(int servers = 3, string? app = null, IReadOnlyList<string>? options = null, bool controlPlane = false)
+    public static async Task<UpProcess> StartAsync(int servers = 3, string? app = null, IReadOnlyList<string>? options = null)
     {
-        var ports = FreePort.Many(controlPlane ? 4 : 3);
-        string[] plane = controlPlane ? ["--control-plane", "--controller-port", $"{ports[3]}"] : [];
-        var up = Launch([.. UpArguments(servers, app, ports), .. plane, .. options ?? []], ports[0], ports[1], ports[2]);
+        var ports = FreePort.Many(4);
+        var up = Launch([.. UpArguments(servers, app, ports), .. options ?? []], ports[0], ports[1], ports[2]);
         try
         {
             await Eventually.TrueAsync(() =>
             {
                 Assert.False(up._process.HasExited, $"webfarm up exited with {(up._process.HasExited ? up._process.ExitCode : 0)}:\n{up.Output}");
-                return up._output.Any(l => l.StartsWith("WebFarm is up:", StringComparison.Ordinal));
+                // "Controller: URL" comes right after "WebFarm is up:": wait for both, so ControllerUrl is set.
+                return up.ControllerUrl is not null && up._output.Any(l => l.StartsWith("WebFarm is up:", StringComparison.Ordinal));
             }, StartTimeout, $"webfarm up to start; output so far:\n{up.Output}");
         }
         catch
@@ -79,10 +78,10 @@ internal sealed partial class UpProcess : IAsyncDisposable
         return up;
     }
 
-    /// <summary>`up --servers N --app APP --port … --admin-port … --state-port …` on the given ports.</summary>
+    /// <summary>`up --servers N --app APP --port … --admin-port … --state-port … --controller-port …` on the given four ports.</summary>
     public static string[] UpArguments(int servers, string? app, int[] ports)
         => ["up", "--servers", servers.ToString(CultureInfo.InvariantCulture), "--app", app ?? RepositoryPaths.HelloFarmDll,
-            "--port", $"{ports[0]}", "--admin-port", $"{ports[1]}", "--state-port", $"{ports[2]}"];
+            "--port", $"{ports[0]}", "--admin-port", $"{ports[1]}", "--state-port", $"{ports[2]}", "--controller-port", $"{ports[3]}"];
 
     /// <summary>Runs `webfarm` with <paramref name="arguments"/> (same environment as the farm) and waits for it to exit.</summary>
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(IReadOnlyList<string> arguments, TimeSpan timeout)

@@ -12,15 +12,13 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    /// <param name="controlPlane">Through the control plane (`up --control-plane`): the app's definition carries the
-    /// chosen check, so the agents' gate and the controller's balancer judge as the start-up wait did.</param>
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task AppWithoutHealthEndpoint_IsReadyOnceItAnswers_AllServersStayHealthy_AndRequestsSpread(bool controlPlane)
+    /// <summary>The app's definition carries the chosen check, so the agents, the deployment's gate and the controller's
+    /// balancer judge as the start-up wait did.</summary>
+    [Fact]
+    public async Task AppWithoutHealthEndpoint_IsReadyOnceItAnswers_AllServersStayHealthy_AndRequestsSpread()
     {
         // The project, as in the issue: `up` builds it (already built by the fixture, so this is quick).
-        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Project("NoHealth"), controlPlane: controlPlane);
+        await using var up = await UpProcess.StartAsync(servers: 2, app: apps.Project("NoHealth"));
         using var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
         // The start-up output says which check is used, and why; the wait ended because the check passed.
@@ -82,6 +80,8 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
         Assert.Equal(["hello from web1", "hello from web2"], seen.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>The first deployment leaves both servers out of rotation after its 5 s failing grace (it ends
+    /// `partial`) instead of failing start-up after its 60 s gate.</summary>
     [Fact]
     public async Task HealthEndpointAnswering500_IsReportedUnhealthy_WithStatusAndPath()
     {
@@ -114,17 +114,47 @@ public sealed class AnyAppTests(GeneratedApps apps) : IClassFixture<GeneratedApp
         Assert.Equal(0, list.ExitCode);
         Assert.Contains("unhealthy", list.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("starting anyway", up.Output, StringComparison.Ordinal);
+
+        // The first deployment ended `partial`: the release runs on both servers, neither passed its gate.
+        var deployments = await UpProcess.RunToExitAsync(["deployments", "web", "--controller", up.ControllerUrl!.ToString(), "-o", "json"], Timeout);
+        Assert.True(deployments.ExitCode == 0, deployments.Stderr + deployments.Stdout);
+        using var json = JsonDocument.Parse(deployments.Stdout);
+        var first = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal("partial", first.GetProperty("state").GetString());
+        Assert.Contains("web1, web2 did not pass the health gate", first.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.All(first.GetProperty("servers").EnumerateArray(), s =>
+        {
+            Assert.Equal("not-ready", s.GetProperty("phase").GetString());
+            Assert.Equal(1, s.GetProperty("release").GetInt64());
+            Assert.StartsWith("GET /healthz answered 500 for 5s", s.GetProperty("error").GetString(), StringComparison.Ordinal);
+        });
+
+        // web1's dependency comes back: its instance (supervised all along, never restarted) joins the rotation, and
+        // the site is served by web1 alone while web2 stays out.
+        var web1 = await up.GetServerAsync(admin, "web1");
+        var pid = Assert.Single(up.InstancePids["web1"]);
+        using (var recover = await admin.PostAsync(new Uri(new Uri(web1.GetProperty("address").GetString()!), "/recover"), null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, recover.StatusCode);
+        }
+
+        await Eventually.TrueAsync(async () => (await up.GetServerAsync(admin, "web1")).GetProperty("healthy").GetBoolean(), Timeout, "web1 to join once its check passes");
+        using var client = new HttpClient { BaseAddress = up.Url, Timeout = TimeSpan.FromSeconds(10) };
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal("hello from web1", await client.GetStringAsync("/"));
+        }
+
+        Assert.False((await up.GetServerAsync(admin, "web2")).GetProperty("healthy").GetBoolean());
+        Assert.Equal(pid, Assert.Single(up.InstancePids["web1"]));
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task AppThatExitsAtStart_FailsAtOnce_WithItsOutput_AndExitCode1(bool controlPlane)
+    [Fact]
+    public async Task AppThatExitsAtStart_FailsAtOnce_WithItsOutput_AndExitCode1()
     {
         var ports = FreePort.Many(4);
-        string[] plane = controlPlane ? ["--control-plane", "--controller-port", $"{ports[3]}"] : [];
 
-        var result = await UpProcess.RunToExitAsync([.. UpProcess.UpArguments(2, apps.Dll("ExitsAtStart"), ports), .. plane], UpProcess.StartTimeout);
+        var result = await UpProcess.RunToExitAsync(UpProcess.UpArguments(2, apps.Dll("ExitsAtStart"), ports), UpProcess.StartTimeout);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"webfarm up: web\d exited during start-up: aborted \(signal 6, exit code 134\)", result.Stderr);

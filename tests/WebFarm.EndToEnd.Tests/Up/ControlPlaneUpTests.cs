@@ -5,9 +5,8 @@ using WebFarm.EndToEnd.Tests.Infrastructure;
 namespace WebFarm.EndToEnd.Tests.Up;
 
 /// <summary>
-/// `webfarm up --control-plane`: the farm is a controller, its in-process balancer and local agents, so the
-/// controller's commands (`servers list`, `ps`, `deploy`) work against the URL `up` prints, and SIGTERM still drains
-/// and stops everything.
+/// `webfarm up`: the farm is a controller, its in-process balancer and local agents, so the controller's commands
+/// (`servers list`, `ps`, `deploy`) work against the URL `up` prints, and SIGTERM drains and stops everything.
 /// </summary>
 public sealed class ControlPlaneUpTests
 {
@@ -16,7 +15,7 @@ public sealed class ControlPlaneUpTests
     [Fact]
     public async Task ServersListPsAndDeploy_AgainstThePrintedControllerUrl_ShowTheLocalServers_RollOutAChangedBuild_AndSigtermStopsEverything()
     {
-        await using var up = await UpProcess.StartAsync(servers: 3, controlPlane: true);
+        await using var up = await UpProcess.StartAsync(servers: 3);
         Assert.NotNull(up.ControllerUrl);
         var controller = up.ControllerUrl.ToString();
         string[] names = ["web1", "web2", "web3"];
@@ -93,13 +92,13 @@ public sealed class ControlPlaneUpTests
     }
 
     [Theory]
-    [InlineData(new[] { "--control-plane", "--controller-port", "{port}" }, "--controller-port {port} must differ from --port {port}")]
+    [InlineData(new[] { "--controller-port", "{port}" }, "--controller-port {port} must differ from --port {port}")]
     [InlineData(new[] { "--control-plane", "--controller-port", "70000" }, "--controller-port 70000: expected a port from 1 to 65535.")]
-    [InlineData(new[] { "--data-dir", "/tmp" }, "--controller-port and --data-dir belong to the control plane; add --control-plane.")]
     public async Task BadControlPlaneOptions_AreRefusedWithExitCode2_BeforeAnythingStarts(string[] options, string message)
     {
-        var ports = FreePort.Many(3);
-        string[] arguments = [.. UpProcess.UpArguments(1, null, ports), .. options.Select(o => o.Replace("{port}", $"{ports[0]}", StringComparison.Ordinal))];
+        var ports = FreePort.Many(4);
+        // The common arguments without their own --controller-port (the last two): the case gives it.
+        string[] arguments = [.. UpProcess.UpArguments(1, null, ports)[..^2], .. options.Select(o => o.Replace("{port}", $"{ports[0]}", StringComparison.Ordinal))];
         var result = await UpProcess.RunToExitAsync(arguments, Timeout);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(message.Replace("{port}", $"{ports[0]}", StringComparison.Ordinal), result.Stderr, StringComparison.Ordinal);
@@ -107,14 +106,16 @@ public sealed class ControlPlaneUpTests
     }
 
     /// <summary>A --data-dir used by an earlier run: the controller and the agents come back with their data, and
-    /// this run's build is a new release of the same app.</summary>
+    /// this run's build is a new release of the same app. The first run passes `--control-plane`, as scripts written
+    /// when it was opt-in do: accepted, the same farm.</summary>
     [Fact]
     public async Task ADataDirectoryUsedBefore_StartsAgain_WithTheBuildAsTheNextRelease()
     {
         using var data = new TempDirectory();
         for (var run = 1; run <= 2; run++)
         {
-            await using var up = await UpProcess.StartAsync(servers: 1, controlPlane: true, options: ["--data-dir", data.Path]);
+            string[] options = run == 1 ? ["--control-plane", "--data-dir", data.Path] : ["--data-dir", data.Path];
+            await using var up = await UpProcess.StartAsync(servers: 1, options: options);
             Assert.Contains($"app web: release {run} ", up.Output, StringComparison.Ordinal);
             using var client = new HttpClient { BaseAddress = up.Url, Timeout = TimeSpan.FromSeconds(10) };
             Assert.Equal($"{run}", await ReleaseShownAsync(client));
