@@ -11,7 +11,12 @@ internal sealed class RoleProcess : IDisposable
 
     public RoleProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Through env(1) with the signals' default handling, as systemd starts a unit: a test run started under nohup
+        // (or from a shell that ignores SIGINT) passes its ignored signals on to the children, and .NET keeps an
+        // inherited SIG_IGN, so the role's SIGHUP handler would never run (seen: no RELOADING=1 within 90 s).
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--default-signal=HUP,INT,TERM");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(RepositoryPaths.WebFarmDll);
         foreach (var arg in args)
         {
