@@ -40,8 +40,8 @@ public sealed class VipPairTests() : MachinesTest(2, bridged: true)
         // The takeover is the first success of a request sent after the kill (one sent before may still have been
         // answered by balancer 1 in its last moment).
         await Eventually.True(() => HoldsAddress(2) && loop.Timeline.Any(r => r.Sent > killedAt && r.Body is not null), TimeSpan.FromSeconds(30), $"machine 2 holds the address and a request sent after the kill passed\n{_vips[2]!.Output}");
-        var afterTakeover = loop.Sent;
-        await Eventually.True(() => loop.Sent >= afterTakeover + 20, TimeSpan.FromSeconds(20), "20 more requests after the takeover");
+        var firstSent = loop.Timeline.First(r => r.Sent > killedAt && r.Body is not null).Sent;
+        await Eventually.True(() => loop.Timeline.Count(r => r.Sent >= firstSent + TimeSpan.FromSeconds(1)) >= 20, TimeSpan.FromSeconds(20), "20 requests sent a second or more after the takeover");
         await stopLoad.CancelAsync();
         await load;
 
@@ -51,8 +51,11 @@ public sealed class VipPairTests() : MachinesTest(2, bridged: true)
         Assert.False(HoldsAddress(1), "machine 1 (its balancer dead) still holds the address");
         Assert.True(takeover < TimeSpan.FromSeconds(10), $"the first request sent after the kill passed {takeover.TotalSeconds:0.0} s after it");
 
-        // Requests fail only between the kill and the takeover: none before, none sent after the first success.
-        Assert.DoesNotContain(timeline, r => r.Body is null && (r.At < killedAt || r.Sent >= first.Sent));
+        // Requests fail only around the takeover: none before the kill, none sent a second after the first success.
+        // The second is for the moment both machines hold the address: machine 2 answers as soon as it is master, while
+        // machine 1's keepalived is still leaving for FAULT and its kernel refuses a connection to the dead balancer's
+        // port (seen once in 3 runs: web2 answered, then 3 requests sent within 50 ms were refused).
+        Assert.DoesNotContain(timeline, r => r.Body is null && (r.At < killedAt || r.Sent >= first.Sent + TimeSpan.FromSeconds(1)));
         var servers = timeline.Where(r => r.Body is not null).Select(r => r.Body).Distinct().ToList();
         Assert.True(servers.Count == 1 && servers[0] == sticky, $"sticky server {sticky}; answered by {string.Join(", ", servers)} (balancer 2 did not honour balancer 1's cookie?)");
         Console.WriteLine($"vip takeover: first request {takeover.TotalMilliseconds:0} ms after kill -9; {timeline.Count(r => r.Body is null)} failed in between");
