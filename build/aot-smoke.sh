@@ -4,9 +4,11 @@
 #   --version; `balancer --check` on build/etc/balancer.json; a balancer proxying a GET to a backend (python3's
 #   http.server) and answering its admin API (/api/farms: source-generated JSON) and saving servers.json after a
 #   drain; `state` answering PING and SET/GET (redis-cli); a `controller` on its SQLite store answering its API (the
-#   leader, a join token, an app added, stored and read back, availability, deployments); and `webfarm up` (the
-#   README's first command, run from this checkout: it builds samples/HelloFarm in Release there, as `up` does) serving
-#   a page through its balancer, with `servers list`, `apps list` and `ps --controller` answering.
+#   leader, a join token, an app added, stored and read back, availability, deployments, `apps list --controller`)
+#   and, where the PostgreSQL server is installed, on a scratch PostgreSQL (an app added and read back after a
+#   restart); and `webfarm up` (the README's first command, run from this checkout: it builds samples/HelloFarm in
+#   Release there, as `up` does) serving a page through its balancer, with `servers list` and `ps --controller`
+#   answering.
 #
 # build/aot-smoke.sh PATH/TO/webfarm
 set -euo pipefail
@@ -78,6 +80,42 @@ curl -fsS "$api/availability" | grep -q '"subjects":\[' || fail "GET /api/availa
 [ "$(curl -fsS "$api/deployments")" = "[]" ] || fail "GET /api/deployments"
 "$binary" apps list --controller "http://127.0.0.1:$controller" | grep -q smoke || fail "apps list --controller"
 
+# The PostgreSQL store, when this machine has the server (Debian's postgresql package): a scratch cluster of our own,
+# a controller on it adding an app, and a second start reading the app back from the store.
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | head -1 || true)"
+if [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; then
+  as_postgres=()
+  [ "$(id -u)" = 0 ] && as_postgres=(runuser -u postgres --)
+  # Its own directory: initdb refuses root, and the postgres user cannot enter $work (mode 0700, ours).
+  pg_dir="$(mktemp -d)"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$pg_dir"
+  pg_port=$(free_port)
+  "${as_postgres[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >"$work/initdb.log" 2>&1 || fail "initdb"
+  "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >"$work/pg_ctl.log" 2>&1 || fail "PostgreSQL did not start"
+  stop_postgres() { "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
+  trap 'cleanup; stop_postgres' EXIT
+  pg_controller() { # starts a controller on the scratch PostgreSQL; its pid in $pg_pid
+    "$binary" controller --listen "http://127.0.0.1:$pg_api" --balancer-listen "http://127.0.0.1:$(free_port)" --data-dir "$work/pg-controller" \
+      --store "postgres://postgres@127.0.0.1:$pg_port/postgres" >>"$work/pg-controller.log" 2>&1 &
+    pg_pid=$!
+    pids+=("$pg_pid")
+    wait_for 60 curl -fsS "http://127.0.0.1:$pg_api/api/controller" || fail "controller on PostgreSQL did not start"
+  }
+  pg_api=$(free_port)
+  pg_controller
+  curl -fsS -X POST -H 'Content-Type: application/json' -d '{"name":"pgsmoke","command":"/bin/true","ports":"5000"}' "http://127.0.0.1:$pg_api/api/apps" \
+    | grep -q '"name":"pgsmoke"' || fail "POST /api/apps on PostgreSQL"
+  kill "$pg_pid" && wait "$pg_pid" 2>/dev/null || true
+  pg_controller
+  curl -fsS "http://127.0.0.1:$pg_api/api/apps" | grep -q '"name":"pgsmoke"' || fail "the app read back from PostgreSQL after a restart"
+  kill "$pg_pid" && wait "$pg_pid" 2>/dev/null || true
+  stores="SQLite and PostgreSQL"
+else
+  echo "aot-smoke: no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): the PostgreSQL store is not checked" >&2
+  stores="SQLite"
+fi
+
 read -r port admin state controller < <(python3 -c "import socket
 s=[socket.socket() for _ in range(4)]
 [x.bind(('127.0.0.1',0)) for x in s]
@@ -89,4 +127,4 @@ wait_for 300 curl -fsS "http://127.0.0.1:$port/" || fail "webfarm up served no p
 "$binary" servers list --controller "http://127.0.0.1:$controller" >"$work/servers.out" 2>&1 || fail "servers list --controller"
 grep -q web1 "$work/servers.out" && grep -q web2 "$work/servers.out" || fail "servers list --controller does not list web1 and web2"
 "$binary" ps --controller "http://127.0.0.1:$controller" -o json | grep -q '"healthy": *true' || fail "ps --controller"
-echo "aot-smoke: $binary passed (version, balancer --check, proxy, admin API, servers.json, state, controller on SQLite, up)"
+echo "aot-smoke: $binary passed (version, balancer --check, proxy, admin API, servers.json, state, controller on $stores, up)"
