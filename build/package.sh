@@ -11,9 +11,10 @@
 #                          a self-contained single file: one compile shared with the tool package, no runtime to
 #                          bundle (the tests use it); this machine's runtime only
 #   --ready-to-run         precompile (ReadyToRun) the single file: faster start, larger file (docs/benchmarks.md)
-#   --aot                  Native AOT instead of the single file: no JIT, a third of the idle memory; every role but the
-#                          controller (docs/packaging.md). This machine's runtime only; needs gcc or clang. The script
-#                          smoke-tests the binary it built (--version, balancer --check, a proxied request, state PING)
+#   --aot                  Native AOT instead of the single file: no JIT, half the idle memory, every role; the artefact
+#                          recommended for production (docs/packaging.md). This machine's runtime only; needs gcc or
+#                          clang. The script smoke-tests the binary it built (build/aot-smoke.sh: balancer, state,
+#                          controller, `up`)
 #   --no-deb, --no-tool    skip the Debian package or the tool package
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"

@@ -36,7 +36,7 @@ internal static class AppEndpoints
         app.MapPost("/api/apps/{name}/restart", async context =>
         {
             var steps = await leader(context).Restart.RunAsync(Route(context, "name"), context.RequestAborted);
-            await ControllerJson.Write(context, new { completed = steps.TrueForAll(s => s.Outcome != "failed"), servers = steps });
+            await ControllerJson.Write(context, new RestartResult(steps.TrueForAll(s => s.Outcome != "failed"), steps));
         });
         app.MapGet("/api/ps", context =>
         {

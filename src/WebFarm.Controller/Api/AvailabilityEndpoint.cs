@@ -52,34 +52,29 @@ internal static class AvailabilityEndpoint
         }
 
         var report = AvailabilityReport.Compute(subjects, downtime, from, now);
-        await ControllerJson.Write(context, new
+        var figures = new List<SubjectAvailabilityResult>(report.Subjects.Count);
+        foreach (var subject in report.Subjects)
         {
-            from = report.From,
-            to = report.To,
-            subjects = report.Subjects.Select(s => new
-            {
-                kind = Text(s.Kind),
-                name = s.Name,
-                from = s.From,
-                to = s.To,
-                availabilityPercent = s.AvailabilityPercent,
-                unscheduledAvailabilityPercent = s.UnscheduledAvailabilityPercent,
-                nines = s.Nines,
-                scheduledDowntimeSeconds = s.ScheduledDowntime.TotalSeconds,
-                unscheduledDowntimeSeconds = s.UnscheduledDowntime.TotalSeconds,
-                outages = s.Outages,
-            }),
-            downtime = report.Downtime.Select(d => new
-            {
-                kind = Text(d.Kind),
-                subject = d.Subject,
-                scheduled = d.Scheduled,
-                cause = d.Cause,
-                started = d.Started,
-                ended = d.Ended,
-                seconds = ((d.Ended ?? now) - d.Started).TotalSeconds,
-            }),
-        });
+            figures.Add(new SubjectAvailabilityResult(
+                Text(subject.Kind),
+                subject.Name,
+                subject.From,
+                subject.To,
+                subject.AvailabilityPercent,
+                subject.UnscheduledAvailabilityPercent,
+                subject.Nines,
+                subject.ScheduledDowntime.TotalSeconds,
+                subject.UnscheduledDowntime.TotalSeconds,
+                subject.Outages));
+        }
+
+        var periods = new List<DowntimeResult>(report.Downtime.Count);
+        foreach (var record in report.Downtime)
+        {
+            periods.Add(new DowntimeResult(Text(record.Kind), record.Subject, record.Scheduled, record.Cause, record.Started, record.Ended, ((record.Ended ?? now) - record.Started).TotalSeconds));
+        }
+
+        await ControllerJson.Write(context, new AvailabilityResult(report.From, report.To, figures, periods));
     }
 
     private static string Text(SubjectKind kind) => kind.ToString().ToLowerInvariant();

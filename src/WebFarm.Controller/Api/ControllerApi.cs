@@ -94,13 +94,13 @@ internal static class ControllerApi
         app.MapGet(StatusPath, context =>
         {
             var view = host.Leadership;
-            return ControllerJson.Write(context, new { role = view.IsLeader ? "leader" : "standby", self = host.Url.ToString(), leader = view.LeaderUrl, detail = view.Detail });
+            return ControllerJson.Write(context, new ControllerStatus(view.IsLeader ? "leader" : "standby", host.Url.ToString(), view.LeaderUrl, view.Detail));
         });
         app.MapPost("/api/agents/tokens", async context =>
         {
             var (joinToken, expires) = await Registry(context).CreateJoinTokenAsync(context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
-            await ControllerJson.Write(context, new { token = joinToken, expires });
+            await ControllerJson.Write(context, new JoinTokenResult(joinToken, expires));
         });
         app.MapPost("/api/agents/join", async context =>
         {
@@ -170,7 +170,7 @@ internal static class ControllerApi
         var error = view.LeaderUrl is { } url
             ? $"this controller is the standby; the leader is {url}: send API calls there (or give both to --controller URL,URL)"
             : $"this controller is not leading and knows no leader at this moment ({view.Detail}); retry shortly";
-        return ControllerJson.Write(context, new { error, role = LeaderFollower.StandbyRole, leader = view.LeaderUrl });
+        return ControllerJson.Write(context, new StandbyError(error, LeaderFollower.StandbyRole, view.LeaderUrl));
     }
 
     /// <summary>An agent protocol record from a request body; a body that is not one → 400 "body: not WHAT (why)".</summary>

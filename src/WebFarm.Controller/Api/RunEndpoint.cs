@@ -32,7 +32,7 @@ internal static class RunEndpoint
             if (!context.Request.Headers.Accept.ToString().Contains(StreamMediaType, StringComparison.OrdinalIgnoreCase))
             {
                 var results = await leader(context).Commands.RunAsync(servers, command, timeout, context.RequestAborted);
-                await ControllerJson.Write(context, new { results });
+                await ControllerJson.Write(context, new RunResults(results));
                 return;
             }
 

@@ -23,7 +23,7 @@ internal static class TraceEndpoints
         app.MapDelete("/api/trace", context =>
         {
             var server = AppEndpoints.ServerQuery(context, leader(context).Agents);
-            return ControllerJson.Write(context, new { cleared = leader(context).Trace.Clear(server) });
+            return ControllerJson.Write(context, new TraceClearResult(leader(context).Trace.Clear(server)));
         });
     }
 }

@@ -43,7 +43,7 @@ internal static class ReleaseApi
                 hashes.Add(file.Sha256);
             }
 
-            await ControllerJson.Write(context, new { missing = library.Missing(hashes) });
+            await ControllerJson.Write(context, new BlobsMissingResult(library.Missing(hashes)));
         });
         app.MapPut("/api/blobs/{sha256}", async context =>
         {
@@ -52,13 +52,13 @@ internal static class ReleaseApi
             var sha256 = (string)context.Request.RouteValues["sha256"]!;
             if (library.Blobs.Contains(sha256))
             {
-                await ControllerJson.Write(context, new { sha256, stored = false });
+                await ControllerJson.Write(context, new BlobStoreResult(sha256, Stored: false));
                 return;
             }
 
             await library.StoreBlobAsync(sha256, context.Request.Body, context.RequestAborted);
             context.Response.StatusCode = StatusCodes.Status201Created;
-            await ControllerJson.Write(context, new { sha256, stored = true });
+            await ControllerJson.Write(context, new BlobStoreResult(sha256, Stored: true));
         });
         app.MapPost("/api/apps/{app}/releases", context => CreateAsync(context, library, TreeInstaller.ReleaseKind, "app"));
         app.MapGet("/api/apps/{app}/releases", async context =>
@@ -68,13 +68,7 @@ internal static class ReleaseApi
         });
         app.MapPost("/api/content/{set}", context => CreateAsync(context, library, TreeInstaller.ContentKind, "set"));
         app.MapGet("/api/content", async context => await ControllerJson.Write(context, await ListAsync(library, TreeInstaller.ContentKind, null, context.RequestAborted)));
-        app.MapGet("/api/transfer", context => ControllerJson.Write(context, new
-        {
-            blobsReceived = library.Transfer.BlobsReceived,
-            bytesReceived = library.Transfer.BytesReceived,
-            blobsSent = library.Transfer.BlobsSent,
-            bytesSent = library.Transfer.BytesSent,
-        }));
+        app.MapGet("/api/transfer", context => ControllerJson.Write(context, new TransferResult(library.Transfer.BlobsReceived, library.Transfer.BytesReceived, library.Transfer.BlobsSent, library.Transfer.BytesSent)));
 
         app.MapPost(AgentPrefix + "sync", async context =>
         {
@@ -140,9 +134,9 @@ internal static class ReleaseApi
         return (manifest, message);
     }
 
-    private static async Task<List<object>> ListAsync(ReleaseLibrary library, string kind, string? name, CancellationToken cancellationToken)
+    private static async Task<List<TreeView>> ListAsync(ReleaseLibrary library, string kind, string? name, CancellationToken cancellationToken)
     {
-        var list = new List<object>();
+        var list = new List<TreeView>();
         foreach (var record in await library.ListAsync(kind, name, cancellationToken))
         {
             list.Add(View(record, library));
@@ -151,21 +145,10 @@ internal static class ReleaseApi
         return list;
     }
 
-    private static object View(TreeRecord record, ReleaseLibrary library)
+    private static TreeView View(TreeRecord record, ReleaseLibrary library)
     {
         var placement = library.PlacementOf(record.Kind, record.Name, record.Id);
-        return new
-        {
-            name = record.Name,
-            id = record.Id,
-            created = record.Created,
-            message = record.Message,
-            size = record.Size,
-            files = record.Files,
-            changed = record.Changed,
-            installedOn = placement.InstalledOn,
-            refusedBy = placement.RefusedBy,
-        };
+        return new TreeView(record.Name, record.Id, record.Created, record.Message, record.Size, record.Files, record.Changed, placement.InstalledOn, placement.RefusedBy);
     }
 
     private static async Task ManifestAsync(HttpContext context, ReleaseLibrary library, AgentRegistry registry, string kind)

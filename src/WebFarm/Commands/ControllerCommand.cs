@@ -35,11 +35,6 @@ internal static class ControllerCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (NativeAotRoles.RefuseController("webfarm controller"))
-            {
-                return ExitCodes.Failed;
-            }
-
             InlineSocketCompletions.EnableUnlessConfigured();
             if (!TreeLimitOptions.TryParse(parseResult.GetValue(maxReleaseSize), parseResult.GetValue(maxFileSize), out var limits, out var limitError))
             {

@@ -43,11 +43,6 @@ internal static class UpCommand
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
-            if (NativeAotRoles.RefuseController("webfarm up"))
-            {
-                return Task.FromResult(ExitCodes.Failed);
-            }
-
             var appPath = parseResult.GetValue(app) ?? FindSample();
             if (appPath is null)
             {
