@@ -61,19 +61,11 @@ public sealed class PooledStateMachineBox<TResult, TStateMachine> : PooledStateM
     /// <summary>The method's state (locals, awaiters, builder), copied in at its first real await.</summary>
     public TStateMachine? StateMachine;
 
-    // One box per thread kept outside the shared queue, as the framework's PoolingAsyncValueTaskMethodBuilder does:
-    // the data plane runs on the epoll threads, where a call's box is nearly always returned before the same method is
-    // called again, so most rents and returns cost no interlocked operation. The queue's TryDequeue and TryEnqueue
-    // with their counters were 1% of the front end's CPU per proxied request (perf, docs/benchmarks.md).
-    [ThreadStatic]
-    private static PooledStateMachineBox<TResult, TStateMachine>? t_cached;
-
     public static PooledStateMachineBox<TResult, TStateMachine> Rent()
     {
-        var cached = t_cached;
-        if (cached is not null)
+        // Boxes given back on this thread first (ThreadLocalPool: no interlocked operation), then the shared queue.
+        if (ThreadLocalPool<PooledStateMachineBox<TResult, TStateMachine>>.TryTake(out var cached))
         {
-            t_cached = null;
             return cached;
         }
 
@@ -103,9 +95,8 @@ public sealed class PooledStateMachineBox<TResult, TStateMachine> : PooledStateM
     {
         StateMachine = default;
         Context = null;
-        if (t_cached is null)
+        if (ThreadLocalPool<PooledStateMachineBox<TResult, TStateMachine>>.TryAdd(this))
         {
-            t_cached = this;
             return;
         }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using WebFarm.Balancer.Async;
 
 namespace WebFarm.Balancer.Forwarding;
 
@@ -25,11 +26,6 @@ internal sealed class ExchangeCancellation : CancellationTokenSource
     private static readonly TimerCallback OnTimerCallback = static state => ((ExchangeCancellation)state!).OnTimer();
     private static int _pooled;
 
-    // One instance per thread outside the shared queue (as PooledStateMachineBox): an attempt on an epoll thread
-    // nearly always ends before the next one there begins, so it costs no interlocked queue operation.
-    [ThreadStatic]
-    private static ExchangeCancellation? t_cached;
-
     // Guards _inUse and _firesAt, and the decision to cancel: the timer thread never cancels an instance that went
     // back to the pool meanwhile. Reentrant, as a cancellation callback may end the attempt on the same thread.
     private readonly Lock _timerLock = new();
@@ -54,18 +50,17 @@ internal sealed class ExchangeCancellation : CancellationTokenSource
 
     public static ExchangeCancellation Rent(CancellationToken clientAborted, TimeSpan timeout)
     {
-        var exchange = t_cached;
-        if (exchange is not null)
+        // Instances given back on this thread first (ThreadLocalPool: no interlocked operation), then the shared queue.
+        if (!ThreadLocalPool<ExchangeCancellation>.TryTake(out var exchange))
         {
-            t_cached = null;
-        }
-        else if (Pool.TryDequeue(out exchange))
-        {
-            Interlocked.Decrement(ref _pooled);
-        }
-        else
-        {
-            exchange = new ExchangeCancellation();
+            if (Pool.TryDequeue(out exchange))
+            {
+                Interlocked.Decrement(ref _pooled);
+            }
+            else
+            {
+                exchange = new ExchangeCancellation();
+            }
         }
 
         exchange._clientAborted = clientAborted;
@@ -102,9 +97,8 @@ internal sealed class ExchangeCancellation : CancellationTokenSource
             return;
         }
 
-        if (t_cached is null)
+        if (ThreadLocalPool<ExchangeCancellation>.TryAdd(this))
         {
-            t_cached = this;
             return;
         }
 
