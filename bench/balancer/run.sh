@@ -4,7 +4,7 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient webfarm-tls webfarm-tls-close haproxy haproxy-resilient haproxy-tls haproxy-tls-close nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-base webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient webfarm-tls webfarm-tls-close haproxy haproxy-resilient haproxy-tls haproxy-tls-close nginx
 #   TARGETS="webfarm-tls haproxy-tls webfarm-tls-close haproxy-tls-close" REPEAT=3 bench/balancer/run.sh   # issue 17: HTTPS
 #   TARGETS="webfarm haproxy webfarm-resilient haproxy-resilient" CONNECTIONS=64 REPEAT=5 bench/balancer/run.sh   # issue 12's pairs
 #   TARGETS="webfarm-gzip nginx-gzip webfarm-br webfarm-page nginx-page" REPEAT=3 bench/balancer/run.sh   # issue 17: compression
@@ -19,6 +19,7 @@
 # connection and a full handshake.
 #   DURATION=10s CONNECTIONS=50 WARMUP=3s PROFILE=1 bench/balancer/run.sh
 #   WEBFARM_DIR=/path/to/published/webfarm bench/balancer/run.sh   # skip the Release build
+#   BASE_DIR=/path/to/an/older/build TARGETS="webfarm-base webfarm haproxy" REPEAT=3 bench/balancer/run.sh   # before/after in one run
 # After the warm-up, the balancer rows keep the load on until .NET's tiered compilation is idle (JIT_SETTLE=60 s at
 # most; see settle_jit), so every row compares steady states.
 #
@@ -191,7 +192,7 @@ measure() {
   log "$name: warm-up $WARMUP"
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" ${WRK_HEADER:+-H "$WRK_HEADER"} "$url" >/dev/null
   [[ "$name" == webfarm* ]] && settle_jit "$name" "$url" "$pid"
-  if [[ "$PROFILE" == 1 && "$name" == webfarm* ]]; then
+  if [[ "$PROFILE" == 1 && ( "$name" == webfarm* || "$name" == haproxy* ) ]]; then
     perf record -F 999 -g -p "$pid" -o "$WORK/perf-$name.data" >"$WORK/perf.log" 2>&1 &
     perf_pid=$!
     sleep 0.5
@@ -293,6 +294,7 @@ run_haproxy() {
   local name="${1:-haproxy}"
   start_haproxy "$name"
   measure "$name" "${SCHEME:-http}://127.0.0.1:$HAPROXY_PORT/" "$HAPROXY_PID"
+  perf_summary "$name"
   stop_process "$HAPROXY_PID"
 }
 
@@ -379,6 +381,10 @@ PY
 # it answers; sets WEBFARM_PID and WEBFARM_PORT. WEBFARM_BENCH_ENV: the settings every benchmark run gets (memory.sh
 # clears them to measure the balancer exactly as shipped).
 WEBFARM_BENCH_ENV="${WEBFARM_BENCH_ENV-DOTNET_PROCESSOR_COUNT=1 DOTNET_gcServer=0}"
+# With PROFILE=1, W^X is turned off so perf resolves JIT-compiled code to method names through the perf map (with it on,
+# that code runs from a "memfd:doublemapper" mapping perf cannot name).
+PROFILE_ENV=""
+if [[ "$PROFILE" == 1 ]]; then PROFILE_ENV="DOTNET_EnableWriteXorExecute=0"; fi
 start_webfarm() {
   local name="$1"; shift
   local admin listen; WEBFARM_PORT=$(free_port); admin=$(free_port)
@@ -406,11 +412,21 @@ start_webfarm() {
 CONF
   # WEBFARM_ENV: extra VAR=value settings for the balancer process (runtime knobs to compare).
   # shellcheck disable=SC2086
-  env $WEBFARM_BENCH_ENV DOTNET_PerfMapEnabled="$PROFILE" "$@" ${WEBFARM_ENV:-} \
-    taskset -c "$PROXY_CPU" "$WORK/webfarm/webfarm" balancer --config "$WORK/farm-$name.json" >"$WORK/$name.log" 2>&1 &
+  env $WEBFARM_BENCH_ENV DOTNET_PerfMapEnabled="$PROFILE" ${PROFILE_ENV:-} "$@" ${WEBFARM_ENV:-} \
+    taskset -c "$PROXY_CPU" "${WEBFARM_BIN:-$WORK/webfarm/webfarm}" balancer --config "$WORK/farm-$name.json" >"$WORK/$name.log" 2>&1 &
   WEBFARM_PID=$!
   PIDS+=("$WEBFARM_PID")
   wait_http "${SCHEME:-http}://127.0.0.1:$WEBFARM_PORT/" 60 || { tail -30 "$WORK/$name.log" >&2; return 1; }
+}
+
+# perf_summary NAME: with PROFILE=1, the profile of NAME's measured run by module and by symbol (the report prints them).
+perf_summary() {
+  local name="$1"
+  [[ "$PROFILE" == 1 && -f "$WORK/perf-$name.data" ]] || return 0
+  perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso,symbol --stdio 2>/dev/null |
+    grep -v '^#' | grep '%' | head -40 | cut -c1-220 | sed 's/ *$//' >"$WORK/perf-top-$name.txt" || true
+  perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso --stdio 2>/dev/null |
+    grep -v '^#' | grep '%' | head -15 | sed 's/ *$//' >"$WORK/perf-dso-$name.txt" || true
 }
 
 # run_webfarm NAME [VAR=value ...]: measures the balancer as shipped, or with extra runtime settings.
@@ -419,12 +435,7 @@ run_webfarm() {
   start_webfarm "$name" "$@"
   local pid=$WEBFARM_PID
   measure "$name" "${SCHEME:-http}://127.0.0.1:$WEBFARM_PORT/${URL_PATH:-}" "$pid"
-  if [[ "$PROFILE" == 1 && -f "$WORK/perf-$name.data" ]]; then
-    perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso,symbol --stdio 2>/dev/null |
-      grep -v '^#' | grep '%' | head -40 | cut -c1-220 | sed 's/ *$//' >"$WORK/perf-top-$name.txt" || true
-    perf report -i "$WORK/perf-$name.data" -g none --no-children --sort dso --stdio 2>/dev/null |
-      grep -v '^#' | grep '%' | head -15 | sed 's/ *$//' >"$WORK/perf-dso-$name.txt" || true
-  fi
+  perf_summary "$name"
   stop_process "$pid"
 }
 
@@ -475,6 +486,11 @@ main() {
       direct) run_direct ;;
       webfarm) run_webfarm webfarm ;;
       webfarm-tuned) run_webfarm webfarm-tuned $TUNED_ENV ;;
+      # Another build in the same run (BASE_DIR: a published webfarm, e.g. main's), the "before" of a change; compared
+      # with haproxy like the webfarm row.
+      webfarm-base)
+        [[ -x "${BASE_DIR:-}/webfarm" ]] || { log "webfarm-base needs BASE_DIR=<a published webfarm>"; exit 2; }
+        WEBFARM_BIN="$BASE_DIR/webfarm" run_webfarm webfarm-base ;;
       # The same farm with "Http1FrontEnd": false: every request through Kestrel's HTTP stack, as before the front end.
       webfarm-kestrel)
         CONFIG_EXTRA='

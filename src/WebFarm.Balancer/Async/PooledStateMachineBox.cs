@@ -63,6 +63,12 @@ public sealed class PooledStateMachineBox<TResult, TStateMachine> : PooledStateM
 
     public static PooledStateMachineBox<TResult, TStateMachine> Rent()
     {
+        // Boxes given back on this thread first (ThreadLocalPool: no interlocked operation), then the shared queue.
+        if (ThreadLocalPool<PooledStateMachineBox<TResult, TStateMachine>>.TryTake(out var cached))
+        {
+            return cached;
+        }
+
         if (Pool.TryDequeue(out var box))
         {
             Interlocked.Decrement(ref _pooled);
@@ -89,6 +95,11 @@ public sealed class PooledStateMachineBox<TResult, TStateMachine> : PooledStateM
     {
         StateMachine = default;
         Context = null;
+        if (ThreadLocalPool<PooledStateMachineBox<TResult, TStateMachine>>.TryAdd(this))
+        {
+            return;
+        }
+
         if (Interlocked.Increment(ref _pooled) <= MaxPooled)
         {
             Pool.Enqueue(this);

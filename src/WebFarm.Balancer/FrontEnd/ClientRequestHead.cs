@@ -287,10 +287,8 @@ internal sealed class ClientRequestHead
                 Array.Resize(ref _fields, Math.Min(_fields.Length * 2, MaxFields));
             }
 
-            var value = line[(colon + 1)..];
             var valueStart = position + colon + 1;
-            var leading = value.Length - value.TrimStart(" \t"u8).Length;
-            value = value.Trim(" \t"u8);
+            var value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..], out var leading);
             if (value.ContainsAny(HeaderSyntax.InvalidValueBytes))
             {
                 return false;
@@ -359,7 +357,7 @@ internal sealed class ClientRequestHead
     {
         foreach (var range in value.Split((byte)','))
         {
-            var token = value[range].Trim(" \t"u8);
+            var token = HeaderSyntax.TrimWhitespace(value[range]);
             if (Ascii.EqualsIgnoreCase(token, "close"u8))
             {
                 ConnectionClose = true;

@@ -65,7 +65,7 @@ internal static class ClientResponseWriter
 
             var colon = line.IndexOf((byte)':');
             var name = line[..colon];
-            var value = line[(colon + 1)..].Trim(" \t"u8);
+            var value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..]);
             if (HeaderNames.IsHopByHopOrFraming(name) || HeaderSyntax.HasUnsafeBytes(value)
                 || (!connection.IsEmpty && HeaderNames.ListContains(connection, name))
                 || (!hsts.IsEmpty && name.Length == 25 && Ascii.EqualsIgnoreCase(name, "Strict-Transport-Security"u8)))

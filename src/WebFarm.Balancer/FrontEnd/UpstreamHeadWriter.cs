@@ -138,7 +138,7 @@ internal sealed class UpstreamHeadWriter
     {
         foreach (var range in value.Split((byte)','))
         {
-            var token = value[range].Trim(" \t"u8);
+            var token = HeaderSyntax.TrimWhitespace(value[range]);
             var semicolon = token.IndexOf((byte)';');
             if (Ascii.EqualsIgnoreCase((semicolon < 0 ? token : token[..semicolon]).TrimEnd(" \t"u8), "trailers"u8))
             {
