@@ -52,7 +52,7 @@ public sealed class BalancerProcessTests
         Assert.Contains(run.Samples, s => s.Backend == "web2" && s.Started < killedAt);
         Assert.DoesNotContain(run.Samples, s => s.Backend == "web2" && s.Started > killedAt + TimeSpan.FromSeconds(1));
 
-        // Health checking (active probes through HttpClient, on the same socket engine thread, and passive) took web2 out.
+        // Health checking (active probes on .NET sockets, on the same socket engine thread, and passive) took web2 out.
         await Eventually.True(async () => await Healthy(admin, "web2") == false, TimeSpan.FromSeconds(10), "web2 reported unhealthy");
         Assert.True(await Healthy(admin, "web1"));
 
