@@ -66,6 +66,11 @@ public sealed class BalancerProcessTests
         using var stats = JsonDocument.Parse(await admin.GetStringAsync("api/farms/web/stats"));
         Assert.True(stats.RootElement.GetProperty("requests").GetInt64() >= run.Samples.Count + after.Samples.Count);
 
+        // Plain HTTP, health checks, passive health, the admin API and a reload need no OpenSSL: libcrypto (3.4 MiB
+        // resident) stays unloaded (issue 12's idle memory; docs/benchmarks.md "Idle under 40 MiB").
+        var maps = await File.ReadAllTextAsync($"/proc/{balancer.Pid}/maps");
+        Assert.DoesNotContain("libcrypto", maps, StringComparison.Ordinal);
+
         Assert.Equal(0, await balancer.StopAsync());
     });
 
@@ -158,6 +163,8 @@ public sealed class BalancerProcessTests
         public Uri Admin { get; } = admin;
 
         public string Banner { get; } = banner;
+
+        public int Pid => process.Id;
 
         /// <summary>SIGTERM, then the exit code (the test fails if it takes more than 20 s).</summary>
         public async Task<int> StopAsync()
