@@ -1,10 +1,13 @@
-using System.Security.Cryptography;
+using WebFarm.Balancer.LoadBalancing;
 
 namespace WebFarm.Balancer.Dashboard;
 
 /// <summary>
 /// The dashboard's script and style sheet, embedded in the assembly (no CDN, no build chain: the product serves
 /// everything the browser runs). Read once; served with an ETag so a browser revalidates instead of downloading.
+/// The ETag is a <see cref="StableHash"/> of the bytes, not SHA-256: an ETag needs no collision resistance, and
+/// SHA-256 here (built with the admin API at start-up) loaded OpenSSL's libcrypto into every balancer with an admin
+/// listener, 3.4 MiB of resident memory (docs/benchmarks.md, "Native AOT").
 /// </summary>
 internal sealed class DashboardAssets
 {
@@ -25,6 +28,6 @@ internal sealed class DashboardAssets
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
         var bytes = memory.ToArray();
-        _assets[name] = (bytes, contentType, "\"" + Convert.ToHexString(SHA256.HashData(bytes))[..16] + "\"");
+        _assets[name] = (bytes, contentType, "\"" + StableHash.Hash(bytes).ToString("X16", System.Globalization.CultureInfo.InvariantCulture) + "\"");
     }
 }

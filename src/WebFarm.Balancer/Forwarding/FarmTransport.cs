@@ -8,8 +8,8 @@ using WebFarm.Balancer.Tls;
 namespace WebFarm.Balancer.Forwarding;
 
 /// <summary>
-/// The outgoing side of a farm: one SocketsHttpHandler (one connection pool) with the farm's timeouts and
-/// HTTP version, and for HTTP/1.1 farms the direct path's connection pools (one per server address). A reload that
+/// The outgoing side of a farm: one SocketsHttpHandler (one connection pool, made at first use) with the farm's
+/// timeouts and HTTP version, and for HTTP/1.1 farms the direct path's connection pools (one per server address). A reload that
 /// changes those builds a new transport; the old one is retired and disposed only when its last in-flight request
 /// ends, so a reload never breaks a running exchange.
 /// </summary>
@@ -21,9 +21,11 @@ internal sealed class FarmTransport : IDisposable
     private readonly Lock _poolsLock = new();
     private readonly List<Http1ConnectionPool> _pools = [];
     private readonly ILogger? _transportLogger;
+    private readonly TimeSpan _connectTimeout;
     private Timer? _sweeper;
     private int _active;
     private int _retired;
+    private HttpMessageInvoker? _invoker;
     private int _disposed;
 
     /// <param name="useEpoll">The direct path's connections use the epoll transport (restart-only, so never a reason to rebuild).</param>
@@ -37,35 +39,18 @@ internal sealed class FarmTransport : IDisposable
         Timeouts = options.Timeouts;
         HttpVersion = options.HttpVersion;
         Version = options.HttpVersion is "2" or "2.0" ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11;
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = options.Timeouts.Connect,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            EnableMultipleHttp2Connections = true,
-
-            // The forwarder adds no tracing headers of its own; the client's pass through untouched.
-            ActivityHeadersPropagator = null,
-
-            // Kestrel reads header values as Latin-1 (BalancerHost); written back the same way they are the client's
-            // bytes. The default refuses anything but ASCII, which turned a client's obs-text into a "server failure".
-            RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
-            Expect100ContinueTimeout = TimeSpan.FromSeconds(1),
-
-            // https servers only (the direct path carries http:// servers): the farm's trust, one rule with its health checks.
-            SslOptions = Tls.ClientOptions(),
-        };
-        Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        _connectTimeout = options.Timeouts.Connect;
     }
 
     /// <summary>True when the farm talks HTTP/1.1 to its servers (the direct path's protocol).</summary>
     public bool IsHttp11 => ReferenceEquals(Version, System.Net.HttpVersion.Version11);
 
-    public HttpMessageInvoker Invoker { get; }
+    /// <summary>
+    /// The SocketsHttpHandler path's client (https servers, HTTP/2 farms, requests with bodies, upgrades), made by the
+    /// first request that needs it: a plain-HTTP farm whose requests all take the direct path never builds it (its
+    /// pool, its TLS options and the code behind them stay untouched; measured in docs/benchmarks.md).
+    /// </summary>
+    public HttpMessageInvoker Invoker => Volatile.Read(ref _invoker) ?? CreateInvoker();
 
     /// <summary>How this farm checks https servers' certificates.</summary>
     public UpstreamTls Tls { get; }
@@ -150,7 +135,6 @@ internal sealed class FarmTransport : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Invoker.Dispose();
             lock (_poolsLock)
             {
                 _sweeper?.Dispose();
@@ -160,7 +144,52 @@ internal sealed class FarmTransport : IDisposable
                 }
 
                 _pools.Clear();
+                _invoker?.Dispose();
             }
+        }
+    }
+
+    private HttpMessageInvoker CreateInvoker()
+    {
+        lock (_poolsLock)
+        {
+            if (_invoker is { } made)
+            {
+                return made;
+            }
+
+            var handler = new SocketsHttpHandler
+            {
+                UseProxy = false,
+                AllowAutoRedirect = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                UseCookies = false,
+                ConnectTimeout = _connectTimeout,
+                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                EnableMultipleHttp2Connections = true,
+
+                // The forwarder adds no tracing headers of its own; the client's pass through untouched.
+                ActivityHeadersPropagator = null,
+
+                // Kestrel reads header values as Latin-1 (BalancerHost); written back the same way they are the client's
+                // bytes. The default refuses anything but ASCII, which turned a client's obs-text into a "server failure".
+                RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
+                Expect100ContinueTimeout = TimeSpan.FromSeconds(1),
+
+                // https servers only (the direct path carries http:// servers): the farm's trust, one rule with its health checks.
+                SslOptions = Tls.ClientOptions(),
+            };
+            var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                // Retired and disposed meanwhile: the caller's request fails as it would on a disposed handler.
+                invoker.Dispose();
+                return invoker;
+            }
+
+            Volatile.Write(ref _invoker, invoker);
+            return invoker;
         }
     }
 

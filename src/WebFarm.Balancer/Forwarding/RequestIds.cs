@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace WebFarm.Balancer.Forwarding;
 
 /// <summary>
@@ -14,7 +12,10 @@ internal static class RequestIds
     /// <summary>The header that carries the client's own X-Request-Id to the server.</summary>
     public const string OriginalHeader = "X-Original-Request-Id";
 
-    private static readonly string Prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+    // Guid.NewGuid's first four bytes are random (version 4: only bytes 6 and 8 carry fixed bits) and come from the
+    // OS's secure random source through the runtime's System.Native; RandomNumberGenerator would go through OpenSSL
+    // and load libcrypto (3.4 MiB resident) into a plain-HTTP balancer at its first request.
+    private static readonly string Prefix = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray().AsSpan(0, 4));
     private static long _counter;
 
     public static string Next()

@@ -15,7 +15,9 @@ namespace WebFarm.Balancer.Health;
 /// Sends one health request and judges the answer. It has its own connection pool, separate from the traffic's,
 /// so a check sees what a new client would see, and it never trusts the server: redirects are not followed (the
 /// redirect status is the answer), at most <see cref="MaxBodyBytes"/> of the body are read, and the whole probe,
-/// body included, is bounded by the check's timeout.
+/// body included, is bounded by the check's timeout. http:// servers over HTTP/1.1 (the usual case) are probed with
+/// the balancer's own HTTP/1.1 client (<see cref="Http1HealthExchange"/>); https:// servers and h2c with
+/// SocketsHttpHandler, created at the first such probe.
 /// </summary>
 public sealed class HealthProbe : IDisposable
 {
@@ -29,8 +31,11 @@ public sealed class HealthProbe : IDisposable
 
     private static readonly ProductInfoHeaderValue UserAgent = new("WebFarm-HealthCheck", "1.0");
 
-    private readonly HttpMessageInvoker _invoker;
     private readonly TimeProvider _time;
+    private readonly Func<UpstreamTls>? _trust;
+    private readonly Lock _invokerLock = new();
+    private HttpMessageInvoker? _invoker;
+    private bool _disposed;
 
     public HealthProbe(TimeProvider? time = null)
         : this(time, trust: null)
@@ -44,25 +49,7 @@ public sealed class HealthProbe : IDisposable
     internal HealthProbe(TimeProvider? time, Func<UpstreamTls>? trust)
     {
         _time = time ?? TimeProvider.System;
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            // Never drain an unread (possibly huge or endless) body to reuse a connection: close it.
-            MaxResponseDrainSize = 0,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            ConnectTimeout = System.Threading.Timeout.InfiniteTimeSpan, // each probe's own timeout bounds it all
-            MaxResponseHeadersLength = 64, // KiB
-            ActivityHeadersPropagator = null,
-        };
-        if (trust is not null)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust().Accepts(certificate, chain, errors);
-        }
-
-        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        _trust = trust;
     }
 
     /// <summary>Probes <paramref name="server"/> once. Only <paramref name="cancellationToken"/> makes it throw.</summary>
@@ -89,6 +76,45 @@ public sealed class HealthProbe : IDisposable
         // An HTTP check of a TCP server (a service with an HTTP status port) speaks cleartext HTTP to the same port.
         var url = ResolveTarget(settings.Path, tcpServer ? new UriBuilder(serverAddress) { Scheme = Uri.UriSchemeHttp }.Uri : serverAddress);
         var version = ParseVersion(settings.HttpVersion);
+        return url.Scheme == Uri.UriSchemeHttp && version.Major == 1
+            ? await DirectProbeAsync(url, settings, cancellationToken).ConfigureAwait(false)
+            : await HandlerProbeAsync(url, version, settings, cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        lock (_invokerLock)
+        {
+            _disposed = true;
+            _invoker?.Dispose();
+            _invoker = null;
+        }
+    }
+
+    /// <summary>An http:// server over HTTP/1.1: the balancer's own HTTP/1.1 client (<see cref="Http1HealthExchange"/>).</summary>
+    private async Task<HealthProbeResult> DirectProbeAsync(Uri url, HealthCheckOptions settings, CancellationToken cancellationToken)
+    {
+        var started = _time.GetUtcNow();
+        var startTimestamp = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.Timeout);
+        using var body = new ProbeBody();
+        try
+        {
+            var failure = await Http1HealthExchange.RunAsync(url, settings.Host, body, timeout.Token).ConfigureAwait(false);
+            return failure is null
+                ? Judge(started, url, body.Status!.Value, startTimestamp, body.Bytes, settings)
+                : Failure(started, url, body.Status, startTimestamp, failure);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return TimedOut(started, url, body.Status, startTimestamp, settings);
+        }
+    }
+
+    /// <summary>https:// servers and h2c: SocketsHttpHandler, created at the first such probe.</summary>
+    private async Task<HealthProbeResult> HandlerProbeAsync(Uri url, Version version, HealthCheckOptions settings, CancellationToken cancellationToken)
+    {
         var started = _time.GetUtcNow();
         var startTimestamp = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -115,7 +141,7 @@ public sealed class HealthProbe : IDisposable
                 request.Headers.Host = host;
             }
 
-            using var response = await _invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            using var response = await Invoker().SendAsync(request, timeout.Token).ConfigureAwait(false);
             status = (int)response.StatusCode;
             buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes);
             var length = 0;
@@ -133,27 +159,11 @@ public sealed class HealthProbe : IDisposable
                 }
             }
 
-            var latency = Stopwatch.GetElapsedTime(startTimestamp);
-            var bytes = buffer.AsSpan(0, length);
-            var excerpt = Excerpt(bytes);
-            if (!settings.ExpectedStatus.Contains(status.Value))
-            {
-                return new(started, url, status, latency, excerpt, false,
-                    string.Create(CultureInfo.InvariantCulture, $"status {status} not in {settings.ExpectedStatus}"));
-            }
-
-            if (settings.ExpectedBody is { } expected && bytes.IndexOf(Encoding.UTF8.GetBytes(expected)) < 0)
-            {
-                return new(started, url, status, latency, excerpt, false,
-                    string.Create(CultureInfo.InvariantCulture, $"status {status} but \"{Shorten(expected)}\" not found in the first {length} bytes of the body"));
-            }
-
-            return new(started, url, status, latency, excerpt, true, string.Create(CultureInfo.InvariantCulture, $"status {status}"));
+            return Judge(started, url, status.Value, startTimestamp, buffer.AsSpan(0, length), settings);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var what = status is null ? "no response" : $"status {status} but the body did not finish";
-            return Failure(started, url, status, startTimestamp, $"timed out after {DurationParser.Format(settings.Timeout)} ({what})");
+            return TimedOut(started, url, status, startTimestamp, settings);
         }
         catch (HttpRequestException ex)
         {
@@ -172,7 +182,68 @@ public sealed class HealthProbe : IDisposable
         }
     }
 
-    public void Dispose() => _invoker.Dispose();
+    /// <summary>The verdict on a response that arrived: its status against the expected ones, then the body match.</summary>
+    private static HealthProbeResult Judge(DateTimeOffset started, Uri url, int status, long startTimestamp, ReadOnlySpan<byte> bytes, HealthCheckOptions settings)
+    {
+        var latency = Stopwatch.GetElapsedTime(startTimestamp);
+        var excerpt = Excerpt(bytes);
+        if (!settings.ExpectedStatus.Contains(status))
+        {
+            return new(started, url, status, latency, excerpt, false,
+                string.Create(CultureInfo.InvariantCulture, $"status {status} not in {settings.ExpectedStatus}"));
+        }
+
+        if (settings.ExpectedBody is { } expected && bytes.IndexOf(Encoding.UTF8.GetBytes(expected)) < 0)
+        {
+            return new(started, url, status, latency, excerpt, false,
+                string.Create(CultureInfo.InvariantCulture, $"status {status} but \"{Shorten(expected)}\" not found in the first {bytes.Length} bytes of the body"));
+        }
+
+        return new(started, url, status, latency, excerpt, true, string.Create(CultureInfo.InvariantCulture, $"status {status}"));
+    }
+
+    private HealthProbeResult TimedOut(DateTimeOffset started, Uri url, int? status, long startTimestamp, HealthCheckOptions settings)
+    {
+        var what = status is null ? "no response" : $"status {status} but the body did not finish";
+        return Failure(started, url, status, startTimestamp, $"timed out after {DurationParser.Format(settings.Timeout)} ({what})");
+    }
+
+    /// <summary>
+    /// The handler for https servers and h2c, made at the first probe that needs it: a plain-HTTP farm never loads
+    /// SocketsHttpHandler (nor, without https, TLS).
+    /// </summary>
+    private HttpMessageInvoker Invoker()
+    {
+        lock (_invokerLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_invoker is not null)
+            {
+                return _invoker;
+            }
+
+            var handler = new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                UseProxy = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                // Never drain an unread (possibly huge or endless) body to reuse a connection: close it.
+                MaxResponseDrainSize = 0,
+                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+                ConnectTimeout = System.Threading.Timeout.InfiniteTimeSpan, // each probe's own timeout bounds it all
+                MaxResponseHeadersLength = 64, // KiB
+                ActivityHeadersPropagator = null,
+            };
+            if (_trust is { } trust)
+            {
+                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => trust().Accepts(certificate, chain, errors);
+            }
+
+            return _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        }
+    }
+
 
     /// <summary>
     /// A TCP connect check: the server passes when it accepts a connection within the timeout (closed at once, as

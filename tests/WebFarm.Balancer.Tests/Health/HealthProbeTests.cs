@@ -156,7 +156,7 @@ public sealed class HealthProbeTests : IDisposable
 
         Assert.False(result.Healthy);
         Assert.Null(result.StatusCode);
-        Assert.Equal("invalid HTTP response", result.Reason);
+        Assert.Equal("invalid HTTP response: invalid status line", result.Reason);
     }
 
     [Fact]

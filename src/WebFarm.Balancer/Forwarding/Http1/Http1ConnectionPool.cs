@@ -30,12 +30,20 @@ internal sealed class Http1ConnectionPool : IDisposable
         _transportLogger = transportLogger ?? NullLogger.Instance;
         Owner = owner;
         BaseAddress = baseAddress;
-        _endPoint = IPAddress.TryParse(address.IdnHost, out var ip)
-            ? new IPEndPoint(ip, address.Port)
-            : new DnsEndPoint(address.IdnHost, address.Port);
-        HostHeader = address.IsDefaultPort ? address.IdnHost : $"{address.IdnHost}:{address.Port}";
+        _endPoint = EndPointOf(address);
+        HostHeader = HostHeaderOf(address);
         PathPrefix = address.AbsolutePath.TrimEnd('/');
     }
+
+    /// <summary>Where to connect for <paramref name="address"/>: its IP address, or its name resolved at each connect.</summary>
+    public static EndPoint EndPointOf(Uri address)
+        => IPAddress.TryParse(address.IdnHost, out var ip)
+            ? new IPEndPoint(ip, address.Port)
+            : new DnsEndPoint(address.IdnHost, address.Port);
+
+    /// <summary>The Host header that names <paramref name="address"/>'s server: host, and port unless the scheme's default.</summary>
+    public static string HostHeaderOf(Uri address)
+        => address.IsDefaultPort ? address.IdnHost : $"{address.IdnHost}:{address.Port}";
 
     /// <summary>Response header values of this server, reused while they do not change.</summary>
     public Http1HeaderValueCache HeaderValues { get; } = new();

@@ -193,7 +193,8 @@ internal sealed class Http1Forwarder
         return AttemptFailures.BeforeHeaders(farm, view, server, exchange, error, attemptStart, bodyStarted: false);
     }
 
-    private static async ValueTask<BodyCopyResult> CopyFixedLengthAsync<TTarget>(Http1Connection connection, TTarget target, long length, ExchangeCancellation exchange)
+    /// <summary>Copies exactly <paramref name="length"/> body bytes to the target (also the health probe's body reader).</summary>
+    internal static async ValueTask<BodyCopyResult> CopyFixedLengthAsync<TTarget>(Http1Connection connection, TTarget target, long length, ExchangeCancellation exchange)
         where TTarget : IHttp1ResponseTarget
     {
         var remaining = length;
@@ -228,7 +229,8 @@ internal sealed class Http1Forwarder
         }
     }
 
-    private static async ValueTask<BodyCopyResult> CopyUntilCloseAsync<TTarget>(Http1Connection connection, TTarget target, ExchangeCancellation exchange)
+    /// <summary>Copies the body until the server closes the connection (also the health probe's body reader).</summary>
+    internal static async ValueTask<BodyCopyResult> CopyUntilCloseAsync<TTarget>(Http1Connection connection, TTarget target, ExchangeCancellation exchange)
         where TTarget : IHttp1ResponseTarget
     {
         long total = 0;

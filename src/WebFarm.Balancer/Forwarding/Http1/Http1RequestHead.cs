@@ -53,6 +53,23 @@ internal struct Http1RequestHead : IRequestHeaderSink, IDisposable
         return head;
     }
 
+    /// <summary>
+    /// A GET of the balancer's own (a health probe's): <paramref name="target"/> (origin form, already escaped),
+    /// <paramref name="host"/>, then <paramref name="headerLines"/> (complete "Name: value\r\n" lines).
+    /// </summary>
+    public static Http1RequestHead CreateGet(string target, string host, ReadOnlySpan<byte> headerLines)
+    {
+        var head = new Http1RequestHead(256);
+        head.Write("GET "u8);
+        head.WriteLatin1(target);
+        head.Write(" HTTP/1.1\r\nHost: "u8);
+        head.WriteLatin1(host);
+        head.Write("\r\n"u8);
+        head.Write(headerLines);
+        head.Write("\r\n"u8);
+        return head;
+    }
+
     public void Dispose()
     {
         var buffer = _buffer;
