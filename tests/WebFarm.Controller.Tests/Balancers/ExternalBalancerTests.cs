@@ -204,14 +204,17 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
         await external.ReconcileAsync(DesiredRotation.From(runtime), mayRemove: true, default);
         Assert.Equal(["static", "web1"], (await balancer.ServersAsync()).Keys.Order()); // The config file's server stays.
 
-        // web2 back online: added; web1 moved: replaced at its new address.
+        // web2 back online but unhealthy to the controller: added out of rotation (its own check, 1 s apart, has not
+        // failed twice yet: added healthy, it would still be taking requests); web1 moved: replaced at its new address.
         runtime.SetState("web", "web2", ServerState.Online);
+        runtime.SetHealth("web", "web2", healthy: false, "not ready");
         runtime.RemoveServer("web", "web1");
         runtime.AddServer("web", new WebFarm.Balancer.Configuration.ServerOptions { Name = "web1", Address = "http://127.0.0.1:13" });
         await external.ReconcileAsync(DesiredRotation.From(runtime), mayRemove: true, default);
         servers = await balancer.ServersAsync();
         Assert.Equal(["static", "web1", "web2"], servers.Keys.Order());
         Assert.Equal("http://127.0.0.1:13/", servers["web1"].GetProperty("address").GetString());
+        Assert.False(servers["web2"].GetProperty("healthy").GetBoolean());
     }
 
     [Fact]
