@@ -19,17 +19,13 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
 {
     private const string BalancerToken = "external-balancer-admin-token";
     private readonly TempDirectory _dir = new();
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly StartedResources _started = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
-
+        await _started.DisposeAsync();
         _dir.Dispose();
     }
 
@@ -59,7 +55,7 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
 
         // A controller that stops leaves the balancers as they were: nothing is removed or changed on the way out.
         await controller.DisposeAsync();
-        _owned.Remove(controller);
+        _started.Forget(controller);
         Assert.Equal("draining", await a.StateOfAsync("web1"));
         Assert.Equal("draining", await b.StateOfAsync("web1"));
     }
@@ -347,8 +343,5 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
 
     private T Own<T>(T owned)
         where T : IAsyncDisposable
-    {
-        _owned.Add(owned);
-        return owned;
-    }
+        => _started.Own(owned);
 }

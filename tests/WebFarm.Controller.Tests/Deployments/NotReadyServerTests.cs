@@ -18,17 +18,13 @@ public sealed class NotReadyServerTests : IAsyncLifetime
     private const string BalancerToken = "not-ready-tests-balancer-token";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private readonly TempDirectory _dir = new();
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly StartedResources _started = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
-
+        await _started.DisposeAsync();
         _dir.Dispose();
     }
 
@@ -138,10 +134,7 @@ public sealed class NotReadyServerTests : IAsyncLifetime
 
     private T Own<T>(T owned)
         where T : IAsyncDisposable
-    {
-        _owned.Add(owned);
-        return owned;
-    }
+        => _started.Own(owned);
 
     /// <summary>A load through one balancer, bounded in count and in time: which server answered each 200.</summary>
     private sealed class Answers
