@@ -6,11 +6,13 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 // A small web server run as a separate process by the resilience tests and bench/failover, so that a backend can
 // really be killed (SIGKILL), frozen (SIGSTOP: the kernel still accepts connections, nobody answers) or made sick.
 //
-//   WebFarm.TestBackend --name web1 [--port 0] [--bind 127.0.0.1] [--detached true]
+//   WebFarm.TestBackend --name web1 [--port 0] [--bind 127.0.0.1] [--detached true] [--unhealthy-on web2]
 //
 // Prints "LISTENING http://127.0.0.1:PORT" once it accepts connections. Exits when its standard input closes, so a
 // crashed test run leaves no orphans; with --detached true (scripts) it runs until killed. Endpoints:
-//   GET  /health                 -> the health status (200 "ok" by default)
+//   GET  /health                 -> the health status (200 "ok" by default; 503 when --name is --unhealthy-on's, so
+//                                   one app definition run by every server of a farm fails on that one)
+//   GET  /control/requests       -> how many requests of every other page it answered (its own count, not the balancer's)
 //   POST /control/health/{code}  -> sets the health status
 //   POST /control/pages/{code}   -> sets the status of every other page
 //   POST /control/delay/{ms}     -> delays every other page
@@ -19,6 +21,7 @@ var name = "backend";
 var port = 0;
 var bind = IPAddress.Loopback; // Another address only inside a test's own network namespace (the controller tests).
 var detached = false;
+string? unhealthyOn = null;
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -35,14 +38,18 @@ for (var i = 0; i + 1 < args.Length; i += 2)
         case "--detached":
             detached = bool.Parse(args[i + 1]);
             break;
+        case "--unhealthy-on":
+            unhealthyOn = args[i + 1];
+            break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]} (use --name NAME --port PORT --bind ADDRESS --detached true|false)");
+            Console.Error.WriteLine($"unknown option {args[i]} (use --name NAME --port PORT --bind ADDRESS --detached true|false --unhealthy-on NAME)");
             return 2;
     }
 }
 
-var healthStatus = 200;
+var healthStatus = name == unhealthyOn ? 503 : 200;
 var pageStatus = 200;
+var pageRequests = 0;
 var delayMs = 0;
 
 var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -61,6 +68,12 @@ app.Run(async context =>
     {
         context.Response.StatusCode = Volatile.Read(ref healthStatus);
         await context.Response.WriteAsync("ok");
+        return;
+    }
+
+    if (path == "/control/requests")
+    {
+        await context.Response.WriteAsync(Volatile.Read(ref pageRequests).ToString(CultureInfo.InvariantCulture));
         return;
     }
 
@@ -87,6 +100,7 @@ app.Run(async context =>
         return;
     }
 
+    Interlocked.Increment(ref pageRequests);
     var delay = Volatile.Read(ref delayMs);
     if (delay > 0)
     {

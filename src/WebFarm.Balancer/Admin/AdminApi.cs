@@ -127,7 +127,7 @@ internal static class AdminApi
             var farm = runtime.GetFarm(Route(context, "farm"));
             using var body = await AdminHttp.ReadBody(context);
             var errors = new List<ConfigError>();
-            var options = ConfigReader.ReadServer(body.RootElement, "$", errors);
+            var options = ConfigReader.ReadAddedServer(body.RootElement, errors, out var healthy);
             if (errors.Count > 0 || options is null)
             {
                 throw new AdminRequestException(FormatFieldError(errors));
@@ -135,7 +135,7 @@ internal static class AdminApi
 
             try
             {
-                var server = runtime.AddServer(farm.Name, options);
+                var server = runtime.AddServer(farm.Name, options, healthy ? null : "added with \"healthy\": false; it joins once its health check passes");
                 context.Response.StatusCode = StatusCodes.Status201Created;
                 context.Response.Headers.Location = $"/api/farms/{farm.Name}/servers/{server.Name}";
                 await AdminHttp.WriteJson(context, ServerInfo.From(server));

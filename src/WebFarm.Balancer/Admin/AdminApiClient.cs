@@ -87,8 +87,9 @@ public sealed class AdminApiClient : IDisposable
     }
 
     /// <summary>Adds a server to <paramref name="farm"/> (the balancer's slow start applies).</summary>
-    public Task AddServerAsync(string farm, string name, string address, int weight, CancellationToken cancellationToken)
-        => SendAsync(HttpMethod.Post, $"api/farms/{Escape(farm)}/servers", Body(new AddServerRequest(name, address, weight)), cancellationToken);
+    /// <param name="healthy">False: the server enters out of rotation until the balancer's own health check passes.</param>
+    public Task AddServerAsync(string farm, string name, string address, int weight, bool healthy, CancellationToken cancellationToken)
+        => SendAsync(HttpMethod.Post, $"api/farms/{Escape(farm)}/servers", Body(new AddServerRequest(name, address, weight, healthy ? null : false)), cancellationToken);
 
     public Task RemoveServerAsync(string farm, string name, CancellationToken cancellationToken)
         => SendAsync(HttpMethod.Delete, $"api/farms/{Escape(farm)}/servers/{Escape(name)}", cancellationToken);

@@ -178,8 +178,5 @@ public sealed class ResponseCaches
     }
 
     /// <summary>The route's unique key (<see cref="ConfigValidator.RouteKey"/>) and its farm, upper-cased: the key compares case-insensitively.</summary>
-    /// <summary>The settings the cache of <paramref name="route"/> runs with (null when the route has no cache).</summary>
-    internal CacheOptions? OptionsOf(RouteOptions route) => _byRoute.TryGetValue(Identity(route), out var cache) ? cache.Options : null;
-
     private static string Identity(RouteOptions route) => ConfigValidator.RouteKey(route).ToUpperInvariant() + "|" + route.Farm;
 }

@@ -11,6 +11,9 @@ namespace WebFarm.Balancer.Configuration;
 /// </summary>
 internal sealed class ConfigReader
 {
+    /// <summary>The "add server" body's key for the health a server enters with.</summary>
+    private const string HealthyKey = "healthy";
+
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
         CommentHandling = JsonCommentHandling.Skip,
@@ -149,18 +152,36 @@ internal sealed class ConfigReader
         return servers;
     }
 
-    /// <summary>Reads one server object; also used by the admin API for "add server" bodies.</summary>
-    public static ServerOptions? ReadServer(JsonElement item, string path, List<ConfigError> errors)
-        => new ConfigReader(null, errors).ReadServer(item, path);
+    /// <summary>
+    /// Reads the admin API's "add server" body (POST /api/farms/FARM/servers): a server object as in the file, plus
+    /// <c>healthy</c> (default true; false: the server enters out of rotation until its active health check passes).
+    /// </summary>
+    public static ServerOptions? ReadAddedServer(JsonElement body, List<ConfigError> errors, out bool healthy)
+    {
+        var reader = new ConfigReader(null, errors);
+        healthy = true;
+        if (body.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var p in body.EnumerateObject())
+            {
+                if (string.Equals(p.Name, HealthyKey, StringComparison.OrdinalIgnoreCase))
+                {
+                    healthy = reader.ReadBool(p.Value, "$." + p.Name, fallback: true);
+                }
+            }
+        }
 
-    private ServerOptions? ReadServer(JsonElement item, string path)
+        return reader.ReadServer(body, "$", HealthyKey);
+    }
+
+    private ServerOptions? ReadServer(JsonElement item, string path, string? callersKey = null)
     {
         if (!ExpectObject(item, path))
         {
             return null;
         }
 
-        var server = ConfigSchema.Server.Read(this, item, path);
+        var server = ConfigSchema.Server.Read(this, item, path, callersKey);
         if (server.Name is null)
         {
             Error(path + ".Name", "is required");

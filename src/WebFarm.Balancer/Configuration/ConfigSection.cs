@@ -32,7 +32,9 @@ internal sealed class ConfigSection<T>
     public T Default => _create();
 
     /// <summary>Reads <paramref name="value"/> (expected to be an object) from the section's default value.</summary>
-    public T Read(ConfigReader reader, JsonElement value, string path)
+    /// <param name="callersKey">A key of the same object that the caller reads itself (the admin API's "add server"
+    /// body has <c>healthy</c> beside a server's keys): skipped here, and listed with the known keys when one is unknown.</param>
+    public T Read(ConfigReader reader, JsonElement value, string path, string? callersKey = null)
     {
         var result = _create();
         if (!reader.ExpectObject(value, path))
@@ -42,9 +44,14 @@ internal sealed class ConfigSection<T>
 
         foreach (var p in value.EnumerateObject())
         {
+            if (callersKey is not null && string.Equals(p.Name, callersKey, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             var pPath = path + "." + p.Name;
             var key = Find(p.Name);
-            result = key is null ? Unknown(reader, pPath, p.Name, result) : key.Read(reader, p.Value, pPath, result);
+            result = key is null ? Unknown(reader, pPath, p.Name, result, callersKey) : key.Read(reader, p.Value, pPath, result);
         }
 
         return result;
@@ -80,9 +87,9 @@ internal sealed class ConfigSection<T>
         return null;
     }
 
-    private T Unknown(ConfigReader reader, string path, string name, T value)
+    private T Unknown(ConfigReader reader, string path, string name, T value, string? callersKey)
     {
-        reader.Error(path, $"unknown key '{name}' (expected one of: {_known})");
+        reader.Error(path, $"unknown key '{name}' (expected one of: {_known}{(callersKey is null ? string.Empty : ", " + callersKey)})");
         return value;
     }
 }

@@ -181,8 +181,14 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
         => GetFarm(farm).FindServer(name) ?? throw new ServerNotFoundException(farm, name);
 
     /// <summary>Adds a server at run time; it is kept across reloads and restarts until removed.</summary>
-    /// <exception cref="ArgumentException">The options are invalid (message names the field).</exception>
-    public ServerRuntime AddServer(string farm, ServerOptions options)
+    /// <param name="unhealthy">Null: the server is healthy until a check says otherwise, as every server. Else why it is
+    /// not ready: it enters the farm unhealthy (event <c>failed</c> with this reason), so no request reaches it until its
+    /// active health check passes Rise times in a row (event <c>rejoined</c>). A server set unhealthy just after being
+    /// added could take requests in between (the farm controller's first deployment did so with a server that failed its
+    /// gate); this one is never in rotation before its check passes.</param>
+    /// <exception cref="ArgumentException">The options are invalid (message names the field), or the server is to enter
+    /// unhealthy but no active health check (the farm's or its own) would ever bring it in.</exception>
+    public ServerRuntime AddServer(string farm, ServerOptions options, string? unhealthy = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = ConfigValidator.ValidateServer(options);
@@ -200,15 +206,27 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
                 throw new ArgumentException("Address: " + mismatch, nameof(options));
             }
 
+            if (unhealthy is not null && (options.Health ?? f.Options.Health) is null)
+            {
+                throw new ArgumentException($"healthy: false needs an active health check, and farm '{farm}' has none (nor the server its own Health): nothing would ever bring the server into rotation", nameof(unhealthy));
+            }
+
             if (f.FindServer(options.Name) is not null)
             {
                 throw new ServerConflictException(farm, options.Name);
             }
 
-            server = _applier.AddServer(f, options);
+            server = _applier.AddServer(f, options, healthy: unhealthy is null);
         }
 
-        Events.Publish(farm, server.Name, EventKind.ServerAdded, $"server {server.Name} ({server.Address}) added with weight {server.Weight}");
+        Events.Publish(farm, server.Name, EventKind.ServerAdded, unhealthy is null
+            ? $"server {server.Name} ({server.Address}) added with weight {server.Weight}"
+            : $"server {server.Name} ({server.Address}) added with weight {server.Weight}, out of rotation until its health check passes");
+        if (unhealthy is not null)
+        {
+            _states.PublishHealth(server, healthy: false, unhealthy);
+        }
+
         Changed?.Invoke(this);
         return server;
     }

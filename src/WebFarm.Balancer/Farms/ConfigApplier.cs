@@ -33,11 +33,14 @@ internal sealed partial class ConfigApplier
     }
 
     /// <summary>Adds a server to <paramref name="farm"/>'s view (the caller checked the name is free).</summary>
-    public ServerRuntime AddServer(FarmRuntime farm, ServerOptions options)
+    /// <param name="healthy">False: the server is unhealthy before any request can see it (before the view that names
+    /// it is published), and its health monitor starts counting from there (Rise passes bring it in).</param>
+    public ServerRuntime AddServer(FarmRuntime farm, ServerOptions options, bool healthy)
     {
         var view = farm.View;
         var server = CreateServer(farm.Name, options, view.Options, addedAtRuntime: true);
         server.WasAvailable = false; // a new server warms up (slow start)
+        server.Healthy = healthy;
         farm.SetView(view with { Servers = [.. view.Servers, server] });
         _monitors.Update(farm);
         _runtime.SaveStates();

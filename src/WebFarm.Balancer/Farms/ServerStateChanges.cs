@@ -157,12 +157,16 @@ internal sealed class ServerStateChanges
         }
 
         server.Healthy = healthy;
-        Events.Publish(
+        PublishHealth(server, healthy, reason);
+    }
+
+    /// <summary>The event of a health verdict: <c>rejoined</c> or <c>failed</c>, with the reason (also for a server added unhealthy).</summary>
+    public void PublishHealth(ServerRuntime server, bool healthy, string reason)
+        => Events.Publish(
             server.Farm,
             server.Name,
             healthy ? EventKind.Rejoined : EventKind.Failed,
             healthy ? $"server {server.Name} rejoined: {reason}" : $"server {server.Name} failed: {reason}");
-    }
 
     /// <summary>Raises FinishedDraining when a draining server has no request in flight (once per drain).</summary>
     public void CheckDrained(ServerRuntime server)

@@ -155,15 +155,14 @@ internal sealed class ServerRollout(DeploymentEngine engine, Deployment deployme
 
     /// <summary>
     /// A first deployment's instance that runs but failed its gate: it stays placed (its agent keeps supervising it) and
-    /// enters the app's farm marked unhealthy with the reason, so the balancer's own checks show it failing and bring it
-    /// into rotation once it passes. It is not counted in rotation (`ps`, the dashboard say "no") until its agent reports
+    /// enters the app's farm unhealthy with the reason (added so, never in rotation in between; external balancers add it
+    /// so too), so the balancer's own checks show it failing and bring it into rotation once it passes. It is not counted in rotation (`ps`, the dashboard say "no") until its agent reports
     /// it healthy: then the heartbeat takes it in as any instance (<see cref="InstanceRotation.Observe"/>), on the port it
     /// runs on by then.
     /// </summary>
     private void LeaveNotReady(string address, string reason)
     {
-        _rotation.BringIn(app.Name, server.Name, address);
-        _rotation.Runtime.SetHealth(app.Name, server.Name, healthy: false, $"not ready at its first deployment: {reason}");
+        _rotation.BringIn(app.Name, server.Name, address, unhealthy: $"not ready at its first deployment: {reason}");
     }
 
     /// <summary>Installing: the agent reports the release installed (it fetched it when it was uploaded, or holds it).</summary>

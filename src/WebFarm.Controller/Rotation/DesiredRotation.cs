@@ -31,7 +31,7 @@ public sealed class DesiredRotation
             var servers = new List<DesiredServer>(farm.Servers.Count);
             foreach (var s in farm.Servers)
             {
-                servers.Add(new DesiredServer(s.Name, s.Address.ToString(), s.State, s.Weight));
+                servers.Add(new DesiredServer(s.Name, s.Address.ToString(), s.State, s.Weight, s.Healthy));
             }
 
             farms[name] = servers;

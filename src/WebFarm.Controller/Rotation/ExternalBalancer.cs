@@ -109,7 +109,9 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
     /// controller creates there (stage farms: <see cref="DesiredRotation.ControllerFarms"/>): created or replaced when
     /// they differ, and removed when no longer wanted; then the servers of every farm. A server the controller wants
     /// out of rotation (offline, draining) and the balancer lacks is not added: it would take requests between the add
-    /// and the state change. Servers from the balancer's own configuration file are left alone unless the controller
+    /// and the state change. One the controller's checks find unhealthy is added unhealthy (<c>"healthy": false</c>), so
+    /// it takes no request before the balancer's own check passes; a balancer that refuses that (its farm has no health
+    /// check, or it is an earlier version) does not get it until the controller sees it healthy. Servers from the balancer's own configuration file are left alone unless the controller
     /// names them; servers added at run time, and controller farms, are removed only when <paramref name="mayRemove"/>
     /// (not in the first heartbeat window of a new leader, whose runtime fills as agents heartbeat). A farm of the
     /// servers or of an app that the balancer's file lacks is reported, not created. Never throws for the balancer's
@@ -143,7 +145,7 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
                     continue;
                 }
 
-                applied += await ReconcileFarmAsync(farmName, wanted, farm.Servers, mayRemove, cancellationToken).ConfigureAwait(false);
+                applied += await ReconcileFarmAsync(farmName, wanted, farm.Servers, mayRemove, problems, cancellationToken).ConfigureAwait(false);
             }
 
             Interlocked.Add(ref _changes, applied);
@@ -276,7 +278,7 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
         return false;
     }
 
-    private async Task<int> ReconcileFarmAsync(string farm, IReadOnlyList<DesiredServer> wanted, IReadOnlyList<RemoteServer> actual, bool mayRemove, CancellationToken cancellationToken)
+    private async Task<int> ReconcileFarmAsync(string farm, IReadOnlyList<DesiredServer> wanted, IReadOnlyList<RemoteServer> actual, bool mayRemove, List<string> problems, CancellationToken cancellationToken)
     {
         var applied = 0;
         var present = new Dictionary<string, RemoteServer>(StringComparer.Ordinal);
@@ -299,8 +301,17 @@ public sealed partial class ExternalBalancer : IRotationBalancer, IDisposable
             {
                 if (w.State == ServerState.Online)
                 {
-                    await _client.AddServerAsync(farm, w.Name, w.Address, w.Weight, cancellationToken).ConfigureAwait(false);
-                    Log.Changed(_logger, Name, farm, w.Name, $"added at {w.Address}, weight {w.Weight}");
+                    try
+                    {
+                        await _client.AddServerAsync(farm, w.Name, w.Address, w.Weight, w.Healthy, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (AdminApiException ex) when (!w.Healthy && ex.Status == System.Net.HttpStatusCode.BadRequest)
+                    {
+                        problems.Add($"balancer {Name} refuses {farm}/{w.Name} out of rotation ({ex.Error}): it is added once the controller sees it healthy");
+                        continue;
+                    }
+
+                    Log.Changed(_logger, Name, farm, w.Name, w.Healthy ? $"added at {w.Address}, weight {w.Weight}" : $"added at {w.Address}, weight {w.Weight}, out of rotation until its health check passes");
                     applied++;
                 }
 

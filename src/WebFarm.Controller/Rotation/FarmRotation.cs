@@ -148,7 +148,9 @@ public sealed class FarmRotation : IAsyncDisposable
     /// Puts the server in <paramref name="farm"/>'s rotation: added (slow start) if the farm does not have it, replaced
     /// when its address changed (an app instance on another port), else set online.
     /// </summary>
-    public void BringIn(string farm, string name, string address)
+    /// <param name="unhealthy">Null: as above. Else why the server is not ready: it enters (or is set online) unhealthy
+    /// with this reason, and only the farm's health check brings it into rotation; no request reaches it before.</param>
+    public void BringIn(string farm, string name, string address, string? unhealthy = null)
     {
         var existing = Runtime.GetFarm(farm).FindServer(name);
         if (existing is not null && !string.Equals(existing.Address.ToString().TrimEnd('/'), address.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
@@ -159,12 +161,16 @@ public sealed class FarmRotation : IAsyncDisposable
 
         if (existing is null)
         {
-            Runtime.AddServer(farm, new ServerOptions { Name = name, Address = address });
+            Runtime.AddServer(farm, new ServerOptions { Name = name, Address = address }, unhealthy);
+            return;
         }
-        else
+
+        if (unhealthy is not null)
         {
-            Runtime.SetState(farm, name, ServerState.Online);
+            Runtime.SetHealth(farm, name, healthy: false, unhealthy); // Before it is online: never in rotation in between.
         }
+
+        Runtime.SetState(farm, name, ServerState.Online);
     }
 
     /// <summary>Takes the server out of rotation (offline: requests in flight finish, no new ones).</summary>

@@ -210,7 +210,17 @@ internal static class ServersCommand
     {
         var name = farm.GetProperty("name").GetString()!;
         var panic = farm.GetProperty("inPanic").GetBoolean() ? " [red](panic: below minimum healthy servers)[/]" : string.Empty;
-        CliOutput.MarkupLine($"[bold]Farm {Markup.Escape(name)}[/] ({Markup.Escape(farm.GetProperty("loadBalancing").GetString() ?? string.Empty)}, HTTP/{Markup.Escape(farm.GetProperty("httpVersion").GetString() ?? "1.1")}){panic}");
+        var heading = $"[bold]Farm {Markup.Escape(name)}[/] ({Markup.Escape(farm.GetProperty("loadBalancing").GetString() ?? string.Empty)}, HTTP/{Markup.Escape(farm.GetProperty("httpVersion").GetString() ?? "1.1")})";
+        if (farm.GetProperty("servers").GetArrayLength() == 0)
+        {
+            // Said, not hidden: a farm a route sends requests to answers 503 while it has none, and `webfarm up`'s
+            // `servers` farm (the controller's own servers, which run no app there) is empty by design. An empty
+            // table read as a drawing glitch.
+            CliOutput.MarkupLine($"{heading}: no servers{panic}");
+            return;
+        }
+
+        CliOutput.MarkupLine(heading + panic);
         var table = new Table().AddColumns("Server", "Address", "State", "Health", "Weight", "In flight", "Role");
         foreach (var s in farm.GetProperty("servers").EnumerateArray())
         {

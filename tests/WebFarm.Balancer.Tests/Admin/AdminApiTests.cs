@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
 using WebFarm.Balancer.Configuration;
 using WebFarm.Balancer.Farms;
 using WebFarm.Balancer.Hosting;
@@ -62,6 +63,70 @@ public sealed class AdminApiTests
         Assert.Equal(1, stats[0].GetProperty("servers")[0].GetProperty("responses2xx").GetInt64());
     }
 
+    /// <summary>
+    /// `"healthy": false`: the server is added out of rotation. Under load from before the add, it gets no request (only
+    /// health probes) while its check fails, however many checks that takes; it joins once its check passes.
+    /// </summary>
+    [Fact]
+    public async Task A_server_added_with_healthy_false_gets_no_request_until_its_check_passes_then_joins()
+    {
+        var ready = 0;
+        await using var a = await TestBackend.StartNamedAsync("a");
+        await using var b = await TestBackend.StartAsync(async context =>
+        {
+            if (context.Request.Path == "/health")
+            {
+                context.Response.StatusCode = Volatile.Read(ref ready) == 1 ? 200 : 503;
+                return;
+            }
+
+            await context.Response.WriteAsync("b");
+        });
+        var health = new HealthCheckOptions { Path = "/health", Interval = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromSeconds(2), Rise = 2, Fall = 1 };
+        await using var balancer = await TestBalancer.StartAsync(TestBalancer.SingleFarm([a.Address], f => f with { Health = health }));
+
+        // Load from before the add to after the checks have failed a few times: bounded in count and in time.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var answers = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var load = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < 100_000 && !stop.IsCancellationRequested; i++)
+                {
+                    answers.AddOrUpdate(await balancer.Client.GetStringAsync("/", stop.Token), 1, (_, n) => n + 1);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+        });
+        await Eventually.True(() => answers.Values.Sum() >= 20, TimeSpan.FromSeconds(30), "the load runs");
+
+        using (var added = await balancer.Admin.PostAsJsonAsync("/api/farms/web/servers", new { name = "web2", address = b.Address, healthy = false }))
+        {
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+            var body = await Json(added);
+            Assert.False(body.GetProperty("healthy").GetBoolean());
+            Assert.Equal("online", body.GetProperty("state").GetString());
+        }
+
+        var before = answers.Values.Sum();
+        await Eventually.True(() => b.Hits("/health") >= 5 && answers.Values.Sum() >= before + 50, TimeSpan.FromSeconds(30), "five failed checks of web2 under load");
+        Assert.Equal(b.Hits("/health"), b.Requests); // Health probes only: no request reached it.
+        Assert.False(answers.ContainsKey("b"));
+
+        var events = await Json(await balancer.Admin.GetAsync("/api/events"));
+        Assert.Contains(events.EnumerateArray(), e => e.GetProperty("kind").GetString() == "failed" && e.GetProperty("server").GetString() == "web2"
+            && e.GetProperty("message").GetString()!.Contains("\"healthy\": false; it joins once its health check passes", StringComparison.Ordinal));
+
+        Volatile.Write(ref ready, 1);
+        await Eventually.True(() => answers.ContainsKey("b"), TimeSpan.FromSeconds(30), "web2 joins once its check passes");
+        Assert.True(balancer.Runtime.GetServer("web", "web2").Healthy);
+        await stop.CancelAsync();
+        await load; // Every request of the load was answered.
+    }
+
     [Fact]
     public async Task Offline_with_drain_goes_offline_by_itself_when_idle()
     {
@@ -89,6 +154,10 @@ public sealed class AdminApiTests
         await AssertError(await admin.PostAsJsonAsync("/api/farms/web/servers", new { name = "x", address = "ftp://x" }), HttpStatusCode.BadRequest, "Address:");
         await AssertError(await admin.PostAsJsonAsync("/api/farms/web/servers", new { name = "x", address = "http://a:1", weight = -1 }), HttpStatusCode.BadRequest, "Weight:");
         await AssertError(await admin.PostAsJsonAsync("/api/farms/web/servers", new { name = "web1", address = a.Address }), HttpStatusCode.Conflict, "already has a server named 'web1'");
+        await AssertError(await admin.PostAsJsonAsync("/api/farms/web/servers", new { name = "x", address = "http://a:1", healthy = "no" }), HttpStatusCode.BadRequest, "healthy: expected true or false");
+        await AssertError(await admin.PostAsJsonAsync("/api/farms/web/servers", new { name = "x", address = "http://a:1", healty = false }), HttpStatusCode.BadRequest, "Health, healthy)");
+        // The farm has no active health check: nothing would ever bring such a server in.
+        await AssertError(await admin.PostAsJsonAsync("/api/farms/web/servers", new { name = "x", address = "http://a:1", healthy = false }), HttpStatusCode.BadRequest, "healthy: false needs an active health check, and farm 'web' has none");
         await AssertError(await admin.GetAsync("/api/events?since=abc"), HttpStatusCode.BadRequest, "since: must be a non-negative whole number");
         await AssertError(await admin.PostAsync("/api/farms/web/servers/web1/offline?drain=maybe", null), HttpStatusCode.BadRequest, "drain: must be true or false");
         await AssertError(await admin.GetAsync("/api/farms/nope"), HttpStatusCode.NotFound, "no farm named 'nope'");

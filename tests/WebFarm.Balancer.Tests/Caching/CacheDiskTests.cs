@@ -104,7 +104,7 @@ public sealed class CacheDiskTests : IAsyncLifetime
         {
             Routes =
             [
-                new RouteOptions { Farm = "web", Path = "/a", Cache = memoryOnly with { DefaultLifetime = TimeSpan.FromMinutes(5) } },
+                new RouteOptions { Farm = "web", Path = "/a", Cache = memoryOnly with { DefaultLifetime = TimeSpan.Zero } },
                 new RouteOptions { Farm = "web", Path = "/b", Cache = withDisk with { Disk = new CacheDiskOptions { Path = Path.Combine(blocker, "disk"), MaxBytes = 1024 * 1024 } } },
             ],
         };
@@ -113,11 +113,19 @@ public sealed class CacheDiskTests : IAsyncLifetime
         Assert.Equal("$.Routes[1].Cache.Disk.Path", error.Path);
         Assert.Contains("cannot be used as the cache's disk folder", error.Reason, StringComparison.Ordinal);
 
-        // Nothing of the rejected configuration was applied: the same route table, and the first route's cache kept
-        // its old lifetime (before the disk folders were opened first, it had already taken the new one).
+        // Nothing of the rejected configuration was applied: the same route table; the first route's cache kept its old
+        // default lifetime, so it still stores a response that says nothing of its freshness (with the rejected 0 it
+        // would not: before the disk folders were opened first, it had already taken it)...
         Assert.Same(before, balancer.Runtime.Snapshot.Routes);
-        Assert.Equal(TimeSpan.FromMinutes(1), balancer.Runtime.Caches.OptionsOf(config.Routes[0])!.DefaultLifetime);
-        Assert.Equal(DiskFolder, balancer.Runtime.Caches.OptionsOf(config.Routes[1])!.Disk!.Path);
+        _origin.Set("/a/plain", 200, "no freshness of its own");
+        Assert.Equal("MISS", (await SendAsync(balancer, "/a/plain")).XCache);
+        Assert.Equal("HIT", (await SendAsync(balancer, "/a/plain")).XCache);
+        Assert.Equal(1, _origin.Full("/a/plain"));
+
+        // ...and the second route still evicts to its old disk folder.
+        await StoreAsync(balancer, "/b/1", "/b/2");
+        Assert.Single(Files());
+        Assert.False(Directory.Exists(Path.Combine(blocker, "disk")));
     }
 
     [Fact]

@@ -108,6 +108,39 @@ public sealed partial class CliOutputTests : IAsyncLifetime
         Assert.DoesNotContain(wide, l => l.Contains('…', StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A farm without servers (as `webfarm up`'s `servers` farm, the controller's own servers' farm, always is) is one
+    /// line that says so, not an empty table; listed with the others, alone with --farm, and an empty array in JSON.
+    /// </summary>
+    [Fact]
+    public async Task A_farm_without_servers_is_one_line_saying_so_instead_of_an_empty_table()
+    {
+        var config = TestBalancer.SingleFarm(_backend);
+        config = config with
+        {
+            Farms = new Dictionary<string, WebFarm.Balancer.Configuration.FarmOptions>(config.Farms) { ["servers"] = new() { Servers = [] } },
+            Routes = [new WebFarm.Balancer.Configuration.RouteOptions { Farm = "web" }],
+        };
+        await using var balancer = await TestBalancer.StartAsync(config);
+        var admin = balancer.AdminUri!.ToString();
+
+        var all = await WebfarmProcess.RunAsync("servers", "list", "--admin", admin);
+        Assert.True(all.ExitCode == 0, all.Error);
+        Assert.Single(Lines(all.Output), l => l == "Farm servers (RoundRobin, HTTP/1.1): no servers");
+        Assert.Single(Lines(all.Output), l => l == "Farm web (RoundRobin, HTTP/1.1)");
+        Assert.Single(Lines(all.Output), l => l.Contains("In flight", StringComparison.Ordinal)); // One table: web's.
+        Assert.Single(Lines(all.Output), l => l.Contains("web1", StringComparison.Ordinal));
+
+        var one = await WebfarmProcess.RunAsync("servers", "list", "--admin", admin, "--farm", "servers");
+        Assert.True(one.ExitCode == 0, one.Error);
+        Assert.Equal(["Farm servers (RoundRobin, HTTP/1.1): no servers"], Lines(one.Output));
+
+        var json = await WebfarmProcess.RunAsync("servers", "list", "--admin", admin, "--farm", "servers", "-o", "json");
+        Assert.True(json.ExitCode == 0, json.Error);
+        using var document = JsonDocument.Parse(json.Output);
+        Assert.Equal(0, Assert.Single(document.RootElement.EnumerateArray()).GetProperty("servers").GetArrayLength());
+    }
+
     /// <summary>The server rows' identity and settings (live counters left out).</summary>
     private static List<string> Servers(JsonElement farms)
     {

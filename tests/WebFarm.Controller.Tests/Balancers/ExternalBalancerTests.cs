@@ -19,17 +19,13 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
 {
     private const string BalancerToken = "external-balancer-admin-token";
     private readonly TempDirectory _dir = new();
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly StartedResources _started = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
-
+        await _started.DisposeAsync();
         _dir.Dispose();
     }
 
@@ -59,7 +55,7 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
 
         // A controller that stops leaves the balancers as they were: nothing is removed or changed on the way out.
         await controller.DisposeAsync();
-        _owned.Remove(controller);
+        _started.Forget(controller);
         Assert.Equal("draining", await a.StateOfAsync("web1"));
         Assert.Equal("draining", await b.StateOfAsync("web1"));
     }
@@ -204,14 +200,17 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
         await external.ReconcileAsync(DesiredRotation.From(runtime), mayRemove: true, default);
         Assert.Equal(["static", "web1"], (await balancer.ServersAsync()).Keys.Order()); // The config file's server stays.
 
-        // web2 back online: added; web1 moved: replaced at its new address.
+        // web2 back online but unhealthy to the controller: added out of rotation (its own check, 1 s apart, has not
+        // failed twice yet: added healthy, it would still be taking requests); web1 moved: replaced at its new address.
         runtime.SetState("web", "web2", ServerState.Online);
+        runtime.SetHealth("web", "web2", healthy: false, "not ready");
         runtime.RemoveServer("web", "web1");
         runtime.AddServer("web", new WebFarm.Balancer.Configuration.ServerOptions { Name = "web1", Address = "http://127.0.0.1:13" });
         await external.ReconcileAsync(DesiredRotation.From(runtime), mayRemove: true, default);
         servers = await balancer.ServersAsync();
         Assert.Equal(["static", "web1", "web2"], servers.Keys.Order());
         Assert.Equal("http://127.0.0.1:13/", servers["web1"].GetProperty("address").GetString());
+        Assert.False(servers["web2"].GetProperty("healthy").GetBoolean());
     }
 
     [Fact]
@@ -344,8 +343,5 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
 
     private T Own<T>(T owned)
         where T : IAsyncDisposable
-    {
-        _owned.Add(owned);
-        return owned;
-    }
+        => _started.Own(owned);
 }
