@@ -289,6 +289,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.KeepAliveTimeout = frontEnd.KeepAliveTimeout;
             kestrel.Limits.RequestHeadersTimeout = frontEnd.RequestHeadersTimeout;
+            var tlsLogger = loggerFactory.CreateLogger("WebFarm.Tls");
             for (var i = 0; i < listen.Count; i++)
             {
                 var endpoint = listen[i];
@@ -305,7 +306,11 @@ public sealed partial class BalancerHost : IAsyncDisposable
                 Func<ConnectionDelegate, ConnectionDelegate>? http1 = policy is { RedirectPort: not 0 } ? null
                     : endpoint.IsHttps ? frontEnd.WrapHttps(policy)
                     : frontEnd.Wrap;
-                Listen(kestrel, endpoint.Url, endpoint.Protocols, http1, tls.Store(i), policy);
+                // On the epoll transport the TLS step is WebFarm's own, on the connection's socket (TlsTermination);
+                // elsewhere Kestrel's TLS middleware does it.
+                var store = tls.Store(i);
+                var termination = store is not null && useEpoll ? new TlsTermination(store, tlsLogger) : null;
+                Listen(kestrel, endpoint.Url, endpoint.Protocols, http1, store, policy, termination);
             }
         });
         var app = builder.Build();
@@ -316,7 +321,8 @@ public sealed partial class BalancerHost : IAsyncDisposable
     /// <param name="http1Middleware">Wraps the connection pipeline of listeners that speak HTTP/1.1 (the front end; on https listeners after the TLS middleware); null for none.</param>
     /// <param name="certificates">An https listener's certificates; null for cleartext.</param>
     /// <param name="policy">A redirect or HSTS, set as a connection feature for Kestrel's requests; null for none.</param>
-    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols, Func<ConnectionDelegate, ConnectionDelegate>? http1Middleware = null, CertificateStore? certificates = null, ListenerPolicy? policy = null)
+    /// <param name="termination">WebFarm's own TLS step, before Kestrel's (which then passes its connections on); null for Kestrel's alone.</param>
+    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols, Func<ConnectionDelegate, ConnectionDelegate>? http1Middleware = null, CertificateStore? certificates = null, ListenerPolicy? policy = null, TlsTermination? termination = null)
     {
         if (!ListenAddress.TryParse(url, out var address, out var error, allowHttps: certificates is not null))
         {
@@ -342,6 +348,11 @@ public sealed partial class BalancerHost : IAsyncDisposable
                     connection.Features.Set(policy);
                     return next(connection);
                 });
+            }
+
+            if (termination is not null)
+            {
+                o.Use(termination.Wrap);
             }
 
             if (certificates is not null)
