@@ -4,8 +4,9 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient webfarm-tls webfarm-tls-close haproxy haproxy-resilient haproxy-tls haproxy-tls-close nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient webfarm-tls webfarm-tls-close webfarm.base-tls webfarm.base-tls-close haproxy haproxy-resilient haproxy-tls haproxy-tls-close nginx
 #   TARGETS="webfarm-tls haproxy-tls webfarm-tls-close haproxy-tls-close" REPEAT=3 bench/balancer/run.sh   # issue 17: HTTPS
+#   BASELINE_DIR=/path/to/published/main TARGETS="webfarm-tls webfarm.base-tls haproxy-tls" REPEAT=3 bench/balancer/run.sh   # a change against main, same run
 #   TARGETS="webfarm haproxy webfarm-resilient haproxy-resilient" CONNECTIONS=64 REPEAT=5 bench/balancer/run.sh   # issue 12's pairs
 #   TARGETS="webfarm-gzip nginx-gzip webfarm-br webfarm-page nginx-page" REPEAT=3 bench/balancer/run.sh   # issue 17: compression
 # The -gzip, -br and -page rows fetch /page, a 16 KiB text page (the head of docs/architecture.md) from the backends;
@@ -407,7 +408,7 @@ CONF
   # WEBFARM_ENV: extra VAR=value settings for the balancer process (runtime knobs to compare).
   # shellcheck disable=SC2086
   env $WEBFARM_BENCH_ENV DOTNET_PerfMapEnabled="$PROFILE" "$@" ${WEBFARM_ENV:-} \
-    taskset -c "$PROXY_CPU" "$WORK/webfarm/webfarm" balancer --config "$WORK/farm-$name.json" >"$WORK/$name.log" 2>&1 &
+    taskset -c "$PROXY_CPU" "${WEBFARM_BIN:-$WORK/webfarm}/webfarm" balancer --config "$WORK/farm-$name.json" >"$WORK/$name.log" 2>&1 &
   WEBFARM_PID=$!
   PIDS+=("$WEBFARM_PID")
   wait_http "${SCHEME:-http}://127.0.0.1:$WEBFARM_PORT/" 60 || { tail -30 "$WORK/$name.log" >&2; return 1; }
@@ -509,6 +510,14 @@ main() {
         make_certificate
         WRK_HEADER="Connection: close"
         SCHEME=https run_webfarm webfarm-tls-close
+        WRK_HEADER= ;;
+      # The same rows for another published build (BASELINE_DIR, e.g. main before a change), measured in the same run
+      # and interleaved with the others, so a change to the TLS path is compared under the same load.
+      webfarm.base-tls|webfarm.base-tls-close)
+        [[ -n "${BASELINE_DIR:-}" ]] || { log "$target needs BASELINE_DIR=<a published webfarm>"; exit 1; }
+        make_certificate
+        if [[ "$target" == *-close ]]; then WRK_HEADER="Connection: close"; fi
+        WEBFARM_BIN="$BASELINE_DIR" SCHEME=https run_webfarm "$target"
         WRK_HEADER= ;;
       haproxy-tls)
         make_certificate

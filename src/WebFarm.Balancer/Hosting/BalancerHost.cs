@@ -156,7 +156,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
             if (config.Listen.Any(l => l.Protocol == TrafficProtocol.Http))
             {
                 // Without HTTP listeners Kestrel is not started at all (it would bind its default localhost:5000).
-                dataPlane = BuildDataPlane(config.Listen, tls, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
+                dataPlane = BuildDataPlane(config.Listen, tls, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout, options.TlsHandshakeTimeout ?? TlsTermination.DefaultHandshakeTimeout);
                 await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -255,7 +255,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, ListenerTls tls, bool useEpoll, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
+    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, ListenerTls tls, bool useEpoll, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout, TimeSpan tlsHandshakeTimeout)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
@@ -307,9 +307,9 @@ public sealed partial class BalancerHost : IAsyncDisposable
                     : endpoint.IsHttps ? frontEnd.WrapHttps(policy)
                     : frontEnd.Wrap;
                 // On the epoll transport the TLS step is WebFarm's own, on the connection's socket (TlsTermination);
-                // elsewhere Kestrel's TLS middleware does it.
+                // elsewhere it passes the connection to Kestrel's TLS middleware, with the same timeout.
                 var store = tls.Store(i);
-                var termination = store is not null && useEpoll ? new TlsTermination(store, tlsLogger) : null;
+                var termination = store is null ? null : new TlsTermination(store, tlsLogger, tlsHandshakeTimeout);
                 Listen(kestrel, endpoint.Url, endpoint.Protocols, http1, store, policy, termination);
             }
         });
@@ -357,7 +357,12 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
             if (certificates is not null)
             {
-                o.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = CertificateStore.OnConnection, OnConnectionState = certificates });
+                o.UseHttps(new TlsHandshakeCallbackOptions
+                {
+                    OnConnection = CertificateStore.OnConnection,
+                    OnConnectionState = certificates,
+                    HandshakeTimeout = termination?.HandshakeTimeout ?? TlsTermination.DefaultHandshakeTimeout,
+                });
             }
 
             if (http1Middleware is not null && (kestrelProtocols & HttpProtocols.Http1) != 0)

@@ -24,7 +24,7 @@ namespace WebFarm.Balancer.Tls;
 internal sealed partial class TlsTermination
 {
     // Kestrel's own default (TlsHandshakeCallbackOptions.HandshakeTimeout), so both TLS paths give a client as long.
-    internal static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
 
     // The pipes' segment size: the pool's blocks. A response head and a small body fit one block, so the front end's
     // flush is one SslStream write, one TLS record and one send().
@@ -32,14 +32,16 @@ internal sealed partial class TlsTermination
 
     private readonly CertificateStore _certificates;
     private readonly ILogger _logger;
-    private readonly TimeSpan _handshakeTimeout;
 
-    public TlsTermination(CertificateStore certificates, ILogger logger, TimeSpan? handshakeTimeout = null)
+    public TlsTermination(CertificateStore certificates, ILogger logger, TimeSpan handshakeTimeout)
     {
         _certificates = certificates;
         _logger = logger;
-        _handshakeTimeout = handshakeTimeout ?? HandshakeTimeout;
+        HandshakeTimeout = handshakeTimeout;
     }
+
+    /// <summary>How long a client has to complete the handshake (Kestrel's TLS middleware gets the same).</summary>
+    public TimeSpan HandshakeTimeout { get; }
 
     /// <summary>The connection middleware; put it before Kestrel's UseHttps on the listener.</summary>
     public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => OnConnectionAsync(connection, next);
@@ -97,7 +99,7 @@ internal sealed partial class TlsTermination
     /// </summary>
     private async ValueTask<bool> HandshakeAsync(ConnectionContext connection, SslStream ssl)
     {
-        using var timeout = new CancellationTokenSource(_handshakeTimeout);
+        using var timeout = new CancellationTokenSource(HandshakeTimeout);
         using var abort = timeout.Token.UnsafeRegister(static state => ((ConnectionContext)state!).Abort(new ConnectionAbortedException("WebFarm: the TLS handshake timed out.")), connection);
         try
         {
@@ -108,7 +110,7 @@ internal sealed partial class TlsTermination
         {
             if (timeout.IsCancellationRequested)
             {
-                Log.HandshakeTimedOut(_logger, connection.ConnectionId, _handshakeTimeout);
+                Log.HandshakeTimedOut(_logger, connection.ConnectionId, HandshakeTimeout);
             }
             else
             {
