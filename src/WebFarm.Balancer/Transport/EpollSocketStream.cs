@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using WebFarm.Balancer.Async;
+
 namespace WebFarm.Balancer.Transport;
 
 /// <summary>
@@ -50,6 +53,9 @@ internal sealed class EpollSocketStream(EpollSocket socket) : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    // A keep-alive connection's wait for its next request always completes later: pooled, so it allocates nothing per
+    // request (SslStream awaits it once).
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<int> WaitAsync()
     {
         await socket.WaitUntilReceivableAsync().ConfigureAwait(false);
