@@ -16,8 +16,9 @@ namespace WebFarm.Balancer.Tests.Tls;
 /// transport pipes): what that change could break. TLS records that do not line up with requests (a request in one-byte
 /// records, a record ending inside the next request), a client that leaves in the middle of a record, a handshake that
 /// never completes (closed after the timeout), and a client reset while its request waits for the server (the upstream
-/// request is cancelled: with no receive loop reading ahead, only the epoll hang-up report tells). One balancer for the
-/// class; each test reads the counters' change over its own requests.
+/// request is cancelled: with no receive loop reading ahead, only the epoll hang-up report tells), and https still
+/// served on the Sockets engine, where Kestrel's TLS middleware does the handshake. One balancer for the class (one
+/// more per engine in the last test); each test reads the counters' change over its own requests.
 /// </summary>
 public sealed class TlsTerminationTests : IAsyncLifetime
 {
@@ -52,6 +53,7 @@ public sealed class TlsTerminationTests : IAsyncLifetime
                 return;
             }
 
+            context.Response.Headers["X-Seen-Proto"] = context.Request.Headers["X-Forwarded-Proto"].ToString();
             await context.Response.WriteAsync($"{context.Request.Method} {context.Request.Path}", context.RequestAborted);
         });
         var config = TestBalancer.SingleFarm(_backend) with { SocketEngine = SocketEngine.Epoll };
@@ -172,6 +174,27 @@ public sealed class TlsTerminationTests : IAsyncLifetime
         await _thinkCancelled.Task.WaitAsync(Deadline);
         await Eventually.True(() => server.InFlight == 0, Deadline, "the abandoned request ends");
         Assert.True(server.Healthy, "a client leaving marked the server failed");
+    }
+
+    // Epoll: WebFarm's TLS step; Sockets: it passes every connection to Kestrel's TLS middleware, which must still be there.
+    [Theory]
+    [InlineData(SocketEngine.Epoll)]
+    [InlineData(SocketEngine.Sockets)]
+    public async Task Both_socket_engines_serve_https_over_http11_and_h2_with_https_forwarded(SocketEngine engine)
+    {
+        var config = TestBalancer.SingleFarm(_backend) with { SocketEngine = engine };
+        await using var balancer = await TestBalancer.StartAsync(config, host: o => o with
+        {
+            ListenOverride = [new ListenEndpoint("https://127.0.0.1:0") { Certificates = _folder.Path }],
+        });
+        foreach (var version in new[] { HttpVersion.Version11, HttpVersion.Version20 })
+        {
+            using var client = new HttpsTestClient(balancer.Uri.Port, version);
+            using var response = await client.Http.GetAsync(client.Url("www.example.test", "/engine"));
+            Assert.Equal(version, response.Version);
+            Assert.Equal("GET /engine", await response.Content.ReadAsStringAsync());
+            Assert.Equal(["https"], response.Headers.GetValues("X-Seen-Proto"));
+        }
     }
 
     /// <summary>A client stream that can send only the first half of its next write (a TLS record cut in two).</summary>
