@@ -4,8 +4,9 @@
 # and the proxy's CPU seconds per 100k requests, with ratios against HAProxy.
 #
 #   bench/balancer/run.sh                    # all targets
-#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-base webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient webfarm-tls webfarm-tls-close haproxy haproxy-resilient haproxy-tls haproxy-tls-close nginx
+#   TARGETS="direct haproxy nginx" bench/balancer/run.sh   # targets: direct webfarm webfarm-base webfarm-sockets webfarm-kestrel webfarm-httpclient webfarm-tuned webfarm-resilient webfarm-tls webfarm-tls-close webfarm.base-tls webfarm.base-tls-close haproxy haproxy-resilient haproxy-tls haproxy-tls-close nginx
 #   TARGETS="webfarm-tls haproxy-tls webfarm-tls-close haproxy-tls-close" REPEAT=3 bench/balancer/run.sh   # issue 17: HTTPS
+#   BASE_DIR=/path/to/published/main TARGETS="webfarm-tls webfarm.base-tls haproxy-tls" REPEAT=3 bench/balancer/run.sh   # a change against main, same run
 #   TARGETS="webfarm haproxy webfarm-resilient haproxy-resilient" CONNECTIONS=64 REPEAT=5 bench/balancer/run.sh   # issue 12's pairs
 #   TARGETS="webfarm-gzip nginx-gzip webfarm-br webfarm-page nginx-page" REPEAT=3 bench/balancer/run.sh   # issue 17: compression
 # The -gzip, -br and -page rows fetch /page, a 16 KiB text page (the head of docs/architecture.md) from the backends;
@@ -525,6 +526,14 @@ main() {
         make_certificate
         WRK_HEADER="Connection: close"
         SCHEME=https run_webfarm webfarm-tls-close
+        WRK_HEADER= ;;
+      # The same rows for another published build (BASE_DIR, as webfarm-base), measured in the same run and
+      # interleaved with the others, so a change to the TLS path is compared under the same load.
+      webfarm.base-tls|webfarm.base-tls-close)
+        [[ -x "${BASE_DIR:-}/webfarm" ]] || { log "$target needs BASE_DIR=<a published webfarm>"; exit 2; }
+        make_certificate
+        if [[ "$target" == *-close ]]; then WRK_HEADER="Connection: close"; fi
+        WEBFARM_BIN="$BASE_DIR/webfarm" SCHEME=https run_webfarm "$target"
         WRK_HEADER= ;;
       haproxy-tls)
         make_certificate

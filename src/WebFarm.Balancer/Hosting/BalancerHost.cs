@@ -156,7 +156,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
             if (config.Listen.Any(l => l.Protocol == TrafficProtocol.Http))
             {
                 // Without HTTP listeners Kestrel is not started at all (it would bind its default localhost:5000).
-                dataPlane = BuildDataPlane(config.Listen, tls, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout);
+                dataPlane = BuildDataPlane(config.Listen, tls, config.UsesEpoll, forwarder, frontEnd, loggerFactory, options.ShutdownTimeout, options.TlsHandshakeTimeout ?? TlsTermination.DefaultHandshakeTimeout);
                 await dataPlane.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -255,7 +255,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, ListenerTls tls, bool useEpoll, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout)
+    private static WebApplication BuildDataPlane(IReadOnlyList<ListenEndpoint> listen, ListenerTls tls, bool useEpoll, HttpForwarder forwarder, Http1FrontEnd frontEnd, ILoggerFactory loggerFactory, TimeSpan shutdownTimeout, TimeSpan tlsHandshakeTimeout)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory));
@@ -289,6 +289,7 @@ public sealed partial class BalancerHost : IAsyncDisposable
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.KeepAliveTimeout = frontEnd.KeepAliveTimeout;
             kestrel.Limits.RequestHeadersTimeout = frontEnd.RequestHeadersTimeout;
+            var tlsLogger = loggerFactory.CreateLogger("WebFarm.Tls");
             for (var i = 0; i < listen.Count; i++)
             {
                 var endpoint = listen[i];
@@ -305,7 +306,11 @@ public sealed partial class BalancerHost : IAsyncDisposable
                 Func<ConnectionDelegate, ConnectionDelegate>? http1 = policy is { RedirectPort: not 0 } ? null
                     : endpoint.IsHttps ? frontEnd.WrapHttps(policy)
                     : frontEnd.Wrap;
-                Listen(kestrel, endpoint.Url, endpoint.Protocols, http1, tls.Store(i), policy);
+                // On the epoll transport the TLS step is WebFarm's own, on the connection's socket (TlsTermination);
+                // elsewhere it passes the connection to Kestrel's TLS middleware, with the same timeout.
+                var store = tls.Store(i);
+                var termination = store is null ? null : new TlsTermination(store, tlsLogger, tlsHandshakeTimeout);
+                Listen(kestrel, endpoint.Url, endpoint.Protocols, http1, store, policy, termination);
             }
         });
         var app = builder.Build();
@@ -316,7 +321,8 @@ public sealed partial class BalancerHost : IAsyncDisposable
     /// <param name="http1Middleware">Wraps the connection pipeline of listeners that speak HTTP/1.1 (the front end; on https listeners after the TLS middleware); null for none.</param>
     /// <param name="certificates">An https listener's certificates; null for cleartext.</param>
     /// <param name="policy">A redirect or HSTS, set as a connection feature for Kestrel's requests; null for none.</param>
-    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols, Func<ConnectionDelegate, ConnectionDelegate>? http1Middleware = null, CertificateStore? certificates = null, ListenerPolicy? policy = null)
+    /// <param name="termination">WebFarm's own TLS step, before Kestrel's (which then passes its connections on); null for Kestrel's alone.</param>
+    internal static void Listen(KestrelServerOptions kestrel, string url, ListenProtocols protocols, Func<ConnectionDelegate, ConnectionDelegate>? http1Middleware = null, CertificateStore? certificates = null, ListenerPolicy? policy = null, TlsTermination? termination = null)
     {
         if (!ListenAddress.TryParse(url, out var address, out var error, allowHttps: certificates is not null))
         {
@@ -344,9 +350,19 @@ public sealed partial class BalancerHost : IAsyncDisposable
                 });
             }
 
+            if (termination is not null)
+            {
+                o.Use(termination.Wrap);
+            }
+
             if (certificates is not null)
             {
-                o.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = CertificateStore.OnConnection, OnConnectionState = certificates });
+                o.UseHttps(new TlsHandshakeCallbackOptions
+                {
+                    OnConnection = CertificateStore.OnConnection,
+                    OnConnectionState = certificates,
+                    HandshakeTimeout = termination?.HandshakeTimeout ?? TlsTermination.DefaultHandshakeTimeout,
+                });
             }
 
             if (http1Middleware is not null && (kestrelProtocols & HttpProtocols.Http1) != 0)

@@ -34,4 +34,7 @@ public sealed record BalancerHostOptions
 
     /// <summary>How long a client may take to send a request head once it started (null: Kestrel's default, 30 s).</summary>
     public TimeSpan? ClientRequestHeadersTimeout { get; init; }
+
+    /// <summary>How long a client may take to complete the TLS handshake on an https listener (null: 10 s, Kestrel's default).</summary>
+    public TimeSpan? TlsHandshakeTimeout { get; init; }
 }

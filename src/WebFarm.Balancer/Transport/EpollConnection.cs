@@ -12,12 +12,18 @@ namespace WebFarm.Balancer.Transport;
 /// A client connection on the epoll transport, as Kestrel sees it: two pipes over an <see cref="EpollSocket"/>, a
 /// receive loop filling one and a send loop draining the other (the shape of Kestrel's own SocketConnection). Both
 /// loops and the pipes' continuations run inline, so a request received on the loop thread is parsed, forwarded and
-/// answered there without a thread hop.
+/// answered there without a thread hop. The loops start when the transport is first asked for; until then the TLS step
+/// may take the socket instead (<see cref="TakeSocket"/>) and read and write it itself, with no pipe between.
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IMemoryPoolFeature
 {
     private const int MinimumReceiveBuffer = 4096;
+
+    // _mode: the loops are not started yet, they run, or the socket was taken (no loops, ever).
+    private const int NotStarted = 0;
+    private const int Piped = 1;
+    private const int Taken = 2;
 
     private static long s_lastId;
 
@@ -35,6 +41,8 @@ internal sealed class EpollConnection : ConnectionContext,
     private IDictionary<object, object?>? _items;
     private Task _processing = Task.CompletedTask;
     private volatile Exception? _abortReason;
+    private IDuplexPipe _transport;
+    private int _mode;
 
     public EpollConnection(EpollSocket socket, ConnectionPipeOptions options)
     {
@@ -45,7 +53,7 @@ internal sealed class EpollConnection : ConnectionContext,
         ConnectionId = "E" + Interlocked.Increment(ref s_lastId).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
         _input = new Pipe(options.Input);
         _output = new Pipe(options.Output);
-        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        _transport = new DuplexPipe(_input.Reader, _output.Writer);
         ConnectionClosed = _closed.Token;
         _features.Set<IConnectionIdFeature>(this);
         _features.Set<IConnectionTransportFeature>(this);
@@ -64,7 +72,21 @@ internal sealed class EpollConnection : ConnectionContext,
         set => _items = value;
     }
 
-    public override IDuplexPipe Transport { get; set; }
+    /// <summary>The connection's pipes; the first read of it starts the receive and send loops.</summary>
+    public override IDuplexPipe Transport
+    {
+        get
+        {
+            if (Volatile.Read(ref _mode) == NotStarted)
+            {
+                Start();
+            }
+
+            return _transport;
+        }
+
+        set => _transport = value;
+    }
 
     public override CancellationToken ConnectionClosed { get; set; }
 
@@ -74,7 +96,31 @@ internal sealed class EpollConnection : ConnectionContext,
 
     public MemoryPool<byte> MemoryPool => _pool;
 
-    public void Start() => _processing = RunAsync();
+    /// <summary>Starts the receive and send loops (once; never after <see cref="TakeSocket"/>).</summary>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _mode, Piped, NotStarted) == NotStarted)
+        {
+            _processing = RunAsync();
+        }
+    }
+
+    /// <summary>
+    /// Gives the socket to a caller that reads and writes it directly (the https listeners' TLS step,
+    /// <see cref="Tls.TlsTermination"/>), if nothing has read the transport yet (null otherwise). The loops then never
+    /// run: an abort or the connection's end closes the socket, and a reset or hang-up the loop reports fires
+    /// <see cref="ConnectionContext.ConnectionClosed"/> (a FIN alone does not, as on the piped path).
+    /// </summary>
+    public EpollSocket? TakeSocket()
+    {
+        if (Interlocked.CompareExchange(ref _mode, Taken, NotStarted) != NotStarted)
+        {
+            return null;
+        }
+
+        _socket.OnHangUp(static state => ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), (EpollConnection)state!, preferLocal: false), this);
+        return _socket;
+    }
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
@@ -83,13 +129,26 @@ internal sealed class EpollConnection : ConnectionContext,
         // Stops the send loop without sending what is left, and the receive loop through the closed socket.
         _output.Reader.CancelPendingRead();
         Shutdown();
+        if (Volatile.Read(ref _mode) == Taken)
+        {
+            // No send loop will end to report it.
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), this, preferLocal: false);
+        }
     }
 
     public override async ValueTask DisposeAsync()
     {
+        // A connection whose loops never ran (its socket taken, or closed before anything read it) closes here.
+        Interlocked.CompareExchange(ref _mode, Taken, NotStarted);
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _output.Writer.CompleteAsync().ConfigureAwait(false);
         await _processing.ConfigureAwait(false);
+        if (_mode == Taken)
+        {
+            Shutdown();
+            FireClosed();
+        }
+
         _closed.Dispose();
     }
 

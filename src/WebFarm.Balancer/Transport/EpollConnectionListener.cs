@@ -72,9 +72,9 @@ internal sealed partial class EpollConnectionListener : IConnectionListener
             try
             {
                 accepted.NoDelay = true;
-                var connection = new EpollConnection(EpollSocket.FromAccepted(accepted, _logger), _pipeOptions);
-                connection.Start();
-                return connection;
+                // Its loops start when Kestrel's pipeline first reads its transport, so an https listener's TLS step can
+                // take the socket first (EpollConnection.TakeSocket).
+                return new EpollConnection(EpollSocket.FromAccepted(accepted, _logger), _pipeOptions);
             }
             catch (SocketException)
             {

@@ -33,6 +33,8 @@ internal sealed partial class EpollSocket : ITcpChannel
     private readonly ReadinessGate _send;
     private int _disposed;
     private EndPoint? _connectedTo;
+    private Action<object?>? _onHangUp;
+    private object? _onHangUpState;
 
     private EpollSocket(Socket socket, bool connected, ILogger logger)
     {
@@ -173,6 +175,18 @@ internal sealed partial class EpollSocket : ITcpChannel
         _send.Close();
     }
 
+    /// <summary>
+    /// Calls <paramref name="callback"/> (on the loop thread: it must only queue work) when the loop reports a hang-up or
+    /// an error for this socket (a reset, or both directions closed), not for the peer's FIN alone. For a connection
+    /// whose receives are made only when its application reads (<see cref="EpollConnection.TakeSocket"/>), this is what
+    /// still tells a request waiting for its server that the client is gone. Set once, before the socket is used.
+    /// </summary>
+    internal void OnHangUp(Action<object?> callback, object? state)
+    {
+        _onHangUpState = state;
+        Volatile.Write(ref _onHangUp, callback);
+    }
+
     /// <summary>Called by the loop thread when running <see cref="OnEvents"/> threw: what the loop resumed failed.</summary>
     internal void ReportLoopFailure(Exception exception) => Log.LoopCallbackFailed(_logger, _fd, exception);
 
@@ -185,6 +199,12 @@ internal sealed partial class EpollSocket : ITcpChannel
         if ((events & (Libc.EPOLLIN | End)) != 0)
         {
             _receive.Signal(final: (events & End) != 0);
+        }
+
+        if ((events & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0 && _onHangUp is { } hangUp)
+        {
+            _onHangUp = null;
+            hangUp(_onHangUpState);
         }
 
         if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)

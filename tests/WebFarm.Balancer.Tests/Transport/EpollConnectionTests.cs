@@ -51,6 +51,10 @@ public sealed class EpollConnectionTests
         await client.ConnectAsync(listener.EndPoint).WaitAsync(Deadline);
         var connection = await listener.AcceptAsync().AsTask().WaitAsync(Deadline);
         Assert.NotNull(connection);
+
+        // As Kestrel's first middleware does at once: the loops start when the transport is first read (before that,
+        // an https listener's TLS step may take the socket instead, TlsTerminationTests).
+        _ = connection.Transport;
         return new Accepted(listener, connection, client);
     }
 
