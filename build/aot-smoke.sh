@@ -124,7 +124,11 @@ print(' '.join(str(x.getsockname()[1]) for x in s))")
 pids+=($!)
 # The first start builds samples/HelloFarm (dotnet build), hence the long bound.
 wait_for 300 curl -fsS "http://127.0.0.1:$port/" || fail "webfarm up served no page"
-"$binary" servers list --controller "http://127.0.0.1:$controller" >"$work/servers.out" 2>&1 || fail "servers list --controller"
-grep -q web1 "$work/servers.out" && grep -q web2 "$work/servers.out" || fail "servers list --controller does not list web1 and web2"
+# The page is served as soon as one server is ready; web2 may still be starting, so wait for both to be listed.
+servers_listed() {
+  "$binary" servers list --controller "http://127.0.0.1:$controller" >"$work/servers.log" 2>&1 &&
+    grep -q web1 "$work/servers.log" && grep -q web2 "$work/servers.log"
+}
+wait_for 120 servers_listed || fail "servers list --controller did not list web1 and web2 within 120 s (its last output: servers.log below)"
 "$binary" ps --controller "http://127.0.0.1:$controller" -o json | grep -q '"healthy": *true' || fail "ps --controller"
 echo "aot-smoke: $binary passed (version, balancer --check, proxy, admin API, servers.json, state, controller on $stores, up)"
