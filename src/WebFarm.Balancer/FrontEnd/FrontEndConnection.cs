@@ -20,13 +20,14 @@ using WebFarm.Balancer.Transport;
 namespace WebFarm.Balancer.FrontEnd;
 
 /// <summary>
-/// One client connection on an HTTP/1.1 listener (cleartext, or https after Kestrel's TLS middleware). It reads request heads off Kestrel's transport pipe and serves the
-/// plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
+/// One client connection on an HTTP/1.1 listener (cleartext, or https after Kestrel's TLS middleware). It reads request heads off the connection's input (on the epoll
+/// transport's cleartext listeners the socket itself, <see cref="EpollSocketPipe"/>; else the TLS step's or the
+/// transport's pipe) and serves the plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
 /// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. It is the request
 /// pipeline's client adapter for the requests it serves (<see cref="IClientAdapter"/>) and the
 /// <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the server's response to. Between requests it
 /// holds no buffer: the head, the upstream head and the response head live in <see cref="RequestBuffers"/> rented for
-/// one request, and the transport's pipe holds no block while nothing was received.
+/// one request, and the input holds no buffer while nothing was received.
 /// </summary>
 internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1ResponseTarget
 {
