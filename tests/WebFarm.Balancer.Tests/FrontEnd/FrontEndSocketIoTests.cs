@@ -129,19 +129,8 @@ public sealed class FrontEndSocketIoTests
         await WriteAsync(stream, Get("/large"));
 
         // The client reads nothing: the server's writes stall once the buffers on the way are full.
-        var last = -1L;
-        var unchanged = 0;
-        await Eventually.True(
-            () =>
-            {
-                var now = Interlocked.Read(ref sent);
-                unchanged = now == last ? unchanged + 1 : 0;
-                last = now;
-                return now >= 1024 * 1024 && unchanged >= 25;
-            },
-            TimeSpan.FromSeconds(30),
-            "the server's writes never stalled behind the slow client");
-        Assert.True(Interlocked.Read(ref sent) < Size, "the whole response left the server although the client read none of it");
+        var stalledAt = await Eventually.StallsAsync(() => Interlocked.Read(ref sent), 1024 * 1024, TimeSpan.FromSeconds(30), "the server's writes never stalled behind the slow client");
+        Assert.True(stalledAt < Size, "the whole response left the server although the client read none of it");
 
         // Then the client reads it all, intact, and the connection serves the next request.
         var head = await ReadHeadAsync(stream);
