@@ -15,17 +15,19 @@ using WebFarm.Balancer.Forwarding.Http1;
 using WebFarm.Balancer.LoadBalancing;
 using WebFarm.Balancer.Pipeline;
 using WebFarm.Balancer.Routing;
+using WebFarm.Balancer.Transport;
 
 namespace WebFarm.Balancer.FrontEnd;
 
 /// <summary>
-/// One client connection on an HTTP/1.1 listener (cleartext, or https after Kestrel's TLS middleware). It reads request heads off Kestrel's transport pipe and serves the
-/// plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
+/// One client connection on an HTTP/1.1 listener (cleartext, or https after Kestrel's TLS middleware). It reads request heads off the connection's input (on the epoll
+/// transport's cleartext listeners the socket itself, <see cref="EpollSocketPipe"/>; else the TLS step's or the
+/// transport's pipe) and serves the plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
 /// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. It is the request
 /// pipeline's client adapter for the requests it serves (<see cref="IClientAdapter"/>) and the
 /// <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the server's response to. Between requests it
 /// holds no buffer: the head, the upstream head and the response head live in <see cref="RequestBuffers"/> rented for
-/// one request, and the transport's pipe holds no block while nothing was received.
+/// one request, and the input holds no buffer while nothing was received.
 /// </summary>
 internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1ResponseTarget
 {
@@ -34,6 +36,10 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
     private readonly FrontEndListener _listener;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
+
+    // On the epoll transport's cleartext listeners: the socket itself, read and written with no transport pipes
+    // (null: the transport's pipes, on the Sockets engine and after the TLS step).
+    private readonly EpollSocketPipe? _direct;
     private readonly byte[] _clientAddress;
 
     // Heartbeat state: the time (Environment.TickCount64) the current wait for a request head ends, 0 when none runs.
@@ -63,8 +69,10 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
         _frontEnd = frontEnd;
         _connection = connection;
         _listener = listener;
-        _input = connection.Transport.Input;
-        _output = connection.Transport.Output;
+        _direct = (connection as EpollConnection)?.TakeDirectPipe();
+        var transport = (IDuplexPipe?)_direct ?? connection.Transport;
+        _input = transport.Input;
+        _output = transport.Output;
         var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address;
         if (remote is { IsIPv4MappedToIPv6: true })
         {
@@ -219,6 +227,11 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
                     shutdown?.Dispose();
                     shutdown = null;
                     _frontEnd.Statistics.RecordHandOff();
+                    if (_direct is not null)
+                    {
+                        // The connection's pipes start only now, with the bytes this request arrived in at their front.
+                        await _direct.HandBackAsync().ConfigureAwait(false);
+                    }
 
                     // Kestrel reads the rest of the connection through a tap that records each request head, so the
                     // Kestrel path applies the byte-level request rules as well (HttpForwarder, RequestHeadScreen).
@@ -275,6 +288,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
         finally
         {
             ReleaseRequest();
+            _direct?.Release();
             shutdown?.Dispose();
             if (registered)
             {

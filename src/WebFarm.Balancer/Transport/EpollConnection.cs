@@ -122,6 +122,36 @@ internal sealed class EpollConnection : ConnectionContext,
         return _socket;
     }
 
+    /// <summary>
+    /// The socket as a cleartext listener's front end reads and writes it directly (<see cref="EpollSocketPipe"/>), if
+    /// nothing has read the transport yet (null otherwise: the TLS step took the socket, or the pipes run). As after
+    /// <see cref="TakeSocket"/>, a reset or hang-up fires <see cref="ConnectionContext.ConnectionClosed"/>.
+    /// </summary>
+    public EpollSocketPipe? TakeDirectPipe() => TakeSocket() is { } socket ? new EpollSocketPipe(this, socket) : null;
+
+    /// <summary>
+    /// Starts the receive and send loops on a socket taken with <see cref="TakeSocket"/>, for a reader that gives up
+    /// reading it directly (the front end's hand-off to Kestrel): <paramref name="received"/>, the bytes it received and
+    /// did not consume, come first in <see cref="Transport"/>'s input. From then on the receive loop reports the
+    /// connection's end, as if the socket had never been taken.
+    /// </summary>
+    public async ValueTask ResumePipesAsync(ReadOnlyMemory<byte> received)
+    {
+        if (Interlocked.CompareExchange(ref _mode, Piped, Taken) != Taken)
+        {
+            throw new InvalidOperationException("the socket was not taken, or its pipes run already");
+        }
+
+        _socket.ClearHangUp();
+        if (!received.IsEmpty)
+        {
+            // At most a head's worth (under 32 KiB, EpollSocketReader): far below the input's pause threshold, so this completes at once.
+            await _input.Writer.WriteAsync(received).ConfigureAwait(false);
+        }
+
+        _processing = RunAsync();
+    }
+
     public override void Abort(ConnectionAbortedException abortReason)
     {
         _abortReason = abortReason;

@@ -117,6 +117,30 @@ internal sealed partial class EpollSocket : ITcpChannel
     }
 
     /// <summary>
+    /// One receive that never waits, for a reader that waits itself (<see cref="EpollSocketReader"/>, so that it can be
+    /// woken for other reasons): bytes received (0: the peer closed its side), or -1 when nothing is there yet (then
+    /// wait with <see cref="WaitUntilReceivableAsync"/>). Costs no system call while the direction is known not ready.
+    /// </summary>
+    /// <exception cref="SocketException">Reset, or the socket was closed (<see cref="SocketError.OperationAborted"/>).</exception>
+    internal int ReceiveNow(Span<byte> buffer)
+    {
+        var result = TryReceive(buffer);
+        if (result >= 0)
+        {
+            return result;
+        }
+
+        return result == WouldBlock ? -1 : throw ToException(result);
+    }
+
+    /// <summary>
+    /// Wakes a <see cref="WaitUntilReceivableAsync"/> caller although nothing was reported (its reader was asked to stop
+    /// waiting). The direction then looks ready once: the next receive finds nothing and costs one recv() that fails
+    /// with EAGAIN, after which it waits for the kernel's reports again; no report is lost.
+    /// </summary>
+    internal void WakeReceiver() => _receive.Signal();
+
+    /// <summary>
     /// Completes when a receive may find bytes, the end of the stream or an error, without taking a buffer (at once when
     /// it already may). A connection that waits here instead of in <see cref="ReceiveAsync"/> holds no buffer while
     /// idle, as Kestrel's socket transport does with its zero-byte reads. Costs no system call.
@@ -186,6 +210,9 @@ internal sealed partial class EpollSocket : ITcpChannel
         _onHangUpState = state;
         Volatile.Write(ref _onHangUp, callback);
     }
+
+    /// <summary>Removes the <see cref="OnHangUp"/> callback (the connection's receive loop reports the end from now on).</summary>
+    internal void ClearHangUp() => Volatile.Write(ref _onHangUp, null);
 
     /// <summary>Called by the loop thread when running <see cref="OnEvents"/> threw: what the loop resumed failed.</summary>
     internal void ReportLoopFailure(Exception exception) => Log.LoopCallbackFailed(_logger, _fd, exception);

@@ -24,6 +24,29 @@ public static class Eventually
     public static Task True(Func<bool> condition, TimeSpan? timeout = null, string? because = null)
         => PollAsync(() => Task.FromResult(condition()), IsTrue, timeout ?? DefaultTimeout, because, ConditionInterval, showLast: false);
 
+    /// <summary>
+    /// Waits until <paramref name="progress"/> (a byte count a sender adds to) reaches <paramref name="atLeast"/> and then
+    /// stops moving for 25 checks in a row (half a second at the least): the sender is held back by something (a full
+    /// buffer on its way). Returns the count it stalled at. A pause of the machine can look like a stall, never the
+    /// reverse, so a test asserting that the count stayed below a bound cannot fail by it.
+    /// </summary>
+    public static async Task<long> StallsAsync(Func<long> progress, long atLeast, TimeSpan timeout, string because)
+    {
+        var last = -1L;
+        var unchanged = 0;
+        await True(
+            () =>
+            {
+                var now = progress();
+                unchanged = now == last ? unchanged + 1 : 0;
+                last = now;
+                return now >= atLeast && unchanged >= 25;
+            },
+            timeout,
+            because);
+        return last;
+    }
+
     public static Task True(Func<Task<bool>> condition, TimeSpan? timeout = null, string? because = null)
         => PollAsync(condition, IsTrue, timeout ?? DefaultTimeout, because, ProbeInterval, showLast: false);
 
