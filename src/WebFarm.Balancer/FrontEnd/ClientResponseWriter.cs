@@ -48,34 +48,26 @@ internal static class ClientResponseWriter
             w.Write("\r\n"u8);
         }
 
-        var connection = head.ConnectionNamesHeaders ? block.Slice(head.ConnectionValueStart, head.ConnectionValueLength) : default;
-        var sawDate = false;
-        var sawRequestId = false;
-        var position = block.IndexOf((byte)'\n') + 1;
-        while (true)
+        var lines = head.Lines;
+        bool sawDate;
+        bool sawRequestId;
+        if (!lines.NeedsFilter && (hsts.IsEmpty || !lines.HasStrictTransportSecurity))
         {
-            var rest = block[position..];
-            var lineEnd = rest.IndexOf((byte)'\n');
-            var line = Http1ResponseParser.TrimCr(rest[..lineEnd]);
-            position += lineEnd + 1;
-            if (line.IsEmpty)
+            // The common case: the parser found only whole lines to leave out, so the kept runs go out as they came.
+            var at = lines.Start;
+            for (var i = 0; i < lines.DroppedCount; i++)
             {
-                break;
+                w.Write(block[at..lines.DroppedStart(i)]);
+                at = lines.DroppedEnd(i);
             }
 
-            var colon = line.IndexOf((byte)':');
-            var name = line[..colon];
-            var value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..]);
-            if (HeaderNames.IsHopByHopOrFraming(name) || HeaderSyntax.HasUnsafeBytes(value)
-                || (!connection.IsEmpty && HeaderNames.ListContains(connection, name))
-                || (!hsts.IsEmpty && name.Length == 25 && Ascii.EqualsIgnoreCase(name, "Strict-Transport-Security"u8)))
-            {
-                continue;
-            }
-
-            sawDate |= name.Length == 4 && Ascii.EqualsIgnoreCase(name, "Date"u8);
-            sawRequestId |= name.Length == 12 && Ascii.EqualsIgnoreCase(name, "X-Request-Id"u8);
-            w.WriteField(name, value);
+            w.Write(block[at..lines.End]);
+            sawDate = lines.HasDate;
+            sawRequestId = lines.HasRequestId;
+        }
+        else
+        {
+            FilterLines(ref w, block, head, hsts, out sawDate, out sawRequestId);
         }
 
         // As on Kestrel's path, where the server's own X-Request-Id and Date replace the balancer's.
@@ -113,6 +105,44 @@ internal static class ClientResponseWriter
         w.Write("\r\n"u8);
         written = w.Written;
         return chunked;
+    }
+
+    /// <summary>
+    /// The server's header lines one by one, for a head whose kept lines cannot go out as they came (see
+    /// <see cref="Http1ResponseLines.NeedsFilter"/>): each kept line is written "name: value", with CRLF.
+    /// </summary>
+    private static void FilterLines(ref ByteWriter w, ReadOnlySpan<byte> block, in Http1ResponseHead head, ReadOnlySpan<byte> hsts, out bool sawDate, out bool sawRequestId)
+    {
+        var connection = head.ConnectionNamesHeaders ? block.Slice(head.ConnectionValueStart, head.ConnectionValueLength) : default;
+        sawDate = false;
+        sawRequestId = false;
+        var position = head.Lines.Start;
+        while (true)
+        {
+            var rest = block[position..];
+            var lineEnd = rest.IndexOf((byte)'\n');
+            var line = Http1ResponseParser.TrimCr(rest[..lineEnd]);
+            position += lineEnd + 1;
+            if (line.IsEmpty)
+            {
+                return;
+            }
+
+            var colon = line.IndexOf((byte)':');
+            var name = line[..colon];
+            var value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..]);
+            var kind = HeaderNames.Classify(name);
+            if (kind >= HeaderKind.ContentLength || HeaderSyntax.HasUnsafeBytes(value)
+                || (!connection.IsEmpty && HeaderNames.ListContains(connection, name))
+                || (!hsts.IsEmpty && kind == HeaderKind.StrictTransportSecurity))
+            {
+                continue;
+            }
+
+            sawDate |= kind == HeaderKind.Date;
+            sawRequestId |= kind == HeaderKind.RequestId;
+            w.WriteField(name, value);
+        }
     }
 
     /// <summary>One chunk of a chunked body.</summary>

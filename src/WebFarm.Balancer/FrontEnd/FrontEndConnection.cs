@@ -256,7 +256,9 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
                     continue;
                 }
 
-                var start = Stopwatch.GetTimestamp();
+                // The request's arrival time is read only by the access log (its duration field): without it, the
+                // attempt's own start and end (Http1Forwarder) are the only clock reads of a request.
+                var start = _frontEnd.Pipeline.AccessLog.IsOn(snapshot) ? Stopwatch.GetTimestamp() : 0;
                 _started = false;
                 _chunked = false;
                 _pendingHeadLength = 0;

@@ -31,9 +31,12 @@ internal sealed class SlidingLatencyWindow
     public long CurrentSecond => _time.GetTimestamp() / _time.TimestampFrequency;
 
     /// <summary>Counts one completed request; with a latency, also adds it to the histogram.</summary>
-    public void Record(TimeSpan? elapsed)
+    public void Record(TimeSpan? elapsed) => Record(elapsed, _time.GetTimestamp());
+
+    /// <summary>Counts one request completed at <paramref name="now"/> (a timestamp of the injected clock).</summary>
+    public void Record(TimeSpan? elapsed, long now)
     {
-        var second = CurrentSecond;
+        var second = now / _time.TimestampFrequency;
         var slot = (int)(second % Seconds);
         if (!EnterSlot(slot, second))
         {

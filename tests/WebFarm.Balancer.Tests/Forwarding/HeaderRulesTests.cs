@@ -37,6 +37,41 @@ public sealed class HeaderRulesTests
     [InlineData("X-A-Very-Long-Header-Name-Beyond-Thirty-Two-Chars", false)]
     public void Hop_by_hop_names_beyond_the_standard_list(string name, bool hop) => Assert.Equal(hop, HeaderNames.IsHopByHop(name));
 
+    /// <summary>The one classification every header rule reads (hop-by-hop, framing, the response headers the balancer may add).</summary>
+    [Theory]
+    [InlineData("TE", "HopByHop")]
+    [InlineData("Te", "HopByHop")]
+    [InlineData("Date", "Date")]
+    [InlineData("DATE", "Date")]
+    [InlineData("Host", "Other")]
+    [InlineData("Upgrade", "HopByHop")]
+    [InlineData("Trailer", "HopByHop")]
+    [InlineData("Proxy-X", "HopByHop")]
+    [InlineData("Connection", "Connection")]
+    [InlineData("keep-alive", "HopByHop")]
+    [InlineData("User-Agent", "Other")]
+    [InlineData("X-Request-Id", "RequestId")]
+    [InlineData("x-request-id", "RequestId")]
+    [InlineData("Proxy-Status", "HopByHop")]
+    [InlineData("Content-Type", "Other")]
+    [InlineData("Content-Length", "ContentLength")]
+    [InlineData("HTTP2-Settings", "HopByHop")]
+    [InlineData("Content-Language", "Other")]
+    [InlineData("Proxy-Connection", "HopByHop")]
+    [InlineData("Transfer-Encoding", "TransferEncoding")]
+    [InlineData("Proxy-Authenticate", "HopByHop")]
+    [InlineData("Strict-Transport-Security", "StrictTransportSecurity")]
+    [InlineData("Upgrade-Insecure-Requests", "Other")]
+    [InlineData("Proxy-A-Twenty-Five-Chars", "HopByHop")]
+    [InlineData("Proxy", "Other")]
+    [InlineData("Proxy-", "Other")]
+    [InlineData("X-Custom", "Other")]
+    public void Header_kinds(string name, string kind)
+    {
+        Assert.Equal(kind, HeaderNames.Classify(System.Text.Encoding.ASCII.GetBytes(name)).ToString());
+        Assert.Equal(kind is "Connection" or "TransferEncoding" or "HopByHop", HeaderNames.IsHopByHop(name));
+    }
+
     [Theory]
     [InlineData("X-Real-IP", false, true)]
     [InlineData("Forwarded", false, true)]

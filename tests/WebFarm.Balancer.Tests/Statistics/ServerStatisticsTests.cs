@@ -55,6 +55,21 @@ public class ServerStatisticsTests
         Assert.Equal(0.007, stats.Percentiles.P99Ms, 9);
     }
 
+    /// <summary>A forwarder hands over the time it read to end the attempt: the window files the response under that second, reading no clock itself.</summary>
+    [Fact]
+    public void A_response_recorded_with_its_end_time_counts_in_that_second()
+    {
+        var stats = new ServerStatistics("web", "web1", null, _clock);
+        var now = _clock.GetTimestamp();
+
+        stats.RecordResponse(200, TimeSpan.FromMilliseconds(2), 0, 0, now - (61 * _clock.TimestampFrequency));
+        Assert.Equal(0, stats.Percentiles.Samples); // older than the window
+        Assert.Equal(1, stats.Requests);
+
+        stats.RecordResponse(200, TimeSpan.FromMilliseconds(2), 0, 0, now);
+        Assert.Equal(1, stats.Percentiles.Samples);
+    }
+
     [Fact]
     public void Window_slides_old_samples_out_after_60_seconds()
     {

@@ -13,24 +13,34 @@ internal static class HeaderNames
     private const int MaxSpecialLength = 32;
 
     /// <summary>
-    /// Hop-by-hop headers (RFC 9110 7.6.1) and HTTP2-Settings (RFC 7540 3.2.1, meaningful only with an h2c upgrade,
-    /// which the balancer never forwards). "TE: trailers" and a WebSocket's Upgrade are let through by the callers.
+    /// What <paramref name="name"/> is to a proxy: the one list of hop-by-hop headers (RFC 9110 7.6.1, and HTTP2-Settings,
+    /// RFC 7540 3.2.1, meaningful only with an h2c upgrade, which the balancer never forwards), framing, and the response
+    /// headers the balancer writes itself when the server sent none. "TE: trailers" and a WebSocket's Upgrade are let
+    /// through by the callers. One switch on the length, so the response parser classifies each line with one lookup
+    /// while it parses (the writer of the client's head then needs no second pass).
     /// </summary>
-    public static bool IsHopByHop(ReadOnlySpan<byte> name) => name.Length switch
+    public static HeaderKind Classify(ReadOnlySpan<byte> name) => name.Length switch
     {
-        2 => Ascii.EqualsIgnoreCase(name, "TE"u8),
-        7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8),
-        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) || Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8),
-        14 => Ascii.EqualsIgnoreCase(name, "HTTP2-Settings"u8),
-        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8),
-        _ => name.Length > 6 && Ascii.EqualsIgnoreCase(name[..6], "Proxy-"u8),
+        2 => Ascii.EqualsIgnoreCase(name, "TE"u8) ? HeaderKind.HopByHop : HeaderKind.Other,
+        4 => Ascii.EqualsIgnoreCase(name, "Date"u8) ? HeaderKind.Date : HeaderKind.Other,
+        7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
+        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) ? HeaderKind.Connection
+            : Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
+        12 => Ascii.EqualsIgnoreCase(name, "X-Request-Id"u8) ? HeaderKind.RequestId : ProxyOrOther(name),
+        14 => Ascii.EqualsIgnoreCase(name, "Content-Length"u8) ? HeaderKind.ContentLength
+            : Ascii.EqualsIgnoreCase(name, "HTTP2-Settings"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
+        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) ? HeaderKind.TransferEncoding : ProxyOrOther(name),
+        25 => Ascii.EqualsIgnoreCase(name, "Strict-Transport-Security"u8) ? HeaderKind.StrictTransportSecurity : ProxyOrOther(name),
+        _ => ProxyOrOther(name),
     };
+
+    /// <summary>Hop-by-hop headers (see <see cref="Classify"/>).</summary>
+    public static bool IsHopByHop(ReadOnlySpan<byte> name) => Classify(name) >= HeaderKind.Connection;
 
     public static bool IsHopByHop(string name) => WithBytes(name, static n => IsHopByHop(n));
 
     /// <summary>Hop-by-hop headers and Content-Length: what a response filter never copies (the framing is rewritten).</summary>
-    public static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name)
-        => IsHopByHop(name) || (name.Length == 14 && Ascii.EqualsIgnoreCase(name, "Content-Length"u8));
+    public static bool IsHopByHopOrFraming(ReadOnlySpan<byte> name) => Classify(name) >= HeaderKind.ContentLength;
 
     /// <summary>
     /// Headers the balancer writes itself (Host, X-Forwarded-*, X-Request-Id, X-Original-Request-Id), so the client's
@@ -92,6 +102,10 @@ internal static class HeaderNames
         var comma = list.LastIndexOf((byte)',');
         return HeaderSyntax.TrimWhitespace(comma < 0 ? list : list[(comma + 1)..]);
     }
+
+    /// <summary>Proxy-* (Proxy-Authenticate, Proxy-Authorization, Proxy-Connection...) is hop-by-hop whatever its length.</summary>
+    private static HeaderKind ProxyOrOther(ReadOnlySpan<byte> name)
+        => name.Length > 6 && Ascii.EqualsIgnoreCase(name[..6], "Proxy-"u8) ? HeaderKind.HopByHop : HeaderKind.Other;
 
     private delegate bool ByteRule(ReadOnlySpan<byte> name);
 

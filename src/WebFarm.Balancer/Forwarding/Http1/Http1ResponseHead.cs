@@ -1,6 +1,9 @@
 namespace WebFarm.Balancer.Forwarding.Http1;
 
-/// <summary>What the forwarder needs from a parsed response head; the header lines stay in the receive buffer.</summary>
+/// <summary>
+/// What the forwarder needs from a parsed response head; the header lines stay in the receive buffer, and
+/// <see cref="Lines"/> says which of them the client's head keeps.
+/// </summary>
 internal readonly record struct Http1ResponseHead(
     int StatusCode,
     int Length,
@@ -9,7 +12,8 @@ internal readonly record struct Http1ResponseHead(
     bool HasContentLength,
     bool KeepAlive,
     int ConnectionValueStart,
-    int ConnectionValueLength)
+    int ConnectionValueLength,
+    Http1ResponseLines Lines)
 {
     /// <summary>1xx other than 101: an interim response to skip (100 Continue, 103 Early Hints).</summary>
     public bool IsInterim => StatusCode is >= 100 and < 200;
