@@ -23,13 +23,14 @@ namespace WebFarm.Balancer.FrontEnd;
 /// One client connection on an HTTP/1.1 listener (cleartext, or https after Kestrel's TLS middleware). It reads request heads off the connection's input (on the epoll
 /// transport's cleartext listeners the socket itself, <see cref="EpollSocketPipe"/>; else the TLS step's or the
 /// transport's pipe) and serves the plain ones itself (keep-alive, pipelined requests in order); at the first request it does not take, it leaves
-/// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. It is the request
-/// pipeline's client adapter for the requests it serves (<see cref="IClientAdapter"/>) and the
-/// <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the server's response to. Between requests it
+/// that request's bytes unconsumed and hands the connection to Kestrel's HTTP stack for good. Through
+/// <see cref="FrontEndClient"/> it is the request pipeline's client adapter for the requests it serves
+/// (<see cref="IClientAdapter"/>) and the <see cref="IHttp1ResponseTarget"/> the direct upstream path writes the
+/// server's response to. Between requests it
 /// holds no buffer: the head, the upstream head and the response head live in <see cref="RequestBuffers"/> rented for
 /// one request, and the input holds no buffer while nothing was received.
 /// </summary>
-internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1ResponseTarget
+internal sealed partial class FrontEndConnection
 {
     private readonly Http1FrontEnd _frontEnd;
     private readonly ConnectionContext _connection;
@@ -266,7 +267,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
                 _status = StatusCodes.Status200OK;
                 try
                 {
-                    await _frontEnd.Pipeline.ServeAsync(this, snapshot, route, view, RequestIds.Next(), start).ConfigureAwait(false);
+                    await _frontEnd.Pipeline.ServeAsync(new FrontEndClient(this), snapshot, route, view, RequestIds.Next(), start).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
@@ -380,7 +381,7 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
         var pool = request.Transport.GetHttp1Pool(request.Server);
         var upstream = _request!.Upstream;
         upstream.Write(Head, pool, request.Route, request.View.Options.PreserveHost, !trusted.IsEmpty && trusted.Contains(RemoteAddress), ClientAddress, _listener.ForwardedProto, request.RequestId);
-        return direct.AttemptAsync(this, pool, upstream.Bytes, Head.IsHead, request.Route.Farm, request.View, request.Server, request.RequestId, request.Exchange);
+        return direct.AttemptAsync(new FrontEndClient(this), pool, upstream.Bytes, Head.IsHead, request.Route.Farm, request.View, request.Server, request.RequestId, request.Exchange);
     }
 
     public void LogAccess(AccessLog log, string farm, string server, string requestId, double elapsedMilliseconds)
@@ -430,11 +431,6 @@ internal sealed partial class FrontEndConnection : IClientAdapter, IHttp1Respons
     {
         CommitHead();
         return ResponseFlush.FlushAsync(_output, exchange);
-    }
-
-    public void AddTrailer(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
-    {
-        // Like Kestrel's HTTP/1.1 responses: trailers are not relayed to HTTP/1.1 clients.
     }
 
     public ValueTask<bool> CompleteAsync(ExchangeCancellation exchange)
