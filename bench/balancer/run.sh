@@ -275,9 +275,9 @@ measure_window() {
     # One line: name, round, window, requests/s, CPU s / 100k, context switches, migrations, page faults and system calls
     # per 1000 requests, then the threads that used CPU in the window with their CPU s / 100k requests (the largest first).
     local counters threads usersys fds
-    # Open descriptors at the window's end: the client connections, plus the server connections the proxy keeps (a count
-    # decided by the warm-up's bursts, which stays for the process's life).
-    fds="$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
+    # Open sockets right after wrk closed its connections: the listeners and the server connections the proxy keeps (a
+    # number the warm-up's bursts could decide for the process's life; both proxies keep about one per client connection).
+    fds="$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' 2>/dev/null | wc -l)"
     usersys="$(awk -v hz="$(getconf CLK_TCK)" -v n="$requests" 'NR == 1 { u = $1; k = $2 } NR == 2 { printf "%.3f %.3f", ($1 - u) / hz / n * 100000, ($2 - k) / hz / n * 100000 }' \
       "$WORK/usersys-before" "$WORK/usersys-after")"
     counters="$(awk -F, -v n="$requests" '
@@ -288,7 +288,7 @@ measure_window() {
       NR == FNR { before[$1] += $2; next } { after[$1] += $2 }
       END { for (t in after) { d = after[t] - before[t]; if (d > 0) printf "%s=%.3f\n", t, d / hz / n * 100000 } }' \
       "$WORK/threads-before" "$WORK/threads-after" | sort -t= -k2 -rn | head -6 | paste -sd' ')"
-    echo "$name $ROUND $window $rps $cpu $usersys $counters fds=$fds $threads" >>"$WORK/stats"
+    echo "$name $ROUND $window $rps $cpu $usersys $counters sockets=$fds $threads" >>"$WORK/stats"
   fi
 }
 
@@ -683,7 +683,7 @@ main() {
     if [[ -s "$WORK/stats" ]]; then
       echo
       echo "Every window (STAT=1): target, round, window, requests/s, CPU s / 100k (all, user, kernel); per 1000 requests:"
-      echo "context switches, CPU migrations, page faults, system calls; the proxy's open descriptors; then CPU s / 100k of"
+      echo "context switches, CPU migrations, page faults, system calls; the proxy's open sockets; then CPU s / 100k of"
       echo "the busiest threads:"
       echo '```'
       cat "$WORK/stats"
