@@ -49,7 +49,9 @@ PROXY_CPU="${PROXY_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"
 PROFILE="${PROFILE:-0}"
 # Rounds: every target is measured REPEAT times, interleaved (all targets, then all again), and the report keeps each
-# target's best round. On a shared VM other tenants only ever slow a run down, so the best round is the least disturbed.
+# target's best round. On a shared VM other tenants only ever slow a run down, so the best round is the least disturbed;
+# but one build also runs at two speeds on a quiet machine (docs/benchmarks.md, "One binary, two speeds"), and a best
+# round is then one draw of the fast one: compare two builds by the median of their rounds, which the report lists too.
 REPEAT="${REPEAT:-1}"
 ROUND=1
 # WINDOWS: measured windows per process start (see measure).
@@ -272,8 +274,9 @@ measure_window() {
   fi
   echo "$name $rps $p50 $p99 $requests $errors $cpu ${syscalls:--}" >>"$WORK/rows"
   if [[ "$STAT" == 1 && "$pid" != - ]]; then
-    # One line: name, round, window, requests/s, CPU s / 100k, context switches, migrations, page faults and system calls
-    # per 1000 requests, then the threads that used CPU in the window with their CPU s / 100k requests (the largest first).
+    # One line: name, round, window, requests/s, CPU s / 100k (all, user, kernel), context switches, migrations, page
+    # faults and system calls per 1000 requests, the sockets, then the threads that used CPU in the window with their CPU
+    # s / 100k requests (the largest first).
     local counters threads usersys fds
     # Open sockets right after wrk closed its connections: the listeners and the server connections the proxy keeps (a
     # number the warm-up's bursts could decide for the process's life; both proxies keep about one per client connection).
