@@ -9,6 +9,8 @@
 #   BASE_DIR=/path/to/published/main TARGETS="webfarm-tls webfarm.base-tls haproxy-tls" REPEAT=3 bench/balancer/run.sh   # a change against main, same run
 #   TARGETS="webfarm haproxy webfarm-resilient haproxy-resilient" CONNECTIONS=64 REPEAT=5 bench/balancer/run.sh   # issue 12's pairs
 #   TARGETS="webfarm-gzip nginx-gzip webfarm-br webfarm-page nginx-page" REPEAT=3 bench/balancer/run.sh   # issue 17: compression
+#   TARGETS="webfarm webfarm+DOTNET_TieredCompilation=0 haproxy" STAT=1 WINDOWS=3 REPEAT=3 bench/balancer/run.sh
+#     # runtime settings compared in one run; STAT=1 lists every window's counters, WINDOWS=3 measures each process 3 times
 # The -gzip, -br and -page rows fetch /page, a 16 KiB text page (the head of docs/architecture.md) from the backends;
 # -gzip rows send "Accept-Encoding: gzip" and compress at gzip level 1 (the balancer's default, nginx's gzip_comp_level
 # default), webfarm-br sends "Accept-Encoding: br" (Brotli quality 2, the default; nginx has no Brotli module here),
@@ -47,8 +49,13 @@ PROXY_CPU="${PROXY_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"
 PROFILE="${PROFILE:-0}"
 # Rounds: every target is measured REPEAT times, interleaved (all targets, then all again), and the report keeps each
-# target's best round. On a shared VM other tenants only ever slow a run down, so the best round is the least disturbed.
+# target's best round. On a shared VM other tenants only ever slow a run down, so the best round is the least disturbed;
+# but one build also runs at two speeds on a quiet machine (docs/benchmarks.md, "One binary, two speeds"), and a best
+# round is then one draw of the fast one: compare two builds by the median of their rounds, which the report lists too.
 REPEAT="${REPEAT:-1}"
+ROUND=1
+# WINDOWS: measured windows per process start (see measure).
+WINDOWS="${WINDOWS:-1}"
 RESULTS_DIR="${RESULTS_DIR:-$ROOT/bench/results}"
 WORK="$(mktemp -d /tmp/webfarm-bench.XXXXXX)"
 PIDS=()
@@ -188,29 +195,69 @@ settle_jit() {
   log "$name: tiered compilation idle for $((idle * 2)) s after ${waited} s more of warm-up load"
 }
 
+# user_sys_ticks PID: "utime stime" (clock ticks) of the process PID (its threads together; not its children).
+user_sys_ticks() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo "0 0"; return; }
+  read -r -a f <<<"${stat##*) }"
+  echo "${f[11]} ${f[12]}"
+}
+
+# thread_ticks PID: "comm ticks" per thread of PID (utime+stime), one line each, thread names with spaces joined by "_".
+thread_ticks() {
+  local task stat comm
+  for task in /proc/"$1"/task/*; do
+    stat="$(cat "$task/stat" 2>/dev/null)" || continue
+    comm="${stat#*(}"; comm="${comm%%) *}"
+    read -r -a f <<<"${stat##*) }"
+    echo "${comm// /_} $((f[11] + f[12]))"
+  done
+}
+
+# measure NAME URL PID: warm-up, then WINDOWS measured windows of DURATION one after another on the same process (each
+# one a row; WINDOWS > 1 tells a process whose speed is decided once, at start, from one whose speed varies in time).
 measure() {
-  local name="$1" url="$2" pid="$3" before after out rps p50 p99 requests errors cpu perf_pid="" stat_pid="" syscalls="-"
+  local name="$1" url="$2" pid="$3" window
   log "$name: warm-up $WARMUP"
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" ${WRK_HEADER:+-H "$WRK_HEADER"} "$url" >/dev/null
   [[ "$name" == webfarm* ]] && settle_jit "$name" "$url" "$pid"
+  for ((window = 1; window <= WINDOWS; window++)); do
+    measure_window "$name" "$url" "$pid" "$window"
+  done
+}
+
+# STAT=1: for every window, the proxy's software counters per request (perf stat: context switches, CPU migrations, page
+# faults, system calls) and the CPU of its threads by name (from /proc), written to $WORK/stats and listed by the report.
+# This VM exposes no hardware counters (cycles, instructions), so these and the per-thread split are what tell two
+# rounds apart.
+STAT="${STAT:-0}"
+STAT_EVENTS="context-switches,cpu-migrations,page-faults,raw_syscalls:sys_enter"
+measure_window() {
+  local name="$1" url="$2" pid="$3" window="$4" before after out rps p50 p99 requests errors cpu perf_pid="" stat_pid="" syscalls="-"
+  local stat_file="$WORK/stat-$name-$window.csv"
+  rm -f "$stat_file"
   if [[ "$PROFILE" == 1 && ( "$name" == webfarm* || "$name" == haproxy* ) ]]; then
-    perf record -F 999 -g -p "$pid" -o "$WORK/perf-$name.data" >"$WORK/perf.log" 2>&1 &
+    # Every window's profile is kept (KEEP=1 keeps $WORK) to compare a fast round with a slow one; the report shows the last.
+    perf record -F 999 -g -p "$pid" -o "$WORK/perf-$name-$ROUND-$window.data" >"$WORK/perf.log" 2>&1 &
     perf_pid=$!
     sleep 0.5
   fi
-  if [[ "$PROFILE" == 1 && "$pid" != - ]]; then
-    perf stat -e raw_syscalls:sys_enter -x, -o "$WORK/syscalls-$name.csv" -p "$(pid_tree "$pid")" >/dev/null 2>&1 &
+  if [[ ( "$PROFILE" == 1 || "$STAT" == 1 ) && "$pid" != - ]]; then
+    perf stat -e "$STAT_EVENTS" -x, -o "$stat_file" -p "$(pid_tree "$pid")" >/dev/null 2>&1 &
     stat_pid=$!
   fi
-  log "$name: measuring $DURATION, $CONNECTIONS connections -> $url"
+  if [[ "$STAT" == 1 && "$pid" != - ]]; then thread_ticks "$pid" >"$WORK/threads-before"; user_sys_ticks "$pid" >"$WORK/usersys-before"; fi
+  log "$name: measuring $DURATION, $CONNECTIONS connections -> $url (window $window of $WINDOWS)"
   before=$([[ "$pid" == - ]] && echo 0 || cpu_ticks "$pid")
   out="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency ${WRK_HEADER:+-H "$WRK_HEADER"} "$url")"
   after=$([[ "$pid" == - ]] && echo 0 || cpu_ticks "$pid")
+  if [[ "$STAT" == 1 && "$pid" != - ]]; then thread_ticks "$pid" >"$WORK/threads-after"; user_sys_ticks "$pid" >"$WORK/usersys-after"; fi
   local p
   for p in $perf_pid $stat_pid; do
     kill -INT "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
+  if [[ -n "$perf_pid" ]]; then ln -sf "perf-$name-$ROUND-$window.data" "$WORK/perf-$name.data"; fi
   echo "$out" >"$WORK/wrk-$name.txt"
   rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
   p50="$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")"
@@ -222,10 +269,30 @@ measure() {
   else
     cpu="$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.3f", (t / hz) / n * 100000 }')"
   fi
-  if [[ -s "$WORK/syscalls-$name.csv" ]]; then
-    syscalls="$(awk -F, -v n="$requests" '/raw_syscalls:sys_enter/ {printf "%.1f", $1 / n}' "$WORK/syscalls-$name.csv")"
+  if [[ -s "$stat_file" ]]; then
+    syscalls="$(awk -F, -v n="$requests" '/raw_syscalls:sys_enter/ {printf "%.1f", $1 / n}' "$stat_file")"
   fi
   echo "$name $rps $p50 $p99 $requests $errors $cpu ${syscalls:--}" >>"$WORK/rows"
+  if [[ "$STAT" == 1 && "$pid" != - ]]; then
+    # One line: name, round, window, requests/s, CPU s / 100k (all, user, kernel), context switches, migrations, page
+    # faults and system calls per 1000 requests, the sockets, then the threads that used CPU in the window with their CPU
+    # s / 100k requests (the largest first).
+    local counters threads usersys fds
+    # Open sockets right after wrk closed its connections: the listeners and the server connections the proxy keeps (a
+    # number the warm-up's bursts could decide for the process's life; both proxies keep about one per client connection).
+    fds="$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' 2>/dev/null | wc -l)"
+    usersys="$(awk -v hz="$(getconf CLK_TCK)" -v n="$requests" 'NR == 1 { u = $1; k = $2 } NR == 2 { printf "%.3f %.3f", ($1 - u) / hz / n * 100000, ($2 - k) / hz / n * 100000 }' \
+      "$WORK/usersys-before" "$WORK/usersys-after")"
+    counters="$(awk -F, -v n="$requests" '
+      $3 == "context-switches" { cs = $1 } $3 == "cpu-migrations" { mig = $1 } $3 == "page-faults" { pf = $1 }
+      $3 == "raw_syscalls:sys_enter" { sc = $1 }
+      END { printf "%.1f %.2f %.2f %.0f", cs * 1000 / n, mig * 1000 / n, pf * 1000 / n, sc * 1000 / n }' "$stat_file")"
+    threads="$(awk -v hz="$(getconf CLK_TCK)" -v n="$requests" '
+      NR == FNR { before[$1] += $2; next } { after[$1] += $2 }
+      END { for (t in after) { d = after[t] - before[t]; if (d > 0) printf "%s=%.3f\n", t, d / hz / n * 100000 } }' \
+      "$WORK/threads-before" "$WORK/threads-after" | sort -t= -k2 -rn | head -6 | paste -sd' ')"
+    echo "$name $ROUND $window $rps $cpu $usersys $counters sockets=$fds $threads" >>"$WORK/stats"
+  fi
 }
 
 start_backends() {
@@ -480,13 +547,18 @@ main() {
   : >"$WORK/rows"
   if [[ " $TARGETS " == *" webfarm"* ]]; then build_webfarm; fi
   start_backends
-  local round
-  for ((round = 1; round <= REPEAT; round++)); do
+  for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
   for target in $TARGETS; do
     case "$target" in
       direct) run_direct ;;
       webfarm) run_webfarm webfarm ;;
       webfarm-tuned) run_webfarm webfarm-tuned $TUNED_ENV ;;
+      # webfarm+VAR=value[+VAR=value...]: the same build with those runtime settings, named by them in the report, so
+      # several settings are compared in one run, interleaved (e.g. webfarm+DOTNET_TieredCompilation=0).
+      webfarm+*=*)
+        local settings="${target#webfarm+}"
+        # shellcheck disable=SC2086
+        run_webfarm "$target" ${settings//+/ } ;;
       # Another build in the same run (BASE_DIR: a published webfarm, e.g. main's), the "before" of a change; compared
       # with haproxy like the webfarm row.
       webfarm-base)
@@ -597,11 +669,28 @@ main() {
     echo "Versions: $(haproxy -v 2>/dev/null | head -1); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -c1-40); dotnet $(dotnet --version 2>/dev/null || echo n/a)."
     echo
     echo "$table"
-    if ((REPEAT > 1)); then
+    if ((REPEAT * WINDOWS > 1)); then
       echo
-      echo "Every round (requests/s, CPU s / 100k):"
-      awk '{ r[$1] = r[$1] sprintf(" %.0f (%s)", $2, $7); if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
-           END { for (i = 1; i <= n; i++) printf "- %s:%s\n", order[i], r[order[i]] }' "$WORK/rows"
+      echo "Every round (requests/s, CPU s / 100k), in the order measured, and the median CPU s / 100k:"
+      awk '{ r[$1] = r[$1] sprintf(" %.0f (%s)", $2, $7); c[$1, ++k[$1]] = $7; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+           END {
+             for (i = 1; i <= n; i++) {
+               t = order[i]; m = k[t]
+               for (a = 1; a <= m; a++) v[a] = c[t, a]
+               for (a = 2; a <= m; a++) { x = v[a]; for (b = a - 1; b >= 1 && v[b] > x; b--) v[b + 1] = v[b]; v[b + 1] = x }
+               med = (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+               printf "- %s:%s; median %s\n", t, r[t], (c[t, 1] == "-") ? "-" : sprintf("%.3f", med)
+             }
+           }' "$WORK/rows"
+    fi
+    if [[ -s "$WORK/stats" ]]; then
+      echo
+      echo "Every window (STAT=1): target, round, window, requests/s, CPU s / 100k (all, user, kernel); per 1000 requests:"
+      echo "context switches, CPU migrations, page faults, system calls; the proxy's open sockets; then CPU s / 100k of"
+      echo "the busiest threads:"
+      echo '```'
+      cat "$WORK/stats"
+      echo '```'
     fi
     for f in "$WORK"/perf-dso-*.txt; do
       [[ -s "$f" ]] || continue
