@@ -771,9 +771,10 @@ public sealed class Http1UpstreamTests
         Assert.Equal("ok", await GetOkAsync(balancer, "/one"));
         Assert.Equal("ok", await GetOkAsync(balancer, "/two"));
 
-        // The direct path keeps its connection in its own pool; SocketsHttpHandler keeps it in its own.
+        // The direct path keeps its connection in its own pool; SocketsHttpHandler keeps it in its own. The connection
+        // goes back to the pool just after the response's last byte went to the client: wait for it.
         var transport = balancer.Runtime.Farms["web"].View.Transport;
-        Assert.Equal(direct ? 1 : 0, transport.IdleHttp1Connections);
+        await Eventually.True(() => transport.IdleHttp1Connections == (direct ? 1 : 0), Deadline, $"{transport.IdleHttp1Connections} idle direct-path connection(s)");
         Assert.Equal(1, server.Connections);
         Assert.Equal(2, heads.Count);
     }

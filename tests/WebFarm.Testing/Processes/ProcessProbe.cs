@@ -35,6 +35,30 @@ public static class ProcessProbe
         }
     }
 
+    /// <summary>
+    /// Waits until every thread of the process is stopped (after a STOP signal): kill(1) returns once the signal is
+    /// queued, and on a busy machine threads running on another core may still finish a request or two before they stop.
+    /// Linux only (elsewhere it returns at once); throws when the process is not stopped within <paramref name="timeout"/>.
+    /// </summary>
+    public static void WaitUntilStopped(int pid, TimeSpan timeout)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (!AllThreadsStopped(pid))
+        {
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"process {pid} was not stopped {timeout.TotalSeconds:F0} s after SIGSTOP");
+            }
+
+            Thread.Sleep(1);
+        }
+    }
+
     /// <summary>Sends a signal ("KILL", "TERM", "STOP", "CONT") with kill(1); throws when it could not be delivered.</summary>
     public static void Signal(int pid, string signal)
     {
@@ -89,6 +113,30 @@ public static class ProcessProbe
         finally
         {
             process.Dispose();
+        }
+    }
+
+    /// <summary>Every thread's state in /proc is T (stopped) or t (traced); false while any runs or sleeps.</summary>
+    private static bool AllThreadsStopped(int pid)
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                var text = File.ReadAllText(Path.Combine(task, "stat"));
+                var state = text[(text.LastIndexOf(')') + 2)..][0];
+                if (state is not ('T' or 't'))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A thread that ended between the listing and the read: look again.
+            return false;
         }
     }
 }

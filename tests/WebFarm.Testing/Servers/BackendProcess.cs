@@ -143,6 +143,10 @@ public sealed class BackendProcess : IAsyncDisposable
     {
         Signal("STOP");
         _frozen = true;
+
+        // Frozen means frozen from here on: a test that counts what the server answered after this call must not see
+        // answers its threads gave in the moments the signal took to reach them.
+        ProcessProbe.WaitUntilStopped(_process.Id, TimeSpan.FromSeconds(10));
     }
 
     public void Thaw()
