@@ -117,24 +117,9 @@ internal static class ClientResponseWriter
         sawDate = false;
         sawRequestId = false;
         var position = head.Lines.Start;
-        while (true)
+        while (Http1ResponseParser.NextKeptLine(block, ref position, connection, out _, out var name, out var value, out var kind))
         {
-            var rest = block[position..];
-            var lineEnd = rest.IndexOf((byte)'\n');
-            var line = Http1ResponseParser.TrimCr(rest[..lineEnd]);
-            position += lineEnd + 1;
-            if (line.IsEmpty)
-            {
-                return;
-            }
-
-            var colon = line.IndexOf((byte)':');
-            var name = line[..colon];
-            var value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..]);
-            var kind = HeaderNames.Classify(name);
-            if (kind >= HeaderKind.ContentLength || HeaderSyntax.HasUnsafeBytes(value)
-                || (!connection.IsEmpty && HeaderNames.ListContains(connection, name))
-                || (!hsts.IsEmpty && kind == HeaderKind.StrictTransportSecurity))
+            if (!hsts.IsEmpty && kind == HeaderKind.StrictTransportSecurity)
             {
                 continue;
             }

@@ -45,7 +45,10 @@ public sealed class ClientResponseWriterTests
         ["servers-request-id-and-date-kept"] = new(
             "X-Request-Id: up-7\r\ndate: Sun, 06 Dec 2026 10:00:00 GMT\r\nContent-Length: 0\r\n\r\n", "X-Request-Id: up-7\r\ndate: Sun, 06 Dec 2026 10:00:00 GMT\r\nContent-Length: 0\r\n\r\n"),
         ["unsafe-values-dropped"] = new(
-            "X-Bad: a\rb\r\nX-Nul: a\0b\r\nX-Good: ok\r\nDate: a\rb\r\nContent-Length: 0\r\n\r\n", "X-Good: ok\r\nX-Request-Id: rid-1\r\n<date>Content-Length: 0\r\n\r\n"),
+            "X-Bad: a\rb\r\nX-Nul: a\0b\r\nX-Good: ok\r\nDate: a\rb\r\nContent-Length: 0\r\n\r\n", "X-Good: ok\r\nX-Request-Id: rid-1\r\n<date>Content-Length: 0\r\n\r\n", LineByLine: true),
+        ["cr-in-the-reason-phrase"] = new("Content-Length: 0\r\n\r\n", "X-Request-Id: rid-1\r\n<date>Content-Length: 0\r\n\r\n", Status: "HTTP/1.1 200 O\rK\r\n", LineByLine: true),
+        ["cr-in-a-dropped-line"] = new("Keep-Alive: a\rb\r\nX: 1\r\nContent-Length: 0\r\n\r\n", "X: 1\r\nX-Request-Id: rid-1\r\n<date>Content-Length: 0\r\n\r\n", LineByLine: true),
+        ["cr-before-the-line-end"] = new("X-Bad: a\r\r\nX: 1\r\nContent-Length: 0\r\n\r\n", "X: 1\r\nX-Request-Id: rid-1\r\n<date>Content-Length: 0\r\n\r\n", LineByLine: true),
         ["bare-lf-line-ends-rewritten"] = new("Content-Length: 3\nX-A: b\n\n", "X-A: b\r\nX-Request-Id: rid-1\r\n<date>Content-Length: 3\r\n\r\n", LineByLine: true),
         ["one-bare-lf-line-among-crlf"] = new("X-A: a\r\nX-B: b\nX-C: c\r\nContent-Length: 3\r\n\r\n", "X-A: a\r\nX-B: b\r\nX-C: c\r\nX-Request-Id: rid-1\r\n<date>Content-Length: 3\r\n\r\n", LineByLine: true),
         ["padding-rewritten"] = new(

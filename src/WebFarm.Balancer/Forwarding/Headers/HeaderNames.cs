@@ -21,16 +21,16 @@ internal static class HeaderNames
     /// </summary>
     public static HeaderKind Classify(ReadOnlySpan<byte> name) => name.Length switch
     {
-        2 => Ascii.EqualsIgnoreCase(name, "TE"u8) ? HeaderKind.HopByHop : HeaderKind.Other,
-        4 => Ascii.EqualsIgnoreCase(name, "Date"u8) ? HeaderKind.Date : HeaderKind.Other,
-        7 => Ascii.EqualsIgnoreCase(name, "Upgrade"u8) || Ascii.EqualsIgnoreCase(name, "Trailer"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
-        10 => Ascii.EqualsIgnoreCase(name, "Connection"u8) ? HeaderKind.Connection
-            : Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
-        12 => Ascii.EqualsIgnoreCase(name, "X-Request-Id"u8) ? HeaderKind.RequestId : ProxyOrOther(name),
-        14 => Ascii.EqualsIgnoreCase(name, "Content-Length"u8) ? HeaderKind.ContentLength
-            : Ascii.EqualsIgnoreCase(name, "HTTP2-Settings"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
-        17 => Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) ? HeaderKind.TransferEncoding : ProxyOrOther(name),
-        25 => Ascii.EqualsIgnoreCase(name, "Strict-Transport-Security"u8) ? HeaderKind.StrictTransportSecurity : ProxyOrOther(name),
+        2 => Is(name, "TE"u8) ? HeaderKind.HopByHop : HeaderKind.Other,
+        4 => Is(name, "Date"u8) ? HeaderKind.Date : HeaderKind.Other,
+        7 => Is(name, "Upgrade"u8) || Is(name, "Trailer"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
+        10 => Is(name, "Connection"u8) ? HeaderKind.Connection
+            : Is(name, "Keep-Alive"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
+        12 => Is(name, "X-Request-Id"u8) ? HeaderKind.RequestId : ProxyOrOther(name),
+        14 => Is(name, "Content-Length"u8) ? HeaderKind.ContentLength
+            : Is(name, "HTTP2-Settings"u8) ? HeaderKind.HopByHop : ProxyOrOther(name),
+        17 => Is(name, "Transfer-Encoding"u8) ? HeaderKind.TransferEncoding : ProxyOrOther(name),
+        25 => Is(name, "Strict-Transport-Security"u8) ? HeaderKind.StrictTransportSecurity : ProxyOrOther(name),
         _ => ProxyOrOther(name),
     };
 
@@ -105,7 +105,15 @@ internal static class HeaderNames
 
     /// <summary>Proxy-* (Proxy-Authenticate, Proxy-Authorization, Proxy-Connection...) is hop-by-hop whatever its length.</summary>
     private static HeaderKind ProxyOrOther(ReadOnlySpan<byte> name)
-        => name.Length > 6 && Ascii.EqualsIgnoreCase(name[..6], "Proxy-"u8) ? HeaderKind.HopByHop : HeaderKind.Other;
+        => name.Length > 6 && Is(name[..6], "Proxy-"u8) ? HeaderKind.HopByHop : HeaderKind.Other;
+
+    /// <summary>
+    /// <paramref name="name"/> equals <paramref name="known"/> (same length), ignoring case. The first byte, folded to
+    /// lower case, is compared inline first: most names a response holds (Server, Content-Type, Last-Modified, ETag...)
+    /// share a length with a special name but not its first letter, and are told apart without the library call.
+    /// </summary>
+    private static bool Is(ReadOnlySpan<byte> name, ReadOnlySpan<byte> known)
+        => (name[0] | 0x20) == (known[0] | 0x20) && Ascii.EqualsIgnoreCase(name, known);
 
     private delegate bool ByteRule(ReadOnlySpan<byte> name);
 

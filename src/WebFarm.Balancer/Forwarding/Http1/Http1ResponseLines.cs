@@ -1,12 +1,13 @@
 namespace WebFarm.Balancer.Forwarding.Http1;
 
 /// <summary>
-/// Where a parsed response head's header lines are and which of them a relayed head leaves out (hop-by-hop, framing,
-/// values with CR or NUL), recorded by <see cref="Http1ResponseParser.TryParse"/> while it classifies each line anyway.
+/// Where a parsed response head's header lines are and which of them a relayed head leaves out (hop-by-hop and framing
+/// headers), recorded by <see cref="Http1ResponseParser.TryParse"/> while it classifies each line anyway.
 /// The front end's writer then copies the kept runs in bulk instead of reading and classifying every line a second
 /// time: that second pass was 1.4% of the balancer's CPU per proxied request (perf, bench/balancer/run.sh PROFILE=1,
 /// docs/benchmarks.md). A head the bulk copy cannot reproduce exactly (a line to rewrite, too many lines to drop,
-/// headers named by Connection) is marked <see cref="NeedsFilter"/>, and the writer filters it line by line.
+/// headers named by Connection, a CR or NUL that may sit in a value) is marked <see cref="NeedsFilter"/>, and the writer
+/// filters it line by line (<see cref="Http1ResponseParser.NextKeptLine"/>).
 /// </summary>
 internal struct Http1ResponseLines
 {

@@ -48,6 +48,7 @@ internal static class Http1ResponseParser
 
         var (status, minor) = ParseStatusLine(TrimCr(data[..lineEnd]));
         var position = lineEnd + 1;
+        var linesEndingInCr = lineEnd > 0 && data[lineEnd - 1] == (byte)'\r' ? 1 : 0;
         long contentLength = -1;
         var chunked = false;
         var transferEncoding = false;
@@ -67,6 +68,8 @@ internal static class Http1ResponseParser
 
             var line = TrimCr(rest[..lineEnd]);
             var lineStart = position;
+            var endsInCr = line.Length < lineEnd;
+            linesEndingInCr += endsInCr ? 1 : 0;
             position += lineEnd + 1;
             if (line.IsEmpty)
             {
@@ -113,14 +116,14 @@ internal static class Http1ResponseParser
             }
 
             // What the client's head leaves out or must rewrite, found now so its writer needs no second pass.
-            if (kind >= HeaderKind.ContentLength || HeaderSyntax.HasUnsafeBytes(value))
+            if (kind >= HeaderKind.ContentLength)
             {
                 lines.Drop(lineStart, position);
                 continue;
             }
 
             // The filter writes "name: value\r\n"; a line written otherwise (bare LF, other padding) is rewritten.
-            if (line.Length != lineEnd - 1 || leading != 1 || afterColon[0] != (byte)' ' || value.Length != afterColon.Length - 1)
+            if (!endsInCr || leading != 1 || afterColon[0] != (byte)' ' || value.Length != afterColon.Length - 1)
             {
                 lines.RequireFilter();
             }
@@ -139,9 +142,12 @@ internal static class Http1ResponseParser
             }
         }
 
-        if (connectionLength > 0)
+        // The named headers may come before the Connection line that names them. And values holding CR or NUL are left
+        // out (response splitting): rather than search every value, two searches of the whole head show that every CR
+        // ends a line and there is no NUL, else the filter looks at each value.
+        var whole = data[..position];
+        if (connectionLength > 0 || whole.Count((byte)'\r') != linesEndingInCr || whole.Contains((byte)0))
         {
-            // The named headers may come before the Connection line that names them.
             lines.RequireFilter();
         }
 
@@ -215,37 +221,54 @@ internal static class Http1ResponseParser
     {
         var block = data[..head.Length];
         var connection = head.ConnectionNamesHeaders ? block.Slice(head.ConnectionValueStart, head.ConnectionValueLength) : default;
-        var position = block.IndexOf((byte)'\n') + 1;
-        var headersStart = position;
-        while (true)
+        var headersStart = head.Lines.Start;
+        var position = headersStart;
+        while (NextKeptLine(block, ref position, connection, out var lineStart, out var name, out var value, out _))
         {
-            var rest = block[position..];
-            var lineEnd = rest.IndexOf((byte)'\n');
-            var line = TrimCr(rest[..lineEnd]);
-            position += lineEnd + 1;
-            if (line.IsEmpty)
-            {
-                return;
-            }
-
-            var colon = line.IndexOf((byte)':');
-            var name = line[..colon];
-            var value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..]);
-            if (HeaderNames.IsHopByHopOrFraming(name) || value.ContainsAny(HeaderSyntax.UnsafeValueBytes) || (!connection.IsEmpty && HeaderNames.ListContains(connection, name)))
-            {
-                continue;
-            }
-
             var nameString = NameString(name, out var known);
             var valueString = known < CacheableNames ? values.Get(known, value) : Encoding.Latin1.GetString(value);
             // Set-Cookie is always appended: the balancer's affinity cookie may already be there, and must stay.
-            if (known == SetCookieIndex || SeenBefore(block[headersStart..(position - lineEnd - 1)], name))
+            if (known == SetCookieIndex || SeenBefore(block[headersStart..lineStart], name))
             {
                 headers.Append(nameString, valueString);
             }
             else
             {
                 headers[nameString] = valueString;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The next end-to-end header line of a head <see cref="TryParse"/> accepted, from <paramref name="position"/> (moved
+    /// past it): the one line-by-line response filter. Hop-by-hop and framing headers, those the server's Connection
+    /// header names (<paramref name="connection"/>, empty when none) and values with CR or NUL are skipped. False at the
+    /// empty line that ends the head.
+    /// </summary>
+    public static bool NextKeptLine(ReadOnlySpan<byte> block, ref int position, ReadOnlySpan<byte> connection, out int lineStart, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value, out HeaderKind kind)
+    {
+        while (true)
+        {
+            lineStart = position;
+            var rest = block[position..];
+            var lineEnd = rest.IndexOf((byte)'\n');
+            var line = TrimCr(rest[..lineEnd]);
+            position += lineEnd + 1;
+            if (line.IsEmpty)
+            {
+                name = default;
+                value = default;
+                kind = default;
+                return false;
+            }
+
+            var colon = line.IndexOf((byte)':');
+            name = line[..colon];
+            value = HeaderSyntax.TrimWhitespace(line[(colon + 1)..]);
+            kind = HeaderNames.Classify(name);
+            if (kind < HeaderKind.ContentLength && !HeaderSyntax.HasUnsafeBytes(value) && (connection.IsEmpty || !HeaderNames.ListContains(connection, name)))
+            {
+                return true;
             }
         }
     }
