@@ -55,6 +55,7 @@ public sealed class PooledStateMachineBox<TResult, TStateMachine> : PooledStateM
     // Enough for the requests one balancer has in flight in a busy moment; beyond it, boxes are left to the GC.
     private const int MaxPooled = 4096;
     private static readonly System.Collections.Concurrent.ConcurrentQueue<PooledStateMachineBox<TResult, TStateMachine>> Pool = new();
+    private static readonly ThreadLocalPool<PooledStateMachineBox<TResult, TStateMachine>> Local = new();
     private static readonly ContextCallback RunMoveNext = static state => ((PooledStateMachineBox<TResult, TStateMachine>)state!).StateMachine!.MoveNext();
     private static int _pooled;
 
@@ -64,7 +65,7 @@ public sealed class PooledStateMachineBox<TResult, TStateMachine> : PooledStateM
     public static PooledStateMachineBox<TResult, TStateMachine> Rent()
     {
         // Boxes given back on this thread first (ThreadLocalPool: no interlocked operation), then the shared queue.
-        if (ThreadLocalPool<PooledStateMachineBox<TResult, TStateMachine>>.TryTake(out var cached))
+        if (Local.TryTake(out var cached))
         {
             return cached;
         }
@@ -95,7 +96,7 @@ public sealed class PooledStateMachineBox<TResult, TStateMachine> : PooledStateM
     {
         StateMachine = default;
         Context = null;
-        if (ThreadLocalPool<PooledStateMachineBox<TResult, TStateMachine>>.TryAdd(this))
+        if (Local.TryAdd(this))
         {
             return;
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace WebFarm.Balancer.Async;
 
@@ -7,38 +8,44 @@ namespace WebFarm.Balancer.Async;
 /// back on the same thread costs no interlocked operation. The data plane runs on the epoll threads, and one report
 /// batch there ends a run of requests and starts another, so a single slot per thread (the framework's pooling
 /// builder) is emptied by the first of them: with 50 keep-alive connections a one-slot cache left the shared queue's
-/// TryDequeue and TryEnqueue at 1.2% of the balancer's CPU (perf, docs/benchmarks.md). Each closed
-/// <typeparamref name="T"/> has its own stacks; use it only for a type one pool owns.
+/// TryDequeue and TryEnqueue at 1.2% of the balancer's CPU (perf, docs/benchmarks.md). One instance per pool (each has
+/// its own stacks, so two pools of the same type never hand out each other's items); keep it in a field of the pool.
 /// </summary>
-internal static class ThreadLocalPool<T>
+/// <remarks>
+/// The stacks hang off one non-generic thread-static array (<see cref="ThreadLocalSlots"/>), indexed by this
+/// instance's slot, rather than off a <c>[ThreadStatic]</c> field of this generic type: code shared across reference
+/// types (<c>__Canon</c>, as the pooled state machine boxes are) reaches a generic type's thread statics only through a
+/// runtime helper per access (<c>GetGCThreadStaticBase</c>, 0.7% of the balancer's CPU in the plain benchmark once the
+/// block pool used it too), while a non-generic thread static is an inlined thread-local read.
+/// </remarks>
+internal sealed class ThreadLocalPool<T>
     where T : class
 {
-    // Enough for the requests of a busy report batch on one thread; an item beyond it goes to the shared queue.
-    private const int Capacity = 64;
+    /// <summary>Enough for the requests of a busy report batch on one thread; an item beyond it goes to the shared queue.</summary>
+    public const int Capacity = ThreadLocalSlots.Capacity;
 
-    [ThreadStatic]
-    private static Stack? t_stack;
+    private readonly int _slot = ThreadLocalSlots.Allocate();
 
     /// <summary>An idle instance this thread gave back earlier, if any.</summary>
-    public static bool TryTake([NotNullWhen(true)] out T? item)
+    public bool TryTake([NotNullWhen(true)] out T? item)
     {
-        var stack = t_stack;
-        if (stack is null || stack.Count == 0)
+        var stacks = ThreadLocalSlots.Stacks;
+        if (stacks is null || (uint)_slot >= (uint)stacks.Length || stacks[_slot] is not { Count: > 0 } stack)
         {
             item = null;
             return false;
         }
 
         var index = --stack.Count;
-        item = stack.Items[index]!;
+        item = Unsafe.As<T>(stack.Items[index]!);
         stack.Items[index] = null;
         return true;
     }
 
     /// <summary>Keeps <paramref name="item"/> for this thread; false when its stack is full (the caller pools it elsewhere).</summary>
-    public static bool TryAdd(T item)
+    public bool TryAdd(T item)
     {
-        var stack = t_stack ??= new Stack();
+        var stack = ThreadLocalSlots.StackOf(_slot);
         if (stack.Count == Capacity)
         {
             return false;
@@ -46,11 +53,5 @@ internal static class ThreadLocalPool<T>
 
         stack.Items[stack.Count++] = item;
         return true;
-    }
-
-    private sealed class Stack
-    {
-        public readonly T?[] Items = new T?[Capacity];
-        public int Count;
     }
 }

@@ -23,6 +23,7 @@ internal sealed class ExchangeCancellation : CancellationTokenSource
     private const int MaxPooled = 1024;
     private const long NotSet = long.MaxValue;
     private static readonly ConcurrentQueue<ExchangeCancellation> Pool = new();
+    private static readonly ThreadLocalPool<ExchangeCancellation> Local = new();
     private static readonly TimerCallback OnTimerCallback = static state => ((ExchangeCancellation)state!).OnTimer();
     private static int _pooled;
 
@@ -51,7 +52,7 @@ internal sealed class ExchangeCancellation : CancellationTokenSource
     public static ExchangeCancellation Rent(CancellationToken clientAborted, TimeSpan timeout)
     {
         // Instances given back on this thread first (ThreadLocalPool: no interlocked operation), then the shared queue.
-        if (!ThreadLocalPool<ExchangeCancellation>.TryTake(out var exchange))
+        if (!Local.TryTake(out var exchange))
         {
             if (Pool.TryDequeue(out exchange))
             {
@@ -97,7 +98,7 @@ internal sealed class ExchangeCancellation : CancellationTokenSource
             return;
         }
 
-        if (ThreadLocalPool<ExchangeCancellation>.TryAdd(this))
+        if (Local.TryAdd(this))
         {
             return;
         }

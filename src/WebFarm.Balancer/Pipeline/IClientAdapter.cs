@@ -8,7 +8,7 @@ namespace WebFarm.Balancer.Pipeline;
 
 /// <summary>
 /// What the request pipeline needs from whatever read the request from the client: Kestrel
-/// (<see cref="KestrelClient"/>) or the HTTP/1.1 front end (<see cref="FrontEnd.FrontEndConnection"/>). The pipeline
+/// (<see cref="KestrelClient"/>) or the HTTP/1.1 front end (<see cref="FrontEnd.FrontEndClient"/>). The pipeline
 /// owns every decision (which server, when to queue, whether to retry, which error); an adapter only supplies the
 /// request's facts and carries out the client side: affinity's cookie and address (<see cref="IAffinityClient"/>),
 /// the policy's view of the request, the attempt on the upstream path <see cref="ServingDecision"/> picks, the

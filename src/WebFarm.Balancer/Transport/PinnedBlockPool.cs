@@ -20,7 +20,7 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
     private const int MaxIdleBlocks = 16 * 1024;
 
     private readonly ConcurrentQueue<Block> _idle = new();
-    private readonly bool _perThread;
+    private readonly ThreadLocalPool<Block>? _local;
 
     // Counted here because ConcurrentQueue.Count walks the queue's segments, and Return runs for every block a pipe
     // releases (several per request).
@@ -32,11 +32,11 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
 
     /// <param name="perThread">
     /// Keep idle blocks per thread ahead of the shared queue. Blocks a thread keeps are neither counted as idle nor
-    /// seen by other threads (at most <see cref="ThreadLocalPool{T}"/>'s bound per thread, 256 KiB).
+    /// seen by other threads (at most <see cref="ThreadLocalPool{T}.Capacity"/> per thread, 256 KiB).
     /// </param>
     public PinnedBlockPool(bool perThread = false)
     {
-        _perThread = perThread;
+        _local = perThread ? new ThreadLocalPool<Block>() : null;
     }
 
     public static PinnedBlockPool Instance { get; } = new(perThread: true);
@@ -56,15 +56,10 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
             throw new ArgumentOutOfRangeException(nameof(minBufferSize), minBufferSize, $"blocks are {BlockSize} bytes");
         }
 
-        if (_perThread && ThreadLocalPool<Block>.TryTake(out var local))
+        // Each pool has its own per-thread stacks, so a block of another pool is never handed out here.
+        if (_local is not null && _local.TryTake(out var local))
         {
-            if (local.Pool == this)
-            {
-                return local;
-            }
-
-            // A block of another per-thread pool that this thread gave back: never handed out by this one.
-            local.Pool.ReturnShared(local);
+            return local;
         }
 
         if (_idle.TryDequeue(out var block))
@@ -84,14 +79,11 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
 
     private void Return(Block block)
     {
-        if (!_perThread || !ThreadLocalPool<Block>.TryAdd(block))
+        if (_local is not null && _local.TryAdd(block))
         {
-            ReturnShared(block);
+            return;
         }
-    }
 
-    private void ReturnShared(Block block)
-    {
         if (Interlocked.Increment(ref _idleCount) <= MaxIdleBlocks)
         {
             _idle.Enqueue(block);
@@ -105,8 +97,6 @@ internal sealed class PinnedBlockPool : MemoryPool<byte>
 
     private sealed class Block(PinnedBlockPool pool) : IMemoryOwner<byte>
     {
-        public PinnedBlockPool Pool => pool;
-
         public Memory<byte> Memory { get; } = GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true);
 
         public void Dispose() => pool.Return(this);

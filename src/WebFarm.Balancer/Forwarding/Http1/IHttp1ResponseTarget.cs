@@ -3,7 +3,7 @@ namespace WebFarm.Balancer.Forwarding.Http1;
 /// <summary>
 /// Where the direct HTTP/1.1 upstream path delivers a server's response: Kestrel's response for requests that came
 /// through Kestrel (<see cref="KestrelResponseTarget"/>), or the client connection itself for requests the HTTP/1.1
-/// front end serves (<see cref="FrontEnd.FrontEndConnection"/>). The exchange with the server (pooling, parsing,
+/// front end serves (<see cref="FrontEnd.FrontEndClient"/>). The exchange with the server (pooling, parsing,
 /// framing, failures) is the same for both; only what the client gets written differs.
 /// </summary>
 internal interface IHttp1ResponseTarget
