@@ -231,7 +231,10 @@ measure() {
 # This VM exposes no hardware counters (cycles, instructions), so these and the per-thread split are what tell two
 # rounds apart.
 STAT="${STAT:-0}"
-STAT_EVENTS="context-switches,cpu-migrations,page-faults,raw_syscalls:sys_enter"
+# sched:sched_waking counts the wake-ups the proxy does itself: mostly of wrk and nginx on the other core, when a send
+# finds them asleep in epoll_wait (try_to_wake_up under sock_def_readable, the kernel item that differs between fast
+# and slow rounds, perf 2026-12-06).
+STAT_EVENTS="context-switches,cpu-migrations,page-faults,raw_syscalls:sys_enter,sched:sched_waking"
 measure_window() {
   local name="$1" url="$2" pid="$3" window="$4" before after out rps p50 p99 requests errors cpu perf_pid="" stat_pid="" syscalls="-"
   local stat_file="$WORK/stat-$name-$window.csv"
@@ -275,7 +278,7 @@ measure_window() {
   echo "$name $rps $p50 $p99 $requests $errors $cpu ${syscalls:--}" >>"$WORK/rows"
   if [[ "$STAT" == 1 && "$pid" != - ]]; then
     # One line: name, round, window, requests/s, CPU s / 100k (all, user, kernel), context switches, migrations, page
-    # faults and system calls per 1000 requests, the sockets, then the threads that used CPU in the window with their CPU
+    # faults, system calls and wake-ups per 1000 requests, the sockets, then the threads that used CPU in the window with their CPU
     # s / 100k requests (the largest first).
     local counters threads usersys fds
     # Open sockets right after wrk closed its connections: the listeners and the server connections the proxy keeps (a
@@ -285,8 +288,8 @@ measure_window() {
       "$WORK/usersys-before" "$WORK/usersys-after")"
     counters="$(awk -F, -v n="$requests" '
       $3 == "context-switches" { cs = $1 } $3 == "cpu-migrations" { mig = $1 } $3 == "page-faults" { pf = $1 }
-      $3 == "raw_syscalls:sys_enter" { sc = $1 }
-      END { printf "%.1f %.2f %.2f %.0f", cs * 1000 / n, mig * 1000 / n, pf * 1000 / n, sc * 1000 / n }' "$stat_file")"
+      $3 == "raw_syscalls:sys_enter" { sc = $1 } $3 == "sched:sched_waking" { wk = $1 }
+      END { printf "%.1f %.2f %.2f %.0f wakeups=%.0f", cs * 1000 / n, mig * 1000 / n, pf * 1000 / n, sc * 1000 / n, wk * 1000 / n }' "$stat_file")"
     threads="$(awk -v hz="$(getconf CLK_TCK)" -v n="$requests" '
       NR == FNR { before[$1] += $2; next } { after[$1] += $2 }
       END { for (t in after) { d = after[t] - before[t]; if (d > 0) printf "%s=%.3f\n", t, d / hz / n * 100000 } }' \
@@ -686,8 +689,8 @@ main() {
     if [[ -s "$WORK/stats" ]]; then
       echo
       echo "Every window (STAT=1): target, round, window, requests/s, CPU s / 100k (all, user, kernel); per 1000 requests:"
-      echo "context switches, CPU migrations, page faults, system calls; the proxy's open sockets; then CPU s / 100k of"
-      echo "the busiest threads:"
+      echo "context switches, CPU migrations, page faults, system calls, wake-ups of other threads done by the proxy; the"
+      echo "proxy's open sockets; then CPU s / 100k of the busiest threads:"
       echo '```'
       cat "$WORK/stats"
       echo '```'
