@@ -29,6 +29,12 @@ internal sealed partial class EpollSocket
     /// </summary>
     internal const int HoldLimit = PinnedBlockPool.BlockSize;
 
+    /// <summary>
+    /// How long a gracefully closed socket waits for its held bytes before it closes anyway (a client that stopped
+    /// reading); the kernel's own unsent bytes after close() get a like bound from its FIN and retransmission timeouts.
+    /// </summary>
+    internal static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(30);
+
     // Guards the held block: the loop thread holds and sweeps, while a send from another thread, Shutdown or Dispose
     // may send or drop it. Taken only by sockets that hold bytes (or are about to), uncontended in practice.
     private readonly Lock _heldLock = new();
@@ -42,6 +48,11 @@ internal sealed partial class EpollSocket
 
     // A Shutdown that waits for the held bytes (SocketShutdown + 1; 0: none).
     private int _shutdownAfterHeld;
+
+    // Dispose came after a Shutdown that waits for held bytes: the socket closes once the sweep sent them (or failed),
+    // or when the timer fires.
+    private bool _closeAfterHeld;
+    private Timer? _lingerTimer;
 
     // Listed for this pass's sweep; only the loop thread reads or writes it.
     private bool _listedForSweep;
@@ -82,9 +93,17 @@ internal sealed partial class EpollSocket
     {
         _listedForSweep = false;
         int failure;
+        bool close;
         lock (_heldLock)
         {
             failure = SendHeldLocked();
+            close = _closeAfterHeld && _held is null;
+        }
+
+        if (close)
+        {
+            CloseLingering();
+            return;
         }
 
         if (failure != 0)
@@ -252,9 +271,49 @@ internal sealed partial class EpollSocket
                 return false;
             }
 
-            _shutdownAfterHeld = (int)how + 1;
+            // The receive side stops now (a waiting receive sees the end of the stream); the FIN waits.
+            if (how == SocketShutdown.Both)
+            {
+                ShutdownNow(SocketShutdown.Receive);
+            }
+
+            _shutdownAfterHeld = (int)SocketShutdown.Send + 1;
             return true;
         }
+    }
+
+    /// <summary>Dispose after a Shutdown that waits for held bytes: true when the close waits for them too.</summary>
+    private bool LingerForHeld()
+    {
+        lock (_heldLock)
+        {
+            if (_shutdownAfterHeld == 0 || _held is null || IsDisposed)
+            {
+                return false;
+            }
+
+            _lingerTimer ??= new Timer(static state => ((EpollSocket)state!).CloseLingering(), this, LingerTimeout, Timeout.InfiniteTimeSpan);
+            _closeAfterHeld = true;
+            return true;
+        }
+    }
+
+    /// <summary>The lingering close: after the sweep sent the held bytes (or failed), or when the timer fired.</summary>
+    private void CloseLingering()
+    {
+        lock (_heldLock)
+        {
+            if (!_closeAfterHeld)
+            {
+                return;
+            }
+
+            _closeAfterHeld = false;
+            _lingerTimer?.Dispose();
+            _lingerTimer = null;
+        }
+
+        Close();
     }
 
     /// <summary>Dispose: what is held is dropped (an abort), its block given back.</summary>

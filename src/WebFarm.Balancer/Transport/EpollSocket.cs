@@ -231,10 +231,21 @@ internal sealed partial class EpollSocket : ITcpChannel
 
     /// <summary>
     /// Closes the socket; a waiting receive or send fails with <see cref="SocketError.OperationAborted"/>. Safe from any
-    /// thread, more than once. What is still held (a send the kernel could not take yet) is dropped, as an abort drops
-    /// it: call <see cref="Shutdown"/> first for a graceful end.
+    /// thread, more than once. After a <see cref="Shutdown"/> that waits for held bytes (a graceful close to a client
+    /// whose kernel buffer is full), the close waits for them too, at most <see cref="LingerTimeout"/>; otherwise what is
+    /// still held is dropped, as an abort drops it.
     /// </summary>
     public void Dispose()
+    {
+        if (LingerForHeld())
+        {
+            return;
+        }
+
+        Close();
+    }
+
+    private void Close()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {

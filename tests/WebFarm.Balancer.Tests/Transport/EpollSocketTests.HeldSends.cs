@@ -182,13 +182,15 @@ public sealed partial class EpollSocketTests
     }
 
     /// <summary>
-    /// Shutdown(Send) right after held sends, in the same pass: the peer gets every byte, then the end of the stream.
-    /// With full kernel buffers the FIN waits for the held bytes, which go out as the peer reads.
+    /// Shutdown right after held sends, in the same pass: the peer gets every byte, then the end of the stream. With
+    /// full kernel buffers the FIN waits for the held bytes, which go out as the peer reads; a Dispose right after the
+    /// Shutdown (a graceful close, as EpollConnection makes it) waits for them too.
     /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Shutdown_after_held_sends_delivers_every_byte_before_the_fin(bool kernelFull)
+    [InlineData(false, SocketShutdown.Send, false)]
+    [InlineData(true, SocketShutdown.Send, false)]
+    [InlineData(true, SocketShutdown.Both, true)]
+    public async Task Shutdown_after_held_sends_delivers_every_byte_before_the_fin(bool kernelFull, SocketShutdown how, bool dispose)
     {
         using var pair = kernelFull ? await ConnectSmallBuffersAsync() : await ConnectAsync(accepted: true);
         var pieces = new byte[10][];
@@ -205,7 +207,12 @@ public sealed partial class EpollSocketTests
                 Assert.True(socket.SendAsync(piece).IsCompletedSuccessfully, "a held send completes at once");
             }
 
-            socket.Shutdown(SocketShutdown.Send);
+            socket.Shutdown(how);
+            if (dispose)
+            {
+                socket.Dispose();
+            }
+
             return filled;
         });
 
