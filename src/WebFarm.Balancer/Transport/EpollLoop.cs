@@ -27,6 +27,11 @@ internal sealed unsafe class EpollLoop
     // report only ever means "try again".
     private EpollSocket?[] _sockets = new EpollSocket?[1024];
 
+    // Sockets that hold sends for the end of this pass (EpollSocket.Held.cs); touched only by the loop thread. It grows
+    // to the most sockets one pass ever listed and stays that size (no allocation per pass).
+    private EpollSocket?[] _holding = new EpollSocket?[64];
+    private int _holdingCount;
+
     private EpollLoop(int index)
     {
         _epoll = Libc.EpollCreate(Libc.EPOLL_CLOEXEC);
@@ -60,6 +65,20 @@ internal sealed unsafe class EpollLoop
         var loops = LazyLoops.Value;
         var index = (int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length);
         return loops[index];
+    }
+
+    /// <summary>True on this loop's own thread, the only one that holds sends for the end of the pass.</summary>
+    public bool IsCurrent => t_current == this;
+
+    /// <summary>Lists <paramref name="socket"/> for this pass's sweep (loop thread only; a socket lists itself once per pass).</summary>
+    public void HoldUntilEndOfPass(EpollSocket socket)
+    {
+        if (_holdingCount == _holding.Length)
+        {
+            Array.Resize(ref _holding, _holding.Length * 2);
+        }
+
+        _holding[_holdingCount++] = socket;
     }
 
     /// <summary>Adds a socket, edge-triggered for both directions.</summary>
@@ -175,6 +194,33 @@ internal sealed unsafe class EpollLoop
                     ReportFailure(socket, ex);
                 }
             }
+
+            // Every piece of code this thread runs is started by a report above (it has no queue of its own), so the
+            // sweep here, before the next wait, is what every held send waits for.
+            SendHeld();
         }
+    }
+
+    /// <summary>
+    /// The sweep: each listed socket sends what it holds, in the order they were listed. A failure wakes the socket's
+    /// waiting operations inline, and what they run may hold and list more: the sweep goes on until the list is empty.
+    /// </summary>
+    private void SendHeld()
+    {
+        for (var i = 0; i < _holdingCount; i++)
+        {
+            var socket = _holding[i]!;
+            _holding[i] = null;
+            try
+            {
+                socket.SendHeld();
+            }
+            catch (Exception ex)
+            {
+                ReportFailure(socket, ex);
+            }
+        }
+
+        _holdingCount = 0;
     }
 }

@@ -147,7 +147,31 @@ internal sealed partial class EpollSocket : ITcpChannel
     /// </summary>
     public ValueTask WaitUntilReceivableAsync() => _receive.WaitAsync();
 
+    /// <remarks>
+    /// Made on this socket's loop thread and small (see <see cref="HoldLimit"/>), the send is held and made when the loop
+    /// has handled its whole batch of reports (<see cref="SendHeld"/>), and completes at once. Any other send goes out
+    /// now, after what is held.
+    /// </remarks>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data)
+    {
+        if (data.Length <= HoldLimit && _loop.IsCurrent && TryHold(data.Span))
+        {
+            return default;
+        }
+
+        if (IsHolding)
+        {
+            var sendingHeld = SendHeldFirst();
+            if (!sendingHeld.IsCompletedSuccessfully)
+            {
+                return SendAfterAsync(sendingHeld, data);
+            }
+        }
+
+        return SendNow(data);
+    }
+
+    private ValueTask SendNow(ReadOnlyMemory<byte> data)
     {
         var sent = TrySend(data.Span);
         if (sent == data.Length)
@@ -166,11 +190,34 @@ internal sealed partial class EpollSocket : ITcpChannel
             return SendAsync(data.First);
         }
 
+        if (IsHolding)
+        {
+            var sendingHeld = SendHeldFirst();
+            if (!sendingHeld.IsCompletedSuccessfully)
+            {
+                return SendAfterAsync(sendingHeld, data);
+            }
+        }
+
         return SendSegmentsAsync(data);
     }
 
-    /// <summary>Stops one or both directions (a FIN for <see cref="SocketShutdown.Send"/>); errors are ignored, as after a reset.</summary>
+    /// <summary>
+    /// Stops one or both directions (a FIN for <see cref="SocketShutdown.Send"/>); errors are ignored, as after a reset.
+    /// The FIN follows every byte of a held send: when the kernel cannot take them all now, the loop sends the FIN
+    /// after the rest (<see cref="SendHeld"/>).
+    /// </summary>
     public void Shutdown(SocketShutdown how)
+    {
+        if (IsHolding && how != SocketShutdown.Receive && DeferShutdown(how))
+        {
+            return;
+        }
+
+        ShutdownNow(how);
+    }
+
+    private void ShutdownNow(SocketShutdown how)
     {
         try
         {
@@ -182,13 +229,30 @@ internal sealed partial class EpollSocket : ITcpChannel
         }
     }
 
-    /// <summary>Closes the socket; a waiting receive or send fails with <see cref="SocketError.OperationAborted"/>. Safe from any thread, more than once.</summary>
+    /// <summary>
+    /// Closes the socket; a waiting receive or send fails with <see cref="SocketError.OperationAborted"/>. Safe from any
+    /// thread, more than once. After a <see cref="Shutdown"/> that waits for held bytes (a graceful close to a client
+    /// whose kernel buffer is full), the close waits for them too, at most <see cref="LingerTimeout"/>; otherwise what is
+    /// still held is dropped, as an abort drops it.
+    /// </summary>
     public void Dispose()
+    {
+        if (LingerForHeld())
+        {
+            return;
+        }
+
+        Close();
+    }
+
+    private void Close()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
+
+        DropHeld();
 
         _loop.Unregister(this, _fd);
 
@@ -236,6 +300,13 @@ internal sealed partial class EpollSocket : ITcpChannel
 
         if ((events & (Libc.EPOLLOUT | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
         {
+            // Held bytes the kernel could not take go out in this pass's sweep, before a waiting send resumes (it
+            // sends them first itself when it runs before the sweep).
+            if (IsHolding)
+            {
+                ListForSweep();
+            }
+
             _send.Signal();
         }
     }
@@ -431,6 +502,14 @@ internal sealed partial class EpollSocket : ITcpChannel
     /// <summary>One recv() if the direction may be ready: bytes received (0 = the peer closed), or WouldBlock, Aborted, -errno.</summary>
     private unsafe int TryReceive(Span<byte> buffer)
     {
+        // A held send failed: the connection is broken, and the receive says so (as the kernel's would after a send
+        // of its own buffer failed).
+        var heldError = Volatile.Read(ref _heldError);
+        if (heldError != 0)
+        {
+            return -heldError;
+        }
+
         while (true)
         {
             if (!_receive.TryClaim() || !TryReference())

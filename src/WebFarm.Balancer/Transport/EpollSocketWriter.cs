@@ -12,7 +12,8 @@ namespace WebFarm.Balancer.Transport;
 /// writability only when the kernel's send buffer is full. No pipe or send loop is between the front end and the kernel.
 /// </summary>
 /// <remarks>
-/// Back-pressure: a flush completes only when the kernel took every byte, and the front end writes at most one
+/// Back-pressure: a flush completes only when the kernel took every byte (or the socket holds them for the end of the
+/// loop's pass, at most one pool block: <see cref="EpollSocket.HoldLimit"/>), and the front end writes at most one
 /// upstream read's worth between flushes (Http1Forwarder flushes before it receives more), so a client that reads
 /// slowly stops the upstream reads instead of making the balancer buffer its response. The buffer is given back after
 /// each flush, so an idle connection holds none.

@@ -21,7 +21,7 @@ namespace WebFarm.Balancer.Tests.Transport;
 /// A continuation of an epoll operation may run on a loop thread (that is the design), so nothing here blocks after
 /// awaiting one: the peers use asynchronous calls only, and every wait has a deadline.
 /// </remarks>
-public sealed class EpollSocketTests
+public sealed partial class EpollSocketTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
