@@ -148,7 +148,9 @@ internal sealed class EpollSocketReader(EpollSocket socket) : PipeReader
             {
                 if (_start == _end)
                 {
+                    // Nothing held: give the buffer back and wait above, where a buffer is taken only once bytes are there.
                     ReturnBuffer();
+                    continue;
                 }
 
                 await socket.WaitUntilReceivableAsync().ConfigureAwait(false);
