@@ -47,5 +47,6 @@ if (parseResult.Errors.Count > 0)
 }
 
 // Roles stop gracefully on Ctrl+C/SIGTERM (`up` drains every instance first), which can take longer than
-// the parser's default 2 s grace period before it forces an exit.
-return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) });
+// the parser's default 2 s grace period before it forces an exit. Our handler replaces the parser's (see StopSignals).
+using var stopSignals = new StopSignals(grace: TimeSpan.FromSeconds(45));
+return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stopSignals.Token);

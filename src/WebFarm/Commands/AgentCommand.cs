@@ -71,6 +71,10 @@ internal static class AgentCommand
             {
                 agent = await ControlAgent.StartAsync(options, loggerFactory.CreateLogger("WebFarm.Agent"), cancellationToken);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return RoleLifetime.StoppedWhileStarting("agent");
+            }
             catch (Exception ex) when (ex is AgentRefusedException or DataDirectoryException or InvalidDataException or HttpRequestException or ArgumentException)
             {
                 Console.Error.WriteLine($"webfarm agent: cannot join: {ex.Message}");

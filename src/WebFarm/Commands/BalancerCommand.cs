@@ -59,6 +59,10 @@ internal static class BalancerCommand
             {
                 host = await BalancerHost.StartAsync(new BalancerHostOptions { ConfigPath = path, LoggerFactory = loggerFactory }, cancellationToken);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return RoleLifetime.StoppedWhileStarting("balancer");
+            }
             catch (ConfigException ex)
             {
                 PrintConfigErrors(ex);

@@ -72,6 +72,10 @@ internal static class ControllerCommand
             {
                 host = await ControllerHost.StartAsync(options, loggerFactory, cancellationToken);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return RoleLifetime.StoppedWhileStarting("controller");
+            }
             catch (ControllerStartException ex)
             {
                 Console.Error.WriteLine($"webfarm controller: cannot start: {ex.Message}");

@@ -40,7 +40,19 @@ internal static class RoleLifetime
     }
 
     /// <summary>
-    /// Called once the role listens: tells systemd it is ready, waits for Ctrl+C / SIGTERM (the parser cancels
+    /// A role told to stop (Ctrl+C, SIGTERM) while it was still starting: its start gave up and released what it had
+    /// opened, so this is a graceful stop too and exits 0, as a stop after the start does (systemd counts another code
+    /// as a failed unit).
+    /// </summary>
+    public static int StoppedWhileStarting(string role)
+    {
+        SystemdNotifier.Current.Stopping("stopped while starting");
+        Console.Error.WriteLine($"webfarm {role}: stopped before it finished starting");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Called once the role listens: tells systemd it is ready, waits for Ctrl+C / SIGTERM (<see cref="StopSignals"/> cancels
     /// <paramref name="cancellationToken"/>), then tells systemd and the console that the role stops (and drains).
     /// </summary>
     public static async Task WaitForStopAsync(string stoppingMessage, CancellationToken cancellationToken)

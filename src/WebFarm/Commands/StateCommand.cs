@@ -96,6 +96,10 @@ internal static class StateCommand
             {
                 server = await StateServer.StartAsync(options, cancellationToken);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return RoleLifetime.StoppedWhileStarting("state");
+            }
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
             {
                 await Console.Error.WriteLineAsync($"webfarm state: cannot start: {ex.Message}");

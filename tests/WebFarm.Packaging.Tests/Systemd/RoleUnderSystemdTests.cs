@@ -83,6 +83,31 @@ public sealed partial class RoleUnderSystemdTests
         Assert.DoesNotContain('\u001b', balancer.Output);
     }
 
+    [Fact]
+    public async Task A_role_stopped_while_it_starts_exits_0_and_says_stopping()
+    {
+        // A controller that accepts the agent's join request and never answers keeps the agent in its start.
+        using var controller = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        controller.Start();
+        var controllerPort = ((System.Net.IPEndPoint)controller.LocalEndpoint).Port;
+        using var dir = new TempDirectory("webfarm-agent-start-");
+        using var notify = new NotifySocket();
+        using var agent = new RoleProcess(
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Path },
+            "agent", "--controller", $"http://127.0.0.1:{controllerPort}", "--name", "web1", "--address", "http://127.0.0.1:9",
+            "--data-dir", dir.Path, "--join-token", "never-checked");
+
+        using var joining = await controller.AcceptTcpClientAsync().WaitAsync(Start);
+        var request = new byte[1024];
+        Assert.True(await joining.GetStream().ReadAsync(request).AsTask().WaitAsync(Start) > 0, "the agent sent no join request");
+
+        ProcessProbe.Signal(agent.Id, "TERM");
+        await notify.NextWithAsync("STOPPING=1", Stop);
+        Assert.Equal(0, await agent.WaitForExitAsync(Stop));
+        Assert.Contains("stopped before it finished starting", agent.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(notify.Received, m => m.Contains("READY=1", StringComparison.Ordinal));
+    }
+
     private static string Config(int port, string server) => $$"""
         {
           "Listen": [ "http://127.0.0.1:{{port}}" ],
