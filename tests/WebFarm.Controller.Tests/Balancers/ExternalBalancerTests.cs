@@ -214,6 +214,38 @@ public sealed class ExternalBalancerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_balancer_without_a_health_check_gets_an_unhealthy_server_only_once_the_controller_sees_it_healthy()
+    {
+        // The balancer's farm has no active health check, so it refuses a server added out of rotation (nothing of its
+        // own would ever bring it in). Added healthy instead, it would take requests the controller knows it cannot serve.
+        await using var balancer = await BalancerProcess.StartAsync([], BalancerToken, healthPath: null);
+        var runtime = new BalancerRuntime(new WebFarm.Balancer.Configuration.BalancerConfig
+        {
+            Listen = [new WebFarm.Balancer.Configuration.ListenEndpoint("http://127.0.0.1:0")],
+            StateDirectory = null,
+            Farms = new Dictionary<string, WebFarm.Balancer.Configuration.FarmOptions> { ["web"] = new() { Servers = [] } },
+            Routes = [new WebFarm.Balancer.Configuration.RouteOptions { Farm = "web" }],
+        });
+        await using var owned = runtime;
+        runtime.AddServer("web", new WebFarm.Balancer.Configuration.ServerOptions { Name = "web1", Address = "http://127.0.0.1:10" });
+        runtime.AddServer("web", new WebFarm.Balancer.Configuration.ServerOptions { Name = "web2", Address = "http://127.0.0.1:11" });
+        runtime.SetHealth("web", "web2", healthy: false, "not ready");
+        using var external = new ExternalBalancer(new BalancerEndpoint(balancer.AdminUrl, BalancerToken), NullLogger.Instance);
+
+        await external.ReconcileAsync(DesiredRotation.From(runtime), mayRemove: true, default);
+        Assert.Equal(["web1"], (await balancer.ServersAsync()).Keys.Order());
+        Assert.Contains($"balancer {external.Name} refuses web/web2 out of rotation", external.Status.Error, StringComparison.Ordinal);
+        Assert.Contains("needs an active health check", external.Status.Error, StringComparison.Ordinal);
+
+        runtime.SetHealth("web", "web2", healthy: true, "ready");
+        await external.ReconcileAsync(DesiredRotation.From(runtime), mayRemove: true, default);
+        var servers = await balancer.ServersAsync();
+        Assert.Equal(["web1", "web2"], servers.Keys.Order());
+        Assert.True(servers["web2"].GetProperty("healthy").GetBoolean());
+        Assert.Null(external.Status.Error);
+    }
+
+    [Fact]
     public async Task A_stage_farm_and_its_routes_are_created_left_alone_while_unchanged_put_back_after_a_restart_and_removed_with_the_stage()
     {
         await using var live = await BackendProcess.StartAsync("live");

@@ -40,12 +40,12 @@ public sealed class BalancerProcess : IAsyncDisposable
     /// <param name="token">The admin API's bearer token (none by default: loopback).</param>
     /// <param name="farms">More farms, without servers, beside `web` (the first route-less farm takes every request).</param>
     /// <param name="route">The farm every request goes to (`web` by default).</param>
-    /// <param name="healthPath">The farms' health check path.</param>
-    public static async Task<BalancerProcess> StartAsync(IReadOnlyList<BackendProcess> servers, string? token = null, IReadOnlyList<string>? farms = null, string route = "web", string healthPath = "/health")
+    /// <param name="healthPath">The farms' health check path; null: no active health check.</param>
+    public static async Task<BalancerProcess> StartAsync(IReadOnlyList<BackendProcess> servers, string? token = null, IReadOnlyList<string>? farms = null, string route = "web", string? healthPath = "/health")
     {
         var ports = FreePort.Many(2);
         var directory = Directory.CreateTempSubdirectory("webfarm-balancer-").FullName;
-        var health = new { Path = healthPath, Interval = "1s", Timeout = "1s", Rise = 1, Fall = 2 };
+        var health = healthPath is null ? null : new { Path = healthPath, Interval = "1s", Timeout = "1s", Rise = 1, Fall = 2 };
         var farmOptions = new Dictionary<string, object>
         {
             ["web"] = new { Health = health, Servers = servers.Select(s => new { s.Name, s.Address }).ToArray() },
@@ -63,7 +63,7 @@ public sealed class BalancerProcess : IAsyncDisposable
             Routes = new[] { new { Farm = route } },
         };
         var path = Path.Combine(directory, "farm.json");
-        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(config));
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(config, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
         var balancer = new BalancerProcess(directory, path, ports[0], ports[1], token);
         balancer._process = balancer.Launch(path);
         await balancer.WaitStartedAsync();
