@@ -27,6 +27,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     private BalancerConfig _file; // The configuration file's (or the host's) configuration, without the controller farms.
     private ControllerFarms _controllerFarms = WebFarm.Balancer.Farms.ControllerFarms.Empty;
     private int _disposed;
+    private int _saveQueued;
     private int _stopping;
 
     /// <param name="config">A validated configuration (see <see cref="BalancerConfigLoader"/>).</param>
@@ -51,6 +52,15 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
         lock (_changeLock)
         {
             _applier.Apply(config, saved);
+        }
+
+        // Every server starts healthy unless servers.json says it was not: say so, where the reason is looked for.
+        foreach (var server in AllServers())
+        {
+            if (!server.Healthy)
+            {
+                _states.PublishHealth(server, healthy: false, "unhealthy when the balancer last stopped (servers.json); it joins once its health check passes");
+            }
         }
 
         _slowStart = new SlowStart(this);
@@ -313,6 +323,34 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     /// <summary>Saves every server's state to servers.json (change lock held); nothing without a state directory.</summary>
     internal void SaveStates() => _persistence.Save(_snapshot);
 
+    /// <summary>
+    /// Saves servers.json soon, on the thread pool, under the change lock: health verdicts come from probe loops and from
+    /// the data plane (passive health), which never write a file. Verdicts that come together (a whole farm failing at
+    /// once) are saved once.
+    /// </summary>
+    internal void SaveStatesSoon()
+    {
+        if (!_persistence.Enabled || Interlocked.Exchange(ref _saveQueued, 1) != 0)
+        {
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static runtime =>
+            {
+                Volatile.Write(ref runtime._saveQueued, 0);
+                lock (runtime._changeLock)
+                {
+                    if (Volatile.Read(ref runtime._disposed) == 0)
+                    {
+                        runtime.SaveStates();
+                    }
+                }
+            },
+            this,
+            preferLocal: false);
+    }
+
     private IEnumerable<ServerRuntime> AllServers()
     {
         foreach (var farm in Snapshot.Farms.Values)
@@ -333,6 +371,13 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
 
         await _slowStart.DisposeAsync().ConfigureAwait(false);
         await _monitors.DisposeAsync().ConfigureAwait(false);
+
+        // The last verdicts: a save queued by one of them skips once disposed.
+        lock (_changeLock)
+        {
+            SaveStates();
+        }
+
         foreach (var farm in Snapshot.Farms.Values)
         {
             farm.View.Transport.Retire();

@@ -139,7 +139,7 @@ internal sealed partial class ConfigApplier
                 var server = CreateServer(name, serverOptions, options, addedAtRuntime: false);
                 if (savedServers is not null && savedServers.TryGetValue(server.Name, out var s))
                 {
-                    ServerStatePersistence.Restore(server, s);
+                    ServerStatePersistence.Restore(server, s, hasActiveCheck: (serverOptions.Health ?? options.Health) is not null);
                 }
 
                 servers.Add(server);
@@ -168,7 +168,7 @@ internal sealed partial class ConfigApplier
                         if (ConfigValidator.ValidateServer(addedOptions).Count == 0)
                         {
                             var server = CreateServer(name, addedOptions, options, addedAtRuntime: true);
-                            ServerStatePersistence.Restore(server, s);
+                            ServerStatePersistence.Restore(server, s, hasActiveCheck: options.Health is not null);
                             servers.Add(server);
                         }
                     }

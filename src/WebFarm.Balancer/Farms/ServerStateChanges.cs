@@ -5,7 +5,8 @@ namespace WebFarm.Balancer.Farms;
 
 /// <summary>
 /// Changes to one server that do not change the farm's view: administrative state (online, offline, drain),
-/// live weight and health verdicts, with Application Center's events and the save to servers.json.
+/// live weight and health verdicts, with Application Center's events and the save to servers.json (a verdict's save
+/// runs off the thread that gave it: <see cref="BalancerRuntime.SaveStatesSoon"/>).
 /// </summary>
 internal sealed class ServerStateChanges
 {
@@ -157,6 +158,7 @@ internal sealed class ServerStateChanges
         }
 
         server.Healthy = healthy;
+        _runtime.SaveStatesSoon();
         PublishHealth(server, healthy, reason);
     }
 

@@ -32,8 +32,14 @@ internal sealed partial class ServerStatePersistence
         return saved;
     }
 
-    /// <summary>Puts a saved state and live weight back on a server the configuration (or servers.json) names.</summary>
-    public static void Restore(ServerRuntime server, ServerStateStore.SavedServer saved)
+    public bool Enabled => _store is not null;
+
+    /// <summary>
+    /// Puts a saved state, live weight and health verdict back on a server the configuration (or servers.json) names.
+    /// An unhealthy verdict comes back only where an active health check (<paramref name="hasActiveCheck"/>) will bring
+    /// the server in once it passes; without one nothing would, and the server starts healthy as before.
+    /// </summary>
+    public static void Restore(ServerRuntime server, ServerStateStore.SavedServer saved, bool hasActiveCheck)
     {
         if (Enum.IsDefined(saved.State))
         {
@@ -48,6 +54,11 @@ internal sealed partial class ServerStatePersistence
         if (saved.ConfigWeight == server.ConfigWeight && ConfigValidator.IsValidWeight(saved.Weight))
         {
             server.Weight = saved.Weight;
+        }
+
+        if (!saved.Healthy && hasActiveCheck)
+        {
+            server.Healthy = false;
         }
     }
 

@@ -3,8 +3,9 @@ using System.Text.Json;
 namespace WebFarm.Balancer.Farms;
 
 /// <summary>
-/// Keeps operator decisions (state, live weight, servers added through the API) in
-/// {StateDirectory}/servers.json so that they survive a restart — NLB's "retain suspended state after restart".
+/// Keeps operator decisions (state, live weight, servers added through the API) and each server's health verdict in
+/// {StateDirectory}/servers.json so that they survive a restart — NLB's "retain suspended state after restart",
+/// HAProxy's server-state-file.
 /// Written atomically (temp file + rename) so a crash mid-write never leaves a half file behind.
 /// </summary>
 internal sealed class ServerStateStore
@@ -55,6 +56,7 @@ internal sealed class ServerStateStore
                     State = server.State,
                     Weight = server.Weight,
                     ConfigWeight = server.ConfigWeight,
+                    Healthy = server.Healthy,
                     Added = server.AddedAtRuntime && server.Options is { } o
                         ? new SavedServerOptions { Address = o.Address, Weight = o.Weight, Backup = o.Backup, MaxConcurrentRequests = o.MaxConcurrentRequests }
                         : null,
@@ -91,6 +93,9 @@ internal sealed class ServerStateStore
         public int ConfigWeight { get; set; }
 
         public SavedServerOptions? Added { get; set; }
+
+        /// <summary>The health verdict when saved; files from before it was kept have none, read as healthy.</summary>
+        public bool Healthy { get; set; } = true;
     }
 
     internal sealed class SavedServerOptions

@@ -130,6 +130,73 @@ public sealed class ServerStateTests
     }
 
     [Fact]
+    public async Task An_unhealthy_verdict_survives_a_restart_and_the_server_joins_once_its_check_passes()
+    {
+        // web2's health endpoint fails until the test says otherwise; its other paths answer "b". It records the paths
+        // it is asked for, in order.
+        var healthStatus = 503;
+        var pathsAtB = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var a = await TestBackend.StartNamedAsync("a");
+        await using var b = await TestBackend.StartAsync(c =>
+        {
+            pathsAtB.Enqueue(c.Request.Path.Value ?? "");
+            c.Response.StatusCode = c.Request.Path == "/health" ? Volatile.Read(ref healthStatus) : 200;
+            return c.Response.WriteAsync("b");
+        });
+        var checkedConfig = TestBalancer.SingleFarm([a.Address, b.Address], f => f with
+        {
+            Health = new HealthCheckOptions { Path = "/health", Interval = TimeSpan.FromMilliseconds(200), Timeout = TimeSpan.FromSeconds(1), Rise = 2, Fall = 1 },
+        });
+        var directory = TestBalancer.NewDirectory();
+        try
+        {
+            await using (var first = await TestBalancer.StartAsync(checkedConfig, directory))
+            {
+                await Eventually.True(() => !first.Runtime.GetServer("web", "web2").Healthy, TimeSpan.FromSeconds(10), "web2 unhealthy");
+            }
+
+            Assert.Contains("\"healthy\": false", await File.ReadAllTextAsync(Path.Combine(directory, "state", "servers.json")), StringComparison.Ordinal);
+
+            // Back up, but a restarted balancer does not send it a request before its own checks have passed Rise times.
+            Volatile.Write(ref healthStatus, 200);
+            pathsAtB.Clear();
+            await using (var second = await TestBalancer.StartAsync(checkedConfig, directory))
+            {
+                Assert.Contains(second.Runtime.Events.Since(0), e => e.Kind == EventKind.Failed && e.Server == "web2" && e.Message.Contains("when the balancer last stopped", StringComparison.Ordinal));
+                await Eventually.True(() => second.Runtime.GetServer("web", "web2").Healthy, TimeSpan.FromSeconds(10), "web2 rejoined after its checks passed");
+                Assert.Contains(second.Runtime.Events.Since(0), e => e.Kind == EventKind.Rejoined && e.Server == "web2");
+                var bodies = new HashSet<string>();
+                for (var i = 0; i < 4; i++)
+                {
+                    bodies.Add(await second.Client.GetStringAsync("/"));
+                }
+
+                Assert.Equal(["a", "b"], bodies.Order());
+                var beforeFirstRequest = pathsAtB.TakeWhile(p => p != "/").ToList();
+                Assert.True(beforeFirstRequest.Count >= 2 && beforeFirstRequest.All(p => p == "/health"), $"web2 was asked for {string.Join(", ", pathsAtB)}");
+            }
+
+            // The healthy verdict was saved in turn; and a farm without an active check never restores an unhealthy
+            // one (nothing would bring the server back).
+            Assert.DoesNotContain("\"healthy\": false", await File.ReadAllTextAsync(Path.Combine(directory, "state", "servers.json")), StringComparison.Ordinal);
+            Volatile.Write(ref healthStatus, 503);
+            await using (var third = await TestBalancer.StartAsync(checkedConfig, directory))
+            {
+                await Eventually.True(() => !third.Runtime.GetServer("web", "web2").Healthy, TimeSpan.FromSeconds(10), "web2 unhealthy again");
+            }
+
+            await using (var withoutChecks = await TestBalancer.StartAsync(TestBalancer.SingleFarm([a.Address, b.Address]), directory))
+            {
+                Assert.True(withoutChecks.Runtime.GetServer("web", "web2").Healthy);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Servers_added_at_runtime_survive_reloads_and_restarts_until_removed()
     {
         await using var a = await TestBackend.StartNamedAsync("a");
