@@ -28,6 +28,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     private ControllerFarms _controllerFarms = WebFarm.Balancer.Farms.ControllerFarms.Empty;
     private int _disposed;
     private int _saveQueued;
+    private int _verdictsUnsaved; // A health verdict came since servers.json was last written.
     private int _stopping;
 
     /// <param name="config">A validated configuration (see <see cref="BalancerConfigLoader"/>).</param>
@@ -321,7 +322,11 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     internal void Publish(RuntimeSnapshot snapshot) => Volatile.Write(ref _snapshot, snapshot);
 
     /// <summary>Saves every server's state to servers.json (change lock held); nothing without a state directory.</summary>
-    internal void SaveStates() => _persistence.Save(_snapshot);
+    internal void SaveStates()
+    {
+        Volatile.Write(ref _verdictsUnsaved, 0);
+        _persistence.Save(_snapshot);
+    }
 
     /// <summary>
     /// Saves servers.json soon, on the thread pool, under the change lock: health verdicts come from probe loops and from
@@ -330,7 +335,13 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
     /// </summary>
     internal void SaveStatesSoon()
     {
-        if (!_persistence.Enabled || Interlocked.Exchange(ref _saveQueued, 1) != 0)
+        if (!_persistence.Enabled)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _verdictsUnsaved, 1);
+        if (Interlocked.Exchange(ref _saveQueued, 1) != 0)
         {
             return;
         }
@@ -341,7 +352,7 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
                 Volatile.Write(ref runtime._saveQueued, 0);
                 lock (runtime._changeLock)
                 {
-                    if (Volatile.Read(ref runtime._disposed) == 0)
+                    if (Volatile.Read(ref runtime._disposed) == 0 && Volatile.Read(ref runtime._verdictsUnsaved) != 0)
                     {
                         runtime.SaveStates();
                     }
@@ -375,7 +386,10 @@ public sealed class BalancerRuntime : IHealthStateSink, IAsyncDisposable
         // The last verdicts: a save queued by one of them skips once disposed.
         lock (_changeLock)
         {
-            SaveStates();
+            if (Volatile.Read(ref _verdictsUnsaved) != 0)
+            {
+                SaveStates();
+            }
         }
 
         foreach (var farm in Snapshot.Farms.Values)

@@ -93,10 +93,10 @@ public sealed class TcpListenerTests
                 continue;
             }
 
-            var first = held.First;
+            var first = ((IPEndPoint)held.First.LocalEndPoint!).Port;
             using (held.Taken)
             {
-                held.FirstSocket.Dispose();
+                held.First.Dispose();
                 var range = $"127.0.0.1:{first}-{first + 1}";
                 var ex = await Assert.ThrowsAsync<IOException>(() => TestBalancer.StartAsync(TcpFarm.Config(["tcp://127.0.0.1:1"], listen: range)));
                 if (ex.Message.StartsWith($"TCP listener \"{range}\" cannot listen on 127.0.0.1:{first}: ", StringComparison.Ordinal))
@@ -115,7 +115,7 @@ public sealed class TcpListenerTests
     }
 
     /// <summary>Two adjacent loopback ports bound by this test (null when the one after a free port is in use).</summary>
-    private static (int First, Socket FirstSocket, Socket Taken)? HoldTwoAdjacentPorts()
+    private static (Socket First, Socket Taken)? HoldTwoAdjacentPorts()
     {
         var first = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -125,7 +125,7 @@ public sealed class TcpListenerTests
         {
             taken.Bind(new IPEndPoint(IPAddress.Loopback, port + 1));
             taken.Listen(1);
-            return (port, first, taken);
+            return (first, taken);
         }
         catch (SocketException)
         {
